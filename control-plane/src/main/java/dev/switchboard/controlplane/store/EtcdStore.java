@@ -1,0 +1,301 @@
+package dev.switchboard.controlplane.store;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.CompactOption;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Store} on etcd through jetcd: the only class in Switchboard that imports jetcd. Keys are
+ * namespaced under the configured prefix (jetcd's client namespace), so the rest of the control
+ * plane speaks {@code services/ns/name}.
+ */
+public final class EtcdStore implements Store {
+  private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);
+  private static final ByteSequence REVISION_PROBE_KEY = bytes("\u0000revision");
+
+  private final Client client;
+  private final KV kv;
+  private final Duration timeout;
+  private final String endpointsForMessages;
+
+  private EtcdStore(Client client, Duration timeout, String endpointsForMessages) {
+    this.client = client;
+    this.kv = client.getKVClient();
+    this.timeout = timeout;
+    this.endpointsForMessages = endpointsForMessages;
+  }
+
+  /**
+   * Connects (lazily: the first call reaches etcd) to {@code endpoints} with every key under
+   * {@code prefix}.
+   *
+   * @param timeout how long one call may take before it fails with {@link StoreException}
+   */
+  public static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout) {
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd URL)");
+    }
+    ClientBuilder builder = Client.builder()
+        .endpoints(endpoints.toArray(String[]::new))
+        .connectTimeout(Duration.ofSeconds(2))
+        .keepaliveTime(Duration.ofSeconds(10))
+        .keepaliveTimeout(Duration.ofSeconds(5))
+        .retryMaxDuration(timeout);
+    if (!prefix.isEmpty()) {
+      builder.namespace(bytes(prefix.endsWith("/") ? prefix : prefix + "/"));
+    }
+    return new EtcdStore(builder.build(), timeout, String.join(",", endpoints));
+  }
+
+  @Override
+  public Optional<KeyValue> get(String key) {
+    GetResponse response = await("get " + key, kv.get(bytes(key)));
+    return response.getKvs().isEmpty()
+        ? Optional.empty()
+        : Optional.of(toKeyValue(response.getKvs().get(0)));
+  }
+
+  @Override
+  public Listing list(String prefix) {
+    return list(prefix, 0);
+  }
+
+  @Override
+  public Listing list(String prefix, long revision) {
+    GetOption.Builder option = GetOption.builder().isPrefix(true);
+    if (revision > 0) {
+      option.withRevision(revision);
+    }
+    GetResponse response;
+    try {
+      response = await("list " + prefix, kv.get(bytes(prefix), option.build()));
+    } catch (StoreException e) {
+      if (isCompacted(e.getCause())) {
+        throw new CompactedException(revision, -1);
+      }
+      throw e;
+    }
+    List<KeyValue> items = new ArrayList<>(response.getKvs().size());
+    response.getKvs().forEach(kv -> items.add(toKeyValue(kv)));
+    return new Listing(items, response.getHeader().getRevision());
+  }
+
+  @Override
+  public TxnResult commit(Txn txn) {
+    List<Cmp> compares = new ArrayList<>();
+    for (Condition condition : txn.conditions()) {
+      ByteSequence key = bytes(condition.key());
+      if (condition instanceof Condition.Absent) {
+        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)));
+      } else if (condition instanceof Condition.ModRevisionIs c) {
+        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(c.modRevision())));
+      } else if (condition instanceof Condition.ValueIs c) {
+        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(ByteSequence.from(c.value()))));
+      }
+    }
+    List<Op> thens = new ArrayList<>();
+    for (Write write : txn.writes()) {
+      ByteSequence key = bytes(write.key());
+      if (write instanceof Write.Put p) {
+        PutOption option = p.leaseId() == 0
+            ? PutOption.DEFAULT
+            : PutOption.builder().withLeaseId(p.leaseId()).build();
+        thens.add(Op.put(key, ByteSequence.from(p.value()), option));
+      } else {
+        thens.add(Op.delete(key, DeleteOption.DEFAULT));
+      }
+    }
+    List<Op> elses = new ArrayList<>();
+    for (String key : txn.readsOnFailure()) {
+      elses.add(Op.get(bytes(key), GetOption.DEFAULT));
+    }
+    TxnResponse response = await("txn", kv.txn()
+        .If(compares.toArray(Cmp[]::new))
+        .Then(thens.toArray(Op[]::new))
+        .Else(elses.toArray(Op[]::new))
+        .commit());
+    Map<String, KeyValue> reads = new HashMap<>();
+    if (!response.isSucceeded()) {
+      for (GetResponse get : response.getGetResponses()) {
+        get.getKvs().forEach(kv -> {
+          KeyValue value = toKeyValue(kv);
+          reads.put(value.key(), value);
+        });
+      }
+    }
+    return new TxnResult(response.isSucceeded(), response.getHeader().getRevision(), reads);
+  }
+
+  @Override
+  public AutoCloseable watch(String prefix, long fromRevision, WatchListener listener) {
+    WatchOption option = WatchOption.builder()
+        .isPrefix(true)
+        .withRevision(fromRevision)
+        .withPrevKV(true)
+        .build();
+    AtomicBoolean failed = new AtomicBoolean();
+    Watch.Watcher watcher = client.getWatchClient().watch(bytes(prefix), option,
+        new Watch.Listener() {
+          @Override
+          public void onNext(WatchResponse response) {
+            if (failed.get() || response.getEvents().isEmpty()) {
+              return;
+            }
+            List<StoreEvent> events = new ArrayList<>(response.getEvents().size());
+            for (WatchEvent event : response.getEvents()) {
+              events.add(toStoreEvent(event));
+            }
+            listener.onEvents(events);
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            if (!failed.compareAndSet(false, true)) {
+              return;
+            }
+            if (error instanceof io.etcd.jetcd.common.exception.CompactedException c) {
+              listener.onFailure(new CompactedException(fromRevision, c.getCompactedRevision()));
+            } else {
+              listener.onFailure(new StoreException("etcd watch of " + prefix + " failed: "
+                  + error.getMessage(), error));
+            }
+          }
+
+          @Override
+          public void onCompleted() {
+            if (failed.compareAndSet(false, true)) {
+              listener.onFailure(new StoreException("etcd watch of " + prefix + " ended", null));
+            }
+          }
+        });
+    return () -> {
+      failed.set(true); // closing is not a failure: the owner asked for it
+      watcher.close();
+    };
+  }
+
+  @Override
+  public long grantLease(Duration ttl) {
+    long seconds = Math.max(1, ttl.toSeconds());
+    return await("lease grant", client.getLeaseClient().grant(seconds)).getID();
+  }
+
+  @Override
+  public AutoCloseable keepAlive(long leaseId) {
+    var handle = client.getLeaseClient().keepAlive(leaseId,
+        new StreamObserver<LeaseKeepAliveResponse>() {
+          @Override
+          public void onNext(LeaseKeepAliveResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            log.debug("lease {} keep-alive failed: {}", leaseId, t.toString());
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    return handle::close;
+  }
+
+  @Override
+  public void revokeLease(long leaseId) {
+    await("lease revoke", client.getLeaseClient().revoke(leaseId));
+  }
+
+  @Override
+  public void compact(long revision) {
+    await("compact", kv.compact(revision, CompactOption.builder().withCompactPhysical(true).build()));
+  }
+
+  @Override
+  public long currentRevision() {
+    return await("revision", kv.get(REVISION_PROBE_KEY, GetOption.builder().withCountOnly(true)
+        .build())).getHeader().getRevision();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+
+  private <T> T await(String what, CompletableFuture<T> future) {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new StoreException("etcd " + what + " timed out after " + timeout.toMillis()
+          + " ms (is etcd reachable at " + endpointsForMessages + "?)", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new StoreException("etcd " + what + " failed: " + cause.getMessage(), cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new StoreException("interrupted during etcd " + what, e);
+    }
+  }
+
+  private static boolean isCompacted(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof io.etcd.jetcd.common.exception.CompactedException) {
+        return true;
+      }
+      if (t.getMessage() != null && t.getMessage().contains("required revision has been compacted")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static StoreEvent toStoreEvent(WatchEvent event) {
+    KeyValue current = toKeyValue(event.getKeyValue());
+    KeyValue previous = event.getPrevKV() == null || event.getPrevKV().getKey().isEmpty()
+        ? null
+        : toKeyValue(event.getPrevKV());
+    StoreEvent.Type type = event.getEventType() == WatchEvent.EventType.DELETE
+        ? StoreEvent.Type.DELETE
+        : StoreEvent.Type.PUT;
+    return new StoreEvent(type, current, previous);
+  }
+
+  private static KeyValue toKeyValue(io.etcd.jetcd.KeyValue kv) {
+    return new KeyValue(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes(),
+        kv.getCreateRevision(), kv.getModRevision());
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(Objects.requireNonNull(s, "key"), StandardCharsets.UTF_8);
+  }
+}
