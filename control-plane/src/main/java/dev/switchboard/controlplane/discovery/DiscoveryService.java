@@ -1,0 +1,247 @@
+package dev.switchboard.controlplane.discovery;
+
+import dev.switchboard.controlplane.state.ClusterCache;
+import dev.switchboard.controlplane.state.PublishedListener;
+import dev.switchboard.controlplane.state.PublishedState;
+import dev.switchboard.controlplane.state.ResourceChange;
+import dev.switchboard.controlplane.state.ResourceId;
+import dev.switchboard.controlplane.store.CompactedException;
+import dev.switchboard.controlplane.store.Store;
+import dev.switchboard.v1.DiscoveryGrpc;
+import dev.switchboard.v1.DiscoveryRequest;
+import dev.switchboard.v1.DiscoveryResponse;
+import dev.switchboard.v1.Hello;
+import dev.switchboard.v1.Resource;
+import dev.switchboard.v1.Role;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Discovery stream. A new subscriber gets a snapshot; one that says it applied version V
+ * gets only the difference between the published state at V (read from etcd as of revision V,
+ * so any replica can answer) and now; then every change as a coalesced delta.
+ */
+public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
+    implements PublishedListener {
+  private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
+  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
+
+  private final ClusterCache cache;
+  private final PublishedState state;
+  private final Store store;
+  private final NodeLeases leases;
+  private final Executor blocking;
+  private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong nonces = new AtomicLong();
+
+  /**
+   * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
+   *     gRPC and cache threads
+   */
+  public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
+      Duration nodeLeaseTtl, Executor blocking) {
+    this.cache = cache;
+    this.state = state;
+    this.store = store;
+    this.leases = new NodeLeases(store, nodeLeaseTtl);
+    this.blocking = blocking;
+    state.addListener(this);
+  }
+
+  @Override
+  public void onPublished(List<ResourceChange> changes, long version) {
+    for (Subscription subscription : subscriptions) {
+      subscription.offer(changes, version);
+    }
+  }
+
+  /** What each subscriber has acknowledged: for tests, benchmarks and operators. */
+  public List<SubscriberStatus> subscribers() {
+    return subscriptions.stream()
+        .map(s -> new SubscriberStatus(s.nodeName, s.role, s.ackedVersion(), s.lastNack(),
+            s.bytesSent(), s.pendingCount()))
+        .toList();
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> stream(StreamObserver<DiscoveryResponse> responses) {
+    ServerCallStreamObserver<DiscoveryResponse> out =
+        (ServerCallStreamObserver<DiscoveryResponse>) responses;
+    AtomicReference<Subscription> current = new AtomicReference<>();
+    AtomicReference<AutoCloseable> registration = new AtomicReference<>();
+    // Must be set now, during the call's start; the subscription appears with the hello.
+    out.setOnReadyHandler(() -> {
+      Subscription s = current.get();
+      if (s != null) {
+        s.drain();
+      }
+    });
+    Runnable cleanup = () -> {
+      Subscription s = current.get();
+      if (s != null) {
+        subscriptions.remove(s);
+        s.close();
+      }
+      AutoCloseable reg = registration.getAndSet(null);
+      if (reg != null) {
+        blocking.execute(() -> closeQuietly(reg));
+      }
+    };
+    out.setOnCancelHandler(cleanup::run);
+
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryRequest request) {
+        switch (request.getKindCase()) {
+          case HELLO -> {
+            if (current.get() != null) {
+              fail(out, Status.INVALID_ARGUMENT.withDescription("hello: sent twice on one stream"));
+              return;
+            }
+            Hello hello = request.getHello();
+            String invalid = validate(hello);
+            if (invalid != null) {
+              fail(out, Status.INVALID_ARGUMENT.withDescription(invalid));
+              return;
+            }
+            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces);
+            current.set(s);
+            start(s, hello, out, registration);
+          }
+          case ACK -> {
+            Subscription s = current.get();
+            if (s == null) {
+              fail(out, Status.INVALID_ARGUMENT.withDescription("ack: sent before hello"));
+              return;
+            }
+            s.onAck(request.getAck().getVersion(), request.getAck().getErrorDetail());
+            if (!request.getAck().getErrorDetail().isEmpty()) {
+              log.warn("{} {} NACKed version {}: {}", s.role, s.nodeName,
+                  request.getAck().getVersion(), request.getAck().getErrorDetail());
+            }
+          }
+          default -> fail(out, Status.INVALID_ARGUMENT.withDescription(
+              "request: empty (expected: hello or ack)"));
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        cleanup.run();
+      }
+
+      @Override
+      public void onCompleted() {
+        cleanup.run();
+        try {
+          out.onCompleted();
+        } catch (IllegalStateException alreadyClosed) {
+          // the stream was failed before the client half-closed
+        }
+      }
+    };
+  }
+
+  private void start(Subscription s, Hello hello, ServerCallStreamObserver<DiscoveryResponse> out,
+      AtomicReference<AutoCloseable> registration) {
+    blocking.execute(() -> {
+      try {
+        if (hello.getRole() == Role.AGENT) {
+          AutoCloseable reg = leases.register(hello.getNodeName(), hello.getNodeAddress(),
+              hello.getLabelsMap());
+          if (!registration.compareAndSet(null, reg) || out.isCancelled()) {
+            closeQuietly(reg);
+            return;
+          }
+        }
+        long last = hello.getLastVersion();
+        Map<ResourceId, Resource> held = last > 0 ? stateAt(last) : null;
+        cache.execute(() -> {
+          if (out.isCancelled()) {
+            return;
+          }
+          subscriptions.add(s);
+          if (held == null) {
+            s.offerSnapshot(state.snapshot(), state.version());
+          } else {
+            s.offerDiff(held, state.snapshot(), state.version());
+          }
+        });
+      } catch (RuntimeException e) {
+        log.warn("{} {}: could not start the stream: {}", hello.getRole(), hello.getNodeName(),
+            e.getMessage());
+        fail(out, Status.UNAVAILABLE.withDescription("control plane cannot reach etcd: "
+            + e.getMessage()));
+      }
+    });
+  }
+
+  /**
+   * The published state as of etcd revision {@code version}, or null when it can no longer be
+   * known (compacted) or this replica cannot catch up to it in time: then a snapshot is sent.
+   */
+  private Map<ResourceId, Resource> stateAt(long version) {
+    try {
+      cache.awaitRevision(version, CATCH_UP_TIMEOUT).join();
+    } catch (CompletionException e) {
+      log.info("cache did not reach revision {} within {}; sending a snapshot", version,
+          CATCH_UP_TIMEOUT);
+      return null;
+    }
+    try {
+      return PublishedState.of(store.list("", version).items());
+    } catch (CompactedException e) {
+      return null;
+    }
+  }
+
+  private static String validate(Hello hello) {
+    if (hello.getNodeName().isEmpty()) {
+      return "hello.nodeName: Required value";
+    }
+    if (hello.getRole() != Role.AGENT && hello.getRole() != Role.LOAD_BALANCER) {
+      return "hello.role: Unsupported value: \"" + hello.getRole() + "\": supported values: "
+          + "\"AGENT\", \"LOAD_BALANCER\"";
+    }
+    if (hello.getLastVersion() < 0) {
+      return "hello.lastVersion: Invalid value: " + hello.getLastVersion()
+          + ": must be greater than or equal to 0";
+    }
+    if (hello.getRole() == Role.AGENT && hello.getNodeAddress().isEmpty()) {
+      return "hello.nodeAddress: Required value";
+    }
+    return null;
+  }
+
+  private static void fail(ServerCallStreamObserver<DiscoveryResponse> out, Status status) {
+    try {
+      out.onError(status.asRuntimeException());
+    } catch (IllegalStateException alreadyClosed) {
+      // nothing to tell a closed stream
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.debug("close: {}", e.toString());
+    }
+  }
+
+  /** One subscriber's progress. */
+  public record SubscriberStatus(String nodeName, Role role, long ackedVersion, String lastNack,
+      long bytesSent, int pending) {}
+}

@@ -1,0 +1,190 @@
+package dev.switchboard.controlplane.discovery;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.switchboard.controlplane.state.ResourceChange;
+import dev.switchboard.controlplane.state.ResourceId;
+import dev.switchboard.v1.DiscoveryResponse;
+import dev.switchboard.v1.Resource;
+import dev.switchboard.v1.Role;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One subscriber's stream: a coalescing queue of what it has not been sent yet, drained while
+ * gRPC says the stream is ready.
+ *
+ * <p>The queue holds at most one entry per object (the latest state replaces an unsent older
+ * one), so a slow subscriber costs memory bounded by the cluster's size, and never blocks the
+ * cache thread or any other subscriber: offering only writes to this map.
+ */
+final class Subscription {
+  /** Resources per message: keeps each message well under gRPC's default 4 MiB limit. */
+  static final int MAX_RESOURCES_PER_MESSAGE = 500;
+  private static final Resource REMOVED = Resource.getDefaultInstance();
+
+  final String nodeName;
+  final Role role;
+  private final ServerCallStreamObserver<DiscoveryResponse> stream;
+  private final AtomicLong nonces;
+
+  @GuardedBy("this")
+  private final Map<ResourceId, Resource> pending = new LinkedHashMap<>();
+  /** The next message must tell the subscriber to drop everything it holds first. */
+  @GuardedBy("this")
+  private boolean snapshotPending;
+  /** The version the subscriber reaches once everything pending is sent. */
+  @GuardedBy("this")
+  private long pendingVersion;
+  @GuardedBy("this")
+  private long sentVersion;
+  @GuardedBy("this")
+  private boolean started;
+  @GuardedBy("this")
+  private boolean closed;
+
+  private volatile long ackedVersion;
+  private volatile String lastNack = "";
+  private volatile long bytesSent;
+
+  Subscription(String nodeName, Role role, ServerCallStreamObserver<DiscoveryResponse> stream,
+      AtomicLong nonces) {
+    this.nodeName = nodeName;
+    this.role = role;
+    this.stream = stream;
+    this.nonces = nonces;
+  }
+
+  /** Whether a subscriber of this role is told about the resource. */
+  boolean wants(Resource resource) {
+    if (resource == null) {
+      return false;
+    }
+    return switch (role) {
+      case LOAD_BALANCER -> resource.hasNode()
+          || (resource.hasService() && "LoadBalancer".equals(resource.getService().getSpec().getType()));
+      default -> true;
+    };
+  }
+
+  /** Queues a full state; everything it held before is replaced. */
+  synchronized void offerSnapshot(Map<ResourceId, Resource> state, long version) {
+    pending.clear();
+    snapshotPending = true;
+    for (Map.Entry<ResourceId, Resource> e : state.entrySet()) {
+      if (wants(e.getValue())) {
+        pending.put(e.getKey(), e.getValue());
+      }
+    }
+    pendingVersion = version;
+    started = true;
+    drain();
+  }
+
+  /**
+   * Queues the difference between what the subscriber holds ({@code held}) and {@code current}.
+   */
+  synchronized void offerDiff(Map<ResourceId, Resource> held, Map<ResourceId, Resource> current,
+      long version) {
+    for (Map.Entry<ResourceId, Resource> e : current.entrySet()) {
+      Resource before = held.get(e.getKey());
+      if (!e.getValue().equals(before)) {
+        offerOne(e.getKey(), before, e.getValue());
+      }
+    }
+    for (Map.Entry<ResourceId, Resource> e : held.entrySet()) {
+      if (!current.containsKey(e.getKey())) {
+        offerOne(e.getKey(), e.getValue(), null);
+      }
+    }
+    pendingVersion = Math.max(pendingVersion, version);
+    started = true;
+    drain();
+  }
+
+  /** Queues changes; called on the cache thread for every published batch. */
+  synchronized void offer(List<ResourceChange> changes, long version) {
+    if (!started) {
+      return; // the initial snapshot or diff, taken later on the cache thread, includes these
+    }
+    for (ResourceChange change : changes) {
+      offerOne(change.id(), change.previous(), change.current());
+    }
+    pendingVersion = Math.max(pendingVersion, version);
+    drain();
+  }
+
+  @GuardedBy("this")
+  private void offerOne(ResourceId id, Resource previous, Resource current) {
+    if (wants(current)) {
+      pending.put(id, current);
+    } else if (wants(previous) || pending.containsKey(id)) {
+      // It was visible (or is queued): the subscriber must drop it.
+      pending.put(id, REMOVED);
+    }
+  }
+
+  /** Sends what is pending while the stream is ready; called again from gRPC's onReady. */
+  synchronized void drain() {
+    if (closed || !started) {
+      return;
+    }
+    while (stream.isReady() && (snapshotPending || !pending.isEmpty() || sentVersion < pendingVersion)) {
+      DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
+          .setSnapshot(snapshotPending)
+          .setNonce(Long.toString(nonces.incrementAndGet()));
+      Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
+      int count = 0;
+      while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE) {
+        Map.Entry<ResourceId, Resource> e = it.next();
+        if (e.getValue() == REMOVED) {
+          response.addRemoved(e.getKey().toProto());
+        } else {
+          response.addResources(e.getValue());
+        }
+        it.remove();
+        count++;
+      }
+      // A partial message carries the version the subscriber had: only the last one of a batch
+      // advances it, so an ACK never claims a state that was not fully received.
+      response.setVersion(pending.isEmpty() ? pendingVersion : sentVersion);
+      response.setMore(!pending.isEmpty());
+      snapshotPending = false;
+      if (pending.isEmpty()) {
+        sentVersion = pendingVersion;
+      }
+      DiscoveryResponse message = response.build();
+      bytesSent += message.getSerializedSize();
+      stream.onNext(message);
+    }
+  }
+
+  void onAck(long version, String errorDetail) {
+    ackedVersion = Math.max(ackedVersion, version);
+    lastNack = errorDetail;
+  }
+
+  synchronized void close() {
+    closed = true;
+    pending.clear();
+  }
+
+  long ackedVersion() {
+    return ackedVersion;
+  }
+
+  String lastNack() {
+    return lastNack;
+  }
+
+  long bytesSent() {
+    return bytesSent;
+  }
+
+  synchronized int pendingCount() {
+    return pending.size();
+  }
+}

@@ -1,0 +1,191 @@
+package dev.switchboard.controlplane.state;
+
+import dev.switchboard.controlplane.endpoints.EndpointsChange;
+import dev.switchboard.controlplane.endpoints.EndpointsTracker;
+import dev.switchboard.controlplane.store.KeyValue;
+import dev.switchboard.controlplane.store.StoreEvent;
+import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.Kind;
+import dev.switchboard.v1.Node;
+import dev.switchboard.v1.ObjectMeta;
+import dev.switchboard.v1.Resource;
+import dev.switchboard.v1.Service;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * What subscribers are told: every service, each service's effective endpoints (derived from
+ * pods for selector services, the explicit ones otherwise) and every node with its readiness.
+ * A pure function of the stored state, maintained incrementally from cache events, so every
+ * replica publishes the same thing for the same etcd revision; that is what lets a subscriber
+ * resume on any replica from the version it last applied.
+ *
+ * <p>Mutated only on the cache thread; {@link #get}/{@link #all} may be read from any thread.
+ * Changes that leave a resource equal to what was published are dropped, so a no-op write costs
+ * subscribers nothing.
+ */
+public final class PublishedState implements CacheListener {
+  private final EndpointsTracker tracker = new EndpointsTracker();
+  private final Map<ResourceId, Resource> resources = new ConcurrentHashMap<>();
+  private final List<PublishedListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Confined to the cache thread. */
+  private final Map<ResourceId, Service> services = new HashMap<>();
+  /** Confined to the cache thread: explicit endpoints of selector-less services. */
+  private final Map<ResourceId, Endpoints> explicitEndpoints = new HashMap<>();
+  /** Confined to the cache thread. */
+  private final Map<String, Node> nodes = new HashMap<>();
+  /** Confined to the cache thread: nodes whose lease key exists. */
+  private final Set<String> aliveNodes = new HashSet<>();
+
+  private volatile long version;
+
+  public void addListener(PublishedListener listener) {
+    listeners.add(listener);
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public Resource get(ResourceId id) {
+    return resources.get(id);
+  }
+
+  /** The published resources: a live view (consistent only when read on the cache thread). */
+  public Collection<Resource> all() {
+    return resources.values();
+  }
+
+  /** A copy of the published resources; consistent with {@link #version()} on the cache thread. */
+  public Map<ResourceId, Resource> snapshot() {
+    return new HashMap<>(resources);
+  }
+
+  /** Builds the published state of a full listing (e.g. etcd as of an older revision). */
+  public static Map<ResourceId, Resource> of(List<KeyValue> listing) {
+    PublishedState state = new PublishedState();
+    List<StoreEvent> events = new ArrayList<>(listing.size());
+    for (KeyValue kv : listing) {
+      events.add(new StoreEvent(StoreEvent.Type.PUT, kv, null));
+    }
+    state.onChanges(events, 0);
+    return state.snapshot();
+  }
+
+  @Override
+  public void onChanges(List<StoreEvent> events, long revision) {
+    Set<ResourceId> touchedEndpoints = new LinkedHashSet<>();
+    Set<String> touchedNodes = new LinkedHashSet<>();
+    List<ResourceChange> changes = new ArrayList<>();
+    for (StoreEvent event : events) {
+      String key = event.key();
+      boolean put = event.type() == StoreEvent.Type.PUT;
+      if (key.startsWith(Keys.SERVICES)) {
+        String[] nn = Keys.namespaceAndName(key);
+        ResourceId id = new ResourceId(Kind.SERVICE, nn[0], nn[1]);
+        List<EndpointsChange> derived;
+        if (put) {
+          Service service = StoredObjects.service(event.current());
+          services.put(id, service);
+          derived = tracker.onServiceUpsert(service);
+          publish(id, Resource.newBuilder().setService(service).build(), changes);
+        } else {
+          services.remove(id);
+          derived = tracker.onServiceDelete(nn[0], nn[1]);
+          publish(id, null, changes);
+        }
+        touchedEndpoints.add(new ResourceId(Kind.ENDPOINTS, nn[0], nn[1]));
+        derived.forEach(c -> touchedEndpoints.add(endpointsId(c)));
+      } else if (key.startsWith(Keys.PODS)) {
+        String[] nn = Keys.namespaceAndName(key);
+        List<EndpointsChange> derived = put
+            ? tracker.onPodUpsert(StoredObjects.pod(event.current()))
+            : tracker.onPodDelete(nn[0], nn[1]);
+        derived.forEach(c -> touchedEndpoints.add(endpointsId(c)));
+      } else if (key.startsWith(Keys.ENDPOINTS)) {
+        String[] nn = Keys.namespaceAndName(key);
+        ResourceId id = new ResourceId(Kind.ENDPOINTS, nn[0], nn[1]);
+        if (put) {
+          explicitEndpoints.put(id, StoredObjects.endpoints(event.current()));
+        } else {
+          explicitEndpoints.remove(id);
+        }
+        touchedEndpoints.add(id);
+      } else if (key.startsWith(Keys.NODES)) {
+        String name = key.substring(Keys.NODES.length());
+        if (put) {
+          nodes.put(name, StoredObjects.node(event.current()));
+        } else {
+          nodes.remove(name);
+        }
+        touchedNodes.add(name);
+      } else if (key.startsWith(Keys.NODE_LEASES)) {
+        String name = key.substring(Keys.NODE_LEASES.length());
+        if (put) {
+          aliveNodes.add(name);
+        } else {
+          aliveNodes.remove(name);
+        }
+        touchedNodes.add(name);
+      }
+    }
+    for (ResourceId id : touchedEndpoints) {
+      Endpoints effective = effectiveEndpoints(id);
+      publish(id, effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
+          changes);
+    }
+    for (String name : touchedNodes) {
+      Node node = nodes.get(name);
+      Resource resource = node == null
+          ? null
+          : Resource.newBuilder().setNode(node.toBuilder().setReady(aliveNodes.contains(name)))
+              .build();
+      publish(new ResourceId(Kind.NODE, "", name), resource, changes);
+    }
+    version = Math.max(version, revision);
+    if (!changes.isEmpty()) {
+      for (PublishedListener listener : listeners) {
+        listener.onPublished(changes, version);
+      }
+    }
+  }
+
+  private Endpoints effectiveEndpoints(ResourceId endpointsId) {
+    Service service = services.get(new ResourceId(Kind.SERVICE, endpointsId.namespace(),
+        endpointsId.name()));
+    if (service == null) {
+      return null;
+    }
+    if (service.getSpec().getSelectorCount() > 0) {
+      return tracker.get(endpointsId.namespace(), endpointsId.name());
+    }
+    Endpoints explicit = explicitEndpoints.get(endpointsId);
+    if (explicit != null) {
+      return explicit.toBuilder().setMetadata(ObjectMeta.newBuilder()
+          .setNamespace(endpointsId.namespace()).setName(endpointsId.name())).build();
+    }
+    return Endpoints.newBuilder().setMetadata(ObjectMeta.newBuilder()
+        .setNamespace(endpointsId.namespace()).setName(endpointsId.name())).build();
+  }
+
+  private void publish(ResourceId id, Resource resource, List<ResourceChange> changes) {
+    Resource previous = resource == null ? resources.remove(id) : resources.put(id, resource);
+    if (!Objects.equals(previous, resource)) {
+      changes.add(new ResourceChange(id, previous, resource));
+    }
+  }
+
+  private static ResourceId endpointsId(EndpointsChange change) {
+    return new ResourceId(Kind.ENDPOINTS, change.namespace(), change.service());
+  }
+}
