@@ -9,6 +9,7 @@ import static dev.switchboard.controlplane.endpoints.Fixtures.service;
 import static dev.switchboard.controlplane.endpoints.Fixtures.withTerminating;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.v1.Container;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.EndpointConditions;
 import dev.switchboard.v1.EndpointPort;
@@ -94,7 +95,7 @@ class EndpointsBuilderTest {
     void namedPortIsSearchedInEveryContainer() {
         Pod pod = pod("web-1", "127.0.10.1", WEB, true);
         pod = pod.toBuilder().setSpec(pod.getSpec().toBuilder().addContainers(
-                dev.switchboard.v1.Container.newBuilder().setName("sidecar")
+                Container.newBuilder().setName("sidecar")
                         .addPorts(containerPort("metrics", 9100, "TCP")))).build();
         Endpoints endpoints = build(service("web", WEB, namedPort("metrics", "TCP", 9100, "metrics")), pod);
         assertThat(endpoints.getEndpoints(0).getPortsList()).containsExactly(endpointPort("metrics", 9100, "TCP"));

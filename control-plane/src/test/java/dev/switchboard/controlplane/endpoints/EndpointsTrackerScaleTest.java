@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.Pod;
+import dev.switchboard.v1.Service;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -68,11 +70,11 @@ class EndpointsTrackerScaleTest {
     @Test
     void resyncOfTheWholeClusterReportsEveryServiceOnce() {
         EndpointsTracker tracker = new EndpointsTracker();
-        List<Pod> pods = new java.util.ArrayList<>(PODS);
+        List<Pod> pods = new ArrayList<>(PODS);
         for (int p = 0; p < PODS; p++) {
             pods.add(podNumber(p));
         }
-        List<dev.switchboard.v1.Service> services = new java.util.ArrayList<>(SERVICES);
+        List<Service> services = new ArrayList<>(SERVICES);
         for (int s = 0; s < SERVICES; s++) {
             services.add(service("svc-" + s, app(s), port("", 80, 8080)));
         }

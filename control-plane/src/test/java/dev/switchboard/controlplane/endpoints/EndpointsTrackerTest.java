@@ -8,6 +8,7 @@ import static dev.switchboard.controlplane.endpoints.Fixtures.withLabels;
 import static dev.switchboard.controlplane.endpoints.Fixtures.withReady;
 import static dev.switchboard.controlplane.endpoints.Fixtures.withTerminating;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.Endpoints;
@@ -187,7 +188,7 @@ class EndpointsTrackerTest {
         tracker.onServiceUpsert(service("other", "web", WEB, port("", 80, 8080)));
         List<EndpointsChange> changes = tracker.onPodUpsert(pod("other", "web-1", "127.0.10.1", WEB, true));
         assertThat(changes).extracting(EndpointsChange::namespace, EndpointsChange::service)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("other", "web"));
+                .containsExactly(tuple("other", "web"));
         assertThat(podsOf("web")).isEmpty();
     }
 
@@ -203,9 +204,9 @@ class EndpointsTrackerTest {
                         service("new", Map.of("app", "new"), port("", 80, 80))),
                 List.of(web1, pod("api-1", "127.0.10.2", API, true)));
         assertThat(changes).extracting(EndpointsChange::service, EndpointsChange::deleted).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("api", false),
-                org.assertj.core.groups.Tuple.tuple("gone", true),
-                org.assertj.core.groups.Tuple.tuple("new", false));
+                tuple("api", false),
+                tuple("gone", true),
+                tuple("new", false));
         assertThat(tracker.get(NS, "web")).contains(webBefore);
         assertThat(tracker.serviceCount()).isEqualTo(3);
         assertThat(tracker.podCount()).isEqualTo(2);

@@ -10,6 +10,7 @@ import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
+import java.util.List;
 import java.util.Map;
 
 /** Short builders for the objects the endpoint tests need. */
@@ -25,7 +26,7 @@ final class Fixtures {
         return Service.newBuilder()
                 .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(name))
                 .setSpec(ServiceSpec.newBuilder().putAllSelector(selector)
-                        .addAllPorts(java.util.List.of(ports)))
+                        .addAllPorts(List.of(ports)))
                 .build();
     }
 
@@ -62,7 +63,7 @@ final class Fixtures {
                 .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(name).putAllLabels(labels))
                 .setSpec(PodSpec.newBuilder().setNodeName("node-1")
                         .addContainers(Container.newBuilder().setName("main")
-                                .addAllPorts(java.util.List.of(ports))))
+                                .addAllPorts(List.of(ports))))
                 .setStatus(PodStatus.newBuilder().setPodIp(ip).setReady(ready))
                 .build();
     }
