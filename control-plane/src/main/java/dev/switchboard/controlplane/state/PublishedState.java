@@ -8,6 +8,7 @@ import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;
 import dev.switchboard.v1.ObjectMeta;
+import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.Service;
 import java.util.ArrayList;
@@ -74,11 +75,22 @@ public final class PublishedState implements CacheListener {
   /** Builds the published state of a full listing (e.g. etcd as of an older revision). */
   public static Map<ResourceId, Resource> of(List<KeyValue> listing) {
     PublishedState state = new PublishedState();
-    List<StoreEvent> events = new ArrayList<>(listing.size());
+    // Pods go to the tracker in one resync: one by one would recompute a large service per pod.
+    List<Service> allServices = new ArrayList<>();
+    List<Pod> allPods = new ArrayList<>();
+    List<StoreEvent> others = new ArrayList<>(listing.size());
     for (KeyValue kv : listing) {
-      events.add(new StoreEvent(StoreEvent.Type.PUT, kv, null));
+      if (kv.key().startsWith(Keys.PODS)) {
+        allPods.add(StoredObjects.pod(kv));
+      } else {
+        if (kv.key().startsWith(Keys.SERVICES)) {
+          allServices.add(StoredObjects.service(kv));
+        }
+        others.add(new StoreEvent(StoreEvent.Type.PUT, kv, null));
+      }
     }
-    state.onChanges(events, 0);
+    state.tracker.resync(allServices, allPods);
+    state.onChanges(others, 0);
     return state.snapshot();
   }
 
@@ -167,7 +179,7 @@ public final class PublishedState implements CacheListener {
       return null;
     }
     if (service.getSpec().getSelectorCount() > 0) {
-      return tracker.get(endpointsId.namespace(), endpointsId.name());
+      return tracker.get(endpointsId.namespace(), endpointsId.name()).orElse(null);
     }
     Endpoints explicit = explicitEndpoints.get(endpointsId);
     if (explicit != null) {

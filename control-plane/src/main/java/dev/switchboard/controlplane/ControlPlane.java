@@ -1,0 +1,208 @@
+package dev.switchboard.controlplane;
+
+import dev.switchboard.controlplane.admin.AdminService;
+import dev.switchboard.controlplane.admin.AdminWatches;
+import dev.switchboard.controlplane.alloc.ClusterIpRange;
+import dev.switchboard.controlplane.alloc.LbIpPools;
+import dev.switchboard.controlplane.alloc.PortRange;
+import dev.switchboard.controlplane.discovery.DiscoveryService;
+import dev.switchboard.controlplane.registry.AllocationRanges;
+import dev.switchboard.controlplane.registry.EndpointsRegistry;
+import dev.switchboard.controlplane.registry.PodRegistry;
+import dev.switchboard.controlplane.registry.ServiceRegistry;
+import dev.switchboard.controlplane.state.ClusterCache;
+import dev.switchboard.controlplane.state.PublishedState;
+import dev.switchboard.controlplane.store.EtcdStore;
+import dev.switchboard.controlplane.store.StoreException;
+import dev.switchboard.controlplane.validation.EndpointsValidator;
+import dev.switchboard.controlplane.validation.PodValidator;
+import dev.switchboard.controlplane.validation.ServiceValidator;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control-plane replica: etcd store, cache, published state, registries, and one gRPC port
+ * serving Admin, Discovery, health checking and reflection. Stateless apart from the cache:
+ * any number of replicas can share one etcd.
+ */
+public final class ControlPlane implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+  private final EtcdStore store;
+  private final ClusterCache cache;
+  private final PublishedState published;
+  private final DiscoveryService discovery;
+  private final ScheduledExecutorService cacheExecutor;
+  private final ExecutorService blocking;
+  private final Server server;
+  private final HealthStatusManager health;
+
+  private ControlPlane(EtcdStore store, ClusterCache cache, PublishedState published,
+      DiscoveryService discovery, ScheduledExecutorService cacheExecutor, ExecutorService blocking,
+      Server server, HealthStatusManager health) {
+    this.store = store;
+    this.cache = cache;
+    this.published = published;
+    this.discovery = discovery;
+    this.cacheExecutor = cacheExecutor;
+    this.blocking = blocking;
+    this.server = server;
+    this.health = health;
+  }
+
+  /**
+   * Starts a replica: waits (up to {@code etcdWait}) for etcd and the first full list, then
+   * serves. Bad ranges fail fast with {@link IllegalArgumentException}; etcd that stays away
+   * fails with {@link StoreException}.
+   */
+  public static ControlPlane start(ControlPlaneConfig config) throws IOException {
+    AllocationRanges ranges = new AllocationRanges(
+        ClusterIpRange.parse(config.serviceCidr()),
+        PortRange.parse(config.nodePortRange()),
+        config.lbPools().isBlank() ? LbIpPools.none() : LbIpPools.parse(config.lbPools()),
+        new SecureRandom());
+    EtcdStore store = EtcdStore.connect(config.etcdEndpoints(), config.keyPrefix(),
+        config.etcdTimeout());
+    ScheduledExecutorService cacheExecutor = Executors.newSingleThreadScheduledExecutor(
+        r -> daemon(r, "switchboard-cache"));
+    ExecutorService blocking = Executors.newFixedThreadPool(16, r -> daemon(r, "switchboard-blocking"));
+    try {
+      awaitEtcd(store, config);
+      ClusterCache cache = new ClusterCache(store, cacheExecutor);
+      PublishedState published = new PublishedState();
+      cache.addListener(published);
+      AdminWatches watches = new AdminWatches(cache, published);
+      ServiceRegistry services = new ServiceRegistry(store,
+          new ServiceValidator(ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools()),
+          ranges, key -> cache.get(key) != null, Clock.systemUTC());
+      PodRegistry pods = new PodRegistry(store, new PodValidator(), Clock.systemUTC());
+      EndpointsRegistry endpoints = new EndpointsRegistry(store, services, new EndpointsValidator());
+      DiscoveryService discovery = new DiscoveryService(cache, published, store,
+          config.nodeLeaseTtl(), blocking);
+      cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
+
+      HealthStatusManager health = new HealthStatusManager();
+      Server server = NettyServerBuilder
+          .forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
+          .addService(new AdminService(store, services, pods, endpoints, published, watches))
+          .addService(discovery)
+          .addService(health.getHealthService())
+          .addService(ProtoReflectionServiceV1.newInstance())
+          .permitKeepAliveTime(5, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .build()
+          .start();
+      health.setStatus("", ServingStatus.SERVING);
+      health.setStatus("switchboard.v1.Admin", ServingStatus.SERVING);
+      health.setStatus("switchboard.v1.Discovery", ServingStatus.SERVING);
+      log.info("control plane serving on {}:{} (etcd {}, prefix {}, service CIDR {}, node ports {},"
+              + " LB pools {})", config.listenHost(), server.getPort(), config.etcdEndpoints(),
+          config.keyPrefix(), config.serviceCidr(), config.nodePortRange(),
+          config.lbPools().isBlank() ? "none" : config.lbPools());
+      return new ControlPlane(store, cache, published, discovery, cacheExecutor, blocking, server,
+          health);
+    } catch (IOException | RuntimeException e) {
+      shutdown(store, cacheExecutor, blocking);
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      shutdown(store, cacheExecutor, blocking);
+      throw new StoreException("interrupted while starting", e);
+    } catch (ExecutionException | TimeoutException e) {
+      shutdown(store, cacheExecutor, blocking);
+      throw new StoreException("could not list etcd at " + config.etcdEndpoints() + " within "
+          + config.etcdWait().toSeconds() + " s", e);
+    }
+  }
+
+  private static void awaitEtcd(EtcdStore store, ControlPlaneConfig config)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + config.etcdWait().toNanos();
+    long lastSaid = 0;
+    while (true) {
+      try {
+        store.currentRevision();
+        return;
+      } catch (StoreException e) {
+        if (System.nanoTime() > deadline) {
+          throw new StoreException("etcd at " + String.join(",", config.etcdEndpoints())
+              + " unreachable for " + config.etcdWait().toSeconds() + " s: " + e.getMessage(), e);
+        }
+        if (System.nanoTime() - lastSaid > TimeUnit.SECONDS.toNanos(5)) {
+          log.warn("waiting for etcd at {} ({})", config.etcdEndpoints(), e.getMessage());
+          lastSaid = System.nanoTime();
+        }
+        Thread.sleep(200); // a bounded retry loop against an external process
+      }
+    }
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public DiscoveryService discovery() {
+    return discovery;
+  }
+
+  public ClusterCache cache() {
+    return cache;
+  }
+
+  public PublishedState published() {
+    return published;
+  }
+
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    cache.close();
+    shutdown(store, cacheExecutor, blocking);
+  }
+
+  private static void shutdown(EtcdStore store, ExecutorService cacheExecutor,
+      ExecutorService blocking) {
+    cacheExecutor.shutdown();
+    blocking.shutdown();
+    try {
+      cacheExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      blocking.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    cacheExecutor.shutdownNow();
+    blocking.shutdownNow();
+    store.close();
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+}

@@ -1,0 +1,128 @@
+package dev.switchboard.controlplane;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code switchboard-control-plane}: flags (each with an environment variable) and a clean exit. */
+@Command(name = "switchboard-control-plane", mixinStandardHelpOptions = true,
+    version = "switchboard-control-plane 0.1.0",
+    description = "Keeps services, pods and nodes in etcd, serves the Admin API and the Discovery stream.")
+public final class Main implements Callable<Integer> {
+  @Option(names = "--etcd-endpoints", split = ",", paramLabel = "URL",
+      defaultValue = "${env:SWITCHBOARD_ETCD_ENDPOINTS:-http://127.0.0.1:2379}",
+      description = "etcd client URLs, comma-separated (env SWITCHBOARD_ETCD_ENDPOINTS; default ${DEFAULT-VALUE}).")
+  List<String> etcdEndpoints;
+
+  @Option(names = "--key-prefix", defaultValue = "${env:SWITCHBOARD_KEY_PREFIX:-/switchboard}",
+      description = "Prefix of every key in etcd (env SWITCHBOARD_KEY_PREFIX; default ${DEFAULT-VALUE}).")
+  String keyPrefix;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT",
+      defaultValue = "${env:SWITCHBOARD_LISTEN:-127.0.0.1:9440}",
+      description = "gRPC listen address for Admin, Discovery, health and reflection (env SWITCHBOARD_LISTEN; default ${DEFAULT-VALUE}).")
+  String listen;
+
+  @Option(names = "--service-cidr", defaultValue = "${env:SWITCHBOARD_SERVICE_CIDR:-10.96.0.0/12}",
+      description = "ClusterIP range (env SWITCHBOARD_SERVICE_CIDR; default ${DEFAULT-VALUE}; local mode uses 127.96.0.0/16).")
+  String serviceCidr;
+
+  @Option(names = "--node-port-range", defaultValue = "${env:SWITCHBOARD_NODE_PORT_RANGE:-30000-32767}",
+      description = "NodePort range (env SWITCHBOARD_NODE_PORT_RANGE; default ${DEFAULT-VALUE}).")
+  String nodePortRange;
+
+  @Option(names = "--lb-pools", defaultValue = "${env:SWITCHBOARD_LB_POOLS:-}",
+      description = "LoadBalancer IP pools: CIDRs or first-last ranges, comma-separated (env SWITCHBOARD_LB_POOLS; local mode uses 127.0.2.0/24).")
+  String lbPools;
+
+  @Option(names = "--node-lease-ttl", defaultValue = "${env:SWITCHBOARD_NODE_LEASE_TTL:-10s}",
+      converter = DurationConverter.class,
+      description = "How long a node stays ready after its stream's replica stops renewing it (default ${DEFAULT-VALUE}).")
+  Duration nodeLeaseTtl;
+
+  @Option(names = "--etcd-wait", defaultValue = "${env:SWITCHBOARD_ETCD_WAIT:-60s}",
+      converter = DurationConverter.class,
+      description = "How long to wait for etcd at startup before giving up (default ${DEFAULT-VALUE}).")
+  Duration etcdWait;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("switchboard-control-plane: " + e.getMessage());
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    HostPort hostPort = HostPort.parse("--listen", listen);
+    ControlPlaneConfig config = new ControlPlaneConfig(etcdEndpoints, keyPrefix, hostPort.host(),
+        hostPort.port(), serviceCidr, nodePortRange, lbPools, nodeLeaseTtl, Duration.ofSeconds(5),
+        etcdWait);
+    ControlPlane controlPlane;
+    try {
+      controlPlane = ControlPlane.start(config);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      controlPlane.close();
+      stopped.countDown();
+    }, "shutdown"));
+    System.out.println("switchboard-control-plane: serving on " + hostPort.host() + ":"
+        + controlPlane.port());
+    stopped.await();
+    return 0;
+  }
+
+  /** Parses durations such as {@code 10s}, {@code 500ms}, {@code 2m}. */
+  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+      try {
+        if (v.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        } else if (v.endsWith("s")) {
+          return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+        } else if (v.endsWith("m")) {
+          return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+        }
+        return Duration.parse(value);
+      } catch (RuntimeException e) {
+        throw new CommandLine.TypeConversionException("'" + value
+            + "' is not a duration (expected: e.g. 500ms, 10s, 2m)");
+      }
+    }
+  }
+
+  /** {@code host:port}, with the field named in errors. */
+  record HostPort(String host, int port) {
+    static HostPort parse(String flag, String value) {
+      int colon = value.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException(flag + ": '" + value + "' (expected: HOST:PORT)");
+      }
+      try {
+        int port = Integer.parseInt(value.substring(colon + 1));
+        if (port < 0 || port > 65535) {
+          throw new NumberFormatException();
+        }
+        return new HostPort(value.substring(0, colon), port);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(flag + ": '" + value
+            + "' (expected: HOST:PORT with PORT 0-65535)");
+      }
+    }
+  }
+}
