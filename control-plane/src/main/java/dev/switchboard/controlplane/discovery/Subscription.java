@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * cache thread or any other subscriber: offering only writes to this map.
  */
 final class Subscription {
-  /** Resources per message: keeps each message well under gRPC's default 4 MiB limit. */
+  /** Resources per message, and bytes: keep each message well under gRPC's default 4 MiB. */
   static final int MAX_RESOURCES_PER_MESSAGE = 500;
+  static final int MAX_BYTES_PER_MESSAGE = 1 << 20;
   private static final Resource REMOVED = Resource.getDefaultInstance();
 
   final String nodeName;
@@ -138,12 +139,14 @@ final class Subscription {
           .setNonce(Long.toString(nonces.incrementAndGet()));
       Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
       int count = 0;
-      while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE) {
+      long bytes = 0;
+      while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE && bytes < MAX_BYTES_PER_MESSAGE) {
         Map.Entry<ResourceId, Resource> e = it.next();
         if (e.getValue() == REMOVED) {
           response.addRemoved(e.getKey().toProto());
         } else {
           response.addResources(e.getValue());
+          bytes += e.getValue().getSerializedSize();
         }
         it.remove();
         count++;

@@ -4,6 +4,7 @@ import dev.switchboard.controlplane.alloc.AllocationKeys;
 import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import dev.switchboard.controlplane.alloc.LbIpPools;
 import dev.switchboard.controlplane.alloc.PortRange;
+import dev.switchboard.controlplane.alloc.Protocol;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -12,7 +13,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
@@ -95,15 +95,15 @@ final class ServiceAllocator {
         }
       }
       if (port.getNodePort() == 0) {
-        int picked = nodePorts.pick(p -> unavailable.test(AllocationKeys.nodePort(protocol, p)), random)
+        int picked = nodePorts.pick(p -> unavailable.test(nodePortKey(protocol, p)), random)
             .orElseThrow(() -> exhaustedPorts("spec.ports[" + port.getName() + "].nodePort"));
         port.setNodePort(picked);
-      } else if (!oldKeys.contains(AllocationKeys.nodePort(protocol, port.getNodePort()))) {
-        asked.put(AllocationKeys.nodePort(protocol, port.getNodePort()),
+      } else if (!oldKeys.contains(nodePortKey(protocol, port.getNodePort()))) {
+        asked.put(nodePortKey(protocol, port.getNodePort()),
             new RequestedValue("spec.ports[" + i + "].nodePort",
                 Integer.toString(port.getNodePort()), false));
       }
-      claimed.add(AllocationKeys.nodePort(protocol, port.getNodePort()));
+      claimed.add(nodePortKey(protocol, port.getNodePort()));
     }
 
     // healthCheckNodePort: LoadBalancer with externalTrafficPolicy Local only.
@@ -113,14 +113,14 @@ final class ServiceAllocator {
       }
       if (spec.getHealthCheckNodePort() == 0) {
         spec.setHealthCheckNodePort(nodePorts.pick(
-                p -> unavailable.test(AllocationKeys.nodePort("TCP", p)), random)
+                p -> unavailable.test(nodePortKey("TCP", p)), random)
             .orElseThrow(() -> exhaustedPorts("spec.healthCheckNodePort")));
-      } else if (!oldKeys.contains(AllocationKeys.nodePort("TCP", spec.getHealthCheckNodePort()))) {
-        asked.put(AllocationKeys.nodePort("TCP", spec.getHealthCheckNodePort()),
+      } else if (!oldKeys.contains(nodePortKey("TCP", spec.getHealthCheckNodePort()))) {
+        asked.put(nodePortKey("TCP", spec.getHealthCheckNodePort()),
             new RequestedValue("spec.healthCheckNodePort",
                 Integer.toString(spec.getHealthCheckNodePort()), false));
       }
-      claimed.add(AllocationKeys.nodePort("TCP", spec.getHealthCheckNodePort()));
+      claimed.add(nodePortKey("TCP", spec.getHealthCheckNodePort()));
     } else {
       spec.setHealthCheckNodePort(0);
     }
@@ -162,11 +162,11 @@ final class ServiceAllocator {
     }
     for (ServicePort port : spec.getPortsList()) {
       if (port.getNodePort() != 0) {
-        keys.add(AllocationKeys.nodePort(port.getProtocol(), port.getNodePort()));
+        keys.add(nodePortKey(port.getProtocol(), port.getNodePort()));
       }
     }
     if (spec.getHealthCheckNodePort() != 0) {
-      keys.add(AllocationKeys.nodePort("TCP", spec.getHealthCheckNodePort()));
+      keys.add(nodePortKey("TCP", spec.getHealthCheckNodePort()));
     }
     if (!spec.getLoadBalancerIp().isEmpty() && spec.getType().equals("LoadBalancer")) {
       keys.add(AllocationKeys.lbIp(spec.getLoadBalancerIp()));
@@ -196,7 +196,7 @@ final class ServiceAllocator {
         + ": failed to allocate a node port: range " + nodePorts + " is full");
   }
 
-  static Optional<RequestedValue> none() {
-    return Optional.empty();
+  static String nodePortKey(String protocol, int port) {
+    return AllocationKeys.nodePort(Protocol.fromApiName(protocol).orElse(Protocol.TCP), port);
   }
 }
