@@ -36,7 +36,7 @@ public final class EndpointsRegistry {
         .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(serviceName))
         .addAllEndpoints(endpoints)
         .build();
-    validator.validate(requested);
+    validator.requireValid(requested);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       Service service = services.get(namespace, serviceName);
       if (service.getSpec().getSelectorCount() > 0) {

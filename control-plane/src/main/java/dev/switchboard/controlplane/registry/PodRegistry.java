@@ -38,7 +38,7 @@ public final class PodRegistry {
   }
 
   public Pod apply(Pod request, boolean createOnly) {
-    validator.validate(request);
+    validator.requireValid(request);
     ObjectMeta meta = request.getMetadata();
     String key = Keys.pod(meta.getNamespace(), meta.getName());
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -65,11 +65,18 @@ public final class ServiceRegistry {
     Service defaulted = ServiceDefaults.apply(request);
     ObjectMeta meta = defaulted.getMetadata();
     String key = Keys.service(meta.getNamespace(), meta.getName());
-    validator.validate(defaulted); // the request as given, before any value is filled in
     Set<String> lostRaces = new HashSet<>();
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       Optional<KeyValue> stored = store.get(key);
       Service old = stored.map(StoredObjects::service).orElse(null);
+      Service candidate;
+      if (old == null) {
+        candidate = withServerFields(ServiceDefaults.prepareForCreate(request), null);
+        validator.requireValid(candidate);
+      } else {
+        candidate = withServerFields(ServiceDefaults.prepareForUpdate(old, request), old);
+        validator.requireValidUpdate(old, candidate);
+      }
       if (old != null && createOnly) {
         throw ApiException.alreadyExists("services", meta.getName());
       }
@@ -79,10 +86,6 @@ public final class ServiceRegistry {
       if (old != null && meta.getResourceVersion() != 0
           && meta.getResourceVersion() != old.getMetadata().getResourceVersion()) {
         throw ApiException.conflict("services", meta.getName());
-      }
-      Service candidate = withServerFields(defaulted, old);
-      if (old != null) {
-        validator.validateUpdate(old, carryClusterIp(candidate, old));
       }
       ServiceAllocator.Plan plan = allocator.plan(candidate, old,
           k -> lostRaces.contains(k) || allocationHint.test(k));
@@ -200,16 +203,7 @@ public final class ServiceRegistry {
       meta.setUid(old.getMetadata().getUid())
           .setCreationTimestampMillis(old.getMetadata().getCreationTimestampMillis());
     }
-    return defaulted.toBuilder().setMetadata(meta).clearStatus().build();
-  }
-
-  /** The clusterIP the update would end with, for the immutability check. */
-  private static Service carryClusterIp(Service candidate, Service old) {
-    if (candidate.getSpec().getClusterIp().isEmpty()) {
-      return candidate.toBuilder().setSpec(candidate.getSpec().toBuilder()
-          .setClusterIp(old.getSpec().getClusterIp())).build();
-    }
-    return candidate;
+    return defaulted.toBuilder().setMetadata(meta).build();
   }
 
   private static byte[] owner(Service service) {
