@@ -100,8 +100,9 @@ public final class ServiceDefaults {
         ServiceSpec.Builder after = svc.getSpecBuilder();
         dropTypeDependentFields(before, after);
         patchAllocatedValues(before, after);
-        svc.setStatus(old.getStatus());
-        if (!after.getType().equals("LoadBalancer")) {
+        if (old.hasStatus() && after.getType().equals("LoadBalancer")) {
+            svc.setStatus(old.getStatus());
+        } else {
             svc.clearStatus();
         }
         return svc.build();
