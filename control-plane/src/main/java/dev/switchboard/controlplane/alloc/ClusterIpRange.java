@@ -14,9 +14,9 @@ import java.util.function.Predicate;
  *       Kubernetes;</li>
  *   <li>1, the first usable address, is reserved for the mesh itself (Kubernetes gives it to
  *       the {@code kubernetes} service), see {@link #meshAddress()};</li>
- *   <li>the static band, offsets 2 up to {@code staticBandSize()}, is for ClusterIPs that users
- *       request by hand: {@code min(max(16, size/16), 256)} addresses counted from offset 1,
- *       Kubernetes' formula;</li>
+ *   <li>the static band is for ClusterIPs that users request by hand: Kubernetes' formula
+ *       gives {@code min(max(16, size/16), 256)} addresses from offset 1 (none for a /28 or
+ *       smaller); as offset 1 is the mesh's, {@link #staticBandSize()} is one less;</li>
  *   <li>the rest is the dynamic band, where automatic picks go first.</li>
  * </ul>
  *

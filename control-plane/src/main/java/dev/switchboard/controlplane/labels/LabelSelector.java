@@ -1,124 +1,101 @@
 package dev.switchboard.controlplane.labels;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
- * A Kubernetes label selector string: {@code a=b}, {@code a==b}, {@code a!=b},
- * {@code a in (x,y)}, {@code a notin (x)}, {@code a}, {@code !a}, joined by commas; all must
- * hold. The empty selector matches everything.
+ * A parsed label selector: labels match when every requirement holds. The empty selector
+ * matches everything, as in Kubernetes.
+ *
+ * <p>Note that a Service with an empty {@code spec.selector} is a selector-less service (its
+ * endpoints are registered by hand), not one that selects every pod: callers check
+ * {@code getSelectorCount() == 0} before matching pods against it.
  */
 public final class LabelSelector {
-  private static final LabelSelector EVERYTHING = new LabelSelector("", List.of());
+    /** Matches every label set. */
+    public static final LabelSelector EVERYTHING = new LabelSelector(List.of());
 
-  private final String text;
-  private final List<Predicate<Map<String, String>>> requirements;
+    private final List<Requirement> requirements;
 
-  private LabelSelector(String text, List<Predicate<Map<String, String>>> requirements) {
-    this.text = text;
-    this.requirements = requirements;
-  }
+    private LabelSelector(List<Requirement> requirements) {
+        List<Requirement> sorted = new ArrayList<>(requirements);
+        sorted.sort(Comparator.comparing(Requirement::key)); // Kubernetes orders terms by key
+        this.requirements = List.copyOf(sorted);
+    }
 
-  /**
-   * @throws IllegalArgumentException naming the selector and what is wrong with it
-   */
-  public static LabelSelector parse(String selector) {
-    if (selector == null || selector.isBlank()) {
-      return EVERYTHING;
+    /**
+     * Parses Kubernetes selector syntax: {@code a=b,c!=d,e in (x,y),f notin (z),g,!h},
+     * {@code a==b}, {@code n>3}. Null or blank selects everything.
+     *
+     * @throws InvalidSelectorException with what was found and what was expected
+     */
+    public static LabelSelector parse(String selector) {
+        if (selector == null || selector.isBlank()) {
+            return EVERYTHING;
+        }
+        try {
+            return new LabelSelector(SelectorParser.parse(selector));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSelectorException(selector, "unable to parse requirement: " + e.getMessage());
+        }
     }
-    List<Predicate<Map<String, String>>> reqs = new ArrayList<>();
-    for (String term : splitTerms(selector)) {
-      reqs.add(parseTerm(selector, term.trim()));
-    }
-    return new LabelSelector(selector, List.copyOf(reqs));
-  }
 
-  public boolean matches(Map<String, String> labels) {
-    for (Predicate<Map<String, String>> r : requirements) {
-      if (!r.test(labels)) {
-        return false;
-      }
+    /** The selector "all these pairs", as {@code service.spec.selector}; an empty map selects everything. */
+    public static LabelSelector fromMap(Map<String, String> pairs) {
+        List<Requirement> requirements = new ArrayList<>();
+        for (Map.Entry<String, String> e : pairs.entrySet()) {
+            requirements.add(Requirement.of(e.getKey(), Operator.EQUALS, List.of(e.getValue())));
+        }
+        return new LabelSelector(requirements);
     }
-    return true;
-  }
 
-  @Override
-  public String toString() {
-    return text;
-  }
+    /**
+     * Whether {@code labels} contains every pair of {@code selector}: the fast path for a
+     * service's map selector, without building a selector. True for an empty selector.
+     */
+    public static boolean matchesMap(Map<String, String> selector, Map<String, String> labels) {
+        for (Map.Entry<String, String> e : selector.entrySet()) {
+            if (!e.getValue().equals(labels.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
 
-  /** Splits on commas outside parentheses. */
-  private static List<String> splitTerms(String selector) {
-    List<String> terms = new ArrayList<>();
-    int depth = 0;
-    int start = 0;
-    for (int i = 0; i < selector.length(); i++) {
-      char c = selector.charAt(i);
-      if (c == '(') {
-        depth++;
-      } else if (c == ')') {
-        depth--;
-      } else if (c == ',' && depth == 0) {
-        terms.add(selector.substring(start, i));
-        start = i + 1;
-      }
+    public boolean matches(Map<String, String> labels) {
+        for (Requirement r : requirements) {
+            if (!r.matches(labels)) {
+                return false;
+            }
+        }
+        return true;
     }
-    terms.add(selector.substring(start));
-    return terms;
-  }
 
-  private static Predicate<Map<String, String>> parseTerm(String selector, String term) {
-    if (term.isEmpty()) {
-      throw invalid(selector, "empty requirement");
+    /** The requirements, ordered by key. */
+    public List<Requirement> requirements() {
+        return requirements;
     }
-    String[] words = term.split("\\s+", 2);
-    if (words.length == 2 && (words[1].startsWith("in ") || words[1].startsWith("in(")
-        || words[1].startsWith("notin ") || words[1].startsWith("notin("))) {
-      String key = key(selector, words[0]);
-      boolean in = words[1].startsWith("in");
-      String rest = words[1].substring(in ? 2 : 5).trim();
-      if (!rest.startsWith("(") || !rest.endsWith(")")) {
-        throw invalid(selector, "expected a parenthesised list of values after '" + words[0] + " "
-            + (in ? "in" : "notin") + "'");
-      }
-      Set<String> values = Set.copyOf(List.of(rest.substring(1, rest.length() - 1).trim()
-          .split("\\s*,\\s*")));
-      return in
-          ? labels -> labels.containsKey(key) && values.contains(labels.get(key))
-          : labels -> !labels.containsKey(key) || !values.contains(labels.get(key));
-    }
-    int ne = term.indexOf("!=");
-    if (ne > 0) {
-      String key = key(selector, term.substring(0, ne));
-      String value = term.substring(ne + 2).trim();
-      return labels -> !value.equals(labels.get(key));
-    }
-    int eq = term.indexOf('=');
-    if (eq > 0) {
-      String key = key(selector, term.substring(0, eq));
-      String value = term.substring(term.startsWith("==", eq) ? eq + 2 : eq + 1).trim();
-      return labels -> value.equals(labels.get(key));
-    }
-    if (term.startsWith("!")) {
-      String key = key(selector, term.substring(1));
-      return labels -> !labels.containsKey(key);
-    }
-    String key = key(selector, term);
-    return labels -> labels.containsKey(key);
-  }
 
-  private static String key(String selector, String raw) {
-    String key = raw.trim();
-    if (key.isEmpty() || !key.matches("([A-Za-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")) {
-      throw invalid(selector, "'" + key + "' is not a valid label key");
+    public boolean isEmpty() {
+        return requirements.isEmpty();
     }
-    return key;
-  }
 
-  private static IllegalArgumentException invalid(String selector, String why) {
-    return new IllegalArgumentException("labelSelector: Invalid value: \"" + selector + "\": " + why);
-  }
+    /** The canonical selector text: terms ordered by key, set values sorted. */
+    @Override
+    public String toString() {
+        return requirements.stream().map(Requirement::toString).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LabelSelector other && other.requirements.equals(requirements);
+    }
+
+    @Override
+    public int hashCode() {
+        return requirements.hashCode();
+    }
 }

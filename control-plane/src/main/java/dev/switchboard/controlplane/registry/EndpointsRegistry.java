@@ -6,6 +6,7 @@ import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.controlplane.store.Txn;
 import dev.switchboard.controlplane.store.TxnResult;
 import dev.switchboard.controlplane.store.Write;
+import dev.switchboard.controlplane.validation.EndpointsDefaults;
 import dev.switchboard.controlplane.validation.EndpointsValidator;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.Endpoints;
@@ -32,10 +33,10 @@ public final class EndpointsRegistry {
   }
 
   public Endpoints set(String namespace, String serviceName, List<Endpoint> endpoints) {
-    Endpoints requested = Endpoints.newBuilder()
+    Endpoints requested = EndpointsDefaults.apply(Endpoints.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(serviceName))
         .addAllEndpoints(endpoints)
-        .build();
+        .build());
     validator.requireValid(requested);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       Service service = services.get(namespace, serviceName);

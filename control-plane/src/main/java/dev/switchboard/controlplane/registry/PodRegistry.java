@@ -8,6 +8,7 @@ import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.controlplane.store.Txn;
 import dev.switchboard.controlplane.store.TxnResult;
 import dev.switchboard.controlplane.store.Write;
+import dev.switchboard.controlplane.validation.PodDefaults;
 import dev.switchboard.controlplane.validation.PodValidator;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
@@ -37,7 +38,8 @@ public final class PodRegistry {
         .orElseThrow(() -> ApiException.notFound("pods", namespace, name));
   }
 
-  public Pod apply(Pod request, boolean createOnly) {
+  public Pod apply(Pod given, boolean createOnly) {
+    Pod request = PodDefaults.apply(given);
     validator.requireValid(request);
     ObjectMeta meta = request.getMetadata();
     String key = Keys.pod(meta.getNamespace(), meta.getName());

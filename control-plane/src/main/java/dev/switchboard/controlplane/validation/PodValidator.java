@@ -10,57 +10,83 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Pods as endpoints: name and namespace, labels, an IPv4 pod IP, a node name, and container
- * ports whose names a service's named targetPort can resolve (Kubernetes' rules and wording).
+ * Kubernetes' pod rules for the fields a pod has here (an address with labels and named
+ * ports): name an RFC 1123 subdomain, namespace a label, labels, nodeName, container names,
+ * container ports ({@code validateContainerPorts}), and status.podIP, which is required
+ * because a pod here is nothing but its address.
+ *
+ * <p>Port names are unique across the whole pod, not only per container as in Kubernetes:
+ * a service's targetPort name must resolve to one port.
  */
 public final class PodValidator {
-  public void requireValid(Pod pod) {
-    ValidationException.throwIfAny("Pod", pod.getMetadata().getName(), validate(pod));
-  }
 
-  public List<FieldError> validate(Pod pod) {
-    List<FieldError> errs = new ArrayList<>(MetaRules.objectMeta(pod.getMetadata(),
-        NameRules::dns1123Subdomain));
-    String ip = pod.getStatus().getPodIp();
-    if (ip.isEmpty()) {
-      errs.add(FieldError.required("status.podIP", "a pod needs an address to be an endpoint"));
-    } else if (Ipv4.parse(ip).isEmpty()) {
-      errs.add(FieldError.invalid("status.podIP", ip, "must be a valid IPv4 address"));
+    /** Every problem with a (defaulted, see {@link PodDefaults}) pod. */
+    public List<FieldError> validate(Pod pod) {
+        List<FieldError> errs = MetaRules.objectMeta(pod.getMetadata(), NameRules::dns1123Subdomain);
+        String nodeName = pod.getSpec().getNodeName();
+        if (!nodeName.isEmpty()) {
+            for (String msg : NameRules.dns1123Subdomain(nodeName)) {
+                errs.add(FieldError.invalid("spec.nodeName", nodeName, msg));
+            }
+        }
+        Set<String> containerNames = new HashSet<>();
+        Set<String> portNames = new HashSet<>();
+        for (int i = 0; i < pod.getSpec().getContainersCount(); i++) {
+            Container c = pod.getSpec().getContainers(i);
+            String path = "spec.containers[" + i + "]";
+            if (!c.getName().isEmpty()) {
+                for (String msg : NameRules.dns1123Label(c.getName())) {
+                    errs.add(FieldError.invalid(path + ".name", c.getName(), msg));
+                }
+                if (!containerNames.add(c.getName())) {
+                    errs.add(FieldError.duplicate(path + ".name", c.getName()));
+                }
+            }
+            for (int j = 0; j < c.getPortsCount(); j++) {
+                containerPort(c.getPorts(j), path + ".ports[" + j + "]", portNames, errs);
+            }
+        }
+        String ip = pod.getStatus().getPodIp();
+        if (ip.isEmpty()) {
+            errs.add(FieldError.required("status.podIP", ""));
+        } else if (Ipv4.parse(ip).isEmpty()) {
+            errs.add(FieldError.invalid("status.podIP", ip, "must be a valid IPv4 address"));
+        }
+        return errs;
     }
-    String node = pod.getSpec().getNodeName();
-    if (!node.isEmpty()) {
-      for (String msg : NameRules.dns1123Subdomain(node)) {
-        errs.add(FieldError.invalid("spec.nodeName", node, msg));
-      }
+
+    /** {@link #validate} of {@code updated}, plus: name and namespace are immutable. */
+    public List<FieldError> validateUpdate(Pod old, Pod updated) {
+        List<FieldError> errs = new ArrayList<>();
+        errs.addAll(MetaRules.immutable("metadata.name", updated.getMetadata().getName(), old.getMetadata().getName()));
+        errs.addAll(MetaRules.immutable("metadata.namespace", updated.getMetadata().getNamespace(),
+                old.getMetadata().getNamespace()));
+        errs.addAll(validate(updated));
+        return errs;
     }
-    Set<String> portNames = new HashSet<>();
-    for (int c = 0; c < pod.getSpec().getContainersCount(); c++) {
-      Container container = pod.getSpec().getContainers(c);
-      String cpath = "spec.containers[" + c + "]";
-      for (int p = 0; p < container.getPortsCount(); p++) {
-        ContainerPort port = container.getPorts(p);
-        String path = cpath + ".ports[" + p + "]";
+
+    /** Throws a {@link ValidationException} listing every problem of {@link #validate}. */
+    public void requireValid(Pod pod) {
+        ValidationException.throwIfAny("Pod", pod.getMetadata().getName(), validate(pod));
+    }
+
+    private static void containerPort(ContainerPort port, String path, Set<String> names, List<FieldError> errs) {
         if (!port.getName().isEmpty()) {
-          for (String msg : NameRules.portName(port.getName())) {
-            errs.add(FieldError.invalid(path + ".name", port.getName(), msg));
-          }
-          if (!portNames.add(port.getName())) {
-            errs.add(FieldError.duplicate(path + ".name", port.getName()));
-          }
+            List<String> msgs = NameRules.portName(port.getName());
+            for (String msg : msgs) {
+                errs.add(FieldError.invalid(path + ".name", port.getName(), msg));
+            }
+            if (msgs.isEmpty() && !names.add(port.getName())) {
+                errs.add(FieldError.duplicate(path + ".name", port.getName()));
+            }
         }
         if (port.getContainerPort() == 0) {
-          errs.add(FieldError.required(path + ".containerPort", ""));
+            errs.add(FieldError.required(path + ".containerPort", ""));
         } else {
-          for (String msg : NameRules.portNumber(port.getContainerPort())) {
-            errs.add(FieldError.invalid(path + ".containerPort", port.getContainerPort(), msg));
-          }
+            for (String msg : NameRules.portNumber(port.getContainerPort())) {
+                errs.add(FieldError.invalid(path + ".containerPort", port.getContainerPort(), msg));
+            }
         }
-        if (!port.getProtocol().isEmpty() && !ServiceValidator.PROTOCOLS.contains(port.getProtocol())) {
-          errs.add(FieldError.notSupported(path + ".protocol", port.getProtocol(),
-              ServiceValidator.PROTOCOLS));
-        }
-      }
+        ServicePortRules.protocol(port.getProtocol(), path + ".protocol", errs);
     }
-    return errs;
-  }
 }

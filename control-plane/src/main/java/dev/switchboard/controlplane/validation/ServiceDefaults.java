@@ -5,7 +5,6 @@ import dev.switchboard.v1.IntOrString;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
-import dev.switchboard.v1.ServiceStatus;
 import dev.switchboard.v1.SessionAffinityConfig;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -78,7 +77,7 @@ public final class ServiceDefaults {
 
     /** {@link #apply} and an empty status: status is the load balancer's to write, not the creator's. */
     public static Service prepareForCreate(Service service) {
-        return apply(service).toBuilder().setStatus(ServiceStatus.getDefaultInstance()).build();
+        return apply(service).toBuilder().clearStatus().build();
     }
 
     /**
@@ -101,8 +100,9 @@ public final class ServiceDefaults {
         ServiceSpec.Builder after = svc.getSpecBuilder();
         dropTypeDependentFields(before, after);
         patchAllocatedValues(before, after);
-        svc.setStatus(old.getStatus());
-        if (!after.getType().equals("LoadBalancer")) {
+        if (old.hasStatus() && after.getType().equals("LoadBalancer")) {
+            svc.setStatus(old.getStatus());
+        } else {
             svc.clearStatus();
         }
         return svc.build();
