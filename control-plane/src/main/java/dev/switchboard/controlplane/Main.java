@@ -13,6 +13,9 @@ import picocli.CommandLine.Option;
     version = "switchboard-control-plane 0.1.0",
     description = "Keeps services, pods and nodes in etcd, serves the Admin API and the Discovery stream.")
 public final class Main implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--etcd-endpoints", split = ",", paramLabel = "URL",
       defaultValue = "${env:SWITCHBOARD_ETCD_ENDPOINTS:-http://127.0.0.1:2379}",
       description = "etcd client URLs, comma-separated (env SWITCHBOARD_ETCD_ENDPOINTS; default ${DEFAULT-VALUE}).")
@@ -50,11 +53,13 @@ public final class Main implements Callable<Integer> {
   Duration etcdWait;
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    System.exit(run(new java.io.PrintWriter(System.err, true), args));
   }
 
-  static int run(String... args) {
+  /** Runs the command; errors are one line on {@code err}, and a non-zero exit code. */
+  static int run(java.io.PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    cli.setErr(err);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("switchboard-control-plane: " + e.getMessage());
       return 1;
@@ -64,7 +69,12 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HostPort hostPort = HostPort.parse("--listen", listen);
+    HostPort hostPort;
+    try {
+      hostPort = HostPort.parse("--listen", listen);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     ControlPlaneConfig config = new ControlPlaneConfig(etcdEndpoints, keyPrefix, hostPort.host(),
         hostPort.port(), serviceCidr, nodePortRange, lbPools, nodeLeaseTtl, Duration.ofSeconds(5),
         etcdWait);
@@ -72,7 +82,7 @@ public final class Main implements Callable<Integer> {
     try {
       controlPlane = ControlPlane.start(config);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
