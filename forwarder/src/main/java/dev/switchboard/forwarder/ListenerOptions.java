@@ -20,13 +20,24 @@ import java.util.function.Supplier;
  * @param udpMaxFlows UDP: datagrams that would open a flow beyond this many are dropped
  * @param picker makes the endpoint picker of the listener (wrapped for ClientIP affinity when asked);
  *     called once per listener, and again when affinity changes
+ * @param preamble TCP: bytes sent to the endpoint before the client's (a PROXY protocol header);
+ *     {@link ConnectionPreamble#NONE} for none
  */
 public record ListenerOptions(Duration connectTimeout, Duration idleTimeout, int maxConnections,
                               int maxConnectAttempts, boolean reusePort, boolean splice,
-                              Duration udpIdleTimeout, int udpMaxFlows, Supplier<EndpointPicker> picker) {
+                              Duration udpIdleTimeout, int udpMaxFlows, Supplier<EndpointPicker> picker,
+                              ConnectionPreamble preamble) {
 
     public static final ListenerOptions DEFAULTS = new ListenerOptions(Duration.ofSeconds(5), Duration.ofHours(1),
-            0, 3, false, true, Duration.ofSeconds(30), 65_536, RandomPicker::new);
+            0, 3, false, true, Duration.ofSeconds(30), 65_536, RandomPicker::new, ConnectionPreamble.NONE);
+
+    /** Without a preamble: the form that existed before {@code preamble}, kept for its callers. */
+    public ListenerOptions(Duration connectTimeout, Duration idleTimeout, int maxConnections, int maxConnectAttempts,
+                           boolean reusePort, boolean splice, Duration udpIdleTimeout, int udpMaxFlows,
+                           Supplier<EndpointPicker> picker) {
+        this(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice, udpIdleTimeout,
+                udpMaxFlows, picker, ConnectionPreamble.NONE);
+    }
 
     public ListenerOptions {
         Checks.positive(connectTimeout, "connectTimeout");
@@ -36,50 +47,56 @@ public record ListenerOptions(Duration connectTimeout, Duration idleTimeout, int
         Checks.positive(udpIdleTimeout, "udpIdleTimeout");
         Checks.positive(udpMaxFlows, "udpMaxFlows");
         Checks.notNull(picker, "picker");
+        Checks.notNull(preamble, "preamble");
     }
 
     public ListenerOptions withConnectTimeout(Duration v) {
         return new ListenerOptions(v, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withIdleTimeout(Duration v) {
         return new ListenerOptions(connectTimeout, v, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withMaxConnections(int v) {
         return new ListenerOptions(connectTimeout, idleTimeout, v, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withMaxConnectAttempts(int v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, v, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withReusePort(boolean v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, v, splice,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withSplice(boolean v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, v,
-                udpIdleTimeout, udpMaxFlows, picker);
+                udpIdleTimeout, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withUdpIdleTimeout(Duration v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                v, udpMaxFlows, picker);
+                v, udpMaxFlows, picker, preamble);
     }
 
     public ListenerOptions withUdpMaxFlows(int v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, v, picker);
+                udpIdleTimeout, v, picker, preamble);
     }
 
     public ListenerOptions withPicker(Supplier<EndpointPicker> v) {
         return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, v);
+                udpIdleTimeout, udpMaxFlows, v, preamble);
+    }
+
+    public ListenerOptions withPreamble(ConnectionPreamble v) {
+        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
+                udpIdleTimeout, udpMaxFlows, picker, v);
     }
 }

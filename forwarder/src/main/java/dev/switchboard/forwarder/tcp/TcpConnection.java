@@ -114,7 +114,33 @@ final class TcpConnection {
         });
     }
 
+    /** Sends the listener's preamble (a PROXY header), if any, before the first byte of the client's. */
     private void startRelay() {
+        ByteBuf preamble;
+        try {
+            preamble = listener.spec().options().preamble().preamble(upstream.alloc(), info, endpoint.socketAddress());
+        } catch (RuntimeException e) {
+            log.warn("{}: preamble for connection {} failed", info.listener(), info.id(), e);
+            failed(e);
+            return;
+        }
+        if (preamble == null) {
+            relay();
+            return;
+        }
+        upstream.writeAndFlush(preamble).addListener((ChannelFuture f) -> {
+            if (closing()) {
+                return;
+            }
+            if (f.isSuccess()) {
+                relay();
+            } else {
+                failed(f.cause());
+            }
+        });
+    }
+
+    private void relay() {
         long idleMillis = listener.spec().options().idleTimeout().toMillis();
         if (listener.spliceEnabled() && up.pristine() && SpliceRelay.supports(client, upstream)) {
             splice = new SpliceRelay(this, client, upstream, idleMillis);
