@@ -1,0 +1,128 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.nodes.HealthOptions;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code switchboard-cloud-lb}: flags, each with an environment variable; a bad one is one line and exit 2. */
+@Command(name = "switchboard-cloud-lb", mixinStandardHelpOptions = true, version = "switchboard-cloud-lb 0.1.0",
+        description = "Serves each LoadBalancer service's external IP and forwards to healthy nodes' NodePorts.")
+public final class Main implements Callable<Integer> {
+    static final String NAME = "switchboard-cloud-lb";
+
+    @Option(names = "--name", defaultValue = "${env:SWITCHBOARD_LB_NAME:-cloud-lb}",
+            description = "Instance name in the Discovery hello (env SWITCHBOARD_LB_NAME; default ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--control-plane", paramLabel = "HOST:PORT",
+            defaultValue = "${env:SWITCHBOARD_CONTROL_PLANE:-127.0.0.1:9440}",
+            description = "A control-plane replica (env SWITCHBOARD_CONTROL_PLANE; default ${DEFAULT-VALUE}).")
+    String controlPlane;
+
+    @Option(names = "--health-interval", defaultValue = "${env:SWITCHBOARD_LB_HEALTH_INTERVAL:-2s}",
+            converter = DurationConverter.class,
+            description = "Time between two checks of a node port (env SWITCHBOARD_LB_HEALTH_INTERVAL; default ${DEFAULT-VALUE}).")
+    Duration healthInterval;
+
+    @Option(names = "--health-rise", defaultValue = "${env:SWITCHBOARD_LB_HEALTH_RISE:-2}",
+            description = "Consecutive passes that bring a failed node back (env SWITCHBOARD_LB_HEALTH_RISE; default ${DEFAULT-VALUE}).")
+    int healthRise;
+
+    @Option(names = "--health-fall", defaultValue = "${env:SWITCHBOARD_LB_HEALTH_FALL:-3}",
+            description = "Consecutive failures that take a node out (env SWITCHBOARD_LB_HEALTH_FALL; default ${DEFAULT-VALUE}).")
+    int healthFall;
+
+    @Option(names = "--maglev-table-size", defaultValue = "${env:SWITCHBOARD_LB_MAGLEV_TABLE_SIZE:-65537}",
+            description = "Maglev lookup table size M, a prime (env SWITCHBOARD_LB_MAGLEV_TABLE_SIZE; default ${DEFAULT-VALUE}).")
+    int maglevTableSize;
+
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.err, true), args));
+    }
+
+    /** Parses and runs; a bad flag or value is one line on {@code err} and exit code 2. */
+    static int run(PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println(NAME + ": " + e.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println(NAME + ": " + e.getMessage());
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    /** Checks the flags together; throws {@link IllegalArgumentException} naming the flag. */
+    LbConfig config() {
+        if (!controlPlane.matches("[^:\\s]+:\\d{1,5}") || Integer.parseInt(controlPlane.split(":")[1]) > 65535) {
+            throw new IllegalArgumentException("--control-plane: " + controlPlane + " (expected: HOST:PORT)");
+        }
+        HealthOptions health;
+        try {
+            health = HealthOptions.of(healthInterval, healthRise, healthFall);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flagged(e.getMessage()), e);
+        }
+        try {
+            return LbConfig.of(name, controlPlane).withHealth(health).withMaglevTableSize(maglevTableSize);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flagged(e.getMessage()), e);
+        }
+    }
+
+    /** "healthRise: 0 (expected: ...)" → "--health-rise: 0 (expected: ...)". */
+    private static String flagged(String message) {
+        return message.replaceFirst("^healthInterval:", "--health-interval:")
+                .replaceFirst("^healthRise:", "--health-rise:")
+                .replaceFirst("^healthFall:", "--health-fall:")
+                .replaceFirst("^maglevTableSize:", "--maglev-table-size:")
+                .replaceFirst("^name:", "--name:");
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        LbConfig config;
+        try {
+            config = config();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
+        CloudLb lb = CloudLb.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            lb.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** Durations such as {@code 500ms}, {@code 2s}, {@code 1m}, or ISO-8601 ({@code PT2S}). */
+    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            try {
+                if (v.endsWith("ms")) {
+                    return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+                } else if (v.endsWith("s")) {
+                    return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+                } else if (v.endsWith("m")) {
+                    return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+                }
+                return Duration.parse(value.trim());
+            } catch (RuntimeException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' (expected: a duration such as 500ms, 2s, 1m)");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.switchboard.lb.balancer;
+
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.lb.nodes.CheckTarget;
+import dev.switchboard.lb.nodes.NodeHealth;
+import dev.switchboard.v1.Node;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The nodes as backends of a service port: every node is an endpoint (its address and the port's
+ * NodePort), usable when it is ready (its agent holds a stream) and passes its checks:
+ * <ul>
+ *   <li>externalTrafficPolicy Local: the node's healthCheckNodePort answers 200 (it has local endpoints);</li>
+ *   <li>Cluster, TCP: the NodePort accepts connections;</li>
+ *   <li>Cluster, UDP: readiness only (a UDP port cannot be probed by connecting);</li>
+ * </ul>
+ * and it is not passively ejected. Stateless.
+ */
+final class NodeBackends {
+    private NodeBackends() {
+    }
+
+    /** A node with a usable address. */
+    record NodeAddress(String name, InetAddress address, boolean ready) {
+    }
+
+    /** The nodes with a valid IPv4 address, by name; {@code errors} gets one line per other node. */
+    static List<NodeAddress> nodes(Collection<Node> nodes, List<String> errors) {
+        List<NodeAddress> out = new ArrayList<>();
+        for (Node n : nodes) {
+            String name = n.getMetadata().getName();
+            Optional<InetAddress> ip = IpLiterals.ipv4(n.getAddress());
+            if (ip.isEmpty()) {
+                errors.add("node " + name + ": address: \"" + n.getAddress() + "\" (expected: an IPv4 address)");
+                continue;
+            }
+            out.add(new NodeAddress(name, ip.get(), n.getReady()));
+        }
+        out.sort(Comparator.comparing(NodeAddress::name));
+        return out;
+    }
+
+    /** The active check that decides whether the node serves this port, or null for none. */
+    static CheckTarget check(ServicePlan plan, ServicePlan.PortPlan port, NodeAddress node) {
+        if (plan.localPolicy()) {
+            return new CheckTarget(node.name(), new InetSocketAddress(node.address(), plan.healthCheckNodePort()),
+                    CheckTarget.Kind.HTTP);
+        }
+        if (port.protocol() == Protocol.TCP) {
+            return new CheckTarget(node.name(), new InetSocketAddress(node.address(), port.nodePort()),
+                    CheckTarget.Kind.TCP);
+        }
+        return null;
+    }
+
+    /** Every node as an endpoint of the port, ready exactly when usable. On the health's executor. */
+    static List<Endpoint> endpoints(ServicePlan plan, ServicePlan.PortPlan port, List<NodeAddress> nodes,
+                                    NodeHealth health) {
+        List<Endpoint> out = new ArrayList<>(nodes.size());
+        for (NodeAddress n : nodes) {
+            boolean usable = n.ready();
+            if (usable) {
+                CheckTarget t = check(plan, port, n);
+                usable = (t == null || health.up(t))
+                        && !health.ejected(new InetSocketAddress(n.address(), port.nodePort()));
+            }
+            out.add(new Endpoint(n.address(), port.nodePort(), usable, usable, false, Optional.of(n.name())));
+        }
+        return out;
+    }
+}

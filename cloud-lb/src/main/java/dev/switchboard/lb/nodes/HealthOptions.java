@@ -1,0 +1,38 @@
+package dev.switchboard.lb.nodes;
+
+import dev.switchboard.lb.Checks;
+import java.time.Duration;
+
+/**
+ * How nodes are checked.
+ *
+ * @param interval time between two checks of one target (from the end of one to the start of the next)
+ * @param timeout how long one check may take before it counts as failed
+ * @param rise consecutive passes that bring a failed target back (a new target needs one, as in Envoy,
+ *     so that a fresh service is served at once)
+ * @param fall consecutive failures that take a passing target out
+ * @param ejection how long an endpoint that refused a connection (passive check) gets no new connections
+ */
+public record HealthOptions(Duration interval, Duration timeout, int rise, int fall, Duration ejection) {
+
+    public static final HealthOptions DEFAULTS = of(Duration.ofSeconds(2), 2, 3);
+
+    public HealthOptions {
+        Checks.positive(interval, "healthInterval");
+        Checks.positive(timeout, "healthTimeout");
+        Checks.inRange(rise, 1, 100, "healthRise");
+        Checks.inRange(fall, 1, 100, "healthFall");
+        Checks.positive(ejection, "ejection");
+    }
+
+    /**
+     * A check may take up to the interval (at most 2 s); a passively ejected endpoint stays out for as
+     * long as the active check would need to bring it back ({@code interval × rise}).
+     */
+    public static HealthOptions of(Duration interval, int rise, int fall) {
+        Checks.positive(interval, "healthInterval");
+        Checks.inRange(rise, 1, 100, "healthRise");
+        Duration timeout = interval.compareTo(Duration.ofSeconds(2)) < 0 ? interval : Duration.ofSeconds(2);
+        return new HealthOptions(interval, timeout, rise, fall, interval.multipliedBy(rise));
+    }
+}
