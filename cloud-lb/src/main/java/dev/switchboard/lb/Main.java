@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
     static final String NAME = "switchboard-cloud-lb";
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--name", defaultValue = "${env:SWITCHBOARD_LB_NAME:-cloud-lb}",
             description = "Instance name in the Discovery hello (env SWITCHBOARD_LB_NAME; default ${DEFAULT-VALUE}).")
     String name;
@@ -94,7 +97,7 @@ public final class Main implements Callable<Integer> {
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         CloudLb lb = CloudLb.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -35,15 +35,13 @@ public final class MaglevTable {
 
     /**
      * @param names backend names (order and duplicates do not matter)
-     * @param size M, a prime at least as large as the number of backends
+     * @param size M, a prime; it should be at least 100 times the number of backends for ±1% balance.
+     *     With more backends than slots the table still fills, and the backends that come last in the
+     *     rounds get no slot (and so no clients).
      */
     public static MaglevTable build(Collection<String> names, int size) {
         checkSize(size);
         List<String> sorted = List.copyOf(new TreeSet<>(Checks.notNull(names, "names")));
-        if (sorted.size() > size) {
-            throw new IllegalArgumentException("names: " + sorted.size() + " backends (expected: at most the table size "
-                    + size + ")");
-        }
         int n = sorted.size();
         int[] entries = new int[n == 0 ? 0 : size];
         if (n == 0) {
