@@ -58,6 +58,7 @@ final class SpliceRelay {
                 && client.eventLoop() == endpoint.eventLoop();
     }
 
+    @SuppressWarnings("deprecation") // spliceTo is deprecated in Netty 4.2 without a replacement; it works
     void start() {
         // AUTO_READ is still off on both: no byte moves before both splices are queued.
         client.spliceTo(endpoint, Integer.MAX_VALUE).addListener(this::spliceEnded);

@@ -283,9 +283,9 @@ final class TcpConnection {
         if (splice != null) {
             splice.stop();
         }
-        listener.connectionEnded(this);
         ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
                 outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
         listener.context().closed(info, summary);
+        listener.connectionEnded(this); // last: it may complete terminated(), after which all is reported
     }
 }

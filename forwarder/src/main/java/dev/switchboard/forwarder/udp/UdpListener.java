@@ -63,7 +63,7 @@ public final class UdpListener extends ListenerBase {
                 .group(loop)
                 .channel(ctx.transport().datagramChannel())
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
     }
 
     @Override
@@ -73,7 +73,7 @@ public final class UdpListener extends ListenerBase {
                 .group(loop)
                 .channel(ctx.transport().datagramChannel())
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(new FromClients());
         if (spec.options().reusePort()) {
             b.option(ctx.transport().reusePortOption(), true);
@@ -118,9 +118,9 @@ public final class UdpListener extends ListenerBase {
             return;
         }
         flow.close();
-        connectionEnded();
         ctx.closed(flow.info, new ConnectionSummary(Optional.of(flow.endpoint), outcome, flow.bytesFromClient,
                 flow.bytesToClient, 1, Duration.ofNanos(System.nanoTime() - flow.startNanos)));
+        connectionEnded();
     }
 
     private void sweep() {
