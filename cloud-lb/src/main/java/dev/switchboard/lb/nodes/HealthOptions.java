@@ -26,13 +26,16 @@ public record HealthOptions(Duration interval, Duration timeout, int rise, int f
     }
 
     /**
-     * A check may take up to the interval (at most 2 s); a passively ejected endpoint stays out for as
-     * long as the active check would need to bring it back ({@code interval × rise}).
+     * A check may take up to the interval (at most 2 s). A passively ejected endpoint stays out until the
+     * active check has had time to take it out itself, or to bring it back: {@code interval × max(rise,
+     * fall) + timeout}; a shorter ejection would let a dead port take one more connection attempt.
      */
     public static HealthOptions of(Duration interval, int rise, int fall) {
         Checks.positive(interval, "healthInterval");
         Checks.inRange(rise, 1, 100, "healthRise");
+        Checks.inRange(fall, 1, 100, "healthFall");
         Duration timeout = interval.compareTo(Duration.ofSeconds(2)) < 0 ? interval : Duration.ofSeconds(2);
-        return new HealthOptions(interval, timeout, rise, fall, interval.multipliedBy(rise));
+        return new HealthOptions(interval, timeout, rise, fall,
+                interval.multipliedBy(Math.max(rise, fall)).plus(timeout));
     }
 }
