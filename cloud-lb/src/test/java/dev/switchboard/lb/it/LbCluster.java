@@ -54,8 +54,12 @@ final class LbCluster implements AutoCloseable {
     }
 
     CloudLb loadBalancer(String name) {
+        return loadBalancer(name, FAST_HEALTH);
+    }
+
+    CloudLb loadBalancer(String name, HealthOptions health) {
         return closeLater(CloudLb.start(LbConfig.of(name, "127.0.0.1:" + controlPlane.port())
-                .withHealth(FAST_HEALTH).withIoThreads(2)));
+                .withHealth(health).withIoThreads(2)));
     }
 
     Service apply(Service s) {
