@@ -32,20 +32,42 @@ final class LbCluster implements AutoCloseable {
     /** Fast checks, so that tests see transitions in well under a second. */
     static final HealthOptions FAST_HEALTH = HealthOptions.of(Duration.ofMillis(200), 2, 2);
 
-    final ControlPlane controlPlane;
+    private final ControlPlaneConfig config;
+    private ControlPlane controlPlane;
+    final int port;
     final ManagedChannel channel;
     final AdminGrpc.AdminBlockingStub admin;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     LbCluster(EtcdProcess etcd) {
+        this(etcd, 0);
+    }
+
+    /** With {@code port} > 0 the control plane keeps that port across {@link #restartControlPlane}. */
+    LbCluster(EtcdProcess etcd, int port) {
+        config = ControlPlaneConfig.local(etcd.endpoint(), "/lb" + PREFIXES.incrementAndGet() + "-" + System.nanoTime())
+                .withListenPort(port);
+        controlPlane = startControlPlane();
+        this.port = controlPlane.port();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", this.port).usePlaintext().build();
+        admin = AdminGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    private ControlPlane startControlPlane() {
         try {
-            controlPlane = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(),
-                    "/lb" + PREFIXES.incrementAndGet() + "-" + System.nanoTime()));
+            return ControlPlane.start(config);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.port()).usePlaintext().build();
-        admin = AdminGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    void stopControlPlane() {
+        controlPlane.close();
+        controlPlane = null;
+    }
+
+    void restartControlPlane() {
+        controlPlane = startControlPlane();
     }
 
     /** A registered node on {@code 127.0.1.N}. */
@@ -58,8 +80,8 @@ final class LbCluster implements AutoCloseable {
     }
 
     CloudLb loadBalancer(String name, HealthOptions health) {
-        return closeLater(CloudLb.start(LbConfig.of(name, "127.0.0.1:" + controlPlane.port())
-                .withHealth(health).withIoThreads(2)));
+        return closeLater(CloudLb.start(LbConfig.of(name, "127.0.0.1:" + port)
+                .withHealth(health).withIoThreads(2).withReconnectMax(Duration.ofMillis(500))));
     }
 
     Service apply(Service s) {
@@ -96,6 +118,8 @@ final class LbCluster implements AutoCloseable {
             }
         }
         channel.shutdownNow();
-        controlPlane.close();
+        if (controlPlane != null) {
+            controlPlane.close();
+        }
     }
 }

@@ -46,7 +46,7 @@ final class StandInNode implements AutoCloseable {
     });
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile ClientCallStreamObserver<DiscoveryRequest> registration;
-    private ServerSocket tcp;
+    private final Set<ServerSocket> tcp = ConcurrentHashMap.newKeySet();
     private DatagramSocket udp;
     private HttpServer health;
 
@@ -58,10 +58,16 @@ final class StandInNode implements AutoCloseable {
     /** A node that is registered (ready) and serves nothing yet. */
     static StandInNode register(ManagedChannel controlPlane, String name, String address) {
         StandInNode n = new StandInNode(name, address);
+        n.register(controlPlane);
+        return n;
+    }
+
+    /** Opens the node's stream (again, after a control-plane restart, as an agent reconnects). */
+    void register(ManagedChannel controlPlane) {
         DiscoveryGrpc.newStub(controlPlane).stream(new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> stream) {
-                n.registration = stream;
+                registration = stream;
             }
 
             @Override
@@ -76,9 +82,8 @@ final class StandInNode implements AutoCloseable {
             public void onCompleted() {
             }
         });
-        n.registration.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder().setNodeName(name)
+        registration.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder().setNodeName(name)
                 .setNodeAddress(address).setRole(Role.AGENT)).build());
-        return n;
     }
 
     /** Ends the node's stream, as a dead agent's would end: the control plane marks it not ready. */
@@ -91,17 +96,21 @@ final class StandInNode implements AutoCloseable {
         return serveTcp(port, false);
     }
 
-    /** With {@code proxyV2}: reads a PROXY v2 header first and answers "name source destination". */
+    /**
+     * With {@code proxyV2}: reads a PROXY v2 header first and answers "name source destination". May be
+     * called once per port (one per service).
+     */
     StandInNode serveTcp(int port, boolean proxyV2) throws IOException {
-        tcp = new ServerSocket();
-        tcp.setReuseAddress(true);
-        tcp.bind(new InetSocketAddress(address, port), 512);
-        open.add(tcp);
+        ServerSocket server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(address, port), 512);
+        tcp.add(server);
+        open.add(server);
         pool.execute(() -> {
-            while (!tcp.isClosed()) {
+            while (!server.isClosed()) {
                 Socket s;
                 try {
-                    s = tcp.accept();
+                    s = server.accept();
                 } catch (IOException e) {
                     return;
                 }
@@ -173,9 +182,11 @@ final class StandInNode implements AutoCloseable {
         return this;
     }
 
-    /** Closes the TCP NodePort and cuts its connections: a node whose port is gone. */
+    /** Closes the TCP NodePorts and cuts their connections: a node whose ports are gone. */
     void stopTcp() throws IOException {
-        tcp.close();
+        for (ServerSocket server : tcp) {
+            server.close();
+        }
         for (AutoCloseable c : open) {
             if (c instanceof Socket s) {
                 s.close();
