@@ -51,7 +51,6 @@ public final class NodeAgent implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final Forwarder forwarder;
   private final EventLoopGroup httpGroup;
-  private final ManagedChannel channel;
   private final Proxier proxier;
   private final HealthCheckServers healthChecks;
   private final BoundedFrequencyRunner runner;
@@ -60,14 +59,13 @@ public final class NodeAgent implements AutoCloseable {
   private final AdminServer admin;
 
   private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
-      EventLoopGroup httpGroup, ManagedChannel channel, Proxier proxier,
+      EventLoopGroup httpGroup, Proxier proxier,
       HealthCheckServers healthChecks, BoundedFrequencyRunner runner, StateSync sync,
       DiscoveryClient client, AdminServer admin) {
     this.config = config;
     this.executor = executor;
     this.forwarder = forwarder;
     this.httpGroup = httpGroup;
-    this.channel = channel;
     this.proxier = proxier;
     this.healthChecks = healthChecks;
     this.runner = runner;
@@ -91,7 +89,6 @@ public final class NodeAgent implements AutoCloseable {
     Forwarder forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads()));
     EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
         new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
-    ManagedChannel channel = null;
     try {
       String standingError = "";
       if (config.clusterIpMode() == ClusterIpMode.ROUTE) {
@@ -110,25 +107,19 @@ public final class NodeAgent implements AutoCloseable {
           healthChecks, runner::run, standingError);
       syncRef[0] = sync;
 
-      channel = NettyChannelBuilder.forTarget(config.controlPlane())
-          .usePlaintext()
-          .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-          .keepAliveTime(30, TimeUnit.SECONDS)
-          .keepAliveTimeout(10, TimeUnit.SECONDS)
-          .keepAliveWithoutCalls(true)
-          .build();
       Hello hello = Hello.newBuilder()
           .setNodeName(node)
           .setNodeAddress(config.nodeAddress().getHostAddress())
           .setRole(Role.AGENT)
           .putAllLabels(config.labels())
           .build();
-      DiscoveryClient client = new DiscoveryClient(channel, executor, config.backoff(), hello, sync);
+      DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane()), executor,
+          config.backoff(), hello, sync);
       sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
           () -> status(node, sync, client));
-      NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, channel, proxier,
+      NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
           healthChecks, runner, sync, client, admin);
       client.start();
       log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), admin {}",
@@ -137,9 +128,6 @@ public final class NodeAgent implements AutoCloseable {
           admin.address());
       return agent;
     } catch (IOException | RuntimeException e) {
-      if (channel != null) {
-        channel.shutdownNow();
-      }
       executor.shutdownNow();
       forwarder.close();
       httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -200,9 +188,7 @@ public final class NodeAgent implements AutoCloseable {
     admin.close();
     forwarder.close();
     httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-    channel.shutdownNow();
     try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
       executor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -218,6 +204,17 @@ public final class NodeAgent implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("agent executor: " + e, e);
     }
+  }
+
+  /** A channel to the control plane; keepalive notices a control plane that vanished silently. */
+  private static ManagedChannel channel(String target) {
+    return NettyChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
   }
 
   private static String status(String node, StateSync sync, DiscoveryClient client) {

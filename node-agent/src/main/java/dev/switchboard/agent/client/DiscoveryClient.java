@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +47,7 @@ public final class DiscoveryClient implements AutoCloseable {
     String currentError();
   }
 
-  private final DiscoveryGrpc.DiscoveryStub stub;
-  private final ManagedChannel channel;
+  private final Supplier<ManagedChannel> channels;
   private final ScheduledExecutorService executor;
   private final Backoff backoff;
   private final Hello hello;
@@ -55,6 +55,8 @@ public final class DiscoveryClient implements AutoCloseable {
 
   /** Confined to the executor. */
   private final BatchAssembler assembler = new BatchAssembler();
+  /** The channel of the current attempt; replaced after every failed one. */
+  private ManagedChannel channel;
   private Call current;
   private int failures;
   private boolean closed;
@@ -65,12 +67,15 @@ public final class DiscoveryClient implements AutoCloseable {
   private volatile boolean connected;
 
   /**
+   * @param channels makes the channel of an attempt. A new channel per attempt after a failure
+   *     makes every attempt one real connection attempt, timed by {@code backoff} alone: a
+   *     channel that failed stays in TRANSIENT_FAILURE and fails new calls at once until its own
+   *     (longer, uncontrolled) reconnect backoff has passed.
    * @param hello node name, address, role and labels; its last_version is filled in per attempt
    */
-  public DiscoveryClient(ManagedChannel channel, ScheduledExecutorService executor,
+  public DiscoveryClient(Supplier<ManagedChannel> channels, ScheduledExecutorService executor,
       Backoff backoff, Hello hello, Handler handler) {
-    this.channel = channel;
-    this.stub = DiscoveryGrpc.newStub(channel).withExecutor(executor);
+    this.channels = channels;
     this.executor = executor;
     this.backoff = backoff;
     this.hello = hello;
@@ -102,13 +107,14 @@ public final class DiscoveryClient implements AutoCloseable {
     if (closed) {
       return;
     }
-    // Our own backoff decides when to try; gRPC's connection backoff must not add to it.
-    channel.resetConnectBackoff();
+    if (channel == null) {
+      channel = channels.get();
+    }
     Call call = new Call();
     current = call;
     lastNonce = null;
     assembler.reset();
-    stub.stream(call);
+    DiscoveryGrpc.newStub(channel).withExecutor(executor).stream(call);
     Hello withVersion = hello.toBuilder().setLastVersion(handler.version()).build();
     log.info("discovery: connecting as {} (version {})", hello.getNodeName(),
         withVersion.getLastVersion());
@@ -125,6 +131,10 @@ public final class DiscoveryClient implements AutoCloseable {
       log.info("discovery: dropping an incomplete batch; it is resent after reconnecting");
     }
     assembler.reset();
+    if (channel != null) {
+      channel.shutdownNow();
+      channel = null;
+    }
     if (closed) {
       return;
     }
@@ -181,10 +191,17 @@ public final class DiscoveryClient implements AutoCloseable {
       if (call != null) {
         call.finish();
       }
+      if (channel != null) {
+        channel.shutdown();
+      }
       done.complete(null);
     });
     try {
       done.get(5, TimeUnit.SECONDS);
+      ManagedChannel last = channel;
+      if (last != null && !last.awaitTermination(2, TimeUnit.SECONDS)) {
+        last.shutdownNow();
+      }
     } catch (Exception e) {
       log.debug("discovery: close did not complete: {}", e.toString());
     }
