@@ -90,12 +90,12 @@ final class SpliceRelay {
 
     /** Adds what the kernel received since the last sample to the connection's byte counts. */
     void sample() {
-        long in = TcpInfo.bytesReceived(client);
+        long in = TcpInfo.bytesReceived(client, up.endOfStreamRead);
         if (in > sampledFromClient) {
             connection.count(true, in - sampledFromClient);
             sampledFromClient = in;
         }
-        long out = TcpInfo.bytesReceived(endpoint);
+        long out = TcpInfo.bytesReceived(endpoint, down.endOfStreamRead);
         if (out > sampledToClient) {
             connection.count(false, out - sampledToClient);
             sampledToClient = out;
@@ -145,6 +145,8 @@ final class SpliceRelay {
         private final EpollSocketChannel src;
         private final EpollSocketChannel dst;
         private boolean ended;
+        /** {@link #drain()} read the end of stream: the FIN is in the kernel's byte count. */
+        boolean endOfStreamRead;
 
         Direction(EpollSocketChannel src, EpollSocketChannel dst) {
             this.src = src;
@@ -209,6 +211,7 @@ final class SpliceRelay {
                 src.eventLoop().schedule(this::drain, 1, TimeUnit.MILLISECONDS);
                 return;
             }
+            endOfStreamRead = true;
             dst.shutdownOutput().addListener((ChannelFuture s) -> {
                 if (s.isSuccess()) {
                     connection.directionDone();

@@ -22,8 +22,13 @@ final class TcpInfo {
     private TcpInfo() {
     }
 
-    /** Bytes the kernel received on this socket so far, or -1 when unknown (closed, old kernel). */
-    static long bytesReceived(Channel ch) {
+    /**
+     * Data bytes the kernel received on this socket so far, or -1 when unknown (closed, old kernel).
+     * The kernel counts the peer's FIN as one byte; it is taken off again when the caller read the end
+     * of stream or the socket's state says a FIN arrived (state and counter come from one getsockopt).
+     * A socket that is fully closed (state CLOSE) and whose end was not read may be one byte off.
+     */
+    static long bytesReceived(Channel ch, boolean endOfStreamRead) {
         if (!ch.isOpen()) {
             return -1;
         }
@@ -32,10 +37,16 @@ final class TcpInfo {
             if (info == null || info.limit() < BYTES_RECEIVED_OFFSET + 8) {
                 return -1;
             }
-            return info.order(ByteOrder.nativeOrder()).getLong(BYTES_RECEIVED_OFFSET);
+            long received = info.order(ByteOrder.nativeOrder()).getLong(BYTES_RECEIVED_OFFSET);
+            return endOfStreamRead || finReceived(info.get(0)) ? received - 1 : received;
         } catch (RuntimeException e) {
             return -1;
         }
+    }
+
+    /** TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING: the states after the peer's FIN (include/net/tcp_states.h). */
+    private static boolean finReceived(byte state) {
+        return state == 6 || state == 8 || state == 9 || state == 11;
     }
 
     /** Milliseconds since data was last sent or received on this socket, or -1 when unknown. */
