@@ -55,6 +55,11 @@ public record LbConfig(String name, String controlPlane, HealthOptions health, i
                 resyncInterval, v);
     }
 
+    public LbConfig withResyncInterval(Duration v) {
+        return new LbConfig(name, controlPlane, health, maglevTableSize, connectTimeout, reconnectMax, v,
+                ioThreads);
+    }
+
     public LbConfig withReconnectMax(Duration v) {
         return new LbConfig(name, controlPlane, health, maglevTableSize, connectTimeout, v, resyncInterval,
                 ioThreads);

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * Keeps one forwarder listener per LoadBalancer service port (TCP or UDP on the external IP) in line
  * with the services and nodes the stream delivered and with the nodes' health: binds new ones, updates
  * their node endpoints, closes those no longer wanted (open connections finish), and retries binds that
- * failed at each sync.
+ * failed (at the first sync 2 s after the failure; the periodic resync guarantees there is one).
  *
  * <p>Concurrency: confined to the load balancer's control thread ({@code executor}); bind results
  * from the forwarder are handed back to it. Listeners and pickers do their own work on event loops.
  */
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
+    /** A failed bind is retried by the first sync this long after it failed, not at once (no busy loop). */
+    private static final long BIND_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final Forwarder forwarder;
     private final MaglevTables tables;
@@ -83,6 +86,7 @@ public final class Balancer implements AutoCloseable {
         ServiceTarget wanted;
         Listener listener;
         String error;
+        long failedAtNanos;
         boolean starting;
         boolean removed;
 
@@ -174,8 +178,9 @@ public final class Balancer implements AutoCloseable {
                     bound.listener.update(target);
                 }
             }
-            if (bound.listener == null && !bound.starting) {
-                start(bound); // a bind that failed before: try again
+            if (bound.listener == null && !bound.starting
+                    && bound.error != null && System.nanoTime() - bound.failedAtNanos >= BIND_RETRY_NANOS) {
+                start(bound); // a bind that failed a while ago: try again
             }
         }
     }
@@ -216,6 +221,7 @@ public final class Balancer implements AutoCloseable {
         if (e != null) {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             b.error = cause.getMessage();
+            b.failedAtNanos = System.nanoTime();
             log.warn("{}", b.error);
         } else if (b.removed) {
             l.close();

@@ -9,6 +9,7 @@ import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyServiceRequest;
 import dev.switchboard.v1.GetRequest;
+import dev.switchboard.v1.Role;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
@@ -61,6 +62,17 @@ final class LbCluster implements AutoCloseable {
         }
     }
 
+    ControlPlane controlPlane() {
+        return controlPlane;
+    }
+
+    /** What the control plane last heard from a load balancer: "" for an ACK, else the NACK detail. */
+    String lastNack(String lbName) {
+        return controlPlane.discovery().subscribers().stream()
+                .filter(s -> s.nodeName().equals(lbName) && s.role() == Role.LOAD_BALANCER)
+                .map(s -> s.lastNack()).findFirst().orElse("(not subscribed)");
+    }
+
     void stopControlPlane() {
         controlPlane.close();
         controlPlane = null;
@@ -80,8 +92,8 @@ final class LbCluster implements AutoCloseable {
     }
 
     CloudLb loadBalancer(String name, HealthOptions health) {
-        return closeLater(CloudLb.start(LbConfig.of(name, "127.0.0.1:" + port)
-                .withHealth(health).withIoThreads(2).withReconnectMax(Duration.ofMillis(500))));
+        return closeLater(CloudLb.start(LbConfig.of(name, "127.0.0.1:" + port).withHealth(health).withIoThreads(2)
+                .withReconnectMax(Duration.ofMillis(500)).withResyncInterval(Duration.ofMillis(500))));
     }
 
     Service apply(Service s) {

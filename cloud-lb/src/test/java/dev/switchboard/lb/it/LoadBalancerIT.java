@@ -10,6 +10,7 @@ import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Service;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.HashMap;
@@ -117,6 +118,30 @@ class LoadBalancerIT {
                     .isInstanceOf(IOException.class));
             await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() ->
                     cluster.get("shop").getStatus().getLoadBalancer().getIngressList().isEmpty());
+        }
+    }
+
+    /** A port that cannot be bound is NACKed, gets no status, and is bound once it is free. */
+    @Test
+    void aBindFailureIsNackedAndRetried() throws Exception {
+        try (LbCluster cluster = new LbCluster(etcd)) {
+            ServerSocket squatter = new ServerSocket();
+            squatter.bind(new InetSocketAddress("127.0.2.13", 80));
+            Service.Builder spec = LbCluster.lbService("blocked", false);
+            spec.getSpecBuilder().setLoadBalancerIp("127.0.2.13");
+            Service svc = cluster.apply(spec.build());
+            cluster.node("n1", 205).serveTcp(svc.getSpec().getPorts(0).getNodePort());
+            cluster.loadBalancer("lb");
+
+            await().atMost(WAIT).until(() -> cluster.lastNack("lb").contains("cannot bind TCP 127.0.2.13:80"
+                    + " (default/blocked:http)"));
+            assertThat(cluster.get("blocked").getStatus().getLoadBalancer().getIngressList()).isEmpty();
+
+            squatter.close();
+            InetSocketAddress http = new InetSocketAddress("127.0.2.13", 80);
+            await().atMost(WAIT).until(() -> "n1".equals(Clients.firstLineOrNull("127.0.30.1", http)));
+            await().atMost(WAIT).until(() -> cluster.get("blocked").getStatus().getLoadBalancer().getIngressCount() == 1);
+            await().atMost(WAIT).until(() -> cluster.lastNack("lb").isEmpty());
         }
     }
 }
