@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.CloudLb;
 import dev.switchboard.lb.ServiceKey;
 import dev.switchboard.testing.EtcdProcess;
@@ -77,6 +78,13 @@ class LoadBalancerIT {
                 for (Map.Entry<String, String> e : nodeOf.entrySet()) {
                     assertThat(Clients.firstLine(e.getKey(), http)).isEqualTo(e.getValue());
                 }
+            }
+            // Both replicas took connections (the kernel spreads them by 4-tuple), and they agreed.
+            for (CloudLb lb : new CloudLb[] {a, b}) {
+                long accepted = lb.inspect(bal -> bal.listeners(key).stream()
+                        .filter(l -> l.spec().protocol() == Protocol.TCP)
+                        .mapToLong(l -> l.stats().totalConnections()).sum());
+                assertThat(accepted).isPositive();
             }
             // UDP: the same Maglev choice for the same client.
             for (String client : new String[] {"127.0.30.1", "127.0.30.2", "127.0.30.3"}) {
