@@ -163,7 +163,7 @@ final class TcpConnection {
             return; // the client's close is handled by clientClosed(); ours were decided already
         }
         // The endpoint's socket went away before both directions ended: deliver what is queued, then close.
-        outcome = Outcome.ERROR;
+        outcome = errorOutcome();
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
@@ -202,7 +202,7 @@ final class TcpConnection {
     void failed(Throwable cause) {
         if (!closing()) {
             log.debug("{}: connection {} to {} failed: {}", info.listener(), info.id(), endpoint, cause.toString());
-            closeNow(Outcome.ERROR);
+            closeNow(errorOutcome());
         }
     }
 
@@ -230,6 +230,11 @@ final class TcpConnection {
         }
     }
 
+    /** A failure while the forwarder shuts down is the shutdown's doing. */
+    private Outcome errorOutcome() {
+        return listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+    }
+
     private void clientClosed() {
         Channel u = upstream;
         if (u != null && u.isOpen()) {
@@ -247,7 +252,7 @@ final class TcpConnection {
             return;
         }
         if (outcome == null) {
-            outcome = listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+            outcome = errorOutcome();
         }
         finished = true;
         up.release();
