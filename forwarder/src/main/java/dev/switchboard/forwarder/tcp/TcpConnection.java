@@ -101,14 +101,14 @@ final class TcpConnection {
             abort(Outcome.CONNECT_FAILED);
             return;
         }
-        listener.counters().connectRetries.increment();
         listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
             if (next == null) {
-                abort(Outcome.CONNECT_FAILED);
+                abort(Outcome.CONNECT_FAILED); // no other candidate left
             } else {
+                listener.counters().connectRetries.increment();
                 connect(next);
             }
         });
@@ -265,6 +265,6 @@ final class TcpConnection {
         ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
                 outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
         listener.context().closed(info, summary);
-        listener.connectionEnded(this); // last: it may complete terminated(), after which all is reported
+        listener.connectionClosed(); // last: it may complete terminated(), after which all is reported
     }
 }
