@@ -101,14 +101,14 @@ final class TcpConnection {
             abort(Outcome.CONNECT_FAILED);
             return;
         }
-        listener.counters().connectRetries.increment();
         listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
             if (next == null) {
-                abort(Outcome.CONNECT_FAILED);
+                abort(Outcome.CONNECT_FAILED); // no other candidate left
             } else {
+                listener.counters().connectRetries.increment();
                 connect(next);
             }
         });
@@ -189,7 +189,7 @@ final class TcpConnection {
             return; // the client's close is handled by clientClosed(); ours were decided already
         }
         // The endpoint's socket went away before both directions ended: deliver what is queued, then close.
-        outcome = Outcome.ERROR;
+        outcome = errorOutcome();
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
@@ -228,7 +228,7 @@ final class TcpConnection {
     void failed(Throwable cause) {
         if (!closing()) {
             log.debug("{}: connection {} to {} failed: {}", info.listener(), info.id(), endpoint, cause.toString());
-            closeNow(Outcome.ERROR);
+            closeNow(errorOutcome());
         }
     }
 
@@ -256,6 +256,11 @@ final class TcpConnection {
         }
     }
 
+    /** A failure while the forwarder shuts down is the shutdown's doing. */
+    private Outcome errorOutcome() {
+        return listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+    }
+
     private void clientClosed() {
         Channel u = upstream;
         if (u != null && u.isOpen()) {
@@ -273,7 +278,7 @@ final class TcpConnection {
             return;
         }
         if (outcome == null) {
-            outcome = listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+            outcome = errorOutcome();
         }
         finished = true;
         up.release();
@@ -286,6 +291,6 @@ final class TcpConnection {
         ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
                 outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
         listener.context().closed(info, summary);
-        listener.connectionEnded(this); // last: it may complete terminated(), after which all is reported
+        listener.connectionClosed(); // last: it may complete terminated(), after which all is reported
     }
 }

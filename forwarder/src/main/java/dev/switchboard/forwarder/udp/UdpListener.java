@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A UDP listener: one socket on the listener's event loop and a table of client flows (client address
@@ -45,6 +47,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Internal: obtain listeners from {@code Forwarder.addListener}.
  */
 public final class UdpListener extends ListenerBase {
+    private static final Logger log = LoggerFactory.getLogger(UdpListener.class);
     /** Largest UDP payload over IPv4 is 65,507 bytes; one buffer must hold any datagram. */
     private static final int MAX_DATAGRAM = 65_536;
 
@@ -189,6 +192,12 @@ public final class UdpListener extends ListenerBase {
                 }
             }
             flow.fromClient(packet.content()); // the flow owns the content now
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext chc, Throwable cause) {
+            // A send to a client failed (e.g. ICMP errors); the socket itself stays usable.
+            log.debug("{}: {}", spec.describe(), cause.toString());
         }
 
         private UdpFlow newFlow(InetSocketAddress client) {
