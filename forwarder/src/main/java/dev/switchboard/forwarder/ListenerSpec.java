@@ -1,0 +1,45 @@
+package dev.switchboard.forwarder;
+
+import dev.switchboard.forwarder.internal.Checks;
+import java.net.InetSocketAddress;
+
+/**
+ * The fixed part of a listener: what socket to bind and how to treat its connections. Changing any of
+ * it means removing the listener and adding a new one; the endpoints change through
+ * {@link Listener#update(ServiceTarget)}.
+ *
+ * @param name for logs, errors and observers, e.g. {@code default/web:http}
+ * @param protocol TCP or UDP
+ * @param bindAddress resolved IP and port to bind (port 0 picks a free one: see {@link Listener#localAddress()})
+ * @param options timeouts, limits, splice, SO_REUSEPORT, picker
+ */
+public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bindAddress, ListenerOptions options) {
+
+    public ListenerSpec {
+        Checks.notNull(name, "name");
+        Checks.notNull(protocol, "protocol");
+        Checks.notNull(bindAddress, "bindAddress");
+        if (bindAddress.isUnresolved()) {
+            throw new IllegalArgumentException("bindAddress: " + bindAddress + " (expected: a resolved IP address)");
+        }
+        Checks.notNull(options, "options");
+    }
+
+    public static ListenerSpec tcp(String name, InetSocketAddress bindAddress) {
+        return new ListenerSpec(name, Protocol.TCP, bindAddress, ListenerOptions.DEFAULTS);
+    }
+
+    public static ListenerSpec udp(String name, InetSocketAddress bindAddress) {
+        return new ListenerSpec(name, Protocol.UDP, bindAddress, ListenerOptions.DEFAULTS);
+    }
+
+    public ListenerSpec withOptions(ListenerOptions newOptions) {
+        return new ListenerSpec(name, protocol, bindAddress, newOptions);
+    }
+
+    /** "TCP 127.0.1.1:30080 (default/web:http)", the form used in errors and logs. */
+    public String describe() {
+        return protocol + " " + bindAddress.getAddress().getHostAddress() + ":" + bindAddress.getPort()
+                + " (" + name + ")";
+    }
+}

@@ -1,0 +1,166 @@
+package dev.switchboard.forwarder.tcp;
+
+import dev.switchboard.forwarder.ConnectionInfo;
+import dev.switchboard.forwarder.ConnectionSummary;
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.ListenerSpec;
+import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.forwarder.ServiceTarget;
+import dev.switchboard.forwarder.internal.ForwarderContext;
+import dev.switchboard.forwarder.internal.ListenerBase;
+import dev.switchboard.forwarder.internal.ListenerCounters;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * A TCP listener. Its server socket lives on the listener's own event loop, where each accepted
+ * connection passes the {@link AcceptGate} (connection limit, endpoint pick) before it is handed to
+ * some loop of the group, where a {@link TcpConnection} forwards it.
+ *
+ * <p>Internal: obtain listeners from {@code Forwarder.addListener}.
+ */
+public final class TcpListener extends ListenerBase {
+
+    /** The acceptor wants a child handler; the connection's own handler is added by the gate. */
+    private static final ChannelHandler NO_CHILD_HANDLER = new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel ch) {
+        }
+    };
+
+    /** Template for endpoint connections; cloned per connect, never changed after construction. */
+    private final Bootstrap connectTemplate;
+
+    public TcpListener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
+        super(spec, ctx, initial);
+        if (spec.protocol() != Protocol.TCP) {
+            throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
+        }
+        this.connectTemplate = new Bootstrap()
+                .channel(ctx.transport().socketChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.ALLOCATOR, ctx.allocator())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()));
+    }
+
+    @Override
+    protected ChannelFuture bind() {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(loop, ctx.group())
+                .channel(ctx.transport().serverSocketChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, ctx.allocator())
+                .handler(new AcceptGate())
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, ctx.allocator())
+                .childHandler(NO_CHILD_HANDLER);
+        if (spec.options().reusePort()) {
+            b.option(ctx.transport().reusePortOption(), true);
+        }
+        return b.bind(spec.bindAddress());
+    }
+
+    Bootstrap connector(EventLoop eventLoop, ChannelHandler handler) {
+        return connectTemplate.clone(eventLoop).handler(handler);
+    }
+
+    boolean spliceEnabled() {
+        return spec.options().splice() && ctx.transport().supportsSplice();
+    }
+
+    boolean shuttingDown() {
+        return ctx.shuttingDown();
+    }
+
+    ListenerCounters counters() {
+        return counters;
+    }
+
+    ForwarderContext context() {
+        return ctx;
+    }
+
+    void connectionEnded(TcpConnection c) {
+        connectionEnded();
+    }
+
+    /**
+     * Picks another endpoint for a connection whose connect failed; the pick runs on the listener's
+     * loop (where the picker lives), the answer on the connection's. Null when none is left.
+     */
+    void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn, Consumer<Endpoint> reply) {
+        try {
+            loop.execute(() -> {
+                Endpoint next = targeting.pick(client, tried);
+                replyOn.execute(() -> reply.accept(next));
+            });
+        } catch (RejectedExecutionException e) {
+            replyOn.execute(() -> reply.accept(null)); // shutting down
+        }
+    }
+
+    /**
+     * First handler of the server channel, on the listener's loop: every accepted socket passes here
+     * before the acceptor registers it, so the limit check and the pick happen where the picker lives.
+     */
+    private final class AcceptGate extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext gate, Object msg) {
+            Channel child = (Channel) msg;
+            counters.total.increment();
+            InetSocketAddress client = (InetSocketAddress) child.remoteAddress();
+            ConnectionInfo info = new ConnectionInfo(ctx.nextId(), spec.name(), Protocol.TCP, client,
+                    localAddress(), Instant.now());
+            ctx.opened(info);
+            int max = spec.options().maxConnections();
+            if (max > 0 && counters.active.get() >= max) {
+                counters.rejectedOverLimit.increment();
+                reject(child, info, Outcome.REJECTED);
+                return;
+            }
+            Endpoint first = targeting.pick(client, Set.of());
+            if (first == null) {
+                counters.noEndpoint.increment();
+                reject(child, info, Outcome.NO_ENDPOINT);
+                return;
+            }
+            counters.active.incrementAndGet();
+            TcpConnection connection = new TcpConnection(TcpListener.this, child, info, first);
+            child.pipeline().addLast(connection.clientHandler());
+            gate.fireChannelRead(child); // to the acceptor: options, registration on a loop of the group
+        }
+
+        /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */
+        private void reject(Channel child, ConnectionInfo info, Outcome outcome) {
+            try {
+                child.config().setOption(ChannelOption.SO_LINGER, 0);
+            } catch (RuntimeException ignored) {
+                // still closed below
+            }
+            child.unsafe().closeForcibly();
+            ctx.closed(info, new ConnectionSummary(Optional.empty(), outcome, 0, 0, 0, Duration.ZERO));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.switchboard.agent;
+
+import dev.switchboard.agent.client.Backoff;
+import dev.switchboard.agent.client.ExponentialBackoff;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a node agent needs to run.
+ *
+ * @param nodeName this node's name, as pods' nodeName and endpoints' nodeName spell it
+ * @param nodeAddress where NodePorts, health check ports and the admin port are bound
+ * @param controlPlane gRPC target of the control plane, {@code host:port}
+ * @param clusterIpMode how ClusterIPs are made local
+ * @param serviceCidr the service CIDR (route mode adds a local route for it)
+ * @param adminPort /healthz and /readyz, on the node address; 0 picks a free port
+ * @param labels the node's labels, sent in the hello
+ * @param minSyncInterval syncs start at least this far apart; changes in between are merged
+ * @param resyncInterval a sync also runs this long after the last one, retrying what failed
+ * @param backoff reconnection delays
+ * @param ioThreads the forwarder's event loop threads
+ */
+public record AgentConfig(String nodeName, InetAddress nodeAddress, String controlPlane,
+    ClusterIpMode clusterIpMode, String serviceCidr, int adminPort, Map<String, String> labels,
+    Duration minSyncInterval, Duration resyncInterval, Backoff backoff, int ioThreads) {
+
+  /** Kubernetes' kube-proxy health port. */
+  public static final int DEFAULT_ADMIN_PORT = 10256;
+  public static final String LOCAL_SERVICE_CIDR = "127.96.0.0/16";
+  public static final String CLUSTER_SERVICE_CIDR = "10.96.0.0/12";
+
+  public AgentConfig {
+    Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(nodeAddress, "nodeAddress");
+    Objects.requireNonNull(controlPlane, "controlPlane");
+    Objects.requireNonNull(clusterIpMode, "clusterIpMode");
+    Objects.requireNonNull(serviceCidr, "serviceCidr");
+    Objects.requireNonNull(backoff, "backoff");
+    labels = Map.copyOf(labels);
+    if (nodeName.isBlank()) {
+      throw new IllegalArgumentException("nodeName: \"" + nodeName + "\" (expected: a node name)");
+    }
+    if (adminPort < 0 || adminPort > 65535) {
+      throw new IllegalArgumentException("adminPort: " + adminPort + " (expected: 0-65535)");
+    }
+    if (minSyncInterval.isNegative()) {
+      throw new IllegalArgumentException("minSyncInterval: " + minSyncInterval + " (expected: >= 0)");
+    }
+    if (resyncInterval.compareTo(minSyncInterval) < 0 || resyncInterval.isZero()) {
+      throw new IllegalArgumentException("resyncInterval: " + resyncInterval
+          + " (expected: > 0 and >= minSyncInterval " + minSyncInterval + ")");
+    }
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: >= 1)");
+    }
+  }
+
+  /** Local-mode defaults: local ClusterIPs in 127.96.0.0/16, admin port 10256. */
+  public static AgentConfig local(String nodeName, InetAddress nodeAddress, String controlPlane) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, ClusterIpMode.LOCAL,
+        LOCAL_SERVICE_CIDR, DEFAULT_ADMIN_PORT, Map.of(), Duration.ofMillis(100),
+        Duration.ofSeconds(30), ExponentialBackoff.standard(Duration.ofSeconds(30)),
+        Math.max(1, Runtime.getRuntime().availableProcessors()));
+  }
+
+  public AgentConfig withAdminPort(int port) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr, port,
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads);
+  }
+
+  public AgentConfig withClusterIps(ClusterIpMode mode, String cidr) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, mode, cidr, adminPort,
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads);
+  }
+
+  public AgentConfig withLabels(Map<String, String> newLabels) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, newLabels, minSyncInterval, resyncInterval, backoff, ioThreads);
+  }
+
+  public AgentConfig withSyncIntervals(Duration min, Duration resync) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, labels, min, resync, backoff, ioThreads);
+  }
+
+  public AgentConfig withBackoff(Backoff newBackoff) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, labels, minSyncInterval, resyncInterval, newBackoff, ioThreads);
+  }
+
+  public AgentConfig withIoThreads(int threads) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, threads);
+  }
+}

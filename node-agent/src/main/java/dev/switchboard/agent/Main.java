@@ -1,0 +1,215 @@
+package dev.switchboard.agent;
+
+import dev.switchboard.agent.client.ExponentialBackoff;
+import dev.switchboard.agent.proxier.IpLiterals;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** {@code node-agent}: the command line. Every flag can also come from its environment variable. */
+@Command(name = "node-agent", mixinStandardHelpOptions = true, version = "switchboard node-agent 0.1.0",
+    sortOptions = false,
+    description = "Follows the Switchboard control plane and forwards this node's NodePorts and "
+        + "the cluster's ClusterIPs to the services' endpoints.")
+public final class Main implements Callable<Integer> {
+  private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]]+):(\\d{1,5})$");
+  private static final Pattern CIDR = Pattern.compile("^(\\d{1,3}(?:\\.\\d{1,3}){3})/(\\d{1,2})$");
+  private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m)$");
+  private static final Pattern LABEL_KEY = Pattern.compile("^([a-z0-9A-Z.-]{1,253}/)?[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?$");
+  private static final Pattern LABEL_VALUE = Pattern.compile("^([a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?)?$");
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--node-name", paramLabel = "NAME", defaultValue = "${env:SWITCHBOARD_NODE_NAME}",
+      description = "This node's name, as pods' nodeName says it (env SWITCHBOARD_NODE_NAME). Required.")
+  String nodeName;
+
+  @Option(names = "--node-address", paramLabel = "IP", defaultValue = "${env:SWITCHBOARD_NODE_ADDRESS}",
+      description = "IP address for NodePorts, health check ports and the admin port "
+          + "(env SWITCHBOARD_NODE_ADDRESS). Required.")
+  String nodeAddress;
+
+  @Option(names = "--control-plane", paramLabel = "HOST:PORT",
+      defaultValue = "${env:SWITCHBOARD_CONTROL_PLANE:-127.0.0.1:9440}",
+      description = "The control plane's gRPC address (env SWITCHBOARD_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
+  String controlPlane;
+
+  @Option(names = "--cluster-ip-mode", paramLabel = "local|route",
+      defaultValue = "${env:SWITCHBOARD_CLUSTER_IP_MODE:-local}",
+      description = "local: ClusterIPs are in 127.0.0.0/8 and bound directly, shared by the agents of a "
+          + "host with SO_REUSEPORT. route: run `ip route add local CIDR dev lo` once (root or "
+          + "CAP_NET_ADMIN), then bind (env SWITCHBOARD_CLUSTER_IP_MODE). Default: ${DEFAULT-VALUE}.")
+  String clusterIpMode;
+
+  @Option(names = "--service-cidr", paramLabel = "CIDR", defaultValue = "${env:SWITCHBOARD_SERVICE_CIDR}",
+      description = "The service CIDR (env SWITCHBOARD_SERVICE_CIDR). Default: 127.96.0.0/16 in local "
+          + "mode, 10.96.0.0/12 in route mode.")
+  String serviceCidr;
+
+  @Option(names = "--admin-port", paramLabel = "PORT",
+      defaultValue = "${env:SWITCHBOARD_ADMIN_PORT:-10256}",
+      description = "Port for /healthz, /readyz and /statusz on the node address "
+          + "(env SWITCHBOARD_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+  String adminPort;
+
+  @Option(names = "--labels", paramLabel = "K=V[,K=V...]", defaultValue = "${env:SWITCHBOARD_LABELS:-}",
+      description = "The node's labels (env SWITCHBOARD_LABELS).")
+  String labels;
+
+  @Option(names = "--min-sync-interval", paramLabel = "DURATION",
+      defaultValue = "${env:SWITCHBOARD_MIN_SYNC_INTERVAL:-100ms}",
+      description = "Syncs start at least this far apart; changes in between merge "
+          + "(env SWITCHBOARD_MIN_SYNC_INTERVAL). Default: ${DEFAULT-VALUE}.")
+  String minSyncInterval;
+
+  @Option(names = "--resync-interval", paramLabel = "DURATION",
+      defaultValue = "${env:SWITCHBOARD_RESYNC_INTERVAL:-30s}",
+      description = "A sync also runs this long after the last one, retrying listeners that failed "
+          + "to bind (env SWITCHBOARD_RESYNC_INTERVAL). Default: ${DEFAULT-VALUE}.")
+  String resyncInterval;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.err, true)));
+  }
+
+  /** Parses, validates and runs; returns the exit code. Bad input: one line on {@code err}, exit 2. */
+  static int run(String[] args, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setErr(err);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      err.println("node-agent: " + ex.getMessage() + " (see --help)");
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((ex, c, r) -> {
+      err.println("node-agent: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    AgentConfig config = toConfig();
+    NodeAgent agent = NodeAgent.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      stopped.countDown();
+    }, "switchboard-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  /** The validated configuration; a bad value throws a {@link ParameterException} naming it. */
+  AgentConfig toConfig() {
+    if (blank(nodeName)) {
+      throw bad("--node-name: required (or set SWITCHBOARD_NODE_NAME)");
+    }
+    if (blank(nodeAddress)) {
+      throw bad("--node-address: required (or set SWITCHBOARD_NODE_ADDRESS)");
+    }
+    InetAddress address = IpLiterals.parse(nodeAddress.trim())
+        .orElseThrow(() -> bad("--node-address: " + nodeAddress + " (expected: an IP address, e.g. 127.0.1.1)"));
+    Matcher hp = HOST_PORT.matcher(controlPlane.trim());
+    if (!hp.matches() || Integer.parseInt(hp.group(2)) < 1 || Integer.parseInt(hp.group(2)) > 65535) {
+      throw bad("--control-plane: " + controlPlane + " (expected: HOST:PORT, e.g. 127.0.0.1:9440)");
+    }
+    ClusterIpMode mode = switch (clusterIpMode.trim().toLowerCase(Locale.ROOT)) {
+      case "local" -> ClusterIpMode.LOCAL;
+      case "route" -> ClusterIpMode.ROUTE;
+      default -> throw bad("--cluster-ip-mode: " + clusterIpMode + " (expected: local or route)");
+    };
+    String cidr = blank(serviceCidr)
+        ? (mode == ClusterIpMode.LOCAL ? AgentConfig.LOCAL_SERVICE_CIDR : AgentConfig.CLUSTER_SERVICE_CIDR)
+        : serviceCidr.trim();
+    checkCidr(cidr, mode);
+    int port = parsePort(adminPort);
+    Duration min = parseDuration("--min-sync-interval", minSyncInterval);
+    Duration resync = parseDuration("--resync-interval", resyncInterval);
+    if (resync.isZero() || resync.compareTo(min) < 0) {
+      throw bad("--resync-interval: " + resyncInterval + " (expected: > 0 and >= --min-sync-interval "
+          + minSyncInterval + ")");
+    }
+    return AgentConfig.local(nodeName.trim(), address, controlPlane.trim())
+        .withClusterIps(mode, cidr)
+        .withAdminPort(port)
+        .withLabels(parseLabels(labels))
+        .withSyncIntervals(min, resync)
+        .withBackoff(ExponentialBackoff.standard(Duration.ofSeconds(30)));
+  }
+
+  private void checkCidr(String cidr, ClusterIpMode mode) {
+    Matcher m = CIDR.matcher(cidr);
+    if (!m.matches() || IpLiterals.parse(m.group(1)).isEmpty() || Integer.parseInt(m.group(2)) > 32) {
+      throw bad("--service-cidr: " + cidr + " (expected: an IPv4 CIDR, e.g. 10.96.0.0/12)");
+    }
+    if (mode == ClusterIpMode.LOCAL && (!m.group(1).startsWith("127.") || Integer.parseInt(m.group(2)) < 8)) {
+      throw bad("--service-cidr: " + cidr + " (expected: inside 127.0.0.0/8 in local mode; "
+          + "use --cluster-ip-mode route for another range)");
+    }
+  }
+
+  private int parsePort(String text) {
+    try {
+      int p = Integer.parseInt(text.trim());
+      if (p >= 0 && p <= 65535) {
+        return p;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw bad("--admin-port: " + text + " (expected: 0-65535)");
+  }
+
+  private Duration parseDuration(String flag, String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw bad(flag + ": " + text + " (expected: a duration such as 100ms, 5s or 1m)");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      default -> Duration.ofMinutes(n);
+    };
+  }
+
+  private Map<String, String> parseLabels(String text) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (blank(text)) {
+      return out;
+    }
+    for (String pair : text.split(",")) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? pair.trim() : pair.substring(0, eq).trim();
+      String value = eq < 0 ? null : pair.substring(eq + 1).trim();
+      if (value == null || !LABEL_KEY.matcher(key).matches() || !LABEL_VALUE.matcher(value).matches()) {
+        throw bad("--labels: " + pair.trim() + " (expected: KEY=VALUE pairs separated by commas, "
+            + "with Kubernetes label syntax)");
+      }
+      out.put(key, value);
+    }
+    return out;
+  }
+
+  private ParameterException bad(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+}

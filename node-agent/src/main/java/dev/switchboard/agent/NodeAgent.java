@@ -1,0 +1,226 @@
+package dev.switchboard.agent;
+
+import dev.switchboard.agent.client.DiscoveryClient;
+import dev.switchboard.agent.health.AdminServer;
+import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.proxier.ClusterIpRoutes;
+import dev.switchboard.agent.proxier.ListenerKey;
+import dev.switchboard.agent.proxier.Proxier;
+import dev.switchboard.agent.proxier.ServicePlanner;
+import dev.switchboard.agent.state.BoundedFrequencyRunner;
+import dev.switchboard.forwarder.Forwarder;
+import dev.switchboard.forwarder.ForwarderOptions;
+import dev.switchboard.forwarder.Listener;
+import dev.switchboard.forwarder.ListenerOptions;
+import dev.switchboard.v1.Hello;
+import dev.switchboard.v1.Role;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node agent: the discovery client, the state it keeps, the proxier programming the
+ * forwarder, and the health endpoints. {@link #start} returns once the admin port is bound and the
+ * first connection attempt is under way; the agent then follows the control plane, and keeps
+ * forwarding with the last state it received while the control plane is away.
+ *
+ * <p>Threading: one executor thread owns the state, the proxier and the health check servers and
+ * runs every gRPC callback; the forwarder and the HTTP servers have their own event loops.
+ */
+public final class NodeAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+  private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
+  private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
+
+  private final AgentConfig config;
+  private final ScheduledExecutorService executor;
+  private final Forwarder forwarder;
+  private final EventLoopGroup httpGroup;
+  private final Proxier proxier;
+  private final HealthCheckServers healthChecks;
+  private final BoundedFrequencyRunner runner;
+  private final StateSync sync;
+  private final DiscoveryClient client;
+  private final AdminServer admin;
+
+  private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
+      EventLoopGroup httpGroup, Proxier proxier,
+      HealthCheckServers healthChecks, BoundedFrequencyRunner runner, StateSync sync,
+      DiscoveryClient client, AdminServer admin) {
+    this.config = config;
+    this.executor = executor;
+    this.forwarder = forwarder;
+    this.httpGroup = httpGroup;
+    this.proxier = proxier;
+    this.healthChecks = healthChecks;
+    this.runner = runner;
+    this.sync = sync;
+    this.client = client;
+    this.admin = admin;
+  }
+
+  /**
+   * Starts an agent.
+   *
+   * @throws IOException when the admin port cannot be bound
+   */
+  public static NodeAgent start(AgentConfig config) throws IOException {
+    String node = config.nodeName();
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "switchboard-agent-" + node);
+      t.setDaemon(true);
+      return t;
+    });
+    Forwarder forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads()));
+    EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
+        new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
+    try {
+      String standingError = "";
+      if (config.clusterIpMode() == ClusterIpMode.ROUTE) {
+        standingError = ClusterIpRoutes.system().ensureLocal(config.serviceCidr());
+        if (!standingError.isEmpty()) {
+          log.error("{}", standingError);
+        }
+      }
+      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT);
+      HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
+      StateSync[] syncRef = new StateSync[1];
+      BoundedFrequencyRunner runner = new BoundedFrequencyRunner("sync " + node,
+          () -> syncRef[0].sync(), config.minSyncInterval(), config.resyncInterval(), executor,
+          System::nanoTime);
+      StateSync sync = new StateSync(new ServicePlanner(node, config.nodeAddress()), proxier,
+          healthChecks, runner::run, standingError);
+      syncRef[0] = sync;
+
+      Hello hello = Hello.newBuilder()
+          .setNodeName(node)
+          .setNodeAddress(config.nodeAddress().getHostAddress())
+          .setRole(Role.AGENT)
+          .putAllLabels(config.labels())
+          .build();
+      DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane()), executor,
+          config.backoff(), hello, sync);
+      sync.onErrorChange(client::reportError);
+      AdminServer admin = AdminServer.start(httpGroup,
+          new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
+          () -> status(node, sync, client));
+      NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
+          healthChecks, runner, sync, client, admin);
+      client.start();
+      log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), admin {}",
+          node, config.nodeAddress().getHostAddress(), config.controlPlane(),
+          config.serviceCidr(), config.clusterIpMode().name().toLowerCase(java.util.Locale.ROOT),
+          admin.address());
+      return agent;
+    } catch (IOException | RuntimeException e) {
+      executor.shutdownNow();
+      forwarder.close();
+      httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  /** The bound admin address (/healthz, /readyz). */
+  public InetSocketAddress adminAddress() {
+    return admin.address();
+  }
+
+  /** True once the first snapshot is programmed. */
+  public boolean ready() {
+    return sync.ready();
+  }
+
+  /** True while the discovery stream is up. */
+  public boolean connected() {
+    return client.connected();
+  }
+
+  /** The version of the state last programmed. */
+  public long programmedVersion() {
+    return sync.programmedVersion();
+  }
+
+  /** What the last sync could not program ("" when all is well): the last NACK's detail. */
+  public String lastError() {
+    return sync.lastError();
+  }
+
+  /** The listeners bound now; a copy taken on the agent's thread. */
+  public Map<ListenerKey, Listener> listeners() {
+    return onExecutor(proxier::listeners);
+  }
+
+  /** Stops following the control plane, closes every listener and server. */
+  @Override
+  public void close() {
+    log.info("node agent {} stopping", config.nodeName());
+    client.close();
+    runner.close();
+    try {
+      onExecutor(() -> {
+        healthChecks.close();
+        proxier.close();
+        return null;
+      });
+    } catch (RuntimeException e) {
+      log.warn("closing listeners: {}", e.toString());
+    }
+    executor.shutdownNow();
+    admin.close();
+    forwarder.close();
+    httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private <T> T onExecutor(Callable<T> task) {
+    try {
+      return executor.submit(task).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("agent executor: " + e, e);
+    }
+  }
+
+  /** A channel to the control plane; keepalive notices a control plane that vanished silently. */
+  private static ManagedChannel channel(String target) {
+    return NettyChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
+  }
+
+  private static String status(String node, StateSync sync, DiscoveryClient client) {
+    return "node " + node + ": " + (client.connected() ? "connected" : "disconnected")
+        + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
+        + ", listeners " + sync.boundListeners() + ", errors " + sync.errorCount()
+        + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError());
+  }
+}

@@ -1,0 +1,161 @@
+package dev.switchboard.agent;
+
+import dev.switchboard.agent.client.Batch;
+import dev.switchboard.agent.client.DiscoveryClient;
+import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.proxier.HealthCheckPlan;
+import dev.switchboard.agent.proxier.Proxier;
+import dev.switchboard.agent.proxier.ServicePlan;
+import dev.switchboard.agent.proxier.ServicePlanner;
+import dev.switchboard.agent.state.ChangeTracker;
+import dev.switchboard.agent.state.ClusterState;
+import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.agent.state.ServiceView;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Joins the stream to the forwarder: a batch from the control plane is applied to the
+ * {@link ClusterState} and asks for a sync; a sync (run by the bounded-frequency runner, so
+ * bursts merge) plans the services that changed, programs listeners and health checks, and then
+ * answers every batch it covered with an ACK, or a NACK listing what is not programmed.
+ *
+ * <p>Confined to the agent's executor, like everything it calls.
+ */
+final class StateSync implements DiscoveryClient.Handler {
+  private static final Logger log = LoggerFactory.getLogger(StateSync.class);
+  /** NACK details beyond this are cut: the control plane logs them, a reader needs the first ones. */
+  private static final int MAX_DETAIL_CHARS = 4096;
+
+  private final ClusterState state = new ClusterState();
+  private final ServicePlanner planner;
+  private final Proxier proxier;
+  private final HealthCheckServers healthChecks;
+  private final Runnable requestSync;
+  /** An error that no sync fixes (the route of cluster mode); "" when none. */
+  private final String standingError;
+  private final List<CompletableFuture<String>> waiting = new ArrayList<>();
+  private Consumer<String> reportError = e -> { };
+  private volatile String lastError = "";
+  private volatile int boundListeners;
+  private volatile boolean ready;
+  private volatile long programmedVersion;
+  private volatile int errorCount;
+
+  StateSync(ServicePlanner planner, Proxier proxier, HealthCheckServers healthChecks,
+      Runnable requestSync, String standingError) {
+    this.planner = planner;
+    this.proxier = proxier;
+    this.healthChecks = healthChecks;
+    this.requestSync = requestSync;
+    this.standingError = standingError;
+  }
+
+  /** Where a change of the error state found by a sync without a batch goes (a re-ACK). */
+  void onErrorChange(Consumer<String> reporter) {
+    this.reportError = reporter;
+  }
+
+  @Override
+  public CompletableFuture<String> apply(Batch batch) {
+    state.apply(batch);
+    CompletableFuture<String> programmed = new CompletableFuture<>();
+    waiting.add(programmed);
+    requestSync.run();
+    return programmed;
+  }
+
+  @Override
+  public long version() {
+    return state.version();
+  }
+
+  @Override
+  public String currentError() {
+    return lastError;
+  }
+
+  /** One sync: everything that changed since the last, merged. */
+  void sync() {
+    long started = System.nanoTime();
+    long version = state.version();
+    Map<ServiceName, ChangeTracker.Change<ServiceView>> changes = state.drainChanges();
+    Map<ServiceName, ServicePlan> plans = new LinkedHashMap<>();
+    Map<ServiceName, Optional<HealthCheckPlan>> checks = new LinkedHashMap<>();
+    for (Map.Entry<ServiceName, ChangeTracker.Change<ServiceView>> e : changes.entrySet()) {
+      ServicePlan plan = planner.plan(e.getKey(), e.getValue().current());
+      plans.put(e.getKey(), plan);
+      checks.put(e.getKey(), plan.healthCheck());
+    }
+    List<String> errors = new ArrayList<>();
+    if (!standingError.isEmpty()) {
+      errors.add(standingError);
+    }
+    errors.addAll(proxier.sync(plans));
+    errors.addAll(healthChecks.sync(checks));
+    String error = detail(errors);
+    errorCount = errors.size();
+    boundListeners = proxier.boundCount();
+    programmedVersion = version;
+    if (state.hasSnapshot() && !ready) {
+      ready = true;
+      log.info("ready: first snapshot programmed (version {}, {} services, {} listeners)",
+          version, state.serviceCount(), proxier.boundCount());
+    }
+    if (!changes.isEmpty()) {
+      log.debug("sync: {} services changed, {} listeners, {} errors, {} us", changes.size(),
+          proxier.boundCount(), errors.size(), (System.nanoTime() - started) / 1000);
+    }
+    boolean changed = !error.equals(lastError);
+    lastError = error;
+    if (waiting.isEmpty()) {
+      if (changed) {
+        reportError.accept(error);
+      }
+    } else {
+      List<CompletableFuture<String>> done = List.copyOf(waiting);
+      waiting.clear();
+      done.forEach(f -> f.complete(error));
+    }
+  }
+
+  boolean ready() {
+    return ready;
+  }
+
+  long programmedVersion() {
+    return programmedVersion;
+  }
+
+  int errorCount() {
+    return errorCount;
+  }
+
+  String lastError() {
+    return lastError;
+  }
+
+  int boundListeners() {
+    return boundListeners;
+  }
+
+  private static String detail(List<String> errors) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < errors.size(); i++) {
+      String next = (i == 0 ? "" : "; ") + errors.get(i);
+      if (b.length() + next.length() > MAX_DETAIL_CHARS) {
+        b.append("; ... and ").append(errors.size() - i).append(" more");
+        break;
+      }
+      b.append(next);
+    }
+    return b.toString();
+  }
+}

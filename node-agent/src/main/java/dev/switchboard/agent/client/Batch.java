@@ -1,0 +1,27 @@
+package dev.switchboard.agent.client;
+
+import dev.switchboard.v1.Resource;
+import dev.switchboard.v1.ResourceKey;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One complete update from the control plane: a single response, or every chunk of a response
+ * split with {@code more = true}, joined. The agent applies batches whole so that it never
+ * programs half a snapshot.
+ *
+ * @param snapshot the resources replace everything held
+ * @param resources created or changed objects (the latest state of each)
+ * @param removed deleted objects
+ * @param version the etcd revision the batch brings the agent to
+ * @param traceContext W3C trace context of the change, when the control plane knows it
+ */
+public record Batch(boolean snapshot, List<Resource> resources, List<ResourceKey> removed,
+    long version, Map<String, String> traceContext) {
+
+  public Batch {
+    resources = List.copyOf(resources);
+    removed = List.copyOf(removed);
+    traceContext = Map.copyOf(traceContext);
+  }
+}

@@ -1,0 +1,49 @@
+package dev.switchboard.agent.proxier;
+
+import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.forwarder.ServiceTarget;
+
+/**
+ * One listener the agent wants: where it binds, for which service port, and where it forwards.
+ *
+ * @param key the socket
+ * @param service the service it belongs to
+ * @param port the service port's name, or its number when unnamed
+ * @param kind NodePort or ClusterIP
+ * @param reusePort bind with SO_REUSEPORT (ClusterIPs, shared by every agent of a host)
+ * @param target endpoints and session affinity
+ */
+public record ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
+    boolean reusePort, ServiceTarget target) {
+
+  public enum Kind {
+    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP");
+
+    private final String display;
+
+    Kind(String display) {
+      this.display = display;
+    }
+
+    @Override
+    public String toString() {
+      return display;
+    }
+  }
+
+  /** The listener's name in the forwarder: {@code default/web:http}. */
+  public String listenerName() {
+    return service + ":" + port;
+  }
+
+  /** True when the socket is the same, so only the target may need an update. */
+  public boolean sameSocket(ListenerPlan other) {
+    return key.equals(other.key) && service.equals(other.service) && port.equals(other.port)
+        && kind == other.kind && reusePort == other.reusePort;
+  }
+
+  /** "service default/web port http (NodePort TCP 127.0.1.1:30080)", for errors. */
+  public String describe() {
+    return "service " + service + " port " + port + " (" + kind + " " + key + ")";
+  }
+}
