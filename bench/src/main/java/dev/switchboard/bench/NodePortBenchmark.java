@@ -139,6 +139,10 @@ public final class NodePortBenchmark {
     Arrays.fill(body, (byte) 'x');
     Files.write(root.resolve("64k"), body);
     Files.writeString(root.resolve("small"), "ok\n");
+    // nginx's workers drop root for www-data: let them read the temp dir.
+    for (Path p : List.of(dir, root)) {
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
     Path conf = dir.resolve("nginx.conf");
     Files.writeString(conf, String.join("\n",
         "worker_processes 1;",
@@ -161,7 +165,7 @@ public final class NodePortBenchmark {
     Files.writeString(conf, String.join("\n",
         "global",
         "  nbthread 1",
-        "  maxconn 20000",
+        "  maxconn 8000",
         "defaults",
         "  mode tcp",
         "  timeout connect 5s",
