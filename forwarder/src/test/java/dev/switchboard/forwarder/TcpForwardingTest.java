@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -136,6 +139,49 @@ class TcpForwardingTest extends ForwarderTestSupport {
         assertThat(st.connectFailures()).isEqualTo(st.connectRetries());
         await().atMost(seconds(5)).until(() -> observer.closed.size() == 60);
         assertThat(observer.closed).allSatisfy(c -> assertThat(c.outcome()).isEqualTo(Outcome.COMPLETED));
+    }
+
+    /**
+     * One endpoint never completes the handshake (its accept queue is full, so Linux drops the SYNs):
+     * connects to it time out and go elsewhere. 24 parallel clients; P(none picks it first) = 2^-24.
+     */
+    @Test
+    void timedOutEndpointIsRetriedElsewhere() throws Exception {
+        TcpBackend good = backend(28, TcpBackend.NAME_THEN_ECHO);
+        try (ServerSocket stuck = new ServerSocket()) {
+            stuck.bind(new InetSocketAddress("127.0.10.29", 0), 1); // never accepts
+            List<SocketChannel> fillers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                SocketChannel c = closeLater(SocketChannel.open());
+                c.configureBlocking(false);
+                c.connect(stuck.getLocalSocketAddress());
+                fillers.add(c);
+            }
+            try (Socket probe = new Socket()) {
+                probe.connect(stuck.getLocalSocketAddress(), 200);
+                Assumptions.abort("the kernel did not drop SYNs to a full accept queue");
+            } catch (SocketTimeoutException expected) {
+                // the endpoint is stuck, as wanted
+            }
+            Endpoint stuckEndpoint = Endpoint.ready((InetSocketAddress) stuck.getLocalSocketAddress());
+            Listener l = tcpListener(28, ServiceTarget.of(good.endpoint(), stuckEndpoint),
+                    ListenerOptions.DEFAULTS.withConnectTimeout(Duration.ofMillis(200)));
+
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    answers.add(clients.submit(() -> whoAnswers(l.localAddress())));
+                }
+                for (Future<String> a : answers) {
+                    assertThat(a.get(10, TimeUnit.SECONDS)).isEqualTo("b28");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(l.stats().connectFailures()).isPositive().isEqualTo(l.stats().connectRetries());
+            assertThat(fillers).hasSize(4);
+        }
     }
 
     /** Every endpoint refuses: the client is closed after maxConnectAttempts distinct endpoints. */

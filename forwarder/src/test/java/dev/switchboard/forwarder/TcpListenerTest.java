@@ -107,4 +107,19 @@ class TcpListenerTest extends ForwarderTestSupport {
         await().atMost(seconds(5)).until(() -> observer.closed.size() == 1);
         assertThat(observer.closed.get(0).outcome()).isEqualTo(Outcome.IDLE_TIMEOUT);
     }
+
+    @Test
+    void closingTheForwarderCutsOpenConnections() throws Exception {
+        TcpBackend a = backend(57, TcpBackend.NAME_THEN_ECHO);
+        Listener l = tcpListener(57, ServiceTarget.of(a.endpoint()), ListenerOptions.DEFAULTS);
+        try (Socket s = connect(l.localAddress())) {
+            assertThat(TcpBackend.readLine(s)).isEqualTo("b57");
+            forwarder.close();
+            assertThat(TcpForwardingTest.readOrReset(s)).isEqualTo(-1);
+        }
+        assertThat(l.terminated()).isCompleted();
+        assertThat(observer.closed).singleElement().extracting(ConnectionSummary::outcome).isEqualTo(Outcome.CLOSED);
+        assertThatThrownBy(() -> forwarder.addListener(ListenerSpec.tcp("late", new InetSocketAddress("127.0.1.57", 0)),
+                ServiceTarget.EMPTY).get(5, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalStateException.class);
+    }
 }

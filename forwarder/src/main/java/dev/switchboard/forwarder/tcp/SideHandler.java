@@ -21,6 +21,12 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelRegistered(ChannelHandlerContext ctx) {
+        EpollWorkaround.keepRegistered(ctx.channel());
+        ctx.fireChannelRegistered();
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (client) {
             connection.clientActive();

@@ -58,6 +58,7 @@ final class SpliceRelay {
                 && client.eventLoop() == endpoint.eventLoop();
     }
 
+    @SuppressWarnings("deprecation") // spliceTo is deprecated in Netty 4.2 without a replacement; it works
     void start() {
         // AUTO_READ is still off on both: no byte moves before both splices are queued.
         client.spliceTo(endpoint, Integer.MAX_VALUE).addListener(this::spliceEnded);
@@ -185,6 +186,11 @@ final class SpliceRelay {
             if (connection.closing()) {
                 return;
             }
+            if (src.config().isAutoRead()) { // never read the socket together with Netty's splice
+                src.config().setAutoRead(false);
+                quiesce();
+                return;
+            }
             ByteBuf buf = src.alloc().directBuffer(DRAIN_CHUNK);
             int n;
             try {
@@ -212,12 +218,19 @@ final class SpliceRelay {
                 return;
             }
             endOfStreamRead = true;
-            dst.shutdownOutput().addListener((ChannelFuture s) -> {
-                if (s.isSuccess()) {
-                    connection.directionDone();
-                } else {
-                    connection.failed(s.cause());
+            // Shutting the output down fails whatever is still queued, so only after the queue is empty.
+            dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture w) -> {
+                if (!w.isSuccess()) {
+                    connection.failed(w.cause());
+                    return;
                 }
+                dst.shutdownOutput().addListener((ChannelFuture s) -> {
+                    if (s.isSuccess()) {
+                        connection.directionDone();
+                    } else {
+                        connection.failed(s.cause());
+                    }
+                });
             });
         }
     }

@@ -101,14 +101,14 @@ final class TcpConnection {
             abort(Outcome.CONNECT_FAILED);
             return;
         }
-        listener.counters().connectRetries.increment();
         listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
             if (next == null) {
-                abort(Outcome.CONNECT_FAILED);
+                abort(Outcome.CONNECT_FAILED); // no other candidate left
             } else {
+                listener.counters().connectRetries.increment();
                 connect(next);
             }
         });
@@ -163,7 +163,7 @@ final class TcpConnection {
             return; // the client's close is handled by clientClosed(); ours were decided already
         }
         // The endpoint's socket went away before both directions ended: deliver what is queued, then close.
-        outcome = Outcome.ERROR;
+        outcome = errorOutcome();
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
@@ -202,7 +202,7 @@ final class TcpConnection {
     void failed(Throwable cause) {
         if (!closing()) {
             log.debug("{}: connection {} to {} failed: {}", info.listener(), info.id(), endpoint, cause.toString());
-            closeNow(Outcome.ERROR);
+            closeNow(errorOutcome());
         }
     }
 
@@ -230,6 +230,11 @@ final class TcpConnection {
         }
     }
 
+    /** A failure while the forwarder shuts down is the shutdown's doing. */
+    private Outcome errorOutcome() {
+        return listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+    }
+
     private void clientClosed() {
         Channel u = upstream;
         if (u != null && u.isOpen()) {
@@ -247,7 +252,7 @@ final class TcpConnection {
             return;
         }
         if (outcome == null) {
-            outcome = listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+            outcome = errorOutcome();
         }
         finished = true;
         up.release();
@@ -257,9 +262,9 @@ final class TcpConnection {
         if (splice != null) {
             splice.stop();
         }
-        listener.connectionEnded(this);
         ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
                 outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
         listener.context().closed(info, summary);
+        listener.connectionClosed(); // last: it may complete terminated(), after which all is reported
     }
 }

@@ -102,7 +102,8 @@ public final class TcpListener extends ListenerBase {
         return ctx;
     }
 
-    void connectionEnded(TcpConnection c) {
+    /** A connection counted as active has ended (its observer was told). */
+    void connectionClosed() {
         connectionEnded();
     }
 

@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A UDP listener: one socket on the listener's event loop and a table of client flows (client address
@@ -45,6 +47,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Internal: obtain listeners from {@code Forwarder.addListener}.
  */
 public final class UdpListener extends ListenerBase {
+    private static final Logger log = LoggerFactory.getLogger(UdpListener.class);
     /** Largest UDP payload over IPv4 is 65,507 bytes; one buffer must hold any datagram. */
     private static final int MAX_DATAGRAM = 65_536;
 
@@ -63,7 +66,7 @@ public final class UdpListener extends ListenerBase {
                 .group(loop)
                 .channel(ctx.transport().datagramChannel())
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
     }
 
     @Override
@@ -73,7 +76,7 @@ public final class UdpListener extends ListenerBase {
                 .group(loop)
                 .channel(ctx.transport().datagramChannel())
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(new FromClients());
         if (spec.options().reusePort()) {
             b.option(ctx.transport().reusePortOption(), true);
@@ -118,9 +121,9 @@ public final class UdpListener extends ListenerBase {
             return;
         }
         flow.close();
-        connectionEnded();
         ctx.closed(flow.info, new ConnectionSummary(Optional.of(flow.endpoint), outcome, flow.bytesFromClient,
                 flow.bytesToClient, 1, Duration.ofNanos(System.nanoTime() - flow.startNanos)));
+        connectionEnded();
     }
 
     private void sweep() {
@@ -189,6 +192,12 @@ public final class UdpListener extends ListenerBase {
                 }
             }
             flow.fromClient(packet.content()); // the flow owns the content now
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext chc, Throwable cause) {
+            // A send to a client failed (e.g. ICMP errors); the socket itself stays usable.
+            log.debug("{}: {}", spec.describe(), cause.toString());
         }
 
         private UdpFlow newFlow(InetSocketAddress client) {

@@ -1,0 +1,58 @@
+package dev.switchboard.forwarder.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.Native;
+import java.lang.reflect.Method;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Works around a Netty 4.2.18 epoll bug that breaks half-closed connections.
+ *
+ * <p>When a channel's epoll interest set becomes empty, Netty 4.2.18 removes the fd from epoll
+ * ({@code EPOLL_CTL_DEL}) but keeps believing it is registered, so the next interest change is an
+ * {@code EPOLL_CTL_MOD} that fails with ENOENT and Netty closes the channel. The set becomes empty
+ * exactly on a half-closed stream: after the peer's FIN, Netty stops asking for input and for RDHUP.
+ * The next time the proxy has to wait for that socket to become writable (the client half-closed its
+ * request and now downloads a large response), the connection is cut. (Netty PR #16689 introduced the
+ * removal; {@code BulkTransferTest.halfClosedClientReceivesBulk} reproduces it.)
+ *
+ * <p>The fix here keeps EPOLLERR in the interest set. The kernel reports EPOLLERR whether or not it is
+ * asked for, so this changes no behaviour, but the set is never empty and Netty never removes the fd.
+ * Netty only exposes the flag setter to subclasses, and its socket channels are final, hence reflection.
+ * If reflection is refused, a warning is logged once and forwarding goes on without the fix.
+ */
+final class EpollWorkaround {
+    private static final Logger log = LoggerFactory.getLogger(EpollWorkaround.class);
+    private static final Method SET_FLAG = setFlagMethod();
+
+    private EpollWorkaround() {
+    }
+
+    private static Method setFlagMethod() {
+        try {
+            // The declaring class is package-private in Netty; its subclass EpollSocketChannel is public.
+            Method m = Class.forName("io.netty.channel.epoll.AbstractEpollChannel")
+                    .getDeclaredMethod("setFlag", int.class);
+            m.setAccessible(true);
+            return m;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            log.warn("cannot apply the Netty epoll half-close workaround; half-closed connections may be cut: {}",
+                    e.toString());
+            return null;
+        }
+    }
+
+    /** Call on the channel's event loop once it is registered. */
+    static void keepRegistered(Channel ch) {
+        if (SET_FLAG == null || !(ch instanceof EpollSocketChannel)) {
+            return;
+        }
+        try {
+            SET_FLAG.invoke(ch, Native.EPOLLERR);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("epoll workaround not applied to {}: {}", ch, e.toString());
+        }
+    }
+}
