@@ -173,7 +173,8 @@ public final class ControlPlane implements AutoCloseable {
     health.enterTerminalState();
     server.shutdown();
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+      // Discovery streams never end by themselves: give unary calls a moment, then cancel.
+      if (!server.awaitTermination(1, TimeUnit.SECONDS)) {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }

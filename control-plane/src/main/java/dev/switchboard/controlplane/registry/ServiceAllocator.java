@@ -5,6 +5,7 @@ import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import dev.switchboard.controlplane.alloc.LbIpPools;
 import dev.switchboard.controlplane.alloc.PortRange;
 import dev.switchboard.controlplane.alloc.Protocol;
+import dev.switchboard.controlplane.alloc.ServiceAllocations;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -155,22 +156,8 @@ final class ServiceAllocator {
 
   /** Every allocation key a stored service occupies. */
   static Set<String> keysOf(Service service) {
-    ServiceSpec spec = service.getSpec();
     Set<String> keys = new LinkedHashSet<>();
-    if (!spec.getClusterIp().isEmpty() && !spec.getClusterIp().equals("None")) {
-      keys.add(AllocationKeys.clusterIp(spec.getClusterIp()));
-    }
-    for (ServicePort port : spec.getPortsList()) {
-      if (port.getNodePort() != 0) {
-        keys.add(nodePortKey(port.getProtocol(), port.getNodePort()));
-      }
-    }
-    if (spec.getHealthCheckNodePort() != 0) {
-      keys.add(nodePortKey("TCP", spec.getHealthCheckNodePort()));
-    }
-    if (!spec.getLoadBalancerIp().isEmpty() && spec.getType().equals("LoadBalancer")) {
-      keys.add(AllocationKeys.lbIp(spec.getLoadBalancerIp()));
-    }
+    ServiceAllocations.of(service).all().forEach(a -> keys.add(a.key()));
     return keys;
   }
 

@@ -1,0 +1,288 @@
+package dev.switchboard.bench;
+
+import dev.switchboard.controlplane.ControlPlane;
+import dev.switchboard.controlplane.ControlPlaneConfig;
+import dev.switchboard.testing.EtcdProcess;
+import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.v1.ApplyPodRequest;
+import dev.switchboard.v1.ApplyServiceRequest;
+import dev.switchboard.v1.Container;
+import dev.switchboard.v1.ContainerPort;
+import dev.switchboard.v1.IntOrString;
+import dev.switchboard.v1.ObjectMeta;
+import dev.switchboard.v1.Pod;
+import dev.switchboard.v1.PodSpec;
+import dev.switchboard.v1.PodStatus;
+import dev.switchboard.v1.Service;
+import dev.switchboard.v1.ServicePort;
+import dev.switchboard.v1.ServiceSpec;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * wrk against one nginx backend three ways, side by side in one run: direct, through HAProxy
+ * (tcp mode, one thread) and through a Switchboard NodePort (a real node-agent process). Runs
+ * alternate between the three so that the machine's noise lands on all of them; the table gives
+ * medians. Everything binds 127.0.0.0/8 only, and every run is bounded by wrk's duration.
+ *
+ * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE]}.
+ */
+public final class NodePortBenchmark {
+  private static final String BACKEND_IP = "127.0.10.1";
+  private static final String HAPROXY_IP = "127.0.3.1";
+  private static final String NODE_IP = "127.0.1.1";
+  private static final int NODE_PORT = 30080;
+
+  private record Scenario(String name, String path, int connections, boolean newConnection) {}
+
+  private static final List<Scenario> SCENARIOS = List.of(
+      new Scenario("keep-alive, small response", "/small", 32, false),
+      new Scenario("new connection per request, small response", "/small", 32, true),
+      new Scenario("keep-alive, 64 KiB response", "/64k", 16, false));
+
+  private final List<Process> processes = new ArrayList<>();
+  private final Path dir;
+
+  private NodePortBenchmark(Path dir) {
+    this.dir = dir;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int rounds = intArg(args, "--rounds", 3);
+    int seconds = intArg(args, "--seconds", 5);
+    String out = stringArg(args, "--out", null);
+    for (String tool : List.of("wrk", "haproxy", "nginx")) {
+      if (!onPath(tool)) {
+        System.err.println("bench: '" + tool + "' not found: sudo apt-get install wrk haproxy nginx");
+        System.exit(2);
+      }
+    }
+    Path dir = Files.createTempDirectory("switchboard-bench-");
+    NodePortBenchmark bench = new NodePortBenchmark(dir);
+    try (EtcdProcess etcd = EtcdProcess.start();
+         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/bench"))) {
+      int backendPort = EtcdProcess.freePort();
+      int haproxyPort = EtcdProcess.freePort();
+      bench.startNginx(backendPort);
+      bench.startHaproxy(haproxyPort, backendPort);
+      bench.startAgent(cp.port());
+      bench.createService(cp.port(), backendPort);
+      Map<String, String> targets = new LinkedHashMap<>();
+      targets.put("direct", "http://" + BACKEND_IP + ":" + backendPort);
+      targets.put("haproxy", "http://" + HAPROXY_IP + ":" + haproxyPort);
+      targets.put("switchboard", "http://" + NODE_IP + ":" + NODE_PORT);
+      for (String base : targets.values()) {
+        awaitHttp(base + "/small");
+      }
+      String report = bench.measure(targets, rounds, seconds);
+      System.out.println(report);
+      if (out != null) {
+        Files.writeString(Path.of(out), report, StandardCharsets.UTF_8);
+      }
+    } finally {
+      bench.stopAll();
+    }
+  }
+
+  private String measure(Map<String, String> targets, int rounds, int seconds) throws Exception {
+    // Warm-up: JIT, connection pools, page cache.
+    for (String base : targets.values()) {
+      Wrk.run(base + "/small", 16, 2, false);
+    }
+    StringBuilder table = new StringBuilder();
+    table.append(String.format(Locale.ROOT, "%d rounds of %d s per target and scenario, medians; "
+        + "machine: %d cores%n%n", rounds, seconds, Runtime.getRuntime().availableProcessors()));
+    table.append("| scenario | target | req/s | p50 ms | p99 ms | MB/s | req/s vs HAProxy | req/s vs direct | errors |\n");
+    table.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    List<String> names = new ArrayList<>(targets.keySet());
+    for (Scenario scenario : SCENARIOS) {
+      Map<String, List<Wrk.Result>> results = new LinkedHashMap<>();
+      names.forEach(n -> results.put(n, new ArrayList<>()));
+      for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < names.size(); i++) {
+          String name = names.get((i + round) % names.size()); // rotate the order each round
+          results.get(name).add(Wrk.run(targets.get(name) + scenario.path(), scenario.connections(),
+              seconds, scenario.newConnection()));
+        }
+      }
+      double haproxy = median(results.get("haproxy"), Wrk.Result::requestsPerSecond);
+      double direct = median(results.get("direct"), Wrk.Result::requestsPerSecond);
+      for (String name : names) {
+        List<Wrk.Result> r = results.get(name);
+        double rps = median(r, Wrk.Result::requestsPerSecond);
+        table.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.1f | %.2f | %.2f | %d |%n",
+            scenario.name(), name, rps, median(r, Wrk.Result::p50Millis),
+            median(r, Wrk.Result::p99Millis), median(r, Wrk.Result::megabytesPerSecond),
+            rps / haproxy, rps / direct, r.stream().mapToLong(Wrk.Result::errors).sum()));
+      }
+    }
+    return table.toString();
+  }
+
+  private void startNginx(int port) throws IOException {
+    Path root = Files.createDirectories(dir.resolve("www"));
+    byte[] body = new byte[64 * 1024];
+    Arrays.fill(body, (byte) 'x');
+    Files.write(root.resolve("64k"), body);
+    Files.writeString(root.resolve("small"), "ok\n");
+    // nginx's workers drop root for www-data: let them read the temp dir.
+    for (Path p : List.of(dir, root)) {
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Path conf = dir.resolve("nginx.conf");
+    Files.writeString(conf, String.join("\n",
+        "worker_processes 1;",
+        "daemon off;",
+        "pid " + dir.resolve("nginx.pid") + ";",
+        "error_log " + dir.resolve("nginx-error.log") + " warn;",
+        "events { worker_connections 4096; }",
+        "http {",
+        "  access_log off;",
+        "  keepalive_requests 1000000;",
+        "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
+        "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;",
+        "  server { listen " + BACKEND_IP + ":" + port + "; root " + root + "; }",
+        "}", ""));
+    start("nginx", List.of("nginx", "-c", conf.toString(), "-p", dir.toString()));
+  }
+
+  private void startHaproxy(int port, int backendPort) throws IOException {
+    Path conf = dir.resolve("haproxy.cfg");
+    Files.writeString(conf, String.join("\n",
+        "global",
+        "  nbthread 1",
+        "  maxconn 8000",
+        "defaults",
+        "  mode tcp",
+        "  timeout connect 5s",
+        "  timeout client 30s",
+        "  timeout server 30s",
+        "listen bench",
+        "  bind " + HAPROXY_IP + ":" + port,
+        "  server backend " + BACKEND_IP + ":" + backendPort,
+        ""));
+    start("haproxy", List.of("haproxy", "-f", conf.toString(), "-db"));
+  }
+
+  private void startAgent(int controlPlanePort) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    start("node-agent", List.of(java, "-cp", System.getProperty("java.class.path"),
+        "dev.switchboard.agent.Main", "--node-name", "bench-node", "--node-address", NODE_IP,
+        "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "local",
+        "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(EtcdProcess.freePort())));
+  }
+
+  private void createService(int controlPlanePort, int backendPort) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort)
+        .usePlaintext().build();
+    try {
+      AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(30, TimeUnit.SECONDS);
+      admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
+          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
+          .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "bench")
+              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(NODE_PORT)
+                  .setTargetPort(IntOrString.newBuilder().setStrValue("http")))))
+          .build());
+      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
+          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1")
+              .putLabels("app", "bench"))
+          .setSpec(PodSpec.newBuilder().setNodeName("bench-node").addContainers(Container.newBuilder()
+              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http")
+                  .setContainerPort(backendPort))))
+          .setStatus(PodStatus.newBuilder().setPodIp(BACKEND_IP).setReady(true)))
+          .build());
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private void start(String name, List<String> command) throws IOException {
+    Path log = dir.resolve(name + ".log");
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    processes.add(p);
+    System.err.println("bench: started " + name + " (log " + log + ")");
+  }
+
+  private void stopAll() {
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      Process p = processes.get(i);
+      p.destroy();
+      try {
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  /** Waits (bounded) until {@code url} answers 200. */
+  private static void awaitHttp(String url) throws Exception {
+    java.net.URI uri = java.net.URI.create(url);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 1000);
+        s.setSoTimeout(2000);
+        s.getOutputStream().write(("GET " + uri.getPath() + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        InputStream in = s.getInputStream();
+        String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+        if (head.startsWith("HTTP/1.1 200")) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100); // polling processes we started; bounded by the deadline
+    }
+    throw new IOException(url + " did not answer 200 within 30 s");
+  }
+
+  private static double median(List<Wrk.Result> results, java.util.function.ToDoubleFunction<Wrk.Result> f) {
+    double[] values = results.stream().mapToDouble(f).sorted().toArray();
+    int n = values.length;
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  }
+
+  private static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool)) || Files.isExecutable(Path.of("/usr/sbin", tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int intArg(String[] args, String name, int def) {
+    String v = stringArg(args, name, null);
+    return v == null ? def : Integer.parseInt(v);
+  }
+
+  private static String stringArg(String[] args, String name, String def) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return def;
+  }
+}
