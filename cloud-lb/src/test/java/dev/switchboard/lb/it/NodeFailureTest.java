@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * connection goes to it, and no client connection started after that fails.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class NodeFailureIT {
+class NodeFailureTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration BOUND = Duration.ofSeconds(3);
     private static EtcdProcess etcd;

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
  * and the load balancer's HTTP check talks to the agent's real healthCheckNodePort.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class RealAgentsIT {
+class RealAgentsTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static EtcdProcess etcd;
 

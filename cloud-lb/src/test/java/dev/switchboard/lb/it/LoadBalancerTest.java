@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** A LoadBalancer service end to end: Admin API → control plane → cloud-lb → nodes (stand-ins). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class LoadBalancerIT {
+class LoadBalancerTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static EtcdProcess etcd;
 

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** Who gets in and what the node learns: source ranges, PROXY protocol v2, externalTrafficPolicy Local. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class AccessIT {
+class AccessTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static EtcdProcess etcd;
 

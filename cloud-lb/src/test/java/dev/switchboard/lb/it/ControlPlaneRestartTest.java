@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The load balancer keeps forwarding while the control plane is away, and catches up when it is back. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class ControlPlaneRestartIT {
+class ControlPlaneRestartTest {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static EtcdProcess etcd;
 
