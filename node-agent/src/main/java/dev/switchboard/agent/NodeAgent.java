@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
   private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
 
@@ -172,6 +174,9 @@ public final class NodeAgent implements AutoCloseable {
   /** Stops following the control plane, closes every listener and server. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // closing twice (shutdown hook and caller) is harmless
+    }
     log.info("node agent {} stopping", config.nodeName());
     client.close();
     runner.close();

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -96,7 +97,11 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
       }
       AutoCloseable reg = registration.getAndSet(null);
       if (reg != null) {
-        blocking.execute(() -> closeQuietly(reg));
+        try {
+          blocking.execute(() -> closeQuietly(reg));
+        } catch (RejectedExecutionException shuttingDown) {
+          closeQuietly(reg); // the replica is closing: release the lease now
+        }
       }
     };
     out.setOnCancelHandler(cleanup::run);

@@ -181,6 +181,9 @@ public final class ServiceRegistry {
         return old;
       }
       Service updated = old.toBuilder().setStatus(status).build();
+      // Checked against the service as stored now: an ingress written for a service that has
+      // meanwhile stopped being a LoadBalancer is refused, not stored.
+      ValidationException.throwIfAny("Service", name, validator.validateStatus(updated));
       Service toStore = updated.toBuilder()
           .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(0)).build();
       TxnResult result = store.commit(new Txn()

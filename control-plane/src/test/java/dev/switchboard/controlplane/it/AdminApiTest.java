@@ -231,6 +231,32 @@ class AdminApiTest {
   }
 
   @Test
+  void statusIngressIsForLoadBalancersOnlyAndGoesAwayWithTheType() {
+    Service lb = admin.applyService(ApplyServiceRequest.newBuilder()
+        .setService(service("edge", "LoadBalancer", 80)).build());
+    dev.switchboard.v1.ServiceStatus ingress = dev.switchboard.v1.ServiceStatus.newBuilder()
+        .setLoadBalancer(dev.switchboard.v1.LoadBalancerStatus.newBuilder().addIngress(
+            dev.switchboard.v1.LoadBalancerIngress.newBuilder().setIp(lb.getSpec().getLoadBalancerIp())))
+        .build();
+    Service withStatus = admin.updateServiceStatus(dev.switchboard.v1.UpdateServiceStatusRequest.newBuilder()
+        .setNamespace("default").setName("edge").setStatus(ingress).build());
+    assertThat(withStatus.getStatus()).isEqualTo(ingress);
+    assertThat(withStatus.getSpec()).isEqualTo(lb.getSpec());
+
+    Service plain = admin.applyService(ApplyServiceRequest.newBuilder()
+        .setService(service("edge", "ClusterIP", 80)).build());
+    assertThat(plain.getStatus().getLoadBalancer().getIngressList()).isEmpty();
+    long before = store.currentRevision();
+    assertThatThrownBy(() -> admin.updateServiceStatus(dev.switchboard.v1.UpdateServiceStatusRequest
+        .newBuilder().setNamespace("default").setName("edge").setStatus(ingress).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("status.loadBalancer.ingress");
+        });
+    assertThat(store.currentRevision()).isEqualTo(before);
+  }
+
+  @Test
   void servesHealthCheckingAndReflectionOnTheSamePort() throws Exception {
     HealthCheckResponse health = HealthGrpc.newBlockingStub(cluster.channel(cp))
         .check(HealthCheckRequest.newBuilder().setService("switchboard.v1.Admin").build());
