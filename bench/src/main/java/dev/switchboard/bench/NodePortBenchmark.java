@@ -180,7 +180,8 @@ public final class NodePortBenchmark {
 
   private void startAgent(int controlPlanePort) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    start("node-agent", List.of(java, "-cp", System.getProperty("java.class.path"),
+    start("node-agent", List.of(java,
+        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener", "-cp", System.getProperty("java.class.path"),
         "dev.switchboard.agent.Main", "--node-name", "bench-node", "--node-address", NODE_IP,
         "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "local",
         "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(EtcdProcess.freePort())));

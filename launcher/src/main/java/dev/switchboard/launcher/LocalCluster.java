@@ -1,0 +1,179 @@
+package dev.switchboard.launcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Starts a whole cluster on loopback, in order, each component a process of its own with its log
+ * under the state directory: etcd, the control plane, N node agents, cloud-lb and (unless told
+ * not to) the demo app with its LoadBalancer service. Stops them in reverse order.
+ */
+final class LocalCluster implements AutoCloseable {
+  static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+  private final LaunchOptions options;
+  private final PrintStream out;
+  private final List<Component> started = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private int etcdPort;
+
+  LocalCluster(LaunchOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Everything the summary shows. */
+  record Summary(int etcdPort, int controlPlanePort, List<String> nodes, Demo.Status demo) {}
+
+  Summary start() throws IOException, InterruptedException {
+    Path logs = options.stateDir().resolve("logs");
+    Files.createDirectories(logs);
+    String etcd = Binaries.etcd();
+
+    etcdPort = options.etcdPort() != 0 ? options.etcdPort() : (isFree("127.0.0.1", 2379) ? 2379 : freePort());
+    if (options.etcdPort() == 0 && etcdPort != 2379) {
+      out.println("switchboard: 127.0.0.1:2379 is taken; etcd uses 127.0.0.1:" + etcdPort);
+    }
+    requireFree("etcd", "127.0.0.1", etcdPort, "--etcd-port");
+    int peerPort = freePort();
+    String etcdUrl = "http://127.0.0.1:" + etcdPort;
+    launch(new Component("etcd", List.of(etcd, "--name", "local",
+        "--data-dir", options.stateDir().resolve("etcd").toString(),
+        "--listen-client-urls", etcdUrl, "--advertise-client-urls", etcdUrl,
+        "--listen-peer-urls", "http://127.0.0.1:" + peerPort,
+        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
+        "--initial-cluster", "local=http://127.0.0.1:" + peerPort),
+        logs.resolve("etcd.log"), () -> httpOk(etcdUrl + "/health")), "http://127.0.0.1:" + etcdPort);
+
+    int cpPort = options.controlPlanePort();
+    requireFree("control plane", "127.0.0.1", cpPort, "--control-plane-port");
+    Path cpLog = logs.resolve("control-plane.log");
+    launch(new Component("control plane", java("dev.switchboard.controlplane.Main",
+        "--etcd-endpoints", etcdUrl, "--listen", "127.0.0.1:" + cpPort,
+        "--service-cidr", "127.96.0.0/16", "--lb-pools", "127.0.2.0/24"),
+        cpLog, () -> logContains(cpLog, "serving on")), "127.0.0.1:" + cpPort);
+
+    List<String> nodes = new ArrayList<>();
+    for (int n = 1; n <= options.nodes(); n++) {
+      String name = "node-" + n;
+      String address = "127.0.1." + n;
+      requireFree(name, address, options.agentAdminPort(), "--agent-admin-port");
+      String readyz = "http://" + address + ":" + options.agentAdminPort() + "/readyz";
+      launch(new Component(name, java("dev.switchboard.agent.Main", "--node-name", name,
+          "--node-address", address, "--control-plane", "127.0.0.1:" + cpPort,
+          "--cluster-ip-mode", "local", "--service-cidr", "127.96.0.0/16",
+          "--admin-port", Integer.toString(options.agentAdminPort())),
+          logs.resolve(name + ".log"), () -> httpOk(readyz)), address);
+      nodes.add(name + " " + address);
+    }
+
+    Path lbLog = logs.resolve("cloud-lb.log");
+    launch(new Component("cloud-lb", java("dev.switchboard.lb.Main", "--name", "cloud-lb",
+        "--control-plane", "127.0.0.1:" + cpPort, "--health-interval", "1s"),
+        lbLog, () -> logContains(lbLog, "discovery: connected")), "LoadBalancer IPs from 127.0.2.0/24");
+
+    Demo.Status demo = null;
+    if (options.demo()) {
+      Demo plan = new Demo(options.nodes());
+      launch(new Component("demo app", java("dev.switchboard.launcher.DemoApp", plan.podArgs()),
+          logs.resolve("demo-app.log"), plan::podsListening), plan.podsDescription());
+      out.print("switchboard: applying the demo service ... ");
+      out.flush();
+      demo = plan.apply(cpPort, READY_TIMEOUT);
+      out.println("ready (EXTERNAL-IP " + demo.externalIp() + ")");
+    }
+    return new Summary(etcdPort, cpPort, nodes, demo);
+  }
+
+  /** Process ids of everything started, for tests that check nothing is left behind. */
+  List<Long> pids() {
+    return started.stream().map(Component::pid).toList();
+  }
+
+  @Override
+  public void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      started.get(i).stop(STOP_GRACE);
+    }
+    started.clear();
+  }
+
+  private void launch(Component component, String where) throws IOException, InterruptedException {
+    long begin = System.nanoTime();
+    out.print("switchboard: starting " + component.name() + " (" + where + ") ... ");
+    out.flush();
+    component.start();
+    started.add(component);
+    component.awaitReady(READY_TIMEOUT);
+    out.println(String.format(Locale.ROOT, "ready in %.1f s", (System.nanoTime() - begin) / 1e9));
+  }
+
+  private List<String> java(String mainClass, String... args) {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // Small, fast-starting JVMs: a local cluster is five or more of them on one machine.
+        "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=5",
+        // One classpath holds every component's logback.xml: skip logback's warning about it.
+        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+        "-cp", System.getProperty("java.class.path"), mainClass));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private boolean httpOk(String url) {
+    try {
+      HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(url))
+          .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.discarding());
+      return response.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static boolean logContains(Path log, String text) {
+    try {
+      return Files.exists(log) && Files.readString(log).contains(text);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void requireFree(String component, String host, int port, String flag) {
+    if (!isFree(host, port)) {
+      throw new LaunchException(component + ": " + host + ":" + port + " is already in use"
+          + " (is another Switchboard running? choose another port with " + flag + ")");
+    }
+  }
+
+  static boolean isFree(String host, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 200);
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

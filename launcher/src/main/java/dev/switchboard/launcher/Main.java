@@ -1,0 +1,86 @@
+package dev.switchboard.launcher;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/run-local}: a whole Switchboard cluster on this machine's loopback, until Ctrl-C
+ * (or SIGTERM), which stops everything it started, in reverse order.
+ */
+@Command(name = "run-local", mixinStandardHelpOptions = true, version = "switchboard 0.1.0",
+    description = "Runs etcd, a control plane, node agents, cloud-lb and a demo app on loopback.")
+public final class Main implements Callable<Integer> {
+  @Option(names = "--nodes", defaultValue = "3", description = "Node agents to start, on 127.0.1.1..N (default ${DEFAULT-VALUE}).")
+  int nodes;
+
+  @Option(names = "--no-demo", description = "Start only the mesh: no demo app, no demo service.")
+  boolean noDemo;
+
+  @Option(names = "--state-dir", defaultValue = "${env:SWITCHBOARD_STATE_DIR:-.state}",
+      description = "etcd data and logs; reused by the next run (default ${DEFAULT-VALUE}).")
+  Path stateDir;
+
+  @Option(names = "--control-plane-port", defaultValue = "9440",
+      description = "The control plane's gRPC port on 127.0.0.1 (default ${DEFAULT-VALUE}).")
+  int controlPlanePort;
+
+  @Option(names = "--etcd-port", defaultValue = "0",
+      description = "etcd's client port on 127.0.0.1 (default: 2379 when free, else any free port).")
+  int etcdPort;
+
+  @Option(names = "--agent-admin-port", defaultValue = "10256",
+      description = "Each agent's /healthz and /readyz port on its node address (default ${DEFAULT-VALUE}).")
+  int agentAdminPort;
+
+  private final PrintStream out;
+
+  Main(PrintStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main(System.out));
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("switchboard: " + e.getMessage());
+      return 1;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (nodes < 1 || nodes > 50) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--nodes: " + nodes + " (expected: 1-50)");
+    }
+    LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
+        controlPlanePort, etcdPort, agentAdminPort);
+    LocalCluster cluster = new LocalCluster(options, out);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      out.println("switchboard: stopping ...");
+      cluster.close();
+      out.println("switchboard: stopped");
+      stopped.countDown();
+    }, "stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    LocalCluster.Summary summary;
+    try {
+      summary = cluster.start();
+    } catch (LaunchException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      cluster.close();
+      throw e;
+    }
+    out.println();
+    out.print(Summaries.render(summary, options));
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+}
