@@ -11,10 +11,12 @@ import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.balancer.Balancer;
 import dev.switchboard.lb.balancer.MaglevTables;
-import dev.switchboard.lb.client.Batch;
+import dev.switchboard.discovery.client.Batch;
+import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.lb.client.ClusterView;
-import dev.switchboard.lb.client.DiscoveryClient;
-import dev.switchboard.lb.client.ExponentialBackoff;
+import dev.switchboard.v1.Hello;
+import dev.switchboard.v1.Role;
 import dev.switchboard.lb.nodes.NettyProbe;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.lb.status.StatusWriter;
@@ -80,17 +82,27 @@ public final class CloudLb implements AutoCloseable {
                 health::connectFailed, options, executor, this::requestSync);
         this.status = new StatusWriter(AdminGrpc.newStub(channel), executor,
                 ExponentialBackoff.standard(config.reconnectMax()), this::requestSync);
-        this.client = new DiscoveryClient(channel, executor, ExponentialBackoff.standard(config.reconnectMax()),
-                config.name(), new DiscoveryClient.Handler() {
+        // A fresh channel per attempt: see DiscoveryClient on gRPC's own reconnect backoff.
+        this.client = new DiscoveryClient(
+                () -> NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext()
+                        .keepAliveTime(30, TimeUnit.SECONDS).maxInboundMessageSize(64 << 20).build(),
+                executor, ExponentialBackoff.standard(config.reconnectMax()),
+                Hello.newBuilder().setNodeName(config.name()).setRole(Role.LOAD_BALANCER).build(),
+                new DiscoveryClient.Handler() {
                     @Override
-                    public String apply(Batch batch) {
+                    public CompletableFuture<String> apply(Batch batch) {
                         view.apply(batch);
-                        return sync();
+                        return CompletableFuture.completedFuture(sync());
                     }
 
                     @Override
                     public long version() {
                         return view.version();
+                    }
+
+                    @Override
+                    public String currentError() {
+                        return lastErrors;
                     }
                 });
     }

@@ -1,7 +1,7 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.agent.client.Backoff;
-import dev.switchboard.agent.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.Backoff;
+import dev.switchboard.discovery.client.ExponentialBackoff;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.agent.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.proxier.IpLiterals;
 import java.io.IOException;
 import java.io.PrintWriter;

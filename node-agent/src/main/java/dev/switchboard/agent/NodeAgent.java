@@ -1,6 +1,6 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.agent.client.DiscoveryClient;
+import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.proxier.ClusterIpRoutes;

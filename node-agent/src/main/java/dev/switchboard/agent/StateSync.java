@@ -1,7 +1,7 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.agent.client.Batch;
-import dev.switchboard.agent.client.DiscoveryClient;
+import dev.switchboard.discovery.client.Batch;
+import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.proxier.HealthCheckPlan;
 import dev.switchboard.agent.proxier.Proxier;

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.client;
 
+import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.lb.ServiceKey;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;

@@ -1,7 +1,7 @@
 package dev.switchboard.lb.status;
 
 import dev.switchboard.lb.ServiceKey;
-import dev.switchboard.lb.client.Backoff;
+import dev.switchboard.discovery.client.Backoff;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.LoadBalancerStatus;

@@ -1,6 +1,6 @@
 package dev.switchboard.agent.state;
 
-import dev.switchboard.agent.client.Batch;
+import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;

@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.AgentConfig;
 import dev.switchboard.agent.NodeAgent;
-import dev.switchboard.agent.client.Backoff;
-import dev.switchboard.agent.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.Backoff;
+import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
 import dev.switchboard.controlplane.discovery.DiscoveryService.SubscriberStatus;

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.NodeAgent;
-import dev.switchboard.agent.client.Backoff;
+import dev.switchboard.discovery.client.Backoff;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Service;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.switchboard.agent.client;
+package dev.switchboard.discovery.client;
 
 import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.ResourceKey;

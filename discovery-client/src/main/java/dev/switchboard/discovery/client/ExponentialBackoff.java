@@ -1,4 +1,4 @@
-package dev.switchboard.agent.client;
+package dev.switchboard.discovery.client;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
