@@ -3,7 +3,6 @@ package dev.switchboard.sbctl.manifest;
 import dev.switchboard.v1.ObjectMeta;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -91,7 +90,7 @@ public final class Metadata {
 
   /** A Kubernetes object's top level, keys in kubectl's (alphabetical) order. */
   static Map<String, Object> object(String apiVersion, String kind, Map<String, Object> metadata) {
-    Map<String, Object> m = new LinkedHashMap<>();
+    Map<String, Object> m = new TreeMap<>();
     m.put("apiVersion", apiVersion);
     m.put("kind", kind);
     m.put("metadata", metadata);

@@ -30,7 +30,7 @@ public final class Describers {
         .add(0, "Type", s.getType())
         .add(0, "IP", s.getClusterIp());
     if (!s.getLoadBalancerIp().isEmpty()) {
-      d.add(0, "IP Requested/Allocated", s.getLoadBalancerIp());
+      d.add(0, "LoadBalancer IP", s.getLoadBalancerIp());
     }
     if (s.getType().equals("LoadBalancer")) {
       List<String> ingress = new ArrayList<>();
