@@ -204,4 +204,62 @@ class ApplyTest {
     assertThat(run.err()).startsWith("<stdin>: document 1 (Service \"x\"): the namespace from the"
         + " provided object \"a\" does not match the namespace \"b\".");
   }
+
+  @Test
+  void directoriesAndSlicesOfOneServiceMerge(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("1-svc.yaml"), """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: ext}
+        spec: {ports: [{name: pg, port: 5432}]}
+        """, StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("2-slices.yml"), """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: ext-a, labels: {kubernetes.io/service-name: ext}}
+        addressType: IPv4
+        ports: [{name: pg, port: 5432}]
+        endpoints: [{addresses: [127.0.20.21]}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: ext-b, labels: {kubernetes.io/service-name: ext}}
+        addressType: IPv4
+        ports: [{name: pg, port: 5433}]
+        endpoints: [{addresses: [127.0.20.22], conditions: {ready: true}}]
+        """, StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("notes.txt"), "not a manifest", StandardCharsets.UTF_8);
+    SbctlHarness.Run run = cluster.sbctl("apply", "-f", dir.toString(), "-n", "dir");
+    assertThat(run.err()).isEmpty();
+    assertThat(run.outLines()).containsExactly("service/ext created",
+        "endpointslice.discovery.k8s.io/ext-a created",
+        "endpointslice.discovery.k8s.io/ext-b created");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(cluster.sbctl("get", "ep", "ext", "-n", "dir").outLines().get(1))
+            .matches("ext +127\\.0\\.20\\.21:5432,127\\.0\\.20\\.22:5433 +\\d+s"));
+    assertThat(cluster.sbctl("apply", "-f", dir.toString(), "-n", "dir").outLines())
+        .containsExactly("service/ext unchanged",
+            "endpointslice.discovery.k8s.io/ext-a unchanged",
+            "endpointslice.discovery.k8s.io/ext-b unchanged");
+  }
+
+  @Test
+  void terminatingPodsRoundTrip(@TempDir Path dir) throws IOException {
+    SbctlHarness.Run created = cluster.sbctlWithInput("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: old, deletionTimestamp: "2026-01-01T00:00:00Z"}
+        spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}
+        status: {podIP: 127.0.10.60, conditions: [{type: Ready, status: "True"}]}
+        """, "apply", "-f", "-", "-n", "term");
+    assertThat(created.outLines()).containsExactly("pod/old created");
+    assertThat(cluster.sbctl("get", "pods", "-n", "term").outLines().get(1))
+        .matches("old +1/1 +Terminating +127\\.0\\.10\\.60 +<none> +\\d+s");
+    Path file = dir.resolve("old.yaml");
+    Files.writeString(file, cluster.sbctl("get", "pod", "old", "-n", "term", "-o", "yaml").out(),
+        StandardCharsets.UTF_8);
+    assertThat(Files.readString(file)).contains("deletionTimestamp:");
+    assertThat(cluster.sbctl("apply", "-f", file.toString()).outLines())
+        .containsExactly("pod/old unchanged");
+  }
 }
