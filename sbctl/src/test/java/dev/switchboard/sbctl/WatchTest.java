@@ -56,21 +56,26 @@ class WatchTest {
     Future<Integer> watch = executor.submit(() -> Sbctl.run(terminal, "get", "pods", "-n",
         "watch", "-w", "--output-watch-events"));
     await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("w-1"));
+    // The listing is printed before the server registers the watch: a change seen through the
+    // watch (w-0) proves it is registered, so the changes below cannot fall between the two.
+    cluster.sbctlWithInput(pod("w-0", "127.0.10.30", true), "apply", "-f", "-", "-n", "watch");
+    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("w-0"));
 
     cluster.sbctlWithInput(pod("w-2", "127.0.10.32", false), "apply", "-f", "-", "-n", "watch");
     cluster.sbctlWithInput(pod("w-2", "127.0.10.32", true), "apply", "-f", "-", "-n", "watch");
     cluster.sbctl("delete", "pod", "w-1", "-n", "watch");
-    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().split("\n").length >= 5);
+    await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().split("\n").length >= 6);
 
     watch.cancel(true);
     assertThat(err.toString()).isEmpty();
     String[] lines = out.toString().split("\n");
     assertThat(lines[0]).isEqualTo("EVENT   NAME   READY   STATUS    IP            NODE     AGE");
     assertThat(lines[1]).matches("ADDED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
-    assertThat(lines[2]).matches("ADDED   w-2    0/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
-    assertThat(lines[3]).matches("MODIFIED   w-2    1/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
-    assertThat(lines[4]).matches("DELETED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
-    assertThat(lines).hasSize(5);
+    assertThat(lines[2]).matches("ADDED   w-0    1/1     Running   127\\.0\\.10\\.30   node-1   \\d+s");
+    assertThat(lines[3]).matches("ADDED   w-2    0/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
+    assertThat(lines[4]).matches("MODIFIED   w-2    1/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
+    assertThat(lines[5]).matches("DELETED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
+    assertThat(lines).hasSize(6);
   }
 
   @Test
