@@ -117,7 +117,8 @@ class GetTest {
 
   @Test
   void nodesTable() throws Exception {
-    try (AutoCloseable node = cluster.node("node-7", "127.0.1.7")) {
+    AutoCloseable node = cluster.node("node-7", "127.0.1.7");
+    try {
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
         SbctlHarness.Run run = cluster.sbctl("get", "nodes");
         assertThat(run.outLines()).hasSize(2);
@@ -127,6 +128,8 @@ class GetTest {
       assertThat(cluster.sbctl("get", "no", "node-7", "-o", "yaml").out()).contains(
           "kind: Node", "  - address: 127.0.1.7\n    type: InternalIP",
           "  - status: \"True\"\n    type: Ready");
+    } finally {
+      node.close();
     }
   }
 
