@@ -38,7 +38,9 @@ final class Summaries {
     } else {
       b.append('\n').append("Try it:\n");
     }
-    b.append("  ").append(server).append("bin/sbctl get svc,pods,nodes\n");
+    b.append("  ").append(server).append("bin/sbctl get svc\n");
+    b.append("  ").append(server).append("bin/sbctl get pods -o wide\n");
+    b.append("  ").append(server).append("bin/sbctl get nodes\n");
     b.append("  ").append(server).append("bin/sbctl apply -f my-service.yaml\n");
     return b.toString();
   }

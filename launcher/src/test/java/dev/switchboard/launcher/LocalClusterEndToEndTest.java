@@ -81,6 +81,13 @@ class LocalClusterEndToEndTest {
         perPod.merge(m.group(1), 1, Integer::sum);
       }
       assertThat(perPod).containsOnlyKeys("demo-1", "demo-2", "demo-3");
+      // sbctl against it, as the summary suggests.
+      String svc = run(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", "127.0.0.1:" + cpPort);
+      assertThat(svc).contains("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)");
+      assertThat(svc).containsPattern("demo\\s+LoadBalancer\\s+127\\.96\\.\\S+\\s+" + externalIp.replace(".", "\\.")
+          + "\\s+80:3\\d{4}/TCP");
+      String nodes = run(java, "dev.switchboard.sbctl.Main", "get", "nodes", "--server", "127.0.0.1:" + cpPort);
+      assertThat(nodes).containsPattern("node-1\\s+Ready").containsPattern("node-3\\s+Ready");
       assertThat(Files.list(state.resolve("logs")).map(p -> p.getFileName().toString()).toList())
           .contains("etcd.log", "control-plane.log", "node-1.log", "cloud-lb.log", "demo-app.log");
     } finally {
@@ -134,6 +141,20 @@ class LocalClusterEndToEndTest {
         .map(p -> p.info().commandLine().orElse(""))
         .filter(cmd -> cmd.contains(dir.toString()) && !cmd.contains("surefire"))
         .toList();
+  }
+
+  private static String run(String java, String mainClass, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        mainClass));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out;
+    try (InputStream in = p.getInputStream()) {
+      out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
   }
 
   private static String get(String host, int port) throws IOException {

@@ -63,6 +63,8 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         initial(watcher);
       }
       watchers.add(watcher);
+      watcher.enqueue(WatchEvent.newBuilder().setType(WatchEvent.Type.BOOKMARK)
+          .setResourceVersion(cache.revision()).build());
     });
   }
 
@@ -175,7 +177,7 @@ public final class AdminWatches implements CacheListener, PublishedListener {
           && selector.matches(labels);
     }
 
-    private synchronized void enqueue(WatchEvent event) {
+    synchronized void enqueue(WatchEvent event) {
       if (closed) {
         return;
       }

@@ -218,6 +218,10 @@ class AdminApiTest {
             done.countDown();
           }
         });
+    // The bookmark says the watch is registered: every change from here on is streamed.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !events.isEmpty());
+    assertThat(events.get(0).getType()).isEqualTo(WatchEvent.Type.BOOKMARK);
+    events.clear();
     Service s = service("w", "ClusterIP", 80);
     s = s.toBuilder().setMetadata(s.getMetadata().toBuilder().setNamespace("watched")).build();
     Service created = admin.applyService(ApplyServiceRequest.newBuilder().setService(s).build());

@@ -122,6 +122,9 @@ public final class GetCommand implements Callable<Integer> {
       Iterator<WatchEvent> events = admin.streaming().watch(request);
       while (events.hasNext()) {
         WatchEvent event = events.next();
+        if (event.getType() == WatchEvent.Type.BOOKMARK) {
+          continue; // the watch is registered; nothing to print
+        }
         Item item = fetcher.item(objectOf(event));
         if (!names.isEmpty() && !names.contains(item.name())) {
           continue;
