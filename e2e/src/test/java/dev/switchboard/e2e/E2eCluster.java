@@ -49,16 +49,24 @@ final class E2eCluster implements AutoCloseable {
    * agents on the first replica, and cloud-lb when asked; returns once all are ready.
    */
   static E2eCluster start(String test, int replicas, String leaseTtl, int nodes, boolean lb) {
+    return start(test, replicas, leaseTtl, nodes, lb, List.of());
+  }
+
+  /** As above, with more control-plane flags (e.g. a smaller {@code --node-port-range}). */
+  static E2eCluster start(String test, int replicas, String leaseTtl, int nodes, boolean lb,
+      List<String> controlPlaneFlags) {
     E2eCluster c = new E2eCluster(test);
     try {
       for (int i = 0; i < replicas; i++) {
         int port = EtcdProcess.freePort();
         c.controlPlanePorts.add(port);
+        List<String> flags = new ArrayList<>(List.of("--etcd-endpoints", c.etcd.endpoint(),
+            "--listen", "127.0.0.1:" + port, "--service-cidr", c.net.serviceCidr(),
+            "--lb-pools", c.net.lbPool(), "--node-lease-ttl", leaseTtl, "--etcd-wait", "60s"));
+        flags.addAll(controlPlaneFlags);
         c.controlPlanes.add(new JavaProcess("control-plane-" + i,
             c.logs.resolve("control-plane-" + i + ".log"), "dev.switchboard.controlplane.Main",
-            List.of("--etcd-endpoints", c.etcd.endpoint(), "--listen", "127.0.0.1:" + port,
-                "--service-cidr", c.net.serviceCidr(), "--lb-pools", c.net.lbPool(),
-                "--node-lease-ttl", leaseTtl, "--etcd-wait", "60s")).start());
+            flags).start());
       }
       for (int i = 0; i < replicas; i++) {
         c.awaitControlPlane(i);

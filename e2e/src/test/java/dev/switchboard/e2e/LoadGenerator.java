@@ -32,6 +32,7 @@ final class LoadGenerator implements AutoCloseable {
   private final AtomicLong ok = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final List<String> failures = new CopyOnWriteArrayList<>();
+  private final List<Long> failureTimes = new CopyOnWriteArrayList<>();
   private final Map<String, AtomicLong> perPod = new ConcurrentHashMap<>();
   private final ExecutorService threads;
   private final long startNanos = System.nanoTime();
@@ -73,6 +74,7 @@ final class LoadGenerator implements AutoCloseable {
 
   private void fail(String why) {
     if (failed.incrementAndGet() <= 50) {
+      failureTimes.add(System.nanoTime());
       failures.add(String.format("+%d ms: %s",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), why));
     }
@@ -89,6 +91,11 @@ final class LoadGenerator implements AutoCloseable {
   /** The first 50 failed requests, each with when (ms since start) and why. */
   List<String> failures() {
     return failures;
+  }
+
+  /** When (System.nanoTime) each of the first 50 failed requests failed. */
+  List<Long> failureTimes() {
+    return failureTimes;
   }
 
   /** Successful responses per pod name. */

@@ -59,6 +59,8 @@ class RollingReplacementTest {
         assertThat(load.failures()).as("failed requests (of %d ok)", load.ok()).isEmpty();
         assertThat(load.perPod()).containsKeys("web-new-1", "web-new-2", "web-new-3");
         assertThat(load.ok()).isGreaterThan(500);
+        System.out.printf("rolling replacement: %d requests ok, %d failed, per pod %s%n",
+            load.ok(), load.failed(), load.perPod());
       }
     }
   }
