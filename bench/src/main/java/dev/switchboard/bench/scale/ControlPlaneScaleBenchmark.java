@@ -38,6 +38,11 @@ public final class ControlPlaneScaleBenchmark {
     RestartRun.Result restart = null;
     try (EtcdProcess etcd = EtcdProcess.start();
          ControlPlaneUnderTest cp = new ControlPlaneUnderTest(etcd, dir, options.cpHeap())) {
+      // Interrupted (Ctrl-C, timeout): leave no control plane or etcd behind.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        cp.close();
+        etcd.close();
+      }, "cleanup"));
       cp.start();
       ManagedChannel admin = NettyChannelBuilder.forTarget(cp.target()).usePlaintext().build();
       try {

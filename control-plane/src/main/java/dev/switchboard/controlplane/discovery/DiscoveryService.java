@@ -4,23 +4,18 @@ import dev.switchboard.controlplane.state.ClusterCache;
 import dev.switchboard.controlplane.state.PublishedListener;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
-import dev.switchboard.controlplane.state.ResourceId;
-import dev.switchboard.controlplane.store.CompactedException;
 import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Hello;
-import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.Role;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,13 +32,13 @@ import org.slf4j.LoggerFactory;
 public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     implements PublishedListener {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
-  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClusterCache cache;
   private final PublishedState state;
   private final Store store;
   private final NodeLeases leases;
   private final Executor blocking;
+  private final ResumeBases resumeBases;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
 
@@ -58,11 +53,13 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     this.store = store;
     this.leases = new NodeLeases(store, nodeLeaseTtl);
     this.blocking = blocking;
+    this.resumeBases = new ResumeBases(cache, store, System::nanoTime);
     state.addListener(this);
   }
 
   @Override
   public void onPublished(List<ResourceChange> changes, long version) {
+    resumeBases.onPublished(changes);
     for (Subscription subscription : subscriptions) {
       subscription.offer(changes, version);
     }
@@ -172,16 +169,17 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
           }
         }
         long last = hello.getLastVersion();
-        Map<ResourceId, Resource> held = last > 0 ? stateAt(last) : null;
+        ResumeBases.Base base = last > 0 ? resumeBases.acquire(last) : null;
         cache.execute(() -> {
           if (out.isCancelled()) {
             return;
           }
           subscriptions.add(s);
-          if (held == null) {
+          if (base == null) {
             s.offerSnapshot(state.snapshot(), state.version());
           } else {
-            s.offerDiff(held, state.snapshot(), state.version());
+            s.offerDiff(base.state.join(), resumeBases.candidates(base, state), state,
+                state.version());
           }
         });
       } catch (RuntimeException e) {
@@ -191,25 +189,6 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
             + e.getMessage()));
       }
     });
-  }
-
-  /**
-   * The published state as of etcd revision {@code version}, or null when it can no longer be
-   * known (compacted) or this replica cannot catch up to it in time: then a snapshot is sent.
-   */
-  private Map<ResourceId, Resource> stateAt(long version) {
-    try {
-      cache.awaitRevision(version, CATCH_UP_TIMEOUT).join();
-    } catch (CompletionException e) {
-      log.info("cache did not reach revision {} within {}; sending a snapshot", version,
-          CATCH_UP_TIMEOUT);
-      return null;
-    }
-    try {
-      return PublishedState.of(store.list("", version).items());
-    } catch (CompactedException e) {
-      return null;
-    }
   }
 
   private static String validate(Hello hello) {
