@@ -80,7 +80,8 @@ public final class ControlPlaneScaleBenchmark {
             if (!agents.awaitVersion(version, TimeUnit.MINUTES.toMillis(10))) {
               throw new IllegalStateException("agents did not settle before the restart");
             }
-            restart = RestartRun.measure(cp, admin, agents, top, options.podsPerService());
+            restart = RestartRun.measure(cp, admin, agents, top, options.podsPerService(),
+                dir);
           }
         }
       } finally {

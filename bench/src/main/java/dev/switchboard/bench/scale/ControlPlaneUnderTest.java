@@ -26,8 +26,13 @@ final class ControlPlaneUnderTest implements AutoCloseable {
   long start() throws InterruptedException {
     long begin = System.nanoTime();
     starts++;
+    List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Xmx" + heap, "-Xms512m"));
+    if (starts > 1) {
+      // A restart is profiled from its first instant: listing etcd, rebuilding, resumes.
+      jvmOptions.add("-XX:StartFlightRecording=name=start,settings=profile");
+    }
     jvm = JvmProcess.start("control plane", dir.resolve("control-plane-" + starts + ".log"),
-        List.of("-Xmx" + heap, "-Xms512m"), "dev.switchboard.controlplane.Main",
+        jvmOptions, "dev.switchboard.controlplane.Main",
         List.of("--etcd-endpoints", etcd.endpoint(), "--key-prefix", "/bench",
             "--listen", "127.0.0.1:" + port, "--service-cidr", "127.96.0.0/16",
             "--etcd-wait", "120s"));

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 final class NodeAgentProbe {
   /** The figures. */
   record Result(String jvmFlags, double programSeconds, int listeners, double rssMiB,
-      double liveHeapMiB) {}
+      double liveHeapMiB, String nativeMemory) {}
 
   private static final Pattern STATUS = Pattern.compile("version (\\d+), listeners (\\d+)");
 
@@ -32,8 +32,10 @@ final class NodeAgentProbe {
     String statusz = "http://127.0.1.1:" + adminPort + "/statusz";
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long begin = System.nanoTime();
+    List<String> flags = new java.util.ArrayList<>(jvmFlags);
+    flags.add("-XX:NativeMemoryTracking=summary"); // costs a little memory itself; says where RSS goes
     try (JvmProcess agent = JvmProcess.start("node-agent", dir.resolve("node-agent.log"),
-        jvmFlags, "dev.switchboard.agent.Main",
+        flags, "dev.switchboard.agent.Main",
         List.of("--node-name", "node-0", "--node-address", "127.0.1.1",
             "--control-plane", controlPlane, "--cluster-ip-mode", "local",
             "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(adminPort)))) {
@@ -48,9 +50,22 @@ final class NodeAgentProbe {
       }, 600_000);
       double seconds = (System.nanoTime() - begin) / 1e9;
       double rss = agent.rssMiB();
+      String nmt = committedSummary(agent.jcmd("VM.native_memory", "summary", "scale=MB"));
       double heap = agent.liveHeapMiB();
-      return new Result(String.join(" ", jvmFlags), seconds, listeners[0], rss, heap);
+      return new Result(String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt);
     }
+  }
+
+  /** "Total" and each category's committed MB, one per line. */
+  private static String committedSummary(String nmt) {
+    StringBuilder out = new StringBuilder();
+    Matcher m = Pattern.compile(
+        "(?m)^-?\\s*(Total|[A-Z][A-Za-z ]+?)(?:: | \\()reserved=\\d+MB, committed=(\\d+)MB")
+        .matcher(nmt);
+    while (m.find()) {
+      out.append(String.format("%-22s %5s MB%n", m.group(1).strip(), m.group(2)));
+    }
+    return out.toString();
   }
 
   private static String get(HttpClient http, String url) {

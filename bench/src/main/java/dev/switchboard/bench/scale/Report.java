@@ -54,6 +54,16 @@ final class Report {
             f.getKey()));
       }
     }
+    if (restart != null) {
+      s.append(String.format(Locale.ROOT, "%n<details><summary>Control-plane CPU profile of the"
+          + " restart (JVM start, listing etcd, resumes)</summary>%n%n%s%n</details>%n",
+          restart.profile()));
+    }
+    if (agent != null) {
+      s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent native memory at %,d"
+          + " services (jcmd VM.native_memory summary, committed)</summary>%n%n```%n%s```%n"
+          + "</details>%n", results.get(results.size() - 1).services(), agent.nativeMemory()));
+    }
     for (ScaleRun.Result r : results) {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Control-plane CPU profile at %,d"
           + " services (flips and creates)</summary>%n%n%s%n</details>%n", r.services(),

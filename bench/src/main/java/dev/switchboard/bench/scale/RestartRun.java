@@ -18,14 +18,16 @@ import java.util.concurrent.TimeUnit;
 final class RestartRun {
   /** The figures. */
   record Result(long serveMillis, double resumeSeconds, int snapshots, double bytesPerAgentMiB,
-      Map<String, Integer> failures, double firstChangeMillis, boolean completed) {}
+      Map<String, Integer> failures, double firstChangeMillis, boolean completed,
+      String profile) {}
 
   private static final long RESUME_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   private RestartRun() {}
 
   static Result measure(ControlPlaneUnderTest cp, ManagedChannel adminChannel,
-      SimulatedAgents agents, int services, int podsPerService) throws InterruptedException {
+      SimulatedAgents agents, int services, int podsPerService, java.nio.file.Path dir)
+      throws InterruptedException, java.io.IOException {
     cp.kill();
     long endDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (agents.agents().stream().anyMatch(a -> !a.ended())
@@ -71,6 +73,9 @@ final class RestartRun {
           .setNamespace(Fixtures.namespace(services - 1))
           .setName(Fixtures.podName(services - 1, podsPerService - 1)).setReady(true).build());
     }
-    return new Result(serve, resume, snapshots, bytes, failures, firstChange, completed);
+    java.nio.file.Path jfr = dir.resolve("restart.jfr");
+    cp.jvm().jcmd("JFR.dump", "name=start", "filename=" + jfr);
+    return new Result(serve, resume, snapshots, bytes, failures, firstChange, completed,
+        Profile.summarize(jfr, 12));
   }
 }

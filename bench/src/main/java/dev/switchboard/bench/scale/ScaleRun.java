@@ -34,6 +34,7 @@ final class ScaleRun {
   private final AdminGrpc.AdminBlockingStub admin;
   private final Random random;
   private int extraCounter;
+  private boolean warmedUp;
 
   ScaleRun(BenchOptions options, ControlPlaneUnderTest cp, ManagedChannel adminChannel,
       Random random) {
@@ -78,9 +79,13 @@ final class ScaleRun {
     }
   }
 
-  /** Flips that are not counted: JIT-compiles the paths measured next. */
+  /**
+   * Flips that are not counted: JIT-compiles the paths measured next (the first scale runs
+   * right after the control plane's JVM started, so it gets more).
+   */
   private void warmUp(SimulatedAgents agents, int services) throws InterruptedException {
-    flips(agents, services, Math.min(50, options.flips()));
+    flips(agents, services, warmedUp ? 50 : Math.max(300, options.flips()));
+    warmedUp = true;
   }
 
   private record Sample(Stats all, Stats every, Stats write, double bytesPerAgent) {}
