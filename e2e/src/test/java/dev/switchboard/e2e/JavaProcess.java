@@ -16,6 +16,14 @@ import java.util.concurrent.TimeUnit;
 final class JavaProcess implements AutoCloseable {
   private static final String JAVA =
       Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  /** Every process started and not yet stopped: killed if the test JVM exits first. */
+  private static final java.util.Set<Process> LIVE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(
+        () -> LIVE.forEach(Process::destroyForcibly), "e2e-orphans"));
+  }
 
   final String name;
   final Path log;
@@ -39,6 +47,7 @@ final class JavaProcess implements AutoCloseable {
       Files.createDirectories(log.getParent());
       process = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      LIVE.add(process);
       return this;
     } catch (IOException e) {
       throw new UncheckedIOException(name + ": could not start", e);
@@ -75,6 +84,7 @@ final class JavaProcess implements AutoCloseable {
     }
     process.destroyForcibly();
     waitFor(10);
+    LIVE.remove(process);
   }
 
   @Override
@@ -86,6 +96,7 @@ final class JavaProcess implements AutoCloseable {
     if (!waitFor(10)) {
       kill();
     }
+    LIVE.remove(process);
   }
 
   private boolean waitFor(int seconds) {

@@ -26,7 +26,8 @@ final class ControlPlaneUnderTest implements AutoCloseable {
   long start() throws InterruptedException {
     long begin = System.nanoTime();
     starts++;
-    List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Xmx" + heap, "-Xms512m"));
+    List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Xmx" + heap, "-Xms512m",
+        "-Xlog:gc:file=" + dir.resolve("control-plane-" + (starts) + "-gc.log")));
     if (starts > 1) {
       // A restart is profiled from its first instant: listing etcd, rebuilding, resumes.
       jvmOptions.add("-XX:StartFlightRecording=name=start,settings=profile");
