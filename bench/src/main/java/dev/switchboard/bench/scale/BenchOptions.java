@@ -9,7 +9,7 @@ import java.util.List;
  */
 record BenchOptions(int agents, List<Integer> scales, int podsPerService, int flips, int creates,
     int channels, int seedConcurrency, String cpHeap, boolean nodeAgent, boolean restart,
-    String out, long seed) {
+    String out, long seed, List<List<String>> agentJvmFlags) {
 
   static BenchOptions parse(String[] args) {
     return new BenchOptions(
@@ -25,7 +25,11 @@ record BenchOptions(int agents, List<Integer> scales, int podsPerService, int fl
         !flag(args, "--no-node-agent"),
         !flag(args, "--no-restart"),
         arg(args, "--out", null),
-        Long.parseLong(arg(args, "--seed", "8")));
+        Long.parseLong(arg(args, "--seed", "8")),
+        // bin/run-local's flags, then the same with a heap cap: ';' separates the sets.
+        Arrays.stream(arg(args, "--agent-jvm",
+                "-XX:+UseSerialGC -XX:MaxRAMPercentage=5;-XX:+UseSerialGC -Xmx192m").split(";"))
+            .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList());
   }
 
   private static String arg(String[] args, String name, String fallback) {

@@ -34,7 +34,7 @@ public final class ControlPlaneScaleBenchmark {
     ScaleRun.say("logs and recordings in %s", dir);
     List<ScaleRun.Result> results = new ArrayList<>();
     List<String> seeding = new ArrayList<>();
-    NodeAgentProbe.Result agentRss = null;
+    List<NodeAgentProbe.Result> agentRss = new ArrayList<>();
     RestartRun.Result restart = null;
     try (EtcdProcess etcd = EtcdProcess.start();
          ControlPlaneUnderTest cp = new ControlPlaneUnderTest(etcd, dir, options.cpHeap())) {
@@ -67,8 +67,9 @@ public final class ControlPlaneScaleBenchmark {
           ScaleRun.say("real node agent at %d services", top);
           long version = AdminGrpc.newBlockingStub(admin).listNodes(
               ListRequest.getDefaultInstance()).getResourceVersion();
-          agentRss = NodeAgentProbe.measure(cp.target(), version, dir,
-              List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=5"));
+          for (List<String> flags : options.agentJvmFlags()) {
+            agentRss.add(NodeAgentProbe.measure(cp.target(), version, dir, flags));
+          }
         }
         if (options.restart()) {
           ScaleRun.say("control plane kill -9 and restart under %d agents", options.agents());

@@ -34,7 +34,7 @@ final class NodeAgentProbe {
     long begin = System.nanoTime();
     List<String> flags = new java.util.ArrayList<>(jvmFlags);
     flags.add("-XX:NativeMemoryTracking=summary"); // costs a little memory itself; says where RSS goes
-    try (JvmProcess agent = JvmProcess.start("node-agent", dir.resolve("node-agent.log"),
+    try (JvmProcess agent = JvmProcess.start("node-agent", dir.resolve("node-agent-" + Integer.toHexString(jvmFlags.hashCode()) + ".log"),
         flags, "dev.switchboard.agent.Main",
         List.of("--node-name", "node-0", "--node-address", "127.0.1.1",
             "--control-plane", controlPlane, "--cluster-ip-mode", "local",

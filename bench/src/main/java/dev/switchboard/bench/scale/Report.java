@@ -14,7 +14,7 @@ final class Report {
   }
 
   static String markdown(BenchOptions o, List<ScaleRun.Result> results, List<String> seeding,
-      NodeAgentProbe.Result agent, RestartRun.Result restart) {
+      List<NodeAgentProbe.Result> agents, RestartRun.Result restart) {
     StringBuilder s = new StringBuilder();
     s.append(String.format(Locale.ROOT, "%,d simulated agents over %d connections, %d pods per"
             + " service, %d readiness flips and %d service creates per scale, control plane"
@@ -36,7 +36,7 @@ final class Report {
     s.append("\nSeeding through the Admin API (").append(o.seedConcurrency())
         .append(" calls in flight):\n\n");
     seeding.forEach(line -> s.append("- ").append(line).append('\n'));
-    if (agent != null) {
+    for (NodeAgentProbe.Result agent : agents) {
       s.append(String.format(Locale.ROOT, "%nReal node agent (`%s`) at %,d services: programmed"
               + " %,d listeners in %.1f s; RSS %.0f MiB; live heap %.0f MiB.%n", agent.jvmFlags(),
           results.get(results.size() - 1).services(), agent.listeners(), agent.programSeconds(),
@@ -59,10 +59,11 @@ final class Report {
           + " restart (JVM start, listing etcd, resumes)</summary>%n%n%s%n</details>%n",
           restart.profile()));
     }
-    if (agent != null) {
-      s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent native memory at %,d"
-          + " services (jcmd VM.native_memory summary, committed)</summary>%n%n```%n%s```%n"
-          + "</details>%n", results.get(results.size() - 1).services(), agent.nativeMemory()));
+    for (NodeAgentProbe.Result agent : agents) {
+      s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent (`%s`) native memory at"
+          + " %,d services (jcmd VM.native_memory summary, committed)</summary>%n%n```%n%s```%n"
+          + "</details>%n", agent.jvmFlags(), results.get(results.size() - 1).services(),
+          agent.nativeMemory()));
     }
     for (ScaleRun.Result r : results) {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Control-plane CPU profile at %,d"

@@ -22,7 +22,8 @@ class EtcdStoreListTest {
   @BeforeAll
   static void start() {
     etcd = EtcdProcess.start();
-    paged = EtcdStore.connect(List.of(etcd.endpoint()), "/paged", Duration.ofSeconds(10), 3);
+    paged = EtcdStore.connect(List.of(etcd.endpoint()), "/paged", Duration.ofSeconds(10), 3,
+        EtcdStore.MAX_INBOUND_BYTES);
     // A sibling prefix that sorts right after ours: none of its keys may leak into our lists.
     neighbour = EtcdStore.connect(List.of(etcd.endpoint()), "/pagedx", Duration.ofSeconds(10));
   }
@@ -54,6 +55,26 @@ class EtcdStoreListTest {
     paged.commit(new Txn().then(Write.delete("pods/p3")).then(Write.delete("pods/p4")));
     assertThat(paged.list("pods/").items()).hasSize(6);
     assertThat(paged.list("pods/", before).items()).hasSize(8);
+  }
+
+  @Test
+  void aPageLargerThanTheMessageLimitIsAskedForInHalves() {
+    // 1,000 keys of 1 KiB per page would be ~1 MiB: over a 256 KiB limit, so pages shrink.
+    EtcdStore small = EtcdStore.connect(List.of(etcd.endpoint()), "/halves",
+        Duration.ofSeconds(10), 1000, 256 << 10);
+    try {
+      byte[] value = new byte[1024];
+      for (int batch = 0; batch < 10; batch++) {
+        Txn txn = new Txn();
+        for (int i = 0; i < 100; i++) {
+          txn.then(Write.put(String.format("pods/ns/p%05d", batch * 100 + i), value));
+        }
+        small.commit(txn);
+      }
+      assertThat(small.list("pods/").items()).hasSize(1000);
+    } finally {
+      small.close();
+    }
   }
 
   @Test
