@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 final class NodeAgentProbe {
   /** The figures. */
   record Result(String jvmFlags, double programSeconds, int listeners, double rssMiB,
-      double liveHeapMiB, String nativeMemory) {}
+      double liveHeapMiB, String nativeMemory, String histogram) {}
 
   private static final Pattern STATUS = Pattern.compile("version (\\d+), listeners (\\d+)");
 
@@ -52,7 +52,10 @@ final class NodeAgentProbe {
       double rss = agent.rssMiB();
       String nmt = committedSummary(agent.jcmd("VM.native_memory", "summary", "scale=MB"));
       double heap = agent.liveHeapMiB();
-      return new Result(String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt);
+      String histogram = agent.jcmd("GC.class_histogram").lines().limit(18)
+          .collect(java.util.stream.Collectors.joining("\n"));
+      return new Result(String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt,
+          histogram);
     }
   }
 

@@ -8,6 +8,16 @@ import java.util.Map;
 final class Report {
   private Report() {}
 
+  /** The 1/5/15-minute load averages: a shared machine shows here. */
+  static String loadAverage() {
+    try {
+      String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException e) {
+      return "?";
+    }
+  }
+
   static void printProgress(ScaleRun.Result r) {
     System.err.println(row(r));
     System.err.println("  " + r.contentCheck());
@@ -22,10 +32,12 @@ final class Report {
         o.creates(), o.cpHeap()));
     s.append("Latencies in ms as p50 / p99 / max. \"every agent\": per change, until the last"
         + " agent held its version; \"per agent\": every (agent, change) pair.\n\n");
-    s.append("| services | pods | snapshot storm, all agents | flip: every agent | flip: per"
-        + " agent | flip: API call | bytes/agent/flip | create: every agent | create: per agent |"
-        + " bytes/agent/create | new agent snapshot | snapshot size | CP live heap | CP RSS |\n");
-    s.append("|---:|---:|---:|---|---|---|---:|---|---|---:|---|---:|---:|---:|\n");
+    s.append(String.format(Locale.ROOT, "| services | pods | snapshot storm, all agents | flip:"
+        + " every agent | flip: per agent | flip: API call | bytes/agent/flip | create: every"
+        + " agent | create: per agent | bytes/agent/create | new agent snapshot | snapshot size |"
+        + " CP live heap | CP RSS | load avg (1/5/15 min, %d cores) |%n",
+        Runtime.getRuntime().availableProcessors()));
+    s.append("|---:|---:|---:|---|---|---|---:|---|---|---:|---|---:|---:|---:|---|\n");
     for (ScaleRun.Result r : results) {
       s.append(row(r)).append('\n');
     }
@@ -75,11 +87,11 @@ final class Report {
 
   private static String row(ScaleRun.Result r) {
     return String.format(Locale.ROOT, "| %,d | %,d | %.1f s (per agent %s ms) | %s | %s | %s |"
-            + " %.0f B | %s | %s | %.0f B | %s ms | %.2f MiB | %.0f MiB | %.0f MiB |",
+            + " %.0f B | %s | %s | %.0f B | %s ms | %.2f MiB | %.0f MiB | %.0f MiB | %s |",
         r.services(), r.pods(), r.stormSeconds(), r.stormPerAgent().millis(),
         r.flipEvery().millis(), r.flipAll().millis(), r.flipWrite().millis(),
         r.flipBytesPerAgent(), r.createEvery().millis(), r.createAll().millis(),
         r.createBytesPerAgent(), r.newAgentSnapshot().millis(), r.snapshotMiB(),
-        r.cpLiveHeapMiB(), r.cpRssMiB());
+        r.cpLiveHeapMiB(), r.cpRssMiB(), r.loadAverage());
   }
 }

@@ -25,7 +25,7 @@ final class ScaleRun {
       Stats flipAll, Stats flipEvery, Stats flipWrite, double flipBytesPerAgent,
       Stats createAll, Stats createEvery, double createBytesPerAgent, Stats newAgentSnapshot,
       double snapshotMiB, double cpLiveHeapMiB, double cpRssMiB, String profile,
-      String contentCheck) {}
+      String contentCheck, String loadAverage) {}
 
   private static final long WAIT_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
@@ -75,7 +75,8 @@ final class ScaleRun {
       double rss = cp.jvm().rssMiB();
       return new Result(services, pods, options.agents(), storm, stormPerAgent,
           flips.all, flips.every, flips.write, flips.bytesPerAgent, creates.all, creates.every,
-          creates.bytesPerAgent, newAgent, snapshotMiB, heap, rss, profile, check);
+          creates.bytesPerAgent, newAgent, snapshotMiB, heap, rss, profile, check,
+          Report.loadAverage());
     }
   }
 
