@@ -45,6 +45,8 @@ class ConcurrentAllocationTest {
       List<ManagedChannel> channels = List.of(channel(cluster, 0), channel(cluster, 1));
       try {
         Set<Integer> failed = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.CompletableFuture<Void> killed =
+            new java.util.concurrent.CompletableFuture<>();
         AtomicInteger done = new AtomicInteger();
         CountDownLatch all = new CountDownLatch(SERVICES);
         Semaphore inFlight = new Semaphore(IN_FLIGHT);
@@ -69,13 +71,18 @@ class ConcurrentAllocationTest {
               inFlight.release();
               all.countDown();
               if (done.incrementAndGet() == SERVICES * 3 / 10) {
-                new Thread(() -> cluster.controlPlane(0).kill(), "kill").start();
+                new Thread(() -> {
+                  cluster.controlPlane(0).kill();
+                  killed.complete(null);
+                }, "kill").start();
               }
             }
           }, MoreExecutors.directExecutor());
         }
         assertThat(all.await(60, TimeUnit.SECONDS)).as("all creates answered").isTrue();
+        killed.get(20, TimeUnit.SECONDS);
         assertThat(cluster.controlPlane(0).alive()).isFalse();
+        assertThat(failed).as("creates that failed before the kill").hasSizeLessThan(SERVICES);
         int retried = failed.size();
         AdminGrpc.AdminBlockingStub survivor = AdminGrpc.newBlockingStub(channels.get(1));
         for (int n : failed) {

@@ -39,6 +39,11 @@ final class JavaProcess implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"), mainClass));
     c.addAll(args);
     this.command = List.copyOf(c);
+    try {
+      Files.deleteIfExists(log); // a previous run's "serving on" must not count as this one's
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts (again, after a kill or stop), appending to the same log. */

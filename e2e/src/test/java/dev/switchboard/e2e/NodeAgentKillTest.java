@@ -24,7 +24,10 @@ import org.junit.jupiter.api.Timeout;
  * let cloud-lb's passive ejection and retry hide the node (and its TCP health check would pass
  * against the spy), so only the node's readiness — its agent's stream is gone, so the control
  * plane drops its lease — can stop the traffic. The last connection the spy receives marks when
- * cloud-lb stopped using the node.
+ * cloud-lb stopped using the node. cloud-lb also ejects a node passively for 4 s after a refused
+ * connect (the moment between the kill and the spy's bind), so the spy watches for 6 s: traffic
+ * that came back after the ejection would show a node still taken for ready. A LOAD_BALANCER
+ * Discovery stream in the test records when the control plane published the node not ready.
  *
  * <p>Requests that were in flight through the node when its agent died fail (at most one per
  * client thread, at the moment of the kill): their bytes were already on that node, and no load
@@ -37,7 +40,8 @@ class NodeAgentKillTest {
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void cloudLbStopsUsingAKilledNodeWithinThreeSeconds() throws IOException {
     try (E2eCluster cluster = E2eCluster.start("node-agent-kill", 1, "10s", 2, true);
-         Backends backends = new Backends()) {
+         Backends backends = new Backends();
+         NodeReadiness readiness = new NodeReadiness(cluster.controlPlaneTarget(0))) {
       WebService web = WebService.create(cluster, backends, 2);
       try (LoadGenerator load = new LoadGenerator(web.externalIp, Specs.SERVICE_PORT, THREADS,
           200_000, 60_000)) {
@@ -50,10 +54,15 @@ class NodeAgentKillTest {
               .until(() -> System.nanoTime() - killed > TimeUnit.SECONDS.toNanos(6));
           long lastMillis = spy.lastConnection() == 0 ? 0
               : TimeUnit.NANOSECONDS.toMillis(spy.lastConnection() - killed);
+          long notReady = readiness.notReadySince("node-2");
+          long notReadyMillis = notReady == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(notReady - killed);
           load.close();
-          System.out.printf("node agent kill: the dead node got %d connections, the last %d ms"
-                  + " after the kill; %d requests ok, %d failed (in flight through the node"
-                  + " when it died)%n", spy.connections(), lastMillis, load.ok(), load.failed());
+          System.out.printf("node agent kill: published not ready %d ms after the kill; the dead"
+                  + " node got %d connections, the last %d ms after the kill; %d requests ok, %d"
+                  + " failed (in flight through the node when it died)%n", notReadyMillis,
+              spy.connections(), lastMillis, load.ok(), load.failed());
+          assertThat(notReadyMillis).as("node-2 published not ready after the kill (ms)")
+              .isBetween(0L, 3000L);
           assertThat(lastMillis).as("last connection to the dead node after the kill (ms)")
               .isLessThan(3000);
           assertThat(load.failed()).as("failed requests: %s", load.failures())
