@@ -73,9 +73,10 @@ final class Report {
     }
     for (NodeAgentProbe.Result agent : agents) {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent (`%s`) native memory at"
-          + " %,d services (jcmd VM.native_memory summary, committed)</summary>%n%n```%n%s```%n"
-          + "</details>%n", agent.jvmFlags(), results.get(results.size() - 1).services(),
-          agent.nativeMemory()));
+          + " %,d services (jcmd VM.native_memory summary, committed; then the live heap's largest"
+          + " classes, GC.class_histogram)</summary>%n%n```%n%s%n%s%n```%n</details>%n",
+          agent.jvmFlags(), results.get(results.size() - 1).services(), agent.nativeMemory(),
+          agent.histogram()));
     }
     for (ScaleRun.Result r : results) {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Control-plane CPU profile at %,d"
