@@ -1,5 +1,6 @@
 package dev.switchboard.controlplane.discovery;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.switchboard.controlplane.state.ClusterCache;
 import dev.switchboard.controlplane.state.PublishedListener;
 import dev.switchboard.controlplane.state.PublishedState;
@@ -17,9 +18,11 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -38,6 +41,7 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     implements PublishedListener {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
   private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
+  private static final int RESUME_STATES_KEPT = 4;
 
   private final ClusterCache cache;
   private final PublishedState state;
@@ -46,6 +50,15 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
   private final Executor blocking;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
+  /** Published states of recent resume versions, shared by subscribers resuming from the same one. */
+  @GuardedBy("statesAt")
+  private final Map<Long, CompletableFuture<Map<ResourceId, Resource>>> statesAt =
+      new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, CompletableFuture<Map<ResourceId, Resource>>> e) {
+          return size() > RESUME_STATES_KEPT;
+        }
+      };
 
   /**
    * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
@@ -205,10 +218,34 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
           CATCH_UP_TIMEOUT);
       return null;
     }
+    // After a replica restart many subscribers resume from the same few versions: read and
+    // derive each version once, not once per subscriber.
+    CompletableFuture<Map<ResourceId, Resource>> pending;
+    boolean mine = false;
+    synchronized (statesAt) {
+      pending = statesAt.get(version);
+      if (pending == null) {
+        pending = new CompletableFuture<>();
+        statesAt.put(version, pending);
+        mine = true;
+      }
+    }
+    if (mine) {
+      try {
+        pending.complete(PublishedState.of(store.list("", version).items()));
+      } catch (CompactedException e) {
+        pending.complete(null);
+      } catch (RuntimeException e) {
+        synchronized (statesAt) {
+          statesAt.remove(version); // a failed read is not remembered
+        }
+        pending.completeExceptionally(e);
+      }
+    }
     try {
-      return PublishedState.of(store.list("", version).items());
-    } catch (CompactedException e) {
-      return null;
+      return pending.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
   }
 
