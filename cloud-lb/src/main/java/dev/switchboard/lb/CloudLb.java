@@ -21,7 +21,9 @@ import dev.switchboard.lb.nodes.NettyProbe;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.lb.status.StatusWriter;
 import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.HttpTelemetry;
 import dev.switchboard.telemetry.ProgrammingTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
@@ -87,7 +89,8 @@ public final class CloudLb implements AutoCloseable {
                 // Replicas on one host share each external address; Maglev makes them agree on the node.
                 .withReusePort(true);
         this.balancer = new Balancer(forwarder, new MaglevTables(config.maglevTableSize()), health,
-                health::connectFailed, options, executor, this::requestSync);
+                health::connectFailed, options, executor, this::requestSync,
+                telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
         this.status = new StatusWriter(AdminGrpc.newStub(channel), executor,
                 ExponentialBackoff.standard(config.reconnectMax()), this::requestSync);
         // A fresh channel per attempt: see DiscoveryClient on gRPC's own reconnect backoff.

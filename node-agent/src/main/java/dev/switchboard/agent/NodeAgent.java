@@ -20,7 +20,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.HttpTelemetry;
 import dev.switchboard.telemetry.ProgrammingTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
@@ -118,7 +120,8 @@ public final class NodeAgent implements AutoCloseable {
           log.error("{}", standingError);
         }
       }
-      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT);
+      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT,
+          telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent")) : null);
       HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
       StateSync[] syncRef = new StateSync[1];
       BoundedFrequencyRunner runner = new BoundedFrequencyRunner("sync " + node,
