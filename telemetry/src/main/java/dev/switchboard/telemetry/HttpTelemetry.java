@@ -83,9 +83,11 @@ public final class HttpTelemetry implements HttpExchangeObserver {
         .setAttribute(PEER_PORT, (long) endpoint.socketAddress().getPort())
         .startSpan();
     endpoint.nodeName().ifPresent(n -> span.setAttribute(NODE, n));
-    // Our span is the next hop's parent; the client's tracestate travels on unchanged.
-    headers.remove("traceparent");
-    W3C.inject(Context.root().with(span), headers, (h, k, v) -> h.set(k, v));
+    // Our span is the next hop's parent (the client's tracestate travels on). A span not recorded
+    // (no exporter configured) leaves the client's headers as they are.
+    if (span.getSpanContext().isValid()) {
+      W3C.inject(Context.root().with(span), headers, (h, k, v) -> h.set(k, v));
+    }
     long start = System.nanoTime();
     return new Exchange() {
       private long status;

@@ -27,9 +27,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Why autoconfigure with our own defaults: operators configure export with the standard
  * {@code OTEL_*} variables, but the SDK's own default (OTLP to localhost:4318) would log export
- * errors every few seconds on a machine without a collector. So unless an OTLP endpoint (or an
- * exporter) is named, traces and metrics are not exported at all; spans are still created (they
- * cost little) and metrics are still served at {@code /metrics}.
+ * errors every few seconds on a machine without a collector. So unless an OTLP endpoint is named,
+ * traces and metrics are not exported at all (the SDK then records no spans at all: a client's
+ * {@code traceparent} passes through HTTP ports unchanged), and metrics are still served at
+ * {@code /metrics}.
  */
 public final class Telemetry implements AutoCloseable {
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
