@@ -100,7 +100,6 @@ final class HttpConnection {
         return outcome != null || finished;
     }
 
-    // ---- connect, with retry on other endpoints (nothing was read from the client yet) ----
 
     private void connect(Endpoint target) {
         endpoint = target;
@@ -166,7 +165,6 @@ final class HttpConnection {
         upstream.read();
     }
 
-    // ---- client → endpoint ----
 
     private void fromClient(Object msg) {
         if (closing() || !relaying) {
@@ -214,7 +212,6 @@ final class HttpConnection {
         });
     }
 
-    // ---- endpoint → client ----
 
     private void fromUpstream(Object msg) {
         if (closing()) {
@@ -271,16 +268,11 @@ final class HttpConnection {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
-    // ---- ending ----
 
     private HttpExchangeObserver.Exchange onRequest(HttpRequest request) {
-        try {
-            HttpExchangeObserver.Exchange e = http.observer().onRequest(info, endpoint, request);
-            return e == null ? HttpExchangeObserver.Exchange.NOOP : e;
-        } catch (RuntimeException e) {
-            log.warn("HttpExchangeObserver.onRequest failed for {}", info, e);
-            return HttpExchangeObserver.Exchange.NOOP;
-        }
+        HttpExchangeObserver.Exchange[] e = {null};
+        safely(() -> e[0] = http.observer().onRequest(info, endpoint, request));
+        return e[0] == null ? HttpExchangeObserver.Exchange.NOOP : e[0];
     }
 
     private void safely(Runnable call) {

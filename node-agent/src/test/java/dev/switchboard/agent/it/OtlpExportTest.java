@@ -77,7 +77,7 @@ class OtlpExportTest {
         "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.getPort(),
         "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
         "OTEL_BSP_SCHEDULE_DELAY", "100",
-        "OTEL_METRIC_EXPORT_INTERVAL", "500");
+        "OTEL_METRIC_EXPORT_INTERVAL", "1000");
     try (EtcdProcess etcd = EtcdProcess.start();
          AgentCluster cluster = new AgentCluster(etcd, component -> Telemetry.configure(
              component.equals("control-plane") ? "switchboard-control-plane" : "switchboard-node-agent", env))) {

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.NodeAgent;
+import dev.switchboard.telemetry.MetricsServer;
 import dev.switchboard.telemetry.Telemetry;
+import java.net.InetSocketAddress;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Service;
 import io.opentelemetry.api.common.AttributeKey;
@@ -37,12 +39,18 @@ class TracingTest {
   private static final InMemorySpanExporter spans = InMemorySpanExporter.create();
   private static EtcdProcess etcd;
   private static AgentCluster cluster;
+  private static Telemetry controlPlaneTelemetry;
 
   @BeforeAll
   static void start() {
     etcd = EtcdProcess.start();
-    cluster = new AgentCluster(etcd, component -> Telemetry.forTesting(
-        component.equals("control-plane") ? "switchboard-control-plane" : "switchboard-node-agent", spans));
+    cluster = new AgentCluster(etcd, component -> {
+      if (component.equals("control-plane")) {
+        controlPlaneTelemetry = Telemetry.forTesting("switchboard-control-plane", spans);
+        return controlPlaneTelemetry;
+      }
+      return Telemetry.forTesting("switchboard-node-agent", spans);
+    });
     cluster.startControlPlane();
     for (int i = 0; i < NODES.length; i++) {
       cluster.startAgent(NODES[i], "127.0.1." + (i + 1));
@@ -128,6 +136,24 @@ class TracingTest {
       Map<String, Double> metrics = PrometheusText.parse(scrape(cluster.agents.get(1)));
       assertThat(metrics.get("switchboard_connections_opened_total{listener=\"default/" + name + ":http\"}"))
           .isEqualTo(1.0);
+    }
+  }
+
+  @Test
+  void theControlPlanesMetricsServerServesStrictPrometheusText() throws Exception {
+    cluster.apply(service("metered", "ClusterIP", port("http", "TCP", 8080, 0)));
+    try (MetricsServer server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), controlPlaneTelemetry)) {
+      String endpoints = "switchboard_service_endpoints{condition=\"ready\",namespace=\"default\",service=\"metered\"}";
+      Map<String, Double> metrics = await().atMost(WAIT).until(() -> {
+        Net.Http r = Net.get(server.address(), "/metrics");
+        assertThat(r.status()).isEqualTo(200);
+        return PrometheusText.parse(r.body());
+      }, m -> m.containsKey(endpoints));
+      assertThat(metrics.get(endpoints)).isEqualTo(0.0);
+      assertThat(metrics.get("switchboard_discovery_subscribers{role=\"AGENT\"}")).isEqualTo(3.0);
+      assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("switchboard_etcd_request_duration_seconds_count"));
+      assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("switchboard_discovery_pushes_total"));
+      assertThat(Net.get(server.address(), "/other").status()).isEqualTo(404);
     }
   }
 
