@@ -112,6 +112,12 @@ class HttpTracingTest {
                 .orElseThrow().headers().get("traceparent");
         assertThat(received).isEqualTo("00-" + trace + "-" + agentSpan.getSpanId() + "-01");
         assertThat(agentSpan.getAttributes().get(AttributeKey.longKey("http.response.status_code"))).isEqualTo(200L);
+        // The connection itself is a span at both hops, with the node the load balancer chose.
+        SpanData lbConnection = await().atMost(WAIT).until(() -> spans.getFinishedSpanItems().stream()
+                .filter(sp -> sp.getName().startsWith("forward TCP default/traced")
+                        && "cloud-lb".equals(sp.getAttributes().get(ROLE))).findFirst().orElse(null), sp -> sp != null);
+        assertThat(lbConnection.getAttributes().get(AttributeKey.stringKey("switchboard.node"))).isEqualTo("node-1");
+        assertThat(lbConnection.getAttributes().get(AttributeKey.longKey("switchboard.bytes_to_client"))).isPositive();
     }
 
     @Test
