@@ -8,6 +8,7 @@ import dev.switchboard.controlplane.state.ResourceChange;
 import dev.switchboard.controlplane.state.ResourceId;
 import dev.switchboard.controlplane.store.CompactedException;
 import dev.switchboard.controlplane.store.Store;
+import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
@@ -59,6 +60,7 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
           return size() > RESUME_STATES_KEPT;
         }
       };
+  private final PushTracing tracing;
 
   /**
    * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
@@ -66,6 +68,13 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
    */
   public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
       Duration nodeLeaseTtl, Executor blocking) {
+    this(cache, state, store, nodeLeaseTtl, blocking, PushTracing.DISABLED);
+  }
+
+  /** @param tracing the span (and count) of every push that carries a traced change */
+  public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
+      Duration nodeLeaseTtl, Executor blocking, PushTracing tracing) {
+    this.tracing = tracing;
     this.cache = cache;
     this.state = state;
     this.store = store;
@@ -134,7 +143,8 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
               fail(out, Status.INVALID_ARGUMENT.withDescription(invalid));
               return;
             }
-            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces);
+            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces,
+                tracing);
             current.set(s);
             start(s, hello, out, registration);
           }
