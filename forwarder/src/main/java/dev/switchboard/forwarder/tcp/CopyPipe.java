@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
 
 /**
@@ -82,8 +81,11 @@ final class CopyPipe implements ChannelFutureListener {
     public void operationComplete(ChannelFuture f) {
         if (!f.isSuccess()) {
             connection.failed(f.cause());
-        } else if (!eof) {
-            src.read();
+        } else {
+            connection.written();
+            if (!eof) {
+                src.read();
+            }
         }
     }
 
@@ -104,13 +106,7 @@ final class CopyPipe implements ChannelFutureListener {
                 connection.failed(w.cause());
                 return;
             }
-            ((DuplexChannel) dst).shutdownOutput().addListener((ChannelFuture s) -> {
-                if (s.isSuccess()) {
-                    connection.directionDone();
-                } else {
-                    connection.failed(s.cause());
-                }
-            });
+            Fin.send(dst, connection);
         });
     }
 

@@ -44,7 +44,10 @@ final class EpollWorkaround {
         }
     }
 
-    /** Call on the channel's event loop once it is registered. */
+    /**
+     * Call before the channel is registered (the flag then goes into the first epoll_ctl, no extra
+     * system call), or on its event loop after.
+     */
     static void keepRegistered(Channel ch) {
         if (SET_FLAG == null || !(ch instanceof EpollSocketChannel)) {
             return;

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -18,12 +17,6 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     SideHandler(TcpConnection connection, boolean client) {
         this.connection = connection;
         this.client = client;
-    }
-
-    @Override
-    public void channelRegistered(ChannelHandlerContext ctx) {
-        EpollWorkaround.keepRegistered(ctx.channel());
-        ctx.fireChannelRegistered();
     }
 
     @Override
@@ -46,8 +39,6 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             connection.inputShutdown(client);
-        } else if (evt instanceof IdleStateEvent) {
-            connection.idle();
         } else {
             ReferenceCountUtil.release(evt);
         }

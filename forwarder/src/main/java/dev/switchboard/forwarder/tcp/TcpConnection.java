@@ -10,7 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashSet;
@@ -36,9 +36,14 @@ final class TcpConnection {
     private final Channel client;
     private final ConnectionInfo info;
     private final long startNanos = System.nanoTime();
-    private final Set<InetSocketAddress> tried = new HashSet<>(4);
+    private final Endpoint first;
+    /** Endpoints tried so far; null until a second attempt (the first is {@link #first}). */
+    private Set<InetSocketAddress> tried;
     private final CopyPipe up;
     private Endpoint endpoint;
+    /** Copy mode with an idle timeout: {@code System.nanoTime()} of the last read or completed write. */
+    private long lastActivityNanos;
+    private ScheduledFuture<?> idleCheck;
     private int attempts;
     /** The endpoint channel, once a connect was started; null while re-picking. */
     private Channel upstream;
@@ -55,6 +60,7 @@ final class TcpConnection {
         this.listener = listener;
         this.client = client;
         this.info = info;
+        this.first = first;
         this.endpoint = first;
         this.up = new CopyPipe(this, client, null, true);
         client.closeFuture().addListener(f -> clientClosed());
@@ -77,11 +83,40 @@ final class TcpConnection {
     private void connect(Endpoint target) {
         endpoint = target;
         attempts++;
-        tried.add(target.socketAddress());
-        ChannelFuture connecting = listener.connector(client.eventLoop(), new SideHandler(this, false))
-                .connect(target.socketAddress());
-        upstream = connecting.channel();
-        connecting.addListener((ChannelFuture f) -> connected(f));
+        if (attempts > 1) { // the set of tried endpoints is only needed for a re-pick
+            if (tried == null) {
+                tried = new HashSet<>(4);
+                tried.add(first.socketAddress());
+            }
+            tried.add(target.socketAddress());
+        }
+        InetSocketAddress address = target.socketAddress();
+        Channel ch;
+        try {
+            ch = listener.newEndpointChannel(address);
+        } catch (RuntimeException e) { // socket(2) failed, e.g. out of file descriptors
+            connectFailed(e);
+            return;
+        }
+        ch.pipeline().addLast(new SideHandler(this, false));
+        upstream = ch;
+        // On the client's loop, so registration completes at once and the connect starts right away.
+        ChannelFuture registered = client.eventLoop().register(ch);
+        if (registered.isDone()) {
+            registered(registered, address);
+        } else {
+            registered.addListener((ChannelFuture f) -> registered(f, address));
+        }
+    }
+
+    private void registered(ChannelFuture registration, InetSocketAddress address) {
+        Channel ch = registration.channel();
+        if (!registration.isSuccess()) {
+            ch.unsafe().closeForcibly();
+            connected(registration);
+            return;
+        }
+        ch.connect(address).addListener((ChannelFuture f) -> connected(f));
     }
 
     private void connected(ChannelFuture f) {
@@ -93,15 +128,20 @@ final class TcpConnection {
             startRelay();
             return;
         }
-        listener.counters().connectFailures.increment();
-        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, f.cause().toString());
-        upstream = null;
         f.channel().close();
+        connectFailed(f.cause());
+    }
+
+    private void connectFailed(Throwable cause) {
+        listener.counters().connectFailures.increment();
+        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, cause.toString());
+        upstream = null;
         if (attempts >= listener.spec().options().maxConnectAttempts()) {
             abort(Outcome.CONNECT_FAILED);
             return;
         }
-        listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
+        Set<InetSocketAddress> excluded = tried == null ? Set.of(endpoint.socketAddress()) : Set.copyOf(tried);
+        listener.repick(info.client(), excluded, client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
@@ -122,16 +162,47 @@ final class TcpConnection {
             return;
         }
         if (idleMillis > 0) {
-            client.pipeline().addFirst("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+            // Netty's IdleStateHandler would add a handler and a listener on every write; every byte
+            // passes through read() and the pipes anyway, so a timestamp there and one timer do.
+            lastActivityNanos = System.nanoTime();
+            scheduleIdleCheck(TimeUnit.MILLISECONDS.toNanos(idleMillis));
         }
         down = new CopyPipe(this, upstream, client, false);
         up.attach(upstream);
         down.start();
     }
 
+    private void scheduleIdleCheck(long delayNanos) {
+        idleCheck = client.eventLoop().schedule(this::idleCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Copy mode: closes the connection once nothing moved for the idle timeout, else looks again later. */
+    private void idleCheck() {
+        if (closing()) {
+            return;
+        }
+        long timeout = TimeUnit.MILLISECONDS.toNanos(listener.spec().options().idleTimeout().toMillis());
+        long idle = System.nanoTime() - lastActivityNanos;
+        if (idle >= timeout) {
+            idle();
+        } else {
+            scheduleIdleCheck(timeout - idle);
+        }
+    }
+
+    /** Copy mode: a write completed (reads are seen in {@link #read}). */
+    void written() {
+        if (idleCheck != null) {
+            lastActivityNanos = System.nanoTime();
+        }
+    }
+
     // ---- events from the two SideHandlers ----
 
     void read(boolean fromClient, ByteBuf buf) {
+        if (idleCheck != null) {
+            lastActivityNanos = System.nanoTime();
+        }
         if (closing()) {
             buf.release();
         } else if (splice != null) {
@@ -255,6 +326,9 @@ final class TcpConnection {
             outcome = errorOutcome();
         }
         finished = true;
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
         up.release();
         if (down != null) {
             down.release();
