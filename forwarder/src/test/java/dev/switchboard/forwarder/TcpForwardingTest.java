@@ -184,6 +184,55 @@ class TcpForwardingTest extends ForwarderTestSupport {
         }
     }
 
+    /**
+     * Copy mode reads the client's first bytes while the endpoint connects. Clients that send a line
+     * and their FIN at once, while the connect goes to an endpoint that never answers: after the
+     * timeout and the retry, the good endpoint gets each line exactly once, then the FIN. 16 clients;
+     * P(none picks the stuck endpoint first) = 2^-16.
+     */
+    @Test
+    void bytesSentDuringARetriedConnectArriveOnce() throws Exception {
+        TcpBackend good = backend(35, TcpBackend.ECHO);
+        try (ServerSocket stuck = new ServerSocket()) {
+            stuck.bind(new InetSocketAddress("127.0.10.36", 0), 1); // never accepts
+            for (int i = 0; i < 4; i++) {
+                SocketChannel c = closeLater(SocketChannel.open());
+                c.configureBlocking(false);
+                c.connect(stuck.getLocalSocketAddress());
+            }
+            try (Socket probe = new Socket()) {
+                probe.connect(stuck.getLocalSocketAddress(), 200);
+                Assumptions.abort("the kernel did not drop SYNs to a full accept queue");
+            } catch (SocketTimeoutException expected) {
+                // the endpoint is stuck, as wanted
+            }
+            Endpoint stuckEndpoint = Endpoint.ready((InetSocketAddress) stuck.getLocalSocketAddress());
+            Listener l = tcpListener(35, ServiceTarget.of(good.endpoint(), stuckEndpoint),
+                    ListenerOptions.DEFAULTS.withConnectTimeout(Duration.ofMillis(200)));
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    String line = "line-" + i + "\n";
+                    answers.add(clients.submit(() -> {
+                        try (Socket s = connect(l.localAddress())) {
+                            s.getOutputStream().write(line.getBytes(StandardCharsets.UTF_8));
+                            s.shutdownOutput();
+                            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                        }
+                    }));
+                }
+                for (int i = 0; i < 16; i++) {
+                    assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).isEqualTo("line-" + i + "\n");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(l.stats().connectRetries()).isPositive();
+            assertThat(good.accepted.get()).isEqualTo(16);
+        }
+    }
+
     /** Every endpoint refuses: the client is closed after maxConnectAttempts distinct endpoints. */
     @Test
     void allEndpointsRefusingClosesTheClient() throws Exception {

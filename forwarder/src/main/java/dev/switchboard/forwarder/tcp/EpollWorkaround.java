@@ -49,13 +49,27 @@ final class EpollWorkaround {
      * system call), or on its event loop after.
      */
     static void keepRegistered(Channel ch) {
+        setFlag(ch, Native.EPOLLERR);
+    }
+
+    /**
+     * Before registration: asks epoll for EPOLLIN from the start, as a {@code read()} right after
+     * registration would, but inside the first epoll_ctl instead of a second one. Netty then reads
+     * once when data arrives (one buffer: AUTO_READ is off) and goes back to reading on request.
+     * No effect on other transports or when reflection is refused.
+     */
+    static void watchInputFromStart(Channel ch) {
+        setFlag(ch, Native.EPOLLIN);
+    }
+
+    private static void setFlag(Channel ch, int flag) {
         if (SET_FLAG == null || !(ch instanceof EpollSocketChannel)) {
             return;
         }
         try {
-            SET_FLAG.invoke(ch, Native.EPOLLERR);
+            SET_FLAG.invoke(ch, flag);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            log.debug("epoll workaround not applied to {}: {}", ch, e.toString());
+            log.debug("epoll flag {} not set on {}: {}", flag, ch, e.toString());
         }
     }
 }

@@ -78,6 +78,13 @@ final class TcpConnection {
 
     void clientActive() {
         connect(endpoint);
+        if (!listener.spliceEnabled()) {
+            // Copy mode reads the client's first bytes while the endpoint connects (one buffer, held
+            // by the pipe until the endpoint is connected; they go to exactly one endpoint, so a retry
+            // replays nothing). The request then leaves in the same event loop turn as the connect
+            // completes, instead of one turn later. Splice mode must not read: it wants a pristine socket.
+            client.read();
+        }
     }
 
     private void connect(Endpoint target) {

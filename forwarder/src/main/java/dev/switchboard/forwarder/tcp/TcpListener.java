@@ -88,6 +88,10 @@ public final class TcpListener extends ListenerBase {
     Channel newEndpointChannel(InetSocketAddress remote) {
         Channel ch = ctx.transport().newSocketChannel(remote);
         configure(ch);
+        if (!spliceEnabled()) {
+            // Copy mode reads the endpoint as soon as it is connected: EPOLLIN in the first epoll_ctl.
+            EpollWorkaround.watchInputFromStart(ch);
+        }
         ch.config().setConnectTimeoutMillis(connectTimeoutMillis);
         return ch;
     }
@@ -167,6 +171,9 @@ public final class TcpListener extends ListenerBase {
             // What ServerBootstrap's acceptor would do, without its per-child initializer and option maps.
             try {
                 configure(child);
+                if (!spliceEnabled()) {
+                    EpollWorkaround.watchInputFromStart(child); // see TcpConnection.clientActive
+                }
                 child.pipeline().addLast(connection.clientHandler());
                 ctx.group().next().register(child).addListener(f -> {
                     if (!f.isSuccess()) {
