@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -84,6 +85,32 @@ class TcpForwardingTest extends ForwarderTestSupport {
         }
         await().atMost(seconds(5)).until(() -> observer.closed.size() == 1);
         assertThat(observer.closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
+    /**
+     * The backend half-closes first (the usual HTTP "Connection: close" order); the client, having
+     * read everything and the FIN, still sends, then closes. The backend gets those bytes and the FIN.
+     */
+    @ParameterizedTest(name = "splice={0}")
+    @ValueSource(booleans = {true, false})
+    void halfCloseFromBackend(boolean splice) throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        TcpBackend b = backend(8, (s, self) -> {
+            s.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            received.complete(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)); // to EOF
+        });
+        Listener l = tcpListener(8, ServiceTarget.of(b.endpoint()), options(splice));
+
+        try (Socket s = connect(l.localAddress())) {
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("bye\n");
+            s.getOutputStream().write("after your FIN".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            assertThat(received.get(5, TimeUnit.SECONDS)).isEqualTo("after your FIN");
+        }
+        await().atMost(seconds(5)).until(() -> observer.closed.size() == 1);
+        assertThat(observer.closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(observer.closed.get(0).bytesFromClient()).isEqualTo("after your FIN".length());
     }
 
     /**

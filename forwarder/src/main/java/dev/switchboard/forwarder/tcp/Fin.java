@@ -32,12 +32,12 @@ final class Fin {
                 connection.failed(e);
                 return;
             }
-            connection.directionDone();
+            connection.directionDone(dst);
             return;
         }
         ((DuplexChannel) dst).shutdownOutput().addListener((ChannelFuture s) -> {
             if (s.isSuccess()) {
-                connection.directionDone();
+                connection.directionDone(dst);
             } else {
                 connection.failed(s.cause());
             }

@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -55,6 +56,8 @@ final class TcpConnection {
     /** Why it ends; the first reason wins. Non-null means closing. */
     private Outcome outcome;
     private boolean finished;
+    /** Copy mode, after our FIN to the client: its end of stream closes its channel (see directionDone). */
+    private boolean clientEofCloses;
 
     TcpConnection(TcpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
         this.listener = listener;
@@ -271,9 +274,18 @@ final class TcpConnection {
         }
     }
 
-    void directionDone() {
+    /** The FIN was passed on to {@code dst}: that direction is complete. */
+    void directionDone(Channel dst) {
         if (++directionsDone == 2 && !closing()) {
             closeNow(Outcome.COMPLETED);
+        } else if (dst == client && down != null && !closing()) {
+            // Copy mode, the client has our FIN and may still send. From now on its end of stream
+            // closes the client channel (no half-closure): Netty would otherwise shut the socket's
+            // input down, which fails with ENOTCONN once the client has closed too (the socket is
+            // already in TIME_WAIT) and costs a stack-traced exception per connection. clientClosed()
+            // then finishes the client-to-endpoint direction as an end of stream would.
+            ((SocketChannelConfig) client.config()).setAllowHalfClosure(false);
+            clientEofCloses = true;
         }
     }
 
@@ -315,6 +327,13 @@ final class TcpConnection {
 
     private void clientClosed() {
         Channel u = upstream;
+        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.shuttingDown()) {
+            // Its end of stream (an error or a close of ours would have set the outcome first):
+            // what it sent before is on its way to the endpoint; pass the FIN on after it.
+            u.closeFuture().addListener(f -> finish());
+            up.onEof();
+            return;
+        }
         if (u != null && u.isOpen()) {
             if (splice != null) {
                 splice.sample();
