@@ -11,7 +11,8 @@ import java.util.ArrayDeque;
  * One direction of a connection in copy mode: bytes read from {@code src} are written to {@code dst}.
  *
  * <p>Back-pressure: {@code src} has AUTO_READ off and is asked for the next read only when the last
- * write to {@code dst} succeeded, so one read buffer per direction is in flight. (After the peer's FIN,
+ * write to {@code dst} succeeded, so one read buffer per direction is in flight (two, at most, from the
+ * client while the endpoint is being connected). (After the peer's FIN,
  * epoll drains the socket without being asked; that is bounded by the socket's receive buffer, data
  * the kernel already holds.) End of stream: once everything written before it is flushed, {@code dst}'s
  * output is shut down (FIN passes through) and the connection is told this direction is done.
@@ -62,10 +63,18 @@ final class CopyPipe implements ChannelFutureListener {
 
     void onRead(ByteBuf buf) {
         if (dst == null) {
-            if (early == null) {
+            boolean first = early == null;
+            if (first) {
                 early = new ArrayDeque<>(4);
             }
             early.add(buf);
+            if (first && buf.isWritable()) {
+                // The client's first bytes did not fill the buffer (typically a whole request): ask
+                // for one more read now, which keeps EPOLLIN armed, instead of letting Netty disarm it
+                // and arming it again once the endpoint is connected (two epoll_ctl calls). At most
+                // one more buffer is held while connecting.
+                src.read();
+            }
             return;
         }
         forward(buf);

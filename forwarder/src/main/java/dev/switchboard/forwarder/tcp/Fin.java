@@ -25,6 +25,12 @@ final class Fin {
 
     /** Shuts {@code dst}'s output down, then tells the connection the direction is done (or failed). */
     static void send(Channel dst, TcpConnection connection) {
+        if (connection.lastDirection()) {
+            // The other direction ended: dst's input was read to its end of stream, so the close
+            // that follows at once sends this FIN itself (a FIN, not a reset: nothing is left unread).
+            connection.directionDone(dst);
+            return;
+        }
         if (dst instanceof EpollSocketChannel && ((EpollSocketChannel) dst).fd() instanceof Socket) {
             try {
                 ((Socket) ((EpollSocketChannel) dst).fd()).shutdown(false, true);

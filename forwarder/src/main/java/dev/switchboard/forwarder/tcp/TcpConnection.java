@@ -274,6 +274,11 @@ final class TcpConnection {
         }
     }
 
+    /** True when one direction is complete and the other is about to be: the connection then closes. */
+    boolean lastDirection() {
+        return directionsDone == 1 && !closing();
+    }
+
     /** The FIN was passed on to {@code dst}: that direction is complete. */
     void directionDone(Channel dst) {
         if (++directionsDone == 2 && !closing()) {
