@@ -48,6 +48,7 @@ public final class NodePortBenchmark {
   /** A second node agent, only with --compare-classpath or --compare-jvm-args (A/B experiments). */
   private static final String COMPARE_NODE_IP = "127.0.1.2";
   private static final int NODE_PORT = 30080;
+  private static final int WARM_UP_SECONDS = 2;
 
   private record Scenario(String id, String name, String path, int connections, boolean newConnection) {}
 
@@ -127,18 +128,22 @@ public final class NodePortBenchmark {
 
   private String measure(Map<String, String> targets, List<Scenario> scenarios, int rounds, int seconds)
       throws Exception {
-    // Warm-up: JIT, connection pools, page cache.
-    for (String base : targets.values()) {
-      Wrk.run(base + "/small", 16, 2, false);
-    }
     StringBuilder table = new StringBuilder();
-    table.append(String.format(Locale.ROOT, "%d rounds of %d s per target and scenario, medians; "
-        + "machine: %d cores%n%n", rounds, seconds, Runtime.getRuntime().availableProcessors()));
+    table.append(String.format(Locale.ROOT, "%d rounds of %d s per target and scenario (after %d s of "
+        + "warm-up each), medians; machine: %d cores; server CPU = user + system time of the serving "
+        + "process (nginx for direct) per request%n%n", rounds, seconds, WARM_UP_SECONDS,
+        Runtime.getRuntime().availableProcessors()));
     table.append("| scenario | target | req/s | p50 ms | p99 ms | MB/s | req/s vs HAProxy | req/s vs direct "
         + "| server CPU µs/req | errors |\n");
     table.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     List<String> names = new ArrayList<>(targets.keySet());
     for (Scenario scenario : scenarios) {
+      // Warm-up, not measured: the agent's JIT compiles each scenario's own code paths (new
+      // connections take other paths than keep-alive ones); page cache, connection state.
+      for (String name : names) {
+        Wrk.run(targets.get(name) + scenario.path(), scenario.connections(), WARM_UP_SECONDS,
+            scenario.newConnection());
+      }
       Map<String, List<Wrk.Result>> results = new LinkedHashMap<>();
       names.forEach(n -> results.put(n, new ArrayList<>()));
       for (int round = 0; round < rounds; round++) {
