@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import java.util.ArrayDeque;
 
 /**
@@ -82,19 +83,36 @@ final class CopyPipe implements ChannelFutureListener {
 
     private void forward(ByteBuf buf) {
         connection.count(fromClient, buf.readableBytes());
-        dst.writeAndFlush(buf).addListener(this);
+        // A failed write reaches exceptionCaught through the void promise, and so connection.failed().
+        dst.writeAndFlush(buf, dst.voidPromise());
+        ChannelOutboundBuffer out = dst.unsafe().outboundBuffer();
+        if (out == null) {
+            return; // dst is closed or shut down: that failure is being reported
+        }
+        if (out.isEmpty()) {
+            // The socket took it all at once, the usual case: no promise to allocate and complete.
+            written();
+        } else {
+            // Only part of it left: an empty write behind it completes once the rest has.
+            dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
+        }
     }
 
-    /** Completion of a forward: read the next buffer only now. */
+    /** Everything forwarded so far has left: read the next buffer only now. */
+    private void written() {
+        connection.written();
+        if (!eof) {
+            src.read();
+        }
+    }
+
+    /** Completion of the empty write behind a partly written forward. */
     @Override
     public void operationComplete(ChannelFuture f) {
         if (!f.isSuccess()) {
             connection.failed(f.cause());
         } else {
-            connection.written();
-            if (!eof) {
-                src.read();
-            }
+            written();
         }
     }
 
@@ -109,6 +127,11 @@ final class CopyPipe implements ChannelFutureListener {
     }
 
     private void finish() {
+        ChannelOutboundBuffer out = dst.unsafe().outboundBuffer();
+        if (out != null && out.isEmpty()) {
+            Fin.send(dst, connection); // nothing is waiting to be written
+            return;
+        }
         // The empty write completes after every earlier write: only then is the FIN sent.
         dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture w) -> {
             if (!w.isSuccess()) {
