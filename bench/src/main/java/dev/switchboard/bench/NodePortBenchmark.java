@@ -55,7 +55,10 @@ public final class NodePortBenchmark {
   private static final List<Scenario> SCENARIOS = List.of(
       new Scenario("keepalive", "keep-alive, small response", "/small", 32, false),
       new Scenario("newconn", "new connection per request, small response", "/small", 32, true),
-      new Scenario("bulk", "keep-alive, 64 KiB response", "/64k", 16, false));
+      new Scenario("bulk", "keep-alive, 64 KiB response", "/64k", 16, false),
+      // Not run by default (pass --scenarios ...,bulk1m): for the copy-or-splice question.
+      new Scenario("bulk1m", "keep-alive, 1 MiB response", "/1m", 16, false));
+  private static final String DEFAULT_SCENARIOS = "keepalive,newconn,bulk";
 
   private final List<Process> processes = new ArrayList<>();
   /** The process serving each target (nginx for "direct"), to charge it the CPU time of each run. */
@@ -72,7 +75,7 @@ public final class NodePortBenchmark {
     String out = stringArg(args, "--out", null);
     // For experiments: --scenarios keepalive,newconn,bulk  --targets direct,haproxy,switchboard
     // --agent-jvm-args "-XX:+FlightRecorder -Dx=y" (space-separated)
-    List<String> scenarioIds = List.of(stringArg(args, "--scenarios", "keepalive,newconn,bulk").split(","));
+    List<String> scenarioIds = List.of(stringArg(args, "--scenarios", DEFAULT_SCENARIOS).split(","));
     List<String> targetNames = List.of(stringArg(args, "--targets", "direct,haproxy,switchboard").split(","));
     String jvm = stringArg(args, "--agent-jvm-args", "").trim();
     List<String> agentJvmArgs = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
@@ -180,6 +183,9 @@ public final class NodePortBenchmark {
     byte[] body = new byte[64 * 1024];
     Arrays.fill(body, (byte) 'x');
     Files.write(root.resolve("64k"), body);
+    byte[] big = new byte[1024 * 1024];
+    Arrays.fill(big, (byte) 'x');
+    Files.write(root.resolve("1m"), big);
     Files.writeString(root.resolve("small"), "ok\n");
     // nginx's workers drop root for www-data: let them read the temp dir.
     for (Path p : List.of(dir, root)) {
