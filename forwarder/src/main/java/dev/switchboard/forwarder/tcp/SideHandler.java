@@ -29,7 +29,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf) {
-            connection.read(client, (ByteBuf) msg);
+            connection.read(client, ctx.channel(), (ByteBuf) msg);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -38,7 +38,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            connection.inputShutdown(client);
+            connection.inputShutdown(client, ctx.channel());
         } else {
             ReferenceCountUtil.release(evt);
         }
@@ -46,11 +46,11 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        connection.inactive(client);
+        connection.inactive(client, ctx.channel());
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        connection.exception(client, cause);
+        connection.exception(client, ctx.channel(), cause);
     }
 }

@@ -177,7 +177,9 @@ final class TcpConnection {
             lastActivityNanos = System.nanoTime();
             scheduleIdleCheck(TimeUnit.MILLISECONDS.toNanos(idleMillis));
         }
-        down = new CopyPipe(this, upstream, client, false);
+        if (down == null) {
+            down = new CopyPipe(this, upstream, client, false);
+        }
         up.attach(upstream);
         down.start();
     }
@@ -209,25 +211,34 @@ final class TcpConnection {
 
     // ---- events from the two SideHandlers ----
 
-    void read(boolean fromClient, ByteBuf buf) {
+    /**
+     * Events from an endpoint channel that is no longer this connection's (a failed connect attempt,
+     * closed while a retry goes on) are ignored: its failure was handled when the connect failed.
+     */
+    private boolean stale(boolean fromClient, Channel ch) {
+        return !fromClient && ch != upstream;
+    }
+
+    void read(boolean fromClient, Channel ch, ByteBuf buf) {
         if (idleCheck != null) {
             lastActivityNanos = System.nanoTime();
         }
-        if (closing()) {
+        if (closing() || stale(fromClient, ch)) {
             buf.release();
         } else if (splice != null) {
             splice.stray(fromClient, buf);
         } else if (fromClient) {
             up.onRead(buf);
-        } else if (down != null) {
-            down.onRead(buf);
         } else {
-            buf.release(); // cannot happen: the endpoint is not read before the relay starts
+            if (down == null) { // not seen: the connect completes before the endpoint's first read
+                down = new CopyPipe(this, upstream, client, false);
+            }
+            down.onRead(buf);
         }
     }
 
-    void inputShutdown(boolean fromClient) {
-        if (closing()) {
+    void inputShutdown(boolean fromClient, Channel ch) {
+        if (closing() || stale(fromClient, ch)) {
             return;
         }
         if (splice != null) {
@@ -239,8 +250,8 @@ final class TcpConnection {
         }
     }
 
-    void inactive(boolean fromClient) {
-        if (fromClient || closing()) {
+    void inactive(boolean fromClient, Channel ch) {
+        if (fromClient || closing() || stale(fromClient, ch)) {
             return; // the client's close is handled by clientClosed(); ours were decided already
         }
         // The endpoint's socket went away before both directions ended: deliver what is queued, then close.
@@ -248,7 +259,10 @@ final class TcpConnection {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
-    void exception(boolean fromClient, Throwable cause) {
+    void exception(boolean fromClient, Channel ch, Throwable cause) {
+        if (stale(fromClient, ch)) {
+            return;
+        }
         if (!closing()) {
             log.debug("{}: {} side of connection {} failed: {}", info.listener(), fromClient ? "client" : "endpoint",
                     info.id(), cause.toString());
