@@ -90,8 +90,9 @@ final class CopyPipe implements ChannelFutureListener {
             return; // dst is closed or shut down: that failure is being reported
         }
         if (out.isEmpty()) {
-            // The socket took it all at once, the usual case: no promise to allocate and complete.
-            written();
+            // The socket took it all at once, the usual case: no promise to allocate and complete
+            // (and no new activity stamp: the read that brought it was stamped a moment ago).
+            readNext();
         } else {
             // Only part of it left: an empty write behind it completes once the rest has.
             dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
@@ -99,8 +100,7 @@ final class CopyPipe implements ChannelFutureListener {
     }
 
     /** Everything forwarded so far has left: read the next buffer only now. */
-    private void written() {
-        connection.written();
+    private void readNext() {
         if (!eof) {
             src.read();
         }
@@ -112,7 +112,8 @@ final class CopyPipe implements ChannelFutureListener {
         if (!f.isSuccess()) {
             connection.failed(f.cause());
         } else {
-            written();
+            connection.written(); // bytes moved since the read: activity for the idle timeout
+            readNext();
         }
     }
 
