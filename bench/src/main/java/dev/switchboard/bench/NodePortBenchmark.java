@@ -39,7 +39,12 @@ import java.util.concurrent.TimeUnit;
  * alternate between the three so that the machine's noise lands on all of them; the table gives
  * medians. Everything binds 127.0.0.0/8 only, and every run is bounded by wrk's duration.
  *
- * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE]}.
+ * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE]}. For experiments:
+ * {@code --scenarios keepalive,newconn,bulk[,bulk1m]}, {@code --targets direct,haproxy,switchboard},
+ * {@code --agent-jvm-args "..."} (e.g. JFR or GC logging for the agent), and an A/B mode that runs a
+ * second agent ("compare", on 127.0.1.2) alongside: {@code --compare-classpath CP} (another build)
+ * and/or {@code --compare-jvm-args "..."}. The "server CPU µs/req" column is the user + system time
+ * the serving process spent per request: on a shared, noisy machine it is steadier than req/s.
  */
 public final class NodePortBenchmark {
   private static final String BACKEND_IP = "127.0.10.1";
