@@ -1,30 +1,22 @@
 package dev.switchboard.controlplane.discovery;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.switchboard.controlplane.state.ClusterCache;
 import dev.switchboard.controlplane.state.PublishedListener;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
-import dev.switchboard.controlplane.state.ResourceId;
-import dev.switchboard.controlplane.store.CompactedException;
 import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Hello;
-import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.Role;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -41,25 +33,15 @@ import org.slf4j.LoggerFactory;
 public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     implements PublishedListener {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
-  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
-  private static final int RESUME_STATES_KEPT = 4;
 
   private final ClusterCache cache;
   private final PublishedState state;
   private final Store store;
   private final NodeLeases leases;
   private final Executor blocking;
+  private final ResumeBases resumeBases;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
-  /** Published states of recent resume versions, shared by subscribers resuming from the same one. */
-  @GuardedBy("statesAt")
-  private final Map<Long, CompletableFuture<Map<ResourceId, Resource>>> statesAt =
-      new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, CompletableFuture<Map<ResourceId, Resource>>> e) {
-          return size() > RESUME_STATES_KEPT;
-        }
-      };
   private final PushTracing tracing;
 
   /**
@@ -80,11 +62,13 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     this.store = store;
     this.leases = new NodeLeases(store, nodeLeaseTtl);
     this.blocking = blocking;
+    this.resumeBases = new ResumeBases(cache, store, System::nanoTime);
     state.addListener(this);
   }
 
   @Override
   public void onPublished(List<ResourceChange> changes, long version) {
+    resumeBases.onPublished(changes);
     for (Subscription subscription : subscriptions) {
       subscription.offer(changes, version);
     }
@@ -195,16 +179,17 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
           }
         }
         long last = hello.getLastVersion();
-        Map<ResourceId, Resource> held = last > 0 ? stateAt(last) : null;
+        ResumeBases.Base base = last > 0 ? resumeBases.acquire(last) : null;
         cache.execute(() -> {
           if (out.isCancelled()) {
             return;
           }
           subscriptions.add(s);
-          if (held == null) {
+          if (base == null) {
             s.offerSnapshot(state.snapshot(), state.version());
           } else {
-            s.offerDiff(held, state.snapshot(), state.version());
+            s.offerDiff(base.state.join(), resumeBases.candidates(base, state), state,
+                state.version());
           }
         });
       } catch (RuntimeException e) {
@@ -214,49 +199,6 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
             + e.getMessage()));
       }
     });
-  }
-
-  /**
-   * The published state as of etcd revision {@code version}, or null when it can no longer be
-   * known (compacted) or this replica cannot catch up to it in time: then a snapshot is sent.
-   */
-  private Map<ResourceId, Resource> stateAt(long version) {
-    try {
-      cache.awaitRevision(version, CATCH_UP_TIMEOUT).join();
-    } catch (CompletionException e) {
-      log.info("cache did not reach revision {} within {}; sending a snapshot", version,
-          CATCH_UP_TIMEOUT);
-      return null;
-    }
-    // After a replica restart many subscribers resume from the same few versions: read and
-    // derive each version once, not once per subscriber.
-    CompletableFuture<Map<ResourceId, Resource>> pending;
-    boolean mine = false;
-    synchronized (statesAt) {
-      pending = statesAt.get(version);
-      if (pending == null) {
-        pending = new CompletableFuture<>();
-        statesAt.put(version, pending);
-        mine = true;
-      }
-    }
-    if (mine) {
-      try {
-        pending.complete(PublishedState.of(store.list("", version).items()));
-      } catch (CompactedException e) {
-        pending.complete(null);
-      } catch (RuntimeException e) {
-        synchronized (statesAt) {
-          statesAt.remove(version); // a failed read is not remembered
-        }
-        pending.completeExceptionally(e);
-      }
-    }
-    try {
-      return pending.join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : e;
-    }
   }
 
   private static String validate(Hello hello) {

@@ -1,6 +1,7 @@
 package dev.switchboard.controlplane.discovery;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
 import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.controlplane.state.ResourceId;
@@ -15,6 +16,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -96,19 +99,17 @@ final class Subscription {
   }
 
   /**
-   * Queues the difference between what the subscriber holds ({@code held}) and {@code current}.
+   * Queues the difference between what the subscriber holds ({@code held}) and the published
+   * state, looking only at {@code candidates}: the ids that may differ (see {@link ResumeBases}).
+   * Called on the cache thread, where {@code current} is consistent with {@code version}.
    */
-  synchronized void offerDiff(Map<ResourceId, Resource> held, Map<ResourceId, Resource> current,
-      long version) {
-    for (Map.Entry<ResourceId, Resource> e : current.entrySet()) {
-      Resource before = held.get(e.getKey());
-      if (!e.getValue().equals(before)) {
-        offerOne(e.getKey(), before, e.getValue(), null);
-      }
-    }
-    for (Map.Entry<ResourceId, Resource> e : held.entrySet()) {
-      if (!current.containsKey(e.getKey())) {
-        offerOne(e.getKey(), e.getValue(), null, null);
+  synchronized void offerDiff(Map<ResourceId, Resource> held, Set<ResourceId> candidates,
+      PublishedState current, long version) {
+    for (ResourceId id : candidates) {
+      Resource before = held.get(id);
+      Resource now = current.get(id);
+      if (!Objects.equals(before, now)) {
+        offerOne(id, before, now, null);
       }
     }
     pendingVersion = Math.max(pendingVersion, version);
