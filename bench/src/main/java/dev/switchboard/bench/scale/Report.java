@@ -79,7 +79,7 @@ final class Report {
     }
     for (ScaleRun.Result r : results) {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Control-plane CPU profile at %,d"
-          + " services (flips and creates)</summary>%n%n%s%n</details>%n", r.services(),
+          + " services (warm-up, flips and creates)</summary>%n%n%s%n</details>%n", r.services(),
           r.profile()));
     }
     return s.toString();

@@ -59,9 +59,11 @@ final class ScaleRun {
       settle(agents);
       say("  storm %.1f s; flips", storm);
 
-      warmUp(agents, services);
+      // JFR first: starting a recording stalls the JVM (safepoints, class loading) for up to a
+      // few hundred ms the first time, which the warm-up absorbs instead of the samples.
       Path jfr = jfrDir.resolve("scale-" + services + ".jfr");
       cp.jvm().jcmd("JFR.start", "name=scale", "settings=profile", "filename=" + jfr);
+      warmUp(agents, services);
       Sample flips = flips(agents, services, options.flips());
       say("  creates");
       Sample creates = creates(agents);
