@@ -7,7 +7,6 @@ import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.SetPodConditionsRequest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,7 +32,6 @@ class ControlPlaneKillTest {
    * effectively do. See docs/reliability.md.
    */
   @Test
-  @Disabled("node-agent reconnect backoff grows to ~3 s during a 3.5 s outage; see docs/reliability.md")
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void theFirstChangeAfterRestartReachesEveryAgentWithinTwoSeconds() {
     run(Duration.ofSeconds(2));

@@ -158,7 +158,7 @@ public final class Main implements Callable<Integer> {
         .withAdminPort(port)
         .withLabels(parseLabels(labels))
         .withSyncIntervals(min, resync)
-        .withBackoff(ExponentialBackoff.standard(Duration.ofSeconds(30)));
+        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX));
   }
 
   private void checkCidr(String cidr, ClusterIpMode mode) {
