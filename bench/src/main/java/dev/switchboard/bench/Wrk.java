@@ -18,9 +18,16 @@ final class Wrk {
   private static final Pattern ERRORS = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
   private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
 
-  /** One run's figures. Latencies in milliseconds, throughput in MB/s (10^6 bytes). */
+  /**
+   * One run's figures. Latencies in milliseconds, throughput in MB/s (10^6 bytes); the CPU time the
+   * serving process (proxy, or nginx for direct runs) spent per request, when measured, else NaN.
+   */
   record Result(double requestsPerSecond, double p50Millis, double p99Millis, double megabytesPerSecond,
-      long errors) {}
+      long errors, double serverCpuMicrosPerRequest) {
+    Result withServerCpuMicrosPerRequest(double micros) {
+      return new Result(requestsPerSecond, p50Millis, p99Millis, megabytesPerSecond, errors, micros);
+    }
+  }
 
   private Wrk() {}
 
@@ -76,7 +83,7 @@ final class Wrk {
     if (non2xx.find()) {
       errors += Long.parseLong(non2xx.group(1));
     }
-    return new Result(Double.parseDouble(rps.group(1)), p50, p99, mbps, errors);
+    return new Result(Double.parseDouble(rps.group(1)), p50, p99, mbps, errors, Double.NaN);
   }
 
   private static double toMillis(double value, String unit) {

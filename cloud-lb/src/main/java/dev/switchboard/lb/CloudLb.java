@@ -21,7 +21,13 @@ import dev.switchboard.lb.nodes.NettyProbe;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.lb.status.StatusWriter;
 import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.forwarder.http.HttpOptions;
+import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.HttpTelemetry;
+import dev.switchboard.telemetry.ProgrammingTelemetry;
+import dev.switchboard.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
+import java.time.Clock;
 import io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -61,7 +67,7 @@ public final class CloudLb implements AutoCloseable {
     /** On the executor. */
     private String lastErrors = "";
 
-    private CloudLb(LbConfig config) {
+    private CloudLb(LbConfig config, Telemetry telemetry) {
         this.config = config;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "switchboard-lb");
@@ -71,7 +77,11 @@ public final class CloudLb implements AutoCloseable {
         this.channel = NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext()
                 .keepAliveTime(30, TimeUnit.SECONDS).build();
         this.forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads())
-                .withObserver(new PassiveObserver()));
+                .withObserver(telemetry.enabled()
+                        ? new BothObservers(new PassiveObserver(), new ConnectionTelemetry(telemetry, "cloud-lb"))
+                        : new PassiveObserver()));
+        ProgrammingTelemetry programming = telemetry.enabled()
+                ? new ProgrammingTelemetry(telemetry, "cloud-lb", config.name(), Clock.systemUTC()) : null;
         this.probe = new NettyProbe(forwarder.transport());
         this.health = new NodeHealth(config.health(), probe, executor, this::requestSync);
         ListenerOptions options = ListenerOptions.DEFAULTS
@@ -79,7 +89,8 @@ public final class CloudLb implements AutoCloseable {
                 // Replicas on one host share each external address; Maglev makes them agree on the node.
                 .withReusePort(true);
         this.balancer = new Balancer(forwarder, new MaglevTables(config.maglevTableSize()), health,
-                health::connectFailed, options, executor, this::requestSync);
+                health::connectFailed, options, executor, this::requestSync,
+                telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
         this.status = new StatusWriter(AdminGrpc.newStub(channel), executor,
                 ExponentialBackoff.standard(config.reconnectMax()), this::requestSync);
         // A fresh channel per attempt: see DiscoveryClient on gRPC's own reconnect backoff.
@@ -91,8 +102,16 @@ public final class CloudLb implements AutoCloseable {
                 new DiscoveryClient.Handler() {
                     @Override
                     public CompletableFuture<String> apply(Batch batch) {
+                        ProgrammingTelemetry.Applying applying = programming == null ? e -> { }
+                                : programming.begin(batch.version(), batch.snapshot(),
+                                        batch.resources().size() + batch.removed().size(), batch.traceContext(),
+                                        batch.origins().stream().map(o -> new ProgrammingTelemetry.Origin(
+                                                o.getRevision(), o.getWriteTimeUnixNanos(),
+                                                o.getTraceContextMap())).toList());
                         view.apply(batch);
-                        return CompletableFuture.completedFuture(sync());
+                        String errors = sync();
+                        applying.done(errors);
+                        return CompletableFuture.completedFuture(errors);
                     }
 
                     @Override
@@ -109,7 +128,15 @@ public final class CloudLb implements AutoCloseable {
 
     /** Starts following the control plane; returns at once (the stream connects in the background). */
     public static CloudLb start(LbConfig config) {
-        CloudLb lb = new CloudLb(Checks.notNull(config, "config"));
+        return start(config, Telemetry.disabled());
+    }
+
+    /**
+     * Starts an instance that traces every forwarded connection and applied change with {@code telemetry}
+     * (closed by the caller, after this).
+     */
+    public static CloudLb start(LbConfig config, Telemetry telemetry) {
+        CloudLb lb = new CloudLb(Checks.notNull(config, "config"), Checks.notNull(telemetry, "telemetry"));
         lb.client.start();
         long every = config.resyncInterval().toNanos();
         lb.executor.scheduleWithFixedDelay(lb::requestSync, every, every, TimeUnit.NANOSECONDS);
@@ -186,6 +213,21 @@ public final class CloudLb implements AutoCloseable {
             channel.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Tells two observers, the first one first. */
+    private record BothObservers(ConnectionObserver first, ConnectionObserver second) implements ConnectionObserver {
+        @Override
+        public void onOpen(ConnectionInfo connection) {
+            first.onOpen(connection);
+            second.onOpen(connection);
+        }
+
+        @Override
+        public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
+            first.onClose(connection, summary);
+            second.onClose(connection, summary);
         }
     }
 

@@ -37,7 +37,8 @@ public record LbConfig(String name, String controlPlane, HealthOptions health, i
     /** Defaults, for a control plane at {@code controlPlane}. */
     public static LbConfig of(String name, String controlPlane) {
         return new LbConfig(name, controlPlane, HealthOptions.DEFAULTS, MaglevTable.DEFAULT_SIZE,
-                Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(5),
+                // Reconnect backoff capped at 1 s, as the node agent's (docs/reliability.md).
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(5),
                 Math.max(1, Runtime.getRuntime().availableProcessors()));
     }
 

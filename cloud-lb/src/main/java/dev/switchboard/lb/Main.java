@@ -1,7 +1,11 @@
 package dev.switchboard.lb;
 
 import dev.switchboard.lb.nodes.HealthOptions;
+import dev.switchboard.telemetry.MetricsServer;
+import dev.switchboard.telemetry.Telemetry;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -44,6 +48,16 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--maglev-table-size", defaultValue = "${env:SWITCHBOARD_LB_MAGLEV_TABLE_SIZE:-65537}",
             description = "Maglev lookup table size M, a prime (env SWITCHBOARD_LB_MAGLEV_TABLE_SIZE; default ${DEFAULT-VALUE}).")
     int maglevTableSize;
+
+    @Option(names = "--metrics-port", defaultValue = "${env:SWITCHBOARD_LB_METRICS_PORT:-0}",
+            description = "Serve /metrics (Prometheus text) on this port; 0: none (env SWITCHBOARD_LB_METRICS_PORT; "
+                    + "default ${DEFAULT-VALUE}). Traces and metrics are exported by OTLP when "
+                    + "OTEL_EXPORTER_OTLP_ENDPOINT is set.")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "${env:SWITCHBOARD_LB_METRICS_HOST:-127.0.0.1}",
+            description = "Address of the metrics port (env SWITCHBOARD_LB_METRICS_HOST; default ${DEFAULT-VALUE}).")
+    String metricsHost;
 
     public static void main(String[] args) {
         System.exit(run(new PrintWriter(System.err, true), args));
@@ -99,10 +113,29 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        CloudLb lb = CloudLb.start(config);
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--metrics-port: " + metricsPort + " (expected: 0-65535)");
+        }
+        Telemetry telemetry = Telemetry.fromEnvironment("switchboard-cloud-lb");
+        MetricsServer metrics = null;
+        if (metricsPort != 0) {
+            try {
+                metrics = MetricsServer.start(new InetSocketAddress(metricsHost, metricsPort), telemetry);
+            } catch (IOException e) {
+                telemetry.close();
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+        MetricsServer metricsServer = metrics;
+        CloudLb lb = CloudLb.start(config, telemetry);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             lb.close();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
+            telemetry.close();
             stopped.countDown();
         }, "shutdown"));
         stopped.await();

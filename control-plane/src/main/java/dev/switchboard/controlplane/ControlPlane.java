@@ -13,6 +13,13 @@ import dev.switchboard.controlplane.registry.ServiceRegistry;
 import dev.switchboard.controlplane.state.ClusterCache;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.store.EtcdStore;
+import dev.switchboard.controlplane.store.Store;
+import dev.switchboard.controlplane.telemetry.ControlPlaneMetrics;
+import dev.switchboard.controlplane.telemetry.PushTracing;
+import dev.switchboard.controlplane.telemetry.TracingStore;
+import dev.switchboard.telemetry.Telemetry;
+import io.grpc.ServerInterceptors;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import dev.switchboard.controlplane.store.StoreException;
 import dev.switchboard.controlplane.validation.EndpointsValidator;
 import dev.switchboard.controlplane.validation.PodValidator;
@@ -43,7 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlPlane implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
 
-  private final EtcdStore store;
+  private final Store store;
   private final ClusterCache cache;
   private final PublishedState published;
   private final DiscoveryService discovery;
@@ -52,7 +59,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
 
-  private ControlPlane(EtcdStore store, ClusterCache cache, PublishedState published,
+  private ControlPlane(Store store, ClusterCache cache, PublishedState published,
       DiscoveryService discovery, ScheduledExecutorService cacheExecutor, ExecutorService blocking,
       Server server, HealthStatusManager health) {
     this.store = store;
@@ -71,13 +78,23 @@ public final class ControlPlane implements AutoCloseable {
    * fails with {@link StoreException}.
    */
   public static ControlPlane start(ControlPlaneConfig config) throws IOException {
+    return start(config, Telemetry.disabled());
+  }
+
+  /**
+   * Starts a replica that traces Admin calls, etcd transactions and discovery pushes, and keeps
+   * metrics, with {@code telemetry} (which the caller closes, after this).
+   */
+  public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry)
+      throws IOException {
     AllocationRanges ranges = new AllocationRanges(
         ClusterIpRange.parse(config.serviceCidr()),
         PortRange.parse(config.nodePortRange()),
         config.lbPools().isBlank() ? LbIpPools.none() : LbIpPools.parse(config.lbPools()),
         new SecureRandom());
-    EtcdStore store = EtcdStore.connect(config.etcdEndpoints(), config.keyPrefix(),
+    EtcdStore etcd = EtcdStore.connect(config.etcdEndpoints(), config.keyPrefix(),
         config.etcdTimeout());
+    Store store = telemetry.enabled() ? new TracingStore(etcd, telemetry, Clock.systemUTC()) : etcd;
     ScheduledExecutorService cacheExecutor = Executors.newSingleThreadScheduledExecutor(
         r -> daemon(r, "switchboard-cache"));
     ExecutorService blocking = Executors.newFixedThreadPool(16, r -> daemon(r, "switchboard-blocking"));
@@ -93,13 +110,16 @@ public final class ControlPlane implements AutoCloseable {
       PodRegistry pods = new PodRegistry(store, new PodValidator(), Clock.systemUTC());
       EndpointsRegistry endpoints = new EndpointsRegistry(store, services, new EndpointsValidator());
       DiscoveryService discovery = new DiscoveryService(cache, published, store,
-          config.nodeLeaseTtl(), blocking);
+          config.nodeLeaseTtl(), blocking, new PushTracing(telemetry));
+      ControlPlaneMetrics.register(telemetry, published, discovery);
       cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
 
       HealthStatusManager health = new HealthStatusManager();
       Server server = NettyServerBuilder
           .forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
-          .addService(new AdminService(store, services, pods, endpoints, published, watches))
+          .addService(ServerInterceptors.intercept(
+              new AdminService(store, services, pods, endpoints, published, watches),
+              GrpcTelemetry.create(telemetry.openTelemetry()).createServerInterceptor()))
           .addService(discovery)
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())
@@ -130,7 +150,7 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  private static void awaitEtcd(EtcdStore store, ControlPlaneConfig config)
+  private static void awaitEtcd(Store store, ControlPlaneConfig config)
       throws InterruptedException {
     long deadline = System.nanoTime() + config.etcdWait().toNanos();
     long lastSaid = 0;
@@ -186,7 +206,7 @@ public final class ControlPlane implements AutoCloseable {
     shutdown(store, cacheExecutor, blocking);
   }
 
-  private static void shutdown(EtcdStore store, ExecutorService cacheExecutor,
+  private static void shutdown(Store store, ExecutorService cacheExecutor,
       ExecutorService blocking) {
     cacheExecutor.shutdown();
     blocking.shutdown();

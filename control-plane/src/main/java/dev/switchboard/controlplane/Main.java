@@ -1,5 +1,9 @@
 package dev.switchboard.controlplane;
 
+import dev.switchboard.telemetry.MetricsServer;
+import dev.switchboard.telemetry.Telemetry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -52,6 +56,13 @@ public final class Main implements Callable<Integer> {
       description = "How long to wait for etcd at startup before giving up (default ${DEFAULT-VALUE}).")
   Duration etcdWait;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      defaultValue = "${env:SWITCHBOARD_METRICS_PORT:-0}",
+      description = "Serve /metrics (Prometheus text) on this port of the --listen host; 0: none "
+          + "(env SWITCHBOARD_METRICS_PORT; default ${DEFAULT-VALUE}). Traces and metrics are "
+          + "exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.")
+  int metricsPort;
+
   public static void main(String[] args) {
     System.exit(run(new java.io.PrintWriter(System.err, true), args));
   }
@@ -78,15 +89,39 @@ public final class Main implements Callable<Integer> {
     ControlPlaneConfig config = new ControlPlaneConfig(etcdEndpoints, keyPrefix, hostPort.host(),
         hostPort.port(), serviceCidr, nodePortRange, lbPools, nodeLeaseTtl, Duration.ofSeconds(5),
         etcdWait);
-    ControlPlane controlPlane;
-    try {
-      controlPlane = ControlPlane.start(config);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    if (metricsPort < 0 || metricsPort > 65535) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--metrics-port: " + metricsPort
+          + " (expected: 0-65535)");
     }
+    Telemetry telemetry = Telemetry.fromEnvironment("switchboard-control-plane");
+    ControlPlane controlPlane;
+    MetricsServer metrics = null;
+    try {
+      controlPlane = ControlPlane.start(config, telemetry);
+      if (metricsPort != 0) {
+        try {
+          metrics = MetricsServer.start(new InetSocketAddress(hostPort.host(), metricsPort),
+              telemetry);
+        } catch (IOException e) {
+          controlPlane.close();
+          throw e;
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      telemetry.close();
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    } catch (Exception e) {
+      telemetry.close();
+      throw e;
+    }
+    MetricsServer metricsServer = metrics;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
       controlPlane.close();
+      telemetry.close(); // last: flushes the spans of the shutdown too
       stopped.countDown();
     }, "shutdown"));
     System.out.println("switchboard-control-plane: serving on " + hostPort.host() + ":"

@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder;
 
+import dev.switchboard.forwarder.http.HttpListener;
 import dev.switchboard.forwarder.internal.Checks;
 import dev.switchboard.forwarder.internal.ForwarderContext;
 import dev.switchboard.forwarder.internal.ListenerBase;
@@ -71,9 +72,9 @@ public final class Forwarder implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("forwarder is closed"));
         }
-        ListenerBase listener = spec.protocol() == Protocol.TCP
-                ? new TcpListener(spec, ctx, target)
-                : new UdpListener(spec, ctx, target);
+        ListenerBase listener = spec.protocol() == Protocol.UDP ? new UdpListener(spec, ctx, target)
+                : spec.http() != null ? new HttpListener(spec, ctx, target)
+                : new TcpListener(spec, ctx, target);
         listeners.add(listener);
         listener.closeFuture().whenComplete((v, e) -> listeners.remove(listener));
         return listener.start();

@@ -15,7 +15,10 @@ import java.util.function.Supplier;
  * @param maxConnectAttempts TCP: distinct endpoints tried before the client is closed (1 = no retry)
  * @param reusePort bind with SO_REUSEPORT (several agents on one host share a ClusterIP listener);
  *     ignored by transports without it
- * @param splice TCP: move bytes with splice(2) when both sockets are epoll sockets; else copy
+ * @param splice TCP: move bytes with splice(2) when both sockets are epoll sockets; else copy (the
+ *     default: splice needs two pipes, i.e. four more file descriptors and about ten more system calls
+ *     per connection, which costs short connections far more than it saves on bulk ones; see
+ *     docs/benchmarks.md)
  * @param udpIdleTimeout UDP: a client flow with no datagram in either direction for this long is dropped
  * @param udpMaxFlows UDP: datagrams that would open a flow beyond this many are dropped
  * @param picker makes the endpoint picker of the listener (wrapped for ClientIP affinity when asked);
@@ -29,7 +32,7 @@ public record ListenerOptions(Duration connectTimeout, Duration idleTimeout, int
                               ConnectionPreamble preamble) {
 
     public static final ListenerOptions DEFAULTS = new ListenerOptions(Duration.ofSeconds(5), Duration.ofHours(1),
-            0, 3, false, true, Duration.ofSeconds(30), 65_536, RandomPicker::new, ConnectionPreamble.NONE);
+            0, 3, false, false, Duration.ofSeconds(30), 65_536, RandomPicker::new, ConnectionPreamble.NONE);
 
     /** Without a preamble: the form that existed before {@code preamble}, kept for its callers. */
     public ListenerOptions(Duration connectTimeout, Duration idleTimeout, int maxConnections, int maxConnectAttempts,

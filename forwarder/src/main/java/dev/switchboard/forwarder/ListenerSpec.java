@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder;
 
+import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.forwarder.internal.Checks;
 import java.net.InetSocketAddress;
 
@@ -12,8 +13,17 @@ import java.net.InetSocketAddress;
  * @param protocol TCP or UDP
  * @param bindAddress resolved IP and port to bind (port 0 picks a free one: see {@link Listener#localAddress()})
  * @param options timeouts, limits, splice, SO_REUSEPORT, picker
+ * @param http TCP only: forward as HTTP/1.1 with a per-request hook (see {@code forwarder.http});
+ *     null for plain L4 forwarding. A field of the spec, not of {@link ListenerOptions}, because it
+ *     changes what the listener is (parsing, no splice), not how it is tuned.
  */
-public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bindAddress, ListenerOptions options) {
+public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bindAddress, ListenerOptions options,
+                           HttpOptions http) {
+
+    /** An L4 listener. */
+    public ListenerSpec(String name, Protocol protocol, InetSocketAddress bindAddress, ListenerOptions options) {
+        this(name, protocol, bindAddress, options, null);
+    }
 
     public ListenerSpec {
         Checks.notNull(name, "name");
@@ -23,6 +33,9 @@ public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bin
             throw new IllegalArgumentException("bindAddress: " + bindAddress + " (expected: a resolved IP address)");
         }
         Checks.notNull(options, "options");
+        if (http != null && protocol != Protocol.TCP) {
+            throw new IllegalArgumentException("http: set for a " + protocol + " listener (expected: TCP only)");
+        }
     }
 
     public static ListenerSpec tcp(String name, InetSocketAddress bindAddress) {
@@ -34,7 +47,12 @@ public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bin
     }
 
     public ListenerSpec withOptions(ListenerOptions newOptions) {
-        return new ListenerSpec(name, protocol, bindAddress, newOptions);
+        return new ListenerSpec(name, protocol, bindAddress, newOptions, http);
+    }
+
+    /** The same listener in HTTP/1.1 mode ({@code null}: plain TCP). */
+    public ListenerSpec withHttp(HttpOptions newHttp) {
+        return new ListenerSpec(name, protocol, bindAddress, options, newHttp);
     }
 
     /** "TCP 127.0.1.1:30080 (default/web:http)", the form used in errors and logs. */

@@ -23,7 +23,11 @@ import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.Locale;
 import java.util.concurrent.ThreadFactory;
 
@@ -143,6 +147,40 @@ public final class Transport {
             default:
                 return NioSocketChannel.class;
         }
+    }
+
+    /**
+     * A new, unregistered server socket for {@code bind}: of the address's own family, so an IPv4
+     * listener gets an AF_INET socket rather than a dual-stack one (whose accepted sockets cost an
+     * extra option call each and carry IPv4-mapped addresses). io_uring's channel has no family choice.
+     */
+    public ServerChannel newServerSocketChannel(InetSocketAddress bind) {
+        SocketProtocolFamily family = family(bind);
+        switch (kind) {
+            case EPOLL:
+                return new EpollServerSocketChannel(family);
+            case IO_URING:
+                return new IoUringServerSocketChannel();
+            default:
+                return new NioServerSocketChannel(SelectorProvider.provider(), family);
+        }
+    }
+
+    /** A new, unregistered stream socket to connect to {@code remote}, of the address's family. */
+    public SocketChannel newSocketChannel(InetSocketAddress remote) {
+        SocketProtocolFamily family = family(remote);
+        switch (kind) {
+            case EPOLL:
+                return new EpollSocketChannel(family);
+            case IO_URING:
+                return new IoUringSocketChannel();
+            default:
+                return new NioSocketChannel(SelectorProvider.provider(), family);
+        }
+    }
+
+    private static SocketProtocolFamily family(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet4Address ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
     }
 
     public Class<? extends DatagramChannel> datagramChannel() {

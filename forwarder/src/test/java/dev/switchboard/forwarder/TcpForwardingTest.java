@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -84,6 +85,32 @@ class TcpForwardingTest extends ForwarderTestSupport {
         }
         await().atMost(seconds(5)).until(() -> observer.closed.size() == 1);
         assertThat(observer.closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
+    /**
+     * The backend half-closes first (the usual HTTP "Connection: close" order); the client, having
+     * read everything and the FIN, still sends, then closes. The backend gets those bytes and the FIN.
+     */
+    @ParameterizedTest(name = "splice={0}")
+    @ValueSource(booleans = {true, false})
+    void halfCloseFromBackend(boolean splice) throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        TcpBackend b = backend(8, (s, self) -> {
+            s.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            received.complete(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)); // to EOF
+        });
+        Listener l = tcpListener(8, ServiceTarget.of(b.endpoint()), options(splice));
+
+        try (Socket s = connect(l.localAddress())) {
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("bye\n");
+            s.getOutputStream().write("after your FIN".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            assertThat(received.get(5, TimeUnit.SECONDS)).isEqualTo("after your FIN");
+        }
+        await().atMost(seconds(5)).until(() -> observer.closed.size() == 1);
+        assertThat(observer.closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(observer.closed.get(0).bytesFromClient()).isEqualTo("after your FIN".length());
     }
 
     /**
@@ -181,6 +208,55 @@ class TcpForwardingTest extends ForwarderTestSupport {
             }
             assertThat(l.stats().connectFailures()).isPositive().isEqualTo(l.stats().connectRetries());
             assertThat(fillers).hasSize(4);
+        }
+    }
+
+    /**
+     * Copy mode reads the client's first bytes while the endpoint connects. Clients that send a line
+     * and their FIN at once, while the connect goes to an endpoint that never answers: after the
+     * timeout and the retry, the good endpoint gets each line exactly once, then the FIN. 16 clients;
+     * P(none picks the stuck endpoint first) = 2^-16.
+     */
+    @Test
+    void bytesSentDuringARetriedConnectArriveOnce() throws Exception {
+        TcpBackend good = backend(35, TcpBackend.ECHO);
+        try (ServerSocket stuck = new ServerSocket()) {
+            stuck.bind(new InetSocketAddress("127.0.10.36", 0), 1); // never accepts
+            for (int i = 0; i < 4; i++) {
+                SocketChannel c = closeLater(SocketChannel.open());
+                c.configureBlocking(false);
+                c.connect(stuck.getLocalSocketAddress());
+            }
+            try (Socket probe = new Socket()) {
+                probe.connect(stuck.getLocalSocketAddress(), 200);
+                Assumptions.abort("the kernel did not drop SYNs to a full accept queue");
+            } catch (SocketTimeoutException expected) {
+                // the endpoint is stuck, as wanted
+            }
+            Endpoint stuckEndpoint = Endpoint.ready((InetSocketAddress) stuck.getLocalSocketAddress());
+            Listener l = tcpListener(35, ServiceTarget.of(good.endpoint(), stuckEndpoint),
+                    ListenerOptions.DEFAULTS.withConnectTimeout(Duration.ofMillis(200)));
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    String line = "line-" + i + "\n";
+                    answers.add(clients.submit(() -> {
+                        try (Socket s = connect(l.localAddress())) {
+                            s.getOutputStream().write(line.getBytes(StandardCharsets.UTF_8));
+                            s.shutdownOutput();
+                            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                        }
+                    }));
+                }
+                for (int i = 0; i < 16; i++) {
+                    assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).isEqualTo("line-" + i + "\n");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(l.stats().connectRetries()).isPositive();
+            assertThat(good.accepted.get()).isEqualTo(16);
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -18,13 +19,21 @@ final class Component {
   private final List<String> command;
   private final Path log;
   private final BooleanSupplier ready;
+  private final Map<String, String> environment;
   private Process process;
 
   Component(String name, List<String> command, Path log, BooleanSupplier ready) {
+    this(name, command, log, ready, Map.of());
+  }
+
+  /** @param environment added to the launcher's own (OTEL_* variables) */
+  Component(String name, List<String> command, Path log, BooleanSupplier ready,
+      Map<String, String> environment) {
     this.name = name;
     this.command = List.copyOf(command);
     this.log = log;
     this.ready = ready;
+    this.environment = Map.copyOf(environment);
   }
 
   String name() {
@@ -41,7 +50,9 @@ final class Component {
 
   void start() throws IOException {
     Files.createDirectories(log.getParent());
-    process = new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(environment);
+    process = builder
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
         .start();

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Starts a whole cluster on loopback, in order, each component a process of its own with its log
@@ -61,11 +62,17 @@ final class LocalCluster implements AutoCloseable {
 
     int cpPort = options.controlPlanePort();
     requireFree("control plane", "127.0.0.1", cpPort, "--control-plane-port");
+    if (options.controlPlaneMetricsPort() != 0) {
+      requireFree("control plane metrics", "127.0.0.1", options.controlPlaneMetricsPort(),
+          "--control-plane-metrics-port");
+    }
     Path cpLog = logs.resolve("control-plane.log");
     launch(new Component("control plane", java("dev.switchboard.controlplane.Main",
         "--etcd-endpoints", etcdUrl, "--listen", "127.0.0.1:" + cpPort,
-        "--service-cidr", "127.96.0.0/16", "--lb-pools", "127.0.2.0/24"),
-        cpLog, () -> logContains(cpLog, "serving on")), "127.0.0.1:" + cpPort);
+        "--service-cidr", "127.96.0.0/16", "--lb-pools", "127.0.2.0/24",
+        "--metrics-port", Integer.toString(options.controlPlaneMetricsPort())),
+        cpLog, () -> logContains(cpLog, "serving on"), otel("switchboard-control-plane", "control-plane")),
+        "127.0.0.1:" + cpPort);
 
     List<String> nodes = new ArrayList<>();
     for (int n = 1; n <= options.nodes(); n++) {
@@ -77,14 +84,19 @@ final class LocalCluster implements AutoCloseable {
           "--node-address", address, "--control-plane", "127.0.0.1:" + cpPort,
           "--cluster-ip-mode", "local", "--service-cidr", "127.96.0.0/16",
           "--admin-port", Integer.toString(options.agentAdminPort())),
-          logs.resolve(name + ".log"), () -> httpOk(readyz)), address);
+          logs.resolve(name + ".log"), () -> httpOk(readyz), otel("switchboard-node-agent", name)), address);
       nodes.add(name + " " + address);
     }
 
     Path lbLog = logs.resolve("cloud-lb.log");
+    if (options.lbMetricsPort() != 0) {
+      requireFree("cloud-lb metrics", "127.0.0.1", options.lbMetricsPort(), "--lb-metrics-port");
+    }
     launch(new Component("cloud-lb", java("dev.switchboard.lb.Main", "--name", "cloud-lb",
-        "--control-plane", "127.0.0.1:" + cpPort, "--health-interval", "1s"),
-        lbLog, () -> logContains(lbLog, "discovery: connected")), "LoadBalancer IPs from 127.0.2.0/24");
+        "--control-plane", "127.0.0.1:" + cpPort, "--health-interval", "1s",
+        "--metrics-port", Integer.toString(options.lbMetricsPort())),
+        lbLog, () -> logContains(lbLog, "discovery: connected"), otel("switchboard-cloud-lb", "cloud-lb")),
+        "LoadBalancer IPs from 127.0.2.0/24");
 
     Demo.Status demo = null;
     if (options.demo()) {
@@ -97,6 +109,22 @@ final class LocalCluster implements AutoCloseable {
       out.println("ready (EXTERNAL-IP " + demo.externalIp() + ")");
     }
     return new Summary(etcdPort, cpPort, nodes, demo);
+  }
+
+  /**
+   * The OpenTelemetry environment of one component: with {@code --otlp-endpoint}, export there
+   * under the component's service name (and instance, e.g. the node); without, nothing is
+   * exported (the components' default), whatever OTEL_* the launcher itself was given.
+   */
+  private Map<String, String> otel(String serviceName, String instance) {
+    if (options.otlpEndpoint().isEmpty()) {
+      return Map.of();
+    }
+    return Map.of(
+        "OTEL_EXPORTER_OTLP_ENDPOINT", options.otlpEndpoint(),
+        "OTEL_EXPORTER_OTLP_PROTOCOL", options.otlpProtocol(),
+        "OTEL_SERVICE_NAME", serviceName,
+        "OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=" + instance);
   }
 
   /** Process ids of everything started, for tests that check nothing is left behind. */

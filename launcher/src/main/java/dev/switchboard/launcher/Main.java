@@ -37,6 +37,24 @@ public final class Main implements Callable<Integer> {
       description = "Each agent's /healthz and /readyz port on its node address (default ${DEFAULT-VALUE}).")
   int agentAdminPort;
 
+  @Option(names = "--otlp-endpoint", paramLabel = "URL", defaultValue = "${env:OTEL_EXPORTER_OTLP_ENDPOINT:-}",
+      description = "Export every component's traces and metrics by OTLP to this collector, e.g. "
+          + "http://127.0.0.1:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ... for each; "
+          + "default: no export).")
+  String otlpEndpoint;
+
+  @Option(names = "--otlp-protocol", defaultValue = "grpc",
+      description = "grpc (port 4317) or http/protobuf (port 4318) (default ${DEFAULT-VALUE}).")
+  String otlpProtocol;
+
+  @Option(names = "--control-plane-metrics-port", defaultValue = "9464",
+      description = "The control plane's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
+  int controlPlaneMetricsPort;
+
+  @Option(names = "--lb-metrics-port", defaultValue = "9465",
+      description = "cloud-lb's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
+  int lbMetricsPort;
+
   private final PrintStream out;
 
   Main(PrintStream out) {
@@ -58,8 +76,17 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--nodes: " + nodes + " (expected: 1-50)");
     }
+    if (!otlpProtocol.equals("grpc") && !otlpProtocol.equals("http/protobuf")) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--otlp-protocol: " + otlpProtocol + " (expected: grpc or http/protobuf)");
+    }
+    if (!otlpEndpoint.isBlank() && !otlpEndpoint.matches("https?://[^\\s/]+(/.*)?")) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--otlp-endpoint: " + otlpEndpoint + " (expected: a URL such as http://127.0.0.1:4317)");
+    }
     LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
-        controlPlanePort, etcdPort, agentAdminPort);
+        controlPlanePort, etcdPort, agentAdminPort, otlpEndpoint.trim(), otlpProtocol,
+        controlPlaneMetricsPort, lbMetricsPort);
     LocalCluster cluster = new LocalCluster(options, out);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

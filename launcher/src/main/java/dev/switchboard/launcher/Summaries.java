@@ -13,12 +13,22 @@ final class Summaries {
     b.append(String.format("  %-15s http://127.0.0.1:%d%n", "etcd", s.etcdPort()));
     b.append(String.format("  %-15s 127.0.0.1:%d   (Admin + Discovery gRPC, health, reflection)%n",
         "control plane", s.controlPlanePort()));
+    if (options.controlPlaneMetricsPort() != 0) {
+      b.append(String.format("  %-15s http://127.0.0.1:%d/metrics%n", "", options.controlPlaneMetricsPort()));
+    }
     for (String node : s.nodes()) {
       String[] nameAddress = node.split(" ");
-      b.append(String.format("  %-15s %s   (health: http://%s:%d/healthz, /readyz)%n",
+      b.append(String.format("  %-15s %s   (http://%s:%d/healthz, /readyz, /metrics)%n",
           nameAddress[0], nameAddress[1], nameAddress[1], options.agentAdminPort()));
     }
     b.append(String.format("  %-15s LoadBalancer IPs from 127.0.2.0/24%n", "cloud-lb"));
+    if (options.lbMetricsPort() != 0) {
+      b.append(String.format("  %-15s http://127.0.0.1:%d/metrics%n", "", options.lbMetricsPort()));
+    }
+    if (!options.otlpEndpoint().isEmpty()) {
+      b.append(String.format("  %-15s traces and metrics to %s (OTLP %s)%n", "telemetry",
+          options.otlpEndpoint(), options.otlpProtocol()));
+    }
     b.append(String.format("  %-15s %s%n", "logs", options.stateDir().resolve("logs")));
     String server = "SWITCHBOARD_SERVER=127.0.0.1:" + s.controlPlanePort() + " ";
     if (s.demo() != null) {

@@ -39,10 +39,13 @@ class LocalClusterEndToEndTest {
       throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     int cpPort = freePort();
+    int cpMetricsPort = freePort();
     Process launcher = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
         "dev.switchboard.launcher.Main", "--state-dir", state.toString(),
         "--control-plane-port", Integer.toString(cpPort), "--etcd-port", Integer.toString(freePort()),
-        "--agent-admin-port", Integer.toString(freePort()))
+        "--agent-admin-port", Integer.toString(freePort()),
+        "--control-plane-metrics-port", Integer.toString(cpMetricsPort),
+        "--lb-metrics-port", Integer.toString(freePort()))
         .redirectErrorStream(true).start();
     LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     CompletableFuture.runAsync(() -> readLines(launcher.getInputStream(), lines));
@@ -88,6 +91,9 @@ class LocalClusterEndToEndTest {
           + "\\s+80:3\\d{4}/TCP");
       String nodes = run(java, "dev.switchboard.sbctl.Main", "get", "nodes", "--server", "127.0.0.1:" + cpPort);
       assertThat(nodes).containsPattern("node-1\\s+Ready").containsPattern("node-3\\s+Ready");
+      // The control plane's metrics, on the port the launcher gave it.
+      assertThat(httpGet("http://127.0.0.1:" + cpMetricsPort + "/metrics"))
+          .contains("# TYPE switchboard_discovery_subscribers gauge");
       assertThat(Files.list(state.resolve("logs")).map(p -> p.getFileName().toString()).toList())
           .contains("etcd.log", "control-plane.log", "node-1.log", "cloud-lb.log", "demo-app.log");
     } finally {
@@ -174,6 +180,15 @@ class LocalClusterEndToEndTest {
     } catch (IOException e) {
       // the process ended
     }
+  }
+
+  private static String httpGet(String url) throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+            .timeout(java.time.Duration.ofSeconds(5)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("GET %s", url).isEqualTo(200);
+    return r.body();
   }
 
   private static int freePort() throws IOException {

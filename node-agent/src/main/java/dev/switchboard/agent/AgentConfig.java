@@ -57,11 +57,19 @@ public record AgentConfig(String nodeName, InetAddress nodeAddress, String contr
     }
   }
 
+  /**
+   * The cap of the reconnect backoff. Short on purpose: a refused connect per second per agent is
+   * cheap, the control plane absorbs a reconnect storm (resumes share one read per version), and
+   * a longer cap made the first change after a control-plane restart wait for the agent's next
+   * attempt (docs/reliability.md).
+   */
+  public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(1);
+
   /** Local-mode defaults: local ClusterIPs in 127.96.0.0/16, admin port 10256. */
   public static AgentConfig local(String nodeName, InetAddress nodeAddress, String controlPlane) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, ClusterIpMode.LOCAL,
         LOCAL_SERVICE_CIDR, DEFAULT_ADMIN_PORT, Map.of(), Duration.ofMillis(100),
-        Duration.ofSeconds(30), ExponentialBackoff.standard(Duration.ofSeconds(30)),
+        Duration.ofSeconds(30), ExponentialBackoff.standard(DEFAULT_RECONNECT_MAX),
         Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 

@@ -2,6 +2,7 @@ package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.proxier.IpLiterals;
+import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -61,7 +62,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = "--admin-port", paramLabel = "PORT",
       defaultValue = "${env:SWITCHBOARD_ADMIN_PORT:-10256}",
-      description = "Port for /healthz, /readyz and /statusz on the node address "
+      description = "Port for /healthz, /readyz, /statusz and /metrics on the node address "
           + "(env SWITCHBOARD_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   String adminPort;
 
@@ -103,10 +104,19 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     AgentConfig config = toConfig();
-    NodeAgent agent = NodeAgent.start(config);
+    // Export by the standard OTEL_* variables; none set: no export (metrics still at /metrics).
+    Telemetry telemetry = Telemetry.fromEnvironment("switchboard-node-agent");
+    NodeAgent agent;
+    try {
+      agent = NodeAgent.start(config, telemetry);
+    } catch (IOException | RuntimeException e) {
+      telemetry.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();
+      telemetry.close();
       stopped.countDown();
     }, "switchboard-shutdown"));
     stopped.await();
@@ -148,7 +158,7 @@ public final class Main implements Callable<Integer> {
         .withAdminPort(port)
         .withLabels(parseLabels(labels))
         .withSyncIntervals(min, resync)
-        .withBackoff(ExponentialBackoff.standard(Duration.ofSeconds(30)));
+        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX));
   }
 
   private void checkCidr(String cidr, ClusterIpMode mode) {

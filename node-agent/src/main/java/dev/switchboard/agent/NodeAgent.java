@@ -20,7 +20,13 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.switchboard.forwarder.http.HttpOptions;
+import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.HttpTelemetry;
+import dev.switchboard.telemetry.ProgrammingTelemetry;
+import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
+import java.time.Clock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -82,13 +88,28 @@ public final class NodeAgent implements AutoCloseable {
    * @throws IOException when the admin port cannot be bound
    */
   public static NodeAgent start(AgentConfig config) throws IOException {
+    return start(config, Telemetry.disabled());
+  }
+
+  /**
+   * Starts an agent that traces connections and applied changes with {@code telemetry}, and
+   * serves its metrics at {@code /metrics} on the admin port. The caller closes {@code telemetry},
+   * after the agent.
+   *
+   * @throws IOException when the admin port cannot be bound
+   */
+  public static NodeAgent start(AgentConfig config, Telemetry telemetry) throws IOException {
     String node = config.nodeName();
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "switchboard-agent-" + node);
       t.setDaemon(true);
       return t;
     });
-    Forwarder forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads()));
+    ForwarderOptions forwarding = ForwarderOptions.defaults().withIoThreads(config.ioThreads());
+    if (telemetry.enabled()) {
+      forwarding = forwarding.withObserver(new ConnectionTelemetry(telemetry, "node-agent"));
+    }
+    Forwarder forwarder = Forwarder.create(forwarding);
     EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
         new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
     try {
@@ -99,7 +120,8 @@ public final class NodeAgent implements AutoCloseable {
           log.error("{}", standingError);
         }
       }
-      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT);
+      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT,
+          telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent")) : null);
       HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
       StateSync[] syncRef = new StateSync[1];
       BoundedFrequencyRunner runner = new BoundedFrequencyRunner("sync " + node,
@@ -108,6 +130,9 @@ public final class NodeAgent implements AutoCloseable {
       StateSync sync = new StateSync(new ServicePlanner(node, config.nodeAddress()), proxier,
           healthChecks, runner::run, standingError);
       syncRef[0] = sync;
+      if (telemetry.enabled()) {
+        sync.telemetry(new ProgrammingTelemetry(telemetry, "node-agent", node, Clock.systemUTC()));
+      }
 
       Hello hello = Hello.newBuilder()
           .setNodeName(node)
@@ -120,7 +145,7 @@ public final class NodeAgent implements AutoCloseable {
       sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
-          () -> status(node, sync, client));
+          () -> status(node, sync, client), telemetry::scrape);
       NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
           healthChecks, runner, sync, client, admin);
       client.start();

@@ -11,6 +11,7 @@ import dev.switchboard.agent.state.ChangeTracker;
 import dev.switchboard.agent.state.ClusterState;
 import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.telemetry.ProgrammingTelemetry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +44,7 @@ final class StateSync implements DiscoveryClient.Handler {
   private final String standingError;
   private final List<CompletableFuture<String>> waiting = new ArrayList<>();
   private Consumer<String> reportError = e -> { };
+  private ProgrammingTelemetry telemetry;
   private volatile String lastError = "";
   private volatile int boundListeners;
   private volatile boolean ready;
@@ -58,6 +60,11 @@ final class StateSync implements DiscoveryClient.Handler {
     this.standingError = standingError;
   }
 
+  /** Traces each batch from arrival to programmed, and measures network-programming latency. */
+  void telemetry(ProgrammingTelemetry programming) {
+    this.telemetry = programming;
+  }
+
   /** Where a change of the error state found by a sync without a batch goes (a re-ACK). */
   void onErrorChange(Consumer<String> reporter) {
     this.reportError = reporter;
@@ -65,8 +72,16 @@ final class StateSync implements DiscoveryClient.Handler {
 
   @Override
   public CompletableFuture<String> apply(Batch batch) {
-    state.apply(batch);
     CompletableFuture<String> programmed = new CompletableFuture<>();
+    if (telemetry != null) {
+      ProgrammingTelemetry.Applying applying = telemetry.begin(batch.version(), batch.snapshot(),
+          batch.resources().size() + batch.removed().size(), batch.traceContext(),
+          batch.origins().stream().map(o -> new ProgrammingTelemetry.Origin(o.getRevision(),
+              o.getWriteTimeUnixNanos(), o.getTraceContextMap())).toList());
+      programmed.whenComplete((error, failure) ->
+          applying.done(failure != null ? "agent error: " + failure : error));
+    }
+    state.apply(batch);
     waiting.add(programmed);
     requestSync.run();
     return programmed;

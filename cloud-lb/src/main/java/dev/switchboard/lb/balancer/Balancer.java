@@ -7,6 +7,7 @@ import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
+import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.lb.ServiceKey;
 import dev.switchboard.lb.nodes.CheckTarget;
 import dev.switchboard.lb.nodes.NodeHealth;
@@ -49,6 +50,8 @@ public final class Balancer implements AutoCloseable {
     private final ListenerOptions baseOptions;
     private final Executor executor;
     private final Runnable onBindResult;
+    /** For ports marked http; null: plain L4 everywhere. */
+    private final HttpOptions http;
     /** On the executor. */
     private final Map<ServiceKey, ServiceBinding> bindings = new HashMap<>();
     /** Errors of the last sync that were not bind errors (plans, nodes). On the executor. */
@@ -59,6 +62,13 @@ public final class Balancer implements AutoCloseable {
      */
     public Balancer(Forwarder forwarder, MaglevTables tables, NodeHealth health, PassiveHealth passive,
                     ListenerOptions baseOptions, Executor executor, Runnable onBindResult) {
+        this(forwarder, tables, health, passive, baseOptions, executor, onBindResult, null);
+    }
+
+    /** @param http how ports marked http (appProtocol) forward; null: as plain TCP */
+    public Balancer(Forwarder forwarder, MaglevTables tables, NodeHealth health, PassiveHealth passive,
+                    ListenerOptions baseOptions, Executor executor, Runnable onBindResult, HttpOptions http) {
+        this.http = http;
         this.forwarder = forwarder;
         this.tables = tables;
         this.health = health;
@@ -76,7 +86,8 @@ public final class Balancer implements AutoCloseable {
         final Map<ListenerKey, Bound> listeners = new HashMap<>();
     }
 
-    private record ListenerKey(Protocol protocol, InetSocketAddress address) {
+    /** A change of {@code http} (the port's appProtocol) replaces the listener (SO_REUSEPORT lets both bind). */
+    private record ListenerKey(Protocol protocol, InetSocketAddress address, boolean http) {
     }
 
     /** One listener, from the bind request on. */
@@ -151,7 +162,8 @@ public final class Balancer implements AutoCloseable {
         b.proxyProtocol = plan.proxyProtocol();
         Map<ListenerKey, ServicePlan.PortPlan> wanted = new HashMap<>();
         for (ServicePlan.PortPlan port : plan.ports()) {
-            wanted.put(new ListenerKey(port.protocol(), new InetSocketAddress(plan.ip(), port.port())), port);
+            wanted.put(new ListenerKey(port.protocol(), new InetSocketAddress(plan.ip(), port.port()), port.http()),
+                    port);
         }
         for (Iterator<Map.Entry<ListenerKey, Bound>> it = b.listeners.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<ListenerKey, Bound> e = it.next();
@@ -206,7 +218,8 @@ public final class Balancer implements AutoCloseable {
                 : (alloc, c, endpoint) -> b.proxyProtocol
                         ? ProxyProtocolV2.encode(alloc, c.client(), c.listenerAddress()) : null;
         ListenerOptions options = baseOptions.withPicker(() -> picker).withPreamble(preamble);
-        ListenerSpec spec = new ListenerSpec(plan.key() + ":" + port.label(), port.protocol(), key.address(), options);
+        ListenerSpec spec = new ListenerSpec(plan.key() + ":" + port.label(), port.protocol(), key.address(), options,
+                port.http() ? http : null);
         return new Bound(spec, picker, target);
     }
 

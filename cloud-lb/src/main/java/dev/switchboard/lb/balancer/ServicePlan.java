@@ -28,7 +28,12 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
     public static final String PROXY_PROTOCOL_ANNOTATION = "switchboard.dev/proxy-protocol";
 
     /** One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}. */
-    public record PortPlan(String name, Protocol protocol, int port, int nodePort) {
+    /** @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing */
+    public record PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
+        public PortPlan(String name, Protocol protocol, int port, int nodePort) {
+            this(name, protocol, port, nodePort, false);
+        }
+
         /** "TCP/80" or "http" for listener names. */
         public String label() {
             return name.isEmpty() ? protocol + "/" + port : name;
@@ -86,7 +91,8 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
             throw new IllegalArgumentException(field + ".nodePort: " + p.getNodePort()
                     + " (expected: an allocated port 1-65535)");
         }
-        return new PortPlan(p.getName(), protocol, p.getPort(), p.getNodePort());
+        return new PortPlan(p.getName(), protocol, p.getPort(), p.getNodePort(),
+                protocol == Protocol.TCP && "http".equalsIgnoreCase(p.getAppProtocol()));
     }
 
     private static Optional<Protocol> protocol(String text) {

@@ -5,6 +5,7 @@ import dev.switchboard.controlplane.state.PublishedListener;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
 import dev.switchboard.controlplane.store.Store;
+import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
@@ -41,6 +42,7 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
   private final ResumeBases resumeBases;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
+  private final PushTracing tracing;
 
   /**
    * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
@@ -48,6 +50,13 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
    */
   public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
       Duration nodeLeaseTtl, Executor blocking) {
+    this(cache, state, store, nodeLeaseTtl, blocking, PushTracing.DISABLED);
+  }
+
+  /** @param tracing the span (and count) of every push that carries a traced change */
+  public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
+      Duration nodeLeaseTtl, Executor blocking, PushTracing tracing) {
+    this.tracing = tracing;
     this.cache = cache;
     this.state = state;
     this.store = store;
@@ -118,7 +127,8 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
               fail(out, Status.INVALID_ARGUMENT.withDescription(invalid));
               return;
             }
-            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces);
+            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces,
+                tracing);
             current.set(s);
             start(s, hello, out, registration);
           }

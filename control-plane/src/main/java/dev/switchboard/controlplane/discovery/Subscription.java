@@ -3,11 +3,15 @@ package dev.switchboard.controlplane.discovery;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
+import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.controlplane.state.ResourceId;
+import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.Role;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.opentelemetry.api.trace.Span;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,9 +38,13 @@ final class Subscription {
   final Role role;
   private final ServerCallStreamObserver<DiscoveryResponse> stream;
   private final AtomicLong nonces;
+  private final PushTracing tracing;
 
   @GuardedBy("this")
   private final Map<ResourceId, Resource> pending = new LinkedHashMap<>();
+  /** Where the pending state of an object came from (the write's time and trace), when known. */
+  @GuardedBy("this")
+  private final Map<ResourceId, ChangeOrigin> pendingOrigins = new HashMap<>();
   /** The next message must tell the subscriber to drop everything it holds first. */
   @GuardedBy("this")
   private boolean snapshotPending;
@@ -55,11 +63,12 @@ final class Subscription {
   private volatile long bytesSent;
 
   Subscription(String nodeName, Role role, ServerCallStreamObserver<DiscoveryResponse> stream,
-      AtomicLong nonces) {
+      AtomicLong nonces, PushTracing tracing) {
     this.nodeName = nodeName;
     this.role = role;
     this.stream = stream;
     this.nonces = nonces;
+    this.tracing = tracing;
   }
 
   /** Whether a subscriber of this role is told about the resource. */
@@ -77,6 +86,7 @@ final class Subscription {
   /** Queues a full state; everything it held before is replaced. */
   synchronized void offerSnapshot(Map<ResourceId, Resource> state, long version) {
     pending.clear();
+    pendingOrigins.clear();
     snapshotPending = true;
     for (Map.Entry<ResourceId, Resource> e : state.entrySet()) {
       if (wants(e.getValue())) {
@@ -99,7 +109,7 @@ final class Subscription {
       Resource before = held.get(id);
       Resource now = current.get(id);
       if (!Objects.equals(before, now)) {
-        offerOne(id, before, now);
+        offerOne(id, before, now, null);
       }
     }
     pendingVersion = Math.max(pendingVersion, version);
@@ -113,19 +123,25 @@ final class Subscription {
       return; // the initial snapshot or diff, taken later on the cache thread, includes these
     }
     for (ResourceChange change : changes) {
-      offerOne(change.id(), change.previous(), change.current());
+      offerOne(change.id(), change.previous(), change.current(), change.origin());
     }
     pendingVersion = Math.max(pendingVersion, version);
     drain();
   }
 
   @GuardedBy("this")
-  private void offerOne(ResourceId id, Resource previous, Resource current) {
+  private void offerOne(ResourceId id, Resource previous, Resource current, ChangeOrigin origin) {
     if (wants(current)) {
       pending.put(id, current);
     } else if (wants(previous) || pending.containsKey(id)) {
       // It was visible (or is queued): the subscriber must drop it.
       pending.put(id, REMOVED);
+    } else {
+      return;
+    }
+    if (origin != null) {
+      // A later write replaces an earlier one's origin; an unknown one keeps it (still pending).
+      pendingOrigins.put(id, origin);
     }
   }
 
@@ -141,8 +157,13 @@ final class Subscription {
       Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
       int count = 0;
       long bytes = 0;
+      Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
       while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE && bytes < MAX_BYTES_PER_MESSAGE) {
         Map.Entry<ResourceId, Resource> e = it.next();
+        ChangeOrigin origin = pendingOrigins.remove(e.getKey());
+        if (origin != null) {
+          origins.putIfAbsent(origin.getRevision(), origin);
+        }
         if (e.getValue() == REMOVED) {
           response.addRemoved(e.getKey().toProto());
         } else {
@@ -160,9 +181,15 @@ final class Subscription {
       if (pending.isEmpty()) {
         sentVersion = pendingVersion;
       }
+      response.addAllOrigins(origins.values());
+      Span span = tracing.start(response, origins.values(), nodeName, role.name());
       DiscoveryResponse message = response.build();
       bytesSent += message.getSerializedSize();
-      stream.onNext(message);
+      try {
+        stream.onNext(message);
+      } finally {
+        span.end();
+      }
     }
   }
 
@@ -174,6 +201,7 @@ final class Subscription {
   synchronized void close() {
     closed = true;
     pending.clear();
+    pendingOrigins.clear();
   }
 
   long ackedVersion() {

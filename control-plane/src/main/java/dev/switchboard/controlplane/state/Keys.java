@@ -12,6 +12,11 @@ public final class Keys {
   /** A node's liveness key, held by an etcd lease of the replica serving its stream. */
   public static final String NODE_LEASES = "nodeleases/";
   public static final String ALLOC = "alloc/";
+  /**
+   * The origin (write time, trace context) of the last change, written in the same transaction
+   * as the change by {@code telemetry.TracingStore}: one key, overwritten, read from the watch.
+   */
+  public static final String LAST_CHANGE = "lastchange";
 
   private Keys() {}
 

@@ -4,6 +4,8 @@ import dev.switchboard.controlplane.endpoints.EndpointsChange;
 import dev.switchboard.controlplane.endpoints.EndpointsTracker;
 import dev.switchboard.controlplane.store.KeyValue;
 import dev.switchboard.controlplane.store.StoreEvent;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;
@@ -15,7 +17,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -96,12 +98,14 @@ public final class PublishedState implements CacheListener {
 
   @Override
   public void onChanges(List<StoreEvent> events, long revision) {
-    Set<ResourceId> touchedEndpoints = new LinkedHashSet<>();
-    Set<String> touchedNodes = new LinkedHashSet<>();
+    Map<Long, ChangeOrigin> origins = origins(events);
+    Map<ResourceId, ChangeOrigin> touchedEndpoints = new LinkedHashMap<>();
+    Map<String, ChangeOrigin> touchedNodes = new LinkedHashMap<>();
     List<ResourceChange> changes = new ArrayList<>();
     for (StoreEvent event : events) {
       String key = event.key();
       boolean put = event.type() == StoreEvent.Type.PUT;
+      ChangeOrigin origin = origins.get(event.revision());
       if (key.startsWith(Keys.SERVICES)) {
         String[] nn = Keys.namespaceAndName(key);
         ResourceId id = new ResourceId(Kind.SERVICE, nn[0], nn[1]);
@@ -110,20 +114,20 @@ public final class PublishedState implements CacheListener {
           Service service = StoredObjects.service(event.current());
           services.put(id, service);
           derived = tracker.onServiceUpsert(service);
-          publish(id, Resource.newBuilder().setService(service).build(), changes);
+          publish(id, Resource.newBuilder().setService(service).build(), changes, origin);
         } else {
           services.remove(id);
           derived = tracker.onServiceDelete(nn[0], nn[1]);
-          publish(id, null, changes);
+          publish(id, null, changes, origin);
         }
-        touchedEndpoints.add(new ResourceId(Kind.ENDPOINTS, nn[0], nn[1]));
-        derived.forEach(c -> touchedEndpoints.add(endpointsId(c)));
+        touch(touchedEndpoints, new ResourceId(Kind.ENDPOINTS, nn[0], nn[1]), origin);
+        derived.forEach(c -> touch(touchedEndpoints, endpointsId(c), origin));
       } else if (key.startsWith(Keys.PODS)) {
         String[] nn = Keys.namespaceAndName(key);
         List<EndpointsChange> derived = put
             ? tracker.onPodUpsert(StoredObjects.pod(event.current()))
             : tracker.onPodDelete(nn[0], nn[1]);
-        derived.forEach(c -> touchedEndpoints.add(endpointsId(c)));
+        derived.forEach(c -> touch(touchedEndpoints, endpointsId(c), origin));
       } else if (key.startsWith(Keys.ENDPOINTS)) {
         String[] nn = Keys.namespaceAndName(key);
         ResourceId id = new ResourceId(Kind.ENDPOINTS, nn[0], nn[1]);
@@ -132,7 +136,7 @@ public final class PublishedState implements CacheListener {
         } else {
           explicitEndpoints.remove(id);
         }
-        touchedEndpoints.add(id);
+        touch(touchedEndpoints, id, origin);
       } else if (key.startsWith(Keys.NODES)) {
         String name = key.substring(Keys.NODES.length());
         if (put) {
@@ -140,7 +144,7 @@ public final class PublishedState implements CacheListener {
         } else {
           nodes.remove(name);
         }
-        touchedNodes.add(name);
+        touch(touchedNodes, name, origin);
       } else if (key.startsWith(Keys.NODE_LEASES)) {
         String name = key.substring(Keys.NODE_LEASES.length());
         if (put) {
@@ -148,27 +152,51 @@ public final class PublishedState implements CacheListener {
         } else {
           aliveNodes.remove(name);
         }
-        touchedNodes.add(name);
+        touch(touchedNodes, name, origin);
       }
     }
-    for (ResourceId id : touchedEndpoints) {
-      Endpoints effective = effectiveEndpoints(id);
-      publish(id, effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
-          changes);
+    for (Map.Entry<ResourceId, ChangeOrigin> e : touchedEndpoints.entrySet()) {
+      Endpoints effective = effectiveEndpoints(e.getKey());
+      publish(e.getKey(), effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
+          changes, e.getValue());
     }
-    for (String name : touchedNodes) {
+    for (Map.Entry<String, ChangeOrigin> e : touchedNodes.entrySet()) {
+      String name = e.getKey();
       Node node = nodes.get(name);
       Resource resource = node == null
           ? null
           : Resource.newBuilder().setNode(node.toBuilder().setReady(aliveNodes.contains(name)))
               .build();
-      publish(new ResourceId(Kind.NODE, "", name), resource, changes);
+      publish(new ResourceId(Kind.NODE, "", name), resource, changes, e.getValue());
     }
     version = Math.max(version, revision);
     if (!changes.isEmpty()) {
       for (PublishedListener listener : listeners) {
         listener.onPublished(changes, version);
       }
+    }
+  }
+
+  /** The origins written with the changes of this batch (see {@link Keys#LAST_CHANGE}), by revision. */
+  private static Map<Long, ChangeOrigin> origins(List<StoreEvent> events) {
+    Map<Long, ChangeOrigin> out = new HashMap<>();
+    for (StoreEvent event : events) {
+      if (event.type() == StoreEvent.Type.PUT && event.key().equals(Keys.LAST_CHANGE)) {
+        try {
+          out.put(event.revision(), ChangeOrigin.parseFrom(event.current().value()).toBuilder()
+              .setRevision(event.revision()).build());
+        } catch (InvalidProtocolBufferException e) {
+          // not ours to fail on: the change is published without an origin
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Records that {@code id} changed; a known origin is never replaced by an unknown one. */
+  private static <K> void touch(Map<K, ChangeOrigin> touched, K id, ChangeOrigin origin) {
+    if (origin != null || !touched.containsKey(id)) {
+      touched.put(id, origin);
     }
   }
 
@@ -190,10 +218,11 @@ public final class PublishedState implements CacheListener {
         .setNamespace(endpointsId.namespace()).setName(endpointsId.name())).build();
   }
 
-  private void publish(ResourceId id, Resource resource, List<ResourceChange> changes) {
+  private void publish(ResourceId id, Resource resource, List<ResourceChange> changes,
+      ChangeOrigin origin) {
     Resource previous = resource == null ? resources.remove(id) : resources.put(id, resource);
     if (!Objects.equals(previous, resource)) {
-      changes.add(new ResourceChange(id, previous, resource));
+      changes.add(new ResourceChange(id, previous, resource, origin));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.switchboard.discovery.client;
 
+import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Resource;
@@ -23,6 +24,8 @@ import java.util.Optional;
 final class BatchAssembler {
   /** Latest state per object across the chunks (a later chunk may change or remove it again); null = removed. */
   private final Map<ResourceKey, Resource> objects = new LinkedHashMap<>();
+  /** The origins of every chunk, by revision. */
+  private final Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
   private boolean started;
   private boolean snapshot;
 
@@ -43,6 +46,9 @@ final class BatchAssembler {
     for (ResourceKey k : response.getRemovedList()) {
       objects.put(k, null);
     }
+    for (ChangeOrigin o : response.getOriginsList()) {
+      origins.putIfAbsent(o.getRevision(), o);
+    }
     if (response.getMore()) {
       return Optional.empty();
     }
@@ -56,7 +62,7 @@ final class BatchAssembler {
       }
     }
     Batch batch = new Batch(snapshot, resources, removed, response.getVersion(),
-        response.getTraceContextMap());
+        response.getTraceContextMap(), List.copyOf(origins.values()));
     reset();
     return Optional.of(batch);
   }
@@ -82,6 +88,7 @@ final class BatchAssembler {
 
   void reset() {
     objects.clear();
+    origins.clear();
     started = false;
     snapshot = false;
   }

@@ -5,14 +5,15 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.ChannelOutboundBuffer;
 import java.util.ArrayDeque;
 
 /**
  * One direction of a connection in copy mode: bytes read from {@code src} are written to {@code dst}.
  *
  * <p>Back-pressure: {@code src} has AUTO_READ off and is asked for the next read only when the last
- * write to {@code dst} succeeded, so one read buffer per direction is in flight. (After the peer's FIN,
+ * write to {@code dst} succeeded, so one read buffer per direction is in flight (two, at most, from the
+ * client while the endpoint is being connected). (After the peer's FIN,
  * epoll drains the socket without being asked; that is bounded by the socket's receive buffer, data
  * the kernel already holds.) End of stream: once everything written before it is flushed, {@code dst}'s
  * output is shut down (FIN passes through) and the connection is told this direction is done.
@@ -63,10 +64,18 @@ final class CopyPipe implements ChannelFutureListener {
 
     void onRead(ByteBuf buf) {
         if (dst == null) {
-            if (early == null) {
+            boolean first = early == null;
+            if (first) {
                 early = new ArrayDeque<>(4);
             }
             early.add(buf);
+            if (first && buf.isWritable()) {
+                // The client's first bytes did not fill the buffer (typically a whole request): ask
+                // for one more read now, which keeps EPOLLIN armed, instead of letting Netty disarm it
+                // and arming it again once the endpoint is connected (two epoll_ctl calls). At most
+                // one more buffer is held while connecting.
+                src.read();
+            }
             return;
         }
         forward(buf);
@@ -74,16 +83,37 @@ final class CopyPipe implements ChannelFutureListener {
 
     private void forward(ByteBuf buf) {
         connection.count(fromClient, buf.readableBytes());
-        dst.writeAndFlush(buf).addListener(this);
+        // A failed write reaches exceptionCaught through the void promise, and so connection.failed().
+        dst.writeAndFlush(buf, dst.voidPromise());
+        ChannelOutboundBuffer out = dst.unsafe().outboundBuffer();
+        if (out == null) {
+            return; // dst is closed or shut down: that failure is being reported
+        }
+        if (out.isEmpty()) {
+            // The socket took it all at once, the usual case: no promise to allocate and complete
+            // (and no new activity stamp: the read that brought it was stamped a moment ago).
+            readNext();
+        } else {
+            // Only part of it left: an empty write behind it completes once the rest has.
+            dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
+        }
     }
 
-    /** Completion of a forward: read the next buffer only now. */
+    /** Everything forwarded so far has left: read the next buffer only now. */
+    private void readNext() {
+        if (!eof) {
+            src.read();
+        }
+    }
+
+    /** Completion of the empty write behind a partly written forward. */
     @Override
     public void operationComplete(ChannelFuture f) {
         if (!f.isSuccess()) {
             connection.failed(f.cause());
-        } else if (!eof) {
-            src.read();
+        } else {
+            connection.written(); // bytes moved since the read: activity for the idle timeout
+            readNext();
         }
     }
 
@@ -98,19 +128,18 @@ final class CopyPipe implements ChannelFutureListener {
     }
 
     private void finish() {
+        ChannelOutboundBuffer out = dst.unsafe().outboundBuffer();
+        if (out != null && out.isEmpty()) {
+            Fin.send(dst, connection); // nothing is waiting to be written
+            return;
+        }
         // The empty write completes after every earlier write: only then is the FIN sent.
         dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture w) -> {
             if (!w.isSuccess()) {
                 connection.failed(w.cause());
                 return;
             }
-            ((DuplexChannel) dst).shutdownOutput().addListener((ChannelFuture s) -> {
-                if (s.isSuccess()) {
-                    connection.directionDone();
-                } else {
-                    connection.failed(s.cause());
-                }
-            });
+            Fin.send(dst, connection);
         });
     }
 

@@ -3,6 +3,9 @@ package dev.switchboard.forwarder.tcp;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.Native;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,18 +28,20 @@ import org.slf4j.LoggerFactory;
  */
 final class EpollWorkaround {
     private static final Logger log = LoggerFactory.getLogger(EpollWorkaround.class);
-    private static final Method SET_FLAG = setFlagMethod();
+    /** {@code AbstractEpollChannel.setFlag(int)}; a constant method handle, so the JIT calls it directly. */
+    private static final MethodHandle SET_FLAG = setFlagMethod();
 
     private EpollWorkaround() {
     }
 
-    private static Method setFlagMethod() {
+    private static MethodHandle setFlagMethod() {
         try {
             // The declaring class is package-private in Netty; its subclass EpollSocketChannel is public.
             Method m = Class.forName("io.netty.channel.epoll.AbstractEpollChannel")
                     .getDeclaredMethod("setFlag", int.class);
             m.setAccessible(true);
-            return m;
+            return MethodHandles.lookup().unreflect(m)
+                    .asType(MethodType.methodType(void.class, EpollSocketChannel.class, int.class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             log.warn("cannot apply the Netty epoll half-close workaround; half-closed connections may be cut: {}",
                     e.toString());
@@ -44,15 +49,35 @@ final class EpollWorkaround {
         }
     }
 
-    /** Call on the channel's event loop once it is registered. */
+    /**
+     * Call before the channel is registered (the flag then goes into the first epoll_ctl, no extra
+     * system call), or on its event loop after.
+     */
     static void keepRegistered(Channel ch) {
+        setFlag(ch, Native.EPOLLERR);
+    }
+
+    /**
+     * Before registration: asks epoll for EPOLLIN from the start, as a {@code read()} right after
+     * registration would, but inside the first epoll_ctl instead of a second one. Netty then reads
+     * once when data arrives (one buffer: AUTO_READ is off) and goes back to reading on request.
+     * No effect on other transports or when reflection is refused.
+     */
+    static void watchInputFromStart(Channel ch) {
+        setFlag(ch, Native.EPOLLIN);
+    }
+
+    private static void setFlag(Channel ch, int flag) {
         if (SET_FLAG == null || !(ch instanceof EpollSocketChannel)) {
             return;
         }
         try {
-            SET_FLAG.invoke(ch, Native.EPOLLERR);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            log.debug("epoll workaround not applied to {}: {}", ch, e.toString());
+            SET_FLAG.invokeExact((EpollSocketChannel) ch, flag);
+        } catch (Throwable e) { // setFlag declares IOException; it only throws once registered
+            if (e instanceof Error) {
+                throw (Error) e;
+            }
+            log.debug("epoll flag {} not set on {}: {}", flag, ch, e.toString());
         }
     }
 }

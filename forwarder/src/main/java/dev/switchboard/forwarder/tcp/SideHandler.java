@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -21,12 +20,6 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRegistered(ChannelHandlerContext ctx) {
-        EpollWorkaround.keepRegistered(ctx.channel());
-        ctx.fireChannelRegistered();
-    }
-
-    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (client) {
             connection.clientActive();
@@ -36,7 +29,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf) {
-            connection.read(client, (ByteBuf) msg);
+            connection.read(client, ctx.channel(), (ByteBuf) msg);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -45,9 +38,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            connection.inputShutdown(client);
-        } else if (evt instanceof IdleStateEvent) {
-            connection.idle();
+            connection.inputShutdown(client, ctx.channel());
         } else {
             ReferenceCountUtil.release(evt);
         }
@@ -55,11 +46,11 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        connection.inactive(client);
+        connection.inactive(client, ctx.channel());
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        connection.exception(client, cause);
+        connection.exception(client, ctx.channel(), cause);
     }
 }

@@ -224,13 +224,7 @@ final class SpliceRelay {
                     connection.failed(w.cause());
                     return;
                 }
-                dst.shutdownOutput().addListener((ChannelFuture s) -> {
-                    if (s.isSuccess()) {
-                        connection.directionDone();
-                    } else {
-                        connection.failed(s.cause());
-                    }
-                });
+                Fin.send(dst, connection);
             });
         }
     }

@@ -10,7 +10,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.socket.SocketChannelConfig;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashSet;
@@ -36,9 +37,14 @@ final class TcpConnection {
     private final Channel client;
     private final ConnectionInfo info;
     private final long startNanos = System.nanoTime();
-    private final Set<InetSocketAddress> tried = new HashSet<>(4);
+    private final Endpoint first;
+    /** Endpoints tried so far; null until a second attempt (the first is {@link #first}). */
+    private Set<InetSocketAddress> tried;
     private final CopyPipe up;
     private Endpoint endpoint;
+    /** Copy mode with an idle timeout: {@code System.nanoTime()} of the last read or completed write. */
+    private long lastActivityNanos;
+    private ScheduledFuture<?> idleCheck;
     private int attempts;
     /** The endpoint channel, once a connect was started; null while re-picking. */
     private Channel upstream;
@@ -50,11 +56,14 @@ final class TcpConnection {
     /** Why it ends; the first reason wins. Non-null means closing. */
     private Outcome outcome;
     private boolean finished;
+    /** Copy mode, after our FIN to the client: its end of stream closes its channel (see directionDone). */
+    private boolean clientEofCloses;
 
     TcpConnection(TcpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
         this.listener = listener;
         this.client = client;
         this.info = info;
+        this.first = first;
         this.endpoint = first;
         this.up = new CopyPipe(this, client, null, true);
         client.closeFuture().addListener(f -> clientClosed());
@@ -72,16 +81,52 @@ final class TcpConnection {
 
     void clientActive() {
         connect(endpoint);
+        if (!listener.spliceEnabled()) {
+            // Copy mode reads the client's first bytes while the endpoint connects (one buffer, held
+            // by the pipe until the endpoint is connected; they go to exactly one endpoint, so a retry
+            // replays nothing). The request then leaves in the same event loop turn as the connect
+            // completes, instead of one turn later. Splice mode must not read: it wants a pristine socket.
+            client.read();
+        }
     }
 
     private void connect(Endpoint target) {
         endpoint = target;
         attempts++;
-        tried.add(target.socketAddress());
-        ChannelFuture connecting = listener.connector(client.eventLoop(), new SideHandler(this, false))
-                .connect(target.socketAddress());
-        upstream = connecting.channel();
-        connecting.addListener((ChannelFuture f) -> connected(f));
+        if (attempts > 1) { // the set of tried endpoints is only needed for a re-pick
+            if (tried == null) {
+                tried = new HashSet<>(4);
+                tried.add(first.socketAddress());
+            }
+            tried.add(target.socketAddress());
+        }
+        InetSocketAddress address = target.socketAddress();
+        Channel ch;
+        try {
+            ch = listener.newEndpointChannel(address);
+        } catch (RuntimeException e) { // socket(2) failed, e.g. out of file descriptors
+            connectFailed(e);
+            return;
+        }
+        ch.pipeline().addLast(new SideHandler(this, false));
+        upstream = ch;
+        // On the client's loop, so registration completes at once and the connect starts right away.
+        ChannelFuture registered = client.eventLoop().register(ch);
+        if (registered.isDone()) {
+            registered(registered, address);
+        } else {
+            registered.addListener((ChannelFuture f) -> registered(f, address));
+        }
+    }
+
+    private void registered(ChannelFuture registration, InetSocketAddress address) {
+        Channel ch = registration.channel();
+        if (!registration.isSuccess()) {
+            ch.unsafe().closeForcibly();
+            connected(registration);
+            return;
+        }
+        ch.connect(address).addListener((ChannelFuture f) -> connected(f));
     }
 
     private void connected(ChannelFuture f) {
@@ -93,15 +138,20 @@ final class TcpConnection {
             startRelay();
             return;
         }
-        listener.counters().connectFailures.increment();
-        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, f.cause().toString());
-        upstream = null;
         f.channel().close();
+        connectFailed(f.cause());
+    }
+
+    private void connectFailed(Throwable cause) {
+        listener.counters().connectFailures.increment();
+        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, cause.toString());
+        upstream = null;
         if (attempts >= listener.spec().options().maxConnectAttempts()) {
             abort(Outcome.CONNECT_FAILED);
             return;
         }
-        listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
+        Set<InetSocketAddress> excluded = tried == null ? Set.of(endpoint.socketAddress()) : Set.copyOf(tried);
+        listener.repick(info.client(), excluded, client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
@@ -148,31 +198,73 @@ final class TcpConnection {
             return;
         }
         if (idleMillis > 0) {
-            client.pipeline().addFirst("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+            // Netty's IdleStateHandler would add a handler and a listener on every write; every byte
+            // passes through read() and the pipes anyway, so a timestamp there and one timer do.
+            lastActivityNanos = System.nanoTime();
+            scheduleIdleCheck(TimeUnit.MILLISECONDS.toNanos(idleMillis));
         }
-        down = new CopyPipe(this, upstream, client, false);
+        if (down == null) {
+            down = new CopyPipe(this, upstream, client, false);
+        }
         up.attach(upstream);
         down.start();
     }
 
+    private void scheduleIdleCheck(long delayNanos) {
+        idleCheck = client.eventLoop().schedule(this::idleCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Copy mode: closes the connection once nothing moved for the idle timeout, else looks again later. */
+    private void idleCheck() {
+        if (closing()) {
+            return;
+        }
+        long timeout = TimeUnit.MILLISECONDS.toNanos(listener.spec().options().idleTimeout().toMillis());
+        long idle = System.nanoTime() - lastActivityNanos;
+        if (idle >= timeout) {
+            idle();
+        } else {
+            scheduleIdleCheck(timeout - idle);
+        }
+    }
+
+    /** Copy mode: a write completed (reads are seen in {@link #read}). */
+    void written() {
+        if (idleCheck != null) {
+            lastActivityNanos = System.nanoTime();
+        }
+    }
+
     // ---- events from the two SideHandlers ----
 
-    void read(boolean fromClient, ByteBuf buf) {
-        if (closing()) {
+    /**
+     * Events from an endpoint channel that is no longer this connection's (a failed connect attempt,
+     * closed while a retry goes on) are ignored: its failure was handled when the connect failed.
+     */
+    private boolean stale(boolean fromClient, Channel ch) {
+        return !fromClient && ch != upstream;
+    }
+
+    void read(boolean fromClient, Channel ch, ByteBuf buf) {
+        if (idleCheck != null) {
+            lastActivityNanos = System.nanoTime();
+        }
+        if (closing() || stale(fromClient, ch)) {
             buf.release();
         } else if (splice != null) {
             splice.stray(fromClient, buf);
         } else if (fromClient) {
             up.onRead(buf);
-        } else if (down != null) {
-            down.onRead(buf);
         } else {
-            buf.release(); // cannot happen: the endpoint is not read before the relay starts
+            if (down == null) { // not seen: the connect completes before the endpoint's first read
+                down = new CopyPipe(this, upstream, client, false);
+            }
+            down.onRead(buf);
         }
     }
 
-    void inputShutdown(boolean fromClient) {
-        if (closing()) {
+    void inputShutdown(boolean fromClient, Channel ch) {
+        if (closing() || stale(fromClient, ch)) {
             return;
         }
         if (splice != null) {
@@ -184,8 +276,8 @@ final class TcpConnection {
         }
     }
 
-    void inactive(boolean fromClient) {
-        if (fromClient || closing()) {
+    void inactive(boolean fromClient, Channel ch) {
+        if (fromClient || closing() || stale(fromClient, ch)) {
             return; // the client's close is handled by clientClosed(); ours were decided already
         }
         // The endpoint's socket went away before both directions ended: deliver what is queued, then close.
@@ -193,7 +285,10 @@ final class TcpConnection {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
 
-    void exception(boolean fromClient, Throwable cause) {
+    void exception(boolean fromClient, Channel ch, Throwable cause) {
+        if (stale(fromClient, ch)) {
+            return;
+        }
         if (!closing()) {
             log.debug("{}: {} side of connection {} failed: {}", info.listener(), fromClient ? "client" : "endpoint",
                     info.id(), cause.toString());
@@ -219,9 +314,23 @@ final class TcpConnection {
         }
     }
 
-    void directionDone() {
+    /** True when one direction is complete and the other is about to be: the connection then closes. */
+    boolean lastDirection() {
+        return directionsDone == 1 && !closing();
+    }
+
+    /** The FIN was passed on to {@code dst}: that direction is complete. */
+    void directionDone(Channel dst) {
         if (++directionsDone == 2 && !closing()) {
             closeNow(Outcome.COMPLETED);
+        } else if (dst == client && down != null && !closing()) {
+            // Copy mode, the client has our FIN and may still send. From now on its end of stream
+            // closes the client channel (no half-closure): Netty would otherwise shut the socket's
+            // input down, which fails with ENOTCONN once the client has closed too (the socket is
+            // already in TIME_WAIT) and costs a stack-traced exception per connection. clientClosed()
+            // then finishes the client-to-endpoint direction as an end of stream would.
+            ((SocketChannelConfig) client.config()).setAllowHalfClosure(false);
+            clientEofCloses = true;
         }
     }
 
@@ -263,6 +372,13 @@ final class TcpConnection {
 
     private void clientClosed() {
         Channel u = upstream;
+        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.shuttingDown()) {
+            // Its end of stream (an error or a close of ours would have set the outcome first):
+            // what it sent before is on its way to the endpoint; pass the FIN on after it.
+            u.closeFuture().addListener(f -> finish());
+            up.onEof();
+            return;
+        }
         if (u != null && u.isOpen()) {
             if (splice != null) {
                 splice.sample();
@@ -281,6 +397,9 @@ final class TcpConnection {
             outcome = errorOutcome();
         }
         finished = true;
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
         up.release();
         if (down != null) {
             down.release();

@@ -10,16 +10,16 @@ import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.internal.ForwarderContext;
 import dev.switchboard.forwarder.internal.ListenerBase;
 import dev.switchboard.forwarder.internal.ListenerCounters;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannelConfig;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,43 +38,40 @@ import java.util.function.Consumer;
  */
 public final class TcpListener extends ListenerBase {
 
-    /** The acceptor wants a child handler; the connection's own handler is added by the gate. */
-    private static final ChannelHandler NO_CHILD_HANDLER = new ChannelInitializer<Channel>() {
+    /**
+     * Accept queue length asked for; the kernel caps it at net.core.somaxconn (4096 on current kernels,
+     * which is also Netty's default). Stated here because a short queue drops SYNs under bursts of new
+     * connections, and each drop costs the client a 1 s retransmission.
+     */
+    static final int BACKLOG = Math.max(4096, NetUtil.SOMAXCONN);
+
+    /** ServerBootstrap insists on a child handler; children never reach it (see {@link AcceptGate}). */
+    private static final ChannelHandler NO_CHILD_HANDLER = new ChannelInboundHandlerAdapter() {
         @Override
-        protected void initChannel(Channel ch) {
+        public boolean isSharable() {
+            return true;
         }
     };
 
-    /** Template for endpoint connections; cloned per connect, never changed after construction. */
-    private final Bootstrap connectTemplate;
+    private final int connectTimeoutMillis;
 
     public TcpListener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
         super(spec, ctx, initial);
         if (spec.protocol() != Protocol.TCP) {
             throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
         }
-        this.connectTemplate = new Bootstrap()
-                .channel(ctx.transport().socketChannel())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                        (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()));
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis());
     }
 
     @Override
     protected ChannelFuture bind() {
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop, ctx.group())
-                .channel(ctx.transport().serverSocketChannel())
+                .channelFactory(() -> ctx.transport().newServerSocketChannel(spec.bindAddress()))
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
                 .handler(new AcceptGate())
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, ctx.allocator())
                 .childHandler(NO_CHILD_HANDLER);
         if (spec.options().reusePort()) {
             b.option(ctx.transport().reusePortOption(), true);
@@ -82,8 +79,30 @@ public final class TcpListener extends ListenerBase {
         return b.bind(spec.bindAddress());
     }
 
-    Bootstrap connector(EventLoop eventLoop, ChannelHandler handler) {
-        return connectTemplate.clone(eventLoop).handler(handler);
+    /**
+     * A new endpoint socket, configured like the client's and not yet registered. Built by hand rather
+     * than by a cloned {@code Bootstrap}: per connection that saves copying option maps, a resolver
+     * lookup under a lock and an extra event loop task before the connect. TCP_NODELAY is on by
+     * default in Netty's socket channels.
+     */
+    Channel newEndpointChannel(InetSocketAddress remote) {
+        Channel ch = ctx.transport().newSocketChannel(remote);
+        configure(ch);
+        if (!spliceEnabled()) {
+            // Copy mode reads the endpoint as soon as it is connected: EPOLLIN in the first epoll_ctl.
+            EpollWorkaround.watchInputFromStart(ch);
+        }
+        ch.config().setConnectTimeoutMillis(connectTimeoutMillis);
+        return ch;
+    }
+
+    /** AUTO_READ off, half-closure on, our allocator; before registration, so no system call is made. */
+    private void configure(Channel ch) {
+        ChannelConfig config = ch.config();
+        config.setAutoRead(false);
+        config.setAllocator(ctx.allocator());
+        ((SocketChannelConfig) config).setAllowHalfClosure(true);
+        EpollWorkaround.keepRegistered(ch);
     }
 
     boolean spliceEnabled() {
@@ -149,8 +168,21 @@ public final class TcpListener extends ListenerBase {
             }
             counters.active.incrementAndGet();
             TcpConnection connection = new TcpConnection(TcpListener.this, child, info, first);
-            child.pipeline().addLast(connection.clientHandler());
-            gate.fireChannelRead(child); // to the acceptor: options, registration on a loop of the group
+            // What ServerBootstrap's acceptor would do, without its per-child initializer and option maps.
+            try {
+                configure(child);
+                if (!spliceEnabled()) {
+                    EpollWorkaround.watchInputFromStart(child); // see TcpConnection.clientActive
+                }
+                child.pipeline().addLast(connection.clientHandler());
+                ctx.group().next().register(child).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        child.unsafe().closeForcibly(); // the close future reports it
+                    }
+                });
+            } catch (RuntimeException e) {
+                child.unsafe().closeForcibly();
+            }
         }
 
         /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */

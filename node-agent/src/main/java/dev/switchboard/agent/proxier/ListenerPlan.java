@@ -12,9 +12,16 @@ import dev.switchboard.forwarder.ServiceTarget;
  * @param kind NodePort or ClusterIP
  * @param reusePort bind with SO_REUSEPORT (ClusterIPs, shared by every agent of a host)
  * @param target endpoints and session affinity
+ * @param http the port's appProtocol is {@code http} (TCP): forwarded as HTTP/1.1 when the agent
+ *     traces, so each request is a span and the pod gets a {@code traceparent}
  */
 public record ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-    boolean reusePort, ServiceTarget target) {
+    boolean reusePort, ServiceTarget target, boolean http) {
+
+  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
+      boolean reusePort, ServiceTarget target) {
+    this(key, service, port, kind, reusePort, target, false);
+  }
 
   public enum Kind {
     NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP");
@@ -39,7 +46,7 @@ public record ListenerPlan(ListenerKey key, ServiceName service, String port, Ki
   /** True when the socket is the same, so only the target may need an update. */
   public boolean sameSocket(ListenerPlan other) {
     return key.equals(other.key) && service.equals(other.service) && port.equals(other.port)
-        && kind == other.kind && reusePort == other.reusePort;
+        && kind == other.kind && reusePort == other.reusePort && http == other.http;
   }
 
   /** "service default/web port http (NodePort TCP 127.0.1.1:30080)", for errors. */

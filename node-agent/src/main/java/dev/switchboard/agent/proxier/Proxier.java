@@ -5,6 +5,7 @@ import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerBindException;
 import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.ListenerSpec;
+import dev.switchboard.forwarder.http.HttpOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,6 +43,8 @@ public final class Proxier implements AutoCloseable {
   private final ListenerFactory factory;
   private final ListenerOptions options;
   private final Duration timeout;
+  /** For ports marked http; null: every listener is plain L4. */
+  private final HttpOptions http;
 
   /** What each service wants, bound or not. */
   private final Map<ServiceName, List<ListenerPlan>> wanted = new HashMap<>();
@@ -55,9 +58,15 @@ public final class Proxier implements AutoCloseable {
   private final Map<ServiceName, List<String>> serviceErrors = new HashMap<>();
 
   public Proxier(ListenerFactory factory, ListenerOptions options, Duration timeout) {
+    this(factory, options, timeout, null);
+  }
+
+  /** @param http how listeners of ports marked http forward (null: as plain TCP) */
+  public Proxier(ListenerFactory factory, ListenerOptions options, Duration timeout, HttpOptions http) {
     this.factory = factory;
     this.options = options;
     this.timeout = timeout;
+    this.http = http;
   }
 
   /**
@@ -146,7 +155,8 @@ public final class Proxier implements AutoCloseable {
     Map<ListenerKey, CompletableFuture<Listener>> opening = new LinkedHashMap<>();
     for (ListenerPlan l : toBind.values()) {
       ListenerSpec spec = new ListenerSpec(l.listenerName(), l.key().protocol(),
-          l.key().socketAddress(), options.withReusePort(l.reusePort()));
+          l.key().socketAddress(), options.withReusePort(l.reusePort()))
+          .withHttp(l.http() ? http : null);
       opening.put(l.key(), factory.open(spec, l.target()));
     }
     for (Map.Entry<ListenerKey, CompletableFuture<Listener>> e : opening.entrySet()) {

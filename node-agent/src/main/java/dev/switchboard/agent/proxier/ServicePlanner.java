@@ -33,6 +33,7 @@ import java.util.Set;
  *   <li>externalTrafficPolicy Local: NodePort listeners use only this node's endpoints;
  *       internalTrafficPolicy Local: ClusterIP listeners likewise.</li>
  *   <li>sessionAffinity ClientIP: pins a client IP to its endpoint for the configured timeout.</li>
+ *   <li>appProtocol {@code http} (TCP ports): marked for HTTP/1.1 forwarding (per-request spans).</li>
  *   <li>LoadBalancer with externalTrafficPolicy Local: a health check on healthCheckNodePort.</li>
  * </ul>
  */
@@ -81,17 +82,18 @@ public final class ServicePlanner {
         continue;
       }
       List<Endpoint> all = endpointsFor(port.getName(), endpoints, name, errors);
+      boolean http = protocol == Protocol.TCP && "http".equalsIgnoreCase(port.getAppProtocol());
       List<Endpoint> local = all.stream()
           .filter(e -> e.nodeName().map(nodeName::equals).orElse(false)).toList();
       if (clusterIp.isPresent()) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, clusterIp.get(), port.getPort()),
             name, portName, ListenerPlan.Kind.CLUSTER_IP, true,
-            new ServiceTarget(internalLocal ? local : all, affinity)));
+            new ServiceTarget(internalLocal ? local : all, affinity), http));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
             name, portName, ListenerPlan.Kind.NODE_PORT, false,
-            new ServiceTarget(externalLocal ? local : all, affinity)));
+            new ServiceTarget(externalLocal ? local : all, affinity), http));
       }
     }
 

@@ -26,6 +26,7 @@ import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
 import dev.switchboard.v1.SetPodConditionsRequest;
+import dev.switchboard.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -37,6 +38,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * A test's cluster: a control plane on a fixed free port under a key prefix of its own (so it can
@@ -52,17 +54,28 @@ final class AgentCluster implements AutoCloseable {
   final int controlPlanePort = EtcdProcess.freePort();
   final List<NodeAgent> agents = new ArrayList<>();
   private final ManagedChannel channel;
+  private final Function<String, Telemetry> telemetry;
+  private final List<Telemetry> telemetries = new ArrayList<>();
   private ControlPlane controlPlane;
 
   AgentCluster(EtcdProcess etcd) {
+    this(etcd, component -> Telemetry.disabled());
+  }
+
+  /**
+   * @param telemetry the telemetry of each component started: {@code control-plane}, or the
+   *     node's name (closed with the cluster)
+   */
+  AgentCluster(EtcdProcess etcd, Function<String, Telemetry> telemetry) {
     this.etcd = etcd;
+    this.telemetry = telemetry;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
   }
 
   ControlPlane startControlPlane() {
     try {
       controlPlane = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), prefix)
-          .withListenPort(controlPlanePort));
+          .withListenPort(controlPlanePort), telemetryOf("control-plane"));
       return controlPlane;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -91,12 +104,18 @@ final class AgentCluster implements AutoCloseable {
         .withBackoff(backoff)
         .withIoThreads(1);
     try {
-      NodeAgent agent = NodeAgent.start(config);
+      NodeAgent agent = NodeAgent.start(config, telemetryOf(node));
       agents.add(agent);
       return agent;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private Telemetry telemetryOf(String component) {
+    Telemetry t = telemetry.apply(component);
+    telemetries.add(t);
+    return t;
   }
 
   AdminGrpc.AdminBlockingStub admin() {
@@ -172,5 +191,6 @@ final class AgentCluster implements AutoCloseable {
       stopControlPlane();
     }
     channel.shutdownNow();
+    telemetries.forEach(Telemetry::close);
   }
 }

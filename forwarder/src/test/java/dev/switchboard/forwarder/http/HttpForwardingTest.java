@@ -1,0 +1,151 @@
+package dev.switchboard.forwarder.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.switchboard.forwarder.ConnectionInfo;
+import dev.switchboard.forwarder.ConnectionObserver;
+import dev.switchboard.forwarder.ConnectionSummary;
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Forwarder;
+import dev.switchboard.forwarder.ForwarderOptions;
+import dev.switchboard.forwarder.Listener;
+import dev.switchboard.forwarder.ListenerSpec;
+import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.ServiceTarget;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * HTTP/1.1 mode: every request passes the observer (which sets a header here), keep-alive and
+ * pipelining arrive whole and in order over one endpoint connection, large responses pass under
+ * back-pressure, and each exchange completes once. Real sockets on 127.0.0.0/8 only.
+ */
+@Timeout(30)
+class HttpForwardingTest {
+  private final List<String> completed = new CopyOnWriteArrayList<>();
+  private final List<ConnectionSummary> closed = new CopyOnWriteArrayList<>();
+  private final AtomicInteger hops = new AtomicInteger();
+  private Forwarder forwarder;
+  private RawHttp.Backend backend;
+  private Listener listener;
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = new RawHttp.Backend("127.0.10.31");
+    forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(2).withObserver(new ConnectionObserver() {
+      @Override
+      public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
+        closed.add(summary);
+      }
+    }));
+    HttpExchangeObserver observer = (connection, endpoint, request) -> {
+      String hop = Integer.toString(hops.incrementAndGet());
+      request.headers().set("x-hop", hop);
+      String uri = request.uri();
+      return new HttpExchangeObserver.Exchange() {
+        @Override
+        public void onComplete() {
+          completed.add(uri + "#" + hop);
+        }
+
+        @Override
+        public void onFailed(String reason) {
+          completed.add(uri + "#failed");
+        }
+      };
+    };
+    listener = forwarder.addListener(ListenerSpec.tcp("default/web:http", new InetSocketAddress("127.0.0.1", 0))
+            .withHttp(HttpOptions.of(observer)),
+        ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())))).get();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    forwarder.close();
+    backend.close();
+  }
+
+  @Test
+  void keepAliveRequestsEachPassTheObserverOnOneEndpointConnection() throws Exception {
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      for (int i = 1; i <= 3; i++) {
+        out.write(RawHttp.request("GET", "/k" + i));
+        out.flush();
+        RawHttp.Message r = RawHttp.read(in);
+        assertThat(r.firstLine()).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(r.bodyText()).isEqualTo("path=/k" + i + ";h=" + i);
+      }
+    }
+    assertThat(backend.connections.get()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(completed).containsExactly("/k1#1", "/k2#2", "/k3#3");
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+    assertThat(closed.get(0).bytesToClient()).isPositive();
+  }
+
+  @Test
+  void pipelinedRequestsAllArriveAndAreAnsweredInOrder() throws Exception {
+    int n = 20;
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      for (int i = 0; i < n; i++) {
+        all.write(RawHttp.request("GET", "/p" + i));
+      }
+      out.write(all.toByteArray()); // every request in one write: pipelined
+      out.flush();
+      InputStream in = s.getInputStream();
+      List<String> bodies = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        bodies.add(RawHttp.read(in).bodyText());
+      }
+      for (int i = 0; i < n; i++) {
+        assertThat(bodies.get(i)).startsWith("path=/p" + i + ";h=");
+      }
+    }
+    assertThat(backend.requests).extracting(m -> m.firstLine().split(" ")[1])
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, n).mapToObj(i -> "/p" + i).toList());
+    assertThat(backend.requests).extracting(m -> m.headers().get("x-hop")).doesNotHaveDuplicates();
+    await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() == n);
+    assertThat(completed).noneMatch(c -> c.endsWith("#failed"));
+  }
+
+  @Test
+  void largeResponsesPassWholeAndAConnectionCloseEndsTheConnection() throws Exception {
+    int size = 8 << 20;
+    try (Socket s = connect()) {
+      s.getOutputStream().write(RawHttp.request("GET", "/big/" + size));
+      s.getOutputStream().write(RawHttp.request("GET", "/last", "Connection: close"));
+      s.getOutputStream().flush();
+      InputStream in = s.getInputStream();
+      RawHttp.Message big = RawHttp.read(in);
+      assertThat(big.body()).hasSize(size);
+      assertThat(RawHttp.read(in).bodyText()).startsWith("path=/last");
+      assertThat(in.read()).as("closed after Connection: close").isEqualTo(-1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+    assertThat(closed.get(0).bytesToClient()).isGreaterThan(size);
+  }
+
+  private Socket connect() throws Exception {
+    Socket s = new Socket();
+    s.connect(listener.localAddress(), 2000);
+    s.setSoTimeout(10_000);
+    return s;
+  }
+}

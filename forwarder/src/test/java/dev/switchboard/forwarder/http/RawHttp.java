@@ -1,0 +1,139 @@
+package dev.switchboard.forwarder.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * HTTP/1.1 by hand, for tests that must see exactly what goes over the wire: a message reader
+ * (request or response: head + Content-Length body), and a keep-alive backend that answers each
+ * request in order with its path, the headers it saw, and an optional large body.
+ */
+final class RawHttp {
+  private RawHttp() {
+  }
+
+  /** One message: first line, headers (lower-case names), body. */
+  record Message(String firstLine, Map<String, String> headers, byte[] body) {
+    String bodyText() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Reads one message; null at a clean end of stream. */
+  static Message read(InputStream in) throws IOException {
+    String first = line(in);
+    if (first == null) {
+      return null;
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String l; !(l = line(in)).isEmpty(); ) {
+      int colon = l.indexOf(':');
+      headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
+    }
+    int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+    byte[] body = in.readNBytes(length);
+    if (body.length != length) {
+      throw new IOException("short body: " + body.length + " of " + length);
+    }
+    return new Message(first, headers, body);
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) != -1) {
+      if (c == '\n') {
+        String s = b.toString(StandardCharsets.ISO_8859_1);
+        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+      }
+      b.write(c);
+    }
+    if (b.size() == 0) {
+      return null;
+    }
+    throw new IOException("end of stream inside a line");
+  }
+
+  static byte[] request(String method, String path, String... headers) {
+    StringBuilder b = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: test\r\n");
+    for (String h : headers) {
+      b.append(h).append("\r\n");
+    }
+    return b.append("Content-Length: 0\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /**
+   * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
+   * or, for {@code /big/N}, N bytes of 'x'. Records every request.
+   */
+  static final class Backend implements AutoCloseable {
+    final ServerSocket socket;
+    final List<Message> requests = new CopyOnWriteArrayList<>();
+    final AtomicInteger connections = new AtomicInteger();
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "raw-http-backend");
+      t.setDaemon(true);
+      return t;
+    });
+
+    Backend(String ip) throws IOException {
+      socket = new ServerSocket(0, 64, InetAddress.getByName(ip));
+      pool.execute(() -> {
+        while (!socket.isClosed()) {
+          try {
+            Socket s = socket.accept();
+            connections.incrementAndGet();
+            pool.execute(() -> serve(s));
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    private void serve(Socket s) {
+      try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        for (Message m; (m = read(in)) != null; ) {
+          requests.add(m);
+          String path = m.firstLine().split(" ")[1];
+          byte[] body = path.startsWith("/big/")
+              ? "x".repeat(Integer.parseInt(path.substring(5))).getBytes(StandardCharsets.US_ASCII)
+              : ("path=" + path + ";h=" + m.headers().get("x-hop")).getBytes(StandardCharsets.UTF_8);
+          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+          out.write(body);
+          out.flush();
+          if ("close".equalsIgnoreCase(m.headers().get("connection"))) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        // the proxy went away
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      pool.shutdownNow();
+    }
+  }
+}

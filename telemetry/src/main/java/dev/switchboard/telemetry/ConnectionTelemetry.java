@@ -1,0 +1,150 @@
+package dev.switchboard.telemetry;
+
+import dev.switchboard.forwarder.ConnectionInfo;
+import dev.switchboard.forwarder.ConnectionObserver;
+import dev.switchboard.forwarder.ConnectionSummary;
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Outcome;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongUpDownCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A span and metrics for every connection (or UDP flow) a forwarder proxies, through its
+ * {@link ConnectionObserver} hook, so that the forwarder stays free of OpenTelemetry.
+ *
+ * <p>The span is made whole at close, with the accept time as its start: the observer already gets
+ * both ends, so nothing per connection has to be kept between the two calls (no map, no lock on
+ * the event loops). What it says: the listener (service and port), client, listener address,
+ * chosen endpoint and node, bytes each way, connect attempts, outcome.
+ *
+ * <p>Metrics: {@code switchboard.connections.opened} / {@code .closed} (by outcome) and
+ * {@code .active}, {@code switchboard.connection.bytes} (by direction),
+ * {@code switchboard.connect.failures}, {@code switchboard.connect.retries},
+ * {@code switchboard.connection.duration}. Labelled by listener only (bounded: one per service
+ * port), never by client.
+ */
+public final class ConnectionTelemetry implements ConnectionObserver {
+  static final AttributeKey<String> LISTENER = AttributeKey.stringKey("listener");
+  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+  static final AttributeKey<String> DIRECTION = AttributeKey.stringKey("direction");
+  private static final AttributeKey<String> TRANSPORT = AttributeKey.stringKey("network.transport");
+  private static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.stringKey("client.address");
+  private static final AttributeKey<Long> CLIENT_PORT = AttributeKey.longKey("client.port");
+  private static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  private static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  private static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+  private static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+  private static final AttributeKey<String> NODE = AttributeKey.stringKey("switchboard.node");
+  private static final AttributeKey<String> ROLE = AttributeKey.stringKey("switchboard.role");
+  private static final AttributeKey<Long> BYTES_IN = AttributeKey.longKey("switchboard.bytes_from_client");
+  private static final AttributeKey<Long> BYTES_OUT = AttributeKey.longKey("switchboard.bytes_to_client");
+  private static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("switchboard.connect_attempts");
+  private static final AttributeKey<String> SB_OUTCOME = AttributeKey.stringKey("switchboard.outcome");
+
+  private final Tracer tracer;
+  private final String role;
+  private final LongCounter opened;
+  private final LongCounter closed;
+  private final LongUpDownCounter active;
+  private final LongCounter bytes;
+  private final LongCounter connectFailures;
+  private final LongCounter retries;
+  private final DoubleHistogram duration;
+
+  /**
+   * @param role who forwards ({@code node-agent}, {@code cloud-lb}): the span's
+   *     {@code switchboard.role}
+   */
+  public ConnectionTelemetry(Telemetry telemetry, String role) {
+    this.tracer = telemetry.tracer("dev.switchboard.forwarder");
+    this.role = role;
+    Meter meter = telemetry.meter("dev.switchboard.forwarder");
+    opened = meter.counterBuilder("switchboard.connections.opened")
+        .setDescription("Connections (TCP) and flows (UDP) accepted, by listener").build();
+    closed = meter.counterBuilder("switchboard.connections.closed")
+        .setDescription("Connections and flows ended, by listener and outcome").build();
+    active = meter.upDownCounterBuilder("switchboard.connections.active")
+        .setDescription("Connections and flows open now, by listener").build();
+    bytes = meter.counterBuilder("switchboard.connection.bytes").setUnit("By")
+        .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)").build();
+    connectFailures = meter.counterBuilder("switchboard.connect.failures")
+        .setDescription("Connects to an endpoint that failed (refused, timed out), by listener").build();
+    retries = meter.counterBuilder("switchboard.connect.retries")
+        .setDescription("Connects retried on another endpoint, by listener").build();
+    duration = meter.histogramBuilder("switchboard.connection.duration").setUnit("s")
+        .setDescription("How long connections and flows lasted, by listener")
+        .setExplicitBucketBoundariesAdvice(List.of(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+            30.0, 60.0, 300.0, 3600.0))
+        .build();
+  }
+
+  @Override
+  public void onOpen(ConnectionInfo c) {
+    Attributes a = Attributes.of(LISTENER, c.listener());
+    opened.add(1, a);
+    active.add(1, a);
+  }
+
+  @Override
+  public void onClose(ConnectionInfo c, ConnectionSummary s) {
+    Attributes listener = Attributes.of(LISTENER, c.listener());
+    String outcome = s.outcome().name().toLowerCase(Locale.ROOT);
+    active.add(-1, listener);
+    closed.add(1, Attributes.of(LISTENER, c.listener(), OUTCOME, outcome));
+    bytes.add(s.bytesFromClient(), Attributes.of(LISTENER, c.listener(), DIRECTION, "from_client"));
+    bytes.add(s.bytesToClient(), Attributes.of(LISTENER, c.listener(), DIRECTION, "to_client"));
+    int failed = s.outcome() == Outcome.CONNECT_FAILED ? s.connectAttempts()
+        : Math.max(0, s.connectAttempts() - 1);
+    if (failed > 0) {
+      connectFailures.add(failed, listener);
+    }
+    if (s.connectAttempts() > 1) {
+      retries.add(s.connectAttempts() - 1, listener);
+    }
+    duration.record(s.duration().toNanos() / 1e9, listener);
+
+    Instant start = c.openedAt();
+    Span span = tracer.spanBuilder("forward " + c.protocol() + " " + c.listener())
+        .setParent(Context.root())
+        .setSpanKind(SpanKind.SERVER)
+        .setStartTimestamp(start)
+        .setAttribute(ROLE, role)
+        .setAttribute(LISTENER, c.listener())
+        .setAttribute(TRANSPORT, c.protocol().name().toLowerCase(Locale.ROOT))
+        .setAttribute(CLIENT_ADDRESS, c.client().getAddress().getHostAddress())
+        .setAttribute(CLIENT_PORT, (long) c.client().getPort())
+        .setAttribute(SERVER_ADDRESS, c.listenerAddress().getAddress().getHostAddress())
+        .setAttribute(SERVER_PORT, (long) c.listenerAddress().getPort())
+        .startSpan();
+    if (s.endpoint().isPresent()) {
+      Endpoint e = s.endpoint().get();
+      span.setAttribute(PEER_ADDRESS, e.socketAddress().getAddress().getHostAddress());
+      span.setAttribute(PEER_PORT, (long) e.socketAddress().getPort());
+      e.nodeName().ifPresent(n -> span.setAttribute(NODE, n));
+    }
+    span.setAttribute(BYTES_IN, s.bytesFromClient());
+    span.setAttribute(BYTES_OUT, s.bytesToClient());
+    span.setAttribute(ATTEMPTS, (long) s.connectAttempts());
+    span.setAttribute(SB_OUTCOME, outcome);
+    switch (s.outcome()) {
+      case NO_ENDPOINT, CONNECT_FAILED, REJECTED, ERROR -> span.setStatus(StatusCode.ERROR, outcome);
+      default -> { }
+    }
+    long endNanos = TimeUnit.SECONDS.toNanos(start.getEpochSecond()) + start.getNano()
+        + s.duration().toNanos();
+    span.end(endNanos, TimeUnit.NANOSECONDS);
+  }
+}
