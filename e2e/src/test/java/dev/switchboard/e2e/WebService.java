@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A LoadBalancer service {@code web} with {@code pods} ready pods spread over the cluster's
- * nodes, their servers running; returns once the external IP answers through cloud-lb and every
- * agent has programmed the last pod.
+ * nodes, their servers running; returns once every agent has programmed the last pod, the
+ * external IP answers through cloud-lb, and cloud-lb's health checks pass for every node.
  */
 final class WebService {
   final String externalIp;
@@ -52,6 +52,13 @@ final class WebService {
           ready[0] = s;
           return answers(s.getStatus().getLoadBalancer().getIngress(0).getIp());
         });
+    // Answering once proves one node is usable; tests that take a node away need them all.
+    for (int n = 1; n <= cluster.agentCount(); n++) {
+      String passes = "(node-" + n + "): passes";
+      await("cloud-lb health-checks node-" + n + " as up").atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> cluster.cloudLb().logText().contains(passes));
+    }
     return new WebService(ready[0]);
   }
 
