@@ -65,11 +65,15 @@ class NodeAgentKillTest {
               .isBetween(0L, 3000L);
           assertThat(lastMillis).as("last connection to the dead node after the kill (ms)")
               .isLessThan(3000);
+          // The rule: requests may fail while the node is being dropped (in flight
+          // through it, or picked in the ~0.3 s before the LB knows), none after 3 s. The count
+          // bound only catches a regression that keeps sending to the dead node.
           assertThat(load.failed()).as("failed requests: %s", load.failures())
-              .isLessThanOrEqualTo(THREADS);
-          assertThat(load.failureTimes()).as("failures later than the kill's in-flight requests")
+              .isLessThanOrEqualTo(4L * THREADS);
+          assertThat(load.failureTimes()).as("failures more than 3 s after the kill: %s",
+                  load.failures())
               .allSatisfy(t -> assertThat(t - killed).isLessThan(
-                  TimeUnit.MILLISECONDS.toNanos(1000)));
+                  TimeUnit.MILLISECONDS.toNanos(3000)));
         }
       }
     }

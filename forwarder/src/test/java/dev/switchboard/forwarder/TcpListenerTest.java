@@ -117,7 +117,7 @@ class TcpListenerTest extends ForwarderTestSupport {
             forwarder.close();
             assertThat(TcpForwardingTest.readOrReset(s)).isEqualTo(-1);
         }
-        assertThat(l.terminated()).isCompleted();
+        assertThat(l.terminated()).succeedsWithin(java.time.Duration.ofSeconds(5));
         assertThat(observer.closed).singleElement().extracting(ConnectionSummary::outcome).isEqualTo(Outcome.CLOSED);
         assertThatThrownBy(() -> forwarder.addListener(ListenerSpec.tcp("late", new InetSocketAddress("127.0.1.57", 0)),
                 ServiceTarget.EMPTY).get(5, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalStateException.class);
