@@ -1,0 +1,118 @@
+package dev.switchboard.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The rendered manifests against the components' real command lines (flags, values, ports). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ManifestFlagsTest {
+  private static final List<Manifest> MANIFESTS = new ArrayList<>();
+  private static Manifest base;
+
+  @BeforeAll
+  static void render() throws Exception {
+    for (String target : Kustomize.TARGETS) {
+      MANIFESTS.add(Kustomize.render(target));
+    }
+    base = MANIFESTS.get(0);
+  }
+
+  @Test
+  void everyArgAndPortOfEveryManifestIsOneTheComponentAccepts() {
+    for (Manifest m : MANIFESTS) {
+      assertThat(m.containers()).as(m.name()).hasSizeGreaterThanOrEqualTo(4);
+      assertThat(ManifestChecks.check(m)).as(m.name()).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnknownFlagIsNamedWithManifestAndContainer() {
+    Manifest broken = base.copy();
+    args(broken, "DaemonSet", "node-agent").add("--no-such-flag=1");
+
+    assertThat(newProblems(broken)).singleElement().asString()
+        .contains("base: DaemonSet/node-agent container node-agent")
+        .contains("--no-such-flag");
+  }
+
+  @Test
+  void aBadValueIsNamedWithItsFlag() {
+    Manifest broken = base.copy();
+    List<String> args = args(broken, "Deployment", "control-plane");
+    args.replaceAll(a -> a.startsWith("--node-port-range=") ? "--node-port-range=32767-30000" : a);
+    Manifest brokenAgent = base.copy();
+    args(brokenAgent, "DaemonSet", "node-agent").add("--admin-port=70000");
+    Manifest brokenLb = base.copy();
+    args(brokenLb, "Deployment", "cloud-lb").add("--health-rise=0");
+
+    assertThat(newProblems(broken)).singleElement().asString()
+        .contains("Deployment/control-plane container control-plane").contains("--node-port-range");
+    assertThat(newProblems(brokenAgent)).anySatisfy(p -> assertThat(p)
+        .contains("DaemonSet/node-agent container node-agent").contains("--admin-port: 70000"));
+    assertThat(newProblems(brokenLb)).singleElement().asString()
+        .contains("Deployment/cloud-lb container cloud-lb").contains("--health-rise");
+  }
+
+  @Test
+  void aPortOrProbeTheProcessDoesNotServeIsCaught() {
+    Manifest moved = base.copy();
+    // The agent moved to another admin port, the probes and containerPort did not follow.
+    args(moved, "DaemonSet", "node-agent").replaceAll(a -> a.equals("--admin-port=10356") ? "--admin-port=10400" : a);
+    Manifest wrongKind = base.copy();
+    Map<String, Object> cp = container(wrongKind, "Deployment", "control-plane");
+    cp.put("livenessProbe", Map.of("grpc", Map.of("port", 9441)));
+
+    assertThat(newProblems(moved))
+        .anySatisfy(p -> assertThat(p).contains("node-agent").contains("containerPort 10356"))
+        .anySatisfy(p -> assertThat(p).contains("node-agent").contains("listens on 10400"))
+        .anySatisfy(p -> assertThat(p).contains("readinessProbe httpGet port 10356"));
+    assertThat(newProblems(wrongKind)).singleElement().asString()
+        .contains("control-plane").contains("livenessProbe grpc port 9441 serves HTTP");
+  }
+
+  @Test
+  void anEtcdFlagEtcdDoesNotKnowAndAFileOutsideTheMountsAreCaught() {
+    Manifest broken = base.copy();
+    args(broken, "StatefulSet", "etcd").add("--peer-cert=/etc/etcd/peer/tls.crt");
+    Manifest unmounted = base.copy();
+    List<String> cpArgs = args(unmounted, "Deployment", "control-plane");
+    cpArgs.replaceAll(a -> a.startsWith("--admin-tokens=") ? "--admin-tokens=/etc/tokens" : a);
+
+    assertThat(newProblems(broken)).singleElement().asString()
+        .contains("StatefulSet/etcd container etcd").contains("--peer-cert: not a flag of etcd");
+    assertThat(newProblems(unmounted)).singleElement().asString()
+        .contains("control-plane").contains("--admin-tokens=/etc/tokens").contains("in no volume mount");
+  }
+
+  @Test
+  void anUndefinedVariableInArgsIsCaught() {
+    Manifest broken = base.copy();
+    args(broken, "Deployment", "cloud-lb").add("--name=$(LB_NAME)");
+
+    assertThat(newProblems(broken)).singleElement().asString()
+        .contains("Deployment/cloud-lb container cloud-lb").contains("$(LB_NAME) is not defined");
+  }
+
+  /** What the checks find in a broken copy beyond what they find in the manifest itself. */
+  private static List<String> newProblems(Manifest broken) {
+    List<String> known = ManifestChecks.check(base);
+    return ManifestChecks.check(broken).stream().filter(p -> !known.contains(p)).toList();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> args(Manifest m, String kind, String name) {
+    return (List<String>) container(m, kind, name).get("args");
+  }
+
+  private static Map<String, Object> container(Manifest m, String kind, String name) {
+    return Manifest.list(Manifest.map(m.get(kind, name), "spec", "template", "spec"), "containers")
+        .get(0);
+  }
+}
