@@ -19,13 +19,24 @@ final class Processes {
 
   static Result run(List<String> command, Path dir, Duration timeout, String install)
       throws IOException, InterruptedException {
+    return run(command, dir, timeout, install, null);
+  }
+
+  /** As above, with exactly {@code env} as the environment (null: this JVM's). */
+  static Result run(List<String> command, Path dir, Duration timeout, String install,
+      java.util.Map<String, String> env) throws IOException, InterruptedException {
     Path out = Files.createTempFile("k8s-out", ".txt");
     Path err = Files.createTempFile("k8s-err", ".txt");
     try {
       Process p;
       try {
-        p = new ProcessBuilder(command).directory(dir.toFile())
-            .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+            .redirectOutput(out.toFile()).redirectError(err.toFile());
+        if (env != null) {
+          pb.environment().clear();
+          pb.environment().putAll(env);
+        }
+        p = pb.start();
       } catch (IOException e) {
         throw new AssertionError(command.get(0) + ": cannot run (" + e.getMessage() + "); "
             + install, e);
