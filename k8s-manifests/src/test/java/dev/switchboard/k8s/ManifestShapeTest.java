@@ -118,6 +118,41 @@ class ManifestShapeTest {
     }
   }
 
+  @Test
+  void everyFileAnArgNamesIsAKeyOfTheSecretTheGuideCreates() throws Exception {
+    String guide = Files.readString(Processes.root().resolve("docs/deploy.md"));
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("create secret generic (\\S+)((?: --from-file=[^=\\s]+=\\S+)+)").matcher(guide);
+    Map<String, List<String>> keys = new java.util.HashMap<>();
+    while (m.find()) {
+      keys.put(m.group(1), java.util.Arrays.stream(m.group(2).trim().split(" "))
+          .map(f -> f.substring("--from-file=".length(), f.indexOf('=', "--from-file=".length())))
+          .toList());
+    }
+    int checked = 0;
+    for (Manifest.Container c : base.containers()) {
+      for (Map<String, Object> mount : Manifest.list(c.container(), "volumeMounts")) {
+        String secret = Manifest.list(c.podSpec(), "volumes").stream()
+            .filter(v -> v.get("name").equals(mount.get("name")))
+            .map(v -> String.valueOf(Manifest.map(v, "secret").get("secretName")))
+            .filter(name -> !name.equals("null")).findFirst().orElse(null);
+        if (secret == null) {
+          continue;
+        }
+        String dir = mount.get("mountPath") + "/";
+        for (String arg : Manifest.strings(c.container(), "args")) {
+          String value = arg.substring(arg.indexOf('=') + 1);
+          if (value.startsWith(dir)) {
+            assertThat(keys.get(secret)).as("%s: %s reads %s from Secret %s", c.where(), arg,
+                value.substring(dir.length()), secret).contains(value.substring(dir.length()));
+            checked++;
+          }
+        }
+      }
+    }
+    assertThat(checked).as("files read from Secrets").isGreaterThanOrEqualTo(16);
+  }
+
   private static Map<String, Object> pod(Map<String, Object> workload) {
     return Manifest.map(workload, "spec", "template", "spec");
   }
