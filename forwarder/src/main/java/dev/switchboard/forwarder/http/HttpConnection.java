@@ -1,16 +1,15 @@
 package dev.switchboard.forwarder.http;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -23,10 +22,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -292,12 +289,7 @@ final class HttpConnection {
 
     private void abort(Outcome why) {
         outcome = why;
-        try {
-            client.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-            // a plain close is still a close
-        }
-        client.close();
+        StreamListenerBase.reset(client);
     }
 
     private void closeNow(Outcome why) {
@@ -309,7 +301,7 @@ final class HttpConnection {
     }
 
     private Outcome errorOutcome() {
-        return listener.context().shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+        return listener.errorOutcome();
     }
 
     private void clientClosed() {
@@ -333,10 +325,7 @@ final class HttpConnection {
             HttpExchangeObserver.Exchange exchange = e;
             safely(() -> exchange.onFailed("connection closed before the response was complete"));
         }
-        ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
-                outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
-        listener.context().closed(info, summary);
-        listener.connectionClosed();
+        listener.connectionFinished(info, endpoint, attempts, outcome, bytesFromClient, bytesToClient, startNanos);
     }
 
     private final class ClientSide extends ChannelInboundHandlerAdapter {

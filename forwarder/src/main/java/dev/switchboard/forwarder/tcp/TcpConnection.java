@@ -1,21 +1,18 @@
 package dev.switchboard.forwarder.tcp;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -346,12 +343,7 @@ final class TcpConnection {
     /** Closes the client with a reset: nothing was forwarded, the client should see a refusal, not an EOF. */
     private void abort(Outcome why) {
         outcome = why;
-        try {
-            client.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-            // a plain close is still a close
-        }
-        client.close();
+        StreamListenerBase.reset(client);
     }
 
     private void closeNow(Outcome why) {
@@ -365,14 +357,13 @@ final class TcpConnection {
         }
     }
 
-    /** A failure while the forwarder shuts down is the shutdown's doing. */
     private Outcome errorOutcome() {
-        return listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+        return listener.errorOutcome();
     }
 
     private void clientClosed() {
         Channel u = upstream;
-        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.shuttingDown()) {
+        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.context().shuttingDown()) {
             // Its end of stream (an error or a close of ours would have set the outcome first):
             // what it sent before is on its way to the endpoint; pass the FIN on after it.
             u.closeFuture().addListener(f -> finish());
@@ -407,9 +398,6 @@ final class TcpConnection {
         if (splice != null) {
             splice.stop();
         }
-        ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
-                outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
-        listener.context().closed(info, summary);
-        listener.connectionClosed(); // last: it may complete terminated(), after which all is reported
+        listener.connectionFinished(info, endpoint, attempts, outcome, bytesFromClient, bytesToClient, startNanos);
     }
 }
