@@ -3,6 +3,7 @@ package dev.switchboard.forwarder.http;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -47,7 +49,8 @@ final class HttpConnection {
 
     private final HttpListener listener;
     private final Channel client;
-    private final ConnectionInfo info;
+    /** Replaced once, when a PROXY header names the client. */
+    private ConnectionInfo info;
     private final HttpOptions http;
     private final long startNanos = System.nanoTime();
     private final Set<InetSocketAddress> tried = new HashSet<>(4);
@@ -65,6 +68,10 @@ final class HttpConnection {
     private long bytesToClient;
     private Outcome outcome;
     private boolean finished;
+    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
+    private ScheduledFuture<?> headerTimeout;
+    /** Decoded from the client before the endpoint was connected (after a PROXY header); else null. */
+    private ArrayDeque<Object> early;
 
     HttpConnection(HttpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
         this.listener = listener;
@@ -97,6 +104,33 @@ final class HttpConnection {
         return outcome != null || finished;
     }
 
+
+    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
+    private void proxyClient(ProxyHeaderReader.Client who) {
+        if (headerTimeout == null || closing()) {
+            return;
+        }
+        headerTimeout.cancel(false);
+        headerTimeout = null;
+        info = StreamListenerBase.withClient(info, who);
+        listener.pickFor(info.client(), client.eventLoop(), picked -> {
+            if (closing()) {
+                return;
+            }
+            if (picked == null) {
+                abort(Outcome.NO_ENDPOINT);
+            } else {
+                connect(picked);
+            }
+        });
+    }
+
+    private void headerTimedOut() {
+        if (headerTimeout != null && !closing() && !ProxyHeaderReader.giveUp(client.pipeline())) {
+            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
+            closeNow(Outcome.ERROR);
+        }
+    }
 
     private void connect(Endpoint target) {
         endpoint = target;
@@ -158,12 +192,31 @@ final class HttpConnection {
             upstream.pipeline().firstContext().writeAndFlush(preamble);
         }
         relaying = true;
-        client.read();
         upstream.read();
+        if (early == null) {
+            client.read();
+            return;
+        }
+        // What came with the PROXY header goes first, in order; the next read follows its write.
+        for (Object msg; (msg = early.poll()) != null; ) {
+            fromClient(msg);
+        }
+        early = null;
+        clientReadComplete();
     }
 
 
     private void fromClient(Object msg) {
+        if (!relaying && !closing()) {
+            // Only after a PROXY header (else nothing is read before relaying): held until the
+            // endpoint is connected; one read's worth, since the decoder stops asking once it has a
+            // message and we ask for more only when relaying.
+            if (early == null) {
+                early = new ArrayDeque<>(4);
+            }
+            early.add(msg);
+            return;
+        }
         if (closing() || !relaying) {
             ReferenceCountUtil.release(msg);
             return;
@@ -181,6 +234,9 @@ final class HttpConnection {
     }
 
     private void clientReadComplete() {
+        if (!relaying) {
+            return; // held in early
+        }
         ChannelFuture last = lastToUpstream;
         if (last == null || closing()) {
             return; // nothing decoded yet: the decoder asked for more bytes itself
@@ -321,6 +377,13 @@ final class HttpConnection {
             outcome = inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
         }
         finished = true;
+        if (headerTimeout != null) {
+            headerTimeout.cancel(false);
+        }
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
+        }
         for (HttpExchangeObserver.Exchange e; (e = inFlight.poll()) != null; ) {
             HttpExchangeObserver.Exchange exchange = e;
             safely(() -> exchange.onFailed("connection closed before the response was complete"));
@@ -331,12 +394,23 @@ final class HttpConnection {
     private final class ClientSide extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            connect(endpoint);
+            if (endpoint != null) {
+                connect(endpoint);
+                return;
+            }
+            // The listener accepts PROXY headers: the pick waits for what the first bytes say.
+            client.read();
+            headerTimeout = client.eventLoop().schedule(HttpConnection.this::headerTimedOut,
+                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromClient(msg);
+            if (msg instanceof ProxyHeaderReader.Client who) {
+                proxyClient(who);
+            } else {
+                fromClient(msg);
+            }
         }
 
         @Override

@@ -35,9 +35,11 @@ public abstract class StreamListenerBase extends ListenerBase {
     }
 
     /**
-     * On the listener's loop: a connection passed the limit and has {@code first} to connect to.
-     * It is counted as active; the subclass must end it with {@link #connectionFinished}. It is not
-     * registered yet: the subclass registers it, or passes it on through {@code gate} to the acceptor.
+     * On the listener's loop: a connection passed the limit and has {@code first} to connect to
+     * (null when the listener accepts PROXY headers: the pick waits for the header, see
+     * {@link #pickFor}). It is counted as active; the subclass must end it with
+     * {@link #connectionFinished}. It is not registered yet: the subclass registers it, or passes it
+     * on through {@code gate} to the acceptor.
      */
     protected abstract void admitted(ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first);
 
@@ -76,6 +78,25 @@ public abstract class StreamListenerBase extends ListenerBase {
     }
 
     /**
+     * The first pick for a connection admitted without one (a PROXY header named its client), on the
+     * listener's loop; the answer on {@code replyOn}, null when no endpoint is ready (counted).
+     */
+    public final void pickFor(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
+        repick(client, Set.of(), replyOn, endpoint -> {
+            if (endpoint == null) {
+                counters.noEndpoint.increment();
+            }
+            reply.accept(endpoint);
+        });
+    }
+
+    /** The client a PROXY header named, in place of the load balancer's address. */
+    public static ConnectionInfo withClient(ConnectionInfo info, ProxyHeaderReader.Client client) {
+        return client.fromHeader() ? new ConnectionInfo(info.id(), info.listener(), info.protocol(),
+                client.address(), info.listenerAddress(), info.openedAt()) : info;
+    }
+
+    /**
      * Reports an admitted connection's end to the observer, then uncounts it (last: that may complete
      * {@code terminated()}, after which everything is reported). {@code endpoint} is the last tried,
      * or ignored when {@code attempts} is 0.
@@ -110,6 +131,12 @@ public abstract class StreamListenerBase extends ListenerBase {
             if (max > 0 && counters.active.get() >= max) {
                 counters.rejectedOverLimit.increment();
                 reject(child, info, Outcome.REJECTED);
+                return;
+            }
+            if (spec.options().acceptProxyHeader()) {
+                counters.active.incrementAndGet();
+                child.pipeline().addFirst(new ProxyHeaderReader());
+                admitted(gate, child, info, null);
                 return;
             }
             Endpoint first = targeting.pick(client, Set.of());

@@ -3,6 +3,7 @@ package dev.switchboard.forwarder.tcp;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -32,9 +33,13 @@ final class TcpConnection {
 
     private final TcpListener listener;
     private final Channel client;
-    private final ConnectionInfo info;
+    /** Replaced once, when a PROXY header names the client. */
+    private ConnectionInfo info;
     private final long startNanos = System.nanoTime();
-    private final Endpoint first;
+    /** The first endpoint tried; null until picked when the listener waits for a PROXY header. */
+    private Endpoint first;
+    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
+    private ScheduledFuture<?> headerTimeout;
     /** Endpoints tried so far; null until a second attempt (the first is {@link #first}). */
     private Set<InetSocketAddress> tried;
     private final CopyPipe up;
@@ -77,6 +82,13 @@ final class TcpConnection {
     // ---- connect, with retry on other endpoints ----
 
     void clientActive() {
+        if (endpoint == null) {
+            // The listener accepts PROXY headers: the pick waits for what the first bytes say.
+            client.read();
+            headerTimeout = client.eventLoop().schedule(this::headerTimedOut,
+                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
         connect(endpoint);
         if (!listener.spliceEnabled()) {
             // Copy mode reads the client's first bytes while the endpoint connects (one buffer, held
@@ -84,6 +96,37 @@ final class TcpConnection {
             // replays nothing). The request then leaves in the same event loop turn as the connect
             // completes, instead of one turn later. Splice mode must not read: it wants a pristine socket.
             client.read();
+        }
+    }
+
+    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
+    void proxyClient(ProxyHeaderReader.Client who) {
+        if (headerTimeout == null || closing()) {
+            return; // not waiting for one (a second can only be a bug upstream of us)
+        }
+        headerTimeout.cancel(false);
+        headerTimeout = null;
+        info = StreamListenerBase.withClient(info, who);
+        listener.pickFor(info.client(), client.eventLoop(), picked -> {
+            if (closing()) {
+                return;
+            }
+            if (picked == null) {
+                abort(Outcome.NO_ENDPOINT);
+                return;
+            }
+            first = picked;
+            connect(picked);
+        });
+    }
+
+    private void headerTimedOut() {
+        if (headerTimeout == null || closing()) {
+            return;
+        }
+        if (!ProxyHeaderReader.giveUp(client.pipeline())) { // serves it as itself, through proxyClient
+            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
+            closeNow(Outcome.ERROR);
         }
     }
 
@@ -390,6 +433,9 @@ final class TcpConnection {
         finished = true;
         if (idleCheck != null) {
             idleCheck.cancel(false);
+        }
+        if (headerTimeout != null) {
+            headerTimeout.cancel(false);
         }
         up.release();
         if (down != null) {
