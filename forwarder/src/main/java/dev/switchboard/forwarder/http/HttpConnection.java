@@ -62,6 +62,8 @@ final class HttpConnection {
     private boolean clientEof;
     /** The response being relayed is a 1xx (not 101): it does not complete an exchange. */
     private boolean informational;
+    /** The response being relayed is a 101: once it is written, both sides become a byte tunnel. */
+    private boolean switching;
     private ChannelFuture lastToUpstream;
     private ChannelFuture lastToClient;
     private long bytesFromClient;
@@ -274,6 +276,7 @@ final class HttpConnection {
         if (msg instanceof HttpResponse response) {
             informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL
                     && response.status().code() != 101;
+            switching = response.status().code() == 101;
             HttpExchangeObserver.Exchange exchange = inFlight.peek();
             if (!informational && exchange != null) {
                 safely(() -> exchange.onResponse(response));
@@ -293,6 +296,25 @@ final class HttpConnection {
                     }
                 }));
             }
+            if (switching) {
+                becomeTunnel();
+            }
+        }
+    }
+
+    /**
+     * The endpoint switched protocols (101, e.g. WebSocket): from here on neither side speaks
+     * HTTP/1.1, so both codecs leave their pipelines; what a decoder still held passes on as bytes
+     * (the endpoint may send its first frames in the 101's segment). Writes already made were
+     * encoded when they were made. The exchange of the upgrade request completed with its 101.
+     */
+    private void becomeTunnel() {
+        switching = false;
+        if (client.pipeline().get("codec") != null) {
+            client.pipeline().remove("codec");
+        }
+        if (upstream.pipeline().get("codec") != null) {
+            upstream.pipeline().remove("codec");
         }
     }
 

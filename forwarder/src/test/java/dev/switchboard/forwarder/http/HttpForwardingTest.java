@@ -172,6 +172,34 @@ class HttpForwardingTest {
     assertThat(completed).noneMatch(c -> c.endsWith("#failed"));
   }
 
+  @Test
+  void anUpgradeTo101TurnsTheConnectionIntoATunnel() throws Exception {
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(RawHttp.request("GET", "/ws", "Upgrade: echo", "Connection: Upgrade"));
+      out.flush();
+      RawHttp.Message switched = RawHttp.read(in);
+      assertThat(switched.firstLine()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+      assertThat(RawHttp.line(in)).isEqualTo("hello from the new protocol");
+      // Bytes an HTTP parser would choke on, and some that look like HTTP: both pass untouched.
+      byte[] raw = new byte[4096];
+      new java.util.Random(7).nextBytes(raw);
+      byte[] looksLikeHttp = "GET /not-a-request HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      for (byte[] chunk : List.of(raw, looksLikeHttp)) {
+        out.write(chunk);
+        out.flush();
+        assertThat(in.readNBytes(chunk.length)).isEqualTo(chunk);
+      }
+      s.shutdownOutput();
+      assertThat(in.read()).as("the endpoint's end of stream follows ours").isEqualTo(-1);
+    }
+    assertThat(backend.requests).hasSize(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(completed).containsExactly("/ws#1");
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+  }
+
   private Socket connect() throws Exception {
     return connect(listener);
   }
