@@ -48,14 +48,15 @@ class ManifestFlagsTest {
     List<String> args = args(broken, "Deployment", "control-plane");
     args.replaceAll(a -> a.startsWith("--node-port-range=") ? "--node-port-range=32767-30000" : a);
     Manifest brokenAgent = base.copy();
-    args(brokenAgent, "DaemonSet", "node-agent").add("--admin-port=70000");
+    args(brokenAgent, "DaemonSet", "node-agent")
+        .replaceAll(a -> a.startsWith("--admin-port=") ? "--admin-port=70000" : a);
     Manifest brokenLb = base.copy();
     args(brokenLb, "Deployment", "cloud-lb").add("--health-rise=0");
 
     assertThat(newProblems(broken)).singleElement().asString()
         .contains("Deployment/control-plane container control-plane").contains("--node-port-range");
-    assertThat(newProblems(brokenAgent)).anySatisfy(p -> assertThat(p)
-        .contains("DaemonSet/node-agent container node-agent").contains("--admin-port: 70000"));
+    assertThat(newProblems(brokenAgent)).singleElement().asString()
+        .contains("DaemonSet/node-agent container node-agent").contains("--admin-port: 70000");
     assertThat(newProblems(brokenLb)).singleElement().asString()
         .contains("Deployment/cloud-lb container cloud-lb").contains("--health-rise");
   }
