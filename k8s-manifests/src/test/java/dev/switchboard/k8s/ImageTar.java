@@ -69,7 +69,7 @@ record ImageTar(Path rootfs, List<String> repoTags, List<String> entrypoint, Lis
   }
 
   private static void untar(Path tar, Path into) throws Exception {
-    Processes.Result r = Processes.run(List.of("tar", "-xf", tar.toString(), "-C", into.toString()),
+    Processes.Result r = Processes.run(List.of("tar", "--warning=no-unknown-keyword", "-xf", tar.toString(), "-C", into.toString()),
         into, Duration.ofSeconds(60), INSTALL);
     if (r.exitCode() != 0) {
       throw new AssertionError("tar -xf " + tar + ": " + r.stderr());

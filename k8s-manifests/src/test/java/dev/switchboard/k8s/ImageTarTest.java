@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Each image's layers are unpacked into a directory and its entrypoint is run there as the
  * image's user, in a mount and PID namespace with its own /proc ({@code unshare --root}, root
  * only; CI runs as root), sharing the host's loopback: a control plane on a real etcd, a node
- * agent that becomes ready on it, a cloud-lb that serves its metrics.
+ * agent that becomes ready on it, a cloud-lb that the control plane counts as subscribed.
  */
 @Tag("images")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -35,6 +35,8 @@ class ImageTarTest {
   @TempDir
   static Path dir;
   private static final List<Process> STARTED = new ArrayList<>();
+  private static final java.util.Map<ComponentCli, ImageTar> UNPACKED =
+      new java.util.EnumMap<>(ComponentCli.class);
   private static EtcdProcess etcd;
 
   @BeforeAll
@@ -58,7 +60,7 @@ class ImageTarTest {
   @Test
   void eachTarIsTheImageTheManifestsNameWithItsMainClassInside() throws Exception {
     for (ComponentCli c : ComponentCli.values()) {
-      ImageTar image = ImageTar.unpack(tar(c), dir.resolve(c.name()));
+      ImageTar image = unpacked(c);
       assertThat(image.repoTags()).containsExactly(ImageNamesTest.jibImage(c));
       List<String> entrypoint = image.entrypoint();
       String mainClass = entrypoint.get(entrypoint.size() - 1);
@@ -75,40 +77,52 @@ class ImageTarTest {
   }
 
   @Test
-  void theImagesRunAControlPlaneAReadyNodeAgentAndACloudLb() throws Exception {
+  void theImagesRunAControlPlaneAndANodeAgentAndACloudLbSubscribedToIt() throws Exception {
     long start = System.nanoTime();
-    ImageTar cp = ImageTar.unpack(tar(ComponentCli.CONTROL_PLANE), dir.resolve("run-cp"));
+    ImageTar cp = unpacked(ComponentCli.CONTROL_PLANE);
+    ImageTar agent = unpacked(ComponentCli.NODE_AGENT);
+    ImageTar lb = unpacked(ComponentCli.CLOUD_LB);
     int cpPort = EtcdProcess.freePort();
-    Path cpLog = dir.resolve("control-plane.log");
-    STARTED.add(cp.run(cpLog, "--insecure", "--listen=127.0.0.1:" + cpPort,
-        "--etcd-endpoints=" + etcd.endpoint(), "--service-cidr=127.96.0.0/16",
-        "--lb-pools=127.0.2.0/24"));
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> Files.readString(cpLog).contains("serving on 127.0.0.1:" + cpPort));
-    System.out.println("control plane serving after " + since(start));
-
-    ImageTar agent = ImageTar.unpack(tar(ComponentCli.NODE_AGENT), dir.resolve("run-agent"));
+    int cpMetrics = EtcdProcess.freePort();
     int adminPort = EtcdProcess.freePort();
+    int lbMetrics = EtcdProcess.freePort();
+    // All at once: the agent and cloud-lb retry until the control plane is up, as in a cluster.
+    STARTED.add(cp.run(dir.resolve("control-plane.log"), "--insecure", "--listen=127.0.0.1:" + cpPort,
+        "--metrics-port=" + cpMetrics, "--etcd-endpoints=" + etcd.endpoint(),
+        "--service-cidr=127.96.0.0/16", "--lb-pools=127.0.2.0/24"));
     STARTED.add(agent.run(dir.resolve("node-agent.log"), "--insecure", "--node-name=image-node",
         "--node-address=127.0.1.77", "--control-plane=127.0.0.1:" + cpPort,
         "--admin-port=" + adminPort));
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> status("http://127.0.1.77:" + adminPort + "/readyz") == 200);
-    System.out.println("node agent ready after " + since(start));
-
-    ImageTar lb = ImageTar.unpack(tar(ComponentCli.CLOUD_LB), dir.resolve("run-lb"));
-    int metricsPort = EtcdProcess.freePort();
     STARTED.add(lb.run(dir.resolve("cloud-lb.log"), "--insecure", "--name=image-lb",
         "--control-plane=127.0.0.1:" + cpPort, "--metrics-host=127.0.0.1",
-        "--metrics-port=" + metricsPort));
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> status("http://127.0.0.1:" + metricsPort + "/metrics") == 200);
-    System.out.println("cloud-lb metrics after " + since(start));
+        "--metrics-port=" + lbMetrics));
+
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+        .until(() -> status("http://127.0.1.77:" + adminPort + "/readyz") == 200);
+    System.out.println("node agent ready after " + since(start));
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+        .until(() -> subscribers("http://127.0.0.1:" + cpMetrics + "/metrics", "LOAD_BALANCER") == 1);
+    System.out.println("cloud-lb subscribed after " + since(start));
+    assertThat(subscribers("http://127.0.0.1:" + cpMetrics + "/metrics", "AGENT")).isEqualTo(1);
+    assertThat(status("http://127.0.0.1:" + lbMetrics + "/metrics")).isEqualTo(200);
 
     // The agent's ip(8) runs from the image too (route mode): its libraries are all there.
     Processes.Result ip = agent.exec(List.of("ip", "-V"));
     assertThat(ip.exitCode()).as(ip.stderr()).isZero();
     assertThat(ip.stdout()).contains("iproute2");
+  }
+
+  /** The control plane's {@code switchboard_discovery_subscribers} gauge for {@code role}. */
+  private static int subscribers(String url, String role) throws InterruptedException {
+    try {
+      String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      return body.lines()
+          .filter(l -> l.startsWith("switchboard_discovery_subscribers{") && l.contains("role=\"" + role + "\""))
+          .mapToInt(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   private static String since(long start) {
@@ -125,6 +139,16 @@ class ImageTarTest {
       Thread.currentThread().interrupt();
       return -1;
     }
+  }
+
+  /** Each image unpacked once (about 2 s each); the tests only read the files. */
+  private static synchronized ImageTar unpacked(ComponentCli c) throws Exception {
+    ImageTar image = UNPACKED.get(c);
+    if (image == null) {
+      image = ImageTar.unpack(tar(c), dir.resolve(c.name()));
+      UNPACKED.put(c, image);
+    }
+    return image;
   }
 
   private static Path tar(ComponentCli c) {
