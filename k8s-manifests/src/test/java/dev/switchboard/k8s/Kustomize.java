@@ -11,9 +11,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /** {@code kubectl kustomize}, as a user would build the manifests, parsed into plain maps. */
 final class Kustomize {
-  static final String INSTALL = "the tests need kubectl (with its built-in kustomize): on Debian "
-      + "install the kubectl package from the Kubernetes apt repository, or put any kubectl >= 1.27 "
-      + "on the PATH";
+  static final String INSTALL = "the tests need kubectl >= 1.21 (its built-in kustomize v4+) on "
+      + "the PATH, e.g. the kubectl package of the Kubernetes apt repository; Debian's own "
+      + "kubernetes-client (1.20, kustomize 2) cannot build these kustomizations";
 
   /** The kustomizations a user applies: their paths under k8s-manifests/. */
   static final List<String> TARGETS = List.of("base", "overlays/dev");
