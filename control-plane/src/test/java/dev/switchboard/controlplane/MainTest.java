@@ -21,7 +21,7 @@ class MainTest {
   void aBadRangeIsRefusedBeforeAnythingStarts() {
     StringWriter err = new StringWriter();
     int code = Main.run(new PrintWriter(err, true), "--service-cidr", "10.0.0.0/40",
-        "--etcd-endpoints", "http://127.0.0.1:1", "--listen", "127.0.0.1:0");
+        "--etcd-endpoints", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--insecure");
     assertThat(code).isNotZero();
     assertThat(err.toString()).contains("10.0.0.0/40").doesNotContain("\tat ");
   }
@@ -32,7 +32,7 @@ class MainTest {
     StringWriter err = new StringWriter();
     long start = System.nanoTime();
     int code = Main.run(new PrintWriter(err, true), "--etcd-endpoints", "http://127.0.0.1:" + port,
-        "--etcd-wait", "2s", "--listen", "127.0.0.1:0");
+        "--etcd-wait", "2s", "--listen", "127.0.0.1:0", "--insecure");
     assertThat(code).isEqualTo(1);
     assertThat(System.nanoTime() - start).isLessThan(30_000_000_000L);
     assertThat(err.toString().trim()).contains("127.0.0.1:" + port).contains("unreachable")
