@@ -103,6 +103,11 @@ public final class TlsFiles implements AutoCloseable {
     return b.build();
   }
 
+  /** The trust manager (null without a CA), for plain JDK sockets. */
+  public javax.net.ssl.X509TrustManager trustManager() {
+    return trust;
+  }
+
   /** The certificate served now (tests compare serials across a rotation). */
   public java.security.cert.X509Certificate certificate() {
     return keys == null ? null : keys.certificate();
