@@ -3,9 +3,12 @@ package dev.switchboard.lb;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.telemetry.MetricsServer;
 import dev.switchboard.telemetry.Telemetry;
+import dev.switchboard.tls.BearerToken;
+import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -13,9 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.switchboard.tls.BearerToken;
-import dev.switchboard.tls.ClientTlsOptions;
-import java.nio.file.Path;
 
 /** {@code switchboard-cloud-lb}: flags, each with an environment variable; a bad one is one line and exit 2. */
 @Command(name = "switchboard-cloud-lb", mixinStandardHelpOptions = true, version = "switchboard-cloud-lb 0.1.0",

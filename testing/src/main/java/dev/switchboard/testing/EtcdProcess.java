@@ -57,18 +57,15 @@ public final class EtcdProcess implements AutoCloseable {
 
   /** Starts etcd and returns once it answers {@code /health}. */
   public static EtcdProcess start() {
-    try {
-      Path dir = Files.createTempDirectory("switchboard-etcd-");
-      EtcdProcess etcd = new EtcdProcess(dir, freePort(), freePort(), findBinary(), null);
-      etcd.startProcess();
-      return etcd;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return start(null);
   }
 
   /** Starts etcd serving its clients over TLS only, with client-certificate auth. */
   public static EtcdProcess startWithTls(ClientTls tls) {
+    return start(java.util.Objects.requireNonNull(tls, "tls"));
+  }
+
+  private static EtcdProcess start(ClientTls tls) {
     try {
       Path dir = Files.createTempDirectory("switchboard-etcd-");
       EtcdProcess etcd = new EtcdProcess(dir, freePort(), freePort(), findBinary(), tls);

@@ -2,9 +2,7 @@ package dev.switchboard.tls;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
@@ -14,8 +12,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Trusts the CA certificates of one PEM bundle, read again by {@link #reloadIfChanged()} when the
@@ -23,40 +19,18 @@ import org.slf4j.LoggerFactory;
  * Verification itself is the JDK's (PKIX, and the host name where the engine asks for it).
  */
 public final class ReloadingTrustManager extends X509ExtendedTrustManager {
-  private static final Logger log = LoggerFactory.getLogger(ReloadingTrustManager.class);
-
-  private final Path caFile;
-  private volatile Loaded current;
-
-  private record Loaded(X509ExtendedTrustManager delegate, String stamp) {}
+  private final WatchedFiles<X509ExtendedTrustManager> delegate;
 
   public ReloadingTrustManager(Path caFile) throws IOException {
-    this.caFile = caFile;
-    this.current = load(stamp());
+    this.delegate = new WatchedFiles<>(List.of(caFile), () -> load(caFile));
   }
 
   /** Reads the bundle again if it changed; true when new CAs are now trusted. */
   public boolean reloadIfChanged() {
-    try {
-      String stamp = stamp();
-      if (stamp.equals(current.stamp())) {
-        return false;
-      }
-      current = load(stamp);
-      log.info("reloaded trusted CAs from {}", caFile);
-      return true;
-    } catch (IOException e) {
-      log.warn("keeping the trusted CAs: {}", e.getMessage());
-      return false;
-    }
+    return delegate.reloadIfChanged();
   }
 
-  private String stamp() throws IOException {
-    BasicFileAttributes a = Pem.attributes(caFile);
-    return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
-  }
-
-  private Loaded load(String stamp) throws IOException {
+  private static X509ExtendedTrustManager load(Path caFile) throws IOException {
     List<X509Certificate> cas = Pem.readCertificates(caFile);
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
@@ -69,7 +43,7 @@ public final class ReloadingTrustManager extends X509ExtendedTrustManager {
       factory.init(store);
       for (TrustManager tm : factory.getTrustManagers()) {
         if (tm instanceof X509ExtendedTrustManager x) {
-          return new Loaded(x, stamp);
+          return x;
         }
       }
       throw new IOException(caFile + ": the JDK made no X509 trust manager");
@@ -81,41 +55,41 @@ public final class ReloadingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
-    current.delegate().checkClientTrusted(chain, authType, socket);
+    delegate.get().checkClientTrusted(chain, authType, socket);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
-    current.delegate().checkServerTrusted(chain, authType, socket);
+    delegate.get().checkServerTrusted(chain, authType, socket);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
-    current.delegate().checkClientTrusted(chain, authType, engine);
+    delegate.get().checkClientTrusted(chain, authType, engine);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
-    current.delegate().checkServerTrusted(chain, authType, engine);
+    delegate.get().checkServerTrusted(chain, authType, engine);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType)
       throws CertificateException {
-    current.delegate().checkClientTrusted(chain, authType);
+    delegate.get().checkClientTrusted(chain, authType);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType)
       throws CertificateException {
-    current.delegate().checkServerTrusted(chain, authType);
+    delegate.get().checkServerTrusted(chain, authType);
   }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    return current.delegate().getAcceptedIssuers();
+    return delegate.get().getAcceptedIssuers();
   }
 }
