@@ -111,6 +111,6 @@ class SecureServerTest {
         server(), "--token", "ed-token");
     assertThat(untrusted.exit()).isEqualTo(1);
     assertThat(untrusted.err()).startsWith("Unable to connect to the server at " + server())
-        .hasLineCount(1);
+        .contains("--certificate-authority").hasLineCount(1);
   }
 }
