@@ -1,6 +1,7 @@
 package dev.switchboard.controlplane;
 
 import dev.switchboard.controlplane.auth.AdminTokens;
+import dev.switchboard.tls.SecurityFlags;
 import dev.switchboard.tls.TlsFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,17 +34,8 @@ final class Security implements AutoCloseable {
     serving.put("--tls-key", flags.tlsKey);
     serving.put("--client-ca", flags.clientCa);
     serving.put("--admin-tokens", flags.adminTokens);
-    List<String> given = new ArrayList<>();
-    List<String> missing = new ArrayList<>();
-    serving.forEach((flag, value) -> (blank(value) ? missing : given).add(flag));
-    if (flags.insecure && !given.isEmpty()) {
-      throw new IllegalArgumentException("--insecure: cannot be combined with "
-          + String.join(", ", given) + " (expected: TLS flags, or --insecure alone)");
-    }
-    if (!flags.insecure && !missing.isEmpty()) {
-      throw new IllegalArgumentException("TLS is required: missing " + String.join(", ", missing)
-          + " (or pass --insecure to serve plaintext with no authentication)");
-    }
+    SecurityFlags.requireAllOrInsecure(serving, flags.insecure,
+        "serve plaintext with no authentication");
     if (flags.tlsReloadInterval.isNegative() || flags.tlsReloadInterval.isZero()) {
       throw new IllegalArgumentException("--tls-reload-interval: " + flags.tlsReloadInterval
           + " (expected: > 0)");

@@ -4,9 +4,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -40,19 +38,10 @@ public final class ClientTlsOptions {
     flags.put("--tls-ca", ca);
     flags.put("--tls-cert", cert);
     flags.put("--tls-key", key);
-    List<String> given = new ArrayList<>();
-    List<String> missing = new ArrayList<>();
-    flags.forEach((flag, value) -> (value == null || value.isBlank() ? missing : given).add(flag));
+    SecurityFlags.requireAllOrInsecure(flags, insecure,
+        "connect in plaintext without certificates");
     if (insecure) {
-      if (!given.isEmpty()) {
-        throw new IllegalArgumentException("--insecure: cannot be combined with "
-            + String.join(", ", given) + " (expected: TLS flags, or --insecure alone)");
-      }
       return new ClientTls(InsecureChannelCredentials.create(), null);
-    }
-    if (!missing.isEmpty()) {
-      throw new IllegalArgumentException("TLS is required: missing " + String.join(", ", missing)
-          + " (or pass --insecure to connect in plaintext without certificates)");
     }
     try {
       TlsFiles files = TlsFiles.load(Path.of(cert), Path.of(key), Path.of(ca),
