@@ -31,6 +31,9 @@ enum ComponentCli {
       if (!pools.isBlank()) {
         flagged("--lb-pools", () -> LbIpPools.parse(pools));
       }
+      // What call() runs next: TLS, client CA, Admin tokens and etcd TLS, loading their files.
+      ((AutoCloseable) invokeStatic("dev.switchboard.controlplane.Security", "fromFlags",
+          (Object) cli.getCommand())).close();
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
       ports.put(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)), PortKind.GRPC);
       metricsPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
@@ -41,6 +44,7 @@ enum ComponentCli {
     @Override
     Map<Integer, PortKind> validate(CommandLine cli) throws Exception {
       invoke(cli.getCommand(), "toConfig");
+      openClientTls(cli);
       return Map.of(Integer.parseInt(value(cli, "--admin-port").trim()), PortKind.HTTP);
     }
   },
@@ -48,6 +52,7 @@ enum ComponentCli {
     @Override
     Map<Integer, PortKind> validate(CommandLine cli) throws Exception {
       invoke(cli.getCommand(), "config");
+      openClientTls(cli);
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
       metricsPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
       return ports;
@@ -113,6 +118,13 @@ enum ComponentCli {
     return port == 0 ? Optional.empty() : Optional.of(port);
   }
 
+  /** The TLS flags towards the control plane, as call() opens them (files loaded, then closed). */
+  private static void openClientTls(CommandLine cli) throws Exception {
+    java.lang.reflect.Field field = cli.getCommand().getClass().getDeclaredField("tls");
+    field.setAccessible(true);
+    ((dev.switchboard.tls.ClientTlsOptions) field.get(cli.getCommand())).open().close();
+  }
+
   private static void flagged(String flag, Runnable parse) {
     try {
       parse.run();
@@ -128,10 +140,13 @@ enum ComponentCli {
     return m.invoke(target);
   }
 
-  private static Object invokeStatic(String type, String method, String flag, String value)
-      throws Exception {
-    Method m = Class.forName(type).getDeclaredMethod(method, String.class, String.class);
-    m.setAccessible(true);
-    return m.invoke(null, flag, value);
+  private static Object invokeStatic(String type, String method, Object... args) throws Exception {
+    for (Method m : Class.forName(type).getDeclaredMethods()) {
+      if (m.getName().equals(method) && m.getParameterCount() == args.length) {
+        m.setAccessible(true);
+        return m.invoke(null, args);
+      }
+    }
+    throw new NoSuchMethodException(type + "." + method);
   }
 }

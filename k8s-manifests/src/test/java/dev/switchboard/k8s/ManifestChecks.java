@@ -53,7 +53,15 @@ final class ManifestChecks {
         problems.add(c.where() + ": command overrides the image's entrypoint (expected: args only)");
       }
       List<String> args = ContainerArgs.args(c, problems);
-      return problems.size() > before ? null : cli.check(args);
+      if (problems.size() > before) {
+        return null;
+      }
+      List<String> mounts = Manifest.list(c.container(), "volumeMounts").stream()
+          .map(m -> String.valueOf(m.get("mountPath"))).toList();
+      java.nio.file.Path target = Processes.root().resolve("k8s-manifests/target");
+      java.nio.file.Files.createDirectories(target);
+      java.nio.file.Path files = java.nio.file.Files.createTempDirectory(target, "mounted-files");
+      return cli.check(TlsFixture.materialize(args, mounts, files));
     } catch (IllegalArgumentException e) {
       problems.add(c.where() + ": " + e.getMessage());
       return null;

@@ -88,8 +88,24 @@ class ManifestFlagsTest {
 
     assertThat(newProblems(broken)).singleElement().asString()
         .contains("StatefulSet/etcd container etcd").contains("--peer-cert: not a flag of etcd");
-    assertThat(newProblems(unmounted)).singleElement().asString()
-        .contains("control-plane").contains("--admin-tokens=/etc/tokens").contains("in no volume mount");
+    // Both the mount check and the control plane itself (which cannot read the file) object.
+    assertThat(newProblems(unmounted))
+        .anySatisfy(p -> assertThat(p).contains("control-plane")
+            .contains("--admin-tokens=/etc/tokens").contains("in no volume mount"))
+        .anySatisfy(p -> assertThat(p).contains("control-plane").contains("/etc/tokens: no such file"));
+  }
+
+  @Test
+  void aMissingTlsFlagIsCaughtByTheComponentsOwnSecurityRule() {
+    Manifest broken = base.copy();
+    args(broken, "Deployment", "control-plane").removeIf(a -> a.startsWith("--client-ca="));
+    Manifest brokenAgent = base.copy();
+    args(brokenAgent, "DaemonSet", "node-agent").removeIf(a -> a.startsWith("--tls-key="));
+
+    assertThat(newProblems(broken)).singleElement().asString()
+        .contains("Deployment/control-plane container control-plane").contains("missing --client-ca");
+    assertThat(newProblems(brokenAgent)).singleElement().asString()
+        .contains("DaemonSet/node-agent container node-agent").contains("missing --tls-key");
   }
 
   @Test
