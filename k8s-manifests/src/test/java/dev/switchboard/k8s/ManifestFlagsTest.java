@@ -37,9 +37,7 @@ class ManifestFlagsTest {
     Manifest broken = base.copy();
     args(broken, "DaemonSet", "node-agent").add("--no-such-flag=1");
 
-    assertThat(newProblems(broken)).singleElement().asString()
-        .contains("base: DaemonSet/node-agent container node-agent")
-        .contains("--no-such-flag");
+    assertOneNewProblem(broken, "base: DaemonSet/node-agent container node-agent", "--no-such-flag");
   }
 
   @Test
@@ -53,12 +51,9 @@ class ManifestFlagsTest {
     Manifest brokenLb = base.copy();
     args(brokenLb, "Deployment", "cloud-lb").add("--health-rise=0");
 
-    assertThat(newProblems(broken)).singleElement().asString()
-        .contains("Deployment/control-plane container control-plane").contains("--node-port-range");
-    assertThat(newProblems(brokenAgent)).singleElement().asString()
-        .contains("DaemonSet/node-agent container node-agent").contains("--admin-port: 70000");
-    assertThat(newProblems(brokenLb)).singleElement().asString()
-        .contains("Deployment/cloud-lb container cloud-lb").contains("--health-rise");
+    assertOneNewProblem(broken, "Deployment/control-plane container control-plane", "--node-port-range");
+    assertOneNewProblem(brokenAgent, "DaemonSet/node-agent container node-agent", "--admin-port: 70000");
+    assertOneNewProblem(brokenLb, "Deployment/cloud-lb container cloud-lb", "--health-rise");
   }
 
   @Test
@@ -74,8 +69,7 @@ class ManifestFlagsTest {
         .anySatisfy(p -> assertThat(p).contains("node-agent").contains("containerPort 10356"))
         .anySatisfy(p -> assertThat(p).contains("node-agent").contains("listens on 10400"))
         .anySatisfy(p -> assertThat(p).contains("readinessProbe httpGet port 10356"));
-    assertThat(newProblems(wrongKind)).singleElement().asString()
-        .contains("control-plane").contains("livenessProbe grpc port 9441 serves HTTP");
+    assertOneNewProblem(wrongKind, "control-plane", "livenessProbe grpc port 9441 serves HTTP");
   }
 
   @Test
@@ -86,8 +80,7 @@ class ManifestFlagsTest {
     List<String> cpArgs = args(unmounted, "Deployment", "control-plane");
     cpArgs.replaceAll(a -> a.startsWith("--admin-tokens=") ? "--admin-tokens=/etc/tokens" : a);
 
-    assertThat(newProblems(broken)).singleElement().asString()
-        .contains("StatefulSet/etcd container etcd").contains("--peer-cert: not a flag of etcd");
+    assertOneNewProblem(broken, "StatefulSet/etcd container etcd", "--peer-cert: not a flag of etcd");
     // Both the mount check and the control plane itself (which cannot read the file) object.
     assertThat(newProblems(unmounted))
         .anySatisfy(p -> assertThat(p).contains("control-plane")
@@ -102,10 +95,8 @@ class ManifestFlagsTest {
     Manifest brokenAgent = base.copy();
     args(brokenAgent, "DaemonSet", "node-agent").removeIf(a -> a.startsWith("--tls-key="));
 
-    assertThat(newProblems(broken)).singleElement().asString()
-        .contains("Deployment/control-plane container control-plane").contains("missing --client-ca");
-    assertThat(newProblems(brokenAgent)).singleElement().asString()
-        .contains("DaemonSet/node-agent container node-agent").contains("missing --tls-key");
+    assertOneNewProblem(broken, "Deployment/control-plane container control-plane", "missing --client-ca");
+    assertOneNewProblem(brokenAgent, "DaemonSet/node-agent container node-agent", "missing --tls-key");
   }
 
   @Test
@@ -113,8 +104,12 @@ class ManifestFlagsTest {
     Manifest broken = base.copy();
     args(broken, "Deployment", "cloud-lb").add("--name=$(LB_NAME)");
 
-    assertThat(newProblems(broken)).singleElement().asString()
-        .contains("Deployment/cloud-lb container cloud-lb").contains("$(LB_NAME) is not defined");
+    assertOneNewProblem(broken, "Deployment/cloud-lb container cloud-lb", "$(LB_NAME) is not defined");
+  }
+
+  /** The broken copy has exactly one problem more than the manifest, naming all of {@code parts}. */
+  private static void assertOneNewProblem(Manifest broken, String... parts) {
+    assertThat(newProblems(broken)).singleElement().asString().contains(parts);
   }
 
   /** What the checks find in a broken copy beyond what they find in the manifest itself. */
