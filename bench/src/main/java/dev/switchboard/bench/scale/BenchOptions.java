@@ -9,7 +9,7 @@ import java.util.List;
  */
 record BenchOptions(int agents, List<Integer> scales, int podsPerService, int flips, int creates,
     int channels, int seedConcurrency, String cpHeap, boolean nodeAgent, boolean restart,
-    String out, long seed, List<List<String>> agentJvmFlags) {
+    String out, long seed, List<List<String>> agentJvmFlags, boolean agentMemoryOnly) {
 
   static BenchOptions parse(String[] args) {
     return new BenchOptions(
@@ -29,7 +29,9 @@ record BenchOptions(int agents, List<Integer> scales, int podsPerService, int fl
         // bin/run-local's flags, then the same with a heap cap: ';' separates the sets.
         Arrays.stream(arg(args, "--agent-jvm",
                 "-XX:+UseSerialGC -XX:MaxRAMPercentage=5;-XX:+UseSerialGC -Xmx192m").split(";"))
-            .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList());
+            .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList(),
+        // Seed the largest scale and measure only the real node agent: a quick rerun of it.
+        flag(args, "--agent-memory-only"));
   }
 
   private static String arg(String[] args, String name, String fallback) {

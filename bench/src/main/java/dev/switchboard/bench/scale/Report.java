@@ -51,7 +51,7 @@ final class Report {
     for (NodeAgentProbe.Result agent : agents) {
       s.append(String.format(Locale.ROOT, "%nReal node agent (`%s`) at %,d services: programmed"
               + " %,d listeners in %.1f s; RSS %.0f MiB; live heap %.0f MiB.%n", agent.jvmFlags(),
-          results.get(results.size() - 1).services(), agent.listeners(), agent.programSeconds(),
+          o.scales().get(o.scales().size() - 1), agent.listeners(), agent.programSeconds(),
           agent.rssMiB(), agent.liveHeapMiB()));
     }
     if (restart != null) {
@@ -75,7 +75,7 @@ final class Report {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent (`%s`) native memory at"
           + " %,d services (jcmd VM.native_memory summary, committed; then the live heap's largest"
           + " classes, GC.class_histogram)</summary>%n%n```%n%s%n%s%n```%n</details>%n",
-          agent.jvmFlags(), results.get(results.size() - 1).services(), agent.nativeMemory(),
+          agent.jvmFlags(), o.scales().get(o.scales().size() - 1), agent.nativeMemory(),
           agent.histogram()));
     }
     for (ScaleRun.Result r : results) {

@@ -14,6 +14,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.util.Collection;
+import java.util.Map;
 
 /**
  * The "discovery push" span: one per message sent to one subscriber that carries at least one
@@ -47,6 +48,20 @@ public final class PushTracing {
    */
   public Span start(DiscoveryResponse.Builder response, Collection<ChangeOrigin> origins,
       String subscriber, String role) {
+    Span span = start(response.getVersion(), response.getResourcesCount(),
+        response.getRemovedCount(), origins, subscriber, role);
+    if (span.getSpanContext().isValid()) {
+      response.putAllTraceContext(context(span));
+    }
+    return span;
+  }
+
+  /**
+   * Starts the span of a message serialized once for many subscribers (its trace context goes
+   * in the subscriber's own part, see {@link #context}); an invalid span when nothing is traced.
+   */
+  public Span start(long version, int resources, int removed, Collection<ChangeOrigin> origins,
+      String subscriber, String role) {
     pushes.add(1, Attributes.of(ROLE, role));
     SpanBuilder builder = null;
     for (ChangeOrigin origin : origins) {
@@ -64,12 +79,15 @@ public final class PushTracing {
     if (builder == null) {
       return Span.getInvalid();
     }
-    Span span = builder.setAttribute(SUBSCRIBER, subscriber).setAttribute(ROLE, role)
-        .setAttribute(VERSION, response.getVersion())
-        .setAttribute(RESOURCES, (long) response.getResourcesCount())
-        .setAttribute(REMOVED, (long) response.getRemovedCount())
+    return builder.setAttribute(SUBSCRIBER, subscriber).setAttribute(ROLE, role)
+        .setAttribute(VERSION, version)
+        .setAttribute(RESOURCES, (long) resources)
+        .setAttribute(REMOVED, (long) removed)
         .startSpan();
-    response.putAllTraceContext(TraceContexts.inject(Context.root().with(span)));
-    return span;
+  }
+
+  /** The W3C trace context that makes the subscriber's work a child of {@code span}. */
+  public static Map<String, String> context(Span span) {
+    return TraceContexts.inject(Context.root().with(span));
   }
 }
