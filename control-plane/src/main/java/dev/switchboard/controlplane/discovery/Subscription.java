@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The queue holds at most one entry per object (the latest state replaces an unsent older
  * one), so a slow subscriber costs memory bounded by the cluster's size, and never blocks the
- * cache thread or any other subscriber: offering only writes to this map.
+ * cache thread or any other subscriber: offering only writes to this map. A subscriber with
+ * nothing queued skips the map: it is sent the batch's shared message ({@link Broadcast}).
  */
 final class Subscription {
   /** Resources per message, and bytes: keep each message well under gRPC's default 4 MiB. */
