@@ -103,7 +103,7 @@ public final class ControlPlane implements AutoCloseable {
       ClusterCache cache = new ClusterCache(store, cacheExecutor);
       PublishedState published = new PublishedState();
       cache.addListener(published);
-      AdminWatches watches = new AdminWatches(cache, published);
+      AdminWatches watches = new AdminWatches(cache, published, store, blocking);
       ServiceRegistry services = new ServiceRegistry(store,
           new ServiceValidator(ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools()),
           ranges, key -> cache.get(key) != null, Clock.systemUTC());

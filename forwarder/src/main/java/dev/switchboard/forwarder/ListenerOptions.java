@@ -4,6 +4,7 @@ import dev.switchboard.forwarder.internal.Checks;
 import dev.switchboard.forwarder.pick.EndpointPicker;
 import dev.switchboard.forwarder.pick.RandomPicker;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -25,22 +26,19 @@ import java.util.function.Supplier;
  *     called once per listener, and again when affinity changes
  * @param preamble TCP: bytes sent to the endpoint before the client's (a PROXY protocol header);
  *     {@link ConnectionPreamble#NONE} for none
+ * @param acceptProxyHeader TCP: a client may open with a PROXY protocol header (v1 or v2, as a load
+ *     balancer in front sends it): it is read and removed, and the client it names is the one the
+ *     endpoint is picked for (ClientIP affinity) and reported. A client without one is served as
+ *     itself, so the port stays usable directly; the endpoint is picked once the first bytes show
+ *     which (or, for a client that waits for the server to speak, after {@code connectTimeout}).
  */
 public record ListenerOptions(Duration connectTimeout, Duration idleTimeout, int maxConnections,
                               int maxConnectAttempts, boolean reusePort, boolean splice,
                               Duration udpIdleTimeout, int udpMaxFlows, Supplier<EndpointPicker> picker,
-                              ConnectionPreamble preamble) {
+                              ConnectionPreamble preamble, boolean acceptProxyHeader) {
 
     public static final ListenerOptions DEFAULTS = new ListenerOptions(Duration.ofSeconds(5), Duration.ofHours(1),
-            0, 3, false, false, Duration.ofSeconds(30), 65_536, RandomPicker::new, ConnectionPreamble.NONE);
-
-    /** Without a preamble: the form that existed before {@code preamble}, kept for its callers. */
-    public ListenerOptions(Duration connectTimeout, Duration idleTimeout, int maxConnections, int maxConnectAttempts,
-                           boolean reusePort, boolean splice, Duration udpIdleTimeout, int udpMaxFlows,
-                           Supplier<EndpointPicker> picker) {
-        this(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice, udpIdleTimeout,
-                udpMaxFlows, picker, ConnectionPreamble.NONE);
-    }
+            0, 3, false, false, Duration.ofSeconds(30), 65_536, RandomPicker::new, ConnectionPreamble.NONE, false);
 
     public ListenerOptions {
         Checks.positive(connectTimeout, "connectTimeout");
@@ -54,52 +52,83 @@ public record ListenerOptions(Duration connectTimeout, Duration idleTimeout, int
     }
 
     public ListenerOptions withConnectTimeout(Duration v) {
-        return new ListenerOptions(v, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.connectTimeout = v);
     }
 
     public ListenerOptions withIdleTimeout(Duration v) {
-        return new ListenerOptions(connectTimeout, v, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.idleTimeout = v);
     }
 
     public ListenerOptions withMaxConnections(int v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, v, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.maxConnections = v);
     }
 
     public ListenerOptions withMaxConnectAttempts(int v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, v, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.maxConnectAttempts = v);
     }
 
     public ListenerOptions withReusePort(boolean v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, v, splice,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.reusePort = v);
     }
 
     public ListenerOptions withSplice(boolean v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, v,
-                udpIdleTimeout, udpMaxFlows, picker, preamble);
+        return edit(b -> b.splice = v);
     }
 
     public ListenerOptions withUdpIdleTimeout(Duration v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                v, udpMaxFlows, picker, preamble);
+        return edit(b -> b.udpIdleTimeout = v);
     }
 
     public ListenerOptions withUdpMaxFlows(int v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, v, picker, preamble);
+        return edit(b -> b.udpMaxFlows = v);
     }
 
     public ListenerOptions withPicker(Supplier<EndpointPicker> v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, v, preamble);
+        return edit(b -> b.picker = v);
     }
 
     public ListenerOptions withPreamble(ConnectionPreamble v) {
-        return new ListenerOptions(connectTimeout, idleTimeout, maxConnections, maxConnectAttempts, reusePort, splice,
-                udpIdleTimeout, udpMaxFlows, picker, v);
+        return edit(b -> b.preamble = v);
+    }
+
+    public ListenerOptions withAcceptProxyHeader(boolean v) {
+        return edit(b -> b.acceptProxyHeader = v);
+    }
+
+    /** A copy with one field changed, checked by the canonical constructor. */
+    private ListenerOptions edit(Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return new ListenerOptions(f.connectTimeout, f.idleTimeout, f.maxConnections, f.maxConnectAttempts,
+                f.reusePort, f.splice, f.udpIdleTimeout, f.udpMaxFlows, f.picker, f.preamble, f.acceptProxyHeader);
+    }
+
+    /** The fields, mutable, for {@link #edit}. */
+    private static final class Fields {
+        Duration connectTimeout;
+        Duration idleTimeout;
+        int maxConnections;
+        int maxConnectAttempts;
+        boolean reusePort;
+        boolean splice;
+        Duration udpIdleTimeout;
+        int udpMaxFlows;
+        Supplier<EndpointPicker> picker;
+        ConnectionPreamble preamble;
+        boolean acceptProxyHeader;
+
+        Fields(ListenerOptions o) {
+            connectTimeout = o.connectTimeout;
+            idleTimeout = o.idleTimeout;
+            maxConnections = o.maxConnections;
+            maxConnectAttempts = o.maxConnectAttempts;
+            reusePort = o.reusePort;
+            splice = o.splice;
+            udpIdleTimeout = o.udpIdleTimeout;
+            udpMaxFlows = o.udpMaxFlows;
+            picker = o.picker;
+            preamble = o.preamble;
+            acceptProxyHeader = o.acceptProxyHeader;
+        }
     }
 }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * One component's OpenTelemetry: tracer and meter providers, and the Prometheus view of the
@@ -50,9 +51,21 @@ public final class Telemetry implements AutoCloseable {
     return new Telemetry(OpenTelemetry.noop(), null, () -> { });
   }
 
-  /** From the process environment ({@code OTEL_*} variables); see {@link #configure}. */
+  /**
+   * From the process environment ({@code OTEL_*} variables); see {@link #configure}. For a
+   * component's process: also sends java.util.logging (where the OpenTelemetry SDK logs, e.g. an
+   * export that failed) to SLF4J, so that it lands in the component's log rather than on stderr.
+   */
   public static Telemetry fromEnvironment(String serviceName) {
+    routeJulToSlf4j();
     return configure(serviceName, System.getenv());
+  }
+
+  static synchronized void routeJulToSlf4j() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   /**

@@ -40,6 +40,25 @@ class TelemetryTest {
   }
 
   @Test
+  void aComponentsTelemetrySendsTheSdksJavaUtilLoggingToItsOwnLog() {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    root.addAppender(seen);
+    try (Telemetry t = Telemetry.fromEnvironment("test-service")) {
+      java.util.logging.Logger.getLogger("io.opentelemetry.exporter.test").warning("export failed");
+      assertThat(seen.list).anySatisfy(e -> {
+        assertThat(e.getLoggerName()).isEqualTo("io.opentelemetry.exporter.test");
+        assertThat(e.getFormattedMessage()).isEqualTo("export failed");
+      });
+    } finally {
+      root.detachAppender(seen);
+    }
+  }
+
+  @Test
   void disabledIsNoopAndServesNothing() {
     Telemetry t = Telemetry.disabled();
     assertThat(t.enabled()).isFalse();

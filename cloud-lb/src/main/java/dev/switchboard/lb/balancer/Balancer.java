@@ -294,6 +294,11 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** Clients of a service refused by its source ranges so far. */
+    /** Whether the node's check for this TCP NodePort passes (not counting panic). On the executor. */
+    public boolean checkPasses(String node, InetSocketAddress nodePort) {
+        return health.up(new CheckTarget(node, nodePort, CheckTarget.Kind.TCP));
+    }
+
     public long refused(ServiceKey service) {
         ServiceBinding b = bindings.get(service);
         return b == null ? 0 : b.listeners.values().stream().mapToLong(l -> l.picker.refused()).sum();

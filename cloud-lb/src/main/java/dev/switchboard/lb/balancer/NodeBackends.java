@@ -21,7 +21,12 @@ import java.util.Optional;
  *   <li>Cluster, TCP: the NodePort accepts connections;</li>
  *   <li>Cluster, UDP: readiness only (a UDP port cannot be probed by connecting);</li>
  * </ul>
- * and it is not passively ejected. Stateless.
+ * and it is not passively ejected.
+ *
+ * <p>When no ready node passes (every check failing, or none has passed yet — a check starts out
+ * failed), every ready node is used: "panic", as Envoy does below its panic threshold. Refusing
+ * every client can only be worse than trying nodes whose agents still hold their streams, and a
+ * refused connect is still retried on another node. Stateless.
  */
 final class NodeBackends {
     private NodeBackends() {
@@ -60,18 +65,28 @@ final class NodeBackends {
         return null;
     }
 
-    /** Every node as an endpoint of the port, ready exactly when usable. On the health's executor. */
+    /**
+     * Every node as an endpoint of the port, ready exactly when usable (or, in panic, when ready).
+     * On the health's executor.
+     */
     static List<Endpoint> endpoints(ServicePlan plan, ServicePlan.PortPlan port, List<NodeAddress> nodes,
                                     NodeHealth health) {
-        List<Endpoint> out = new ArrayList<>(nodes.size());
-        for (NodeAddress n : nodes) {
-            boolean usable = n.ready();
-            if (usable) {
+        boolean[] usable = new boolean[nodes.size()];
+        boolean any = false;
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeAddress n = nodes.get(i);
+            if (n.ready()) {
                 CheckTarget t = check(plan, port, n);
-                usable = (t == null || health.up(t))
+                usable[i] = (t == null || health.up(t))
                         && !health.ejected(new InetSocketAddress(n.address(), port.nodePort()));
+                any |= usable[i];
             }
-            out.add(new Endpoint(n.address(), port.nodePort(), usable, usable, false, Optional.of(n.name())));
+        }
+        List<Endpoint> out = new ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeAddress n = nodes.get(i);
+            boolean use = any ? usable[i] : n.ready();
+            out.add(new Endpoint(n.address(), port.nodePort(), use, use, false, Optional.of(n.name())));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package dev.switchboard.lb.balancer;
 
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -25,7 +26,7 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
                           List<String> warnings) {
 
     /** The annotation that turns PROXY protocol on towards the nodes; the only value is "v2". */
-    public static final String PROXY_PROTOCOL_ANNOTATION = "switchboard.dev/proxy-protocol";
+    public static final String PROXY_PROTOCOL_ANNOTATION = Annotations.PROXY_PROTOCOL;
 
     /** One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}. */
     /** @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing */

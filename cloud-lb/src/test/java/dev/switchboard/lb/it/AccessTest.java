@@ -51,6 +51,10 @@ class AccessTest {
             CloudLb lb = cluster.loadBalancer("lb", HealthOptions.of(Duration.ofMinutes(1), 1, 1));
             InetSocketAddress http = new InetSocketAddress("127.0.2.31", 80);
             InetSocketAddress dns = new InetSocketAddress("127.0.2.31", 53);
+            // Until both checks passed, a request may be served in panic and a check still be on its way.
+            int nodePort = svc.getSpec().getPorts(0).getNodePort();
+            await().atMost(WAIT).until(() -> nodes.stream().allMatch(n -> lb.inspect(
+                    b -> b.checkPasses(n.name, new InetSocketAddress(n.address, nodePort)))));
             await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.30.5", http) != null);
             assertThat(Clients.udpAsk("127.0.30.5", dns, 3_000)).isIn("n1", "n2");
 

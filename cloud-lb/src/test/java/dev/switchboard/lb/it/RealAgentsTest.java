@@ -8,6 +8,7 @@ import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.lb.CloudLb;
 import dev.switchboard.lb.ServiceKey;
 import dev.switchboard.testing.EtcdProcess;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ApplyPodRequest;
 import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
@@ -19,6 +20,8 @@ import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -92,6 +95,53 @@ class RealAgentsTest {
                     assertThat(Clients.firstLine("127.0.30." + c, http)).isIn("pod-1", "pod-3");
                 }
             }
+        }
+    }
+
+    /**
+     * With PROXY protocol on (annotation {@code switchboard.dev/proxy-protocol: v2}), the agent reads the
+     * header cloud-lb sends: the pod gets exactly the client's bytes, and ClientIP affinity on the node
+     * keys on the real client. One node, so that without the header every client would look like the
+     * load balancer to the agent and land on one pod.
+     */
+    @Test
+    void proxyProtocolReachesTheAgentWhichKeysAffinityOnTheRealClient() throws Exception {
+        try (LbCluster cluster = new LbCluster(etcd)) {
+            NodeAgent agent = NodeAgent.start(AgentConfig.local("node-1", InetAddress.getByName("127.0.1.238"),
+                    "127.0.0.1:" + cluster.port).withAdminPort(EtcdProcess.freePort()).withIoThreads(1));
+            cluster.closeLater(closeOnce(agent));
+            for (int i = 1; i <= 3; i++) {
+                cluster.closeLater(new PodServer("pod-" + i, "127.0.10." + (230 + i), 8080));
+                cluster.admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("pod-" + i, "node-1",
+                        "127.0.10." + (230 + i))).build());
+            }
+            Service.Builder spec = LbCluster.lbService("e2e", false);
+            spec.getMetadataBuilder().putAnnotations(Annotations.PROXY_PROTOCOL, "v2");
+            spec.getSpecBuilder().setLoadBalancerIp("127.0.2.52").setSessionAffinity("ClientIP")
+                    .getPortsBuilder(0).setTargetPort(IntOrString.newBuilder().setIntValue(8080));
+            cluster.apply(spec.build());
+            CloudLb lb = cluster.loadBalancer("lb");
+            ServiceKey key = new ServiceKey("default", "e2e");
+            InetSocketAddress http = new InetSocketAddress("127.0.2.52", 80);
+            await().atMost(WAIT).until(() -> lb.inspect(b -> b.listeners(key).size() == 1
+                    && b.listeners(key).get(0).target().endpoints().stream().filter(e -> e.ready()).count() == 1));
+            await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.30.1", http) != null);
+
+            Set<String> reached = new HashSet<>();
+            for (int c = 1; c <= 30; c++) {
+                String client = "127.0.30." + c;
+                String pod;
+                try (Socket s = Clients.connect(client, http)) {
+                    pod = Clients.readLine(s);
+                    s.getOutputStream().write("only the client's bytes\n".getBytes(StandardCharsets.UTF_8));
+                    assertThat(Clients.readLine(s)).as("what the pod echoes").isEqualTo("only the client's bytes");
+                }
+                for (int again = 0; again < 2; again++) {
+                    assertThat(Clients.firstLine(client, http)).as("affinity of " + client).isEqualTo(pod);
+                }
+                reached.add(pod);
+            }
+            assertThat(reached).as("pods reached by 30 clients through one node").hasSizeGreaterThan(1);
         }
     }
 

@@ -10,8 +10,11 @@ import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
 import dev.switchboard.controlplane.state.ResourceId;
 import dev.switchboard.controlplane.state.StoredObjects;
+import dev.switchboard.controlplane.store.CompactedException;
 import dev.switchboard.controlplane.store.KeyValue;
+import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.controlplane.store.StoreEvent;
+import dev.switchboard.controlplane.store.StoreException;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Resource;
@@ -25,10 +28,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 
 /**
- * The Admin API's Watch ({@code sbctl get -w}): the current objects as ADDED (unless the
- * request names a resource_version), then every change. Each watcher has a bounded queue; one
+ * The Admin API's Watch ({@code sbctl get -w}): the current objects as ADDED, or, when the
+ * request names a resource_version (as an informer does after a list), what changed since that
+ * version ({@link WatchReplay}; OUT_OF_RANGE when etcd compacted it, as Kubernetes answers 410
+ * Gone); then a BOOKMARK, then every change. Each watcher has a bounded queue; one
  * that falls too far behind is closed with RESOURCE_EXHAUSTED, as Kubernetes closes slow
  * watchers, rather than holding memory without bound.
  */
@@ -37,11 +43,16 @@ public final class AdminWatches implements CacheListener, PublishedListener {
 
   private final ClusterCache cache;
   private final PublishedState published;
+  private final Store store;
+  /** For the etcd read of a replay: never the gRPC or cache threads. */
+  private final Executor blocking;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
 
-  public AdminWatches(ClusterCache cache, PublishedState published) {
+  public AdminWatches(ClusterCache cache, PublishedState published, Store store, Executor blocking) {
     this.cache = cache;
     this.published = published;
+    this.store = store;
+    this.blocking = blocking;
     cache.addListener(this);
     published.addListener(this);
   }
@@ -55,17 +66,64 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     Watcher watcher = new Watcher(request, selector, out);
     out.setOnReadyHandler(watcher::drain);
     out.setOnCancelHandler(() -> watchers.remove(watcher));
+    long from = request.getResourceVersion();
+    if (from < 0) {
+      throw new IllegalArgumentException("resourceVersion: Invalid value: " + from
+          + ": must be 0 (current objects) or a resource_version from a list or an event");
+    }
+    if (from == 0) {
+      cache.execute(() -> register(watcher, () -> initial(watcher)));
+      return;
+    }
     cache.execute(() -> {
-      if (out.isCancelled()) {
-        return;
+      if (from >= cache.revision()) {
+        register(watcher, () -> { }); // nothing happened since: the live changes are all there is
+      } else {
+        blocking.execute(() -> replayFrom(watcher, from));
       }
-      if (request.getResourceVersion() == 0) {
-        initial(watcher);
-      }
-      watchers.add(watcher);
-      watcher.enqueue(WatchEvent.newBuilder().setType(WatchEvent.Type.BOOKMARK)
-          .setResourceVersion(cache.revision()).build());
     });
+  }
+
+  /** On the cache thread: what came before, then the watcher joins the live changes. */
+  private void register(Watcher watcher, Runnable before) {
+    if (watcher.out.isCancelled()) {
+      return;
+    }
+    before.run();
+    watchers.add(watcher);
+    watcher.enqueue(WatchEvent.newBuilder().setType(WatchEvent.Type.BOOKMARK)
+        .setResourceVersion(cache.revision()).build());
+  }
+
+  /**
+   * Off the cache thread: reads etcd at {@code from} (immutable, so any time will do), then diffs
+   * it against the cache on the cache thread, where the registration follows with nothing between.
+   */
+  private void replayFrom(Watcher watcher, long from) {
+    boolean pods = watcher.request.getKind() == Kind.POD;
+    String prefix = pods ? Keys.namespaced(Keys.PODS, watcher.request.getNamespace()) : "";
+    List<KeyValue> then;
+    try {
+      then = store.list(prefix, from).items();
+    } catch (CompactedException e) {
+      watcher.fail(Status.OUT_OF_RANGE.withDescription("too old resource version: " + from
+          + " (compacted); list again and watch from the list's resource_version"));
+      return;
+    } catch (StoreException e) {
+      watcher.fail(Status.UNAVAILABLE.withDescription("reading the state at resource_version "
+          + from + ": " + e.getMessage()));
+      return;
+    }
+    Map<ResourceId, Resource> thenResources = pods ? null : PublishedState.of(then);
+    cache.execute(() -> register(watcher, () -> {
+      if (pods) {
+        WatchReplay.keys(then, cache.scan(prefix), (type, kv) -> watcher.offerPod(type,
+            StoredObjects.pod(kv), type == WatchEvent.Type.DELETED ? cache.revision() : kv.modRevision()));
+      } else {
+        WatchReplay.resources(thenResources, published.snapshot(),
+            (type, resource) -> watcher.offerResource(type, resource, published.version()));
+      }
+    }));
   }
 
   private void initial(Watcher watcher) {
@@ -175,6 +233,14 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     private boolean matches(String namespace, Map<String, String> labels) {
       return (request.getNamespace().isEmpty() || request.getNamespace().equals(namespace))
           && selector.matches(labels);
+    }
+
+    synchronized void fail(Status status) {
+      if (!closed) {
+        closed = true;
+        queue.clear();
+        out.onError(status.asRuntimeException());
+      }
     }
 
     synchronized void enqueue(WatchEvent event) {

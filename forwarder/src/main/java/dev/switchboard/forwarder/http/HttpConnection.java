@@ -1,16 +1,16 @@
 package dev.switchboard.forwarder.http;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ProxyHeaderReader;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -22,11 +22,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -50,7 +49,8 @@ final class HttpConnection {
 
     private final HttpListener listener;
     private final Channel client;
-    private final ConnectionInfo info;
+    /** Replaced once, when a PROXY header names the client. */
+    private ConnectionInfo info;
     private final HttpOptions http;
     private final long startNanos = System.nanoTime();
     private final Set<InetSocketAddress> tried = new HashSet<>(4);
@@ -62,12 +62,18 @@ final class HttpConnection {
     private boolean clientEof;
     /** The response being relayed is a 1xx (not 101): it does not complete an exchange. */
     private boolean informational;
+    /** The response being relayed is a 101: once it is written, both sides become a byte tunnel. */
+    private boolean switching;
     private ChannelFuture lastToUpstream;
     private ChannelFuture lastToClient;
     private long bytesFromClient;
     private long bytesToClient;
     private Outcome outcome;
     private boolean finished;
+    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
+    private ScheduledFuture<?> headerTimeout;
+    /** Decoded from the client before the endpoint was connected (after a PROXY header); else null. */
+    private ArrayDeque<Object> early;
 
     HttpConnection(HttpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
         this.listener = listener;
@@ -100,6 +106,33 @@ final class HttpConnection {
         return outcome != null || finished;
     }
 
+
+    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
+    private void proxyClient(ProxyHeaderReader.Client who) {
+        if (headerTimeout == null || closing()) {
+            return;
+        }
+        headerTimeout.cancel(false);
+        headerTimeout = null;
+        info = StreamListenerBase.withClient(info, who);
+        listener.pickFor(info.client(), client.eventLoop(), picked -> {
+            if (closing()) {
+                return;
+            }
+            if (picked == null) {
+                abort(Outcome.NO_ENDPOINT);
+            } else {
+                connect(picked);
+            }
+        });
+    }
+
+    private void headerTimedOut() {
+        if (headerTimeout != null && !closing() && !ProxyHeaderReader.giveUp(client.pipeline())) {
+            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
+            closeNow(Outcome.ERROR);
+        }
+    }
 
     private void connect(Endpoint target) {
         endpoint = target;
@@ -161,12 +194,31 @@ final class HttpConnection {
             upstream.pipeline().firstContext().writeAndFlush(preamble);
         }
         relaying = true;
-        client.read();
         upstream.read();
+        if (early == null) {
+            client.read();
+            return;
+        }
+        // What came with the PROXY header goes first, in order; the next read follows its write.
+        for (Object msg; (msg = early.poll()) != null; ) {
+            fromClient(msg);
+        }
+        early = null;
+        clientReadComplete();
     }
 
 
     private void fromClient(Object msg) {
+        if (!relaying && !closing()) {
+            // Only after a PROXY header (else nothing is read before relaying): held until the
+            // endpoint is connected; one read's worth, since the decoder stops asking once it has a
+            // message and we ask for more only when relaying.
+            if (early == null) {
+                early = new ArrayDeque<>(4);
+            }
+            early.add(msg);
+            return;
+        }
         if (closing() || !relaying) {
             ReferenceCountUtil.release(msg);
             return;
@@ -184,6 +236,9 @@ final class HttpConnection {
     }
 
     private void clientReadComplete() {
+        if (!relaying) {
+            return; // held in early
+        }
         ChannelFuture last = lastToUpstream;
         if (last == null || closing()) {
             return; // nothing decoded yet: the decoder asked for more bytes itself
@@ -221,6 +276,7 @@ final class HttpConnection {
         if (msg instanceof HttpResponse response) {
             informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL
                     && response.status().code() != 101;
+            switching = response.status().code() == 101;
             HttpExchangeObserver.Exchange exchange = inFlight.peek();
             if (!informational && exchange != null) {
                 safely(() -> exchange.onResponse(response));
@@ -240,6 +296,25 @@ final class HttpConnection {
                     }
                 }));
             }
+            if (switching) {
+                becomeTunnel();
+            }
+        }
+    }
+
+    /**
+     * The endpoint switched protocols (101, e.g. WebSocket): from here on neither side speaks
+     * HTTP/1.1, so both codecs leave their pipelines; what a decoder still held passes on as bytes
+     * (the endpoint may send its first frames in the 101's segment). Writes already made were
+     * encoded when they were made. The exchange of the upgrade request completed with its 101.
+     */
+    private void becomeTunnel() {
+        switching = false;
+        if (client.pipeline().get("codec") != null) {
+            client.pipeline().remove("codec");
+        }
+        if (upstream.pipeline().get("codec") != null) {
+            upstream.pipeline().remove("codec");
         }
     }
 
@@ -292,12 +367,7 @@ final class HttpConnection {
 
     private void abort(Outcome why) {
         outcome = why;
-        try {
-            client.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-            // a plain close is still a close
-        }
-        client.close();
+        StreamListenerBase.reset(client);
     }
 
     private void closeNow(Outcome why) {
@@ -309,7 +379,7 @@ final class HttpConnection {
     }
 
     private Outcome errorOutcome() {
-        return listener.context().shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+        return listener.errorOutcome();
     }
 
     private void clientClosed() {
@@ -329,25 +399,40 @@ final class HttpConnection {
             outcome = inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
         }
         finished = true;
+        if (headerTimeout != null) {
+            headerTimeout.cancel(false);
+        }
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
+        }
         for (HttpExchangeObserver.Exchange e; (e = inFlight.poll()) != null; ) {
             HttpExchangeObserver.Exchange exchange = e;
             safely(() -> exchange.onFailed("connection closed before the response was complete"));
         }
-        ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
-                outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
-        listener.context().closed(info, summary);
-        listener.connectionClosed();
+        listener.connectionFinished(info, endpoint, attempts, outcome, bytesFromClient, bytesToClient, startNanos);
     }
 
     private final class ClientSide extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            connect(endpoint);
+            if (endpoint != null) {
+                connect(endpoint);
+                return;
+            }
+            // The listener accepts PROXY headers: the pick waits for what the first bytes say.
+            client.read();
+            headerTimeout = client.eventLoop().schedule(HttpConnection.this::headerTimedOut,
+                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromClient(msg);
+            if (msg instanceof ProxyHeaderReader.Client who) {
+                proxyClient(who);
+            } else {
+                fromClient(msg);
+            }
         }
 
         @Override

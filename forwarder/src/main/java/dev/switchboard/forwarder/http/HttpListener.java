@@ -1,33 +1,20 @@
 package dev.switchboard.forwarder.http;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.ListenerSpec;
-import dev.switchboard.forwarder.Outcome;
-import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.internal.ForwarderContext;
-import dev.switchboard.forwarder.internal.ListenerBase;
-import dev.switchboard.forwarder.internal.ListenerCounters;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
 
 /**
  * A TCP listener in HTTP/1.1 mode. Accepting works as for plain TCP (connection limit and endpoint
@@ -37,7 +24,7 @@ import java.util.function.Consumer;
  *
  * <p>Internal: obtain listeners from {@code Forwarder.addListener} with {@link ListenerSpec#http()} set.
  */
-public final class HttpListener extends ListenerBase {
+public final class HttpListener extends StreamListenerBase {
 
     private static final ChannelHandler NO_CHILD_HANDLER = new ChannelInitializer<Channel>() {
         @Override
@@ -49,8 +36,8 @@ public final class HttpListener extends ListenerBase {
 
     public HttpListener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
         super(spec, ctx, initial);
-        if (spec.protocol() != Protocol.TCP || spec.http() == null) {
-            throw new IllegalArgumentException("spec: " + spec.describe() + " (expected: TCP with http options)");
+        if (spec.http() == null) {
+            throw new IllegalArgumentException("spec.http: null (expected: http options for " + spec.describe() + ")");
         }
         this.connectTemplate = new Bootstrap()
                 .channel(ctx.transport().socketChannel())
@@ -69,7 +56,7 @@ public final class HttpListener extends ListenerBase {
                 .channel(ctx.transport().serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .handler(new AcceptGate())
+                .handler(acceptGate())
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -85,64 +72,9 @@ public final class HttpListener extends ListenerBase {
         return connectTemplate.clone(eventLoop).handler(handler);
     }
 
-    ListenerCounters counters() {
-        return counters;
-    }
-
-    ForwarderContext context() {
-        return ctx;
-    }
-
-    void connectionClosed() {
-        connectionEnded();
-    }
-
-    /** As for TCP: a re-pick after a failed connect runs on the listener's loop. */
-    void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn, Consumer<Endpoint> reply) {
-        try {
-            loop.execute(() -> {
-                Endpoint next = targeting.pick(client, tried);
-                replyOn.execute(() -> reply.accept(next));
-            });
-        } catch (RejectedExecutionException e) {
-            replyOn.execute(() -> reply.accept(null));
-        }
-    }
-
-    private final class AcceptGate extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext gate, Object msg) {
-            Channel child = (Channel) msg;
-            counters.total.increment();
-            InetSocketAddress client = (InetSocketAddress) child.remoteAddress();
-            ConnectionInfo info = new ConnectionInfo(ctx.nextId(), spec.name(), Protocol.TCP, client,
-                    localAddress(), Instant.now());
-            ctx.opened(info);
-            int max = spec.options().maxConnections();
-            if (max > 0 && counters.active.get() >= max) {
-                counters.rejectedOverLimit.increment();
-                reject(child, info, Outcome.REJECTED);
-                return;
-            }
-            Endpoint first = targeting.pick(client, Set.of());
-            if (first == null) {
-                counters.noEndpoint.increment();
-                reject(child, info, Outcome.NO_ENDPOINT);
-                return;
-            }
-            counters.active.incrementAndGet();
-            new HttpConnection(HttpListener.this, child, info, first).install();
-            gate.fireChannelRead(child);
-        }
-
-        private void reject(Channel child, ConnectionInfo info, Outcome outcome) {
-            try {
-                child.config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException ignored) {
-                // still closed below
-            }
-            child.unsafe().closeForcibly();
-            ctx.closed(info, new ConnectionSummary(Optional.empty(), outcome, 0, 0, 0, Duration.ZERO));
-        }
+    @Override
+    protected void admitted(ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first) {
+        new HttpConnection(this, child, info, first).install();
+        gate.fireChannelRead(child); // ServerBootstrap's acceptor registers it, with the child options
     }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder.tcp;
 
+import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -30,6 +31,8 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf) {
             connection.read(client, ctx.channel(), (ByteBuf) msg);
+        } else if (msg instanceof ProxyHeaderReader.Client who && client) {
+            connection.proxyClient(who);
         } else {
             ReferenceCountUtil.release(msg);
         }

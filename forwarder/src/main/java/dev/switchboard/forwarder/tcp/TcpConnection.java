@@ -1,21 +1,19 @@
 package dev.switchboard.forwarder.tcp;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ProxyHeaderReader;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -35,9 +33,13 @@ final class TcpConnection {
 
     private final TcpListener listener;
     private final Channel client;
-    private final ConnectionInfo info;
+    /** Replaced once, when a PROXY header names the client. */
+    private ConnectionInfo info;
     private final long startNanos = System.nanoTime();
-    private final Endpoint first;
+    /** The first endpoint tried; null until picked when the listener waits for a PROXY header. */
+    private Endpoint first;
+    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
+    private ScheduledFuture<?> headerTimeout;
     /** Endpoints tried so far; null until a second attempt (the first is {@link #first}). */
     private Set<InetSocketAddress> tried;
     private final CopyPipe up;
@@ -80,6 +82,13 @@ final class TcpConnection {
     // ---- connect, with retry on other endpoints ----
 
     void clientActive() {
+        if (endpoint == null) {
+            // The listener accepts PROXY headers: the pick waits for what the first bytes say.
+            client.read();
+            headerTimeout = client.eventLoop().schedule(this::headerTimedOut,
+                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
         connect(endpoint);
         if (!listener.spliceEnabled()) {
             // Copy mode reads the client's first bytes while the endpoint connects (one buffer, held
@@ -87,6 +96,37 @@ final class TcpConnection {
             // replays nothing). The request then leaves in the same event loop turn as the connect
             // completes, instead of one turn later. Splice mode must not read: it wants a pristine socket.
             client.read();
+        }
+    }
+
+    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
+    void proxyClient(ProxyHeaderReader.Client who) {
+        if (headerTimeout == null || closing()) {
+            return; // not waiting for one (a second can only be a bug upstream of us)
+        }
+        headerTimeout.cancel(false);
+        headerTimeout = null;
+        info = StreamListenerBase.withClient(info, who);
+        listener.pickFor(info.client(), client.eventLoop(), picked -> {
+            if (closing()) {
+                return;
+            }
+            if (picked == null) {
+                abort(Outcome.NO_ENDPOINT);
+                return;
+            }
+            first = picked;
+            connect(picked);
+        });
+    }
+
+    private void headerTimedOut() {
+        if (headerTimeout == null || closing()) {
+            return;
+        }
+        if (!ProxyHeaderReader.giveUp(client.pipeline())) { // serves it as itself, through proxyClient
+            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
+            closeNow(Outcome.ERROR);
         }
     }
 
@@ -346,12 +386,7 @@ final class TcpConnection {
     /** Closes the client with a reset: nothing was forwarded, the client should see a refusal, not an EOF. */
     private void abort(Outcome why) {
         outcome = why;
-        try {
-            client.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-            // a plain close is still a close
-        }
-        client.close();
+        StreamListenerBase.reset(client);
     }
 
     private void closeNow(Outcome why) {
@@ -365,14 +400,13 @@ final class TcpConnection {
         }
     }
 
-    /** A failure while the forwarder shuts down is the shutdown's doing. */
     private Outcome errorOutcome() {
-        return listener.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+        return listener.errorOutcome();
     }
 
     private void clientClosed() {
         Channel u = upstream;
-        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.shuttingDown()) {
+        if (clientEofCloses && !closing() && u != null && u.isOpen() && !listener.context().shuttingDown()) {
             // Its end of stream (an error or a close of ours would have set the outcome first):
             // what it sent before is on its way to the endpoint; pass the FIN on after it.
             u.closeFuture().addListener(f -> finish());
@@ -400,6 +434,9 @@ final class TcpConnection {
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }
+        if (headerTimeout != null) {
+            headerTimeout.cancel(false);
+        }
         up.release();
         if (down != null) {
             down.release();
@@ -407,9 +444,6 @@ final class TcpConnection {
         if (splice != null) {
             splice.stop();
         }
-        ConnectionSummary summary = new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint),
-                outcome, bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos));
-        listener.context().closed(info, summary);
-        listener.connectionClosed(); // last: it may complete terminated(), after which all is reported
+        listener.connectionFinished(info, endpoint, attempts, outcome, bytesFromClient, bytesToClient, startNanos);
     }
 }

@@ -1,15 +1,11 @@
 package dev.switchboard.forwarder.tcp;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.ListenerSpec;
-import dev.switchboard.forwarder.Outcome;
-import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.internal.ForwarderContext;
-import dev.switchboard.forwarder.internal.ListenerBase;
-import dev.switchboard.forwarder.internal.ListenerCounters;
+import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -21,22 +17,15 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
 
 /**
  * A TCP listener. Its server socket lives on the listener's own event loop, where each accepted
- * connection passes the {@link AcceptGate} (connection limit, endpoint pick) before it is handed to
+ * connection passes the accept gate (connection limit, endpoint pick) before it is handed to
  * some loop of the group, where a {@link TcpConnection} forwards it.
  *
  * <p>Internal: obtain listeners from {@code Forwarder.addListener}.
  */
-public final class TcpListener extends ListenerBase {
+public final class TcpListener extends StreamListenerBase {
 
     /**
      * Accept queue length asked for; the kernel caps it at net.core.somaxconn (4096 on current kernels,
@@ -45,7 +34,7 @@ public final class TcpListener extends ListenerBase {
      */
     static final int BACKLOG = Math.max(4096, NetUtil.SOMAXCONN);
 
-    /** ServerBootstrap insists on a child handler; children never reach it (see {@link AcceptGate}). */
+    /** ServerBootstrap insists on a child handler; children never reach it (see {@link #admitted}). */
     private static final ChannelHandler NO_CHILD_HANDLER = new ChannelInboundHandlerAdapter() {
         @Override
         public boolean isSharable() {
@@ -57,9 +46,6 @@ public final class TcpListener extends ListenerBase {
 
     public TcpListener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
         super(spec, ctx, initial);
-        if (spec.protocol() != Protocol.TCP) {
-            throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
-        }
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis());
     }
 
@@ -71,7 +57,7 @@ public final class TcpListener extends ListenerBase {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
-                .handler(new AcceptGate())
+                .handler(acceptGate())
                 .childHandler(NO_CHILD_HANDLER);
         if (spec.options().reusePort()) {
             b.option(ctx.transport().reusePortOption(), true);
@@ -109,91 +95,23 @@ public final class TcpListener extends ListenerBase {
         return spec.options().splice() && ctx.transport().supportsSplice();
     }
 
-    boolean shuttingDown() {
-        return ctx.shuttingDown();
-    }
-
-    ListenerCounters counters() {
-        return counters;
-    }
-
-    ForwarderContext context() {
-        return ctx;
-    }
-
-    /** A connection counted as active has ended (its observer was told). */
-    void connectionClosed() {
-        connectionEnded();
-    }
-
-    /**
-     * Picks another endpoint for a connection whose connect failed; the pick runs on the listener's
-     * loop (where the picker lives), the answer on the connection's. Null when none is left.
-     */
-    void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn, Consumer<Endpoint> reply) {
+    /** What ServerBootstrap's acceptor would do, without its per-child initializer and option maps. */
+    @Override
+    protected void admitted(ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first) {
+        TcpConnection connection = new TcpConnection(this, child, info, first);
         try {
-            loop.execute(() -> {
-                Endpoint next = targeting.pick(client, tried);
-                replyOn.execute(() -> reply.accept(next));
-            });
-        } catch (RejectedExecutionException e) {
-            replyOn.execute(() -> reply.accept(null)); // shutting down
-        }
-    }
-
-    /**
-     * First handler of the server channel, on the listener's loop: every accepted socket passes here
-     * before the acceptor registers it, so the limit check and the pick happen where the picker lives.
-     */
-    private final class AcceptGate extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext gate, Object msg) {
-            Channel child = (Channel) msg;
-            counters.total.increment();
-            InetSocketAddress client = (InetSocketAddress) child.remoteAddress();
-            ConnectionInfo info = new ConnectionInfo(ctx.nextId(), spec.name(), Protocol.TCP, client,
-                    localAddress(), Instant.now());
-            ctx.opened(info);
-            int max = spec.options().maxConnections();
-            if (max > 0 && counters.active.get() >= max) {
-                counters.rejectedOverLimit.increment();
-                reject(child, info, Outcome.REJECTED);
-                return;
+            configure(child);
+            if (!spliceEnabled()) {
+                EpollWorkaround.watchInputFromStart(child); // see TcpConnection.clientActive
             }
-            Endpoint first = targeting.pick(client, Set.of());
-            if (first == null) {
-                counters.noEndpoint.increment();
-                reject(child, info, Outcome.NO_ENDPOINT);
-                return;
-            }
-            counters.active.incrementAndGet();
-            TcpConnection connection = new TcpConnection(TcpListener.this, child, info, first);
-            // What ServerBootstrap's acceptor would do, without its per-child initializer and option maps.
-            try {
-                configure(child);
-                if (!spliceEnabled()) {
-                    EpollWorkaround.watchInputFromStart(child); // see TcpConnection.clientActive
+            child.pipeline().addLast(connection.clientHandler());
+            ctx.group().next().register(child).addListener(f -> {
+                if (!f.isSuccess()) {
+                    child.unsafe().closeForcibly(); // the close future reports it
                 }
-                child.pipeline().addLast(connection.clientHandler());
-                ctx.group().next().register(child).addListener(f -> {
-                    if (!f.isSuccess()) {
-                        child.unsafe().closeForcibly(); // the close future reports it
-                    }
-                });
-            } catch (RuntimeException e) {
-                child.unsafe().closeForcibly();
-            }
-        }
-
-        /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */
-        private void reject(Channel child, ConnectionInfo info, Outcome outcome) {
-            try {
-                child.config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException ignored) {
-                // still closed below
-            }
+            });
+        } catch (RuntimeException e) {
             child.unsafe().closeForcibly();
-            ctx.closed(info, new ConnectionSummary(Optional.empty(), outcome, 0, 0, 0, Duration.ZERO));
         }
     }
 }

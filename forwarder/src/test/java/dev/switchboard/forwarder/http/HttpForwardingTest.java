@@ -37,9 +37,13 @@ class HttpForwardingTest {
   private final List<String> completed = new CopyOnWriteArrayList<>();
   private final List<ConnectionSummary> closed = new CopyOnWriteArrayList<>();
   private final AtomicInteger hops = new AtomicInteger();
+  /** The client each request came from, as the observer was told. */
+  private final List<InetSocketAddress> clients = new CopyOnWriteArrayList<>();
   private Forwarder forwarder;
   private RawHttp.Backend backend;
   private Listener listener;
+  /** The same, accepting PROXY headers (a NodePort behind a cloud-lb that sends them). */
+  private Listener proxied;
 
   @BeforeEach
   void start() throws Exception {
@@ -51,6 +55,7 @@ class HttpForwardingTest {
       }
     }));
     HttpExchangeObserver observer = (connection, endpoint, request) -> {
+      clients.add(connection.client());
       String hop = Integer.toString(hops.incrementAndGet());
       request.headers().set("x-hop", hop);
       String uri = request.uri();
@@ -66,9 +71,12 @@ class HttpForwardingTest {
         }
       };
     };
-    listener = forwarder.addListener(ListenerSpec.tcp("default/web:http", new InetSocketAddress("127.0.0.1", 0))
-            .withHttp(HttpOptions.of(observer)),
-        ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())))).get();
+    ListenerSpec spec = ListenerSpec.tcp("default/web:http", new InetSocketAddress("127.0.0.1", 0))
+        .withHttp(HttpOptions.of(observer));
+    ServiceTarget target = ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())));
+    listener = forwarder.addListener(spec, target).get();
+    proxied = forwarder.addListener(new ListenerSpec("default/web:proxied", spec.protocol(),
+        new InetSocketAddress("127.0.0.1", 0), spec.options().withAcceptProxyHeader(true), spec.http()), target).get();
   }
 
   @AfterEach
@@ -142,9 +150,63 @@ class HttpForwardingTest {
     assertThat(closed.get(0).bytesToClient()).isGreaterThan(size);
   }
 
+  @Test
+  void behindAProxyHeaderPipelinedRequestsArriveWithoutItAndTheObserverSeesTheNamedClient() throws Exception {
+    try (Socket s = connect(proxied)) {
+      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      all.write(dev.switchboard.forwarder.ProxyHeaderBytes.v2("127.0.77.7", 4242, "127.0.2.9", 80));
+      for (int i = 0; i < 3; i++) {
+        all.write(RawHttp.request("GET", "/x" + i));
+      }
+      s.getOutputStream().write(all.toByteArray()); // the header and every request in one write
+      s.getOutputStream().flush();
+      InputStream in = s.getInputStream();
+      for (int i = 0; i < 3; i++) {
+        assertThat(RawHttp.read(in).bodyText()).startsWith("path=/x" + i + ";h=");
+      }
+    }
+    assertThat(backend.requests).extracting(m -> m.firstLine()).containsExactly(
+        "GET /x0 HTTP/1.1", "GET /x1 HTTP/1.1", "GET /x2 HTTP/1.1");
+    assertThat(clients).containsOnly(new InetSocketAddress("127.0.77.7", 4242)).hasSize(3);
+    await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() == 3);
+    assertThat(completed).noneMatch(c -> c.endsWith("#failed"));
+  }
+
+  @Test
+  void anUpgradeTo101TurnsTheConnectionIntoATunnel() throws Exception {
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(RawHttp.request("GET", "/ws", "Upgrade: echo", "Connection: Upgrade"));
+      out.flush();
+      RawHttp.Message switched = RawHttp.read(in);
+      assertThat(switched.firstLine()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+      assertThat(RawHttp.line(in)).isEqualTo("hello from the new protocol");
+      // Bytes an HTTP parser would choke on, and some that look like HTTP: both pass untouched.
+      byte[] raw = new byte[4096];
+      new java.util.Random(7).nextBytes(raw);
+      byte[] looksLikeHttp = "GET /not-a-request HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      for (byte[] chunk : List.of(raw, looksLikeHttp)) {
+        out.write(chunk);
+        out.flush();
+        assertThat(in.readNBytes(chunk.length)).isEqualTo(chunk);
+      }
+      s.shutdownOutput();
+      assertThat(in.read()).as("the endpoint's end of stream follows ours").isEqualTo(-1);
+    }
+    assertThat(backend.requests).hasSize(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(completed).containsExactly("/ws#1");
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+  }
+
   private Socket connect() throws Exception {
+    return connect(listener);
+  }
+
+  private Socket connect(Listener to) throws Exception {
     Socket s = new Socket();
-    s.connect(listener.localAddress(), 2000);
+    s.connect(to.localAddress(), 2000);
     s.setSoTimeout(10_000);
     return s;
   }

@@ -52,7 +52,7 @@ final class RawHttp {
     return new Message(first, headers, body);
   }
 
-  private static String line(InputStream in) throws IOException {
+  static String line(InputStream in) throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     int c;
     while ((c = in.read()) != -1) {
@@ -78,7 +78,8 @@ final class RawHttp {
 
   /**
    * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
-   * or, for {@code /big/N}, N bytes of 'x'. Records every request.
+   * or, for {@code /big/N}, N bytes of 'x'; to {@code Upgrade: echo}, 101 and then it echoes raw
+   * bytes. Records every request.
    */
   static final class Backend implements AutoCloseable {
     final ServerSocket socket;
@@ -114,6 +115,14 @@ final class RawHttp {
         for (Message m; (m = read(in)) != null; ) {
           requests.add(m);
           String path = m.firstLine().split(" ")[1];
+          if ("echo".equalsIgnoreCase(m.headers().get("upgrade"))) {
+            // Switches to a raw echo protocol, with its first bytes in the 101's own segment.
+            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+                + "hello from the new protocol\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            in.transferTo(out);
+            return;
+          }
           byte[] body = path.startsWith("/big/")
               ? "x".repeat(Integer.parseInt(path.substring(5))).getBytes(StandardCharsets.US_ASCII)
               : ("path=" + path + ";h=" + m.headers().get("x-hop")).getBytes(StandardCharsets.UTF_8);

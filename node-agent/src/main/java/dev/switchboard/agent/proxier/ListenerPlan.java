@@ -14,13 +14,20 @@ import dev.switchboard.forwarder.ServiceTarget;
  * @param target endpoints and session affinity
  * @param http the port's appProtocol is {@code http} (TCP): forwarded as HTTP/1.1 when the agent
  *     traces, so each request is a span and the pod gets a {@code traceparent}
+ * @param acceptProxyHeader a NodePort of a service whose cloud-lb sends PROXY v2 headers
+ *     (annotation {@code switchboard.dev/proxy-protocol: v2}): clients may open with one
  */
 public record ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-    boolean reusePort, ServiceTarget target, boolean http) {
+    boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader) {
 
   public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
       boolean reusePort, ServiceTarget target) {
-    this(key, service, port, kind, reusePort, target, false);
+    this(key, service, port, kind, reusePort, target, false, false);
+  }
+
+  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
+      boolean reusePort, ServiceTarget target, boolean http) {
+    this(key, service, port, kind, reusePort, target, http, false);
   }
 
   public enum Kind {
@@ -46,7 +53,8 @@ public record ListenerPlan(ListenerKey key, ServiceName service, String port, Ki
   /** True when the socket is the same, so only the target may need an update. */
   public boolean sameSocket(ListenerPlan other) {
     return key.equals(other.key) && service.equals(other.service) && port.equals(other.port)
-        && kind == other.kind && reusePort == other.reusePort && http == other.http;
+        && kind == other.kind && reusePort == other.reusePort && http == other.http
+        && acceptProxyHeader == other.acceptProxyHeader;
   }
 
   /** "service default/web port http (NodePort TCP 127.0.1.1:30080)", for errors. */

@@ -155,7 +155,8 @@ public final class Proxier implements AutoCloseable {
     Map<ListenerKey, CompletableFuture<Listener>> opening = new LinkedHashMap<>();
     for (ListenerPlan l : toBind.values()) {
       ListenerSpec spec = new ListenerSpec(l.listenerName(), l.key().protocol(),
-          l.key().socketAddress(), options.withReusePort(l.reusePort()))
+          l.key().socketAddress(), options.withReusePort(l.reusePort())
+          .withAcceptProxyHeader(l.acceptProxyHeader()))
           .withHttp(l.http() ? http : null);
       opening.put(l.key(), factory.open(spec, l.target()));
     }

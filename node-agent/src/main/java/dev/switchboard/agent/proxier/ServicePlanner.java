@@ -6,6 +6,7 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.SessionAffinity;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.EndpointPort;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
@@ -63,6 +64,8 @@ public final class ServicePlanner {
     boolean externalLocal = "Local".equals(spec.getExternalTrafficPolicy());
     boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
     SessionAffinity affinity = affinity(spec);
+    boolean proxyHeaders = "v2".equals(
+        service.getMetadata().getAnnotationsOrDefault(Annotations.PROXY_PROTOCOL, ""));
 
     Optional<InetAddress> clusterIp = Optional.empty();
     String ip = spec.getClusterIp();
@@ -93,7 +96,8 @@ public final class ServicePlanner {
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
             name, portName, ListenerPlan.Kind.NODE_PORT, false,
-            new ServiceTarget(externalLocal ? local : all, affinity), http));
+            new ServiceTarget(externalLocal ? local : all, affinity), http,
+            proxyHeaders && protocol == Protocol.TCP));
       }
     }
 

@@ -13,6 +13,7 @@ import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.SessionAffinity;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
@@ -93,6 +94,23 @@ class ServicePlannerTest {
         .addPorts(port("http", "TCP", 80, 0)));
     assertThat(planner.plan(WEB, new ServiceView(sticky, eps)).listeners().get(0).target().affinity())
         .isEqualTo(SessionAffinity.clientIp(Duration.ofSeconds(60)));
+  }
+
+  @Test
+  void theProxyProtocolAnnotationMakesTcpNodePortsAcceptPROXYHeaders() {
+    Service lb = service("web", spec("LoadBalancer", "127.96.0.10")
+        .addPorts(port("http", "TCP", 80, 30080)).addPorts(port("dns", "UDP", 53, 30053)));
+    Service annotated = lb.toBuilder().setMetadata(lb.getMetadata().toBuilder()
+        .putAnnotations(Annotations.PROXY_PROTOCOL, "v2")).build();
+    // Only the TCP NodePort: cloud-lb sends headers to NodePorts, and only over TCP.
+    assertThat(planner.plan(WEB, new ServiceView(annotated, eps)).listeners())
+        .extracting(l -> l.kind() + " " + l.key().protocol() + " " + l.acceptProxyHeader())
+        .containsExactly("ClusterIP TCP false", "NodePort TCP true", "ClusterIP UDP false", "NodePort UDP false");
+    assertThat(planner.plan(WEB, new ServiceView(lb, eps)).listeners())
+        .noneMatch(ListenerPlan::acceptProxyHeader);
+    // Turning it on changes the socket's options: the listener is opened anew.
+    assertThat(planner.plan(WEB, new ServiceView(annotated, eps)).listeners().get(1)
+        .sameSocket(planner.plan(WEB, new ServiceView(lb, eps)).listeners().get(1))).isFalse();
   }
 
   @Test
