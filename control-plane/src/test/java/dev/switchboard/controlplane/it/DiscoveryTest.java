@@ -161,11 +161,8 @@ class DiscoveryTest {
       TestSubscriber stalled = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
       TestSubscriber live = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
       // Enough data to fill the stalled stream's flow-control window several times over.
-      String big = "x".repeat(60_000);
       for (int i = 0; i < 60; i++) {
-        Service s = service("svc-" + i, "ClusterIP", 80);
-        applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
-            .putAnnotations("blob", big)).build());
+        applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
       }
       await().atMost(WAIT).until(() -> live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "svc-59")));
       applyService(admin, service("after", "ClusterIP", 80));
@@ -232,19 +229,14 @@ class DiscoveryTest {
       TestSubscriber slow = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
       TestSubscriber fast = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
       // Fill the slow stream's flow-control window, so what follows queues on the server.
-      String big = "x".repeat(60_000);
       for (int i = 0; i < 40; i++) {
-        Service s = service("svc-" + i, "ClusterIP", 80);
-        applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
-            .putAnnotations("blob", big)).build());
+        applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
       }
       await().atMost(WAIT).until(() -> pending(cp, "slow") > 0);
       // The same objects change again and again while it is stalled; one goes away.
       for (int round = 1; round <= 5; round++) {
         for (int i = 0; i < 3; i++) {
-          Service s = service("svc-" + i, "ClusterIP", 80);
-          applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
-              .putAnnotations("round", Integer.toString(round))).build());
+          applyAnnotated(admin, "svc-" + i, "round", Integer.toString(round));
         }
       }
       admin.deleteService(DeleteRequest.newBuilder().setNamespace("default").setName("svc-39").build());
@@ -276,6 +268,14 @@ class DiscoveryTest {
     return cp.discovery().subscribers().stream()
         .filter(s -> s.nodeName().equals(first) || s.nodeName().equals(second))
         .filter(s -> s.ackedVersion() >= version).count() == 2;
+  }
+
+  /** A ClusterIP service on port 80 with one annotation. */
+  private static void applyAnnotated(AdminGrpc.AdminBlockingStub admin, String name, String key,
+      String value) {
+    Service s = service(name, "ClusterIP", 80);
+    applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
+        .putAnnotations(key, value)).build());
   }
 
   private static void applyService(AdminGrpc.AdminBlockingStub admin, Service s) {
