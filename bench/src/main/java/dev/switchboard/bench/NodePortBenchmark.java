@@ -240,7 +240,8 @@ public final class NodePortBenchmark {
     command.addAll(List.of("-cp", classpath,
         "dev.switchboard.agent.Main", "--node-name", nodeName, "--node-address", nodeIp,
         "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "local",
-        "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(EtcdProcess.freePort())));
+        "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(EtcdProcess.freePort()),
+        "--insecure"));
     servers.put(nodeIp.equals(NODE_IP) ? "switchboard" : "compare", start(nodeName, command));
   }
 

@@ -26,6 +26,9 @@ import dev.switchboard.telemetry.ConnectionTelemetry;
 import dev.switchboard.telemetry.HttpTelemetry;
 import dev.switchboard.telemetry.ProgrammingTelemetry;
 import dev.switchboard.telemetry.Telemetry;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.time.Clock;
 import io.grpc.netty.NettyChannelBuilder;
@@ -67,14 +70,15 @@ public final class CloudLb implements AutoCloseable {
     /** On the executor. */
     private String lastErrors = "";
 
-    private CloudLb(LbConfig config, Telemetry telemetry) {
+    private CloudLb(LbConfig config, Telemetry telemetry, ChannelCredentials credentials,
+            CallCredentials adminToken) {
         this.config = config;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "switchboard-lb");
             t.setDaemon(true);
             return t;
         });
-        this.channel = NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext()
+        this.channel = NettyChannelBuilder.forTarget(config.controlPlane(), credentials)
                 .keepAliveTime(30, TimeUnit.SECONDS).build();
         this.forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads())
                 .withObserver(telemetry.enabled()
@@ -91,11 +95,14 @@ public final class CloudLb implements AutoCloseable {
         this.balancer = new Balancer(forwarder, new MaglevTables(config.maglevTableSize()), health,
                 health::connectFailed, options, executor, this::requestSync,
                 telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
-        this.status = new StatusWriter(AdminGrpc.newStub(channel), executor,
+        // Status writes: with the LB certificate alone (the control plane allows it that one call),
+        // or with a token when one was given.
+        AdminGrpc.AdminStub admin = AdminGrpc.newStub(channel);
+        this.status = new StatusWriter(adminToken == null ? admin : admin.withCallCredentials(adminToken), executor,
                 ExponentialBackoff.standard(config.reconnectMax()), this::requestSync);
         // A fresh channel per attempt: see DiscoveryClient on gRPC's own reconnect backoff.
         this.client = new DiscoveryClient(
-                () -> NettyChannelBuilder.forTarget(config.controlPlane()).usePlaintext()
+                () -> NettyChannelBuilder.forTarget(config.controlPlane(), credentials)
                         .keepAliveTime(30, TimeUnit.SECONDS).maxInboundMessageSize(64 << 20).build(),
                 executor, ExponentialBackoff.standard(config.reconnectMax()),
                 Hello.newBuilder().setNodeName(config.name()).setRole(Role.LOAD_BALANCER).build(),
@@ -136,7 +143,18 @@ public final class CloudLb implements AutoCloseable {
      * (closed by the caller, after this).
      */
     public static CloudLb start(LbConfig config, Telemetry telemetry) {
-        CloudLb lb = new CloudLb(Checks.notNull(config, "config"), Checks.notNull(telemetry, "telemetry"));
+        return start(config, telemetry, InsecureChannelCredentials.create(), null);
+    }
+
+    /**
+     * As above, reaching the control plane with {@code credentials} (TLS with a load balancer's client
+     * certificate, {@code system:switchboard:lb:<name>}); {@code adminToken} (null: none) is sent with
+     * status writes, which the certificate alone is allowed to make.
+     */
+    public static CloudLb start(LbConfig config, Telemetry telemetry, ChannelCredentials credentials,
+            CallCredentials adminToken) {
+        CloudLb lb = new CloudLb(Checks.notNull(config, "config"), Checks.notNull(telemetry, "telemetry"),
+                Checks.notNull(credentials, "credentials"), adminToken);
         lb.client.start();
         long every = config.resyncInterval().toNanos();
         lb.executor.scheduleWithFixedDelay(lb::requestSync, every, every, TimeUnit.NANOSECONDS);

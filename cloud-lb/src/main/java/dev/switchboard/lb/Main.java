@@ -3,9 +3,12 @@ package dev.switchboard.lb;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.telemetry.MetricsServer;
 import dev.switchboard.telemetry.Telemetry;
+import dev.switchboard.tls.BearerToken;
+import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -58,6 +61,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--metrics-host", defaultValue = "${env:SWITCHBOARD_LB_METRICS_HOST:-127.0.0.1}",
             description = "Address of the metrics port (env SWITCHBOARD_LB_METRICS_HOST; default ${DEFAULT-VALUE}).")
     String metricsHost;
+
+    @CommandLine.Mixin
+    ClientTlsOptions tls = new ClientTlsOptions();
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_ADMIN_TOKEN_FILE}",
+            description = "A bearer token (first non-comment line) sent with status writes. Not needed with "
+                    + "TLS: the control plane lets a load balancer certificate write service status "
+                    + "(env SWITCHBOARD_ADMIN_TOKEN_FILE).")
+    String adminTokenFile;
 
     public static void main(String[] args) {
         System.exit(run(new PrintWriter(System.err, true), args));
@@ -117,6 +129,17 @@ public final class Main implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--metrics-port: " + metricsPort + " (expected: 0-65535)");
         }
+        ClientTlsOptions.ClientTls security;
+        BearerToken token = null;
+        try {
+            security = tls.open();
+            if (adminTokenFile != null && !adminTokenFile.isBlank()) {
+                token = BearerToken.fromFile(Path.of(adminTokenFile));
+            }
+        } catch (IllegalArgumentException | IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    (e instanceof IOException ? "--admin-token-file: " : "") + e.getMessage());
+        }
         Telemetry telemetry = Telemetry.fromEnvironment("switchboard-cloud-lb");
         MetricsServer metrics = null;
         if (metricsPort != 0) {
@@ -124,14 +147,16 @@ public final class Main implements Callable<Integer> {
                 metrics = MetricsServer.start(new InetSocketAddress(metricsHost, metricsPort), telemetry);
             } catch (IOException e) {
                 telemetry.close();
+                security.close();
                 throw new IllegalStateException(e.getMessage(), e);
             }
         }
         MetricsServer metricsServer = metrics;
-        CloudLb lb = CloudLb.start(config, telemetry);
+        CloudLb lb = CloudLb.start(config, telemetry, security.credentials(), token);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             lb.close();
+            security.close();
             if (metricsServer != null) {
                 metricsServer.close();
             }

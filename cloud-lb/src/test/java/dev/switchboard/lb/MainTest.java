@@ -19,6 +19,8 @@ class MainTest {
         "--maglev-table-size=65536 | switchboard-cloud-lb: --maglev-table-size: 65536 (expected: a prime in 3-16777213, e.g. 65537) (see --help)",
         "--control-plane=nope | switchboard-cloud-lb: --control-plane: nope (expected: HOST:PORT) (see --help)",
         "--bogus              | switchboard-cloud-lb: Unknown option: '--bogus' (see --help)",
+        "--tls-ca=ca.pem      | switchboard-cloud-lb: TLS is required: missing --tls-cert, --tls-key (or pass --insecure to connect in plaintext without certificates) (see --help)",
+        "--admin-token-file=/nonexistent/t | switchboard-cloud-lb: TLS is required: missing --tls-ca, --tls-cert, --tls-key (or pass --insecure to connect in plaintext without certificates) (see --help)",
     })
     void badFlagsAreOneLineAndExitTwo(String flag, String expected) {
         StringWriter err = new StringWriter();

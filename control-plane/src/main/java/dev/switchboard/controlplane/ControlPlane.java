@@ -18,6 +18,9 @@ import dev.switchboard.controlplane.telemetry.ControlPlaneMetrics;
 import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.controlplane.telemetry.TracingStore;
 import dev.switchboard.telemetry.Telemetry;
+import dev.switchboard.controlplane.auth.AdminAuthorizer;
+import dev.switchboard.controlplane.auth.DiscoveryAuthorizer;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import dev.switchboard.controlplane.store.StoreException;
@@ -87,13 +90,22 @@ public final class ControlPlane implements AutoCloseable {
    */
   public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry)
       throws IOException {
+    return start(config, telemetry, ControlPlaneSecurity.insecure());
+  }
+
+  /**
+   * As {@link #start(ControlPlaneConfig, Telemetry)}, with TLS, client certificates for Discovery
+   * and tokens for Admin as {@code security} says (health and reflection stay open).
+   */
+  public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry,
+      ControlPlaneSecurity security) throws IOException {
     AllocationRanges ranges = new AllocationRanges(
         ClusterIpRange.parse(config.serviceCidr()),
         PortRange.parse(config.nodePortRange()),
         config.lbPools().isBlank() ? LbIpPools.none() : LbIpPools.parse(config.lbPools()),
         new SecureRandom());
     EtcdStore etcd = EtcdStore.connect(config.etcdEndpoints(), config.keyPrefix(),
-        config.etcdTimeout());
+        config.etcdTimeout(), security.etcdTls());
     Store store = telemetry.enabled() ? new TracingStore(etcd, telemetry, Clock.systemUTC()) : etcd;
     ScheduledExecutorService cacheExecutor = Executors.newSingleThreadScheduledExecutor(
         r -> daemon(r, "switchboard-cache"));
@@ -115,12 +127,21 @@ public final class ControlPlane implements AutoCloseable {
       cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
 
       HealthStatusManager health = new HealthStatusManager();
-      Server server = NettyServerBuilder
-          .forAddress(new InetSocketAddress(config.listenHost(), config.listenPort()))
-          .addService(ServerInterceptors.intercept(
-              new AdminService(store, services, pods, endpoints, published, watches),
-              GrpcTelemetry.create(telemetry.openTelemetry()).createServerInterceptor()))
-          .addService(discovery)
+      InetSocketAddress address = new InetSocketAddress(config.listenHost(), config.listenPort());
+      NettyServerBuilder builder = security.secure()
+          ? NettyServerBuilder.forAddress(address, security.serverCredentials())
+          : NettyServerBuilder.forAddress(address);
+      AdminService admin = new AdminService(store, services, pods, endpoints, published, watches);
+      ServerInterceptor adminTracing =
+          GrpcTelemetry.create(telemetry.openTelemetry()).createServerInterceptor();
+      // The last interceptor runs first: refused calls are traced too.
+      Server server = builder
+          .addService(security.secure()
+              ? ServerInterceptors.intercept(admin, new AdminAuthorizer(security.tokens()), adminTracing)
+              : ServerInterceptors.intercept(admin, adminTracing))
+          .addService(security.secure()
+              ? ServerInterceptors.intercept(discovery, new DiscoveryAuthorizer())
+              : discovery.bindService())
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -130,8 +151,9 @@ public final class ControlPlane implements AutoCloseable {
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Admin", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Discovery", ServingStatus.SERVING);
-      log.info("control plane serving on {}:{} (etcd {}, prefix {}, service CIDR {}, node ports {},"
-              + " LB pools {})", config.listenHost(), server.getPort(), config.etcdEndpoints(),
+      log.info("control plane serving {} on {}:{} (etcd {}, prefix {}, service CIDR {}, node ports {},"
+              + " LB pools {})", security.secure() ? "TLS" : "PLAINTEXT (insecure)",
+          config.listenHost(), server.getPort(), config.etcdEndpoints(),
           config.keyPrefix(), config.serviceCidr(), config.nodePortRange(),
           config.lbPools().isBlank() ? "none" : config.lbPools());
       return new ControlPlane(store, cache, published, discovery, cacheExecutor, blocking, server,

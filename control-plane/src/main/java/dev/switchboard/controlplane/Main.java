@@ -63,6 +63,46 @@ public final class Main implements Callable<Integer> {
           + "exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.")
   int metricsPort;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_TLS_CERT}",
+      description = "The server certificate (PEM) of the gRPC port; reloaded when the file changes (env SWITCHBOARD_TLS_CERT).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_TLS_KEY}",
+      description = "Its private key (PEM, PKCS#8) (env SWITCHBOARD_TLS_KEY).")
+  String tlsKey;
+
+  @Option(names = "--client-ca", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_CLIENT_CA}",
+      description = "CA bundle (PEM) that signs node and load balancer client certificates; Discovery "
+          + "requires one, Admin clients may connect without (env SWITCHBOARD_CLIENT_CA).")
+  String clientCa;
+
+  @Option(names = "--admin-tokens", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_ADMIN_TOKENS}",
+      description = "Admin API bearer tokens, one 'token,user,role' a line, role viewer or editor; "
+          + "'#' comments (env SWITCHBOARD_ADMIN_TOKENS).")
+  String adminTokens;
+
+  @Option(names = "--insecure", defaultValue = "${env:SWITCHBOARD_INSECURE:-false}",
+      description = "Serve plaintext with no authentication at all. Without it, --tls-cert, --tls-key, "
+          + "--client-ca and --admin-tokens are required (env SWITCHBOARD_INSECURE).")
+  boolean insecure;
+
+  @Option(names = "--tls-reload-interval", defaultValue = "${env:SWITCHBOARD_TLS_RELOAD_INTERVAL:-10s}",
+      converter = DurationConverter.class,
+      description = "How often certificate, key and CA files are checked for changes (default ${DEFAULT-VALUE}).")
+  Duration tlsReloadInterval;
+
+  @Option(names = "--etcd-cacert", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_ETCD_CACERT}",
+      description = "CA bundle verifying https etcd endpoints (default: the JVM's CAs) (env SWITCHBOARD_ETCD_CACERT).")
+  String etcdCacert;
+
+  @Option(names = "--etcd-cert", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_ETCD_CERT}",
+      description = "Client certificate for etcd (PEM) (env SWITCHBOARD_ETCD_CERT).")
+  String etcdCert;
+
+  @Option(names = "--etcd-key", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_ETCD_KEY}",
+      description = "Its private key (PEM, PKCS#8) (env SWITCHBOARD_ETCD_KEY).")
+  String etcdKey;
+
   public static void main(String[] args) {
     System.exit(run(new java.io.PrintWriter(System.err, true), args));
   }
@@ -93,11 +133,17 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--metrics-port: " + metricsPort
           + " (expected: 0-65535)");
     }
+    Security security;
+    try {
+      security = Security.fromFlags(this);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     Telemetry telemetry = Telemetry.fromEnvironment("switchboard-control-plane");
     ControlPlane controlPlane;
     MetricsServer metrics = null;
     try {
-      controlPlane = ControlPlane.start(config, telemetry);
+      controlPlane = ControlPlane.start(config, telemetry, security.controlPlane());
       if (metricsPort != 0) {
         try {
           metrics = MetricsServer.start(new InetSocketAddress(hostPort.host(), metricsPort),
@@ -109,9 +155,11 @@ public final class Main implements Callable<Integer> {
       }
     } catch (IllegalArgumentException e) {
       telemetry.close();
+      security.close();
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     } catch (Exception e) {
       telemetry.close();
+      security.close();
       throw e;
     }
     MetricsServer metricsServer = metrics;
@@ -121,11 +169,12 @@ public final class Main implements Callable<Integer> {
         metricsServer.close();
       }
       controlPlane.close();
+      security.close();
       telemetry.close(); // last: flushes the spans of the shutdown too
       stopped.countDown();
     }, "shutdown"));
     System.out.println("switchboard-control-plane: serving on " + hostPort.host() + ":"
-        + controlPlane.port());
+        + controlPlane.port() + (security.controlPlane().secure() ? " (TLS)" : " (PLAINTEXT, --insecure)"));
     stopped.await();
     return 0;
   }

@@ -62,7 +62,9 @@ final class E2eCluster implements AutoCloseable {
         c.controlPlanePorts.add(port);
         List<String> flags = new ArrayList<>(List.of("--etcd-endpoints", c.etcd.endpoint(),
             "--listen", "127.0.0.1:" + port, "--service-cidr", c.net.serviceCidr(),
-            "--lb-pools", c.net.lbPool(), "--node-lease-ttl", leaseTtl, "--etcd-wait", "60s"));
+            "--lb-pools", c.net.lbPool(), "--node-lease-ttl", leaseTtl, "--etcd-wait", "60s",
+            // Security is the launcher's end-to-end test's subject; these test failures.
+            "--insecure"));
         flags.addAll(controlPlaneFlags);
         c.controlPlanes.add(new JavaProcess("control-plane-" + i,
             c.logs.resolve("control-plane-" + i + ".log"), "dev.switchboard.controlplane.Main",
@@ -78,12 +80,12 @@ final class E2eCluster implements AutoCloseable {
             "dev.switchboard.agent.Main", List.of("--node-name", "node-" + n,
                 "--node-address", c.net.node(n), "--control-plane", c.controlPlaneTarget(0),
                 "--cluster-ip-mode", "local", "--service-cidr", c.net.serviceCidr(),
-                "--admin-port", Integer.toString(adminPort))).start());
+                "--admin-port", Integer.toString(adminPort), "--insecure")).start());
       }
       if (lb) {
         c.cloudLb = new JavaProcess("cloud-lb", c.logs.resolve("cloud-lb.log"),
             "dev.switchboard.lb.Main", List.of("--name", "cloud-lb", "--control-plane",
-                c.controlPlaneTarget(0), "--health-interval", "1s")).start();
+                c.controlPlaneTarget(0), "--health-interval", "1s", "--insecure")).start();
       }
       for (int n = 1; n <= nodes; n++) {
         int i = n - 1;

@@ -14,6 +14,7 @@ import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
@@ -64,9 +65,10 @@ final class Demo {
   }
 
   /** Applies the service and pods, then waits until the external IP answers. */
-  Status apply(int controlPlanePort, Duration timeout) throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort)
-        .usePlaintext().build();
+  Status apply(int controlPlanePort, Duration timeout, ChannelCredentials credentials)
+      throws InterruptedException {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort,
+        credentials).build();
     try {
       AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
       admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()

@@ -10,13 +10,15 @@ import java.nio.file.Path;
  * @param otlpProtocol {@code grpc} or {@code http/protobuf}
  * @param controlPlaneMetricsPort /metrics of the control plane on 127.0.0.1; 0: none
  * @param lbMetricsPort /metrics of cloud-lb on 127.0.0.1; 0: none
+ * @param insecure plaintext and no authentication between the components (default: TLS, mTLS,
+ *     tokens, from the cluster's own CA under {@code <stateDir>/pki})
  */
 record LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
     int agentAdminPort, String otlpEndpoint, String otlpProtocol, int controlPlaneMetricsPort,
-    int lbMetricsPort) {
+    int lbMetricsPort, boolean insecure) {
 
   LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
       int agentAdminPort) {
-    this(nodes, demo, stateDir, controlPlanePort, etcdPort, agentAdminPort, "", "grpc", 0, 0);
+    this(nodes, demo, stateDir, controlPlanePort, etcdPort, agentAdminPort, "", "grpc", 0, 0, false);
   }
 }

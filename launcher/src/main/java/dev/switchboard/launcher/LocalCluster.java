@@ -1,5 +1,10 @@
 package dev.switchboard.launcher;
 
+import dev.switchboard.tls.BearerToken;
+import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -46,13 +51,18 @@ final class LocalCluster implements AutoCloseable {
     this.out = out;
   }
 
-  /** Everything the summary shows. */
-  record Summary(int etcdPort, int controlPlanePort, List<String> nodes, Demo.Status demo) {}
+  /** Everything the summary shows; {@code pki} null when insecure. */
+  record Summary(int etcdPort, int controlPlanePort, List<String> nodes, Demo.Status demo,
+      LocalPki pki) {}
 
   Summary start() throws IOException, InterruptedException {
     Path logs = options.stateDir().resolve("logs");
     Files.createDirectories(logs);
     String etcd = Binaries.etcd();
+    LocalPki pki = options.insecure() ? null : LocalPki.ensure(options.stateDir(), options.nodes());
+    if (pki != null && pki.createdCa()) {
+      out.println("switchboard: created a CA and certificates in " + pki.caCert().getParent());
+    }
 
     etcdPort = options.etcdPort() != 0 ? options.etcdPort() : (isFree("127.0.0.1", 2379) ? 2379 : freePort());
     if (options.etcdPort() == 0 && etcdPort != 2379) {
@@ -79,7 +89,10 @@ final class LocalCluster implements AutoCloseable {
     launch(new Component("control plane", java("dev.switchboard.controlplane.Main",
         "--etcd-endpoints", etcdUrl, "--listen", "127.0.0.1:" + cpPort,
         "--service-cidr", "127.96.0.0/16", "--lb-pools", "127.0.2.0/24",
-        "--metrics-port", Integer.toString(options.controlPlaneMetricsPort())),
+        "--metrics-port", Integer.toString(options.controlPlaneMetricsPort()),
+        pki == null ? List.of("--insecure") : List.of("--tls-cert", pki.cert("control-plane").toString(),
+            "--tls-key", pki.key("control-plane").toString(), "--client-ca", pki.caCert().toString(),
+            "--admin-tokens", pki.tokenFile().toString())),
         cpLog, () -> logContains(cpLog, "serving on"), otel("switchboard-control-plane", "control-plane")),
         "127.0.0.1:" + cpPort);
 
@@ -92,7 +105,7 @@ final class LocalCluster implements AutoCloseable {
       launch(new Component(name, java(NODE_AGENT_JVM, "dev.switchboard.agent.Main", "--node-name", name,
           "--node-address", address, "--control-plane", "127.0.0.1:" + cpPort,
           "--cluster-ip-mode", "local", "--service-cidr", "127.96.0.0/16",
-          "--admin-port", Integer.toString(options.agentAdminPort())),
+          "--admin-port", Integer.toString(options.agentAdminPort()), clientTls(pki, name)),
           logs.resolve(name + ".log"), () -> httpOk(readyz), otel("switchboard-node-agent", name)), address);
       nodes.add(name + " " + address);
     }
@@ -103,7 +116,7 @@ final class LocalCluster implements AutoCloseable {
     }
     launch(new Component("cloud-lb", java("dev.switchboard.lb.Main", "--name", "cloud-lb",
         "--control-plane", "127.0.0.1:" + cpPort, "--health-interval", "1s",
-        "--metrics-port", Integer.toString(options.lbMetricsPort())),
+        "--metrics-port", Integer.toString(options.lbMetricsPort()), clientTls(pki, "cloud-lb")),
         lbLog, () -> logContains(lbLog, "discovery: connected"), otel("switchboard-cloud-lb", "cloud-lb")),
         "LoadBalancer IPs from 127.0.2.0/24");
 
@@ -114,10 +127,27 @@ final class LocalCluster implements AutoCloseable {
           logs.resolve("demo-app.log"), plan::podsListening), plan.podsDescription());
       out.print("switchboard: applying the demo service ... ");
       out.flush();
-      demo = plan.apply(cpPort, READY_TIMEOUT);
+      demo = plan.apply(cpPort, READY_TIMEOUT, adminCredentials(pki));
       out.println("ready (EXTERNAL-IP " + demo.externalIp() + ")");
     }
-    return new Summary(etcdPort, cpPort, nodes, demo);
+    SbctlEnv.write(options.stateDir(), "127.0.0.1:" + cpPort, pki);
+    return new Summary(etcdPort, cpPort, nodes, demo, pki);
+  }
+
+  /** A node agent's or cloud-lb's flags towards the control plane. */
+  private static List<String> clientTls(LocalPki pki, String name) {
+    return pki == null ? List.of("--insecure") : List.of("--tls-ca", pki.caCert().toString(),
+        "--tls-cert", pki.cert(name).toString(), "--tls-key", pki.key(name).toString());
+  }
+
+  /** TLS and the editor token, for the launcher's own Admin calls (the demo). */
+  private static ChannelCredentials adminCredentials(LocalPki pki) throws IOException {
+    if (pki == null) {
+      return InsecureChannelCredentials.create();
+    }
+    return CompositeChannelCredentials.create(
+        TlsChannelCredentials.newBuilder().trustManager(pki.caCert().toFile()).build(),
+        new BearerToken(pki.editorToken()));
   }
 
   /**
@@ -159,12 +189,12 @@ final class LocalCluster implements AutoCloseable {
     out.println(String.format(Locale.ROOT, "ready in %.1f s", (System.nanoTime() - begin) / 1e9));
   }
 
-  private List<String> java(String mainClass, String... args) {
+  private List<String> java(String mainClass, Object... args) {
     return java(List.of(), mainClass, args);
   }
 
   /** {@code jvm} comes after the common flags, so it overrides them. */
-  private List<String> java(List<String> jvm, String mainClass, String... args) {
+  private List<String> java(List<String> jvm, String mainClass, Object... args) {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // Small, fast-starting JVMs: a local cluster is five or more of them on one machine.
@@ -174,7 +204,13 @@ final class LocalCluster implements AutoCloseable {
         // One classpath holds every component's logback.xml: skip logback's warning about it.
         "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
         "-cp", System.getProperty("java.class.path"), mainClass));
-    command.addAll(List.of(args));
+    for (Object arg : args) { // strings, and lists of them
+      if (arg instanceof List<?> list) {
+        list.forEach(a -> command.add((String) a));
+      } else {
+        command.add((String) arg);
+      }
+    }
     return command;
   }
 

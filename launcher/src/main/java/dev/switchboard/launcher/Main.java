@@ -55,6 +55,11 @@ public final class Main implements Callable<Integer> {
       description = "cloud-lb's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
   int lbMetricsPort;
 
+  @Option(names = "--insecure",
+      description = "Run every component in plaintext, without certificates or tokens. Default: TLS "
+          + "with the cluster's own CA, made on the first run under STATE-DIR/pki.")
+  boolean insecure;
+
   private final PrintStream out;
 
   Main(PrintStream out) {
@@ -86,7 +91,7 @@ public final class Main implements Callable<Integer> {
     }
     LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
         controlPlanePort, etcdPort, agentAdminPort, otlpEndpoint.trim(), otlpProtocol,
-        controlPlaneMetricsPort, lbMetricsPort);
+        controlPlaneMetricsPort, lbMetricsPort, insecure);
     LocalCluster cluster = new LocalCluster(options, out);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

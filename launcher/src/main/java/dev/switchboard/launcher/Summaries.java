@@ -29,8 +29,17 @@ final class Summaries {
       b.append(String.format("  %-15s traces and metrics to %s (OTLP %s)%n", "telemetry",
           options.otlpEndpoint(), options.otlpProtocol()));
     }
+    if (s.pki() == null) {
+      b.append(String.format("  %-15s OFF (--insecure): plaintext, no certificates, no tokens%n",
+          "security"));
+    } else {
+      b.append(String.format("  %-15s TLS on: CA %s, Discovery mTLS, Admin tokens in %s%n",
+          "security", s.pki().caCert(), s.pki().tokenFile()));
+    }
     b.append(String.format("  %-15s %s%n", "logs", options.stateDir().resolve("logs")));
-    String server = "SWITCHBOARD_SERVER=127.0.0.1:" + s.controlPlanePort() + " ";
+    b.append(String.format("  %-15s %s (bin/sbctl reads it: no flags needed)%n", "sbctl",
+        options.stateDir().resolve(SbctlEnv.FILE)));
+    String server = "";
     if (s.demo() != null) {
       Demo.Status d = s.demo();
       String[] header = {"NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"};

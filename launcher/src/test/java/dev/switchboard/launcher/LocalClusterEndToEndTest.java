@@ -84,12 +84,28 @@ class LocalClusterEndToEndTest {
         perPod.merge(m.group(1), 1, Integer::sum);
       }
       assertThat(perPod).containsOnlyKeys("demo-1", "demo-2", "demo-3");
-      // sbctl against it, as the summary suggests.
-      String svc = run(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", "127.0.0.1:" + cpPort);
+      // Secure by default: the summary says so, and the pki and sbctl.env exist.
+      assertThat(output.toString()).contains("TLS on: CA " + state.resolve("pki").resolve("ca.crt"));
+      assertThat(state.resolve("pki").resolve("ca.crt")).exists();
+      assertThat(Files.readString(state.resolve("sbctl.env"))).contains("SWITCHBOARD_TOKEN=",
+          "SWITCHBOARD_CA=" + state.resolve("pki").resolve("ca.crt"), "SWITCHBOARD_SERVER=127.0.0.1:" + cpPort);
+      String ca = state.resolve("pki").resolve("ca.crt").toString();
+      String editor = Files.readString(state.resolve("pki").resolve("admin.token")).strip();
+      String viewer = Files.readString(state.resolve("pki").resolve("viewer.token")).strip();
+      String server = "127.0.0.1:" + cpPort;
+      // Without a token, or as a viewer writing, sbctl is refused with one line.
+      assertThat(runFailing(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", server,
+          "--certificate-authority", ca)).contains("Error from server (Unauthorized)");
+      assertThat(runFailing(java, "dev.switchboard.sbctl.Main", "delete", "svc", "demo", "--server", server,
+          "--certificate-authority", ca, "--token", viewer)).contains("Error from server (Forbidden)");
+      // sbctl against it, as the summary suggests (bin/sbctl takes these from sbctl.env).
+      String svc = run(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", server,
+          "--certificate-authority", ca, "--token", viewer);
       assertThat(svc).contains("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)");
       assertThat(svc).containsPattern("demo\\s+LoadBalancer\\s+127\\.96\\.\\S+\\s+" + externalIp.replace(".", "\\.")
           + "\\s+80:3\\d{4}/TCP");
-      String nodes = run(java, "dev.switchboard.sbctl.Main", "get", "nodes", "--server", "127.0.0.1:" + cpPort);
+      String nodes = run(java, "dev.switchboard.sbctl.Main", "get", "nodes", "--server", server,
+          "--certificate-authority", ca, "--token", editor);
       assertThat(nodes).containsPattern("node-1\\s+Ready").containsPattern("node-3\\s+Ready");
       // The control plane's metrics, on the port the launcher gave it.
       assertThat(httpGet("http://127.0.0.1:" + cpMetricsPort + "/metrics"))
@@ -149,7 +165,17 @@ class LocalClusterEndToEndTest {
         .toList();
   }
 
+  /** Runs a main that must fail (exit 1); returns what it printed. */
+  private static String runFailing(String java, String mainClass, String... args) throws Exception {
+    return exec(1, java, mainClass, args);
+  }
+
   private static String run(String java, String mainClass, String... args) throws Exception {
+    return exec(0, java, mainClass, args);
+  }
+
+  private static String exec(int exit, String java, String mainClass, String... args)
+      throws Exception {
     List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         mainClass));
     command.addAll(List.of(args));
@@ -159,7 +185,7 @@ class LocalClusterEndToEndTest {
       out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(p.exitValue()).as(out).isEqualTo(exit);
     return out;
   }
 

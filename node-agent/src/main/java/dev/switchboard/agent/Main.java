@@ -3,6 +3,7 @@ package dev.switchboard.agent;
 import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.proxier.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
+import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -82,6 +83,9 @@ public final class Main implements Callable<Integer> {
           + "to bind (env SWITCHBOARD_RESYNC_INTERVAL). Default: ${DEFAULT-VALUE}.")
   String resyncInterval;
 
+  @CommandLine.Mixin
+  ClientTlsOptions tls = new ClientTlsOptions();
+
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.err, true)));
   }
@@ -104,18 +108,26 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     AgentConfig config = toConfig();
+    ClientTlsOptions.ClientTls security;
+    try {
+      security = tls.open();
+    } catch (IllegalArgumentException e) {
+      throw bad(e.getMessage());
+    }
     // Export by the standard OTEL_* variables; none set: no export (metrics still at /metrics).
     Telemetry telemetry = Telemetry.fromEnvironment("switchboard-node-agent");
     NodeAgent agent;
     try {
-      agent = NodeAgent.start(config, telemetry);
+      agent = NodeAgent.start(config, telemetry, security.credentials());
     } catch (IOException | RuntimeException e) {
       telemetry.close();
+      security.close();
       throw e;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();
+      security.close();
       telemetry.close();
       stopped.countDown();
     }, "switchboard-shutdown"));

@@ -14,6 +14,8 @@ import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.v1.Hello;
 import dev.switchboard.v1.Role;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -99,6 +101,15 @@ public final class NodeAgent implements AutoCloseable {
    * @throws IOException when the admin port cannot be bound
    */
   public static NodeAgent start(AgentConfig config, Telemetry telemetry) throws IOException {
+    return start(config, telemetry, InsecureChannelCredentials.create());
+  }
+
+  /**
+   * As above, reaching the control plane with {@code credentials} (TLS with this node's client
+   * certificate, whose identity must be {@code system:node:<nodeName>}).
+   */
+  public static NodeAgent start(AgentConfig config, Telemetry telemetry,
+      ChannelCredentials credentials) throws IOException {
     String node = config.nodeName();
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "switchboard-agent-" + node);
@@ -140,7 +151,7 @@ public final class NodeAgent implements AutoCloseable {
           .setRole(Role.AGENT)
           .putAllLabels(config.labels())
           .build();
-      DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane()), executor,
+      DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane(), credentials), executor,
           config.backoff(), hello, sync);
       sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
@@ -237,9 +248,8 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   /** A channel to the control plane; keepalive notices a control plane that vanished silently. */
-  private static ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target)
-        .usePlaintext()
+  private static ManagedChannel channel(String target, ChannelCredentials credentials) {
+    return NettyChannelBuilder.forTarget(target, credentials)
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)

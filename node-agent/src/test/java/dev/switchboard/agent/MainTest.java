@@ -34,6 +34,15 @@ class MainTest {
         "node-agent: --labels: zone (expected: KEY=VALUE pairs separated by commas, with Kubernetes label syntax) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--min-sync-interval", "fast")).containsExactly(
         "node-agent: --min-sync-interval: fast (expected: a duration such as 100ms, 5s or 1m) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1")).containsExactly(
+        "node-agent: TLS is required: missing --tls-ca, --tls-cert, --tls-key (or pass --insecure to "
+            + "connect in plaintext without certificates) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--insecure", "--tls-ca", "ca.pem"))
+        .containsExactly("node-agent: --insecure: cannot be combined with --tls-ca (expected: TLS flags, "
+            + "or --insecure alone) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--tls-ca", "/nonexistent/ca.pem",
+        "--tls-cert", "/nonexistent/n.crt", "--tls-key", "/nonexistent/n.key")).containsExactly(
+        "node-agent: /nonexistent/n.crt: no such file (see --help)");
     assertThat(run(2, "--bogus")).hasSize(1).allMatch(l -> l.startsWith("node-agent: Unknown option: '--bogus'"));
   }
 

@@ -9,12 +9,28 @@ import picocli.CommandLine.Option;
 public final class ClientOptions {
   public static final String DEFAULT_SERVER = "127.0.0.1:9440";
   public static final String SERVER_ENV = "SWITCHBOARD_SERVER";
+  public static final String TOKEN_ENV = "SWITCHBOARD_TOKEN";
+  public static final String CA_ENV = "SWITCHBOARD_CA";
+  public static final String INSECURE_ENV = "SWITCHBOARD_INSECURE";
   private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h)?$");
 
   @Option(names = "--server", paramLabel = "HOST:PORT",
       description = "The control plane's Admin API (env " + SERVER_ENV + "; default "
           + DEFAULT_SERVER + ").")
   String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Bearer token for the Admin API (env " + TOKEN_ENV + ").")
+  String token;
+
+  @Option(names = "--certificate-authority", paramLabel = "FILE",
+      description = "CA (PEM) that verifies the server's certificate (env " + CA_ENV
+          + "; default: the JVM's CAs).")
+  String certificateAuthority;
+
+  @Option(names = "--insecure",
+      description = "Plaintext, no TLS (a server started with --insecure; env " + INSECURE_ENV + "=true).")
+  boolean insecure;
 
   @Option(names = "--request-timeout", paramLabel = "DURATION", defaultValue = "30s",
       description = "How long to wait for each answer, e.g. 5s, 1m; 0 waits forever. Default: ${DEFAULT-VALUE}.")
@@ -59,6 +75,20 @@ public final class ClientOptions {
   }
 
   public AdminClient connect(Terminal terminal) {
-    return AdminClient.connect(server(terminal), timeout());
+    String ca = firstOf(certificateAuthority, terminal.env().get(CA_ENV));
+    boolean plaintext = insecure || "true".equalsIgnoreCase(terminal.env().get(INSECURE_ENV));
+    if (plaintext && ca != null) {
+      throw new CommandFailure("error: --insecure: cannot be combined with --certificate-authority"
+          + " (or " + CA_ENV + ")");
+    }
+    return AdminClient.connect(server(terminal), timeout(), plaintext,
+        ca == null ? null : java.nio.file.Path.of(ca), firstOf(token, terminal.env().get(TOKEN_ENV)));
+  }
+
+  private static String firstOf(String flag, String env) {
+    if (flag != null && !flag.isBlank()) {
+      return flag.trim();
+    }
+    return env == null || env.isBlank() ? null : env.trim();
   }
 }

@@ -60,7 +60,12 @@ public final class ServerErrors {
     String message = cause.getMessage() == null ? cause.getClass().getSimpleName()
         : cause.getMessage();
     int at = message.indexOf(": /"); // netty's "Connection refused: /127.0.0.1:9440"
-    return oneLine(at > 0 ? message.substring(0, at) : message);
+    String detail = oneLine(at > 0 ? message.substring(0, at) : message);
+    if (detail.contains("PKIX") || detail.contains("No subject alternative")) {
+      return detail + " (the server's certificate is not trusted: pass its CA with"
+          + " --certificate-authority or SWITCHBOARD_CA)";
+    }
+    return detail;
   }
 
   private static String oneLine(String s) {

@@ -63,7 +63,7 @@ final class SbctlHarness implements AutoCloseable {
   }
 
   Run sbctlWithInput(String stdin, String... args) {
-    return sbctlIn(Map.of(ClientOptions.SERVER_ENV, server()), stdin, args);
+    return sbctlIn(Map.of(ClientOptions.SERVER_ENV, server(), ClientOptions.INSECURE_ENV, "true"), stdin, args);
   }
 
   static Run sbctlIn(Map<String, String> env, String stdin, String... args) {

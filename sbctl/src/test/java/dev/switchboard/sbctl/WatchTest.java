@@ -51,7 +51,7 @@ class WatchTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     Terminal terminal = new Terminal(new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server()),
+        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
         Clock.systemUTC());
     Future<Integer> watch = executor.submit(() -> Sbctl.run(terminal, "get", "pods", "-n",
         "watch", "-w", "--output-watch-events"));
@@ -83,7 +83,7 @@ class WatchTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     Terminal terminal = new Terminal(new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server()),
+        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
         Clock.systemUTC());
     Thread thread = new Thread(() -> Sbctl.run(terminal, "get", "svc", "-n", "quiet", "-w"));
     thread.start();

@@ -32,21 +32,43 @@ public final class EtcdProcess implements AutoCloseable {
   private final int clientPort;
   private final int peerPort;
   private final String binary;
+  /** Null: plaintext; otherwise client TLS with client-certificate auth. */
+  private final ClientTls tls;
+  /** Serves /health over http when the client URL is https (null otherwise). */
+  private final Integer metricsPort;
   private Process process;
 
-  private EtcdProcess(Path dir, int clientPort, int peerPort, String binary) {
+  /**
+   * Client TLS for {@link #startWithTls}: etcd serves {@code cert}/{@code key} and requires client
+   * certificates signed by {@code trustedCa} ({@code --client-cert-auth}), as etcdctl's
+   * {@code --cacert/--cert/--key} users expect.
+   */
+  public record ClientTls(Path trustedCa, Path cert, Path key) {}
+
+  private EtcdProcess(Path dir, int clientPort, int peerPort, String binary, ClientTls tls) {
     this.dataDir = dir.resolve("data");
     this.logFile = dir.resolve("etcd.log");
     this.clientPort = clientPort;
     this.peerPort = peerPort;
     this.binary = binary;
+    this.tls = tls;
+    this.metricsPort = tls == null ? null : freePort();
   }
 
   /** Starts etcd and returns once it answers {@code /health}. */
   public static EtcdProcess start() {
+    return start(null);
+  }
+
+  /** Starts etcd serving its clients over TLS only, with client-certificate auth. */
+  public static EtcdProcess startWithTls(ClientTls tls) {
+    return start(java.util.Objects.requireNonNull(tls, "tls"));
+  }
+
+  private static EtcdProcess start(ClientTls tls) {
     try {
       Path dir = Files.createTempDirectory("switchboard-etcd-");
-      EtcdProcess etcd = new EtcdProcess(dir, freePort(), freePort(), findBinary());
+      EtcdProcess etcd = new EtcdProcess(dir, freePort(), freePort(), findBinary(), tls);
       etcd.startProcess();
       return etcd;
     } catch (IOException e) {
@@ -54,9 +76,13 @@ public final class EtcdProcess implements AutoCloseable {
     }
   }
 
-  /** {@code http://127.0.0.1:PORT}, the client URL. */
+  /** {@code http://127.0.0.1:PORT} ({@code https://} with TLS), the client URL. */
   public String endpoint() {
-    return "http://127.0.0.1:" + clientPort;
+    return (tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
+  }
+
+  private String healthUrl() {
+    return (tls == null ? endpoint() : "http://127.0.0.1:" + metricsPort) + "/health";
   }
 
   public int clientPort() {
@@ -114,7 +140,7 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   private synchronized void startProcess() {
-    List<String> command = List.of(
+    List<String> command = new java.util.ArrayList<>(List.of(
         binary,
         "--name", "test",
         "--data-dir", dataDir.toString(),
@@ -125,7 +151,12 @@ public final class EtcdProcess implements AutoCloseable {
         "--initial-cluster", "test=http://127.0.0.1:" + peerPort,
         // Snapshots and WAL fsyncs cost time tests do not need to spend.
         "--unsafe-no-fsync",
-        "--log-level", "warn");
+        "--log-level", "warn"));
+    if (tls != null) {
+      command.addAll(List.of("--cert-file", tls.cert().toString(), "--key-file", tls.key().toString(),
+          "--trusted-ca-file", tls.trustedCa().toString(), "--client-cert-auth",
+          "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort));
+    }
     try {
       ProcessBuilder builder = new ProcessBuilder(command)
           .redirectErrorStream(true)
@@ -140,7 +171,7 @@ public final class EtcdProcess implements AutoCloseable {
 
   private void awaitHealthy() {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(endpoint() + "/health"))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(healthUrl()))
         .timeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {

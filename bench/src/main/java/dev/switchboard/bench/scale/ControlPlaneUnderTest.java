@@ -36,7 +36,7 @@ final class ControlPlaneUnderTest implements AutoCloseable {
         jvmOptions, "dev.switchboard.controlplane.Main",
         List.of("--etcd-endpoints", etcd.endpoint(), "--key-prefix", "/bench",
             "--listen", "127.0.0.1:" + port, "--service-cidr", "127.96.0.0/16",
-            "--etcd-wait", "120s"));
+            "--etcd-wait", "120s", "--insecure"));
     jvm.await("serving", () -> jvm.findInLog("serving on \\S+:(\\d+)") != null, 180_000);
     port = Integer.parseInt(jvm.findInLog("serving on \\S+:(\\d+)"));
     return (System.nanoTime() - begin) / 1_000_000;

@@ -38,7 +38,8 @@ final class NodeAgentProbe {
         flags, "dev.switchboard.agent.Main",
         List.of("--node-name", "node-0", "--node-address", "127.0.1.1",
             "--control-plane", controlPlane, "--cluster-ip-mode", "local",
-            "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(adminPort)))) {
+            "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(adminPort),
+            "--insecure"))) {
       int[] listeners = new int[1];
       agent.await("programmed", () -> {
         Matcher m = STATUS.matcher(get(http, statusz));

@@ -1,6 +1,7 @@
 package dev.switchboard.lb.balancer;
 
 import dev.switchboard.forwarder.ConnectionPreamble;
+import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerOptions;
@@ -294,9 +295,38 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** Clients of a service refused by its source ranges so far. */
-    /** Whether the node's check for this TCP NodePort passes (not counting panic). On the executor. */
-    public boolean checkPasses(String node, InetSocketAddress nodePort) {
-        return health.up(new CheckTarget(node, nodePort, CheckTarget.Kind.TCP));
+    /**
+     * The nodes that serve every port of the service on their own merits (ready, checks passing, not
+     * ejected), panic aside: what a test waits for before it counts where traffic goes. On the executor.
+     */
+    public Set<String> passingNodes(ServiceKey key) {
+        ServiceBinding b = bindings.get(key);
+        if (b == null) {
+            return Set.of();
+        }
+        Set<String> passing = null;
+        for (ServicePlan.PortPlan port : b.plan.ports()) {
+            Bound bound = b.listeners.get(new ListenerKey(port.protocol(),
+                    new InetSocketAddress(b.plan.ip(), port.port()), port.http()));
+            if (bound == null) {
+                return Set.of();
+            }
+            Set<String> here = new TreeSet<>();
+            for (Endpoint ep : bound.wanted.endpoints()) {
+                String name = ep.nodeName().orElseThrow();
+                CheckTarget t = NodeBackends.check(b.plan, port,
+                        new NodeBackends.NodeAddress(name, ep.socketAddress().getAddress(), true));
+                if (t == null ? ep.ready() : health.up(t) && !health.ejected(ep.socketAddress())) {
+                    here.add(name);
+                }
+            }
+            if (passing == null) {
+                passing = here;
+            } else {
+                passing.retainAll(here);
+            }
+        }
+        return passing == null ? Set.of() : passing;
     }
 
     public long refused(ServiceKey service) {

@@ -19,6 +19,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.stub.StreamObserver;
+import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +75,13 @@ public final class EtcdStore implements Store {
    * @param timeout how long one call may take before it fails with {@link StoreException}
    */
   public static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout) {
-    return connect(endpoints, prefix, timeout, LIST_PAGE, MAX_INBOUND_BYTES);
+    return connect(endpoints, prefix, timeout, null);
+  }
+
+  /** As above; {@code tls} (null: none) secures https endpoints (CA, client certificate). */
+  public static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout,
+      SslContext tls) {
+    return connect(endpoints, prefix, timeout, LIST_PAGE, MAX_INBOUND_BYTES, tls);
   }
 
   /**
@@ -83,6 +90,11 @@ public final class EtcdStore implements Store {
    */
   static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout, int listPage,
       int maxInboundBytes) {
+    return connect(endpoints, prefix, timeout, listPage, maxInboundBytes, null);
+  }
+
+  private static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout,
+      int listPage, int maxInboundBytes, SslContext tls) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd URL)");
     }
@@ -94,6 +106,9 @@ public final class EtcdStore implements Store {
         .retryMaxDuration(timeout)
         // A list page, or a watch response catching up after a pause, can exceed 4 MiB.
         .maxInboundMessageSize(maxInboundBytes);
+    if (tls != null) {
+      builder.sslContext(tls);
+    }
     if (!prefix.isEmpty()) {
       builder.namespace(bytes(prefix.endsWith("/") ? prefix : prefix + "/"));
     }

@@ -14,6 +14,9 @@ import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
+import dev.switchboard.controlplane.ControlPlaneSecurity;
+import dev.switchboard.telemetry.Telemetry;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -37,6 +40,8 @@ final class Cluster implements AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private ControlPlaneConfig config;
 
+  private ControlPlaneSecurity security = ControlPlaneSecurity.insecure();
+
   Cluster(EtcdProcess etcd) {
     this.etcd = etcd;
     this.config = ControlPlaneConfig.local(etcd.endpoint(), prefix);
@@ -47,14 +52,27 @@ final class Cluster implements AutoCloseable {
     return this;
   }
 
+  Cluster withSecurity(ControlPlaneSecurity newSecurity) {
+    security = newSecurity;
+    return this;
+  }
+
   ControlPlane start() {
     try {
-      ControlPlane cp = ControlPlane.start(config);
+      ControlPlane cp = ControlPlane.start(config, Telemetry.disabled(), security);
       replicas.add(cp);
       return cp;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A channel with {@code credentials} (TLS, a client certificate, a token, or none of these). */
+  ManagedChannel channel(ControlPlane cp, ChannelCredentials credentials) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port(), credentials)
+        .build();
+    channels.add(channel);
+    return channel;
   }
 
   ManagedChannel channel(ControlPlane cp) {
