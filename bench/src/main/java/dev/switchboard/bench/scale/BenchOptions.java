@@ -9,7 +9,7 @@ import java.util.List;
  */
 record BenchOptions(int agents, List<Integer> scales, int podsPerService, int flips, int creates,
     int channels, int seedConcurrency, String cpHeap, boolean nodeAgent, boolean restart,
-    String out, long seed, List<List<String>> agentJvmFlags) {
+    String out, long seed, List<List<String>> agentJvmFlags, boolean agentMemoryOnly) {
 
   static BenchOptions parse(String[] args) {
     return new BenchOptions(
@@ -26,10 +26,14 @@ record BenchOptions(int agents, List<Integer> scales, int podsPerService, int fl
         !flag(args, "--no-restart"),
         arg(args, "--out", null),
         Long.parseLong(arg(args, "--seed", "8")),
-        // bin/run-local's flags, then the same with a heap cap: ';' separates the sets.
-        Arrays.stream(arg(args, "--agent-jvm",
-                "-XX:+UseSerialGC -XX:MaxRAMPercentage=5;-XX:+UseSerialGC -Xmx192m").split(";"))
-            .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList());
+        // bin/run-local's agent flags (LocalCluster.NODE_AGENT_JVM after the common ones), then
+        // the flags every component had before: ';' separates the sets.
+        Arrays.stream(arg(args, "--agent-jvm", "-XX:+UseSerialGC -XX:MaxRAMPercentage=5 -Xms32m"
+                + " -Xmx160m -Xss512k -XX:MaxDirectMemorySize=128m -XX:TieredStopAtLevel=1;"
+                + "-XX:+UseSerialGC -XX:MaxRAMPercentage=5").split(";"))
+            .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList(),
+        // Seed the largest scale and measure only the real node agent: a quick rerun of it.
+        flag(args, "--agent-memory-only"));
   }
 
   private static String arg(String[] args, String name, String fallback) {

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Usage: {@code bench/controlplane [--agents N] [--scales 100,1000,10000] [--flips F]
  * [--creates C] [--pods-per-service P] [--cp-heap 4g] [--no-node-agent] [--no-restart]
- * [--out FILE]}. Loopback only; every wait is bounded.
+ * [--agent-memory-only] [--out FILE]}. Loopback only; every wait is bounded.
  */
 public final class ControlPlaneScaleBenchmark {
   private ControlPlaneScaleBenchmark() {}
@@ -59,8 +59,10 @@ public final class ControlPlaneScaleBenchmark {
               "%,d → %,d services: %,d objects in %.0f s (%.0f writes/s)", seeded, services,
               objects, seconds, objects / seconds));
           seeded = services;
-          results.add(run.measure(services, dir));
-          Report.printProgress(results.get(results.size() - 1));
+          if (!options.agentMemoryOnly()) {
+            results.add(run.measure(services, dir));
+            Report.printProgress(results.get(results.size() - 1));
+          }
         }
         int top = options.scales().get(options.scales().size() - 1);
         if (options.nodeAgent()) {
@@ -71,7 +73,7 @@ public final class ControlPlaneScaleBenchmark {
             agentRss.add(NodeAgentProbe.measure(cp.target(), version, dir, flags));
           }
         }
-        if (options.restart()) {
+        if (options.restart() && !options.agentMemoryOnly()) {
           ScaleRun.say("control plane kill -9 and restart under %d agents", options.agents());
           try (SimulatedAgents agents = new SimulatedAgents(cp.target(), options.agents(), 0,
               options.channels(), 1)) {

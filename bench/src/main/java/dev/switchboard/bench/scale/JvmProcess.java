@@ -79,6 +79,12 @@ final class JvmProcess implements AutoCloseable {
     }
   }
 
+  /** CPU time (user + system) the process has used so far, in ms. */
+  double cpuMillis() {
+    return process.toHandle().info().totalCpuDuration()
+        .orElseThrow(() -> new IllegalStateException("no CPU time for " + pid())).toNanos() / 1e6;
+  }
+
   /** Resident set size in MiB, from /proc/PID/status. */
   double rssMiB() {
     try {

@@ -33,11 +33,11 @@ final class Report {
     s.append("Latencies in ms as p50 / p99 / max. \"every agent\": per change, until the last"
         + " agent held its version; \"per agent\": every (agent, change) pair.\n\n");
     s.append(String.format(Locale.ROOT, "| services | pods | snapshot storm, all agents | flip:"
-        + " every agent | flip: per agent | flip: API call | bytes/agent/flip | create: every"
-        + " agent | create: per agent | bytes/agent/create | new agent snapshot | snapshot size |"
-        + " CP live heap | CP RSS | load avg (1/5/15 min, %d cores) |%n",
+        + " every agent | flip: per agent | flip: API call | bytes/agent/flip | CP CPU/flip |"
+        + " create: every agent | create: per agent | bytes/agent/create | new agent snapshot |"
+        + " snapshot size | CP live heap | CP RSS | load avg (1/5/15 min, %d cores) |%n",
         Runtime.getRuntime().availableProcessors()));
-    s.append("|---:|---:|---:|---|---|---|---:|---|---|---:|---|---:|---:|---:|---|\n");
+    s.append("|---:|---:|---:|---|---|---|---:|---:|---|---|---:|---|---:|---:|---:|---|\n");
     for (ScaleRun.Result r : results) {
       s.append(row(r)).append('\n');
     }
@@ -51,7 +51,7 @@ final class Report {
     for (NodeAgentProbe.Result agent : agents) {
       s.append(String.format(Locale.ROOT, "%nReal node agent (`%s`) at %,d services: programmed"
               + " %,d listeners in %.1f s; RSS %.0f MiB; live heap %.0f MiB.%n", agent.jvmFlags(),
-          results.get(results.size() - 1).services(), agent.listeners(), agent.programSeconds(),
+          o.scales().get(o.scales().size() - 1), agent.listeners(), agent.programSeconds(),
           agent.rssMiB(), agent.liveHeapMiB()));
     }
     if (restart != null) {
@@ -75,7 +75,7 @@ final class Report {
       s.append(String.format(Locale.ROOT, "%n<details><summary>Node agent (`%s`) native memory at"
           + " %,d services (jcmd VM.native_memory summary, committed; then the live heap's largest"
           + " classes, GC.class_histogram)</summary>%n%n```%n%s%n%s%n```%n</details>%n",
-          agent.jvmFlags(), results.get(results.size() - 1).services(), agent.nativeMemory(),
+          agent.jvmFlags(), o.scales().get(o.scales().size() - 1), agent.nativeMemory(),
           agent.histogram()));
     }
     for (ScaleRun.Result r : results) {
@@ -88,10 +88,10 @@ final class Report {
 
   private static String row(ScaleRun.Result r) {
     return String.format(Locale.ROOT, "| %,d | %,d | %.1f s (per agent %s ms) | %s | %s | %s |"
-            + " %.0f B | %s | %s | %.0f B | %s ms | %.2f MiB | %.0f MiB | %.0f MiB | %s |",
+            + " %.0f B | %.1f ms | %s | %s | %.0f B | %s ms | %.2f MiB | %.0f MiB | %.0f MiB | %s |",
         r.services(), r.pods(), r.stormSeconds(), r.stormPerAgent().millis(),
         r.flipEvery().millis(), r.flipAll().millis(), r.flipWrite().millis(),
-        r.flipBytesPerAgent(), r.createEvery().millis(), r.createAll().millis(),
+        r.flipBytesPerAgent(), r.flipCpuMillis(), r.createEvery().millis(), r.createAll().millis(),
         r.createBytesPerAgent(), r.newAgentSnapshot().millis(), r.snapshotMiB(),
         r.cpLiveHeapMiB(), r.cpRssMiB(), r.loadAverage());
   }

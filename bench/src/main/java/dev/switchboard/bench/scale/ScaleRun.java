@@ -23,6 +23,7 @@ final class ScaleRun {
   /** One scale's figures. */
   record Result(int services, int pods, int agents, double stormSeconds, Stats stormPerAgent,
       Stats flipAll, Stats flipEvery, Stats flipWrite, double flipBytesPerAgent,
+      double flipCpuMillis,
       Stats createAll, Stats createEvery, double createBytesPerAgent, Stats newAgentSnapshot,
       double snapshotMiB, double cpLiveHeapMiB, double cpRssMiB, String profile,
       String contentCheck, String loadAverage) {}
@@ -76,7 +77,8 @@ final class ScaleRun {
       double heap = cp.jvm().liveHeapMiB();
       double rss = cp.jvm().rssMiB();
       return new Result(services, pods, options.agents(), storm, stormPerAgent,
-          flips.all, flips.every, flips.write, flips.bytesPerAgent, creates.all, creates.every,
+          flips.all, flips.every, flips.write, flips.bytesPerAgent, flips.cpuMillis, creates.all,
+          creates.every,
           creates.bytesPerAgent, newAgent, snapshotMiB, heap, rss, profile, check,
           Report.loadAverage());
     }
@@ -91,7 +93,9 @@ final class ScaleRun {
     warmedUp = true;
   }
 
-  private record Sample(Stats all, Stats every, Stats write, double bytesPerAgent) {}
+  /** cpuMillis: the control plane's CPU time (all threads) per change, over the whole sample. */
+  private record Sample(Stats all, Stats every, Stats write, double bytesPerAgent,
+      double cpuMillis) {}
 
   /** Single pod readiness flips, one at a time: ready → not ready, then back on the next pick. */
   private Sample flips(SimulatedAgents agents, int services, int count)
@@ -100,6 +104,7 @@ final class ScaleRun {
     double[] every = new double[count];
     double[] write = new double[count];
     long bytesBefore = agents.totalBytes();
+    double cpuBefore = cp.jvm().cpuMillis();
     String lastNs = null;
     String lastPod = null;
     for (int k = 0; k < count; k++) {
@@ -127,7 +132,9 @@ final class ScaleRun {
       every[k] = awaitAll(agents, start, version, perAgent);
     }
     double bytes = (agents.totalBytes() - bytesBefore) / (double) options.agents() / count;
-    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), Stats.of(write), bytes);
+    double cpu = (cp.jvm().cpuMillis() - cpuBefore) / count;
+    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), Stats.of(write), bytes,
+        cpu);
   }
 
   /** Service creates (no pods yet), one at a time; they are deleted again afterwards. */
@@ -151,7 +158,7 @@ final class ScaleRun {
           .setNamespace("bench-extra").setName("extra-" + i).build());
     }
     settle(agents);
-    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), null, bytes);
+    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), null, bytes, Double.NaN);
   }
 
   /** Waits until every agent holds {@code version}; returns the slowest agent's latency (ms). */

@@ -8,10 +8,14 @@ import dev.switchboard.controlplane.store.Store;
 import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
-import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Hello;
 import dev.switchboard.v1.Role;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -29,9 +33,12 @@ import org.slf4j.LoggerFactory;
  * The Discovery stream. A new subscriber gets a snapshot; one that says it applied version V
  * gets only the difference between the published state at V (read from etcd as of revision V,
  * so any replica can answer) and now; then every change as a coalesced delta.
+ *
+ * <p>Bound with its own response marshaller ({@link EncodedResponse}): a change that many
+ * subscribers are owed alike is serialized once ({@link Broadcast}) and the same bytes go to
+ * each; on the wire it is the generated {@code switchboard.v1.Discovery/Stream}.
  */
-public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
-    implements PublishedListener {
+public final class DiscoveryService implements BindableService, PublishedListener {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
 
   private final ClusterCache cache;
@@ -69,8 +76,9 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
   @Override
   public void onPublished(List<ResourceChange> changes, long version) {
     resumeBases.onPublished(changes);
+    Broadcast broadcast = new Broadcast(changes, version, nonces);
     for (Subscription subscription : subscriptions) {
-      subscription.offer(changes, version);
+      subscription.offer(changes, version, broadcast);
     }
   }
 
@@ -82,10 +90,25 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
         .toList();
   }
 
+  /** The generated method and service, with {@link EncodedResponse} for responses. */
   @Override
-  public StreamObserver<DiscoveryRequest> stream(StreamObserver<DiscoveryResponse> responses) {
-    ServerCallStreamObserver<DiscoveryResponse> out =
-        (ServerCallStreamObserver<DiscoveryResponse>) responses;
+  public ServerServiceDefinition bindService() {
+    MethodDescriptor<DiscoveryRequest, EncodedResponse> method = DiscoveryGrpc.getStreamMethod()
+        .toBuilder(DiscoveryGrpc.getStreamMethod().getRequestMarshaller(),
+            EncodedResponse.MARSHALLER)
+        .build();
+    ServiceDescriptor generated = DiscoveryGrpc.getServiceDescriptor();
+    return ServerServiceDefinition.builder(ServiceDescriptor.newBuilder(generated.getName())
+            .setSchemaDescriptor(generated.getSchemaDescriptor())
+            .addMethod(method)
+            .build())
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::stream))
+        .build();
+  }
+
+  StreamObserver<DiscoveryRequest> stream(StreamObserver<EncodedResponse> responses) {
+    ServerCallStreamObserver<EncodedResponse> out =
+        (ServerCallStreamObserver<EncodedResponse>) responses;
     AtomicReference<Subscription> current = new AtomicReference<>();
     AtomicReference<AutoCloseable> registration = new AtomicReference<>();
     // Must be set now, during the call's start; the subscription appears with the hello.
@@ -166,7 +189,7 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     };
   }
 
-  private void start(Subscription s, Hello hello, ServerCallStreamObserver<DiscoveryResponse> out,
+  private void start(Subscription s, Hello hello, ServerCallStreamObserver<EncodedResponse> out,
       AtomicReference<AutoCloseable> registration) {
     blocking.execute(() -> {
       try {
@@ -219,7 +242,7 @@ public final class DiscoveryService extends DiscoveryGrpc.DiscoveryImplBase
     return null;
   }
 
-  private static void fail(ServerCallStreamObserver<DiscoveryResponse> out, Status status) {
+  private static void fail(ServerCallStreamObserver<EncodedResponse> out, Status status) {
     try {
       out.onError(status.asRuntimeException());
     } catch (IllegalStateException alreadyClosed) {

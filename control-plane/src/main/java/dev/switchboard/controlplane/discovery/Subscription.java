@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The queue holds at most one entry per object (the latest state replaces an unsent older
  * one), so a slow subscriber costs memory bounded by the cluster's size, and never blocks the
- * cache thread or any other subscriber: offering only writes to this map.
+ * cache thread or any other subscriber: offering only writes to this map. A subscriber with
+ * nothing queued skips the map: it is sent the batch's shared message ({@link Broadcast}).
  */
 final class Subscription {
   /** Resources per message, and bytes: keep each message well under gRPC's default 4 MiB. */
@@ -36,7 +37,7 @@ final class Subscription {
 
   final String nodeName;
   final Role role;
-  private final ServerCallStreamObserver<DiscoveryResponse> stream;
+  private final ServerCallStreamObserver<EncodedResponse> stream;
   private final AtomicLong nonces;
   private final PushTracing tracing;
 
@@ -62,7 +63,7 @@ final class Subscription {
   private volatile String lastNack = "";
   private volatile long bytesSent;
 
-  Subscription(String nodeName, Role role, ServerCallStreamObserver<DiscoveryResponse> stream,
+  Subscription(String nodeName, Role role, ServerCallStreamObserver<EncodedResponse> stream,
       AtomicLong nonces, PushTracing tracing) {
     this.nodeName = nodeName;
     this.role = role;
@@ -73,6 +74,10 @@ final class Subscription {
 
   /** Whether a subscriber of this role is told about the resource. */
   boolean wants(Resource resource) {
+    return wants(role, resource);
+  }
+
+  static boolean wants(Role role, Resource resource) {
     if (resource == null) {
       return false;
     }
@@ -117,10 +122,24 @@ final class Subscription {
     drain();
   }
 
-  /** Queues changes; called on the cache thread for every published batch. */
-  synchronized void offer(List<ResourceChange> changes, long version) {
+  /**
+   * Queues changes; called on the cache thread for every published batch. A subscriber with
+   * nothing pending whose stream is ready is sent {@code broadcast}'s shared message for its role
+   * at once: the same message it would build, serialized once for all such subscribers.
+   */
+  synchronized void offer(List<ResourceChange> changes, long version, Broadcast broadcast) {
     if (!started) {
       return; // the initial snapshot or diff, taken later on the cache thread, includes these
+    }
+    if (!closed && !snapshotPending && pending.isEmpty() && pendingOrigins.isEmpty()
+        && pendingVersion <= version && stream.isReady()) {
+      Broadcast.Message shared = broadcast.forRole(role);
+      if (shared != null) {
+        pendingVersion = version;
+        sentVersion = version;
+        send(shared);
+        return;
+      }
     }
     for (ResourceChange change : changes) {
       offerOne(change.id(), change.previous(), change.current(), change.origin());
@@ -131,9 +150,16 @@ final class Subscription {
 
   @GuardedBy("this")
   private void offerOne(ResourceId id, Resource previous, Resource current, ChangeOrigin origin) {
-    if (wants(current)) {
+    queue(role, pending, pendingOrigins, id, previous, current, origin);
+  }
+
+  /** Merges one change into a coalescing queue as a subscriber of {@code role} sees it. */
+  static void queue(Role role, Map<ResourceId, Resource> pending,
+      Map<ResourceId, ChangeOrigin> pendingOrigins, ResourceId id, Resource previous,
+      Resource current, ChangeOrigin origin) {
+    if (wants(role, current)) {
       pending.put(id, current);
-    } else if (wants(previous) || pending.containsKey(id)) {
+    } else if (wants(role, previous) || pending.containsKey(id)) {
       // It was visible (or is queued): the subscriber must drop it.
       pending.put(id, REMOVED);
     } else {
@@ -145,6 +171,35 @@ final class Subscription {
     }
   }
 
+  /**
+   * Moves what fits in one message from the head of {@code pending} into {@code response}
+   * (at most {@link #MAX_RESOURCES_PER_MESSAGE} objects, about {@link #MAX_BYTES_PER_MESSAGE});
+   * returns the origins of what it moved, by revision.
+   */
+  static Map<Long, ChangeOrigin> take(DiscoveryResponse.Builder response,
+      Map<ResourceId, Resource> pending, Map<ResourceId, ChangeOrigin> pendingOrigins) {
+    Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
+    int count = 0;
+    long bytes = 0;
+    Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
+    while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE && bytes < MAX_BYTES_PER_MESSAGE) {
+      Map.Entry<ResourceId, Resource> e = it.next();
+      ChangeOrigin origin = pendingOrigins.remove(e.getKey());
+      if (origin != null) {
+        origins.putIfAbsent(origin.getRevision(), origin);
+      }
+      if (e.getValue() == REMOVED) {
+        response.addRemoved(e.getKey().toProto());
+      } else {
+        response.addResources(e.getValue());
+        bytes += e.getValue().getSerializedSize();
+      }
+      it.remove();
+      count++;
+    }
+    return origins;
+  }
+
   /** Sends what is pending while the stream is ready; called again from gRPC's onReady. */
   synchronized void drain() {
     if (closed || !started) {
@@ -154,25 +209,7 @@ final class Subscription {
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
           .setSnapshot(snapshotPending)
           .setNonce(Long.toString(nonces.incrementAndGet()));
-      Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
-      int count = 0;
-      long bytes = 0;
-      Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
-      while (it.hasNext() && count < MAX_RESOURCES_PER_MESSAGE && bytes < MAX_BYTES_PER_MESSAGE) {
-        Map.Entry<ResourceId, Resource> e = it.next();
-        ChangeOrigin origin = pendingOrigins.remove(e.getKey());
-        if (origin != null) {
-          origins.putIfAbsent(origin.getRevision(), origin);
-        }
-        if (e.getValue() == REMOVED) {
-          response.addRemoved(e.getKey().toProto());
-        } else {
-          response.addResources(e.getValue());
-          bytes += e.getValue().getSerializedSize();
-        }
-        it.remove();
-        count++;
-      }
+      Map<Long, ChangeOrigin> origins = take(response, pending, pendingOrigins);
       // A partial message carries the version the subscriber had: only the last one of a batch
       // advances it, so an ACK never claims a state that was not fully received.
       response.setVersion(pending.isEmpty() ? pendingVersion : sentVersion);
@@ -183,13 +220,29 @@ final class Subscription {
       }
       response.addAllOrigins(origins.values());
       Span span = tracing.start(response, origins.values(), nodeName, role.name());
-      DiscoveryResponse message = response.build();
-      bytesSent += message.getSerializedSize();
+      EncodedResponse message = EncodedResponse.of(response.build());
+      bytesSent += message.serializedSize();
       try {
         stream.onNext(message);
       } finally {
         span.end();
       }
+    }
+  }
+
+  @GuardedBy("this")
+  private void send(Broadcast.Message shared) {
+    Span span = tracing.start(shared.version(), shared.resources(), shared.removed(),
+        shared.origins(), nodeName, role.name());
+    DiscoveryResponse own = span.getSpanContext().isValid()
+        ? DiscoveryResponse.newBuilder().putAllTraceContext(PushTracing.context(span)).build()
+        : null;
+    EncodedResponse message = EncodedResponse.shared(shared.bytes(), own);
+    bytesSent += message.serializedSize();
+    try {
+      stream.onNext(message);
+    } finally {
+      span.end();
     }
   }
 

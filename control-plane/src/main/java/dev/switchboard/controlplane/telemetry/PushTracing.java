@@ -14,6 +14,8 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The "discovery push" span: one per message sent to one subscriber that carries at least one
@@ -33,6 +35,8 @@ public final class PushTracing {
 
   private final Tracer tracer;
   private final LongCounter pushes;
+  /** Built once per role: this runs once per subscriber per message (1,000 times a change). */
+  private final Map<String, Attributes> roleAttributes = new ConcurrentHashMap<>();
 
   public PushTracing(Telemetry telemetry) {
     this.tracer = telemetry.tracer("dev.switchboard.controlplane.discovery");
@@ -47,7 +51,21 @@ public final class PushTracing {
    */
   public Span start(DiscoveryResponse.Builder response, Collection<ChangeOrigin> origins,
       String subscriber, String role) {
-    pushes.add(1, Attributes.of(ROLE, role));
+    Span span = start(response.getVersion(), response.getResourcesCount(),
+        response.getRemovedCount(), origins, subscriber, role);
+    if (span.getSpanContext().isValid()) {
+      response.putAllTraceContext(context(span));
+    }
+    return span;
+  }
+
+  /**
+   * Starts the span of a message serialized once for many subscribers (its trace context goes
+   * in the subscriber's own part, see {@link #context}); an invalid span when nothing is traced.
+   */
+  public Span start(long version, int resources, int removed, Collection<ChangeOrigin> origins,
+      String subscriber, String role) {
+    pushes.add(1, roleAttributes.computeIfAbsent(role, r -> Attributes.of(ROLE, r)));
     SpanBuilder builder = null;
     for (ChangeOrigin origin : origins) {
       Context parent = TraceContexts.extract(origin.getTraceContextMap());
@@ -64,12 +82,15 @@ public final class PushTracing {
     if (builder == null) {
       return Span.getInvalid();
     }
-    Span span = builder.setAttribute(SUBSCRIBER, subscriber).setAttribute(ROLE, role)
-        .setAttribute(VERSION, response.getVersion())
-        .setAttribute(RESOURCES, (long) response.getResourcesCount())
-        .setAttribute(REMOVED, (long) response.getRemovedCount())
+    return builder.setAttribute(SUBSCRIBER, subscriber).setAttribute(ROLE, role)
+        .setAttribute(VERSION, version)
+        .setAttribute(RESOURCES, (long) resources)
+        .setAttribute(REMOVED, (long) removed)
         .startSpan();
-    response.putAllTraceContext(TraceContexts.inject(Context.root().with(span)));
-    return span;
+  }
+
+  /** The W3C trace context that makes the subscriber's work a child of {@code span}. */
+  public static Map<String, String> context(Span span) {
+    return TraceContexts.inject(Context.root().with(span));
   }
 }

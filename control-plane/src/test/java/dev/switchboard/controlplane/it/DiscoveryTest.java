@@ -12,7 +12,9 @@ import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyPodRequest;
 import dev.switchboard.v1.ApplyServiceRequest;
+import dev.switchboard.v1.DeleteRequest;
 import dev.switchboard.v1.DiscoveryResponse;
+import dev.switchboard.v1.GetRequest;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.ListRequest;
 import dev.switchboard.v1.Resource;
@@ -27,8 +29,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The Discovery stream against real replicas on a real etcd. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DiscoveryTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static EtcdProcess etcd;
@@ -157,11 +161,8 @@ class DiscoveryTest {
       TestSubscriber stalled = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
       TestSubscriber live = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
       // Enough data to fill the stalled stream's flow-control window several times over.
-      String big = "x".repeat(60_000);
       for (int i = 0; i < 60; i++) {
-        Service s = service("svc-" + i, "ClusterIP", 80);
-        applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
-            .putAnnotations("blob", big)).build());
+        applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
       }
       await().atMost(WAIT).until(() -> live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "svc-59")));
       applyService(admin, service("after", "ClusterIP", 80));
@@ -177,6 +178,104 @@ class DiscoveryTest {
       stalled.cancel();
       live.close();
     }
+  }
+
+  @Test
+  void caughtUpSubscribersReceiveByteIdenticalDeltas() {
+    try (Cluster cluster = new Cluster(etcd)) {
+      ControlPlane cp = cluster.start();
+      AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
+      applyService(admin, service("web", "NodePort", 80));
+      admin.applyPod(ApplyPodRequest.newBuilder()
+          .setPod(pod("web-1", "web", "127.0.10.1", "n1", true)).build());
+      RawSubscriber a = RawSubscriber.connect(cluster.channel(cp), "n1");
+      RawSubscriber b = RawSubscriber.connect(cluster.channel(cp), "n2");
+      long settled = cp.published().version();
+      await().atMost(WAIT).until(() -> a.version() >= settled && b.version() >= settled
+          && acked(cp, "n1", "n2", cp.published().version()));
+      int aBefore = a.frames.size();
+      int bBefore = b.frames.size();
+
+      admin.setPodConditions(SetPodConditionsRequest.newBuilder().setNamespace("default")
+          .setName("web-1").setReady(false).build());
+      long flipped = admin.getPod(GetRequest.newBuilder().setNamespace("default")
+          .setName("web-1").build()).getMetadata().getResourceVersion();
+      await().atMost(WAIT).until(() -> a.version() >= flipped && b.version() >= flipped);
+
+      List<byte[]> toA = a.frames.subList(aBefore, a.frames.size());
+      List<byte[]> toB = b.frames.subList(bBefore, b.frames.size());
+      assertThat(toA).hasSameSizeAs(toB).isNotEmpty();
+      for (int i = 0; i < toA.size(); i++) {
+        assertThat(toA.get(i)).isEqualTo(toB.get(i));
+      }
+      DiscoveryResponse delta = RawSubscriber.parse(toA.get(toA.size() - 1));
+      assertThat(delta.getSnapshot()).isFalse();
+      assertThat(delta.getVersion()).isEqualTo(flipped);
+      assertThat(delta.getResourcesList()).singleElement().satisfies(r ->
+          assertThat(r.getEndpoints().getEndpoints(0).getConditions().getReady()).isFalse());
+      // Each subscriber is still counted for what it was sent.
+      assertThat(cp.discovery().subscribers()).extracting(SubscriberStatus::bytesSent)
+          .allMatch(bytes -> bytes > 0);
+      a.close();
+      b.close();
+    }
+  }
+
+  @Test
+  void aSlowSubscriberConvergesToTheLatestStateOfEachObject() {
+    try (Cluster cluster = new Cluster(etcd)) {
+      ControlPlane cp = cluster.start();
+      AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
+      TestSubscriber slow = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
+      TestSubscriber fast = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
+      // Fill the slow stream's flow-control window, so what follows queues on the server.
+      for (int i = 0; i < 40; i++) {
+        applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
+      }
+      await().atMost(WAIT).until(() -> pending(cp, "slow") > 0);
+      // The same objects change again and again while it is stalled; one goes away.
+      for (int round = 1; round <= 5; round++) {
+        for (int i = 0; i < 3; i++) {
+          applyAnnotated(admin, "svc-" + i, "round", Integer.toString(round));
+        }
+      }
+      admin.deleteService(DeleteRequest.newBuilder().setNamespace("default").setName("svc-39").build());
+      long last = cp.published().version();
+      await().atMost(WAIT).until(() -> fast.version >= last);
+      assertThat(slow.version).isZero();
+      assertThat(pending(cp, "slow")).isLessThanOrEqualTo(cp.published().snapshot().size());
+
+      slow.resume();
+      await().atMost(WAIT).until(() -> slow.version >= cp.published().version()
+          && fast.version >= cp.published().version());
+      assertThat(slow.state).isEqualTo(cp.published().snapshot());
+      assertThat(slow.state).isEqualTo(fast.state);
+      assertThat(slow.state.get(new ResourceId(Kind.SERVICE, "default", "svc-0")).getService()
+          .getMetadata().getAnnotationsMap()).containsEntry("round", "5");
+      assertThat(slow.state).doesNotContainKey(new ResourceId(Kind.SERVICE, "default", "svc-39"));
+      assertThat(slow.errors).isEmpty();
+      slow.close();
+      fast.close();
+    }
+  }
+
+  private static int pending(ControlPlane cp, String node) {
+    return cp.discovery().subscribers().stream().filter(s -> s.nodeName().equals(node))
+        .mapToInt(SubscriberStatus::pending).sum();
+  }
+
+  private static boolean acked(ControlPlane cp, String first, String second, long version) {
+    return cp.discovery().subscribers().stream()
+        .filter(s -> s.nodeName().equals(first) || s.nodeName().equals(second))
+        .filter(s -> s.ackedVersion() >= version).count() == 2;
+  }
+
+  /** A ClusterIP service on port 80 with one annotation. */
+  private static void applyAnnotated(AdminGrpc.AdminBlockingStub admin, String name, String key,
+      String value) {
+    Service s = service(name, "ClusterIP", 80);
+    applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
+        .putAnnotations(key, value)).build());
   }
 
   private static void applyService(AdminGrpc.AdminBlockingStub admin, Service s) {

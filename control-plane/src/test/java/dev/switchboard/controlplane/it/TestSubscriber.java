@@ -91,6 +91,11 @@ final class TestSubscriber implements AutoCloseable {
     }
   }
 
+  /** A stalled subscriber starts reading (everything from now on). */
+  void resume() {
+    requests.request(Integer.MAX_VALUE);
+  }
+
   void cancel() {
     requests.cancel("test", null);
   }

@@ -21,6 +21,9 @@ import java.util.TreeSet;
  * <p>Every applied batch records, per service, what changed in a {@link ChangeTracker}; the
  * proxier's sync takes those changes, so the work of a sync is proportional to what changed.
  *
+ * <p>Endpoints are kept compacted ({@link EndpointsCompactor}: shared strings and messages, no
+ * pod names): they are most of an agent's memory at scale.
+ *
  * <p>Not thread-safe: confined to the agent's executor.
  */
 public final class ClusterState {
@@ -28,6 +31,7 @@ public final class ClusterState {
   private final Map<ServiceName, Endpoints> endpoints = new HashMap<>();
   private final Map<String, Node> nodes = new HashMap<>();
   private final ChangeTracker<ServiceName, ServiceView> changes = new ChangeTracker<>();
+  private final EndpointsCompactor compactor = new EndpointsCompactor();
   private long version;
   private boolean hasSnapshot;
 
@@ -57,7 +61,7 @@ public final class ClusterState {
           ServiceName name = nameOf(r.getEndpoints().getMetadata().getNamespace(),
               r.getEndpoints().getMetadata().getName());
           before.putIfAbsent(name, view(name));
-          endpoints.put(name, r.getEndpoints());
+          endpoints.put(name, compactor.compact(r.getEndpoints()));
         }
         case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
         default -> { } // a kind this agent does not know: nothing to program
