@@ -1,6 +1,7 @@
 package dev.switchboard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -72,8 +74,17 @@ class LocalClusterEndToEndTest {
       assertThat(externalIp).as("no EXTERNAL-IP in:%n%s", output).isNotNull();
       assertThat(output.toString()).contains("starting etcd", "starting control plane",
           "starting node-1", "starting node-3", "starting cloud-lb", "starting demo app");
-      children.addAll(launcher.descendants().toList());
-      assertThat(children).hasSizeGreaterThanOrEqualTo(7); // etcd, cp, 3 agents, lb, demo
+      // etcd, cp, 3 agents, lb, demo. Bounded wait: /proc is walked, not the launcher asked, and
+      // one full run under load saw 6; the message names what was there.
+      List<ProcessHandle> seen = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+        seen.clear();
+        seen.addAll(launcher.descendants().toList());
+        assertThat(seen).as("the launcher's processes: %s", seen.stream()
+            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList())
+            .hasSizeGreaterThanOrEqualTo(7);
+      });
+      children.addAll(seen);
 
       // 30 requests through the load balancer: every pod answers (each pod misses all 30 with
       // probability (2/3)^30 < 1e-5: the agent picks uniformly among the 3 ready pods).
