@@ -1,10 +1,13 @@
 package dev.switchboard.controlplane;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.switchboard.controlplane.admin.AdminService;
 import dev.switchboard.controlplane.admin.AdminWatches;
 import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import dev.switchboard.controlplane.alloc.LbIpPools;
 import dev.switchboard.controlplane.alloc.PortRange;
+import dev.switchboard.controlplane.auth.AdminAuthorizer;
+import dev.switchboard.controlplane.auth.DiscoveryAuthorizer;
 import dev.switchboard.controlplane.discovery.DiscoveryService;
 import dev.switchboard.controlplane.registry.AllocationRanges;
 import dev.switchboard.controlplane.registry.EndpointsRegistry;
@@ -14,34 +17,34 @@ import dev.switchboard.controlplane.state.ClusterCache;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.store.EtcdStore;
 import dev.switchboard.controlplane.store.Store;
+import dev.switchboard.controlplane.store.StoreException;
 import dev.switchboard.controlplane.telemetry.ControlPlaneMetrics;
 import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.controlplane.telemetry.TracingStore;
-import dev.switchboard.telemetry.Telemetry;
-import dev.switchboard.controlplane.auth.AdminAuthorizer;
-import dev.switchboard.controlplane.auth.DiscoveryAuthorizer;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
-import dev.switchboard.controlplane.store.StoreException;
 import dev.switchboard.controlplane.validation.EndpointsValidator;
 import dev.switchboard.controlplane.validation.PodValidator;
 import dev.switchboard.controlplane.validation.ServiceValidator;
+import dev.switchboard.telemetry.Telemetry;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +64,9 @@ public final class ControlPlane implements AutoCloseable {
   private final ExecutorService blocking;
   private final Server server;
   private final HealthStatusManager health;
+  /** Plaintext listeners of the health service alone; see {@link #serveHealthPlaintext}. */
+  @GuardedBy("this")
+  private final List<Server> healthServers = new ArrayList<>();
 
   private ControlPlane(Store store, ClusterCache cache, PublishedState published,
       DiscoveryService discovery, ScheduledExecutorService cacheExecutor, ExecutorService blocking,
@@ -202,6 +208,20 @@ public final class ControlPlane implements AutoCloseable {
     return discovery;
   }
 
+  /**
+   * Also serves {@code grpc.health.v1.Health}, alone and in plaintext, on {@code address}: for
+   * probes that cannot speak TLS, such as Kubernetes' {@code grpc:} probe (as kube-apiserver and
+   * etcd keep their health endpoints apart from their TLS ports). It tells no more than whether
+   * this replica serves; it is closed, NOT_SERVING first, with the control plane.
+   *
+   * @return the bound address (port 0 picks one)
+   */
+  public synchronized InetSocketAddress serveHealthPlaintext(InetSocketAddress address) throws IOException {
+    Server s = NettyServerBuilder.forAddress(address).addService(health.getHealthService()).build().start();
+    healthServers.add(s);
+    return (InetSocketAddress) s.getListenSockets().get(0);
+  }
+
   public ClusterCache cache() {
     return cache;
   }
@@ -213,6 +233,9 @@ public final class ControlPlane implements AutoCloseable {
   @Override
   public void close() {
     health.enterTerminalState();
+    synchronized (this) {
+      healthServers.forEach(Server::shutdownNow);
+    }
     server.shutdown();
     try {
       // Discovery streams never end by themselves: give unary calls a moment, then cancel.

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -62,6 +63,13 @@ public final class Main implements Callable<Integer> {
           + "(env SWITCHBOARD_METRICS_PORT; default ${DEFAULT-VALUE}). Traces and metrics are "
           + "exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.")
   int metricsPort;
+
+  @Option(names = "--health-port", paramLabel = "PORT",
+      defaultValue = "${env:SWITCHBOARD_HEALTH_PORT:-0}",
+      description = "Also serve grpc.health.v1.Health alone, in plaintext, on this port of the --listen "
+          + "host, for probes that cannot speak TLS (Kubernetes' grpc: probe); 0: none "
+          + "(env SWITCHBOARD_HEALTH_PORT; default ${DEFAULT-VALUE}).")
+  int healthPort;
 
   @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:SWITCHBOARD_TLS_CERT}",
       description = "The server certificate (PEM) of the gRPC port; reloaded when the file changes (env SWITCHBOARD_TLS_CERT).")
@@ -129,9 +137,12 @@ public final class Main implements Callable<Integer> {
     ControlPlaneConfig config = new ControlPlaneConfig(etcdEndpoints, keyPrefix, hostPort.host(),
         hostPort.port(), serviceCidr, nodePortRange, lbPools, nodeLeaseTtl, Duration.ofSeconds(5),
         etcdWait);
-    if (metricsPort < 0 || metricsPort > 65535) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--metrics-port: " + metricsPort
-          + " (expected: 0-65535)");
+    for (Map.Entry<String, Integer> port : Map.of("--metrics-port", metricsPort, "--health-port", healthPort)
+        .entrySet()) {
+      if (port.getValue() < 0 || port.getValue() > 65535) {
+        throw new CommandLine.ParameterException(spec.commandLine(), port.getKey() + ": " + port.getValue()
+            + " (expected: 0-65535)");
+      }
     }
     Security security;
     try {
@@ -144,6 +155,14 @@ public final class Main implements Callable<Integer> {
     MetricsServer metrics = null;
     try {
       controlPlane = ControlPlane.start(config, telemetry, security.controlPlane());
+      if (healthPort != 0) {
+        try {
+          controlPlane.serveHealthPlaintext(new InetSocketAddress(hostPort.host(), healthPort));
+        } catch (IOException e) {
+          controlPlane.close();
+          throw new IOException("--health-port " + healthPort + ": " + e.getMessage(), e);
+        }
+      }
       if (metricsPort != 0) {
         try {
           metrics = MetricsServer.start(new InetSocketAddress(hostPort.host(), metricsPort),

@@ -24,6 +24,15 @@ class MainTest {
   }
 
   @Test
+  void aPortOutOfRangeIsRefusedNamingItsFlag() {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(err, true), "--health-port", "70000",
+        "--etcd-endpoints", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--insecure");
+    assertThat(code).isNotZero();
+    assertThat(err.toString()).contains("--health-port: 70000 (expected: 0-65535)").doesNotContain("\tat ");
+  }
+
+  @Test
   void aBadRangeIsRefusedBeforeAnythingStarts() {
     StringWriter err = new StringWriter();
     int code = Main.run(new PrintWriter(err, true), "--service-cidr", "10.0.0.0/40",

@@ -35,8 +35,11 @@ enum ComponentCli {
       ((AutoCloseable) invokeStatic("dev.switchboard.controlplane.Security", "fromFlags",
           (Object) cli.getCommand())).close();
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
-      ports.put(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)), PortKind.GRPC);
-      metricsPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
+      boolean insecure = Boolean.parseBoolean(value(cli, "--insecure"));
+      ports.put(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)),
+          insecure ? PortKind.GRPC : PortKind.GRPC_TLS);
+      optionalPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
+      optionalPort(cli, "--health-port").ifPresent(p -> ports.put(p, PortKind.GRPC));
       return ports;
     }
   },
@@ -54,13 +57,16 @@ enum ComponentCli {
       invoke(cli.getCommand(), "config");
       openClientTls(cli);
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
-      metricsPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
+      optionalPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
       return ports;
     }
   };
 
-  /** What a port speaks, so that a probe of the wrong kind is caught. */
-  enum PortKind { GRPC, HTTP, TCP }
+  /**
+   * What a port speaks, so that a probe of the wrong kind is caught (Kubernetes' grpc: probe
+   * speaks plaintext gRPC only: a TLS port fails it).
+   */
+  enum PortKind { GRPC, GRPC_TLS, HTTP, TCP }
 
   final String repository;
   private final Supplier<Callable<Integer>> main;
@@ -110,7 +116,7 @@ enum ComponentCli {
     return v == null ? "" : String.valueOf(v);
   }
 
-  private static Optional<Integer> metricsPort(CommandLine cli, String option) {
+  private static Optional<Integer> optionalPort(CommandLine cli, String option) {
     int port = Integer.parseInt(value(cli, option));
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException(option + ": " + port + " (expected: 0-65535)");

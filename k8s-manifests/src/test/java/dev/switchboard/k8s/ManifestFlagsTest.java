@@ -70,6 +70,9 @@ class ManifestFlagsTest {
         .anySatisfy(p -> assertThat(p).contains("node-agent").contains("listens on 10400"))
         .anySatisfy(p -> assertThat(p).contains("readinessProbe httpGet port 10356"));
     assertOneNewProblem(wrongKind, "control-plane", "livenessProbe grpc port 9441 serves HTTP");
+    Manifest tlsProbe = base.copy();
+    container(tlsProbe, "Deployment", "control-plane").put("readinessProbe", Map.of("grpc", Map.of("port", 9440)));
+    assertOneNewProblem(tlsProbe, "control-plane", "readinessProbe grpc port 9440 serves GRPC_TLS, not GRPC");
   }
 
   @Test

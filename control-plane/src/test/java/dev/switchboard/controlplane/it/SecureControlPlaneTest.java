@@ -20,11 +20,14 @@ import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServiceStatus;
 import dev.switchboard.v1.UpdateServiceStatusRequest;
 import io.grpc.ChannelCredentials;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyChannelBuilder;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -190,6 +193,24 @@ class SecureControlPlaneTest {
         .newBuilder().setNamespace("default").setName("lb-svc").build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+  }
+
+  @Test
+  void aPlaintextHealthPortServesHealthAloneBesideTheTlsPort() throws Exception {
+    InetSocketAddress health = cp.serveHealthPlaintext(new InetSocketAddress("127.0.0.1", 0));
+    ManagedChannel plain = NettyChannelBuilder.forAddress(health).usePlaintext().build();
+    try {
+      assertThat(HealthGrpc.newBlockingStub(plain).withDeadlineAfter(20, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService("").build()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      // Nothing but health: the Admin API is only on the TLS port.
+      assertThatThrownBy(() -> AdminGrpc.newBlockingStub(plain).withDeadlineAfter(20, TimeUnit.SECONDS)
+          .listServices(ListRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    } finally {
+      plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test
