@@ -49,10 +49,19 @@ public final class ServerErrors {
    * server's own UNAVAILABLE (etcd down) arrives without one.
    */
   public static boolean isConnectionFailure(StatusRuntimeException e) {
-    return e.getStatus().getCode() == Status.Code.UNAVAILABLE && e.getStatus().getCause() != null;
+    return e.getStatus().getCode() == Status.Code.UNAVAILABLE && (e.getStatus().getCause() != null
+        || NETWORK_CLOSED.equals(e.getStatus().getDescription()));
   }
 
+  /** grpc-java's words when the connection closed under the call, with no cause attached. */
+  private static final String NETWORK_CLOSED = "Network closed for unknown reason";
+
   private static String connectionDetail(Status status) {
+    if (status.getCause() == null) {
+      // A TLS server closes a plaintext client's connection at its first bytes.
+      return "the connection was closed at the first call (if the server serves TLS, drop --insecure"
+          + " and SWITCHBOARD_INSECURE)";
+    }
     Throwable cause = status.getCause();
     while (cause.getCause() != null && cause.getMessage() == null) {
       cause = cause.getCause();

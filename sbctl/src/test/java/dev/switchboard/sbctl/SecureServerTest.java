@@ -106,7 +106,7 @@ class SecureServerTest {
     SbctlHarness.Run plain = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server", server(),
         "--insecure", "--token", "ed-token");
     assertThat(plain.exit()).isEqualTo(1);
-    assertThat(plain.err()).hasLineCount(1);
+    assertThat(plain.err()).hasLineCount(1).contains("drop --insecure");
     SbctlHarness.Run untrusted = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server",
         server(), "--token", "ed-token");
     assertThat(untrusted.exit()).isEqualTo(1);
