@@ -34,8 +34,9 @@ final class LocalCluster implements AutoCloseable {
    * The node agent's JVM, sized for 10,000 services within 256 MiB of RSS (docs/benchmarks.md,
    * "Control plane at scale"; its live set there is ~85 MiB): a fixed heap cap rather than a
    * share of the host's RAM, smaller thread stacks, direct memory (Netty's buffers, which
-   * back-pressure keeps small) capped, and C1 only: C2's compiler arenas and code cost ~30 MiB
-   * of RSS, and forwarding measured no slower without them (bench/nodeport A/B).
+   * back-pressure keeps small) capped, and C1 only: C2's compiler arenas and code cost ~30-50 MiB
+   * of RSS. The price is ~10% of connection-setup throughput (bench/nodeport A/B, in
+   * docs/benchmarks.md); the container images keep C2.
    */
   static final List<String> NODE_AGENT_JVM = List.of("-Xms32m", "-Xmx160m", "-Xss512k",
       "-XX:MaxDirectMemorySize=128m", "-XX:TieredStopAtLevel=1");
