@@ -61,6 +61,9 @@ public final class DiscoveryService implements BindableService, PublishedListene
   }
 
   /** @param tracing the span (and count) of every push that carries a traced change */
+  /** Snapshots of the current version, serialized once per role; on the cache thread. */
+  private final SharedSnapshots snapshots;
+
   public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
       Duration nodeLeaseTtl, Executor blocking, PushTracing tracing) {
     this.tracing = tracing;
@@ -70,12 +73,14 @@ public final class DiscoveryService implements BindableService, PublishedListene
     this.leases = new NodeLeases(store, nodeLeaseTtl);
     this.blocking = blocking;
     this.resumeBases = new ResumeBases(cache, store, System::nanoTime);
+    this.snapshots = new SharedSnapshots(nonces);
     state.addListener(this);
   }
 
   @Override
   public void onPublished(List<ResourceChange> changes, long version) {
     resumeBases.onPublished(changes);
+    snapshots.clear();
     Broadcast broadcast = new Broadcast(changes, version, nonces);
     for (Subscription subscription : subscriptions) {
       subscription.offer(changes, version, broadcast);
@@ -209,7 +214,7 @@ public final class DiscoveryService implements BindableService, PublishedListene
           }
           subscriptions.add(s);
           if (base == null) {
-            s.offerSnapshot(state.snapshot(), state.version());
+            s.offerSharedSnapshot(snapshots.get(s.role, state.version(), state::snapshot));
           } else {
             s.offerDiff(base.state.join(), resumeBases.candidates(base, state), state,
                 state.version());

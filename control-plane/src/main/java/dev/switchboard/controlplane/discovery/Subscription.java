@@ -46,9 +46,6 @@ final class Subscription {
   /** Where the pending state of an object came from (the write's time and trace), when known. */
   @GuardedBy("this")
   private final Map<ResourceId, ChangeOrigin> pendingOrigins = new HashMap<>();
-  /** The next message must tell the subscriber to drop everything it holds first. */
-  @GuardedBy("this")
-  private boolean snapshotPending;
   /** The version the subscriber reaches once everything pending is sent. */
   @GuardedBy("this")
   private long pendingVersion;
@@ -58,6 +55,12 @@ final class Subscription {
   private boolean started;
   @GuardedBy("this")
   private boolean closed;
+  /** A shared snapshot being sent ahead of anything pending; null when none. */
+  @GuardedBy("this")
+  private SharedSnapshots.Chunks snapshot;
+  /** How many of {@link #snapshot}'s messages were sent. */
+  @GuardedBy("this")
+  private int snapshotSent;
 
   private volatile long ackedVersion;
   private volatile String lastNack = "";
@@ -88,17 +91,14 @@ final class Subscription {
     };
   }
 
-  /** Queues a full state; everything it held before is replaced. */
-  synchronized void offerSnapshot(Map<ResourceId, Resource> state, long version) {
-    pending.clear();
-    pendingOrigins.clear();
-    snapshotPending = true;
-    for (Map.Entry<ResourceId, Resource> e : state.entrySet()) {
-      if (wants(e.getValue())) {
-        pending.put(e.getKey(), e.getValue());
-      }
-    }
-    pendingVersion = version;
+  /**
+   * Starts the stream with a snapshot serialized once for every fresh subscriber of this role at
+   * its version ({@link SharedSnapshots}); what is offered meanwhile queues behind it.
+   */
+  synchronized void offerSharedSnapshot(SharedSnapshots.Chunks chunks) {
+    snapshot = chunks;
+    snapshotSent = 0;
+    pendingVersion = chunks.version();
     started = true;
     drain();
   }
@@ -131,7 +131,7 @@ final class Subscription {
     if (!started) {
       return; // the initial snapshot or diff, taken later on the cache thread, includes these
     }
-    if (!closed && !snapshotPending && pending.isEmpty() && pendingOrigins.isEmpty()
+    if (!closed && snapshot == null && pending.isEmpty() && pendingOrigins.isEmpty()
         && pendingVersion <= version && stream.isReady()) {
       Broadcast.Message shared = broadcast.forRole(role);
       if (shared != null) {
@@ -205,16 +205,31 @@ final class Subscription {
     if (closed || !started) {
       return;
     }
-    while (stream.isReady() && (snapshotPending || !pending.isEmpty() || sentVersion < pendingVersion)) {
+    while (snapshot != null && stream.isReady()) {
+      int i = snapshotSent++;
+      boolean last = snapshotSent == snapshot.messages().size();
+      EncodedResponse message = EncodedResponse.shared(snapshot.messages().get(i), null);
+      bytesSent += message.serializedSize();
+      // A snapshot carries no change's origin: no span, but counted as a push like any message.
+      tracing.start(last ? snapshot.version() : 0, snapshot.resources().get(i), 0, List.of(), nodeName,
+          role.name()).end();
+      if (last) {
+        sentVersion = snapshot.version();
+        snapshot = null;
+      }
+      stream.onNext(message);
+    }
+    if (snapshot != null) {
+      return; // the rest of it when the stream is ready again; anything pending comes after it
+    }
+    while (stream.isReady() && (!pending.isEmpty() || sentVersion < pendingVersion)) {
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
-          .setSnapshot(snapshotPending)
           .setNonce(Long.toString(nonces.incrementAndGet()));
       Map<Long, ChangeOrigin> origins = take(response, pending, pendingOrigins);
       // A partial message carries the version the subscriber had: only the last one of a batch
       // advances it, so an ACK never claims a state that was not fully received.
       response.setVersion(pending.isEmpty() ? pendingVersion : sentVersion);
       response.setMore(!pending.isEmpty());
-      snapshotPending = false;
       if (pending.isEmpty()) {
         sentVersion = pendingVersion;
       }
@@ -253,6 +268,7 @@ final class Subscription {
 
   synchronized void close() {
     closed = true;
+    snapshot = null;
     pending.clear();
     pendingOrigins.clear();
   }

@@ -222,6 +222,31 @@ class DiscoveryTest {
   }
 
   @Test
+  void freshSubscribersAtOneVersionReceiveByteIdenticalSnapshots() {
+    try (Cluster cluster = new Cluster(etcd)) {
+      ControlPlane cp = cluster.start();
+      AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
+      applyService(admin, service("edge", "LoadBalancer", 80));
+      long settled = cp.published().version();
+      // Load balancers hold no node lease: subscribing changes nothing, both start at one version.
+      RawSubscriber a = RawSubscriber.connect(cluster.channel(cp), "lb-a", Role.LOAD_BALANCER);
+      RawSubscriber b = RawSubscriber.connect(cluster.channel(cp), "lb-b", Role.LOAD_BALANCER);
+      await().atMost(WAIT).until(() -> a.version() >= settled && b.version() >= settled);
+      assertThat(a.version()).isEqualTo(b.version());
+      assertThat(a.frames).hasSameSizeAs(b.frames);
+      for (int i = 0; i < a.frames.size(); i++) {
+        assertThat(a.frames.get(i)).isEqualTo(b.frames.get(i));
+      }
+      DiscoveryResponse snapshot = RawSubscriber.parse(a.frames.get(0));
+      assertThat(snapshot.getSnapshot()).isTrue();
+      assertThat(snapshot.getResourcesList()).anySatisfy(r ->
+          assertThat(r.getService().getMetadata().getName()).isEqualTo("edge"));
+      a.close();
+      b.close();
+    }
+  }
+
+  @Test
   void aSlowSubscriberConvergesToTheLatestStateOfEachObject() {
     try (Cluster cluster = new Cluster(etcd)) {
       ControlPlane cp = cluster.start();

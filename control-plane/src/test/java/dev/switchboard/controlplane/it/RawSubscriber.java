@@ -43,6 +43,10 @@ final class RawSubscriber implements AutoCloseable {
   private StreamObserver<DiscoveryRequest> requests;
 
   static RawSubscriber connect(ManagedChannel channel, String node) {
+    return connect(channel, node, Role.AGENT);
+  }
+
+  static RawSubscriber connect(ManagedChannel channel, String node, Role role) {
     RawSubscriber s = new RawSubscriber();
     StreamObserver<DiscoveryRequest> requests = ClientCalls.asyncBidiStreamingCall(
         channel.newCall(RAW, CallOptions.DEFAULT), new StreamObserver<>() {
@@ -67,7 +71,7 @@ final class RawSubscriber implements AutoCloseable {
       s.requests = requests;
     }
     s.send(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-        .setNodeName(node).setNodeAddress("127.0.1.1").setRole(Role.AGENT)).build());
+        .setNodeName(node).setNodeAddress("127.0.1.1").setRole(role)).build());
     return s;
   }
 
