@@ -3,6 +3,7 @@ package dev.switchboard.forwarder.http;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ClientHeaderWait;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
@@ -22,7 +23,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -70,8 +70,8 @@ final class HttpConnection {
     private long bytesToClient;
     private Outcome outcome;
     private boolean finished;
-    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
-    private ScheduledFuture<?> headerTimeout;
+    /** While waiting for a PROXY header (or its absence); null on other listeners. */
+    private ClientHeaderWait headerWait;
     /** Decoded from the client before the endpoint was connected (after a PROXY header); else null. */
     private ArrayDeque<Object> early;
 
@@ -106,33 +106,6 @@ final class HttpConnection {
         return outcome != null || finished;
     }
 
-
-    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
-    private void proxyClient(ProxyHeaderReader.Client who) {
-        if (headerTimeout == null || closing()) {
-            return;
-        }
-        headerTimeout.cancel(false);
-        headerTimeout = null;
-        info = StreamListenerBase.withClient(info, who);
-        listener.pickFor(info.client(), client.eventLoop(), picked -> {
-            if (closing()) {
-                return;
-            }
-            if (picked == null) {
-                abort(Outcome.NO_ENDPOINT);
-            } else {
-                connect(picked);
-            }
-        });
-    }
-
-    private void headerTimedOut() {
-        if (headerTimeout != null && !closing() && !ProxyHeaderReader.giveUp(client.pipeline())) {
-            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
-            closeNow(Outcome.ERROR);
-        }
-    }
 
     private void connect(Endpoint target) {
         endpoint = target;
@@ -399,8 +372,8 @@ final class HttpConnection {
             outcome = inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
         }
         finished = true;
-        if (headerTimeout != null) {
-            headerTimeout.cancel(false);
+        if (headerWait != null) {
+            headerWait.cancel();
         }
         if (early != null) {
             early.forEach(ReferenceCountUtil::release);
@@ -421,15 +394,24 @@ final class HttpConnection {
                 return;
             }
             // The listener accepts PROXY headers: the pick waits for what the first bytes say.
-            client.read();
-            headerTimeout = client.eventLoop().schedule(HttpConnection.this::headerTimedOut,
-                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            headerWait = new ClientHeaderWait(listener, client, info, HttpConnection.this::closing,
+                    known -> info = known, HttpConnection.this::connect,
+                    why -> {
+                        if (why == Outcome.NO_ENDPOINT) {
+                            abort(why);
+                        } else {
+                            closeNow(why);
+                        }
+                    });
+            headerWait.start();
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ProxyHeaderReader.Client who) {
-                proxyClient(who);
+                if (headerWait != null) {
+                    headerWait.client(who);
+                }
             } else {
                 fromClient(msg);
             }

@@ -3,6 +3,7 @@ package dev.switchboard.forwarder.tcp;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.internal.ClientHeaderWait;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import dev.switchboard.forwarder.internal.StreamListenerBase;
 import io.netty.buffer.ByteBuf;
@@ -38,8 +39,8 @@ final class TcpConnection {
     private final long startNanos = System.nanoTime();
     /** The first endpoint tried; null until picked when the listener waits for a PROXY header. */
     private Endpoint first;
-    /** While waiting for a PROXY header (or its absence): gives up waiting after the connect timeout. */
-    private ScheduledFuture<?> headerTimeout;
+    /** While waiting for a PROXY header (or its absence); null on other listeners. */
+    private ClientHeaderWait headerWait;
     /** Endpoints tried so far; null until a second attempt (the first is {@link #first}). */
     private Set<InetSocketAddress> tried;
     private final CopyPipe up;
@@ -84,9 +85,18 @@ final class TcpConnection {
     void clientActive() {
         if (endpoint == null) {
             // The listener accepts PROXY headers: the pick waits for what the first bytes say.
-            client.read();
-            headerTimeout = client.eventLoop().schedule(this::headerTimedOut,
-                    listener.spec().options().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            headerWait = new ClientHeaderWait(listener, client, info, this::closing, known -> info = known,
+                    picked -> {
+                        first = picked;
+                        connect(picked);
+                    }, why -> {
+                        if (why == Outcome.NO_ENDPOINT) {
+                            abort(why);
+                        } else {
+                            closeNow(why);
+                        }
+                    });
+            headerWait.start();
             return;
         }
         connect(endpoint);
@@ -99,34 +109,10 @@ final class TcpConnection {
         }
     }
 
-    /** The first bytes told who the client is (a PROXY header, or none): pick for it, then connect. */
+    /** The first bytes told who the client is (a PROXY header, or none). */
     void proxyClient(ProxyHeaderReader.Client who) {
-        if (headerTimeout == null || closing()) {
-            return; // not waiting for one (a second can only be a bug upstream of us)
-        }
-        headerTimeout.cancel(false);
-        headerTimeout = null;
-        info = StreamListenerBase.withClient(info, who);
-        listener.pickFor(info.client(), client.eventLoop(), picked -> {
-            if (closing()) {
-                return;
-            }
-            if (picked == null) {
-                abort(Outcome.NO_ENDPOINT);
-                return;
-            }
-            first = picked;
-            connect(picked);
-        });
-    }
-
-    private void headerTimedOut() {
-        if (headerTimeout == null || closing()) {
-            return;
-        }
-        if (!ProxyHeaderReader.giveUp(client.pipeline())) { // serves it as itself, through proxyClient
-            log.debug("{}: connection {}: incomplete PROXY header", info.listener(), info.id());
-            closeNow(Outcome.ERROR);
+        if (headerWait != null) {
+            headerWait.client(who);
         }
     }
 
@@ -434,8 +420,8 @@ final class TcpConnection {
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }
-        if (headerTimeout != null) {
-            headerTimeout.cancel(false);
+        if (headerWait != null) {
+            headerWait.cancel();
         }
         up.release();
         if (down != null) {
