@@ -1,7 +1,6 @@
 package dev.switchboard.lb.balancer;
 
 import dev.switchboard.forwarder.ConnectionPreamble;
-import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerOptions;
@@ -55,6 +54,8 @@ public final class Balancer implements AutoCloseable {
     private final HttpOptions http;
     /** On the executor. */
     private final Map<ServiceKey, ServiceBinding> bindings = new HashMap<>();
+    /** The nodes of the last sync. On the executor. */
+    private List<NodeBackends.NodeAddress> nodes = List.of();
     /** Errors of the last sync that were not bind errors (plans, nodes). On the executor. */
     private List<String> syncErrors = List.of();
 
@@ -116,6 +117,7 @@ public final class Balancer implements AutoCloseable {
     public List<String> sync(Collection<Service> services, Collection<Node> nodes) {
         List<String> errors = new ArrayList<>();
         List<NodeBackends.NodeAddress> nodeList = NodeBackends.nodes(nodes, errors);
+        this.nodes = nodeList;
         Map<ServiceKey, ServicePlan> plans = new HashMap<>();
         for (Service s : services) {
             try {
@@ -304,29 +306,13 @@ public final class Balancer implements AutoCloseable {
         if (b == null) {
             return Set.of();
         }
-        Set<String> passing = null;
-        for (ServicePlan.PortPlan port : b.plan.ports()) {
-            Bound bound = b.listeners.get(new ListenerKey(port.protocol(),
-                    new InetSocketAddress(b.plan.ip(), port.port()), port.http()));
-            if (bound == null) {
-                return Set.of();
-            }
-            Set<String> here = new TreeSet<>();
-            for (Endpoint ep : bound.wanted.endpoints()) {
-                String name = ep.nodeName().orElseThrow();
-                CheckTarget t = NodeBackends.check(b.plan, port,
-                        new NodeBackends.NodeAddress(name, ep.socketAddress().getAddress(), true));
-                if (t == null ? ep.ready() : health.up(t) && !health.ejected(ep.socketAddress())) {
-                    here.add(name);
-                }
-            }
-            if (passing == null) {
-                passing = here;
-            } else {
-                passing.retainAll(here);
+        Set<String> passing = new TreeSet<>();
+        for (NodeBackends.NodeAddress n : nodes) {
+            if (b.plan.ports().stream().allMatch(port -> NodeBackends.usable(b.plan, port, n, health))) {
+                passing.add(n.name());
             }
         }
-        return passing == null ? Set.of() : passing;
+        return passing;
     }
 
     public long refused(ServiceKey service) {

@@ -65,6 +65,15 @@ final class NodeBackends {
         return null;
     }
 
+    /** Whether the node serves the port on its own merits: ready, passing its check, not ejected. */
+    static boolean usable(ServicePlan plan, ServicePlan.PortPlan port, NodeAddress n, NodeHealth health) {
+        if (!n.ready()) {
+            return false;
+        }
+        CheckTarget t = check(plan, port, n);
+        return (t == null || health.up(t)) && !health.ejected(new InetSocketAddress(n.address(), port.nodePort()));
+    }
+
     /**
      * Every node as an endpoint of the port, ready exactly when usable (or, in panic, when ready).
      * On the health's executor.
@@ -74,13 +83,8 @@ final class NodeBackends {
         boolean[] usable = new boolean[nodes.size()];
         boolean any = false;
         for (int i = 0; i < nodes.size(); i++) {
-            NodeAddress n = nodes.get(i);
-            if (n.ready()) {
-                CheckTarget t = check(plan, port, n);
-                usable[i] = (t == null || health.up(t))
-                        && !health.ejected(new InetSocketAddress(n.address(), port.nodePort()));
-                any |= usable[i];
-            }
+            usable[i] = usable(plan, port, nodes.get(i), health);
+            any |= usable[i];
         }
         List<Endpoint> out = new ArrayList<>(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {

@@ -71,9 +71,7 @@ final class SharedSnapshots {
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
           .setSnapshot(messages.isEmpty())
           .setNonce(Long.toString(nonces.incrementAndGet()));
-      Subscription.take(response, pending, noOrigins);
-      // As for any batch: only the last message advances the version (a fresh subscriber had 0).
-      response.setVersion(pending.isEmpty() ? version : 0).setMore(!pending.isEmpty());
+      Subscription.nextMessage(response, pending, noOrigins, version, 0); // a fresh subscriber had 0
       messages.add(response.build().toByteArray());
       counts.add(response.getResourcesCount());
     } while (!pending.isEmpty());

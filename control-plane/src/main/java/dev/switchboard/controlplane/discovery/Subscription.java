@@ -200,6 +200,19 @@ final class Subscription {
     return origins;
   }
 
+  /**
+   * Fills the next message of a batch from {@code pending} ({@link #take}). A partial message
+   * carries the version the subscriber had ({@code had}) and {@code more}: only the last one of a
+   * batch advances it to {@code version}, so an ACK never claims a state not fully received.
+   */
+  static Map<Long, ChangeOrigin> nextMessage(DiscoveryResponse.Builder response,
+      Map<ResourceId, Resource> pending, Map<ResourceId, ChangeOrigin> pendingOrigins, long version,
+      long had) {
+    Map<Long, ChangeOrigin> origins = take(response, pending, pendingOrigins);
+    response.setVersion(pending.isEmpty() ? version : had).setMore(!pending.isEmpty());
+    return origins;
+  }
+
   /** Sends what is pending while the stream is ready; called again from gRPC's onReady. */
   synchronized void drain() {
     if (closed || !started) {
@@ -225,11 +238,8 @@ final class Subscription {
     while (stream.isReady() && (!pending.isEmpty() || sentVersion < pendingVersion)) {
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
           .setNonce(Long.toString(nonces.incrementAndGet()));
-      Map<Long, ChangeOrigin> origins = take(response, pending, pendingOrigins);
-      // A partial message carries the version the subscriber had: only the last one of a batch
-      // advances it, so an ACK never claims a state that was not fully received.
-      response.setVersion(pending.isEmpty() ? pendingVersion : sentVersion);
-      response.setMore(!pending.isEmpty());
+      Map<Long, ChangeOrigin> origins = nextMessage(response, pending, pendingOrigins, pendingVersion,
+          sentVersion);
       if (pending.isEmpty()) {
         sentVersion = pendingVersion;
       }

@@ -132,25 +132,19 @@ final class HttpConnection {
             startRelay();
             return;
         }
-        listener.counters().connectFailures.increment();
-        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, f.cause().toString());
         upstream = null;
         f.channel().close();
-        if (attempts >= listener.spec().options().maxConnectAttempts()) {
-            abort(Outcome.CONNECT_FAILED);
-            return;
-        }
-        listener.repick(info.client(), Set.copyOf(tried), client.eventLoop(), next -> {
-            if (closing()) {
-                return;
-            }
-            if (next == null) {
-                abort(Outcome.CONNECT_FAILED);
-            } else {
-                listener.counters().connectRetries.increment();
-                connect(next);
-            }
-        });
+        listener.afterConnectFailure(info, endpoint, attempts, f.cause(), Set.copyOf(tried), client.eventLoop(),
+                next -> {
+                    if (closing()) {
+                        return;
+                    }
+                    if (next == null) {
+                        abort(Outcome.CONNECT_FAILED);
+                    } else {
+                        connect(next);
+                    }
+                });
     }
 
     private void startRelay() {

@@ -61,7 +61,10 @@ public final class ClientHeaderWait {
             return; // not waiting (a second message can only be a bug upstream of us)
         }
         cancel();
-        info = StreamListenerBase.withClient(info, who);
+        if (who.fromHeader()) {
+            info = new ConnectionInfo(info.id(), info.listener(), info.protocol(), who.address(),
+                    info.listenerAddress(), info.openedAt());
+        }
         known.accept(info);
         listener.pickFor(info.client(), client.eventLoop(), endpoint -> {
             if (closing.getAsBoolean()) {

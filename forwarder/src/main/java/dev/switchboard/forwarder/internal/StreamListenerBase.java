@@ -19,6 +19,8 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the connection-oriented listeners (plain TCP and HTTP/1.1) share: the accept gate that
@@ -26,6 +28,8 @@ import java.util.function.Consumer;
  * report of a finished connection. Subclasses say how an admitted connection is forwarded.
  */
 public abstract class StreamListenerBase extends ListenerBase {
+    private static final Logger log = LoggerFactory.getLogger(StreamListenerBase.class);
+
 
     protected StreamListenerBase(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
         super(spec, ctx, initial);
@@ -65,8 +69,8 @@ public abstract class StreamListenerBase extends ListenerBase {
      * Picks another endpoint for a connection whose connect failed; the pick runs on the listener's
      * loop (where the picker lives), the answer on {@code replyOn}. Null when none is left.
      */
-    public final void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn,
-                             Consumer<Endpoint> reply) {
+    private void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn,
+                        Consumer<Endpoint> reply) {
         try {
             loop.execute(() -> {
                 Endpoint next = targeting.pick(client, tried);
@@ -75,6 +79,27 @@ public abstract class StreamListenerBase extends ListenerBase {
         } catch (RejectedExecutionException e) {
             replyOn.execute(() -> reply.accept(null)); // shutting down
         }
+    }
+
+    /**
+     * After a connect to {@code failed} failed: counts it, and answers on {@code replyOn} with another
+     * endpoint not in {@code excluded} (a retry, counted), or null when {@code attempts} used up the
+     * listener's maxConnectAttempts or no candidate is left (the caller then resets the client).
+     */
+    public final void afterConnectFailure(ConnectionInfo info, Endpoint failed, int attempts, Throwable cause,
+                                          Set<InetSocketAddress> excluded, Executor replyOn, Consumer<Endpoint> reply) {
+        counters.connectFailures.increment();
+        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), failed, attempts, cause.toString());
+        if (attempts >= spec.options().maxConnectAttempts()) {
+            reply.accept(null);
+            return;
+        }
+        repick(info.client(), excluded, replyOn, next -> {
+            if (next != null) {
+                counters.connectRetries.increment();
+            }
+            reply.accept(next);
+        });
     }
 
     /**
@@ -88,12 +113,6 @@ public abstract class StreamListenerBase extends ListenerBase {
             }
             reply.accept(endpoint);
         });
-    }
-
-    /** The client a PROXY header named, in place of the load balancer's address. */
-    public static ConnectionInfo withClient(ConnectionInfo info, ProxyHeaderReader.Client client) {
-        return client.fromHeader() ? new ConnectionInfo(info.id(), info.listener(), info.protocol(),
-                client.address(), info.listenerAddress(), info.openedAt()) : info;
     }
 
     /**

@@ -169,22 +169,15 @@ final class TcpConnection {
     }
 
     private void connectFailed(Throwable cause) {
-        listener.counters().connectFailures.increment();
-        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), endpoint, attempts, cause.toString());
         upstream = null;
-        if (attempts >= listener.spec().options().maxConnectAttempts()) {
-            abort(Outcome.CONNECT_FAILED);
-            return;
-        }
         Set<InetSocketAddress> excluded = tried == null ? Set.of(endpoint.socketAddress()) : Set.copyOf(tried);
-        listener.repick(info.client(), excluded, client.eventLoop(), next -> {
+        listener.afterConnectFailure(info, endpoint, attempts, cause, excluded, client.eventLoop(), next -> {
             if (closing()) {
                 return;
             }
             if (next == null) {
-                abort(Outcome.CONNECT_FAILED); // no other candidate left
+                abort(Outcome.CONNECT_FAILED); // attempts used up, or no other candidate left
             } else {
-                listener.counters().connectRetries.increment();
                 connect(next);
             }
         });
