@@ -35,8 +35,23 @@ class ControlPlaneKillTest {
     run(Duration.ofSeconds(2));
   }
 
+  /**
+   * The control plane away for three lease periods: every node's lease lapses while no replica
+   * runs. The replica that starts must give each node a full lease period to come back before it
+   * publishes it not ready, and cloud-lb must not drop every node at once; no request fails.
+   */
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void noRequestFailsWhileTheControlPlaneIsDownForThreeLeasePeriods() {
+    run("4s", Duration.ofSeconds(12), Duration.ofSeconds(10));
+  }
+
   private static void run(Duration changeBudget) {
-    try (E2eCluster cluster = E2eCluster.start("control-plane-kill", 1, "10s", 2, true);
+    run("10s", Duration.ZERO, changeBudget);
+  }
+
+  private static void run(String leaseTtl, Duration downAtLeast, Duration changeBudget) {
+    try (E2eCluster cluster = E2eCluster.start("control-plane-kill", 1, leaseTtl, 2, true);
          Backends backends = new Backends()) {
       WebService web = WebService.create(cluster, backends, 3);
       try (LoadGenerator load = new LoadGenerator(web.externalIp, Specs.SERVICE_PORT, 4,
@@ -48,6 +63,12 @@ class ControlPlaneKillTest {
         // The data plane on its own: requests keep succeeding while nothing can be programmed.
         await("requests while the control plane is down").atMost(Duration.ofSeconds(20))
             .until(() -> load.ok() > atKill + 500);
+        long downSoFar = System.nanoTime() - killed;
+        if (downSoFar < downAtLeast.toNanos()) {
+          // the outage itself is the test's subject: leases lapse while nothing runs
+          await("control plane down for " + downAtLeast).pollDelay(downAtLeast.minusNanos(downSoFar))
+              .atMost(downAtLeast.plusSeconds(1)).until(() -> true);
+        }
         cluster.restartControlPlane(0);
         long downMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
 
