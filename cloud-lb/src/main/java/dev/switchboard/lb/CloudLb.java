@@ -95,6 +95,12 @@ public final class CloudLb implements AutoCloseable {
         this.balancer = new Balancer(forwarder, new MaglevTables(config.maglevTableSize()), health,
                 health::connectFailed, options, executor, this::requestSync,
                 telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
+        if (telemetry.enabled()) {
+            telemetry.meter("dev.switchboard.lb").gaugeBuilder("switchboard.lb.node_readiness_ignored").ofLongs()
+                    .setDescription("1 while so many nodes are not ready at once that readiness is ignored and "
+                            + "health checks alone decide (--unready-nodes-threshold)")
+                    .buildWithCallback(m -> m.record(balancer.readinessIgnored() ? 1 : 0));
+        }
         // Status writes: with the LB certificate alone (the control plane allows it that one call),
         // or with a token when one was given.
         AdminGrpc.AdminStub admin = AdminGrpc.newStub(channel);

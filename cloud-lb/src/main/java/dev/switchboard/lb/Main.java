@@ -48,6 +48,12 @@ public final class Main implements Callable<Integer> {
             description = "Consecutive failures that take a node out (env SWITCHBOARD_LB_HEALTH_FALL; default ${DEFAULT-VALUE}).")
     int healthFall;
 
+    @Option(names = "--unready-nodes-threshold", defaultValue = "${env:SWITCHBOARD_LB_UNREADY_NODES_THRESHOLD:-1}",
+            description = "Share of nodes (more than 0, at most 1) that, not ready at once, is taken for a control-"
+                    + "plane problem: readiness is then ignored and the health checks alone decide "
+                    + "(env SWITCHBOARD_LB_UNREADY_NODES_THRESHOLD; default ${DEFAULT-VALUE}: every node).")
+    double unreadyNodesThreshold;
+
     @Option(names = "--maglev-table-size", defaultValue = "${env:SWITCHBOARD_LB_MAGLEV_TABLE_SIZE:-65537}",
             description = "Maglev lookup table size M, a prime (env SWITCHBOARD_LB_MAGLEV_TABLE_SIZE; default ${DEFAULT-VALUE}).")
     int maglevTableSize;
@@ -97,7 +103,8 @@ public final class Main implements Callable<Integer> {
         }
         HealthOptions health;
         try {
-            health = HealthOptions.of(healthInterval, healthRise, healthFall);
+            health = HealthOptions.of(healthInterval, healthRise, healthFall)
+                    .withUnreadyNodesThreshold(unreadyNodesThreshold);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(flagged(e.getMessage()), e);
         }
@@ -113,6 +120,7 @@ public final class Main implements Callable<Integer> {
         return message.replaceFirst("^healthInterval:", "--health-interval:")
                 .replaceFirst("^healthRise:", "--health-rise:")
                 .replaceFirst("^healthFall:", "--health-fall:")
+                .replaceFirst("^unreadyNodesThreshold:", "--unready-nodes-threshold:")
                 .replaceFirst("^maglevTableSize:", "--maglev-table-size:")
                 .replaceFirst("^name:", "--name:");
     }

@@ -9,6 +9,7 @@ import dev.switchboard.controlplane.alloc.PortRange;
 import dev.switchboard.controlplane.auth.AdminAuthorizer;
 import dev.switchboard.controlplane.auth.DiscoveryAuthorizer;
 import dev.switchboard.controlplane.discovery.DiscoveryService;
+import dev.switchboard.controlplane.discovery.NodeLifecycle;
 import dev.switchboard.controlplane.registry.AllocationRanges;
 import dev.switchboard.controlplane.registry.EndpointsRegistry;
 import dev.switchboard.controlplane.registry.PodRegistry;
@@ -60,6 +61,7 @@ public final class ControlPlane implements AutoCloseable {
   private final ClusterCache cache;
   private final PublishedState published;
   private final DiscoveryService discovery;
+  private final NodeLifecycle nodeLifecycle;
   private final ScheduledExecutorService cacheExecutor;
   private final ExecutorService blocking;
   private final Server server;
@@ -69,12 +71,14 @@ public final class ControlPlane implements AutoCloseable {
   private final List<Server> healthServers = new ArrayList<>();
 
   private ControlPlane(Store store, ClusterCache cache, PublishedState published,
-      DiscoveryService discovery, ScheduledExecutorService cacheExecutor, ExecutorService blocking,
-      Server server, HealthStatusManager health) {
+      DiscoveryService discovery, NodeLifecycle nodeLifecycle,
+      ScheduledExecutorService cacheExecutor, ExecutorService blocking, Server server,
+      HealthStatusManager health) {
     this.store = store;
     this.cache = cache;
     this.published = published;
     this.discovery = discovery;
+    this.nodeLifecycle = nodeLifecycle;
     this.cacheExecutor = cacheExecutor;
     this.blocking = blocking;
     this.server = server;
@@ -116,6 +120,7 @@ public final class ControlPlane implements AutoCloseable {
     ScheduledExecutorService cacheExecutor = Executors.newSingleThreadScheduledExecutor(
         r -> daemon(r, "switchboard-cache"));
     ExecutorService blocking = Executors.newFixedThreadPool(16, r -> daemon(r, "switchboard-blocking"));
+    NodeLifecycle nodeLifecycle = null;
     try {
       awaitEtcd(store, config);
       ClusterCache cache = new ClusterCache(store, cacheExecutor);
@@ -127,8 +132,12 @@ public final class ControlPlane implements AutoCloseable {
           ranges, key -> cache.get(key) != null, Clock.systemUTC());
       PodRegistry pods = new PodRegistry(store, new PodValidator(), Clock.systemUTC());
       EndpointsRegistry endpoints = new EndpointsRegistry(store, services, new EndpointsValidator());
+      nodeLifecycle = new NodeLifecycle(store, cache, config.nodeLeaseTtl(),
+          Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "switchboard-node-lifecycle")),
+          System::nanoTime);
+      cache.addListener(nodeLifecycle);
       DiscoveryService discovery = new DiscoveryService(cache, published, store,
-          config.nodeLeaseTtl(), blocking, new PushTracing(telemetry));
+          config.nodeLeaseTtl(), nodeLifecycle, blocking, new PushTracing(telemetry));
       ControlPlaneMetrics.register(telemetry, published, discovery);
       cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
 
@@ -154,6 +163,8 @@ public final class ControlPlane implements AutoCloseable {
           .permitKeepAliveWithoutCalls(true)
           .build()
           .start();
+      // Nodes can reach this replica from now on: their grace period starts here.
+      nodeLifecycle.start();
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Admin", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Discovery", ServingStatus.SERVING);
@@ -162,17 +173,17 @@ public final class ControlPlane implements AutoCloseable {
           config.listenHost(), server.getPort(), config.etcdEndpoints(),
           config.keyPrefix(), config.serviceCidr(), config.nodePortRange(),
           config.lbPools().isBlank() ? "none" : config.lbPools());
-      return new ControlPlane(store, cache, published, discovery, cacheExecutor, blocking, server,
-          health);
+      return new ControlPlane(store, cache, published, discovery, nodeLifecycle, cacheExecutor,
+          blocking, server, health);
     } catch (IOException | RuntimeException e) {
-      shutdown(store, cacheExecutor, blocking);
+      shutdown(store, nodeLifecycle, cacheExecutor, blocking);
       throw e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      shutdown(store, cacheExecutor, blocking);
+      shutdown(store, nodeLifecycle, cacheExecutor, blocking);
       throw new StoreException("interrupted while starting", e);
     } catch (ExecutionException | TimeoutException e) {
-      shutdown(store, cacheExecutor, blocking);
+      shutdown(store, nodeLifecycle, cacheExecutor, blocking);
       throw new StoreException("could not list etcd at " + config.etcdEndpoints() + " within "
           + config.etcdWait().toSeconds() + " s", e);
     }
@@ -236,6 +247,7 @@ public final class ControlPlane implements AutoCloseable {
     synchronized (this) {
       healthServers.forEach(Server::shutdownNow);
     }
+    discovery.drain();
     server.shutdown();
     try {
       // Discovery streams never end by themselves: give unary calls a moment, then cancel.
@@ -248,11 +260,14 @@ public final class ControlPlane implements AutoCloseable {
       server.shutdownNow();
     }
     cache.close();
-    shutdown(store, cacheExecutor, blocking);
+    shutdown(store, nodeLifecycle, cacheExecutor, blocking);
   }
 
-  private static void shutdown(Store store, ExecutorService cacheExecutor,
-      ExecutorService blocking) {
+  private static void shutdown(Store store, NodeLifecycle nodeLifecycle,
+      ExecutorService cacheExecutor, ExecutorService blocking) {
+    if (nodeLifecycle != null) {
+      nodeLifecycle.close();
+    }
     cacheExecutor.shutdown();
     blocking.shutdown();
     try {

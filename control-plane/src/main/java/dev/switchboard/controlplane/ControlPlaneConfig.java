@@ -40,6 +40,11 @@ public record ControlPlaneConfig(
         nodePortRange, lbPools, nodeLeaseTtl, etcdTimeout, etcdWait);
   }
 
+  public ControlPlaneConfig withNodeLeaseTtl(Duration ttl) {
+    return new ControlPlaneConfig(etcdEndpoints, keyPrefix, listenHost, listenPort, serviceCidr,
+        nodePortRange, lbPools, ttl, etcdTimeout, etcdWait);
+  }
+
   public ControlPlaneConfig withListenPort(int port) {
     return new ControlPlaneConfig(etcdEndpoints, keyPrefix, listenHost, port, serviceCidr,
         nodePortRange, lbPools, nodeLeaseTtl, etcdTimeout, etcdWait);

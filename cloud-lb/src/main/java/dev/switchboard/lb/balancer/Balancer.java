@@ -56,6 +56,8 @@ public final class Balancer implements AutoCloseable {
     private final Map<ServiceKey, ServiceBinding> bindings = new HashMap<>();
     /** The nodes of the last sync. On the executor. */
     private List<NodeBackends.NodeAddress> nodes = List.of();
+    /** Whether the last sync ignored readiness (too many nodes not ready at once). Read by metrics. */
+    private volatile boolean readinessIgnored;
     /** Errors of the last sync that were not bind errors (plans, nodes). On the executor. */
     private List<String> syncErrors = List.of();
 
@@ -116,7 +118,18 @@ public final class Balancer implements AutoCloseable {
      */
     public List<String> sync(Collection<Service> services, Collection<Node> nodes) {
         List<String> errors = new ArrayList<>();
-        List<NodeBackends.NodeAddress> nodeList = NodeBackends.nodes(nodes, errors);
+        NodeBackends.Nodes nodeSet = NodeBackends.nodes(nodes, health.options().unreadyNodesThreshold(), errors);
+        if (nodeSet.readinessIgnored() != readinessIgnored) {
+            readinessIgnored = nodeSet.readinessIgnored();
+            if (readinessIgnored) {
+                log.warn("{} of {} nodes not ready at once: taken for a control-plane problem; readiness is"
+                        + " ignored and the health checks alone decide", nodeSet.notReady(), nodeSet.list().size());
+            } else {
+                log.info("readiness believed again ({} of {} nodes not ready)", nodeSet.notReady(),
+                        nodeSet.list().size());
+            }
+        }
+        List<NodeBackends.NodeAddress> nodeList = nodeSet.list();
         this.nodes = nodeList;
         Map<ServiceKey, ServicePlan> plans = new HashMap<>();
         for (Service s : services) {
@@ -131,8 +144,10 @@ public final class Balancer implements AutoCloseable {
         Set<CheckTarget> checks = new HashSet<>();
         for (ServicePlan plan : plans.values()) {
             for (ServicePlan.PortPlan port : plan.ports()) {
+                // Not-ready nodes too: their checks' history is what a full disruption relies on, and a
+                // node that comes back is judged by it at once.
                 for (NodeBackends.NodeAddress n : nodeList) {
-                    CheckTarget t = n.ready() ? NodeBackends.check(plan, port, n) : null;
+                    CheckTarget t = NodeBackends.check(plan, port, n);
                     if (t != null) {
                         checks.add(t);
                     }
@@ -296,7 +311,11 @@ public final class Balancer implements AutoCloseable {
         return b.listeners.values().stream().filter(l -> l.listener != null).map(l -> l.listener).toList();
     }
 
-    /** Clients of a service refused by its source ranges so far. */
+    /** Whether the last sync ignored the nodes' readiness (see {@link NodeBackends}). Any thread. */
+    public boolean readinessIgnored() {
+        return readinessIgnored;
+    }
+
     /**
      * The nodes that serve every port of the service on their own merits (ready, checks passing, not
      * ejected), panic aside: what a test waits for before it counts where traffic goes. On the executor.
@@ -315,6 +334,7 @@ public final class Balancer implements AutoCloseable {
         return passing;
     }
 
+    /** Clients of a service refused by its source ranges so far. */
     public long refused(ServiceKey service) {
         ServiceBinding b = bindings.get(service);
         return b == null ? 0 : b.listeners.values().stream().mapToLong(l -> l.picker.refused()).sum();

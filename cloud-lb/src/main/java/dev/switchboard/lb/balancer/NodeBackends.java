@@ -3,6 +3,7 @@ package dev.switchboard.lb.balancer;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.nodes.CheckTarget;
+import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.v1.Node;
 import java.net.InetAddress;
@@ -23,6 +24,12 @@ import java.util.Optional;
  * </ul>
  * and it is not passively ejected.
  *
+ * <p>Readiness is the control plane's word, and the control plane can be wrong all at once: a replica
+ * that restarted after an outage, or lost etcd, may say every node is gone while every node forwards.
+ * When at least {@link HealthOptions#unreadyNodesThreshold} of the nodes are not ready at once, readiness
+ * is ignored and the checks alone decide ("full disruption", as Kubernetes' node lifecycle controller
+ * calls it); below that share a node turning not ready is dropped at once.
+ *
  * <p>When no ready node passes (every check failing, or none has passed yet — a check starts out
  * failed), every ready node is used: "panic", as Envoy does below its panic threshold. Refusing
  * every client can only be worse than trying nodes whose agents still hold their streams, and a
@@ -32,13 +39,30 @@ final class NodeBackends {
     private NodeBackends() {
     }
 
-    /** A node with a usable address. */
+    /**
+     * A node with a usable address.
+     *
+     * @param ready whether the node counts as ready: the control plane says so, or readiness is ignored
+     */
     record NodeAddress(String name, InetAddress address, boolean ready) {
     }
 
-    /** The nodes with a valid IPv4 address, by name; {@code errors} gets one line per other node. */
-    static List<NodeAddress> nodes(Collection<Node> nodes, List<String> errors) {
+    /**
+     * The nodes of one sync.
+     *
+     * @param notReady how many the control plane says are not ready
+     * @param readinessIgnored whether that is so many that every node counts as ready
+     */
+    record Nodes(List<NodeAddress> list, int notReady, boolean readinessIgnored) {
+    }
+
+    /**
+     * The nodes with a valid IPv4 address, by name; {@code errors} gets one line per other node. When at
+     * least {@code unreadyThreshold} of them are not ready, every one counts as ready.
+     */
+    static Nodes nodes(Collection<Node> nodes, double unreadyThreshold, List<String> errors) {
         List<NodeAddress> out = new ArrayList<>();
+        int notReady = 0;
         for (Node n : nodes) {
             String name = n.getMetadata().getName();
             Optional<InetAddress> ip = IpLiterals.ipv4(n.getAddress());
@@ -47,9 +71,14 @@ final class NodeBackends {
                 continue;
             }
             out.add(new NodeAddress(name, ip.get(), n.getReady()));
+            notReady += n.getReady() ? 0 : 1;
+        }
+        boolean ignored = notReady > 0 && notReady >= unreadyThreshold * out.size();
+        if (ignored) {
+            out.replaceAll(n -> new NodeAddress(n.name(), n.address(), true));
         }
         out.sort(Comparator.comparing(NodeAddress::name));
-        return out;
+        return new Nodes(List.copyOf(out), notReady, ignored);
     }
 
     /** The active check that decides whether the node serves this port, or null for none. */

@@ -89,6 +89,10 @@ public final class NodeHealth implements AutoCloseable {
         }
     }
 
+    public HealthOptions options() {
+        return options;
+    }
+
     /** Whether the target passes its active check (false for a target not wanted). On the executor. */
     public boolean up(CheckTarget target) {
         Checked c = targets.get(target);

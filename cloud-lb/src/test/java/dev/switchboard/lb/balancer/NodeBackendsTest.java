@@ -7,6 +7,7 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.lb.nodes.Probe;
+import dev.switchboard.v1.Node;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
@@ -14,6 +15,7 @@ import dev.switchboard.v1.ServiceSpec;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +38,7 @@ class NodeBackendsTest {
     private final Map<String, String> failing = new ConcurrentHashMap<>();
     private final Probe probe = (t, timeout) -> CompletableFuture.completedFuture(failing.get(t.node()));
     private final NodeHealth health = new NodeHealth(
-            new HealthOptions(Duration.ofMillis(20), Duration.ofMillis(20), 1, 1, Duration.ofSeconds(30)),
+            new HealthOptions(Duration.ofMillis(20), Duration.ofMillis(20), 1, 1, Duration.ofSeconds(30), 1.0),
             probe, executor, () -> { });
     private final ServicePlan plan = ServicePlan.of(Service.newBuilder()
             .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web"))
@@ -83,7 +85,44 @@ class NodeBackendsTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> serving().equals(Set.of("node-2")));
     }
 
+    @Test
+    void oneNodeNotReadyIsDroppedEvenThoughItPassesItsCheck() throws Exception {
+        watchAll();
+        await().atMost(Duration.ofSeconds(5)).until(() -> serving().equals(Set.of("node-1", "node-2")));
+        assertThat(on(() -> NodeBackends.usable(plan, port, nodes.get(2), health))).isFalse();
+        NodeBackends.Nodes fromStream = NodeBackends.nodes(List.of(proto("node-1", true), proto("node-2", true),
+                proto("node-3", false)), 1.0, new ArrayList<>());
+        assertThat(fromStream.readinessIgnored()).isFalse();
+        assertThat(fromStream.list()).isEqualTo(nodes);
+    }
+
+    @Test
+    void everyNodeNotReadyAtOnceIsIgnoredAndTheChecksAloneDecide() throws Exception {
+        failing.put("node-2", "connection refused");
+        NodeBackends.Nodes all = NodeBackends.nodes(List.of(proto("node-1", false), proto("node-2", false),
+                proto("node-3", false)), 1.0, new ArrayList<>());
+        assertThat(all.readinessIgnored()).isTrue();
+        assertThat(all.notReady()).isEqualTo(3);
+        watch(all.list());
+        await().atMost(Duration.ofSeconds(5)).until(() -> serving(all.list()).equals(Set.of("node-1", "node-3")));
+    }
+
+    @Test
+    void aLowerThresholdIgnoresReadinessWhenThatShareIsNotReady() {
+        List<Node> twoOfThree = List.of(proto("node-1", true), proto("node-2", false),
+                proto("node-3", false));
+        assertThat(NodeBackends.nodes(twoOfThree, 1.0, new ArrayList<>()).readinessIgnored()).isFalse();
+        NodeBackends.Nodes at60 = NodeBackends.nodes(twoOfThree, 0.6, new ArrayList<>());
+        assertThat(at60.readinessIgnored()).isTrue();
+        assertThat(at60.list()).allMatch(NodeBackends.NodeAddress::ready);
+        assertThat(NodeBackends.nodes(twoOfThree, 0.7, new ArrayList<>()).readinessIgnored()).isFalse();
+    }
+
     private void watchAll() throws Exception {
+        watch(nodes);
+    }
+
+    private void watch(List<NodeBackends.NodeAddress> nodes) throws Exception {
         on(() -> {
             health.want(nodes.stream().map(n -> NodeBackends.check(plan, port, n)).collect(Collectors.toSet()));
             return null;
@@ -91,12 +130,21 @@ class NodeBackendsTest {
     }
 
     private Set<String> serving() throws Exception {
+        return serving(nodes);
+    }
+
+    private Set<String> serving(List<NodeBackends.NodeAddress> nodes) throws Exception {
         return on(() -> NodeBackends.endpoints(plan, port, nodes, health).stream().filter(Endpoint::ready)
                 .map(ep -> ep.nodeName().orElseThrow()).collect(Collectors.toSet()));
     }
 
     private <T> T on(Supplier<T> s) throws Exception {
         return CompletableFuture.supplyAsync(s, executor).get(5, TimeUnit.SECONDS);
+    }
+
+    private static Node proto(String name, boolean ready) {
+        return Node.newBuilder().setMetadata(ObjectMeta.newBuilder().setName(name))
+                .setAddress("127.0.1." + name.substring("node-".length())).setReady(ready).build();
     }
 
     private static NodeBackends.NodeAddress node(String name, String ip, boolean ready) {

@@ -33,7 +33,7 @@ class NodeHealthTest {
         return CompletableFuture.completedFuture(a.isEmpty() ? null : a);
     };
     private final NodeHealth health = new NodeHealth(
-            new HealthOptions(Duration.ofMillis(20), Duration.ofMillis(20), 2, 3, Duration.ofMillis(300)),
+            new HealthOptions(Duration.ofMillis(20), Duration.ofMillis(20), 2, 3, Duration.ofMillis(300), 1.0),
             probe, executor, changes::incrementAndGet);
 
     @AfterEach

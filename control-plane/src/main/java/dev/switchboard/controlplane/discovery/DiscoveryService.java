@@ -45,27 +45,27 @@ public final class DiscoveryService implements BindableService, PublishedListene
   private final PublishedState state;
   private final Store store;
   private final NodeLeases leases;
+  private final NodeLifecycle lifecycle;
   private final Executor blocking;
   private final ResumeBases resumeBases;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
   private final PushTracing tracing;
+  /** Set when this replica shuts down: its agents' leases are left to lapse, not revoked. */
+  private volatile boolean draining;
 
-  /**
-   * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
-   *     gRPC and cache threads
-   */
-  public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
-      Duration nodeLeaseTtl, Executor blocking) {
-    this(cache, state, store, nodeLeaseTtl, blocking, PushTracing.DISABLED);
-  }
-
-  /** @param tracing the span (and count) of every push that carries a traced change */
   /** Snapshots of the current version, serialized once per role; on the cache thread. */
   private final SharedSnapshots snapshots;
 
+  /**
+   * @param lifecycle told when an agent's stream ends here, so its node is not ready at once
+   * @param blocking runs the etcd calls a hello needs (registration, reading old state), off the
+   *     gRPC and cache threads
+   * @param tracing the span (and count) of every push that carries a traced change
+   */
   public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
-      Duration nodeLeaseTtl, Executor blocking, PushTracing tracing) {
+      Duration nodeLeaseTtl, NodeLifecycle lifecycle, Executor blocking, PushTracing tracing) {
+    this.lifecycle = lifecycle;
     this.tracing = tracing;
     this.cache = cache;
     this.state = state;
@@ -115,7 +115,7 @@ public final class DiscoveryService implements BindableService, PublishedListene
     ServerCallStreamObserver<EncodedResponse> out =
         (ServerCallStreamObserver<EncodedResponse>) responses;
     AtomicReference<Subscription> current = new AtomicReference<>();
-    AtomicReference<AutoCloseable> registration = new AtomicReference<>();
+    AtomicReference<NodeLeases.Registration> registration = new AtomicReference<>();
     // Must be set now, during the call's start; the subscription appears with the hello.
     out.setOnReadyHandler(() -> {
       Subscription s = current.get();
@@ -129,13 +129,9 @@ public final class DiscoveryService implements BindableService, PublishedListene
         subscriptions.remove(s);
         s.close();
       }
-      AutoCloseable reg = registration.getAndSet(null);
+      NodeLeases.Registration reg = registration.getAndSet(null);
       if (reg != null) {
-        try {
-          blocking.execute(() -> closeQuietly(reg));
-        } catch (RejectedExecutionException shuttingDown) {
-          closeQuietly(reg); // the replica is closing: release the lease now
-        }
+        end(reg, s.nodeName); // a registration comes after its subscription's hello
       }
     };
     out.setOnCancelHandler(cleanup::run);
@@ -195,14 +191,14 @@ public final class DiscoveryService implements BindableService, PublishedListene
   }
 
   private void start(Subscription s, Hello hello, ServerCallStreamObserver<EncodedResponse> out,
-      AtomicReference<AutoCloseable> registration) {
+      AtomicReference<NodeLeases.Registration> registration) {
     blocking.execute(() -> {
       try {
         if (hello.getRole() == Role.AGENT) {
-          AutoCloseable reg = leases.register(hello.getNodeName(), hello.getNodeAddress(),
-              hello.getLabelsMap());
+          NodeLeases.Registration reg = leases.register(hello.getNodeName(),
+              hello.getNodeAddress(), hello.getLabelsMap());
           if (!registration.compareAndSet(null, reg) || out.isCancelled()) {
-            closeQuietly(reg);
+            end(reg, hello.getNodeName());
             return;
           }
         }
@@ -229,6 +225,31 @@ public final class DiscoveryService implements BindableService, PublishedListene
     });
   }
 
+  /**
+   * From now on, streams that end are this replica's doing: their agents' leases lapse after
+   * their TTL instead of being revoked, so the agents can reach another replica first (a rolling
+   * replacement does not flap every node). Call before the server stops.
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  /** Ends an agent's registration: released (its node not ready now) unless draining. */
+  private void end(NodeLeases.Registration reg, String node) {
+    if (draining) {
+      reg.abandon();
+      return;
+    }
+    if (node != null) {
+      lifecycle.streamEnded(node);
+    }
+    try {
+      blocking.execute(reg::release);
+    } catch (RejectedExecutionException shuttingDown) {
+      reg.abandon();
+    }
+  }
+
   private static String validate(Hello hello) {
     if (hello.getNodeName().isEmpty()) {
       return "hello.nodeName: Required value";
@@ -252,14 +273,6 @@ public final class DiscoveryService implements BindableService, PublishedListene
       out.onError(status.asRuntimeException());
     } catch (IllegalStateException alreadyClosed) {
       // nothing to tell a closed stream
-    }
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    try {
-      closeable.close();
-    } catch (Exception e) {
-      log.debug("close: {}", e.toString());
     }
   }
 

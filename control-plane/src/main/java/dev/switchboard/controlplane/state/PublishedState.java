@@ -8,7 +8,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
-import dev.switchboard.v1.Node;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Resource;
@@ -16,12 +15,10 @@ import dev.switchboard.v1.Service;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -45,10 +42,6 @@ public final class PublishedState implements CacheListener {
   private final Map<ResourceId, Service> services = new HashMap<>();
   /** Confined to the cache thread: explicit endpoints of selector-less services. */
   private final Map<ResourceId, Endpoints> explicitEndpoints = new HashMap<>();
-  /** Confined to the cache thread. */
-  private final Map<String, Node> nodes = new HashMap<>();
-  /** Confined to the cache thread: nodes whose lease key exists. */
-  private final Set<String> aliveNodes = new HashSet<>();
 
   private volatile long version;
 
@@ -100,7 +93,6 @@ public final class PublishedState implements CacheListener {
   public void onChanges(List<StoreEvent> events, long revision) {
     Map<Long, ChangeOrigin> origins = origins(events);
     Map<ResourceId, ChangeOrigin> touchedEndpoints = new LinkedHashMap<>();
-    Map<String, ChangeOrigin> touchedNodes = new LinkedHashMap<>();
     List<ResourceChange> changes = new ArrayList<>();
     for (StoreEvent event : events) {
       String key = event.key();
@@ -138,36 +130,18 @@ public final class PublishedState implements CacheListener {
         }
         touch(touchedEndpoints, id, origin);
       } else if (key.startsWith(Keys.NODES)) {
+        // Readiness is the stored object's own (discovery.NodeLifecycle writes it), so a node is
+        // published as written.
         String name = key.substring(Keys.NODES.length());
-        if (put) {
-          nodes.put(name, StoredObjects.node(event.current()));
-        } else {
-          nodes.remove(name);
-        }
-        touch(touchedNodes, name, origin);
-      } else if (key.startsWith(Keys.NODE_LEASES)) {
-        String name = key.substring(Keys.NODE_LEASES.length());
-        if (put) {
-          aliveNodes.add(name);
-        } else {
-          aliveNodes.remove(name);
-        }
-        touch(touchedNodes, name, origin);
+        publish(new ResourceId(Kind.NODE, "", name),
+            put ? Resource.newBuilder().setNode(StoredObjects.node(event.current())).build() : null,
+            changes, origin);
       }
     }
     for (Map.Entry<ResourceId, ChangeOrigin> e : touchedEndpoints.entrySet()) {
       Endpoints effective = effectiveEndpoints(e.getKey());
       publish(e.getKey(), effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
           changes, e.getValue());
-    }
-    for (Map.Entry<String, ChangeOrigin> e : touchedNodes.entrySet()) {
-      String name = e.getKey();
-      Node node = nodes.get(name);
-      Resource resource = node == null
-          ? null
-          : Resource.newBuilder().setNode(node.toBuilder().setReady(aliveNodes.contains(name)))
-              .build();
-      publish(new ResourceId(Kind.NODE, "", name), resource, changes, e.getValue());
     }
     version = Math.max(version, revision);
     if (!changes.isEmpty()) {

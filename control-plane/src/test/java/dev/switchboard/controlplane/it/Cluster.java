@@ -52,6 +52,11 @@ final class Cluster implements AutoCloseable {
     return this;
   }
 
+  Cluster withNodeLeaseTtl(Duration ttl) {
+    config = config.withNodeLeaseTtl(ttl);
+    return this;
+  }
+
   Cluster withSecurity(ControlPlaneSecurity newSecurity) {
     security = newSecurity;
     return this;
