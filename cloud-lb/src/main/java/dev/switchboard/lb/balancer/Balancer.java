@@ -144,10 +144,10 @@ public final class Balancer implements AutoCloseable {
         Set<CheckTarget> checks = new HashSet<>();
         for (ServicePlan plan : plans.values()) {
             for (ServicePlan.PortPlan port : plan.ports()) {
-                // Not-ready nodes too: their checks' history is what a full disruption relies on, and a
-                // node that comes back is judged by it at once.
+                // Nodes that count as ready: in a full disruption every node does, so their checks (and
+                // what they passed) carry on through it.
                 for (NodeBackends.NodeAddress n : nodeList) {
-                    CheckTarget t = NodeBackends.check(plan, port, n);
+                    CheckTarget t = n.ready() ? NodeBackends.check(plan, port, n) : null;
                     if (t != null) {
                         checks.add(t);
                     }
