@@ -1,6 +1,8 @@
 package dev.switchboard.controlplane.admin;
 
 import dev.switchboard.controlplane.labels.LabelSelector;
+import dev.switchboard.controlplane.auth.Caller;
+import dev.switchboard.controlplane.registry.ApiException;
 import dev.switchboard.controlplane.registry.EndpointsRegistry;
 import dev.switchboard.controlplane.registry.PodRegistry;
 import dev.switchboard.controlplane.registry.ServiceRegistry;
@@ -151,8 +153,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   public void setPodConditions(SetPodConditionsRequest request, StreamObserver<Pod> response) {
     unary(response, () -> pods.setConditions(namespaceOrDefault(request.getNamespace()),
         request.getName(),
-        request.hasReady() ? request.getReady() : null,
-        request.hasTerminating() ? request.getTerminating() : null));
+        request.hasReady() ? request.getReady() : null, request.getReadyMessage(),
+        request.hasTerminating() ? request.getTerminating() : null, Caller.node()));
   }
 
   @Override
@@ -216,6 +218,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void watch(WatchRequest request, StreamObserver<WatchEvent> response) {
     try {
+      String node = Caller.node();
+      if (node != null && (request.getKind() != Kind.POD
+          || !request.getFieldSelector().equals(AdminWatches.NODE_NAME_FIELD + "=" + node))) {
+        throw new ApiException(ApiException.Reason.FORBIDDEN, "node \"" + node + "\" can only"
+            + " watch pods with fieldSelector " + AdminWatches.NODE_NAME_FIELD + "=" + node);
+      }
       watches.watch(request, response);
     } catch (RuntimeException e) {
       response.onError(ApiErrors.toStatus(e).asRuntimeException());

@@ -39,6 +39,8 @@ import java.util.concurrent.Executor;
  * watchers, rather than holding memory without bound.
  */
 public final class AdminWatches implements CacheListener, PublishedListener {
+  /** The one field a pod watch may select on, as Kubernetes' kubelet does. */
+  static final String NODE_NAME_FIELD = "spec.nodeName";
   static final int MAX_QUEUED = 10_000;
 
   private final ClusterCache cache;
@@ -62,8 +64,9 @@ public final class AdminWatches implements CacheListener, PublishedListener {
       throw new IllegalArgumentException("kind: Required value: one of SERVICE, POD, ENDPOINTS, NODE");
     }
     LabelSelector selector = LabelSelector.parse(request.getLabelSelector());
+    String nodeName = nodeNameSelected(request);
     ServerCallStreamObserver<WatchEvent> out = (ServerCallStreamObserver<WatchEvent>) response;
-    Watcher watcher = new Watcher(request, selector, out);
+    Watcher watcher = new Watcher(request, selector, nodeName, out);
     out.setOnReadyHandler(watcher::drain);
     out.setOnCancelHandler(() -> watchers.remove(watcher));
     long from = request.getResourceVersion();
@@ -82,6 +85,24 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         blocking.execute(() -> replayFrom(watcher, from));
       }
     });
+  }
+
+  /**
+   * The node a {@code spec.nodeName=NAME} field selector names (pods only: what a node agent
+   * watches), or null for none; any other selector is refused.
+   */
+  private static String nodeNameSelected(WatchRequest request) {
+    String selector = request.getFieldSelector().strip();
+    if (selector.isEmpty()) {
+      return null;
+    }
+    String[] kv = selector.split("==?", 2);
+    if (request.getKind() != Kind.POD || kv.length != 2 || !kv[0].strip().equals(NODE_NAME_FIELD)
+        || kv[1].isBlank()) {
+      throw new IllegalArgumentException("fieldSelector: Invalid value: \"" + selector + "\": only "
+          + NODE_NAME_FIELD + "=NAME is supported, for pods");
+    }
+    return kv[1].strip();
   }
 
   /** On the cache thread: what came before, then the watcher joins the live changes. */
@@ -180,20 +201,25 @@ public final class AdminWatches implements CacheListener, PublishedListener {
   private final class Watcher {
     final WatchRequest request;
     final LabelSelector selector;
+    /** Pods bound to this node only; null: every pod. */
+    final String nodeName;
     final ServerCallStreamObserver<WatchEvent> out;
     @GuardedBy("this")
     final ArrayDeque<WatchEvent> queue = new ArrayDeque<>();
     @GuardedBy("this")
     boolean closed;
 
-    Watcher(WatchRequest request, LabelSelector selector, ServerCallStreamObserver<WatchEvent> out) {
+    Watcher(WatchRequest request, LabelSelector selector, String nodeName,
+        ServerCallStreamObserver<WatchEvent> out) {
       this.request = request;
       this.selector = selector;
+      this.nodeName = nodeName;
       this.out = out;
     }
 
     void offerPod(WatchEvent.Type type, Pod pod, long revision) {
-      if (matches(pod.getMetadata().getNamespace(), pod.getMetadata().getLabelsMap())) {
+      if (matches(pod.getMetadata().getNamespace(), pod.getMetadata().getLabelsMap())
+          && (nodeName == null || nodeName.equals(pod.getSpec().getNodeName()))) {
         enqueue(WatchEvent.newBuilder().setType(type).setResourceVersion(revision).setPod(pod)
             .build());
       }

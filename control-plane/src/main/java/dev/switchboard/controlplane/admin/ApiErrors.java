@@ -29,6 +29,7 @@ final class ApiErrors {
         case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
         case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
         case INVALID -> Status.INVALID_ARGUMENT;
+        case FORBIDDEN -> Status.PERMISSION_DENIED;
       };
       return status.withDescription(e.getMessage());
     }

@@ -2,6 +2,8 @@ package dev.switchboard.controlplane.auth;
 
 import dev.switchboard.tls.BearerToken;
 import dev.switchboard.tls.Identity;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -15,9 +17,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Bearer tokens for the Admin API ({@code authorization: Bearer <token>}): no token or an unknown
  * one is UNAUTHENTICATED; a viewer may only read (get, list, watch), anything else needs an
- * editor, else PERMISSION_DENIED. One exception, so cloud-lb needs no token: a verified load
- * balancer certificate may call {@code UpdateServiceStatus} (as the cloud controller manager
- * writes service status under its own identity), and nothing else.
+ * editor, else PERMISSION_DENIED. Two exceptions, so cloud-lb and node agents need no token: a
+ * verified load balancer certificate may call {@code UpdateServiceStatus} (as the cloud
+ * controller manager writes service status under its own identity), and a node certificate may
+ * call {@code Watch} and {@code SetPodConditions} (as a kubelet watches and reports its pods); the
+ * node is then the call's {@link Caller#NODE}, and the Admin service lets it touch only pods bound
+ * to it (Kubernetes' NodeRestriction).
  */
 public final class AdminAuthorizer implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AdminAuthorizer.class);
@@ -25,6 +30,8 @@ public final class AdminAuthorizer implements ServerInterceptor {
   static final Set<String> READS = Set.of("GetService", "ListServices", "GetPod", "ListPods",
       "GetEndpoints", "ListEndpoints", "ListNodes", "Watch");
   static final String STATUS_WRITE = "UpdateServiceStatus";
+  /** What a node's certificate may call, each checked again against the node by the service. */
+  static final Set<String> NODE_CALLS = Set.of("Watch", "SetPodConditions");
 
   private final AdminTokens tokens;
 
@@ -43,6 +50,11 @@ public final class AdminAuthorizer implements ServerInterceptor {
       if (STATUS_WRITE.equals(method) && peer.isPresent()
           && peer.get().kind() == Identity.Kind.LOAD_BALANCER) {
         return next.startCall(call, headers);
+      }
+      if (NODE_CALLS.contains(method) && peer.isPresent()
+          && peer.get().kind() == Identity.Kind.NODE) {
+        return Contexts.interceptCall(Context.current().withValue(Caller.NODE, peer.get().name()),
+            call, headers, next);
       }
       refused = Status.UNAUTHENTICATED.withDescription("Admin API: no credentials (expected:"
           + " authorization: Bearer <token>; sbctl: --token or SWITCHBOARD_TOKEN)");

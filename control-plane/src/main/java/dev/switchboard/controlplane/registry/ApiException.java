@@ -17,7 +17,9 @@ public final class ApiException extends RuntimeException {
     /** An address or port range is full (gRPC RESOURCE_EXHAUSTED). */
     EXHAUSTED,
     /** A requested value is taken (gRPC INVALID_ARGUMENT, as Kubernetes' Invalid). */
-    INVALID
+    INVALID,
+    /** The caller may not do this to this object (gRPC PERMISSION_DENIED, Kubernetes' Forbidden). */
+    FORBIDDEN
   }
 
   private final Reason reason;

@@ -63,7 +63,8 @@ public final class PodRegistry {
         newMeta.setUid(old.getMetadata().getUid())
             .setCreationTimestampMillis(old.getMetadata().getCreationTimestampMillis());
       }
-      Pod toStore = request.toBuilder().setMetadata(newMeta).build();
+      Pod toStore = request.toBuilder().setMetadata(newMeta)
+          .setStatus(probeOwnedReadiness(request, old)).build();
       Txn txn = old == null
           ? new Txn().when(Condition.absent(key))
           : new Txn().when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()));
@@ -81,18 +82,47 @@ public final class PodRegistry {
     throw contention(meta.getName());
   }
 
-  /** Changes readiness and/or termination; the rest of the pod is untouched. */
-  public Pod setConditions(String namespace, String name, Boolean ready, Boolean terminating) {
+  /**
+   * Changes readiness (with why, {@code readyMessage}) and/or termination; the rest of the pod is
+   * untouched. With {@code node} (a node agent reporting its probes), only a pod bound to that
+   * node may change, as Kubernetes' NodeRestriction admits a kubelet's pod status writes.
+   */
+  public Pod setConditions(String namespace, String name, Boolean ready, String readyMessage,
+      Boolean terminating, String node) {
     return update(namespace, name, pod -> {
+      if (node != null && !node.equals(pod.getSpec().getNodeName())) {
+        throw new ApiException(ApiException.Reason.FORBIDDEN, "node \"" + node + "\" can only"
+            + " update pod status for pods with spec.nodeName set to itself (pod " + namespace + "/"
+            + name + " has spec.nodeName \"" + pod.getSpec().getNodeName() + "\")");
+      }
       PodStatus.Builder status = pod.getStatus().toBuilder();
       if (ready != null) {
-        status.setReady(ready);
+        status.setReady(ready).setReadyMessage(ready ? "" : readyMessage);
       }
       if (terminating != null) {
         status.setTerminating(terminating);
       }
       return pod.toBuilder().setStatus(status).build();
     });
+  }
+
+  /**
+   * A pod with a readiness probe is Ready when its node's agent says the probe passes, whatever
+   * the writer says: it starts not ready, and an update keeps what the node last reported (as
+   * the kubelet owns the Ready condition in Kubernetes).
+   */
+  private static PodStatus probeOwnedReadiness(Pod request, Pod old) {
+    boolean probed = request.getSpec().getContainersList().stream()
+        .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
+    if (!probed) {
+      return request.getStatus();
+    }
+    PodStatus.Builder status = request.getStatus().toBuilder();
+    if (old == null) {
+      return status.setReady(false).setReadyMessage("waiting for the first probe").build();
+    }
+    return status.setReady(old.getStatus().getReady())
+        .setReadyMessage(old.getStatus().getReadyMessage()).build();
   }
 
   public Pod delete(String namespace, String name, long resourceVersion) {

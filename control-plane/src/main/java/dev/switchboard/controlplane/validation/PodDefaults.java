@@ -4,7 +4,10 @@ import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.Pod;
 
-/** Kubernetes' defaults for the pod fields this mesh keeps: namespace "default", port protocol TCP. */
+/**
+ * Kubernetes' defaults for the pod fields this mesh keeps: namespace "default", port protocol TCP,
+ * and the probes' ({@link ProbeRules#defaults}).
+ */
 public final class PodDefaults {
     private PodDefaults() {
     }
@@ -19,6 +22,12 @@ public final class PodDefaults {
                 if (p.getProtocol().isEmpty()) {
                     p.setProtocol("TCP");
                 }
+            }
+            if (c.hasReadinessProbe()) {
+                c.setReadinessProbe(ProbeRules.defaults(c.getReadinessProbe()));
+            }
+            if (c.hasStartupProbe()) {
+                c.setStartupProbe(ProbeRules.defaults(c.getStartupProbe()));
             }
         }
         return b.build();

@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * Kubernetes' pod rules for the fields a pod has here (an address with labels and named
  * ports): name an RFC 1123 subdomain, namespace a label, labels, nodeName, container names,
- * container ports ({@code validateContainerPorts}), and status.podIP, which is required
+ * container ports ({@code validateContainerPorts}), readiness and startup probes ({@link ProbeRules}), and status.podIP, which is required
  * because a pod here is nothing but its address.
  *
  * <p>Port names are unique across the whole pod, not only per container as in Kubernetes:
@@ -44,6 +44,17 @@ public final class PodValidator {
             }
             for (int j = 0; j < c.getPortsCount(); j++) {
                 containerPort(c.getPorts(j), path + ".ports[" + j + "]", portNames, errs);
+            }
+        }
+        // After every port: a probe may name a port of another container (port names are pod-wide).
+        for (int i = 0; i < pod.getSpec().getContainersCount(); i++) {
+            Container c = pod.getSpec().getContainers(i);
+            String path = "spec.containers[" + i + "]";
+            if (c.hasReadinessProbe()) {
+                ProbeRules.validate(c.getReadinessProbe(), path + ".readinessProbe", false, portNames, errs);
+            }
+            if (c.hasStartupProbe()) {
+                ProbeRules.validate(c.getStartupProbe(), path + ".startupProbe", true, portNames, errs);
             }
         }
         String ip = pod.getStatus().getPodIp();

@@ -21,6 +21,8 @@ import dev.switchboard.v1.IntOrString;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.ListRequest;
 import dev.switchboard.v1.Pod;
+import dev.switchboard.v1.Probe;
+import dev.switchboard.v1.TCPSocketAction;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.SetEndpointsRequest;
@@ -149,6 +151,28 @@ class AdminApiTest {
       assertThat(e.getConditions().getReady()).isFalse();
       assertThat(e.getConditions().getServing()).isTrue();
     });
+  }
+
+  /** As the kubelet owns Ready in Kubernetes: a probed pod is ready when its node says so. */
+  @Test
+  void aPodWithAReadinessProbeStartsNotReadyAndKeepsWhatItsNodeReported() {
+    Pod probed = pod("probed-1", "probed", "127.0.10.9", "n1", true);
+    probed = probed.toBuilder().setSpec(probed.getSpec().toBuilder().setContainers(0, probed.getSpec()
+        .getContainers(0).toBuilder().setReadinessProbe(Probe.newBuilder().setTcpSocket(
+            TCPSocketAction.newBuilder().setPort(IntOrString.newBuilder().setStrValue("http"))))))
+        .build();
+    Pod created = admin.applyPod(ApplyPodRequest.newBuilder().setPod(probed).build());
+    assertThat(created.getStatus().getReady()).as("status.ready: true as written").isFalse();
+    assertThat(created.getSpec().getContainers(0).getReadinessProbe().getPeriodSeconds()).isEqualTo(10);
+
+    admin.setPodConditions(SetPodConditionsRequest.newBuilder().setNamespace("default")
+        .setName("probed-1").setReady(true).build());
+    Pod reapplied = admin.applyPod(ApplyPodRequest.newBuilder()
+        .setPod(probed.toBuilder().setStatus(probed.getStatus().toBuilder().setReady(false))).build());
+    assertThat(reapplied.getStatus().getReady()).as("what the node reported stays").isTrue();
+    assertThat(admin.getPod(GetRequest.newBuilder().setNamespace("default").setName("probed-1")
+        .build()).getSpec().getContainers(0).getReadinessProbe().getTcpSocket().getPort()
+        .getStrValue()).isEqualTo("http");
   }
 
   @Test

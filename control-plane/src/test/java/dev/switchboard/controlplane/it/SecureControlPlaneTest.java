@@ -5,20 +5,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.controlplane.ControlPlane;
+import dev.switchboard.controlplane.state.Keys;
 import dev.switchboard.controlplane.store.EtcdStore;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.tls.CertificateAuthority;
 import dev.switchboard.tls.Identity;
 import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.v1.ApplyPodRequest;
 import dev.switchboard.v1.ApplyServiceRequest;
 import dev.switchboard.v1.GetRequest;
+import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.ListRequest;
 import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.LoadBalancerStatus;
+import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Role;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServiceStatus;
+import dev.switchboard.v1.SetPodConditionsRequest;
 import dev.switchboard.v1.UpdateServiceStatusRequest;
+import dev.switchboard.v1.WatchEvent;
+import dev.switchboard.v1.WatchRequest;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -30,6 +37,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,6 +201,50 @@ class SecureControlPlaneTest {
         .newBuilder().setNamespace("default").setName("lb-svc").build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+  }
+
+  /** Kubernetes' NodeRestriction: a node reports (and watches) only the pods bound to it. */
+  @Test
+  void aNodeSetsTheConditionsOfItsOwnPodsOnlyAndWatchesOnlyThem() throws Exception {
+    pki.node("node-2");
+    AdminGrpc.AdminBlockingStub editor = admin(null, TestPki.EDITOR);
+    editor.applyPod(ApplyPodRequest.newBuilder()
+        .setPod(Cluster.pod("mine", "web", "127.0.10.1", "node-1", true)).build());
+    Pod theirs = editor.applyPod(ApplyPodRequest.newBuilder()
+        .setPod(Cluster.pod("theirs", "web", "127.0.10.2", "node-2", true)).build());
+
+    Pod reported = admin("node-1", null).setPodConditions(SetPodConditionsRequest.newBuilder()
+        .setNamespace("default").setName("mine").setReady(false)
+        .setReadyMessage("Readiness probe failed: connection refused").build());
+    assertThat(reported.getStatus().getReady()).isFalse();
+    assertThat(reported.getStatus().getReadyMessage()).contains("connection refused");
+
+    assertThatThrownBy(() -> admin("node-1", null).setPodConditions(SetPodConditionsRequest
+        .newBuilder().setNamespace("default").setName("theirs").setReady(false).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).isEqualTo("node \"node-1\" can only update pod"
+              + " status for pods with spec.nodeName set to itself (pod default/theirs has"
+              + " spec.nodeName \"node-2\")");
+        });
+    try (EtcdStore store = cluster.store()) {
+      assertThat(store.get(Keys.pod("default", "theirs")).orElseThrow().modRevision())
+          .as("etcd unchanged").isEqualTo(theirs.getMetadata().getResourceVersion());
+    }
+    // Anything but SetPodConditions and Watch stays closed to a node.
+    assertThatThrownBy(() -> admin("node-1", null).applyPod(ApplyPodRequest.newBuilder()
+        .setPod(Cluster.pod("mine", "web", "127.0.10.1", "node-1", true)).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+
+    Iterator<WatchEvent> own = admin("node-1", null).watch(WatchRequest.newBuilder()
+        .setKind(Kind.POD).setFieldSelector("spec.nodeName=node-1").build());
+    assertThat(own.next().getPod().getMetadata().getName()).isEqualTo("mine");
+    assertThat(own.next().getType()).isEqualTo(WatchEvent.Type.BOOKMARK);
+    Iterator<WatchEvent> everyone = admin("node-1", null).watch(WatchRequest.newBuilder()
+        .setKind(Kind.POD).build());
+    assertThatThrownBy(everyone::next).isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
   }
 
   @Test

@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
+import dev.switchboard.v1.ExecAction;
+import dev.switchboard.v1.GRPCAction;
+import dev.switchboard.v1.HTTPGetAction;
+import dev.switchboard.v1.IntOrString;
+import dev.switchboard.v1.Probe;
+import dev.switchboard.v1.TCPSocketAction;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.PodSpec;
@@ -140,5 +146,55 @@ class PodValidatorTest {
         p.getStatusBuilder().setPodIp("");
         assertThatThrownBy(() -> VALIDATOR.requireValid(PodDefaults.apply(p.build())))
                 .hasMessage("Pod \"web-7d4b9c-x2x9z\" is invalid: status.podIP: Required value");
+    }
+
+    private static Pod.Builder probed(Probe.Builder probe) {
+        Pod.Builder p = pod();
+        p.getSpecBuilder().getContainersBuilder(0).setReadinessProbe(probe);
+        return p;
+    }
+
+    @Test
+    void probesGetKubernetesDefaults() {
+        Probe probe = PodDefaults.apply(probed(Probe.newBuilder().setHttpGet(HTTPGetAction.newBuilder()
+                .setPort(IntOrString.newBuilder().setStrValue("http")))).build())
+                .getSpec().getContainers(0).getReadinessProbe();
+        assertThat(probe.getTimeoutSeconds()).isEqualTo(1);
+        assertThat(probe.getPeriodSeconds()).isEqualTo(10);
+        assertThat(probe.getSuccessThreshold()).isEqualTo(1);
+        assertThat(probe.getFailureThreshold()).isEqualTo(3);
+        assertThat(probe.getHttpGet().getPath()).isEqualTo("/");
+        assertThat(probe.getHttpGet().getScheme()).isEqualTo("HTTP");
+        assertThat(errors(probed(probe.toBuilder()))).isEmpty();
+    }
+
+    @Test
+    void anExecProbeIsRefusedWithAFieldError() {
+        assertThat(errors(probed(Probe.newBuilder().setExec(ExecAction.newBuilder().addCommand("cat")))))
+                .containsExactly("spec.containers[0].readinessProbe.exec: Forbidden: exec probes cannot run here:"
+                        + " Switchboard runs no containers (use httpGet, tcpSocket or grpc)");
+    }
+
+    @Test
+    void probeFieldsFollowKubernetesRules() {
+        assertThat(errors(probed(Probe.newBuilder()))).containsExactly(
+                "spec.containers[0].readinessProbe: Required value: must specify a handler type");
+        assertThat(errors(probed(Probe.newBuilder().setPeriodSeconds(-1).setTcpSocket(TCPSocketAction.newBuilder()
+                .setPort(IntOrString.newBuilder().setStrValue("metrics")))))).containsExactly(
+                "spec.containers[0].readinessProbe.tcpSocket.port: Invalid value: \"metrics\": must be the name of"
+                        + " one of the pod's container ports",
+                "spec.containers[0].readinessProbe.periodSeconds: Invalid value: -1: must be greater than or equal"
+                        + " to 0");
+        assertThat(errors(probed(Probe.newBuilder().setHttpGet(HTTPGetAction.newBuilder().setScheme("FTP")
+                .setPort(IntOrString.newBuilder().setIntValue(70000)))))).containsExactly(
+                "spec.containers[0].readinessProbe.httpGet.port: Invalid value: 70000: must be between 1 and 65535,"
+                        + " inclusive",
+                "spec.containers[0].readinessProbe.httpGet.scheme: Unsupported value: \"FTP\": supported values:"
+                        + " \"HTTP\", \"HTTPS\"");
+        Pod.Builder startup = pod();
+        startup.getSpecBuilder().getContainersBuilder(0).setStartupProbe(Probe.newBuilder().setSuccessThreshold(2)
+                .setGrpc(GRPCAction.newBuilder().setPort(9000)));
+        assertThat(errors(startup)).containsExactly(
+                "spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1");
     }
 }
