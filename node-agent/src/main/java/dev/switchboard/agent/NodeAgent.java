@@ -1,6 +1,8 @@
 package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.agent.probe.PodProber;
+import dev.switchboard.forwarder.probe.SocketProber;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.proxier.ClusterIpRoutes;
@@ -67,11 +69,15 @@ public final class NodeAgent implements AutoCloseable {
   private final StateSync sync;
   private final DiscoveryClient client;
   private final AdminServer admin;
+  private final PodProber prober;
+  private final ManagedChannel adminChannel;
 
   private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
       EventLoopGroup httpGroup, Proxier proxier,
       HealthCheckServers healthChecks, BoundedFrequencyRunner runner, StateSync sync,
-      DiscoveryClient client, AdminServer admin) {
+      DiscoveryClient client, AdminServer admin, PodProber prober, ManagedChannel adminChannel) {
+    this.prober = prober;
+    this.adminChannel = adminChannel;
     this.config = config;
     this.executor = executor;
     this.forwarder = forwarder;
@@ -153,13 +159,23 @@ public final class NodeAgent implements AutoCloseable {
           .build();
       DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane(), credentials), executor,
           config.backoff(), hello, sync);
+      // Pod probes: their own thread and event loop, their own channel (gRPC reconnects it).
+      ManagedChannel adminChannel = channel(config.controlPlane(), credentials);
+      PodProber prober = new PodProber(node, adminChannel,
+          new SocketProber(forwarder.transport(), "switchboard-probes-io-" + node, "switchboard-node-agent"),
+          Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "switchboard-probes-" + node);
+            t.setDaemon(true);
+            return t;
+          }), config.backoff());
       sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
-          () -> status(node, sync, client), telemetry::scrape);
+          () -> status(node, sync, client, prober), telemetry::scrape);
       NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
-          healthChecks, runner, sync, client, admin);
+          healthChecks, runner, sync, client, admin, prober, adminChannel);
       client.start();
+      prober.start();
       log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), admin {}",
           node, config.nodeAddress().getHostAddress(), config.controlPlane(),
           config.serviceCidr(), config.clusterIpMode().name().toLowerCase(java.util.Locale.ROOT),
@@ -215,6 +231,8 @@ public final class NodeAgent implements AutoCloseable {
     }
     log.info("node agent {} stopping", config.nodeName());
     client.close();
+    prober.close();
+    adminChannel.shutdownNow();
     runner.close();
     try {
       onExecutor(() -> {
@@ -257,10 +275,17 @@ public final class NodeAgent implements AutoCloseable {
         .build();
   }
 
-  private static String status(String node, StateSync sync, DiscoveryClient client) {
+  /** Condition writes of the pod prober so far (one per Ready transition). */
+  public long probeWrites() {
+    return prober.writes();
+  }
+
+  private static String status(String node, StateSync sync, DiscoveryClient client,
+      PodProber prober) {
     return "node " + node + ": " + (client.connected() ? "connected" : "disconnected")
         + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
-        + ", listeners " + sync.boundListeners() + ", errors " + sync.errorCount()
+        + ", listeners " + sync.boundListeners() + ", probed pods " + prober.probedPods()
+        + ", errors " + sync.errorCount()
         + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError());
   }
 }
