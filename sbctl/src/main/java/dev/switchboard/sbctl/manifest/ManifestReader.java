@@ -31,7 +31,7 @@ public final class ManifestReader {
   public record Result(List<Manifest> manifests, List<String> errors, List<String> skipped) {}
 
   /** The kinds sbctl applies, as the skip line names them. */
-  static final String SERVED = "v1 Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice";
+  private static final String SERVED = "v1 Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice";
 
   private final List<Manifest> manifests = new ArrayList<>();
   private final List<String> errors = new ArrayList<>();
@@ -185,8 +185,8 @@ public final class ManifestReader {
   }
 
   /**
-   * The skip line: kind and name only, the form the issue asked for and a user greps for; the
-   * hints say where the served equivalent is when there is one.
+   * The skip line names the object by kind and name only (not file and document, as problems
+   * do): it is not something to fix in the file. A hint follows when a served kind does the job.
    */
   private static String notServed(String kind, String name) {
     String hint = switch (kind) {
