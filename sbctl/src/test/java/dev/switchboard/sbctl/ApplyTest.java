@@ -18,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ApplyTest {
   private static final String WEB = "src/test/resources/manifests/web.yaml";
+  private static final String GUESTBOOK = "src/test/resources/manifests/guestbook-all-in-one.yaml";
+  private static final String NOT_SERVED = ": not served by Switchboard (it applies v1 Service,"
+      + " v1 Pod, discovery.k8s.io/v1 EndpointSlice)";
   private SbctlHarness cluster;
 
   @BeforeAll
@@ -113,7 +116,6 @@ class ApplyTest {
           - port: 80
             nodeport: 30080
         ---
-        apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web}
         """;
@@ -123,13 +125,78 @@ class ApplyTest {
     assertThat(run.err().split("\n")).containsExactly(
         "<stdin>: document 2 (Service \"web\"): spec.ports[0].nodeport: unknown field"
             + " (did you mean nodePort?)",
-        "<stdin>: document 3 (Deployment \"web\"): unknown kind \"Deployment\" (apiVersion"
-            + " apps/v1); sbctl applies v1 Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice and"
-            + " v1 List of them",
+        "<stdin>: document 3 (Deployment \"web\"): apiVersion: required",
         "error: nothing applied: fix the 2 problems above and apply again");
     SbctlHarness.Run get = cluster.sbctl("get", "svc", "fine", "-n", "invalid");
     assertThat(get.exit()).isEqualTo(1);
     assertThat(get.err()).startsWith("Error from server (NotFound): services \"fine\" not found");
+  }
+
+  @Test
+  void mixedFilesApplyWhatIsServedAndNameEachSkippedObject() {
+    SbctlHarness.Run run = cluster.sbctl("apply", "-f", GUESTBOOK, "-n", "guestbook");
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.outLines()).containsExactly(
+        "service/redis-master created",
+        "service/redis-slave created",
+        "service/frontend created");
+    assertThat(run.err().split("\n")).containsExactly(
+        "Deployment \"redis-master\"" + NOT_SERVED,
+        "Deployment \"redis-slave\"" + NOT_SERVED,
+        "Deployment \"frontend\"" + NOT_SERVED);
+    SbctlHarness.Run svc = cluster.sbctl("get", "svc", "-n", "guestbook");
+    assertThat(svc.outLines()).hasSize(4)
+        .anyMatch(l -> l.startsWith("redis-master "))
+        .anyMatch(l -> l.startsWith("redis-slave "))
+        .anyMatch(l -> l.matches("frontend +NodePort .*"));
+
+    SbctlHarness.Run again = cluster.sbctl("apply", "-f", GUESTBOOK, "-n", "guestbook");
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.outLines()).containsExactly(
+        "service/redis-master unchanged",
+        "service/redis-slave unchanged",
+        "service/frontend unchanged");
+    assertThat(again.err()).isEqualTo(run.err());
+
+    SbctlHarness.Run onlySkipped = cluster.sbctlWithInput("""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
+        ---
+        apiVersion: v1
+        kind: Endpoints
+        metadata: {name: db}
+        """, "apply", "-f", "-", "-n", "guestbook");
+    assertThat(onlySkipped.exit()).isEqualTo(1);
+    assertThat(onlySkipped.out()).isEmpty();
+    assertThat(onlySkipped.err().split("\n")).containsExactly(
+        "ConfigMap \"settings\"" + NOT_SERVED,
+        "Endpoints \"db\"" + NOT_SERVED + ": use a discovery.k8s.io/v1 EndpointSlice instead");
+  }
+
+  @Test
+  void aMalformedDocumentInAMixedFileStillWritesNothing(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("guestbook.yaml");
+    Files.writeString(file, Files.readString(Path.of(GUESTBOOK), StandardCharsets.UTF_8) + """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: admin}
+        spec:
+          ports:
+          - port: 80
+            nodeport: 30080
+        """, StandardCharsets.UTF_8);
+    SbctlHarness.Run run = cluster.sbctl("apply", "-f", file.toString(), "-n", "guestbook-bad");
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err().split("\n")).containsExactly(
+        file + ": document 7 (Service \"admin\"): spec.ports[0].nodeport: unknown field"
+            + " (did you mean nodePort?)",
+        "error: nothing applied: fix the problem above and apply again");
+    SbctlHarness.Run get = cluster.sbctl("get", "svc", "-n", "guestbook-bad");
+    assertThat(get.out()).isEmpty();
+    assertThat(get.err()).isEqualTo("No resources found in guestbook-bad namespace.\n");
   }
 
   @Test

@@ -74,6 +74,23 @@ class DeleteAndErrorsTest {
   }
 
   @Test
+  void deleteByFileStaysAllOrNothingWithKindsNotServed() {
+    cluster.sbctlWithInput(DB, "apply", "-f", "-", "-n", "mixed");
+    SbctlHarness.Run run = cluster.sbctlWithInput(DB + """
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: db}
+        """, "delete", "-f", "-", "-n", "mixed");
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).isEqualTo("Deployment \"db\": not served by Switchboard (it applies v1"
+        + " Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice)\n"
+        + "error: nothing deleted: fix the problem above\n");
+    assertThat(cluster.sbctl("get", "svc", "db", "-n", "mixed").exit()).isZero();
+  }
+
+  @Test
   void endpointsOfSelectorServicesCannotBeSet() {
     SbctlHarness.Run run = cluster.sbctlWithInput("""
         apiVersion: v1

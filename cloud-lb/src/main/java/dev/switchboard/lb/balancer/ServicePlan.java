@@ -67,7 +67,7 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
         }
         SourceRanges ranges;
         try {
-            ranges = SourceRanges.parse(spec.getLoadBalancerSourceRangesList());
+            ranges = SourceRanges.of(service);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
         }

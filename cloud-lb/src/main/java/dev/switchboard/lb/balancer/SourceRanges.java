@@ -1,9 +1,12 @@
 package dev.switchboard.lb.balancer;
 
+import dev.switchboard.v1.Annotations;
+import dev.switchboard.v1.Service;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * A service's {@code loadBalancerSourceRanges}: the client networks allowed in. Empty means everyone,
@@ -30,12 +33,32 @@ public final class SourceRanges {
      * does. Throws {@link IllegalArgumentException} naming the entry.
      */
     public static SourceRanges parse(List<String> ranges) {
+        return parse(ranges, i -> "spec.loadBalancerSourceRanges[" + i + "]");
+    }
+
+    /**
+     * The ranges a LoadBalancer service allows: {@code spec.loadBalancerSourceRanges}, or, when that is empty, the
+     * deprecated annotation {@value Annotations#LOAD_BALANCER_SOURCE_RANGES}, as Kubernetes' cloud providers read
+     * them; ignoring the annotation would serve to everyone a service its manifest restricts. Throws
+     * {@link IllegalArgumentException} naming the field (the annotation's path for its entries).
+     */
+    public static SourceRanges of(Service service) {
+        List<String> spec = service.getSpec().getLoadBalancerSourceRangesList();
+        String annotation = service.getMetadata().getAnnotationsMap().get(Annotations.LOAD_BALANCER_SOURCE_RANGES);
+        if (!spec.isEmpty() || annotation == null) {
+            return parse(spec);
+        }
+        String field = "metadata.annotations[" + Annotations.LOAD_BALANCER_SOURCE_RANGES + "]";
+        return parse(Annotations.sourceRanges(annotation), i -> field);
+    }
+
+    private static SourceRanges parse(List<String> ranges, IntFunction<String> field) {
         if (ranges.isEmpty()) {
             return ALL;
         }
         List<Cidr> cidrs = new ArrayList<>();
         for (int i = 0; i < ranges.size(); i++) {
-            cidrs.add(parseOne(ranges.get(i).trim(), "spec.loadBalancerSourceRanges[" + i + "]"));
+            cidrs.add(parseOne(ranges.get(i).trim(), field.apply(i)));
         }
         return new SourceRanges(ranges, cidrs);
     }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ObjectMeta;
+import java.net.InetAddress;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -34,6 +36,32 @@ class ServicePlanTest {
         assertThat(p.sourceRanges().isAll()).isTrue();
         assertThat(p.proxyProtocol()).isFalse();
         assertThat(p.warnings()).isEmpty();
+    }
+
+    @Test
+    void deprecatedSourceRangesAnnotationRestrictsWhenTheFieldIsEmpty() throws Exception {
+        Service.Builder s = lb();
+        s.getMetadataBuilder().putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES, " 127.0.30.0/24 ,10.0.0.0/8");
+        SourceRanges annotated = ServicePlan.of(s.build()).sourceRanges();
+        assertThat(annotated.isAll()).isFalse();
+        assertThat(annotated.allows(InetAddress.getByName("127.0.30.5"))).isTrue();
+        assertThat(annotated.allows(InetAddress.getByName("10.1.2.3"))).isTrue();
+        assertThat(annotated.allows(InetAddress.getByName("127.0.40.1"))).isFalse();
+
+        // The field, when set, wins, as for Kubernetes' cloud providers.
+        s.getSpecBuilder().addLoadBalancerSourceRanges("127.0.40.0/24");
+        SourceRanges field = ServicePlan.of(s.build()).sourceRanges();
+        assertThat(field.allows(InetAddress.getByName("127.0.40.1"))).isTrue();
+        assertThat(field.allows(InetAddress.getByName("127.0.30.5"))).isFalse();
+
+        Service.Builder blank = lb();
+        blank.getMetadataBuilder().putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES, " ");
+        assertThat(ServicePlan.of(blank.build()).sourceRanges().isAll()).isTrue();
+
+        Service.Builder bad = lb();
+        bad.getMetadataBuilder().putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES, "127.0.30.0/24, nope");
+        assertThatThrownBy(() -> ServicePlan.of(bad.build())).hasMessage("default/web: metadata.annotations["
+                + "service.beta.kubernetes.io/load-balancer-source-ranges]: nope (expected: a CIDR such as 10.0.0.0/8)");
     }
 
     @Test

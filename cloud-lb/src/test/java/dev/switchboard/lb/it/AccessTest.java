@@ -8,6 +8,7 @@ import dev.switchboard.lb.ServiceKey;
 import dev.switchboard.lb.balancer.ServicePlan;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.testing.EtcdProcess;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.Service;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -75,6 +76,33 @@ class AccessTest {
             cluster.apply(widened);
             await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.40.1", http) != null);
             assertThat(Clients.firstLineOrNull("127.0.31.5", http)).isNull();
+        }
+    }
+
+    @Test
+    void deprecatedSourceRangesAnnotationAloneRestrictsTheLoadBalancer() throws Exception {
+        try (LbCluster cluster = new LbCluster(etcd)) {
+            Service.Builder spec = LbCluster.lbService("annotated", false);
+            spec.getSpecBuilder().setLoadBalancerIp("127.0.2.34");
+            spec.getMetadataBuilder().putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES,
+                    " 127.0.30.0/24, 127.0.32.0/24 ");
+            Service svc = cluster.apply(spec.build());
+            assertThat(svc.getSpec().getLoadBalancerSourceRangesList()).isEmpty();
+            StandInNode node = cluster.node("n1", 223).serveTcp(svc.getSpec().getPorts(0).getNodePort());
+            CloudLb lb = cluster.loadBalancer("lb", HealthOptions.of(Duration.ofMinutes(1), 1, 1));
+            InetSocketAddress http = new InetSocketAddress("127.0.2.34", 80);
+            ServiceKey key = new ServiceKey("default", "annotated");
+            await().atMost(WAIT).until(() -> lb.inspect(b -> b.passingNodes(key)).size() == 1);
+            await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.30.5", http) != null);
+            assertThat(Clients.firstLine("127.0.32.9", http)).isEqualTo("n1");
+
+            int before = node.accepted.get();
+            for (String outsider : new String[] {"127.0.40.1", "127.0.31.5"}) {
+                assertThat(Clients.firstLineOrNull(outsider, http)).as(outsider).isNull();
+            }
+            assertThat(node.accepted.get()).isEqualTo(before);
+            long refused = lb.inspect(b -> b.refused(key));
+            assertThat(refused).isEqualTo(2);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.switchboard.controlplane.alloc.Ipv4Cidr;
 import dev.switchboard.controlplane.alloc.LbIpPools;
 import dev.switchboard.controlplane.alloc.PortRange;
 import dev.switchboard.controlplane.alloc.ServiceAllocations;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
@@ -139,7 +140,7 @@ public final class ServiceValidator {
             errs.add(FieldError.notSupported("spec.type", type, SERVICE_TYPES));
         }
         ServicePortRules.nodePortsAndDuplicates(spec, nodePorts, held, errs);
-        loadBalancerFields(spec, held, errs);
+        loadBalancerFields(service, held, errs);
         externalTrafficPolicy(spec, held, errs);
         if (spec.getInternalTrafficPolicy().isEmpty()) {
             errs.add(FieldError.required("spec.internalTrafficPolicy", ""));
@@ -185,22 +186,27 @@ public final class ServiceValidator {
         }
     }
 
-    private void loadBalancerFields(ServiceSpec spec, ServiceAllocations held, List<FieldError> errs) {
+    private void loadBalancerFields(Service service, ServiceAllocations held, List<FieldError> errs) {
+        ServiceSpec spec = service.getSpec();
         boolean loadBalancer = spec.getType().equals("LoadBalancer");
+        String annotation = service.getMetadata().getAnnotationsMap().get(Annotations.LOAD_BALANCER_SOURCE_RANGES);
         if (spec.getLoadBalancerSourceRangesCount() > 0) {
             if (!loadBalancer) {
                 errs.add(FieldError.forbidden("spec.loadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"));
             }
             for (int i = 0; i < spec.getLoadBalancerSourceRangesCount(); i++) {
                 // Kubernetes tolerates padding here, for the annotation this field replaced.
-                String value = spec.getLoadBalancerSourceRanges(i).trim();
-                Optional<String> canonical = Ipv4Cidr.canonicalForm(value);
-                String path = "spec.loadBalancerSourceRanges[" + i + "]";
-                if (canonical.isEmpty()) {
-                    errs.add(FieldError.invalid(path, value, "must be a valid IPv4 CIDR value, (e.g. 10.9.8.0/24)"));
-                } else if (!canonical.get().equals(value)) {
-                    errs.add(FieldError.invalid(path, value, "must be in canonical form (" + GoFormat.quote(canonical.get()) + ")"));
-                }
+                sourceRange(spec.getLoadBalancerSourceRanges(i).trim(), "spec.loadBalancerSourceRanges[" + i + "]", errs);
+            }
+        } else if (annotation != null) {
+            // The deprecated annotation counts only when the field is empty, as for Kubernetes and its
+            // cloud providers: checked like the field, each entry reported under the annotation's path.
+            String path = "metadata.annotations[" + Annotations.LOAD_BALANCER_SOURCE_RANGES + "]";
+            if (!loadBalancer) {
+                errs.add(FieldError.forbidden(path, "may only be used when `type` is 'LoadBalancer'"));
+            }
+            for (String value : Annotations.sourceRanges(annotation)) {
+                sourceRange(value, path, errs);
             }
         }
         String ip = spec.getLoadBalancerIp();
@@ -215,6 +221,15 @@ public final class ServiceValidator {
             errs.add(FieldError.invalid("spec.loadBalancerIP", ip, lbIps.isEmpty()
                     ? "provided IP is not in the valid range. No LoadBalancer IP pools are configured"
                     : "provided IP is not in the valid range. The range of valid IPs is " + lbIps));
+        }
+    }
+
+    private static void sourceRange(String value, String path, List<FieldError> errs) {
+        Optional<String> canonical = Ipv4Cidr.canonicalForm(value);
+        if (canonical.isEmpty()) {
+            errs.add(FieldError.invalid(path, value, "must be a valid IPv4 CIDR value, (e.g. 10.9.8.0/24)"));
+        } else if (!canonical.get().equals(value)) {
+            errs.add(FieldError.invalid(path, value, "must be in canonical form (" + GoFormat.quote(canonical.get()) + ")"));
         }
     }
 

@@ -10,6 +10,7 @@ import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.store.EtcdStore;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ApplyPodRequest;
 import dev.switchboard.v1.ApplyServiceRequest;
 import dev.switchboard.v1.ContainerPort;
@@ -98,6 +99,10 @@ class AdminApiTest {
                     dev.switchboard.v1.ClientIPConfig.newBuilder().setTimeoutSeconds(86401))))),
         invalid("spec.loadBalancerSourceRanges[0]: Invalid value: \"10.0.0.0/33\"",
             s -> spec(s, b -> b.setType("LoadBalancer").addLoadBalancerSourceRanges("10.0.0.0/33"))),
+        invalid("metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: Invalid value:"
+                + " \"10.0.0.0/33\": must be a valid IPv4 CIDR value, (e.g. 10.9.8.0/24)",
+            s -> spec(s, b -> b.setType("LoadBalancer")).toBuilder().setMetadata(s.getMetadata().toBuilder()
+                .putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES, "127.0.30.0/24, 10.0.0.0/33")).build()),
         invalid("spec.clusterIP: Invalid value: \"10.0.0.1\": provided IP is not in the valid range."
                 + " The range of valid IPs is 127.96.0.0/16",
             s -> spec(s, b -> b.setClusterIp("10.0.0.1"))),

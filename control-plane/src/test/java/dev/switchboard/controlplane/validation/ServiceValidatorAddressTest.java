@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import dev.switchboard.controlplane.alloc.LbIpPools;
 import dev.switchboard.controlplane.alloc.PortRange;
+import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.SessionAffinityConfig;
@@ -242,6 +243,37 @@ class ServiceValidatorAddressTest {
         s.getSpecBuilder().addLoadBalancerSourceRanges("192.168.1.5/24");
         assertThat(errors(s)).containsExactly("spec.loadBalancerSourceRanges[0]: Invalid value: \"192.168.1.5/24\": "
                 + "must be in canonical form (\"192.168.1.0/24\")");
+    }
+
+    private static final String ANNOTATION_PATH = "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]";
+
+    private static Service.Builder withRangesAnnotation(Service.Builder s, String value) {
+        s.getMetadataBuilder().putAnnotations(Annotations.LOAD_BALANCER_SOURCE_RANGES, value);
+        return s;
+    }
+
+    @Test
+    void sourceRangesAnnotationIsCheckedLikeTheFieldUnderItsOwnPath() {
+        assertThat(errors(withRangesAnnotation(loadBalancer(), " 10.0.0.0/8 , 192.168.2.0/24"))).isEmpty();
+        assertThat(errors(withRangesAnnotation(loadBalancer(), "  "))).isEmpty();
+        assertThat(errors(withRangesAnnotation(loadBalancer(), "10.0.0.0/8, 10.0.0.1, 192.168.1.5/24,")))
+                .containsExactly(
+                        ANNOTATION_PATH + ": Invalid value: \"10.0.0.1\": must be a valid IPv4 CIDR value, (e.g. 10.9.8.0/24)",
+                        ANNOTATION_PATH + ": Invalid value: \"192.168.1.5/24\": must be in canonical form (\"192.168.1.0/24\")",
+                        ANNOTATION_PATH + ": Invalid value: \"\": must be a valid IPv4 CIDR value, (e.g. 10.9.8.0/24)");
+    }
+
+    @Test
+    void sourceRangesAnnotationOnlyForLoadBalancers() {
+        assertThat(errors(withRangesAnnotation(web(), "10.0.0.0/8")))
+                .containsExactly(ANNOTATION_PATH + ": Forbidden: may only be used when `type` is 'LoadBalancer'");
+    }
+
+    @Test
+    void sourceRangesAnnotationIsIgnoredWhenTheFieldIsSet() {
+        Service.Builder s = withRangesAnnotation(loadBalancer(), "not a range");
+        s.getSpecBuilder().addLoadBalancerSourceRanges("10.0.0.0/8");
+        assertThat(errors(s)).isEmpty();
     }
 
     @Test

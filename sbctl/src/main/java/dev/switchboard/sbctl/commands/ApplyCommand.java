@@ -21,6 +21,9 @@ import picocli.CommandLine.ParentCommand;
  * {@code sbctl apply -f}: every document of every file is validated first; if any is invalid,
  * each problem is printed and nothing at all is applied. Then objects are applied one by one;
  * a server refusal of one is printed and the others still go ahead (exit code 1), as kubectl.
+ * Objects of kinds Switchboard does not serve are skipped with one line each (exit code 1), as
+ * kubectl does with kinds its server lacks, so a mixed file (Services and Deployments) still
+ * applies its Services.
  */
 @Command(name = "apply", sortOptions = false,
     description = "Creates or updates Services, Pods and EndpointSlices from Kubernetes manifests.")
@@ -52,10 +55,13 @@ public final class ApplyCommand implements Callable<Integer> {
       return 1;
     }
     if (manifests.isEmpty()) {
-      t.err().println("error: no objects passed to apply");
+      if (read.skipped().isEmpty()) {
+        t.err().println("error: no objects passed to apply");
+      }
+      read.skipped().forEach(t.err()::println);
       return 1;
     }
-    int failures = 0;
+    int failures = read.skipped().size();
     try (AdminClient admin = client.connect(t)) {
       Applier applier = new Applier(admin);
       List<Manifest> ordered = Applier.order(manifests);
@@ -75,6 +81,7 @@ public final class ApplyCommand implements Callable<Integer> {
         }
       }
     }
+    read.skipped().forEach(t.err()::println);
     return failures == 0 ? 0 : 1;
   }
 }

@@ -124,6 +124,8 @@ public final class DeleteCommand implements Callable<Integer> {
     }
     ManifestReader.Result read = ManifestReader.read(files, recursive, t.in());
     List<String> errors = new ArrayList<>(read.errors());
+    // Deleting stays all or nothing: a kind sbctl cannot delete is a problem here, not a skip.
+    errors.addAll(read.skipped());
     List<Manifest> manifests = Namespaces.resolve(read.manifests(), client, errors);
     if (!errors.isEmpty()) {
       throw new CommandFailure(String.join("\n", errors) + "\nerror: nothing deleted: fix the "

@@ -21,15 +21,21 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * Reads {@code -f} arguments (files, directories of .yaml/.yml/.json, or {@code -} for stdin)
  * into {@link Manifest}s. Every problem in every document is collected, each naming the file,
  * the document and the field, so that the caller can refuse the whole set before applying any.
+ * A well-formed object of a kind Switchboard does not serve (a Deployment next to its Service) is
+ * not a problem but a skip, as kubectl reports a kind its server lacks and applies the rest.
  */
 public final class ManifestReader {
   public static final String STDIN = "<stdin>";
 
-  /** What was read: the valid objects, and one line per problem. */
-  public record Result(List<Manifest> manifests, List<String> errors) {}
+  /** What was read: the valid objects, one line per problem, and one line per skipped object. */
+  public record Result(List<Manifest> manifests, List<String> errors, List<String> skipped) {}
+
+  /** The kinds sbctl applies, as the skip line names them. */
+  private static final String SERVED = "v1 Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice";
 
   private final List<Manifest> manifests = new ArrayList<>();
   private final List<String> errors = new ArrayList<>();
+  private final List<String> skipped = new ArrayList<>();
 
   private ManifestReader() {}
 
@@ -51,14 +57,18 @@ public final class ManifestReader {
         reader.errors.add("the path \"" + path + "\" does not exist");
       }
     }
-    return new Result(List.copyOf(reader.manifests), List.copyOf(reader.errors));
+    return reader.result();
   }
 
   /** Parses one YAML (or JSON) text holding any number of documents. */
   public static Result parseText(String source, String text) {
     ManifestReader reader = new ManifestReader();
     reader.parse(source, text);
-    return new Result(List.copyOf(reader.manifests), List.copyOf(reader.errors));
+    return reader.result();
+  }
+
+  private Result result() {
+    return new Result(List.copyOf(manifests), List.copyOf(errors), List.copyOf(skipped));
   }
 
   private void parseFile(String source, Path file) {
@@ -129,7 +139,11 @@ public final class ManifestReader {
     };
     String where = Manifest.where(source, index, item, k, name);
     if (expected == null) {
-      errors.add(where + ": " + unknownKind(k, apiVersion));
+      if (!(apiVersion instanceof String v) || v.isEmpty()) {
+        errors.add(where + ": apiVersion: required");
+      } else {
+        skipped.add(notServed(k, name));
+      }
       return;
     }
     if (!expected.equals(apiVersion)) {
@@ -170,15 +184,18 @@ public final class ManifestReader {
     }
   }
 
-  private static String unknownKind(String kind, Object apiVersion) {
+  /**
+   * The skip line names the object by kind and name only (not file and document, as problems
+   * do): it is not something to fix in the file. A hint follows when a served kind does the job.
+   */
+  private static String notServed(String kind, String name) {
     String hint = switch (kind) {
       case "Node" -> ": nodes are registered by their node agents, not applied";
       case "Endpoints" -> ": use a discovery.k8s.io/v1 EndpointSlice instead";
       default -> "";
     };
-    return "unknown kind \"" + kind + "\"" + (apiVersion == null ? "" : " (apiVersion "
-        + apiVersion + ")") + hint + "; sbctl applies v1 Service, v1 Pod, "
-        + "discovery.k8s.io/v1 EndpointSlice and v1 List of them";
+    return kind + (name == null || name.isEmpty() ? "" : " \"" + name + "\"")
+        + ": not served by Switchboard (it applies " + SERVED + ")" + hint;
   }
 
   private static List<Path> listDirectory(Path dir, boolean recursive) {

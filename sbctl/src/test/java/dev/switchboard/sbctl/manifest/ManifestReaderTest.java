@@ -124,7 +124,7 @@ class ManifestReaderTest {
   }
 
   @Test
-  void unknownKindsAndApiVersionsAreRefused() {
+  void unservedKindsAreSkippedAndWrongApiVersionsRefused() {
     ManifestReader.Result r = parse("""
         apiVersion: apps/v1
         kind: Deployment
@@ -139,17 +139,29 @@ class ManifestReaderTest {
         metadata: {name: y}
         ---
         just a string
+        ---
+        kind: ConfigMap
+        metadata: {name: z}
+        ---
+        apiVersion: v1
+        kind: List
+        items:
+        - {apiVersion: apps/v1, kind: Deployment, metadata: {name: api}}
         """);
     assertThat(r.errors()).containsExactly(
-        "web.yaml: document 1 (Deployment \"web\"): unknown kind \"Deployment\" (apiVersion apps/v1);"
-            + " sbctl applies v1 Service, v1 Pod, discovery.k8s.io/v1 EndpointSlice and v1 List of them",
         "web.yaml: document 2 (EndpointSlice \"x\"): apiVersion: unsupported value string \"v1\""
             + " (EndpointSlice is discovery.k8s.io/v1)",
-        "web.yaml: document 3 (Endpoints \"y\"): unknown kind \"Endpoints\" (apiVersion v1): use a"
-            + " discovery.k8s.io/v1 EndpointSlice instead; sbctl applies v1 Service, v1 Pod,"
-            + " discovery.k8s.io/v1 EndpointSlice and v1 List of them",
         "web.yaml: document 4: expected a Kubernetes object (a mapping with apiVersion and kind),"
-            + " got string \"just a string\"");
+            + " got string \"just a string\"",
+        "web.yaml: document 5 (ConfigMap \"z\"): apiVersion: required");
+    assertThat(r.skipped()).containsExactly(
+        "Deployment \"web\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+            + " discovery.k8s.io/v1 EndpointSlice)",
+        "Endpoints \"y\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+            + " discovery.k8s.io/v1 EndpointSlice): use a discovery.k8s.io/v1 EndpointSlice instead",
+        "Deployment \"api\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+            + " discovery.k8s.io/v1 EndpointSlice)");
+    assertThat(r.manifests()).isEmpty();
   }
 
   @Test
