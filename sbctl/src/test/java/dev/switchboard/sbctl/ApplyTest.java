@@ -329,4 +329,57 @@ class ApplyTest {
     assertThat(cluster.sbctl("apply", "-f", file.toString()).outLines())
         .containsExactly("pod/old unchanged");
   }
+
+  /** The issue's complaint: a probe in the YAML was dropped without a word. */
+  @Test
+  void readinessProbesRoundTripAndShowAsKubectlShowsThem(@TempDir Path dir) throws IOException {
+    SbctlHarness.Run created = cluster.sbctlWithInput("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: probed}
+        spec:
+          nodeName: node-1
+          containers:
+          - name: web
+            ports: [{name: http, containerPort: 8080}]
+            readinessProbe:
+              httpGet: {path: /healthz, port: http, httpHeaders: [{name: X-Probe, value: "yes"}]}
+              periodSeconds: 1
+              failureThreshold: 3
+            livenessProbe: {tcpSocket: {port: 8080}}
+        status: {podIP: 127.0.10.61, conditions: [{type: Ready, status: "True"}]}
+        """, "apply", "-f", "-", "-n", "probes");
+    assertThat(created.outLines()).containsExactly("pod/probed created");
+    // Its node's agent owns Ready now: not ready until a probe passes, whatever the file says.
+    assertThat(cluster.sbctl("get", "pods", "-n", "probes").outLines().get(1))
+        .matches("probed +0/1 +Running +127\\.0\\.10\\.61 +node-1 +\\d+s");
+    String yaml = cluster.sbctl("get", "pod", "probed", "-n", "probes", "-o", "yaml").out();
+    assertThat(yaml).contains("readinessProbe:", "path: /healthz", "port: http", "periodSeconds: 1",
+        "timeoutSeconds: 1", "name: X-Probe");
+    Path file = dir.resolve("probed.yaml");
+    Files.writeString(file, yaml, StandardCharsets.UTF_8);
+    assertThat(cluster.sbctl("apply", "-f", file.toString()).outLines())
+        .containsExactly("pod/probed unchanged");
+    assertThat(cluster.sbctl("describe", "pod", "probed", "-n", "probes").out())
+        .contains("Readiness:  http-get http://:http/healthz delay=0s timeout=1s period=1s #success=1"
+            + " #failure=3")
+        .contains("Warning  Unhealthy  waiting for the first probe");
+  }
+
+  @Test
+  void anExecProbeIsRefusedWithItsField() {
+    SbctlHarness.Run run = cluster.sbctlWithInput("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: exec-probed}
+        spec:
+          containers:
+          - name: web
+            readinessProbe: {exec: {command: [cat, /tmp/ready]}}
+        status: {podIP: 127.0.10.62}
+        """, "apply", "-f", "-", "-n", "probes");
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).contains("spec.containers[0].readinessProbe.exec: Forbidden: exec probes"
+        + " cannot run here");
+  }
 }

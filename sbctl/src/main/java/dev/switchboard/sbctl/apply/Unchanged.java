@@ -109,6 +109,13 @@ final class Unchanged {
         }
       }
     }
+    boolean probed = d.getSpec().getContainersList().stream()
+        .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
+    if (probed) {
+      // Ready is the node's word for a probed pod (the server keeps it): not the file's to change.
+      d.getStatusBuilder().setReady(current.getStatus().getReady())
+          .setReadyMessage(current.getStatus().getReadyMessage());
+    }
     return sameMeta(current.getMetadata(), d.getMetadata())
         && current.getSpec().equals(d.getSpec()) && current.getStatus().equals(d.getStatus());
   }

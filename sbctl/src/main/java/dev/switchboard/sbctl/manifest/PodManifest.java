@@ -30,10 +30,13 @@ public final class PodManifest {
       "dnsConfig", "readinessGates", "runtimeClassName", "enableServiceLinks", "preemptionPolicy",
       "overhead", "topologySpreadConstraints", "setHostnameAsFQDN", "os", "hostUsers",
       "schedulingGates", "resourceClaims", "resources");
-  /** Every other core/v1 Container field. */
+  /**
+   * Every other core/v1 Container field. A liveness probe is dropped: nothing here restarts a
+   * process (readiness and startup probes are kept, and run by the pod's node agent).
+   */
   public static final List<String> IGNORED_CONTAINER = List.of("image", "command", "args",
       "workingDir", "envFrom", "env", "resources", "resizePolicy", "restartPolicy", "volumeMounts",
-      "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
+      "volumeDevices", "livenessProbe", "lifecycle",
       "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext",
       "stdin", "stdinOnce", "tty");
   /** ContainerPort fields about the node's own ports, which pods here do not take. */
@@ -82,6 +85,14 @@ public final class PodManifest {
       port.ignore(IGNORED_PORT.toArray(String[]::new));
       port.finish();
       b.addPorts(p);
+    }
+    Fields readiness = c.object("readinessProbe");
+    if (readiness.present()) {
+      b.setReadinessProbe(ProbeManifest.read(readiness));
+    }
+    Fields startup = c.object("startupProbe");
+    if (startup.present()) {
+      b.setStartupProbe(ProbeManifest.read(startup));
     }
     c.ignore(IGNORED_CONTAINER.toArray(String[]::new));
     c.finish();
@@ -136,6 +147,12 @@ public final class PodManifest {
       if (!ports.isEmpty()) {
         container.put("ports", ports);
       }
+      if (c.hasReadinessProbe()) {
+        container.put("readinessProbe", ProbeManifest.write(c.getReadinessProbe()));
+      }
+      if (c.hasStartupProbe()) {
+        container.put("startupProbe", ProbeManifest.write(c.getStartupProbe()));
+      }
       containers.add(container);
     }
     spec.put("containers", containers);
@@ -143,8 +160,13 @@ public final class PodManifest {
     Map<String, Object> status = new TreeMap<>();
     putIfSet(status, "podIP", pod.getStatus().getPodIp());
     status.put("phase", pod.getStatus().getPodIp().isEmpty() ? "Pending" : "Running");
-    status.put("conditions", List.of(new TreeMap<>(Map.of("type", "Ready",
-        "status", pod.getStatus().getReady() ? "True" : "False"))));
+    Map<String, Object> ready = new TreeMap<>(Map.of("type", "Ready",
+        "status", pod.getStatus().getReady() ? "True" : "False"));
+    if (!pod.getStatus().getReadyMessage().isEmpty()) {
+      ready.put("reason", "ContainersNotReady");
+      ready.put("message", pod.getStatus().getReadyMessage());
+    }
+    status.put("conditions", List.of(ready));
     m.put("status", status);
     return m;
   }

@@ -5,9 +5,11 @@ import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.IntOrString;
 import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.Node;
 import dev.switchboard.v1.Pod;
+import dev.switchboard.v1.Probe;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -108,6 +110,12 @@ public final class Describers {
             + (p.getName().isEmpty() ? "" : " (" + p.getName() + ")"));
       }
       d.add(2, ports.size() == 1 ? "Port" : "Ports", String.join(", ", ports));
+      if (c.hasReadinessProbe()) {
+        d.add(2, "Readiness", probe(c.getReadinessProbe()));
+      }
+      if (c.hasStartupProbe()) {
+        d.add(2, "Startup", probe(c.getStartupProbe()));
+      }
     }
     d.text(0, "Conditions:");
     Table conditions = new Table(List.of("Type", "Status"));
@@ -115,7 +123,31 @@ public final class Describers {
     for (List<String> row : conditions.rows()) {
       d.text(1, conditions.format(row).stripTrailing());
     }
+    if (!pod.getStatus().getReadyMessage().isEmpty()) {
+      // kubectl shows the probe's failure as the last Unhealthy event; here it is the stored reason.
+      d.text(0, "Events:");
+      d.text(1, "Type     Reason     Message");
+      d.text(1, "Warning  Unhealthy  " + pod.getStatus().getReadyMessage());
+    }
     return d.render();
+  }
+
+  /** As kubectl: {@code http-get http://:http/healthz delay=0s timeout=1s period=10s #success=1 #failure=3}. */
+  static String probe(Probe p) {
+    String how = switch (p.getHandlerCase()) {
+      case HTTP_GET -> "http-get " + p.getHttpGet().getScheme().toLowerCase(java.util.Locale.ROOT) + "://"
+          + p.getHttpGet().getHost() + ":" + port(p.getHttpGet().getPort()) + p.getHttpGet().getPath();
+      case TCP_SOCKET -> "tcp-socket " + p.getTcpSocket().getHost() + ":" + port(p.getTcpSocket().getPort());
+      case GRPC -> "grpc <pod>:" + p.getGrpc().getPort() + " " + p.getGrpc().getService();
+      case EXEC -> "exec " + p.getExec().getCommandList();
+      default -> "<none>";
+    };
+    return how + " delay=" + p.getInitialDelaySeconds() + "s timeout=" + p.getTimeoutSeconds() + "s period="
+        + p.getPeriodSeconds() + "s #success=" + p.getSuccessThreshold() + " #failure=" + p.getFailureThreshold();
+  }
+
+  private static String port(IntOrString port) {
+    return port.hasStrValue() ? port.getStrValue() : Integer.toString(port.getIntValue());
   }
 
   public static String node(Node node) {
