@@ -45,13 +45,7 @@ class ReadinessProbeTest {
       HttpServer process = serve(0);
       int port = process.getAddress().getPort();
       cluster.apply(service("web", "NodePort", port("http", "TCP", 80, 0)));
-      Pod written = pod("web-1", "web", POD_IP, "n1", "http", "TCP", port);
-      written = written.toBuilder().setSpec(written.getSpec().toBuilder().setContainers(0,
-          written.getSpec().getContainers(0).toBuilder().setReadinessProbe(Probe.newBuilder()
-              .setPeriodSeconds(PERIOD_SECONDS).setFailureThreshold(FAILURE_THRESHOLD)
-              .setHttpGet(HTTPGetAction.newBuilder().setPath("/healthz")
-                  .setPort(IntOrString.newBuilder().setStrValue("http")))))).build();
-      Pod created = cluster.apply(written);
+      Pod created = cluster.apply(probed(port));
       assertThat(created.getStatus().getReady()).as("before its first probe").isFalse();
 
       await("ready after the first probe").atMost(WAIT).until(() -> endpointReady(cluster));
@@ -80,6 +74,41 @@ class ReadinessProbeTest {
         again.stop(0);
       }
     }
+  }
+
+  /**
+   * Probes go on while the control plane is away, and what they found meanwhile is written when it
+   * is back: the latest state, once.
+   */
+  @Test
+  void aTransitionWhileTheControlPlaneIsAwayIsWrittenWhenItIsBack() throws Exception {
+    try (EtcdProcess etcd = EtcdProcess.start(); AgentCluster cluster = new AgentCluster(etcd)) {
+      cluster.startControlPlane();
+      NodeAgent agent = cluster.startAgent("n1", NODE_IP);
+      HttpServer process = serve(0);
+      int port = process.getAddress().getPort();
+      cluster.apply(service("web", "NodePort", port("http", "TCP", 80, 0)));
+      cluster.apply(probed(port));
+      await("ready after the first probe").atMost(WAIT).until(() -> endpointReady(cluster));
+      long writesBefore = agent.probeWrites();
+
+      cluster.stopControlPlane();
+      process.stop(0);
+      // Three failed probes at 1 s: the prober has made up its mind and tried to say so.
+      await("the prober tries to report").atMost(WAIT).until(() -> agent.probeWrites() > writesBefore);
+      cluster.startControlPlane();
+      await("not ready once the control plane is back").atMost(WAIT).until(() -> !endpointReady(cluster));
+      assertThat(stored(cluster).getStatus().getReadyMessage()).startsWith("Readiness probe failed:");
+    }
+  }
+
+  private static Pod probed(int port) {
+    Pod written = pod("web-1", "web", POD_IP, "n1", "http", "TCP", port);
+    return written.toBuilder().setSpec(written.getSpec().toBuilder().setContainers(0,
+        written.getSpec().getContainers(0).toBuilder().setReadinessProbe(Probe.newBuilder()
+            .setPeriodSeconds(PERIOD_SECONDS).setFailureThreshold(FAILURE_THRESHOLD)
+            .setHttpGet(HTTPGetAction.newBuilder().setPath("/healthz")
+                .setPort(IntOrString.newBuilder().setStrValue("http")))))).build();
   }
 
   private static boolean endpointReady(AgentCluster cluster) {
