@@ -138,7 +138,8 @@ public final class ControlPlane implements AutoCloseable {
       cache.addListener(nodeLifecycle);
       DiscoveryService discovery = new DiscoveryService(cache, published, store,
           config.nodeLeaseTtl(), nodeLifecycle, blocking, new PushTracing(telemetry));
-      ControlPlaneMetrics.register(telemetry, published, discovery);
+      ControlPlaneMetrics.register(telemetry, published, () -> discovery.subscribers().stream()
+          .map(DiscoveryService.SubscriberStatus::role).toList());
       cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
 
       HealthStatusManager health = new HealthStatusManager();

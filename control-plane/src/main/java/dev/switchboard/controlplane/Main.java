@@ -146,7 +146,7 @@ public final class Main implements Callable<Integer> {
     }
     Security security;
     try {
-      security = Security.fromFlags(this);
+      security = security();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -237,5 +237,11 @@ public final class Main implements Callable<Integer> {
             + "' (expected: HOST:PORT with PORT 0-65535)");
       }
     }
+  }
+
+  /** The security flags, checked and their files loaded (also what the manifest tests run). */
+  Security security() {
+    return Security.fromFlags(new Security.Flags(tlsCert, tlsKey, clientCa, adminTokens, insecure,
+        tlsReloadInterval, etcdEndpoints, etcdCacert, etcdCert, etcdKey));
   }
 }

@@ -32,8 +32,7 @@ enum ComponentCli {
         flagged("--lb-pools", () -> LbIpPools.parse(pools));
       }
       // What call() runs next: TLS, client CA, Admin tokens and etcd TLS, loading their files.
-      ((AutoCloseable) invokeStatic("dev.switchboard.controlplane.Security", "fromFlags",
-          (Object) cli.getCommand())).close();
+      ((AutoCloseable) invoke(cli.getCommand(), "security")).close();
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
       boolean insecure = Boolean.parseBoolean(value(cli, "--insecure"));
       ports.put(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)),

@@ -1,16 +1,17 @@
 package dev.switchboard.controlplane.telemetry;
 
-import dev.switchboard.controlplane.discovery.DiscoveryService;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.telemetry.Telemetry;
-
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Resource;
+import dev.switchboard.v1.Role;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Gauges read from the replica's state when metrics are collected (no bookkeeping on the write
@@ -26,7 +27,12 @@ public final class ControlPlaneMetrics {
   private ControlPlaneMetrics() {
   }
 
-  public static void register(Telemetry telemetry, PublishedState published, DiscoveryService discovery) {
+  /**
+   * @param subscriberRoles the role of each open Discovery stream (a supplier, so that telemetry
+   *     depends on no discovery type: discovery traces through telemetry, not the reverse)
+   */
+  public static void register(Telemetry telemetry, PublishedState published,
+      Supplier<Collection<Role>> subscriberRoles) {
     if (!telemetry.enabled()) {
       return;
     }
@@ -50,8 +56,8 @@ public final class ControlPlaneMetrics {
     meter.gaugeBuilder("switchboard.discovery.subscribers").ofLongs()
         .setDescription("Discovery streams open on this replica, by role")
         .buildWithCallback(m -> {
-          Map<dev.switchboard.v1.Role, Long> counts = new EnumMap<>(dev.switchboard.v1.Role.class);
-          discovery.subscribers().forEach(s -> counts.merge(s.role(), 1L, Long::sum));
+          Map<Role, Long> counts = new EnumMap<>(Role.class);
+          subscriberRoles.get().forEach(role -> counts.merge(role, 1L, Long::sum));
           counts.forEach((role, n) -> m.record(n, Attributes.of(ROLE, role.name())));
         });
     meter.gaugeBuilder("switchboard.published.version").ofLongs()
