@@ -59,7 +59,7 @@ class ApplyTest {
     assertThat(svc.outLines().get(0)).matches(
         "NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\\(S\\) +AGE");
     assertThat(svc.outLines()).anyMatch(l -> l.matches(
-        "web +NodePort +127\\.96\\.\\d+\\.\\d+ +<none> +80:30080/TCP,443:30443/TCP +\\d+s"));
+        "web +NodePort +127\\.96\\.\\d+\\.\\d+ +<none> +80:30080/TCP,443:30043/TCP +\\d+s"));
     assertThat(svc.outLines()).anyMatch(l -> l.matches(
         "web-lb +LoadBalancer +127\\.96\\.\\d+\\.\\d+ +<pending> +8080:3\\d{4}/TCP +\\d+s"));
     assertThat(svc.outLines()).anyMatch(l -> l.matches(
