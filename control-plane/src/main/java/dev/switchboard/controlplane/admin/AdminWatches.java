@@ -24,6 +24,8 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,6 +51,11 @@ public final class AdminWatches implements CacheListener, PublishedListener {
   /** For the etcd read of a replay: never the gRPC or cache threads. */
   private final Executor blocking;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+  /**
+   * Pod keys by {@code spec.nodeName}, so that a node agent's watch lists its own pods, not every
+   * pod of the cluster (every agent relists when it reconnects). On the cache thread.
+   */
+  private final Map<String, Set<String>> podsByNode = new HashMap<>();
 
   public AdminWatches(ClusterCache cache, PublishedState published, Store store, Executor blocking) {
     this.cache = cache;
@@ -148,7 +155,14 @@ public final class AdminWatches implements CacheListener, PublishedListener {
   }
 
   private void initial(Watcher watcher) {
-    if (watcher.request.getKind() == Kind.POD) {
+    if (watcher.request.getKind() == Kind.POD && watcher.nodeName != null) {
+      for (String key : podsByNode.getOrDefault(watcher.nodeName, Set.of())) {
+        KeyValue kv = cache.get(key);
+        if (kv != null) {
+          watcher.offerPod(WatchEvent.Type.ADDED, StoredObjects.pod(kv), kv.modRevision());
+        }
+      }
+    } else if (watcher.request.getKind() == Kind.POD) {
       for (KeyValue kv : cache.scan(Keys.namespaced(Keys.PODS, watcher.request.getNamespace()))) {
         watcher.offerPod(WatchEvent.Type.ADDED, StoredObjects.pod(kv), kv.modRevision());
       }
@@ -161,26 +175,40 @@ public final class AdminWatches implements CacheListener, PublishedListener {
 
   @Override
   public void onChanges(List<StoreEvent> events, long revision) {
-    if (watchers.isEmpty()) {
-      return;
-    }
     for (StoreEvent event : events) {
       if (!event.key().startsWith(Keys.PODS)) {
         continue;
       }
+      boolean deleted = event.type() == StoreEvent.Type.DELETE;
+      Pod previous = event.previous() == null ? null : StoredObjects.pod(event.previous());
+      Pod current = deleted ? null : StoredObjects.pod(event.current());
+      index(event.key(), previous, current);
+      if (watchers.isEmpty() || (deleted && previous == null)) {
+        continue;
+      }
+      // Decoded once per event, whatever the number of watchers.
+      WatchEvent.Type type = deleted ? WatchEvent.Type.DELETED
+          : previous == null ? WatchEvent.Type.ADDED : WatchEvent.Type.MODIFIED;
+      Pod pod = deleted ? previous : current;
       for (Watcher w : watchers) {
-        if (w.request.getKind() != Kind.POD) {
-          continue;
-        }
-        if (event.type() == StoreEvent.Type.DELETE) {
-          if (event.previous() != null) {
-            w.offerPod(WatchEvent.Type.DELETED, StoredObjects.pod(event.previous()), event.revision());
-          }
-        } else {
-          w.offerPod(event.previous() == null ? WatchEvent.Type.ADDED : WatchEvent.Type.MODIFIED,
-              StoredObjects.pod(event.current()), event.revision());
+        if (w.request.getKind() == Kind.POD) {
+          w.offerPod(type, pod, event.revision());
         }
       }
+    }
+  }
+
+  private void index(String key, Pod previous, Pod current) {
+    String before = previous == null ? null : previous.getSpec().getNodeName();
+    String after = current == null ? null : current.getSpec().getNodeName();
+    if (before != null && !before.equals(after)) {
+      Set<String> keys = podsByNode.get(before);
+      if (keys != null && keys.remove(key) && keys.isEmpty()) {
+        podsByNode.remove(before);
+      }
+    }
+    if (after != null && !after.isEmpty()) {
+      podsByNode.computeIfAbsent(after, n -> new HashSet<>()).add(key);
     }
   }
 

@@ -64,9 +64,7 @@ public final class PodProber implements AutoCloseable {
   /** Consecutive failed writes per pod, for their backoff. On the executor. */
   @GuardedBy("executor")
   private final Map<String, Integer> writeFailures = new HashMap<>();
-  @GuardedBy("executor")
-  private long resourceVersion;
-  /** Pods seen since a watch from scratch started; null when not relisting. On the executor. */
+  /** Pods seen since the watch started; null once its initial list is over. On the executor. */
   @GuardedBy("executor")
   private Set<String> relisted;
   @GuardedBy("executor")
@@ -131,10 +129,11 @@ public final class PodProber implements AutoCloseable {
     if (closed) {
       return;
     }
-    long from = resourceVersion;
-    relisted = from == 0 ? new HashSet<>() : null;
+    // Always a fresh list of this node's pods (the control plane indexes pods by node, so it is
+    // cheap), never a replay from a version: a replay reads the whole cluster's pods from etcd.
+    relisted = new HashSet<>();
     admin.watch(WatchRequest.newBuilder().setKind(Kind.POD).setFieldSelector("spec.nodeName=" + node)
-        .setResourceVersion(from).build(), new ClientResponseObserver<WatchRequest, WatchEvent>() {
+        .build(), new ClientResponseObserver<WatchRequest, WatchEvent>() {
           @Override
           public void beforeStart(ClientCallStreamObserver<WatchRequest> stream) {
             run(() -> watch = stream);
@@ -162,9 +161,6 @@ public final class PodProber implements AutoCloseable {
     if (closed) {
       return;
     }
-    if (status.getCode() == Status.Code.OUT_OF_RANGE) {
-      resourceVersion = 0; // compacted: list again
-    }
     failures++;
     Duration delay = backoff.delay(failures);
     log.info("pod watch ended ({}: {}); again in {} ms", status.getCode(), status.getDescription(),
@@ -174,12 +170,11 @@ public final class PodProber implements AutoCloseable {
 
   private void onEvent(WatchEvent event) {
     failures = 0;
-    resourceVersion = Math.max(resourceVersion, event.getResourceVersion());
     switch (event.getType()) {
       case ADDED, MODIFIED -> upsert(event.getPod());
       case DELETED -> remove(key(event.getPod()));
       case BOOKMARK -> {
-        if (relisted != null) { // a watch from scratch: whatever it did not list is gone
+        if (relisted != null) { // the initial list is over: whatever it did not list is gone
           Set<String> gone = new HashSet<>(pods.keySet());
           gone.removeAll(relisted);
           gone.forEach(this::remove);
