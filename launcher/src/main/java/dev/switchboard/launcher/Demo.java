@@ -6,11 +6,13 @@ import dev.switchboard.v1.ApplyServiceRequest;
 import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.GetRequest;
+import dev.switchboard.v1.HTTPGetAction;
 import dev.switchboard.v1.IntOrString;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.PodSpec;
 import dev.switchboard.v1.PodStatus;
+import dev.switchboard.v1.Probe;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -64,7 +66,7 @@ final class Demo {
     return true;
   }
 
-  /** Applies the service and pods, then waits until the external IP answers. */
+  /** Applies the service and pods, then waits until every pod is ready and the external IP answers. */
   Status apply(int controlPlanePort, Duration timeout, ChannelCredentials credentials)
       throws InterruptedException {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort,
@@ -86,7 +88,12 @@ final class Demo {
                     .putLabels("app", "demo"))
                 .setSpec(PodSpec.newBuilder().setNodeName("node-" + i).addContainers(
                     Container.newBuilder().setName("demo").addPorts(ContainerPort.newBuilder()
-                        .setName("http").setContainerPort(POD_PORT))))
+                        .setName("http").setContainerPort(POD_PORT))
+                        // Health observed: each pod's node agent probes it (stop the demo app,
+                        // and `bin/sbctl get pods` shows 0/1 within ~6 s).
+                        .setReadinessProbe(Probe.newBuilder().setPeriodSeconds(2)
+                            .setHttpGet(HTTPGetAction.newBuilder().setPath("/")
+                                .setPort(IntOrString.newBuilder().setStrValue("http"))))))
                 .setStatus(PodStatus.newBuilder().setPodIp("127.0.10." + i).setReady(true)))
             .build());
       }
@@ -95,7 +102,11 @@ final class Demo {
         try {
           Service s = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getService(GetRequest.newBuilder()
               .setNamespace("default").setName("demo").build());
-          if (s.getStatus().getLoadBalancer().getIngressCount() > 0) {
+          long ready = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getEndpoints(GetRequest
+              .newBuilder().setNamespace("default").setName("demo").build()).getEndpointsList()
+              .stream().filter(e -> e.getConditions().getReady()).count();
+          // Every pod passed its first probe (its node agent reported it), and the LB answers.
+          if (ready == pods && s.getStatus().getLoadBalancer().getIngressCount() > 0) {
             String ip = s.getStatus().getLoadBalancer().getIngress(0).getIp();
             if (answers(ip, 80)) {
               return new Status(s.getSpec().getClusterIp(), 80, s.getSpec().getPorts(0).getNodePort(), ip);
