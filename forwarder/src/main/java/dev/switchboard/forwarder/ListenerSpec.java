@@ -46,10 +46,6 @@ public record ListenerSpec(String name, Protocol protocol, InetSocketAddress bin
         return new ListenerSpec(name, Protocol.UDP, bindAddress, ListenerOptions.DEFAULTS);
     }
 
-    public ListenerSpec withOptions(ListenerOptions newOptions) {
-        return new ListenerSpec(name, protocol, bindAddress, newOptions, http);
-    }
-
     /** The same listener in HTTP/1.1 mode ({@code null}: plain TCP). */
     public ListenerSpec withHttp(HttpOptions newHttp) {
         return new ListenerSpec(name, protocol, bindAddress, options, newHttp);

@@ -28,8 +28,4 @@ public record ServiceTarget(List<Endpoint> endpoints, SessionAffinity affinity) 
     public ServiceTarget withAffinity(SessionAffinity newAffinity) {
         return new ServiceTarget(endpoints, newAffinity);
     }
-
-    public ServiceTarget withEndpoints(List<Endpoint> newEndpoints) {
-        return new ServiceTarget(newEndpoints, affinity);
-    }
 }

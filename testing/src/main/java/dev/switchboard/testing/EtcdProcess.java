@@ -93,10 +93,6 @@ public final class EtcdProcess implements AutoCloseable {
     return logFile;
   }
 
-  public boolean isRunning() {
-    return process != null && process.isAlive();
-  }
-
   /** Stops etcd gracefully (SIGTERM) and waits for it to exit. Data is kept. */
   public synchronized void stop() {
     if (process == null) {

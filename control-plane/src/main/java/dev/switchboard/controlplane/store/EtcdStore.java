@@ -195,12 +195,10 @@ public final class EtcdStore implements Store {
     List<Cmp> compares = new ArrayList<>();
     for (Condition condition : txn.conditions()) {
       ByteSequence key = bytes(condition.key());
-      if (condition instanceof Condition.Absent) {
-        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)));
-      } else if (condition instanceof Condition.ModRevisionIs c) {
+      if (condition instanceof Condition.ModRevisionIs c) {
         compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(c.modRevision())));
-      } else if (condition instanceof Condition.ValueIs c) {
-        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(ByteSequence.from(c.value()))));
+      } else { // Condition.Absent
+        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)));
       }
     }
     List<Op> thens = new ArrayList<>();

@@ -92,11 +92,6 @@ public final class UdpListener extends ListenerBase {
         return counters;
     }
 
-    /** Number of flows; on the loop only (tests use {@link #stats()}). */
-    int flowCount() {
-        return flows.size();
-    }
-
     /** Sends an endpoint's reply to the flow's client from the listener socket; false when dropped. */
     boolean reply(UdpFlow flow, ByteBuf data) {
         flows.get(flow.client); // touch: replies keep a flow alive too

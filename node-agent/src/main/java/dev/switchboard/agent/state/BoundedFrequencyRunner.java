@@ -78,16 +78,6 @@ public final class BoundedFrequencyRunner implements AutoCloseable {
     scheduleAt(due, now);
   }
 
-  /** Asks for a run no later than {@code delay} from now (a retry of something that failed). */
-  public void runWithin(Duration delay) {
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-    }
-    executor.schedule(this::run, delay.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
   @GuardedBy("this")
   private void scheduleAt(long dueNanos, long now) {
     if (scheduled != null) {
