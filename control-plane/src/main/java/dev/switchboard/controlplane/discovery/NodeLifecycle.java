@@ -20,10 +20,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,19 +128,23 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
 
   @Override
   public void close() {
-    run(() -> {
-      closed = true;
-      pending.values().forEach(f -> f.cancel(false));
-      pending.clear();
-    });
-    executor.shutdown();
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
-      }
+      executor.submit(() -> {
+        closed = true;
+        pending.values().forEach(f -> f.cancel(false));
+        pending.clear();
+      }).get(5, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+      // closed already, or stuck on etcd: stopped below all the same
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      executor.shutdownNow();
+    }
+    // shutdownNow: a grace-period reconcile is a delayed task, which a plain shutdown waits for.
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -20,9 +20,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,20 +101,24 @@ public final class PodProber implements AutoCloseable {
 
   @Override
   public void close() {
-    run(() -> {
-      closed = true;
-      if (watch != null) {
-        watch.cancel("node agent stopping", null);
-      }
-    });
-    executor.shutdown();
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
-      }
+      executor.submit(() -> {
+        closed = true;
+        if (watch != null) {
+          watch.cancel("node agent stopping", null);
+        }
+      }).get(5, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+      // closed already, or stuck: stopped below all the same
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      executor.shutdownNow();
+    }
+    // shutdownNow: the scheduled probes are delayed tasks, which a plain shutdown would wait for.
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     sockets.close();
   }
