@@ -1,6 +1,7 @@
 package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.probe.PodProber;
 import dev.switchboard.forwarder.probe.SocketProber;
 import dev.switchboard.agent.health.AdminServer;
@@ -167,7 +168,7 @@ public final class NodeAgent implements AutoCloseable {
             Thread t = new Thread(r, "switchboard-probes-" + node);
             t.setDaemon(true);
             return t;
-          }), config.backoff());
+          }), ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX)); // its own, not the stream's
       sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
