@@ -91,13 +91,13 @@ public final class ServicePlanner {
       if (clusterIp.isPresent()) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, clusterIp.get(), port.getPort()),
             name, portName, ListenerPlan.Kind.CLUSTER_IP, true,
-            new ServiceTarget(internalLocal ? local : all, affinity), http));
+            new ServiceTarget(internalLocal ? local : all, affinity), http, false, internalLocal));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
             name, portName, ListenerPlan.Kind.NODE_PORT, false,
             new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders && protocol == Protocol.TCP));
+            proxyHeaders && protocol == Protocol.TCP, externalLocal));
       }
     }
 

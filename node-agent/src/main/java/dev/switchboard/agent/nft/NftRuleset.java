@@ -1,0 +1,257 @@
+package dev.switchboard.agent.nft;
+
+import dev.switchboard.agent.proxier.ListenerPlan;
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.forwarder.SessionAffinity;
+import dev.switchboard.forwarder.pick.EndpointSet;
+import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
+ * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives
+ * the same text (sorted), so a sync can skip an unchanged table and tests compare strings.
+ *
+ * <pre>
+ *   nat-prerouting (dstnat) / nat-output (-100) → services
+ *     services:  ip daddr . meta l4proto . th dport vmap @service-ips           (ClusterIPs)
+ *                fib daddr type local … meta l4proto . th dport vmap @service-nodeports
+ *   svc-NS/NAME/PROTO/PORT (ClusterIP) and ext-… (NodePort; marks for masquerade unless Local):
+ *       [ip saddr @affinity-EP goto ep-EP …]  numgen random mod N vmap { 0 : goto ep-… }
+ *   ep-NS/NAME/PROTO/PORT/IP/TPORT: hairpin mark, [update @affinity-EP], dnat to IP:TPORT
+ *   filter-input / -forward / -output (-110) → endpoints-check: ports without endpoints
+ *       (@no-endpoint-services, @no-endpoint-nodeports) → reject-chain (TCP reset, ICMP
+ *       port unreachable): a clear "connection refused", never a hang
+ *   masquerading (srcnat): what carries the mark
+ * </pre>
+ *
+ * <p>Endpoints: the forwarder's rule ({@link EndpointSet#candidates()}): ready ones; the serving
+ * terminating ones only when none is ready. Masquerade: NodePort traffic of a Cluster policy
+ * (the endpoint may be on another node, so its reply must come back through this one) and
+ * hairpin traffic (a pod reaching itself through its service); ClusterIP traffic keeps its
+ * source, as kube-proxy does without a cluster CIDR. IPv4 only (the table's family is {@code ip}):
+ * IPv6 ClusterIPs and endpoints are reported, not programmed.
+ */
+public final class NftRuleset {
+  /** The one table Switchboard owns; nothing else is touched. */
+  public static final String TABLE = "switchboard";
+  /** The packet mark bit that asks {@code masquerading} to masquerade (kube-proxy's bit). */
+  public static final int MASQUERADE_MARK = 0x4000;
+
+  private static final String REJECT_CHAIN = "reject-chain";
+  private static final Comparator<ListenerPlan> ORDER = Comparator
+      .comparing(ListenerPlan::service)
+      .thenComparing(ListenerPlan::port)
+      .thenComparing(ListenerPlan::kind)
+      .thenComparing(l -> l.key().protocol());
+
+  /**
+   * The table's text and what could not be programmed.
+   *
+   * @param table {@code table ip switchboard { … }}, for {@code nft -f}
+   * @param errors one line per listener or endpoint left out, naming it and why
+   * @param ports the listeners programmed (with or without endpoints)
+   */
+  public record Rendered(String table, List<String> errors, int ports) {
+    public Rendered {
+      errors = List.copyOf(errors);
+    }
+  }
+
+  /** An endpoint chain, shared by a port's ClusterIP and NodePort chains. */
+  private record EndpointChain(String ip, int port, String proto, long affinitySeconds) {}
+
+  private NftRuleset() {}
+
+  /** The batch that removes the table (and nothing else) whether it exists or not. */
+  public static String deleteBatch() {
+    return "add table ip " + TABLE + "\ndelete table ip " + TABLE + "\n";
+  }
+
+  /** The batch that replaces the table with {@code rendered} in one transaction. */
+  public static String replaceBatch(Rendered rendered) {
+    return deleteBatch() + rendered.table();
+  }
+
+  /** Renders the table for {@code listeners} (the kernel's share of every service). */
+  public static Rendered render(Collection<ListenerPlan> listeners) {
+    List<ListenerPlan> sorted = new ArrayList<>(listeners);
+    sorted.sort(ORDER);
+    List<String> errors = new ArrayList<>();
+    Map<String, String> serviceIps = new LinkedHashMap<>();
+    Map<String, String> nodePorts = new LinkedHashMap<>();
+    Map<String, String> noEndpointServices = new LinkedHashMap<>();
+    Map<String, String> noEndpointNodePorts = new LinkedHashMap<>();
+    Map<String, List<String>> portChains = new TreeMap<>();
+    Map<String, EndpointChain> endpointChains = new TreeMap<>();
+    int ports = 0;
+
+    for (ListenerPlan l : sorted) {
+      String proto = l.key().protocol() == Protocol.TCP ? "tcp" : "udp";
+      boolean clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP;
+      String element;
+      if (clusterIp) {
+        if (!(l.key().address() instanceof Inet4Address)) {
+          errors.add(l.describe() + ": not programmed: nftables mode serves IPv4 only");
+          continue;
+        }
+        element = l.key().address().getHostAddress() + " . " + proto + " . " + l.key().port();
+      } else {
+        element = proto + " . " + l.key().port();
+      }
+      Map<String, String> owned = clusterIp ? serviceIps : nodePorts;
+      Map<String, String> ownedNoEndpoints = clusterIp ? noEndpointServices : noEndpointNodePorts;
+      if (owned.containsKey(element) || ownedNoEndpoints.containsKey(element)) {
+        errors.add(l.describe() + ": not programmed: " + element + " is already taken by another service");
+        continue;
+      }
+      ports++;
+
+      String base = name(l.service().namespace()) + "/" + name(l.service().name()) + "/" + proto
+          + "/" + name(l.port());
+      List<Endpoint> candidates = new ArrayList<>();
+      for (Endpoint e : new EndpointSet(l.target().endpoints()).candidates()) {
+        if (e.ip() instanceof Inet4Address) {
+          candidates.add(e);
+        } else {
+          errors.add(l.describe() + ": endpoint " + e.ip().getHostAddress() + " not programmed: "
+              + "nftables mode serves IPv4 only");
+        }
+      }
+      if (candidates.isEmpty()) {
+        ownedNoEndpoints.put(element, "goto " + REJECT_CHAIN);
+        continue;
+      }
+      String chain = (clusterIp ? "svc-" : "ext-") + base;
+      owned.put(element, "goto " + chain);
+
+      SessionAffinity affinity = l.target().affinity();
+      long affinitySeconds = affinity.type() == SessionAffinity.Type.CLIENT_IP
+          ? Math.max(1, affinity.timeout().toSeconds()) : 0;
+      List<String> rules = new ArrayList<>();
+      if (!clusterIp && !l.localOnly()) {
+        rules.add("jump mark-for-masquerade");
+      }
+      List<String> targets = new ArrayList<>();
+      for (Endpoint e : candidates) {
+        String ip = e.ip().getHostAddress();
+        String endpointName = base + "/" + ip + "/" + e.port();
+        endpointChains.put(endpointName, new EndpointChain(ip, e.port(), proto, affinitySeconds));
+        targets.add("goto ep-" + endpointName);
+        if (affinitySeconds > 0) {
+          rules.add("ip saddr @affinity-" + endpointName + " goto ep-" + endpointName);
+        }
+      }
+      StringBuilder vmap = new StringBuilder("numgen random mod " + targets.size() + " vmap { ");
+      for (int i = 0; i < targets.size(); i++) {
+        vmap.append(i == 0 ? "" : ", ").append(i).append(" : ").append(targets.get(i));
+      }
+      rules.add(vmap.append(" }").toString());
+      portChains.put(chain, rules);
+    }
+
+    StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
+    map(out, "service-ips", "ipv4_addr . inet_proto . inet_service", serviceIps);
+    map(out, "service-nodeports", "inet_proto . inet_service", nodePorts);
+    map(out, "no-endpoint-services", "ipv4_addr . inet_proto . inet_service", noEndpointServices);
+    map(out, "no-endpoint-nodeports", "inet_proto . inet_service", noEndpointNodePorts);
+    endpointChains.forEach((endpointName, ep) -> {
+      if (ep.affinitySeconds() > 0) {
+        out.append("  set affinity-").append(endpointName).append(" {\n")
+            .append("    type ipv4_addr\n")
+            .append("    flags dynamic,timeout\n")
+            .append("    timeout ").append(ep.affinitySeconds()).append("s\n")
+            .append("  }\n");
+      }
+    });
+    String mark = "0x" + Integer.toHexString(MASQUERADE_MARK);
+    chain(out, REJECT_CHAIN, null,
+        "meta l4proto tcp reject with tcp reset",
+        "reject with icmp type port-unreachable");
+    chain(out, "mark-for-masquerade", null, "meta mark set meta mark | " + mark);
+    chain(out, "masquerading", "type nat hook postrouting priority srcnat; policy accept;",
+        "meta mark & " + mark + " == 0 return",
+        "meta mark set meta mark ^ " + mark,
+        "masquerade fully-random");
+    // NodePorts on every local address but loopback, as kube-proxy (127/8 needs route_localnet).
+    String localNotLoopback = "fib daddr type local ip daddr != 127.0.0.0/8 ";
+    chain(out, "services", null,
+        "ip daddr . meta l4proto . th dport vmap @service-ips",
+        localNotLoopback + "meta l4proto . th dport vmap @service-nodeports");
+    // After DNAT the address is an endpoint's: only what was not translated is checked.
+    chain(out, "endpoints-check", null,
+        "ct status dnat return",
+        "ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
+        localNotLoopback + "meta l4proto . th dport vmap @no-endpoint-nodeports");
+    chain(out, "nat-prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+        "jump services");
+    // "dstnat" is refused as a priority name in the output hook: the number is the same.
+    chain(out, "nat-output", "type nat hook output priority -100; policy accept;",
+        "jump services");
+    for (String hook : List.of("input", "forward", "output")) {
+      chain(out, "filter-" + hook, "type filter hook " + hook + " priority -110; policy accept;",
+          "ct state new jump endpoints-check");
+    }
+    portChains.forEach((name, rules) -> chain(out, name, null, rules.toArray(String[]::new)));
+    endpointChains.forEach((endpointName, ep) -> {
+      List<String> rules = new ArrayList<>();
+      rules.add("ip saddr " + ep.ip() + " jump mark-for-masquerade"); // hairpin
+      if (ep.affinitySeconds() > 0) {
+        rules.add("update @affinity-" + endpointName + " { ip saddr }");
+      }
+      rules.add("meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port());
+      chain(out, "ep-" + endpointName, null, rules.toArray(String[]::new));
+    });
+    out.append("}\n");
+    return new Rendered(out.toString(), errors, ports);
+  }
+
+  /**
+   * A name part nft accepts in an identifier ({@code [A-Za-z0-9/_.-]}); Kubernetes names and
+   * port names already are, anything else becomes {@code _}.
+   */
+  static String name(String part) {
+    StringBuilder b = new StringBuilder(part.length());
+    for (int i = 0; i < part.length(); i++) {
+      char c = part.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '-' || c == '_' || c == '.';
+      b.append(ok ? c : '_');
+    }
+    return b.length() == 0 ? "_" : b.toString();
+  }
+
+  private static void map(StringBuilder out, String name, String type, Map<String, String> elements) {
+    out.append("  map ").append(name).append(" {\n")
+        .append("    type ").append(type).append(" : verdict\n");
+    if (!elements.isEmpty()) {
+      out.append("    elements = {\n");
+      int i = 0;
+      for (Map.Entry<String, String> e : elements.entrySet()) {
+        out.append("      ").append(e.getKey()).append(" : ").append(e.getValue())
+            .append(++i < elements.size() ? ",\n" : "\n");
+      }
+      out.append("    }\n");
+    }
+    out.append("  }\n");
+  }
+
+  /** A chain; every rule on its own line (nft needs a newline or {@code ;} before the brace). */
+  private static void chain(StringBuilder out, String name, String base, String... rules) {
+    out.append("  chain ").append(name).append(" {\n");
+    if (base != null) {
+      out.append("    ").append(base).append("\n");
+    }
+    for (String rule : rules) {
+      out.append("    ").append(rule).append("\n");
+    }
+    out.append("  }\n");
+  }
+}
