@@ -1,0 +1,93 @@
+package dev.switchboard.agent.nft;
+
+import static dev.switchboard.agent.Protos.endpoint;
+import static dev.switchboard.agent.Protos.endpointPort;
+import static dev.switchboard.agent.Protos.endpoints;
+import static dev.switchboard.agent.Protos.port;
+import static dev.switchboard.agent.Protos.service;
+import static dev.switchboard.agent.Protos.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchboard.agent.proxier.ServicePlan;
+import dev.switchboard.agent.proxier.ServicePlanner;
+import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.Service;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NftProxierTest {
+  private static final ServiceName WEB = new ServiceName("default", "web");
+  private final List<String> batches = new ArrayList<>();
+  private String answer = "";
+  private final NftProxier proxier = new NftProxier(batch -> {
+    batches.add(batch);
+    return answer;
+  });
+  private final ServicePlanner planner = new ServicePlanner("n1", ip("10.0.0.1"));
+  private final Endpoints eps = endpoints("web",
+      endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
+
+  @Test
+  void aSyncReplacesTheTableInOneBatchAndAnUnchangedStateIsNotSentAgain() {
+    assertThat(proxier.sync(Map.of(WEB, plan(web(""), eps)))).isEmpty();
+    assertThat(proxier.sync(Map.of())).isEmpty();
+
+    assertThat(batches).singleElement().satisfies(b -> assertThat(b)
+        .startsWith("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
+        .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http"));
+    assertThat(proxier.programmedPorts()).isEqualTo(1);
+  }
+
+  @Test
+  void aRefusedBatchIsReportedWithNftsOwnLineAndTriedAgainAtTheNextSync() {
+    answer = "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory";
+    assertThat(proxier.sync(Map.of(WEB, plan(web(""), eps)))).containsExactly(
+        "nftables: table ip switchboard not updated (the previous rules stay): "
+            + "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory");
+    answer = "";
+    assertThat(proxier.sync(Map.of())).isEmpty();
+    assertThat(batches).hasSize(2);
+    assertThat(batches.get(1)).isEqualTo(batches.get(0));
+  }
+
+  @Test
+  void portsThatNeedTheProxyStayOutOfTheTableAndADeletedServiceLeavesIt() {
+    proxier.sync(Map.of(WEB, plan(web("http"), eps)));
+    assertThat(batches.get(0)).doesNotContain("default/web");
+    assertThat(proxier.programmedPorts()).isZero();
+
+    proxier.sync(Map.of(WEB, plan(web(""), eps)));
+    assertThat(batches.get(1)).contains("svc-default/web/tcp/http");
+    proxier.sync(Map.of(WEB, ServicePlan.NONE));
+    assertThat(batches.get(2)).doesNotContain("default/web").isEqualTo(batches.get(0));
+  }
+
+  @Test
+  void cleanupDeletesOnlyTheSwitchboardTable() {
+    assertThat(proxier.cleanup()).isEmpty();
+    assertThat(batches).containsExactly("add table ip switchboard\ndelete table ip switchboard\n");
+  }
+
+  private static Service web(String appProtocol) {
+    return service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0).toBuilder()
+        .setAppProtocol(appProtocol)));
+  }
+
+  private ServicePlan plan(Service service, Endpoints endpoints) {
+    return planner.plan(WEB, new ServiceView(service, endpoints));
+  }
+
+  private static InetAddress ip(String literal) {
+    try {
+      return InetAddress.getByName(literal);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
