@@ -3,6 +3,9 @@ package dev.switchboard.agent;
 import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.nft.Nft;
+import dev.switchboard.agent.nft.NftPreflight;
+import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.ClusterIpRoutes;
 import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.Proxier;
@@ -56,6 +59,8 @@ public final class NodeAgent implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicBoolean();
   private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
   private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
+  /** One nft batch; at 10,000 services it takes well under this. */
+  private static final Duration NFT_TIMEOUT = Duration.ofSeconds(30);
 
   private final AgentConfig config;
   private final ScheduledExecutorService executor;
@@ -111,6 +116,14 @@ public final class NodeAgent implements AutoCloseable {
   public static NodeAgent start(AgentConfig config, Telemetry telemetry,
       ChannelCredentials credentials) throws IOException {
     String node = config.nodeName();
+    NftProxier kernel = null;
+    if (config.proxyMode() == ProxyMode.NFTABLES) {
+      String missing = NftPreflight.check(NFT_TIMEOUT);
+      if (!missing.isEmpty()) {
+        throw new IllegalStateException(missing);
+      }
+      kernel = new NftProxier(Nft.system(NFT_TIMEOUT));
+    }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "switchboard-agent-" + node);
       t.setDaemon(true);
@@ -139,7 +152,7 @@ public final class NodeAgent implements AutoCloseable {
           () -> syncRef[0].sync(), config.minSyncInterval(), config.resyncInterval(), executor,
           System::nanoTime);
       StateSync sync = new StateSync(new ServicePlanner(node, config.nodeAddress()), proxier,
-          healthChecks, runner::run, standingError);
+          kernel, healthChecks, runner::run, standingError);
       syncRef[0] = sync;
       if (telemetry.enabled()) {
         sync.telemetry(new ProgrammingTelemetry(telemetry, "node-agent", node, Clock.systemUTC()));
@@ -160,10 +173,10 @@ public final class NodeAgent implements AutoCloseable {
       NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
           healthChecks, runner, sync, client, admin);
       client.start();
-      log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), admin {}",
+      log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), proxy mode {}, admin {}",
           node, config.nodeAddress().getHostAddress(), config.controlPlane(),
           config.serviceCidr(), config.clusterIpMode().name().toLowerCase(java.util.Locale.ROOT),
-          admin.address());
+          config.proxyMode().name().toLowerCase(java.util.Locale.ROOT), admin.address());
       return agent;
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
@@ -260,7 +273,8 @@ public final class NodeAgent implements AutoCloseable {
   private static String status(String node, StateSync sync, DiscoveryClient client) {
     return "node " + node + ": " + (client.connected() ? "connected" : "disconnected")
         + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
-        + ", listeners " + sync.boundListeners() + ", errors " + sync.errorCount()
+        + ", listeners " + sync.boundListeners() + ", nftables ports " + sync.kernelPorts()
+        + ", errors " + sync.errorCount()
         + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError());
   }
 }

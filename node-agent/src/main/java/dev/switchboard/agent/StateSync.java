@@ -3,6 +3,8 @@ package dev.switchboard.agent;
 import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.proxier.DataPath;
 import dev.switchboard.agent.proxier.HealthCheckPlan;
 import dev.switchboard.agent.proxier.Proxier;
 import dev.switchboard.agent.proxier.ServicePlan;
@@ -38,6 +40,8 @@ final class StateSync implements DiscoveryClient.Handler {
   private final ClusterState state = new ClusterState();
   private final ServicePlanner planner;
   private final Proxier proxier;
+  /** The kernel data path (nftables mode); null in userspace mode. */
+  private final NftProxier kernel;
   private final HealthCheckServers healthChecks;
   private final Runnable requestSync;
   /** An error that no sync fixes (the route of cluster mode); "" when none. */
@@ -47,14 +51,22 @@ final class StateSync implements DiscoveryClient.Handler {
   private ProgrammingTelemetry telemetry;
   private volatile String lastError = "";
   private volatile int boundListeners;
+  private volatile int kernelPorts;
   private volatile boolean ready;
   private volatile long programmedVersion;
   private volatile int errorCount;
 
   StateSync(ServicePlanner planner, Proxier proxier, HealthCheckServers healthChecks,
       Runnable requestSync, String standingError) {
+    this(planner, proxier, null, healthChecks, requestSync, standingError);
+  }
+
+  /** @param kernel programs what the kernel can serve (nftables mode); null: all in userspace */
+  StateSync(ServicePlanner planner, Proxier proxier, NftProxier kernel,
+      HealthCheckServers healthChecks, Runnable requestSync, String standingError) {
     this.planner = planner;
     this.proxier = proxier;
+    this.kernel = kernel;
     this.healthChecks = healthChecks;
     this.requestSync = requestSync;
     this.standingError = standingError;
@@ -113,7 +125,13 @@ final class StateSync implements DiscoveryClient.Handler {
     if (!standingError.isEmpty()) {
       errors.add(standingError);
     }
-    errors.addAll(proxier.sync(plans));
+    if (kernel == null) {
+      errors.addAll(proxier.sync(plans));
+    } else {
+      errors.addAll(proxier.sync(userspaceShare(plans)));
+      errors.addAll(kernel.sync(plans));
+      kernelPorts = kernel.programmedPorts();
+    }
     errors.addAll(healthChecks.sync(checks));
     String error = detail(errors);
     errorCount = errors.size();
@@ -159,6 +177,20 @@ final class StateSync implements DiscoveryClient.Handler {
 
   int boundListeners() {
     return boundListeners;
+  }
+
+  /** Service ports in the nftables table (0 in userspace mode). */
+  int kernelPorts() {
+    return kernelPorts;
+  }
+
+  /** The listeners the kernel cannot serve; the plans' own errors are reported here, once. */
+  private static Map<ServiceName, ServicePlan> userspaceShare(Map<ServiceName, ServicePlan> plans) {
+    Map<ServiceName, ServicePlan> out = new LinkedHashMap<>();
+    plans.forEach((name, plan) -> out.put(name, new ServicePlan(
+        plan.listeners().stream().filter(l -> DataPath.of(l) == DataPath.USERSPACE).toList(),
+        plan.healthCheck(), plan.errors())));
+    return out;
   }
 
   private static String detail(List<String> errors) {
