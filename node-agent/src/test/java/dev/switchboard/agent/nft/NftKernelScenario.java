@@ -1,0 +1,183 @@
+package dev.switchboard.agent.nft;
+
+import static dev.switchboard.agent.Protos.endpoint;
+import static dev.switchboard.agent.Protos.endpointPort;
+import static dev.switchboard.agent.Protos.endpoints;
+import static dev.switchboard.agent.Protos.port;
+import static dev.switchboard.agent.Protos.service;
+import static dev.switchboard.agent.Protos.spec;
+
+import dev.switchboard.agent.proxier.ServicePlan;
+import dev.switchboard.agent.proxier.ServicePlanner;
+import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.v1.ClientIPConfig;
+import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.Service;
+import dev.switchboard.v1.SessionAffinityConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Programs {@code table ip switchboard} with {@link NftProxier} and sends real connections
+ * through it. Runs ONLY inside the network namespace {@link NftKernelTest} made for it (see
+ * there for its addresses): every nft command here changes that namespace's tables only. Prints
+ * {@code RESULT ...} lines; exits non-zero on the first expectation that fails.
+ *
+ * <p>Argument {@code rules}: the data path. {@code refuse}: started without nft and without
+ * CAP_NET_ADMIN, the preflight names both.
+ */
+public final class NftKernelScenario {
+  private static final ServiceName WEB = new ServiceName("default", "web");
+  private static final ServiceName EMPTY = new ServiceName("default", "empty");
+  private static final ServiceName STICKY = new ServiceName("default", "sticky");
+  private static final Duration NFT_TIMEOUT = Duration.ofSeconds(20);
+  private static final int CONNECT_TIMEOUT_MS = 2000;
+
+  private NftKernelScenario() {}
+
+  public static void main(String[] args) throws Exception {
+    try {
+      if (args[0].equals("refuse")) {
+        System.out.println("RESULT refuse: " + NftPreflight.check(NFT_TIMEOUT));
+      } else {
+        rules();
+      }
+      System.exit(0);
+    } catch (Throwable t) {
+      System.out.println("FAILED: " + t);
+      t.printStackTrace(System.out);
+      System.exit(1);
+    }
+  }
+
+  private static void rules() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      startPod("10.244.0." + i, "pod-" + i);
+    }
+    String preflight = NftPreflight.check(NFT_TIMEOUT);
+    check(preflight.isEmpty(), "preflight inside the namespace: " + preflight);
+    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
+    ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
+    Endpoints pods = endpoints("web",
+        endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.2", "node-2", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.3", "node-2", true, true, false, endpointPort("http", 8080)));
+    Service web = service("web", spec("NodePort", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)));
+    Service empty = service("empty", spec("NodePort", "10.96.0.11").addPorts(port("http", "TCP", 80, 30081)));
+    Service sticky = service("sticky", spec("ClusterIP", "10.96.0.12").setSessionAffinity("ClientIP")
+        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
+            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
+        .addPorts(port("http", "TCP", 80, 0)));
+
+    Map<ServiceName, ServicePlan> all = new LinkedHashMap<>();
+    all.put(WEB, planner.plan(WEB, new ServiceView(web, pods)));
+    all.put(EMPTY, planner.plan(EMPTY, new ServiceView(empty, null)));
+    all.put(STICKY, planner.plan(STICKY, new ServiceView(sticky, pods)));
+    List<String> errors = proxier.sync(all);
+    check(errors.isEmpty(), "sync errors: " + errors + "\n" + listTable());
+    System.out.println("RESULT programmed: no errors, " + proxier.programmedPorts() + " ports");
+
+    System.out.println("RESULT clusterip: 10.96.0.10:80 answered " + ask("10.96.0.10", 80));
+    System.out.println("RESULT nodeport: 10.0.0.1:30080 answered " + ask("10.0.0.1", 30080));
+
+    Map<String, Integer> counts = new TreeMap<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int i = 0; i < 3000; i++) {
+      check(System.nanoTime() < deadline, "3000 connections within 60 s (done: " + i + ")");
+      counts.merge(ask("10.96.0.10", 80), 1, Integer::sum);
+    }
+    StringBuilder shares = new StringBuilder();
+    counts.forEach((pod, n) -> shares.append(' ').append(pod).append('=').append(n));
+    check(counts.size() == 3 && counts.values().stream().allMatch(n -> n >= 900 && n <= 1100),
+        "each pod within 1000 ± 10%:" + shares);
+    System.out.println("RESULT balance: 3000 connections:" + shares + " within 900-1100");
+
+    System.out.println("RESULT no-endpoints clusterip: 10.96.0.11:80 " + refusal("10.96.0.11", 80));
+    System.out.println("RESULT no-endpoints nodeport: 10.0.0.1:30081 " + refusal("10.0.0.1", 30081));
+
+    String first = ask("10.96.0.12", 80);
+    for (int i = 0; i < 99; i++) {
+      String next = ask("10.96.0.12", 80);
+      check(next.equals(first), "affinity: connection " + (i + 2) + " reached " + next + ", the first " + first);
+    }
+    System.out.println("RESULT affinity: 100 connections from one client reached one pod (" + first + ")");
+
+    errors = proxier.sync(Map.of(WEB, ServicePlan.NONE));
+    check(errors.isEmpty(), "sync errors after delete: " + errors);
+    String table = listTable();
+    check(!table.contains("default/web") && !table.contains("10.96.0.10") && !table.contains("30080"),
+        "the deleted service left traces:\n" + table);
+    check(table.contains("default/sticky"), "the other services stay:\n" + table);
+    System.out.println("RESULT deleted: nothing of default/web left in the table");
+
+    String cleanup = proxier.cleanup();
+    check(cleanup.isEmpty(), "cleanup: " + cleanup);
+    Nft.Result tables = Nft.run(List.of("nft", "list", "tables"), "", NFT_TIMEOUT);
+    check(tables.exitCode() == 0 && !tables.output().contains("switchboard"), "after cleanup: " + tables);
+    System.out.println("RESULT cleanup: no table left");
+  }
+
+  /** A pod: answers each connection with its name and closes it. */
+  private static void startPod(String ip, String name) throws IOException {
+    ServerSocket server = new ServerSocket();
+    server.bind(new InetSocketAddress(ip, 8080), 512);
+    Thread t = new Thread(() -> {
+      byte[] reply = (name + "\n").getBytes(StandardCharsets.US_ASCII);
+      while (true) {
+        try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
+          out.write(reply);
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, name);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** One new connection; the pod's name. */
+  private static String ask(String ip, int port) throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(ip, port), CONNECT_TIMEOUT_MS);
+      s.setSoTimeout(CONNECT_TIMEOUT_MS);
+      InputStream in = s.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+    }
+  }
+
+  /** "refused" when the connection is refused at once; fails on a timeout (a hang) or an answer. */
+  private static String refusal(String ip, int port) throws IOException {
+    long started = System.nanoTime();
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(ip, port), CONNECT_TIMEOUT_MS);
+      throw new IllegalStateException(ip + ":" + port + " accepted a connection; expected a refusal");
+    } catch (ConnectException e) {
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      check(ms < 1000, ip + ":" + port + " refused only after " + ms + " ms");
+      return "refused (" + e.getMessage() + ", " + ms + " ms)";
+    }
+  }
+
+  private static String listTable() {
+    return Nft.run(List.of("nft", "list", "table", "ip", NftRuleset.TABLE), "", NFT_TIMEOUT).output();
+  }
+
+  private static void check(boolean ok, String what) {
+    if (!ok) {
+      throw new IllegalStateException(what);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.switchboard.agent.nft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The kernel data path for real: rules made by {@link NftProxier}, real sockets through them.
+ * Each case runs {@link NftKernelScenario} in a network namespace this test creates with
+ * {@code unshare --net --map-root-user}: its own loopback, interfaces, routes and nftables
+ * tables, all gone when the process exits. The host's nftables tables and routes are never
+ * touched (the agent's table is made only inside that namespace), and no packet leaves it.
+ *
+ * <p>Inside: a veth pair ({@code sb0}, whose peer {@code sb1} answers nothing; the dummy link
+ * type is often missing in containers) holds the node address 10.0.0.1/24, and the service CIDR
+ * 10.96.0.0/16 is routed into it, so a ClusterIP is not a local address: a connection to one
+ * reaches a pod only through the DNAT rules, and without them would wait for an ARP answer that
+ * never comes (a hang, which makes the no-endpoint rejection visible). Pods are 10.244.0.1-3 on lo.
+ */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class NftKernelTest {
+  private static final String SETUP = "ip link set lo up"
+      + " && ip link add sb0 type veth peer name sb1 && ip link set sb1 up && ip link set sb0 up"
+      + " && ip addr add 10.0.0.1/24 dev sb0"
+      + " && ip route add 10.96.0.0/16 dev sb0"
+      + " && ip addr add 10.244.0.1/32 dev lo && ip addr add 10.244.0.2/32 dev lo"
+      + " && ip addr add 10.244.0.3/32 dev lo";
+
+  @BeforeAll
+  static void toolsArePresent() throws IOException, InterruptedException {
+    List<String> missing = new ArrayList<>();
+    for (String[] tool : new String[][] {{"unshare", "util-linux"}, {"nft", "nftables"}, {"ip", "iproute2"},
+        {"setpriv", "util-linux"}}) {
+      Process p = new ProcessBuilder("sh", "-c", "command -v " + tool[0]).redirectErrorStream(true).start();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        missing.add(tool[0] + " (Debian package " + tool[1] + ")");
+      }
+    }
+    assertThat(missing).as("this test needs these tools; install them (bin/test does: "
+        + "apt-get install -y nftables iproute2 util-linux)").isEmpty();
+  }
+
+  @Test
+  void servicesReachPodsBalanceEvenlyRefuseWithoutEndpointsAndLeaveNothingBehind() throws Exception {
+    String out = inNamespace("rules", "");
+    assertThat(out)
+        .contains("RESULT programmed: no errors")
+        .contains("RESULT clusterip: 10.96.0.10:80 answered pod-")
+        .contains("RESULT nodeport: 10.0.0.1:30080 answered pod-")
+        .containsPattern("RESULT balance: 3000 connections: pod-1=\\d+ pod-2=\\d+ pod-3=\\d+ within 900-1100")
+        .contains("RESULT no-endpoints clusterip: 10.96.0.11:80 refused")
+        .contains("RESULT no-endpoints nodeport: 10.0.0.1:30081 refused")
+        .contains("RESULT affinity: 100 connections from one client reached one pod")
+        .contains("RESULT deleted: nothing of default/web left in the table")
+        .contains("RESULT cleanup: no table left");
+  }
+
+  @Test
+  void anAgentWithoutNftOrNetAdminIsRefusedNamingBoth() throws Exception {
+    // Root in the namespace, but without CAP_NET_ADMIN in its bounding set and without nft on
+    // its PATH: as a pod missing both.
+    String out = inNamespace("refuse", "env PATH=/nonexistent setpriv --bounding-set=-net_admin --inh-caps=-all ");
+    assertThat(out).contains("RESULT refuse: --proxy-mode nftables needs the nft tool and CAP_NET_ADMIN: "
+        + "the nft tool is missing (")
+        .contains("; CAP_NET_ADMIN is missing (run as root or grant the capability");
+  }
+
+  private static String inNamespace(String mode, String wrapper) throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String script = SETUP + " && exec " + wrapper + "\"$0\" -Xmx128m -XX:TieredStopAtLevel=1 -cp \"$1\" "
+        + NftKernelScenario.class.getName() + " " + mode;
+    // setpriv is looked up before PATH is emptied: give its full path.
+    if (!wrapper.isEmpty()) {
+      script = script.replace("setpriv ", which("setpriv") + " ");
+    }
+    List<String> command = new ArrayList<>(List.of("unshare", "--net", "--map-root-user", "--", "sh", "-c",
+        script, java, System.getProperty("java.class.path")));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    byte[][] output = new byte[1][];
+    Thread reader = new Thread(() -> {
+      try {
+        output[0] = p.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        output[0] = new byte[0];
+      }
+    });
+    reader.start();
+    boolean exited = p.waitFor(120, TimeUnit.SECONDS);
+    if (!exited) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    reader.join(10_000);
+    String out = output[0] == null ? "" : new String(output[0], StandardCharsets.UTF_8);
+    out.lines().filter(l -> l.startsWith("RESULT")).forEach(System.out::println);
+    assertThat(exited).as("scenario finished within 120 s; output:%n%s", out).isTrue();
+    assertThat(p.exitValue()).as("scenario exit code; output:%n%s", out).isZero();
+    return out;
+  }
+
+  private static String which(String tool) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("sh", "-c", "command -v " + tool).start();
+    String path = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    p.waitFor(10, TimeUnit.SECONDS);
+    return path;
+  }
+}
