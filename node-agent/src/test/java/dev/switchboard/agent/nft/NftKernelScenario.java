@@ -6,12 +6,37 @@ import static dev.switchboard.agent.Protos.endpoints;
 import static dev.switchboard.agent.Protos.port;
 import static dev.switchboard.agent.Protos.service;
 import static dev.switchboard.agent.Protos.spec;
+import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.agent.AgentConfig;
+import dev.switchboard.agent.ClusterIpMode;
+import dev.switchboard.agent.NodeAgent;
+import dev.switchboard.agent.ProxyMode;
+import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
 import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.controlplane.ControlPlane;
+import dev.switchboard.controlplane.ControlPlaneConfig;
+import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.testing.EtcdProcess;
+import dev.switchboard.v1.AdminGrpc;
+import dev.switchboard.v1.ApplyPodRequest;
+import dev.switchboard.v1.ApplyServiceRequest;
 import dev.switchboard.v1.ClientIPConfig;
+import dev.switchboard.v1.Container;
+import dev.switchboard.v1.ContainerPort;
+import dev.switchboard.v1.IntOrString;
+import dev.switchboard.v1.ObjectMeta;
+import dev.switchboard.v1.Pod;
+import dev.switchboard.v1.PodSpec;
+import dev.switchboard.v1.PodStatus;
+import dev.switchboard.v1.ServicePort;
+import dev.switchboard.v1.ServiceSpec;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import java.util.concurrent.TimeUnit;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.SessionAffinityConfig;
@@ -36,8 +61,10 @@ import java.util.TreeMap;
  * there for its addresses): every nft command here changes that namespace's tables only. Prints
  * {@code RESULT ...} lines; exits non-zero on the first expectation that fails.
  *
- * <p>Argument {@code rules}: the data path. {@code refuse}: started without nft and without
- * CAP_NET_ADMIN, the preflight names both.
+ * <p>Argument {@code rules}: the data path. {@code agent}: a whole node agent in nftables mode,
+ * fed by a real control plane (and etcd), splits its ports between the kernel and the userspace
+ * forwarder. {@code refuse}: started without nft and without CAP_NET_ADMIN, the preflight names
+ * both.
  */
 public final class NftKernelScenario {
   private static final ServiceName WEB = new ServiceName("default", "web");
@@ -51,7 +78,14 @@ public final class NftKernelScenario {
   public static void main(String[] args) throws Exception {
     try {
       if (args[0].equals("refuse")) {
-        System.out.println("RESULT refuse: " + NftPreflight.check(NFT_TIMEOUT));
+        try (NodeAgent agent = NodeAgent.start(AgentConfig.local("node-1", InetAddress.getByName("10.0.0.1"),
+            "127.0.0.1:1").withProxyMode(ProxyMode.NFTABLES).withAdminPort(0))) {
+          throw new AssertionError("the agent started without nft and CAP_NET_ADMIN");
+        } catch (IllegalStateException e) {
+          System.out.println("RESULT refuse: " + e.getMessage());
+        }
+      } else if (args[0].equals("agent")) {
+        agent();
       } else {
         rules();
       }
@@ -128,6 +162,60 @@ public final class NftKernelScenario {
     Nft.Result tables = Nft.run(List.of("nft", "list", "tables"), "", NFT_TIMEOUT);
     check(tables.exitCode() == 0 && !tables.output().contains("switchboard"), "after cleanup: " + tables);
     System.out.println("RESULT cleanup: no table left");
+  }
+
+  private static void agent() throws Exception {
+    startPod("10.244.0.1", "pod-1");
+    String cidr = "10.96.0.0/16";
+    try (EtcdProcess etcd = EtcdProcess.start();
+         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/nft")
+             .withRanges(cidr, "30000-32767", ""));
+         NodeAgent agent = NodeAgent.start(AgentConfig.local("node-1", InetAddress.getByName("10.0.0.1"),
+             "127.0.0.1:" + cp.port()).withClusterIps(ClusterIpMode.ROUTE, cidr)
+             .withProxyMode(ProxyMode.NFTABLES).withAdminPort(EtcdProcess.freePort()))) {
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
+      try {
+        AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
+        Service l4 = admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()
+            .setService(agentService("l4", "")).build());
+        Service http = admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()
+            .setService(agentService("traced", "http")).build());
+        admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyPod(ApplyPodRequest.newBuilder().setPod(
+            Pod.newBuilder()
+                .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web-1")
+                    .putLabels("app", "web"))
+                .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
+                    .setName("main").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(8080))))
+                .setStatus(PodStatus.newBuilder().setPodIp("10.244.0.1").setReady(true))).build());
+        int nodePort = l4.getSpec().getPorts(0).getNodePort();
+        await("agent programs both services").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            .until(() -> agent.ready() && listTable().contains("default/l4") && !agent.listeners().isEmpty());
+        check(agent.lastError().isEmpty(), "agent error: " + agent.lastError());
+        String l4Ip = l4.getSpec().getClusterIp();
+        String httpIp = http.getSpec().getClusterIp();
+        System.out.println("RESULT agent kernel: " + l4Ip + ":80 answered " + ask(l4Ip, 80) + ", 10.0.0.1:"
+            + nodePort + " answered " + ask("10.0.0.1", nodePort));
+        check(agent.listeners().keySet().stream().noneMatch(k -> k.address().getHostAddress().equals(l4Ip)
+            || k.port() == nodePort), "no userspace listener for the kernel's ports: " + agent.listeners().keySet());
+        ListenerKey httpKey = new ListenerKey(Protocol.TCP, InetAddress.getByName(httpIp), 80);
+        check(agent.listeners().containsKey(httpKey), "the http port is a userspace listener: "
+            + agent.listeners().keySet());
+        check(!listTable().contains("default/traced"), "the http port is not in the table:\n" + listTable());
+        System.out.println("RESULT agent userspace: " + httpIp + ":80 (appProtocol http) answered "
+            + ask(httpIp, 80) + " through the forwarder, not in the table");
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Service agentService(String name, String appProtocol) {
+    return Service.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
+        .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "web")
+            .addPorts(ServicePort.newBuilder().setName("http").setProtocol("TCP").setPort(80)
+                .setAppProtocol(appProtocol).setTargetPort(IntOrString.newBuilder().setIntValue(8080))))
+        .build();
   }
 
   /** A pod: answers each connection with its name and closes it. */

@@ -64,6 +64,15 @@ class NftKernelTest {
   }
 
   @Test
+  void anAgentInNftablesModeServesPlainPortsInTheKernelAndHttpPortsInUserspace() throws Exception {
+    String out = inNamespace("agent", "");
+    assertThat(out).containsPattern("RESULT agent kernel: 10\\.96\\.\\d+\\.\\d+:80 answered pod-1, "
+        + "10\\.0\\.0\\.1:\\d+ answered pod-1")
+        .containsPattern("RESULT agent userspace: 10\\.96\\.\\d+\\.\\d+:80 \\(appProtocol http\\) answered "
+            + "pod-1 through the forwarder, not in the table");
+  }
+
+  @Test
   void anAgentWithoutNftOrNetAdminIsRefusedNamingBoth() throws Exception {
     // Root in the namespace, but without CAP_NET_ADMIN in its bounding set and without nft on
     // its PATH: as a pod missing both.
