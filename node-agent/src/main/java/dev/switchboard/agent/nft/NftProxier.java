@@ -14,11 +14,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel data path: keeps {@code table ip switchboard} equal to the kernel's share of every
- * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table and, when the
- * text changed, replaces it in one {@code nft -f -} transaction (add, delete and define the table
- * in one batch): the kernel applies all of it or nothing, so a failed batch leaves the previous
- * table working, and nft's own error line goes into the NACK. Incremental updates (only the
- * changed services' chains) are not done yet.
+ * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table and writes it
+ * in one {@code nft -f -} transaction: the kernel applies all of it or nothing, so a failed batch
+ * leaves the previous table working, and nft's own error line goes into the NACK. The first
+ * batch (and any after a failure) replaces the table; later ones flush and rewrite rules and map
+ * entries in place and delete only what went away ({@link NftRuleset#updateBatch}), so ClientIP
+ * affinity entries survive syncs. A sync without changes (the periodic resync) rewrites the table
+ * too, which repairs someone's edits. Not yet incremental: every batch carries every service.
  *
  * <p>Not thread-safe: confined to the agent's executor, like the userspace {@code Proxier}.
  */
@@ -28,8 +30,8 @@ public final class NftProxier {
   private final Nft nft;
   /** The kernel listeners of each service that has some. */
   private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new TreeMap<>();
-  /** The batch the kernel holds now; null when unknown (nothing applied yet, or the last failed). */
-  private String appliedBatch;
+  /** What the kernel holds now; null when unknown (nothing applied yet, or the last batch failed). */
+  private NftRuleset.Rendered applied;
   /** Why the last batch was refused; "" when it was applied. */
   private String failure = "";
   private List<String> renderErrors = List.of();
@@ -59,27 +61,38 @@ public final class NftProxier {
     kernelListeners.values().forEach(all::addAll);
     NftRuleset.Rendered rendered = NftRuleset.render(all);
     renderErrors = rendered.errors();
-    String batch = NftRuleset.replaceBatch(rendered);
-    if (!batch.equals(appliedBatch)) {
-      long started = System.nanoTime();
-      String error = nft.apply(batch);
-      if (error.isEmpty()) {
-        appliedBatch = batch;
-        programmedPorts = rendered.ports();
-        if (!failure.isEmpty()) {
-          log.info("table ip {} programmed after earlier failures", NftRuleset.TABLE);
-        }
-        failure = "";
-        log.debug("table ip {}: {} ports, {} bytes, applied in {} us", NftRuleset.TABLE,
-            rendered.ports(), batch.length(), (System.nanoTime() - started) / 1000);
-      } else {
-        appliedBatch = null; // try again at the next sync, even if nothing changes
-        String next = "nftables: table ip " + NftRuleset.TABLE + " not updated (the previous rules stay): " + error;
-        if (!next.equals(failure)) {
-          log.warn("{}", next);
-        }
-        failure = next;
+    if (applied != null && applied.table().equals(rendered.table()) && !changed.isEmpty()) {
+      return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
+    }
+    // A sync without changes (the periodic resync) writes the table again: it repairs drift.
+    long started = System.nanoTime();
+    String error;
+    if (applied == null) {
+      error = nft.apply(NftRuleset.replaceBatch(rendered));
+    } else {
+      error = nft.apply(NftRuleset.updateBatch(applied, rendered));
+      if (!error.isEmpty()) {
+        // The table is not as this agent left it (deleted or edited by hand): replace it whole.
+        log.warn("table ip {} differs from what this agent wrote ({}); replacing it", NftRuleset.TABLE, error);
+        error = nft.apply(NftRuleset.replaceBatch(rendered));
       }
+    }
+    if (error.isEmpty()) {
+      applied = rendered;
+      programmedPorts = rendered.ports();
+      if (!failure.isEmpty()) {
+        log.info("table ip {} programmed after earlier failures", NftRuleset.TABLE);
+      }
+      failure = "";
+      log.debug("table ip {}: {} ports, {} bytes, applied in {} us", NftRuleset.TABLE,
+          rendered.ports(), rendered.table().length(), (System.nanoTime() - started) / 1000);
+    } else {
+      applied = null; // unknown: the next sync replaces the table whole
+      String next = "nftables: table ip " + NftRuleset.TABLE + " not updated (the previous rules stay): " + error;
+      if (!next.equals(failure)) {
+        log.warn("{}", next);
+      }
+      failure = next;
     }
     return errors();
   }
@@ -105,7 +118,7 @@ public final class NftProxier {
    * @return "" when no table is left; otherwise nft's error line
    */
   public String cleanup() {
-    appliedBatch = null;
+    applied = null;
     programmedPorts = 0;
     return nft.apply(NftRuleset.deleteBatch());
   }

@@ -12,7 +12,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
@@ -46,6 +48,8 @@ public final class NftRuleset {
   public static final int MASQUERADE_MARK = 0x4000;
 
   private static final String REJECT_CHAIN = "reject-chain";
+  private static final List<String> MAPS =
+      List.of("service-ips", "service-nodeports", "no-endpoint-services", "no-endpoint-nodeports");
   private static final Comparator<ListenerPlan> ORDER = Comparator
       .comparing(ListenerPlan::service)
       .thenComparing(ListenerPlan::port)
@@ -58,10 +62,15 @@ public final class NftRuleset {
    * @param table {@code table ip switchboard { … }}, for {@code nft -f}
    * @param errors one line per listener or endpoint left out, naming it and why
    * @param ports the listeners programmed (with or without endpoints)
+   * @param serviceChains the per-port and per-endpoint chains, which come and go with services
+   * @param affinitySets the per-endpoint ClientIP sets and their timeouts in seconds
    */
-  public record Rendered(String table, List<String> errors, int ports) {
+  public record Rendered(String table, List<String> errors, int ports, Set<String> serviceChains,
+      Map<String, Long> affinitySets) {
     public Rendered {
       errors = List.copyOf(errors);
+      serviceChains = Set.copyOf(serviceChains);
+      affinitySets = Map.copyOf(affinitySets);
     }
   }
 
@@ -75,9 +84,39 @@ public final class NftRuleset {
     return "add table ip " + TABLE + "\ndelete table ip " + TABLE + "\n";
   }
 
-  /** The batch that replaces the table with {@code rendered} in one transaction. */
+  /**
+   * The batch that replaces the table with {@code rendered} in one transaction, from nothing
+   * known: what the kernel holds (ClientIP affinity entries too) is dropped first.
+   */
   public static String replaceBatch(Rendered rendered) {
     return deleteBatch() + rendered.table();
+  }
+
+  /**
+   * The batch that turns the table the kernel holds, {@code applied}, into {@code next} in one
+   * transaction, keeping what both share: every rule and map entry is flushed and written again,
+   * the chains and affinity sets of what went away are deleted, and the affinity sets that stay
+   * keep their entries (clients stay with their endpoints across syncs). Fails (nft: "No such
+   * file or directory") when the table is not what {@code applied} says, e.g. someone deleted it;
+   * then {@link #replaceBatch} repairs it.
+   */
+  public static String updateBatch(Rendered applied, Rendered next) {
+    StringBuilder out = new StringBuilder("add table ip " + TABLE + "\nflush table ip " + TABLE + "\n");
+    for (String map : MAPS) {
+      out.append("flush map ip ").append(TABLE).append(' ').append(map).append('\n');
+    }
+    for (String chain : new TreeSet<>(applied.serviceChains())) {
+      if (!next.serviceChains().contains(chain)) {
+        out.append("delete chain ip ").append(TABLE).append(' ').append(chain).append('\n');
+      }
+    }
+    // A set whose timeout changed is made again (older kernels cannot change it in place).
+    for (Map.Entry<String, Long> set : new TreeMap<>(applied.affinitySets()).entrySet()) {
+      if (!set.getValue().equals(next.affinitySets().get(set.getKey()))) {
+        out.append("delete set ip ").append(TABLE).append(' ').append(set.getKey()).append('\n');
+      }
+    }
+    return out.append(next.table()).toString();
   }
 
   /** Renders the table for {@code listeners} (the kernel's share of every service). */
@@ -162,8 +201,10 @@ public final class NftRuleset {
     map(out, "service-nodeports", "inet_proto . inet_service", nodePorts);
     map(out, "no-endpoint-services", "ipv4_addr . inet_proto . inet_service", noEndpointServices);
     map(out, "no-endpoint-nodeports", "inet_proto . inet_service", noEndpointNodePorts);
+    Map<String, Long> affinitySets = new TreeMap<>();
     endpointChains.forEach((endpointName, ep) -> {
       if (ep.affinitySeconds() > 0) {
+        affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
         out.append("  set affinity-").append(endpointName).append(" {\n")
             .append("    type ipv4_addr\n")
             .append("    flags dynamic,timeout\n")
@@ -210,7 +251,9 @@ public final class NftRuleset {
       chain(out, "ep-" + endpointName, null, rules.toArray(String[]::new));
     });
     out.append("}\n");
-    return new Rendered(out.toString(), errors, ports);
+    Set<String> serviceChains = new TreeSet<>(portChains.keySet());
+    endpointChains.keySet().forEach(e -> serviceChains.add("ep-" + e));
+    return new Rendered(out.toString(), errors, ports, serviceChains, affinitySets);
   }
 
   /**

@@ -149,6 +149,23 @@ public final class NftKernelScenario {
     }
     System.out.println("RESULT affinity: 100 connections from one client reached one pod (" + first + ")");
 
+    // A resync rewrites the table in place: the client keeps its pod.
+    errors = proxier.sync(Map.of());
+    check(errors.isEmpty(), "resync errors: " + errors);
+    for (int i = 0; i < 20; i++) {
+      String next = ask("10.96.0.12", 80);
+      check(next.equals(first), "affinity after a resync: " + next + ", before " + first);
+    }
+    System.out.println("RESULT affinity kept across a resync");
+
+    // Someone deletes the table: the next resync puts it back.
+    Nft.Result deleted = Nft.run(List.of("nft", "delete", "table", "ip", NftRuleset.TABLE), "", NFT_TIMEOUT);
+    check(deleted.exitCode() == 0, "nft delete table: " + deleted);
+    errors = proxier.sync(Map.of());
+    check(errors.isEmpty(), "resync after the table was deleted: " + errors);
+    System.out.println("RESULT drift repaired: table deleted by hand, resync restored it, 10.96.0.10:80 answered "
+        + ask("10.96.0.10", 80));
+
     errors = proxier.sync(Map.of(WEB, ServicePlan.NONE));
     check(errors.isEmpty(), "sync errors after delete: " + errors);
     String table = listTable();

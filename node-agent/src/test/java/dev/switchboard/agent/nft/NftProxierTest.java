@@ -34,26 +34,42 @@ class NftProxierTest {
       endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
 
   @Test
-  void aSyncReplacesTheTableInOneBatchAndAnUnchangedStateIsNotSentAgain() {
+  void theFirstBatchReplacesTheTableAndLaterOnesRewriteItInPlace() {
     assertThat(proxier.sync(Map.of(WEB, plan(web(""), eps)))).isEmpty();
-    assertThat(proxier.sync(Map.of())).isEmpty();
+    assertThat(proxier.sync(Map.of())).isEmpty(); // a resync: written again, repairing drift
 
-    assertThat(batches).singleElement().satisfies(b -> assertThat(b)
+    assertThat(batches).hasSize(2);
+    assertThat(batches.get(0))
         .startsWith("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
-        .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http"));
+        .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http");
+    assertThat(batches.get(1))
+        .startsWith("add table ip switchboard\nflush table ip switchboard\nflush map ip switchboard service-ips\n")
+        .doesNotContain("delete ");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
   }
 
   @Test
-  void aRefusedBatchIsReportedWithNftsOwnLineAndTriedAgainAtTheNextSync() {
+  void aChangeTheKernelDoesNotSeeSendsNothing() {
+    proxier.sync(Map.of(WEB, plan(web(""), eps)));
+    ServiceName other = new ServiceName("default", "traced");
+    proxier.sync(Map.of(other, planner.plan(other, new ServiceView(web("http"), eps))));
+    assertThat(batches).hasSize(1);
+  }
+
+  @Test
+  void aRefusedBatchIsReportedWithNftsOwnLineAndTheNextSyncReplacesTheTable() {
+    proxier.sync(Map.of(WEB, plan(web(""), eps)));
     answer = "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory";
-    assertThat(proxier.sync(Map.of(WEB, plan(web(""), eps)))).containsExactly(
+    assertThat(proxier.sync(Map.of(WEB, ServicePlan.NONE))).containsExactly(
         "nftables: table ip switchboard not updated (the previous rules stay): "
             + "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory");
+    // The in-place update failed, so the same sync tried a whole replacement, which failed too.
+    assertThat(batches).hasSize(3);
+    assertThat(batches.get(1)).contains("flush table");
+    assertThat(batches.get(2)).contains("delete table");
     answer = "";
     assertThat(proxier.sync(Map.of())).isEmpty();
-    assertThat(batches).hasSize(2);
-    assertThat(batches.get(1)).isEqualTo(batches.get(0));
+    assertThat(batches.get(3)).isEqualTo(batches.get(2));
   }
 
   @Test
@@ -65,7 +81,10 @@ class NftProxierTest {
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
     assertThat(batches.get(1)).contains("svc-default/web/tcp/http");
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
-    assertThat(batches.get(2)).doesNotContain("default/web").isEqualTo(batches.get(0));
+    assertThat(batches.get(2))
+        .contains("delete chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080\n"
+            + "delete chain ip switchboard svc-default/web/tcp/http\n")
+        .endsWith(NftRuleset.render(List.of()).table());
   }
 
   @Test

@@ -247,6 +247,41 @@ class NftRulesetTest {
   }
 
   @Test
+  void anUpdateKeepsAffinitySetsThatStayAndDeletesWhatWentAway() {
+    Service sticky = service("web", spec("ClusterIP", "10.96.0.10").setSessionAffinity("ClientIP")
+        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
+            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
+        .addPorts(port("http", "TCP", 80, 0)));
+    Endpoints two = endpoints("web",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
+    Endpoints one = endpoints("web",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
+    NftRuleset.Rendered before = render(WEB, sticky, two);
+    NftRuleset.Rendered after = render(WEB, sticky, one);
+
+    assertThat(before.affinitySets()).containsOnlyKeys("affinity-default/web/tcp/http/10.244.0.1/8080",
+        "affinity-default/web/tcp/http/10.244.0.2/8080");
+    assertThat(NftRuleset.updateBatch(before, after)).isEqualTo("""
+        add table ip switchboard
+        flush table ip switchboard
+        flush map ip switchboard service-ips
+        flush map ip switchboard service-nodeports
+        flush map ip switchboard no-endpoint-services
+        flush map ip switchboard no-endpoint-nodeports
+        delete chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
+        delete set ip switchboard affinity-default/web/tcp/http/10.244.0.2/8080
+        """ + after.table());
+
+    // A new timeout makes the set again: the kernel may not change it in place.
+    Service longer = sticky.toBuilder().setSpec(sticky.getSpec().toBuilder().setSessionAffinityConfig(
+        SessionAffinityConfig.newBuilder().setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(120)))).build();
+    assertThat(NftRuleset.updateBatch(after, render(WEB, longer, one)))
+        .contains("delete set ip switchboard affinity-default/web/tcp/http/10.244.0.1/8080\n")
+        .doesNotContain("delete chain");
+  }
+
+  @Test
   void namesKeepOnlyCharactersNftAcceptsInIdentifiers() {
     assertThat(NftRuleset.name("my-ns.x_1")).isEqualTo("my-ns.x_1");
     assertThat(NftRuleset.name("a/b c:d")).isEqualTo("a_b_c_d");
