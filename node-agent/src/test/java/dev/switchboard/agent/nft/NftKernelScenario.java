@@ -40,8 +40,10 @@ import java.util.concurrent.TimeUnit;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.SessionAffinityConfig;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -49,6 +51,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,6 +89,10 @@ public final class NftKernelScenario {
         }
       } else if (args[0].equals("agent")) {
         agent();
+      } else if (args[0].equals("pods")) {
+        pods();
+      } else if (args[0].equals("forward")) {
+        forward(Long.parseLong(args[1]), Long.parseLong(args[2]));
       } else {
         rules();
       }
@@ -226,6 +233,92 @@ public final class NftKernelScenario {
     }
   }
 
+  /**
+   * In the pods' namespace: three pods that answer with their name and the address they see
+   * the client at, until the parent closes stdin.
+   */
+  private static void pods() throws IOException {
+    for (int i = 1; i <= 3; i++) {
+      startPod("10.244.0." + i, "pod-" + i, true);
+    }
+    System.out.println("READY");
+    System.out.flush();
+    System.in.readAllBytes();
+  }
+
+  /**
+   * Traffic that crosses the node: a client in its own namespace (10.0.0.2, through veth sb1 ↔
+   * sb0 10.0.0.1) reaches pods in theirs (10.244.0.1-3 behind veth pv1 ↔ pv0 10.244.0.254), so
+   * packets take prerouting, forward and postrouting, and replies come back through the node.
+   */
+  private static void forward(long podsPid, long clientPid) throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process pods = new ProcessBuilder("nsenter", "-t", Long.toString(podsPid), "-n", javaBin, "-Xmx64m",
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        NftKernelScenario.class.getName(), "pods").redirectErrorStream(true).start();
+    try {
+      BufferedReader podOut = new BufferedReader(new InputStreamReader(pods.getInputStream(),
+          StandardCharsets.UTF_8));
+      String line = podOut.readLine();
+      check("READY".equals(line), "pods' namespace: expected READY, got " + line);
+
+      NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
+      ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
+      Endpoints pods3 = endpoints("web",
+          endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)),
+          endpoint("10.244.0.2", "node-2", true, true, false, endpointPort("http", 8080)),
+          endpoint("10.244.0.3", "node-2", true, true, false, endpointPort("http", 8080)));
+      Endpoints elsewhere = endpoints("web",
+          endpoint("10.244.0.2", "node-2", true, true, false, endpointPort("http", 8080)));
+      ServiceName cluster = new ServiceName("default", "cluster");
+      ServiceName local = new ServiceName("default", "local");
+      ServiceName remote = new ServiceName("default", "remote");
+      Map<ServiceName, ServicePlan> all = new LinkedHashMap<>();
+      all.put(cluster, planner.plan(cluster, new ServiceView(service("cluster",
+          spec("NodePort", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080))), pods3)));
+      all.put(local, planner.plan(local, new ServiceView(service("local",
+          spec("NodePort", "10.96.0.20").setExternalTrafficPolicy("Local")
+              .addPorts(port("http", "TCP", 80, 30090))), pods3)));
+      all.put(remote, planner.plan(remote, new ServiceView(service("remote",
+          spec("NodePort", "10.96.0.21").setExternalTrafficPolicy("Local")
+              .addPorts(port("http", "TCP", 80, 30091))), elsewhere)));
+      List<String> errors = proxier.sync(all);
+      check(errors.isEmpty(), "sync errors: " + errors);
+
+      String masqueraded = fromClient(clientPid, "10.0.0.1", 30080);
+      check(masqueraded.matches("pod-\\d from 10\\.244\\.0\\.254"),
+          "Cluster policy NodePort: the pod should see the node's address, saw: " + masqueraded);
+      System.out.println("RESULT forward cluster nodeport: client 10.0.0.2 -> 10.0.0.1:30080 answered "
+          + masqueraded + " (masqueraded)");
+      String kept = fromClient(clientPid, "10.0.0.1", 30090);
+      check(kept.equals("pod-1 from 10.0.0.2"), "ETP Local NodePort: this node's pod, seeing the client: " + kept);
+      System.out.println("RESULT forward local nodeport: client 10.0.0.2 -> 10.0.0.1:30090 answered " + kept
+          + " (client address kept)");
+      String refused = fromClient(clientPid, "10.0.0.1", 30091);
+      check(refused.contains("Connection refused"), "ETP Local without a local pod: " + refused);
+      System.out.println("RESULT forward local nodeport without local pods: refused");
+      String clusterIp = fromClient(clientPid, "10.96.0.10", 80);
+      check(clusterIp.matches("pod-\\d from 10\\.0\\.0\\.2"), "ClusterIP from another host: " + clusterIp);
+      System.out.println("RESULT forward clusterip: client 10.0.0.2 -> 10.96.0.10:80 answered " + clusterIp);
+      check(proxier.cleanup().isEmpty(), "cleanup");
+    } finally {
+      pods.getOutputStream().close();
+      pods.waitFor(10, TimeUnit.SECONDS);
+      pods.destroyForcibly();
+      ProcessHandle.of(podsPid).ifPresent(ProcessHandle::destroy);
+      ProcessHandle.of(clientPid).ifPresent(ProcessHandle::destroy);
+    }
+  }
+
+  /** One connection from the client's namespace (bash's /dev/tcp); its answer, or bash's error. */
+  private static String fromClient(long clientPid, String ip, int port) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("timeout", "5", "nsenter", "-t", Long.toString(clientPid), "-n", "bash", "-c",
+        "exec 3<>/dev/tcp/$0/$1 && cat <&3", ip, Integer.toString(port)).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    check(p.waitFor(10, TimeUnit.SECONDS), "client did not finish");
+    return out;
+  }
+
   private static Service agentService(String name, String appProtocol) {
     return Service.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
@@ -235,15 +328,19 @@ public final class NftKernelScenario {
         .build();
   }
 
-  /** A pod: answers each connection with its name and closes it. */
   private static void startPod(String ip, String name) throws IOException {
+    startPod(ip, name, false);
+  }
+
+  /** A pod: answers each connection with its name (and the client's address) and closes it. */
+  private static void startPod(String ip, String name, boolean withSource) throws IOException {
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(ip, 8080), 512);
     Thread t = new Thread(() -> {
-      byte[] reply = (name + "\n").getBytes(StandardCharsets.US_ASCII);
       while (true) {
         try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
-          out.write(reply);
+          String reply = withSource ? name + " from " + s.getInetAddress().getHostAddress() : name;
+          out.write((reply + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
           return;
         }

@@ -65,6 +65,36 @@ class NftKernelTest {
         .contains("RESULT cleanup: no table left");
   }
 
+  /** Three namespaces: a client, this node (forwarding), the pods; joined by veth pairs. */
+  private static final String FORWARD_SETUP = "ip link set lo up"
+      + " && { unshare --net sleep 120 & PODS=$!; unshare --net sleep 120 & CLIENT=$!; }"
+      + " && me=$(readlink /proc/self/ns/net) && i=0"
+      + " && while [ \"$(readlink /proc/$PODS/ns/net)\" = \"$me\" ] || [ \"$(readlink /proc/$CLIENT/ns/net)\" = \"$me\" ];"
+      + " do i=$((i+1)); [ $i -lt 250 ] || exit 3; sleep 0.02; done"
+      + " && ip link add pv0 type veth peer name pv1 && ip link set pv1 netns $PODS"
+      + " && ip link add sb0 type veth peer name sb1 && ip link set sb1 netns $CLIENT"
+      + " && ip addr add 10.244.0.254/24 dev pv0 && ip link set pv0 up"
+      + " && ip addr add 10.0.0.1/24 dev sb0 && ip link set sb0 up"
+      + " && echo 1 > /proc/sys/net/ipv4/ip_forward"
+      + " && nsenter -t $PODS -n sh -c 'ip link set lo up && ip link set pv1 up && ip addr add 10.244.0.1/24 dev pv1"
+      + " && ip addr add 10.244.0.2/24 dev pv1 && ip addr add 10.244.0.3/24 dev pv1"
+      + " && ip route add default via 10.244.0.254'"
+      + " && nsenter -t $CLIENT -n sh -c 'ip link set lo up && ip link set sb1 up && ip addr add 10.0.0.2/24 dev sb1"
+      + " && ip route add default via 10.0.0.1'";
+
+  @Test
+  void trafficFromAnotherHostCrossesTheNodeMasqueradedUnlessLocal() throws Exception {
+    String out = run("forward", FORWARD_SETUP, "", "forward $PODS $CLIENT");
+    assertThat(out)
+        .containsPattern("RESULT forward cluster nodeport: client 10\\.0\\.0\\.2 -> 10\\.0\\.0\\.1:30080 answered "
+            + "pod-\\d from 10\\.244\\.0\\.254 \\(masqueraded\\)")
+        .contains("RESULT forward local nodeport: client 10.0.0.2 -> 10.0.0.1:30090 answered pod-1 from 10.0.0.2 "
+            + "(client address kept)")
+        .contains("RESULT forward local nodeport without local pods: refused")
+        .containsPattern("RESULT forward clusterip: client 10\\.0\\.0\\.2 -> 10\\.96\\.0\\.10:80 answered "
+            + "pod-\\d from 10\\.0\\.0\\.2");
+  }
+
   @Test
   void anAgentInNftablesModeServesPlainPortsInTheKernelAndHttpPortsInUserspace() throws Exception {
     String out = inNamespace("agent", "");
@@ -85,9 +115,15 @@ class NftKernelTest {
   }
 
   private static String inNamespace(String mode, String wrapper) throws IOException, InterruptedException {
+    return run(mode, SETUP, wrapper, mode);
+  }
+
+  /** Runs {@code setup}, then the scenario with {@code args}, in a new user and network namespace. */
+  private static String run(String mode, String setup, String wrapper, String args)
+      throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String script = SETUP + " && exec " + wrapper + "\"$0\" -Xmx128m -XX:TieredStopAtLevel=1 -cp \"$1\" "
-        + NftKernelScenario.class.getName() + " " + mode;
+    String script = setup + " && exec " + wrapper + "\"$0\" -Xmx128m -XX:TieredStopAtLevel=1 -cp \"$1\" "
+        + NftKernelScenario.class.getName() + " " + args;
     // setpriv is looked up before PATH is emptied: give its full path.
     if (!wrapper.isEmpty()) {
       script = script.replace("setpriv ", which("setpriv") + " ");
