@@ -3,6 +3,7 @@ package dev.switchboard.agent;
 import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.nft.Conntrack;
 import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftPreflight;
 import dev.switchboard.agent.nft.NftProxier;
@@ -122,7 +123,7 @@ public final class NodeAgent implements AutoCloseable {
       if (!missing.isEmpty()) {
         throw new IllegalStateException(missing);
       }
-      kernel = new NftProxier(Nft.system(NFT_TIMEOUT));
+      kernel = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_TIMEOUT));
     }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "switchboard-agent-" + node);

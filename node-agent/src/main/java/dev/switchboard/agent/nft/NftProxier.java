@@ -1,12 +1,20 @@
 package dev.switchboard.agent.nft;
 
 import dev.switchboard.agent.proxier.DataPath;
+import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.ListenerPlan;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.forwarder.pick.EndpointSet;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -27,7 +35,11 @@ import org.slf4j.LoggerFactory;
 public final class NftProxier {
   private static final Logger log = LoggerFactory.getLogger(NftProxier.class);
 
+  /** UDP flows DNATed to an endpoint that is no longer a candidate, to forget after a sync. */
+  private record StaleFlows(Optional<String> clusterIp, int port, String endpointIp) {}
+
   private final Nft nft;
+  private final Conntrack conntrack;
   /** The kernel listeners of each service that has some. */
   private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new TreeMap<>();
   /** What the kernel holds now; null when unknown (nothing applied yet, or the last batch failed). */
@@ -38,7 +50,13 @@ public final class NftProxier {
   private int programmedPorts;
 
   public NftProxier(Nft nft) {
+    this(nft, (clusterIp, port, endpointIp) -> "");
+  }
+
+  /** @param conntrack forgets UDP flows of endpoints that went away */
+  public NftProxier(Nft nft, Conntrack conntrack) {
     this.nft = nft;
+    this.conntrack = conntrack;
   }
 
   /**
@@ -48,9 +66,11 @@ public final class NftProxier {
    * @return what is not programmed, one line per problem, sorted; empty when all is well
    */
   public List<String> sync(Map<ServiceName, ServicePlan> changed) {
+    List<StaleFlows> stale = new ArrayList<>();
     changed.forEach((name, plan) -> {
       List<ListenerPlan> kernel = plan.listeners().stream()
           .filter(l -> DataPath.of(l) == DataPath.KERNEL).toList();
+      stale.addAll(staleUdpFlows(kernelListeners.getOrDefault(name, List.of()), kernel));
       if (kernel.isEmpty()) {
         kernelListeners.remove(name);
       } else {
@@ -78,6 +98,12 @@ public final class NftProxier {
       }
     }
     if (error.isEmpty()) {
+      for (StaleFlows flows : stale) {
+        String failed = conntrack.deleteUdpFlows(flows.clusterIp(), flows.port(), flows.endpointIp());
+        if (!failed.isEmpty()) {
+          log.warn("stale UDP flows to {} stay until they expire: {}", flows.endpointIp(), failed);
+        }
+      }
       applied = rendered;
       programmedPorts = rendered.ports();
       if (!failure.isEmpty()) {
@@ -95,6 +121,36 @@ public final class NftProxier {
       failure = next;
     }
     return errors();
+  }
+
+  /** UDP endpoints {@code before} sent new flows to and {@code after} does not, per port. */
+  private static List<StaleFlows> staleUdpFlows(List<ListenerPlan> before, List<ListenerPlan> after) {
+    Map<ListenerKey, Set<String>> kept = new HashMap<>();
+    for (ListenerPlan l : after) {
+      if (l.key().protocol() == Protocol.UDP) {
+        kept.put(l.key(), candidateIps(l));
+      }
+    }
+    List<StaleFlows> out = new ArrayList<>();
+    for (ListenerPlan l : before) {
+      if (l.key().protocol() != Protocol.UDP) {
+        continue;
+      }
+      Set<String> gone = candidateIps(l);
+      gone.removeAll(kept.getOrDefault(l.key(), Set.of()));
+      Optional<String> clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP
+          ? Optional.of(l.key().address().getHostAddress()) : Optional.empty();
+      gone.stream().sorted().forEach(ip -> out.add(new StaleFlows(clusterIp, l.key().port(), ip)));
+    }
+    return out;
+  }
+
+  private static Set<String> candidateIps(ListenerPlan l) {
+    Set<String> ips = new HashSet<>();
+    for (Endpoint e : new EndpointSet(l.target().endpoints()).candidates()) {
+      ips.add(e.ip().getHostAddress());
+    }
+    return ips;
   }
 
   /** Everything not programmed, sorted. */

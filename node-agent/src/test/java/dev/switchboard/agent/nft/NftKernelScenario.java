@@ -110,7 +110,7 @@ public final class NftKernelScenario {
     }
     String preflight = NftPreflight.check(NFT_TIMEOUT);
     check(preflight.isEmpty(), "preflight inside the namespace: " + preflight);
-    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
+    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_TIMEOUT));
     ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
     Endpoints pods = endpoints("web",
         endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)),
@@ -145,6 +145,8 @@ public final class NftKernelScenario {
     check(counts.size() == 3 && counts.values().stream().allMatch(n -> n >= 900 && n <= 1100),
         "each pod within 1000 ± 10%:" + shares);
     System.out.println("RESULT balance: 3000 connections:" + shares + " within 900-1100");
+
+    udp(proxier, planner);
 
     System.out.println("RESULT no-endpoints clusterip: 10.96.0.11:80 " + refusal("10.96.0.11", 80));
     System.out.println("RESULT no-endpoints nodeport: 10.0.0.1:30081 " + refusal("10.0.0.1", 30081));
@@ -231,6 +233,66 @@ public final class NftKernelScenario {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * A UDP ClusterIP: one client socket keeps its flow (and so its pod) while the pod stays;
+   * when that pod leaves the endpoints, its next datagram reaches another pod, because the
+   * stale conntrack entry was deleted (the pod itself still answers, so only that shows it).
+   */
+  private static void udp(NftProxier proxier, ServicePlanner planner) throws Exception {
+    for (int i = 1; i <= 2; i++) {
+      startUdpPod("10.244.0." + i, "pod-" + i);
+    }
+    ServiceName dns = new ServiceName("default", "dns");
+    Service service = service("dns", spec("ClusterIP", "10.96.0.30").addPorts(port("dns", "UDP", 53, 0)));
+    Endpoints both = endpoints("dns",
+        endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("dns", 5353)),
+        endpoint("10.244.0.2", "node-1", true, true, false, endpointPort("dns", 5353)));
+    List<String> errors = proxier.sync(Map.of(dns, planner.plan(dns, new ServiceView(service, both))));
+    check(errors.isEmpty(), "udp sync: " + errors);
+    try (java.net.DatagramSocket client = new java.net.DatagramSocket(new InetSocketAddress("10.0.0.1", 0))) {
+      client.setSoTimeout(CONNECT_TIMEOUT_MS);
+      String first = udpAsk(client);
+      for (int i = 0; i < 5; i++) {
+        check(udpAsk(client).equals(first), "one UDP flow stays on its pod");
+      }
+      String remaining = first.equals("pod-1") ? "10.244.0.2" : "10.244.0.1";
+      Endpoints left = endpoints("dns", endpoint(remaining, "node-1", true, true, false, endpointPort("dns", 5353)));
+      errors = proxier.sync(Map.of(dns, planner.plan(dns, new ServiceView(service, left))));
+      check(errors.isEmpty(), "udp sync after removal: " + errors);
+      String next = udpAsk(client);
+      check(!next.equals(first), "after " + first + " left the endpoints the same flow still reached it");
+      System.out.println("RESULT udp: one flow stayed on " + first + "; after it left the endpoints the flow's "
+          + "next datagram reached " + next);
+    }
+  }
+
+  private static void startUdpPod(String ip, String name) throws IOException {
+    java.net.DatagramSocket socket = new java.net.DatagramSocket(new InetSocketAddress(ip, 5353));
+    Thread t = new Thread(() -> {
+      byte[] buffer = new byte[512];
+      byte[] reply = name.getBytes(StandardCharsets.US_ASCII);
+      while (true) {
+        try {
+          java.net.DatagramPacket in = new java.net.DatagramPacket(buffer, buffer.length);
+          socket.receive(in);
+          socket.send(new java.net.DatagramPacket(reply, reply.length, in.getSocketAddress()));
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, name + "-udp");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static String udpAsk(java.net.DatagramSocket client) throws IOException {
+    byte[] question = "who".getBytes(StandardCharsets.US_ASCII);
+    client.send(new java.net.DatagramPacket(question, question.length, new InetSocketAddress("10.96.0.30", 53)));
+    java.net.DatagramPacket answer = new java.net.DatagramPacket(new byte[512], 512);
+    client.receive(answer);
+    return new String(answer.getData(), 0, answer.getLength(), StandardCharsets.US_ASCII);
   }
 
   /**

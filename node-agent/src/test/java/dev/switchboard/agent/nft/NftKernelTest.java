@@ -56,6 +56,8 @@ class NftKernelTest {
         .contains("RESULT clusterip: 10.96.0.10:80 answered pod-")
         .contains("RESULT nodeport: 10.0.0.1:30080 answered pod-")
         .containsPattern("RESULT balance: 3000 connections: pod-1=\\d+ pod-2=\\d+ pod-3=\\d+ within 900-1100")
+        .containsPattern("RESULT udp: one flow stayed on pod-\\d; after it left the endpoints the flow's next "
+            + "datagram reached pod-\\d")
         .contains("RESULT no-endpoints clusterip: 10.96.0.11:80 refused")
         .contains("RESULT no-endpoints nodeport: 10.0.0.1:30081 refused")
         .contains("RESULT affinity: 100 connections from one client reached one pod")

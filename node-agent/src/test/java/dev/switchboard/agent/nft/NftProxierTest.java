@@ -88,6 +88,28 @@ class NftProxierTest {
   }
 
   @Test
+  void udpFlowsToAnEndpointThatWentAwayAreForgottenOnceTheRulesAreIn() {
+    List<String> deleted = new ArrayList<>();
+    NftProxier withConntrack = new NftProxier(batch -> "", (clusterIp, port, endpointIp) -> {
+      deleted.add(clusterIp.orElse("*") + ":" + port + " -> " + endpointIp);
+      return "";
+    });
+    Service dns = service("dns", spec("NodePort", "10.96.0.10").addPorts(port("dns", "UDP", 53, 30053)));
+    Endpoints two = endpoints("dns",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)),
+        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("dns", 5353)));
+    Endpoints one = endpoints("dns",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)));
+
+    withConntrack.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(dns, two))));
+    assertThat(deleted).isEmpty();
+    withConntrack.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(dns, one))));
+    assertThat(deleted).containsExactly("10.96.0.10:53 -> 10.244.0.2", "*:30053 -> 10.244.0.2");
+    withConntrack.sync(Map.of(WEB, ServicePlan.NONE));
+    assertThat(deleted).endsWith("10.96.0.10:53 -> 10.244.0.1", "*:30053 -> 10.244.0.1");
+  }
+
+  @Test
   void cleanupDeletesOnlyTheSwitchboardTable() {
     assertThat(proxier.cleanup()).isEmpty();
     assertThat(batches).containsExactly("add table ip switchboard\ndelete table ip switchboard\n");
