@@ -6,6 +6,7 @@ import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.DataPath;
 import dev.switchboard.agent.proxier.HealthCheckPlan;
+import dev.switchboard.agent.proxier.ListenerPlan;
 import dev.switchboard.agent.proxier.Proxier;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
@@ -126,9 +127,9 @@ final class StateSync implements DiscoveryClient.Handler {
       errors.add(standingError);
     }
     if (kernel == null) {
-      errors.addAll(proxier.sync(plans));
+      errors.addAll(proxier.sync(userspaceShare(plans, false)));
     } else {
-      errors.addAll(proxier.sync(userspaceShare(plans)));
+      errors.addAll(proxier.sync(userspaceShare(plans, true)));
       errors.addAll(kernel.sync(plans));
       kernelPorts = kernel.programmedPorts();
     }
@@ -184,11 +185,18 @@ final class StateSync implements DiscoveryClient.Handler {
     return kernelPorts;
   }
 
-  /** The listeners the kernel cannot serve; the plans' own errors are reported here, once. */
-  private static Map<ServiceName, ServicePlan> userspaceShare(Map<ServiceName, ServicePlan> plans) {
+  /**
+   * The listeners the forwarder binds: never LoadBalancer ingress IPs (cloud-lb binds those),
+   * and with a kernel data path only the ports that need a proxy. The plans' own errors are
+   * reported here, once.
+   */
+  private static Map<ServiceName, ServicePlan> userspaceShare(Map<ServiceName, ServicePlan> plans,
+      boolean kernelServesTheRest) {
     Map<ServiceName, ServicePlan> out = new LinkedHashMap<>();
     plans.forEach((name, plan) -> out.put(name, new ServicePlan(
-        plan.listeners().stream().filter(l -> DataPath.of(l) == DataPath.USERSPACE).toList(),
+        plan.listeners().stream()
+            .filter(l -> l.kind() != ListenerPlan.Kind.LOAD_BALANCER)
+            .filter(l -> !kernelServesTheRest || DataPath.of(l) == DataPath.USERSPACE).toList(),
         plan.healthCheck(), plan.errors())));
     return out;
   }

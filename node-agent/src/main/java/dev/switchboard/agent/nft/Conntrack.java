@@ -17,18 +17,18 @@ public interface Conntrack {
 
   /**
    * Deletes UDP flows whose original destination port is {@code port} (and address
-   * {@code clusterIp}, when given; a NodePort matches any local address) and that were DNATed
-   * to {@code endpointIp}.
+   * {@code serviceIp}, a ClusterIP or LoadBalancer IP, when given; a NodePort matches any local
+   * address) and that were DNATed to {@code endpointIp}.
    *
    * @return "" when done (also when there was nothing to delete); otherwise why not
    */
-  String deleteUdpFlows(Optional<String> clusterIp, int port, String endpointIp);
+  String deleteUdpFlows(Optional<String> serviceIp, int port, String endpointIp);
 
   /** The {@code conntrack} tool (Debian package conntrack); each call bounded by {@code timeout}. */
   static Conntrack system(Duration timeout) {
-    return (clusterIp, port, endpointIp) -> {
+    return (serviceIp, port, endpointIp) -> {
       List<String> command = new ArrayList<>(List.of("conntrack", "-D", "-p", "udp"));
-      clusterIp.ifPresent(ip -> command.addAll(List.of("--orig-dst", ip)));
+      serviceIp.ifPresent(ip -> command.addAll(List.of("--orig-dst", ip)));
       command.addAll(List.of("--orig-port-dst", Integer.toString(port), "--dst-nat", endpointIp));
       Nft.Result result = Nft.run(command, "", timeout);
       // Exit code 1 with "0 flow entries have been deleted" is not an error.

@@ -36,7 +36,7 @@ public final class NftProxier {
   private static final Logger log = LoggerFactory.getLogger(NftProxier.class);
 
   /** UDP flows DNATed to an endpoint that is no longer a candidate, to forget after a sync. */
-  private record StaleFlows(Optional<String> clusterIp, int port, String endpointIp) {}
+  private record StaleFlows(Optional<String> serviceIp, int port, String endpointIp) {}
 
   private final Nft nft;
   private final Conntrack conntrack;
@@ -50,7 +50,7 @@ public final class NftProxier {
   private int programmedPorts;
 
   public NftProxier(Nft nft) {
-    this(nft, (clusterIp, port, endpointIp) -> "");
+    this(nft, (serviceIp, port, endpointIp) -> "");
   }
 
   /** @param conntrack forgets UDP flows of endpoints that went away */
@@ -99,7 +99,7 @@ public final class NftProxier {
     }
     if (error.isEmpty()) {
       for (StaleFlows flows : stale) {
-        String failed = conntrack.deleteUdpFlows(flows.clusterIp(), flows.port(), flows.endpointIp());
+        String failed = conntrack.deleteUdpFlows(flows.serviceIp(), flows.port(), flows.endpointIp());
         if (!failed.isEmpty()) {
           log.warn("stale UDP flows to {} stay until they expire: {}", flows.endpointIp(), failed);
         }
@@ -138,9 +138,9 @@ public final class NftProxier {
       }
       Set<String> gone = candidateIps(l);
       gone.removeAll(kept.getOrDefault(l.key(), Set.of()));
-      Optional<String> clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP
-          ? Optional.of(l.key().address().getHostAddress()) : Optional.empty();
-      gone.stream().sorted().forEach(ip -> out.add(new StaleFlows(clusterIp, l.key().port(), ip)));
+      Optional<String> serviceIp = l.kind() == ListenerPlan.Kind.NODE_PORT
+          ? Optional.empty() : Optional.of(l.key().address().getHostAddress());
+      gone.stream().sorted().forEach(ip -> out.add(new StaleFlows(serviceIp, l.key().port(), ip)));
     }
     return out;
   }

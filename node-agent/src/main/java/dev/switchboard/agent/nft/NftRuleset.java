@@ -23,9 +23,10 @@ import java.util.TreeSet;
  *
  * <pre>
  *   nat-prerouting (dstnat) / nat-output (-100) → services
- *     services:  ip daddr . meta l4proto . th dport vmap @service-ips           (ClusterIPs)
+ *     services:  ip daddr . meta l4proto . th dport vmap @service-ips   (ClusterIPs, LB IPs)
  *                fib daddr type local … meta l4proto . th dport vmap @service-nodeports
- *   svc-NS/NAME/PROTO/PORT (ClusterIP) and ext-… (NodePort; marks for masquerade unless Local):
+ *   svc-NS/NAME/PROTO/PORT (ClusterIP) and ext-… (NodePort and LoadBalancer IP; marks for
+ *   masquerade unless externalTrafficPolicy Local):
  *       [ip saddr @affinity-EP goto ep-EP …]  numgen random mod N vmap { 0 : goto ep-… }
  *   ep-NS/NAME/PROTO/PORT/IP/TPORT: hairpin mark, [update @affinity-EP], dnat to IP:TPORT
  *   filter-input / -forward / -output (-110) → endpoints-check: ports without endpoints
@@ -135,8 +136,10 @@ public final class NftRuleset {
     for (ListenerPlan l : sorted) {
       String proto = l.key().protocol() == Protocol.TCP ? "tcp" : "udp";
       boolean clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP;
+      // ClusterIPs and LoadBalancer IPs are matched by address; NodePorts on any local address.
+      boolean byAddress = l.kind() != ListenerPlan.Kind.NODE_PORT;
       String element;
-      if (clusterIp) {
+      if (byAddress) {
         if (!(l.key().address() instanceof Inet4Address)) {
           errors.add(l.describe() + ": not programmed: nftables mode serves IPv4 only");
           continue;
@@ -145,8 +148,8 @@ public final class NftRuleset {
       } else {
         element = proto + " . " + l.key().port();
       }
-      Map<String, String> owned = clusterIp ? serviceIps : nodePorts;
-      Map<String, String> ownedNoEndpoints = clusterIp ? noEndpointServices : noEndpointNodePorts;
+      Map<String, String> owned = byAddress ? serviceIps : nodePorts;
+      Map<String, String> ownedNoEndpoints = byAddress ? noEndpointServices : noEndpointNodePorts;
       if (owned.containsKey(element) || ownedNoEndpoints.containsKey(element)) {
         errors.add(l.describe() + ": not programmed: " + element + " is already taken by another service");
         continue;

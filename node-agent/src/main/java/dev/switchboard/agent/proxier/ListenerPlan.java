@@ -40,7 +40,13 @@ public record ListenerPlan(ListenerKey key, ServiceName service, String port, Ki
   }
 
   public enum Kind {
-    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP");
+    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP"),
+    /**
+     * A LoadBalancer ingress IP (status.loadBalancer.ingress) at the service port: only the
+     * kernel data path serves it on a node (cloud-lb binds these addresses itself, the userspace
+     * forwarder never does).
+     */
+    LOAD_BALANCER("LoadBalancer");
 
     private final String display;
 

@@ -28,12 +28,15 @@ import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Container;
 import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.IntOrString;
+import dev.switchboard.v1.LoadBalancerIngress;
+import dev.switchboard.v1.LoadBalancerStatus;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.PodSpec;
 import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
+import dev.switchboard.v1.ServiceStatus;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.TimeUnit;
@@ -336,8 +339,10 @@ public final class NftKernelScenario {
       ServiceName local = new ServiceName("default", "local");
       ServiceName remote = new ServiceName("default", "remote");
       Map<ServiceName, ServicePlan> all = new LinkedHashMap<>();
-      all.put(cluster, planner.plan(cluster, new ServiceView(service("cluster",
-          spec("NodePort", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080))), pods3)));
+      Service lb = service("cluster", spec("LoadBalancer", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)))
+          .toBuilder().setStatus(ServiceStatus.newBuilder().setLoadBalancer(LoadBalancerStatus.newBuilder()
+              .addIngress(LoadBalancerIngress.newBuilder().setIp("203.0.113.7")))).build();
+      all.put(cluster, planner.plan(cluster, new ServiceView(lb, pods3)));
       all.put(local, planner.plan(local, new ServiceView(service("local",
           spec("NodePort", "10.96.0.20").setExternalTrafficPolicy("Local")
               .addPorts(port("http", "TCP", 80, 30090))), pods3)));
@@ -352,6 +357,10 @@ public final class NftKernelScenario {
           "Cluster policy NodePort: the pod should see the node's address, saw: " + masqueraded);
       System.out.println("RESULT forward cluster nodeport: client 10.0.0.2 -> 10.0.0.1:30080 answered "
           + masqueraded + " (masqueraded)");
+      String viaLb = fromClient(clientPid, "203.0.113.7", 80);
+      check(viaLb.matches("pod-\\d from 10\\.244\\.0\\.254"), "LoadBalancer IP: " + viaLb);
+      System.out.println("RESULT forward loadbalancer ip: client 10.0.0.2 -> 203.0.113.7:80 answered " + viaLb
+          + " (masqueraded)");
       String kept = fromClient(clientPid, "10.0.0.1", 30090);
       check(kept.equals("pod-1 from 10.0.0.2"), "ETP Local NodePort: this node's pod, seeing the client: " + kept);
       System.out.println("RESULT forward local nodeport: client 10.0.0.2 -> 10.0.0.1:30090 answered " + kept

@@ -90,6 +90,8 @@ class NftKernelTest {
     assertThat(out)
         .containsPattern("RESULT forward cluster nodeport: client 10\\.0\\.0\\.2 -> 10\\.0\\.0\\.1:30080 answered "
             + "pod-\\d from 10\\.244\\.0\\.254 \\(masqueraded\\)")
+        .containsPattern("RESULT forward loadbalancer ip: client 10\\.0\\.0\\.2 -> 203\\.0\\.113\\.7:80 answered "
+            + "pod-\\d from 10\\.244\\.0\\.254 \\(masqueraded\\)")
         .contains("RESULT forward local nodeport: client 10.0.0.2 -> 10.0.0.1:30090 answered pod-1 from 10.0.0.2 "
             + "(client address kept)")
         .contains("RESULT forward local nodeport without local pods: refused")

@@ -14,7 +14,10 @@ import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.LoadBalancerIngress;
+import dev.switchboard.v1.LoadBalancerStatus;
 import dev.switchboard.v1.Service;
+import dev.switchboard.v1.ServiceStatus;
 import dev.switchboard.v1.SessionAffinityConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -92,6 +95,25 @@ class NftRulesetTest {
             masquerade fully-random
           }
         """);
+  }
+
+  @Test
+  void loadBalancerIngressIpsShareTheExternalChainOfTheNodePort() {
+    Service lb = service("web", spec("LoadBalancer", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)))
+        .toBuilder().setStatus(ServiceStatus.newBuilder().setLoadBalancer(LoadBalancerStatus.newBuilder()
+            .addIngress(LoadBalancerIngress.newBuilder().setIp("203.0.113.7"))
+            .addIngress(LoadBalancerIngress.newBuilder().setHostname("lb.example.com")))).build();
+    Endpoints eps = endpoints("web", endpoint("10.244.0.1", "n2", true, true, false, endpointPort("http", 8080)));
+
+    NftRuleset.Rendered rendered = render(WEB, lb, eps);
+
+    assertThat(rendered.errors()).isEmpty();
+    assertThat(rendered.ports()).isEqualTo(3);
+    assertThat(rendered.table()).contains("""
+              10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http,
+              203.0.113.7 . tcp . 80 : goto ext-default/web/tcp/http
+        """).contains("      tcp . 30080 : goto ext-default/web/tcp/http\n");
+    assertThat(rendered.table()).containsOnlyOnce("  chain ext-default/web/tcp/http {\n");
   }
 
   @Test
