@@ -25,10 +25,14 @@ import org.slf4j.LoggerFactory;
  * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table and writes it
  * in one {@code nft -f -} transaction: the kernel applies all of it or nothing, so a failed batch
  * leaves the previous table working, and nft's own error line goes into the NACK. The first
- * batch (and any after a failure) replaces the table; later ones flush and rewrite rules and map
- * entries in place and delete only what went away ({@link NftRuleset#updateBatch}), so ClientIP
- * affinity entries survive syncs. A sync without changes (the periodic resync) rewrites the table
- * too, which repairs someone's edits. Not yet incremental: every batch carries every service.
+ * batch (and any after a failure) replaces the table. A sync with changes writes only the
+ * services whose share of the table changed ({@link NftRuleset#incrementalBatch}): their map
+ * entries, chains and affinity sets; the rest, ClientIP affinity entries included, is left
+ * alone. A sync without changes (the periodic resync) only checks that the table is there; when
+ * it is gone (someone ran {@code nft flush ruleset}), or an incremental batch fails because the
+ * table is not what this agent wrote, the same sync replaces the table whole. Edits inside the
+ * table that leave it in place are not noticed.
+ * Rendering is not incremental: each sync renders every kernel service in memory.
  *
  * <p>Not thread-safe: confined to the agent's executor, like the userspace {@code Proxier}.
  */
@@ -81,18 +85,22 @@ public final class NftProxier {
     kernelListeners.values().forEach(all::addAll);
     NftRuleset.Rendered rendered = NftRuleset.render(all);
     renderErrors = rendered.errors();
-    if (applied != null && applied.table().equals(rendered.table()) && !changed.isEmpty()) {
-      return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
-    }
-    // A sync without changes (the periodic resync) writes the table again: it repairs drift.
     long started = System.nanoTime();
     String error;
     if (applied == null) {
       error = nft.apply(NftRuleset.replaceBatch(rendered));
     } else {
-      error = nft.apply(NftRuleset.updateBatch(applied, rendered));
+      // Only the services whose share of the table changed are written. A sync without changes
+      // (the periodic resync) checks that the table is still there: a full rewrite costs tens
+      // of seconds of kernel time at a few thousand services (docs/architecture.md).
+      String batch = changed.isEmpty() ? NftRuleset.probeBatch() : NftRuleset.incrementalBatch(applied, rendered);
+      if (batch.isEmpty()) {
+        return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
+      }
+      error = nft.apply(batch);
       if (!error.isEmpty()) {
         // The table is not as this agent left it (deleted or edited by hand): replace it whole.
+        // (A lost table also drops ClientIP affinity entries; nothing can bring them back.)
         log.warn("table ip {} differs from what this agent wrote ({}); replacing it", NftRuleset.TABLE, error);
         error = nft.apply(NftRuleset.replaceBatch(rendered));
       }

@@ -1,6 +1,7 @@
 package dev.switchboard.agent.nft;
 
 import dev.switchboard.agent.proxier.ListenerPlan;
+import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.SessionAffinity;
@@ -8,6 +9,7 @@ import dev.switchboard.forwarder.pick.EndpointSet;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,20 +67,62 @@ public final class NftRuleset {
    * @param ports the listeners programmed (with or without endpoints)
    * @param serviceChains the per-port and per-endpoint chains, which come and go with services
    * @param affinitySets the per-endpoint ClientIP sets and their timeouts in seconds
+   * @param fragments each service's share, for {@link #incrementalBatch}
    */
   public record Rendered(String table, List<String> errors, int ports, Set<String> serviceChains,
-      Map<String, Long> affinitySets) {
+      Map<String, Long> affinitySets, Map<ServiceName, Fragment> fragments) {
     public Rendered {
       errors = List.copyOf(errors);
       serviceChains = Set.copyOf(serviceChains);
       affinitySets = Map.copyOf(affinitySets);
+      fragments = Map.copyOf(fragments);
+    }
+  }
+
+  /**
+   * One service's share of the table: what a change to that service adds, rewrites or removes.
+   *
+   * @param elements map name → element → verdict
+   * @param chains chain name → rules (its port chains and endpoint chains)
+   * @param affinitySets affinity set name → timeout in seconds
+   */
+  public record Fragment(Map<String, Map<String, String>> elements, Map<String, List<String>> chains,
+      Map<String, Long> affinitySets) {
+    static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of());
+
+    public Fragment {
+      Map<String, Map<String, String>> copy = new TreeMap<>();
+      elements.forEach((map, els) -> copy.put(map, Map.copyOf(els)));
+      elements = Collections.unmodifiableMap(copy);
+      chains = Collections.unmodifiableMap(new TreeMap<>(chains));
+      affinitySets = Collections.unmodifiableMap(new TreeMap<>(affinitySets));
+    }
+
+    Map<String, String> elements(String map) {
+      return elements.getOrDefault(map, Map.of());
+    }
+  }
+
+  /** Accumulates a {@link Fragment} while rendering. */
+  private static final class FragmentBuilder {
+    final Map<String, Map<String, String>> elements = new TreeMap<>();
+    final Map<String, List<String>> chains = new TreeMap<>();
+    final Map<String, Long> affinitySets = new TreeMap<>();
+
+    Fragment build() {
+      return new Fragment(elements, chains, affinitySets);
     }
   }
 
   /** An endpoint chain, shared by a port's ClusterIP and NodePort chains. */
-  private record EndpointChain(String ip, int port, String proto, long affinitySeconds) {}
+  private record EndpointChain(ServiceName service, String ip, int port, String proto, long affinitySeconds) {}
 
   private NftRuleset() {}
+
+  /** A batch that only asks: fails (nft: "No such file or directory") when the table is gone. */
+  public static String probeBatch() {
+    return "list chain ip " + TABLE + " services\n";
+  }
 
   /** The batch that removes the table (and nothing else) whether it exists or not. */
   public static String deleteBatch() {
@@ -94,30 +138,78 @@ public final class NftRuleset {
   }
 
   /**
-   * The batch that turns the table the kernel holds, {@code applied}, into {@code next} in one
-   * transaction, keeping what both share: every rule and map entry is flushed and written again,
-   * the chains and affinity sets of what went away are deleted, and the affinity sets that stay
-   * keep their entries (clients stay with their endpoints across syncs). Fails (nft: "No such
-   * file or directory") when the table is not what {@code applied} says, e.g. someone deleted it;
-   * then {@link #replaceBatch} repairs it.
+   * The batch that turns {@code applied} (what the kernel holds) into {@code next} in one
+   * transaction, touching only what differs: map entries that went or changed are deleted, chains
+   * whose rules changed are flushed and written again, chains that went are flushed and deleted,
+   * new chains and entries are added, affinity sets come and go with their endpoints (and are
+   * made again when their timeout changes). Everything else, ClientIP affinity entries included,
+   * is left alone. "" when nothing differs. It fails (nft: "No such file or directory") when the
+   * table is not what {@code applied} says; then {@link #replaceBatch} repairs it.
    */
-  public static String updateBatch(Rendered applied, Rendered next) {
-    StringBuilder out = new StringBuilder("add table ip " + TABLE + "\nflush table ip " + TABLE + "\n");
-    for (String map : MAPS) {
-      out.append("flush map ip ").append(TABLE).append(' ').append(map).append('\n');
-    }
-    for (String chain : new TreeSet<>(applied.serviceChains())) {
-      if (!next.serviceChains().contains(chain)) {
-        out.append("delete chain ip ").append(TABLE).append(' ').append(chain).append('\n');
+  public static String incrementalBatch(Rendered applied, Rendered next) {
+    Set<ServiceName> services = new TreeSet<>(applied.fragments().keySet());
+    services.addAll(next.fragments().keySet());
+    StringBuilder deletes = new StringBuilder();
+    StringBuilder flushes = new StringBuilder();
+    StringBuilder removals = new StringBuilder();
+    StringBuilder block = new StringBuilder();
+    StringBuilder adds = new StringBuilder();
+    boolean any = false;
+    for (ServiceName service : services) {
+      Fragment before = applied.fragments().getOrDefault(service, Fragment.EMPTY);
+      Fragment after = next.fragments().getOrDefault(service, Fragment.EMPTY);
+      if (before.equals(after)) {
+        continue;
       }
-    }
-    // A set whose timeout changed is made again (older kernels cannot change it in place).
-    for (Map.Entry<String, Long> set : new TreeMap<>(applied.affinitySets()).entrySet()) {
-      if (!set.getValue().equals(next.affinitySets().get(set.getKey()))) {
-        out.append("delete set ip ").append(TABLE).append(' ').append(set.getKey()).append('\n');
+      any = true;
+      for (String map : MAPS) {
+        Map<String, String> old = before.elements(map);
+        Map<String, String> neu = after.elements(map);
+        new TreeMap<>(old).forEach((element, verdict) -> {
+          if (!verdict.equals(neu.get(element))) {
+            deletes.append("delete element ip ").append(TABLE).append(' ').append(map)
+                .append(" { ").append(element).append(" }\n");
+          }
+        });
+        new TreeMap<>(neu).forEach((element, verdict) -> {
+          if (!verdict.equals(old.get(element))) {
+            adds.append("add element ip ").append(TABLE).append(' ').append(map)
+                .append(" { ").append(element).append(" : ").append(verdict).append(" }\n");
+          }
+        });
       }
+      before.chains().forEach((chain, rules) -> {
+        if (!rules.equals(after.chains().get(chain))) {
+          flushes.append("flush chain ip ").append(TABLE).append(' ').append(chain).append('\n');
+        }
+        if (!after.chains().containsKey(chain)) {
+          removals.append("delete chain ip ").append(TABLE).append(' ').append(chain).append('\n');
+        }
+      });
+      before.affinitySets().forEach((set, timeout) -> {
+        if (!timeout.equals(after.affinitySets().get(set))) {
+          removals.append("delete set ip ").append(TABLE).append(' ').append(set).append('\n');
+        }
+      });
+      after.affinitySets().forEach((set, timeout) -> {
+        if (!timeout.equals(before.affinitySets().get(set))) {
+          affinitySet(block, set, timeout);
+        }
+      });
+      after.chains().forEach((chain, rules) -> {
+        if (!rules.equals(before.chains().get(chain))) {
+          chain(block, chain, null, rules.toArray(String[]::new));
+        }
+      });
     }
-    return out.append(next.table()).toString();
+    if (!any) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder().append(deletes).append(flushes).append(removals);
+    if (block.length() > 0) {
+      out.append("table ip ").append(TABLE).append(" {\n").append(block).append("}\n");
+    }
+    return out.append(adds).toString();
   }
 
   /** Renders the table for {@code listeners} (the kernel's share of every service). */
@@ -131,6 +223,7 @@ public final class NftRuleset {
     Map<String, String> noEndpointNodePorts = new LinkedHashMap<>();
     Map<String, List<String>> portChains = new TreeMap<>();
     Map<String, EndpointChain> endpointChains = new TreeMap<>();
+    Map<ServiceName, FragmentBuilder> fragments = new TreeMap<>();
     int ports = 0;
 
     for (ListenerPlan l : sorted) {
@@ -167,12 +260,17 @@ public final class NftRuleset {
               + "nftables mode serves IPv4 only");
         }
       }
+      FragmentBuilder fragment = fragments.computeIfAbsent(l.service(), s -> new FragmentBuilder());
       if (candidates.isEmpty()) {
         ownedNoEndpoints.put(element, "goto " + REJECT_CHAIN);
+        fragment.elements.computeIfAbsent(byAddress ? "no-endpoint-services" : "no-endpoint-nodeports",
+            m -> new TreeMap<>()).put(element, "goto " + REJECT_CHAIN);
         continue;
       }
       String chain = (clusterIp ? "svc-" : "ext-") + base;
       owned.put(element, "goto " + chain);
+      fragment.elements.computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
+          .put(element, "goto " + chain);
 
       SessionAffinity affinity = l.target().affinity();
       long affinitySeconds = affinity.type() == SessionAffinity.Type.CLIENT_IP
@@ -185,7 +283,7 @@ public final class NftRuleset {
       for (Endpoint e : candidates) {
         String ip = e.ip().getHostAddress();
         String endpointName = base + "/" + ip + "/" + e.port();
-        endpointChains.put(endpointName, new EndpointChain(ip, e.port(), proto, affinitySeconds));
+        endpointChains.put(endpointName, new EndpointChain(l.service(), ip, e.port(), proto, affinitySeconds));
         targets.add("goto ep-" + endpointName);
         if (affinitySeconds > 0) {
           rules.add("ip saddr @affinity-" + endpointName + " goto ep-" + endpointName);
@@ -197,6 +295,7 @@ public final class NftRuleset {
       }
       rules.add(vmap.append(" }").toString());
       portChains.put(chain, rules);
+      fragment.chains.put(chain, rules);
     }
 
     StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
@@ -208,11 +307,8 @@ public final class NftRuleset {
     endpointChains.forEach((endpointName, ep) -> {
       if (ep.affinitySeconds() > 0) {
         affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
-        out.append("  set affinity-").append(endpointName).append(" {\n")
-            .append("    type ipv4_addr\n")
-            .append("    flags dynamic,timeout\n")
-            .append("    timeout ").append(ep.affinitySeconds()).append("s\n")
-            .append("  }\n");
+        fragments.get(ep.service()).affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
+        affinitySet(out, "affinity-" + endpointName, ep.affinitySeconds());
       }
     });
     String mark = "0x" + Integer.toHexString(MASQUERADE_MARK);
@@ -252,11 +348,14 @@ public final class NftRuleset {
       }
       rules.add("meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port());
       chain(out, "ep-" + endpointName, null, rules.toArray(String[]::new));
+      fragments.get(ep.service()).chains.put("ep-" + endpointName, rules);
     });
     out.append("}\n");
     Set<String> serviceChains = new TreeSet<>(portChains.keySet());
     endpointChains.keySet().forEach(e -> serviceChains.add("ep-" + e));
-    return new Rendered(out.toString(), errors, ports, serviceChains, affinitySets);
+    Map<ServiceName, Fragment> built = new TreeMap<>();
+    fragments.forEach((service, fragment) -> built.put(service, fragment.build()));
+    return new Rendered(out.toString(), errors, ports, serviceChains, affinitySets, built);
   }
 
   /**
@@ -272,6 +371,14 @@ public final class NftRuleset {
       b.append(ok ? c : '_');
     }
     return b.length() == 0 ? "_" : b.toString();
+  }
+
+  private static void affinitySet(StringBuilder out, String name, long timeoutSeconds) {
+    out.append("  set ").append(name).append(" {\n")
+        .append("    type ipv4_addr\n")
+        .append("    flags dynamic,timeout\n")
+        .append("    timeout ").append(timeoutSeconds).append("s\n")
+        .append("  }\n");
   }
 
   private static void map(StringBuilder out, String name, String type, Map<String, String> elements) {

@@ -163,14 +163,24 @@ public final class NftKernelScenario {
     }
     System.out.println("RESULT affinity: 100 connections from one client reached one pod (" + first + ")");
 
-    // A resync rewrites the table in place: the client keeps its pod.
+    // A resync, and a change to another service (an incremental batch), leave the affinity
+    // entries alone: the client keeps its pod.
     errors = proxier.sync(Map.of());
     check(errors.isEmpty(), "resync errors: " + errors);
+    Endpoints fewer = endpoints("web",
+        endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.2", "node-2", true, true, false, endpointPort("http", 8080)));
+    errors = proxier.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(web, fewer))));
+    check(errors.isEmpty(), "change errors: " + errors);
     for (int i = 0; i < 20; i++) {
       String next = ask("10.96.0.12", 80);
-      check(next.equals(first), "affinity after a resync: " + next + ", before " + first);
+      check(next.equals(first), "affinity after a resync and another change: " + next + ", before " + first);
     }
-    System.out.println("RESULT affinity kept across a resync");
+    for (int i = 0; i < 30; i++) {
+      check(!ask("10.96.0.10", 80).equals("pod-3"), "pod-3 left web's endpoints but still got a connection");
+    }
+    System.out.println("RESULT affinity kept across a resync and a change to another service; "
+        + "the removed endpoint got none of 30 new connections");
 
     // Someone deletes the table: the next resync puts it back.
     Nft.Result deleted = Nft.run(List.of("nft", "delete", "table", "ip", NftRuleset.TABLE), "", NFT_TIMEOUT);

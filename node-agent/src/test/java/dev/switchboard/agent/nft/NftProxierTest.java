@@ -34,18 +34,26 @@ class NftProxierTest {
       endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
 
   @Test
-  void theFirstBatchReplacesTheTableAndLaterOnesRewriteItInPlace() {
+  void theFirstBatchReplacesTheTableAndAResyncOnlyChecksItIsThere() {
     assertThat(proxier.sync(Map.of(WEB, plan(web(""), eps)))).isEmpty();
-    assertThat(proxier.sync(Map.of())).isEmpty(); // a resync: written again, repairing drift
+    assertThat(proxier.sync(Map.of())).isEmpty();
 
     assertThat(batches).hasSize(2);
     assertThat(batches.get(0))
         .startsWith("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
         .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http");
-    assertThat(batches.get(1))
-        .startsWith("add table ip switchboard\nflush table ip switchboard\nflush map ip switchboard service-ips\n")
-        .doesNotContain("delete ");
+    assertThat(batches.get(1)).isEqualTo("list chain ip switchboard services\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
+  }
+
+  @Test
+  void aResyncThatFindsTheTableGoneReplacesIt() {
+    proxier.sync(Map.of(WEB, plan(web(""), eps)));
+    answer = "/dev/stdin:1:15-25: Error: No such file or directory";
+    List<String> errors = proxier.sync(Map.of());
+    assertThat(batches).hasSize(3);
+    assertThat(batches.get(2)).isEqualTo(batches.get(0));
+    assertThat(errors).hasSize(1); // the fake refuses the replacement too
   }
 
   @Test
@@ -63,9 +71,9 @@ class NftProxierTest {
     assertThat(proxier.sync(Map.of(WEB, ServicePlan.NONE))).containsExactly(
         "nftables: table ip switchboard not updated (the previous rules stay): "
             + "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory");
-    // The in-place update failed, so the same sync tried a whole replacement, which failed too.
+    // The incremental batch failed, so the same sync tried a whole replacement, which failed too.
     assertThat(batches).hasSize(3);
-    assertThat(batches.get(1)).contains("flush table");
+    assertThat(batches.get(1)).startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n");
     assertThat(batches.get(2)).contains("delete table");
     answer = "";
     assertThat(proxier.sync(Map.of())).isEmpty();
@@ -81,10 +89,13 @@ class NftProxierTest {
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
     assertThat(batches.get(1)).contains("svc-default/web/tcp/http");
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
-    assertThat(batches.get(2))
-        .contains("delete chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080\n"
-            + "delete chain ip switchboard svc-default/web/tcp/http\n")
-        .endsWith(NftRuleset.render(List.of()).table());
+    assertThat(batches.get(2)).isEqualTo("""
+        delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }
+        flush chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080
+        flush chain ip switchboard svc-default/web/tcp/http
+        delete chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080
+        delete chain ip switchboard svc-default/web/tcp/http
+        """);
   }
 
   @Test

@@ -269,7 +269,7 @@ class NftRulesetTest {
   }
 
   @Test
-  void anUpdateKeepsAffinitySetsThatStayAndDeletesWhatWentAway() {
+  void anIncrementalBatchKeepsAffinitySetsThatStayAndDeletesWhatWentAway() {
     Service sticky = service("web", spec("ClusterIP", "10.96.0.10").setSessionAffinity("ClientIP")
         .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
             .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
@@ -284,23 +284,70 @@ class NftRulesetTest {
 
     assertThat(before.affinitySets()).containsOnlyKeys("affinity-default/web/tcp/http/10.244.0.1/8080",
         "affinity-default/web/tcp/http/10.244.0.2/8080");
-    assertThat(NftRuleset.updateBatch(before, after)).isEqualTo("""
-        add table ip switchboard
-        flush table ip switchboard
-        flush map ip switchboard service-ips
-        flush map ip switchboard service-nodeports
-        flush map ip switchboard no-endpoint-services
-        flush map ip switchboard no-endpoint-nodeports
+    assertThat(NftRuleset.incrementalBatch(before, after)).isEqualTo("""
+        flush chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
+        flush chain ip switchboard svc-default/web/tcp/http
         delete chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
         delete set ip switchboard affinity-default/web/tcp/http/10.244.0.2/8080
-        """ + after.table());
+        table ip switchboard {
+          chain svc-default/web/tcp/http {
+            ip saddr @affinity-default/web/tcp/http/10.244.0.1/8080 goto ep-default/web/tcp/http/10.244.0.1/8080
+            numgen random mod 1 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080 }
+          }
+        }
+        """);
 
     // A new timeout makes the set again: the kernel may not change it in place.
     Service longer = sticky.toBuilder().setSpec(sticky.getSpec().toBuilder().setSessionAffinityConfig(
         SessionAffinityConfig.newBuilder().setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(120)))).build();
-    assertThat(NftRuleset.updateBatch(after, render(WEB, longer, one)))
+    assertThat(NftRuleset.incrementalBatch(after, render(WEB, longer, one)))
         .contains("delete set ip switchboard affinity-default/web/tcp/http/10.244.0.1/8080\n")
+        .contains("  set affinity-default/web/tcp/http/10.244.0.1/8080 {\n    type ipv4_addr\n"
+            + "    flags dynamic,timeout\n    timeout 120s\n  }\n")
         .doesNotContain("delete chain");
+  }
+
+  @Test
+  void anIncrementalBatchTouchesOnlyTheServiceThatChanged() {
+    Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Service db = service("db", spec("ClusterIP", "10.96.0.20").addPorts(port("pg", "TCP", 5432, 0)));
+    Endpoints dbEps = endpoints("db", endpoint("10.244.1.1", "n1", true, true, false, endpointPort("pg", 5432)));
+    Endpoints before = endpoints("web",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
+    Endpoints after = endpoints("web",
+        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+        endpoint("10.244.0.3", "n1", true, true, false, endpointPort("http", 8080)));
+    List<ListenerPlan> dbPlan = plan(DB, db, dbEps);
+    List<ListenerPlan> one = new ArrayList<>(plan(WEB, web, before));
+    one.addAll(dbPlan);
+    List<ListenerPlan> two = new ArrayList<>(plan(WEB, web, after));
+    two.addAll(dbPlan);
+    NftRuleset.Rendered applied = NftRuleset.render(one);
+
+    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(one))).isEmpty();
+    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(two))).isEqualTo("""
+        flush chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
+        flush chain ip switchboard svc-default/web/tcp/http
+        delete chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
+        table ip switchboard {
+          chain ep-default/web/tcp/http/10.244.0.3/8080 {
+            ip saddr 10.244.0.3 jump mark-for-masquerade
+            meta l4proto tcp dnat to 10.244.0.3:8080
+          }
+          chain svc-default/web/tcp/http {
+            numgen random mod 2 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080, \
+        1 : goto ep-default/web/tcp/http/10.244.0.3/8080 }
+          }
+        }
+        """);
+    // The service losing its last endpoint moves its entry to the reject map.
+    List<ListenerPlan> none = new ArrayList<>(plan(WEB, web, null));
+    none.addAll(dbPlan);
+    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(none)))
+        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
+        .endsWith("add element ip switchboard no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }\n")
+        .doesNotContain("prod/db").doesNotContain("table ip switchboard {");
   }
 
   @Test
