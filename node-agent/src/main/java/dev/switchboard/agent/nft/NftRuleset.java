@@ -119,9 +119,13 @@ public final class NftRuleset {
 
   private NftRuleset() {}
 
-  /** A batch that only asks: fails (nft: "No such file or directory") when the table is gone. */
+  /**
+   * A batch that changes nothing and fails (nft: "No such file or directory") when the table is
+   * gone. Adding a chain that exists is a no-op that costs ~20 ms at 40,000 chains; any
+   * {@code list} command makes nft read the whole table first (seconds at that size).
+   */
   public static String probeBatch() {
-    return "list chain ip " + TABLE + " services\n";
+    return "add chain ip " + TABLE + " services\n";
   }
 
   /** The batch that removes the table (and nothing else) whether it exists or not. */

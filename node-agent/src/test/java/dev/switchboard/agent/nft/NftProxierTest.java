@@ -42,7 +42,7 @@ class NftProxierTest {
     assertThat(batches.get(0))
         .startsWith("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
         .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http");
-    assertThat(batches.get(1)).isEqualTo("list chain ip switchboard services\n");
+    assertThat(batches.get(1)).isEqualTo("add chain ip switchboard services\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
   }
 
