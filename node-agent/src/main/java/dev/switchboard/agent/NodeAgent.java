@@ -60,8 +60,13 @@ public final class NodeAgent implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicBoolean();
   private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
   private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
-  /** One nft batch; at 10,000 services it takes well under this. */
-  private static final Duration NFT_TIMEOUT = Duration.ofSeconds(30);
+  /** /statusz lists at most this many ports with their data path. */
+  private static final int STATUS_PORT_LINES = 1000;
+  /**
+   * One nft batch. The first batch at 10,000 services × 10 endpoints took 74 s on a loaded
+   * 2-core box (docs/architecture.md): a batch is never cut short for being big.
+   */
+  private static final Duration NFT_TIMEOUT = Duration.ofMinutes(5);
 
   private final AgentConfig config;
   private final ScheduledExecutorService executor;
@@ -276,6 +281,8 @@ public final class NodeAgent implements AutoCloseable {
         + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
         + ", listeners " + sync.boundListeners() + ", nftables ports " + sync.kernelPorts()
         + ", errors " + sync.errorCount()
-        + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError());
+        + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError())
+        + (sync.portPaths(STATUS_PORT_LINES).isEmpty() ? "" : "\nports (data path):\n"
+            + sync.portPaths(STATUS_PORT_LINES).stripTrailing());
   }
 }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,11 @@ final class StateSync implements DiscoveryClient.Handler {
   private volatile String lastError = "";
   private volatile int boundListeners;
   private volatile int kernelPorts;
+  /**
+   * nftables mode: per service, one line per port saying which data path serves it. Written by
+   * the sync (only the services that changed), read by /statusz on the admin event loop.
+   */
+  private final ConcurrentSkipListMap<ServiceName, List<String>> portPaths = new ConcurrentSkipListMap<>();
   private volatile boolean ready;
   private volatile long programmedVersion;
   private volatile int errorCount;
@@ -132,6 +138,13 @@ final class StateSync implements DiscoveryClient.Handler {
       errors.addAll(proxier.sync(userspaceShare(plans, true)));
       errors.addAll(kernel.sync(plans));
       kernelPorts = kernel.programmedPorts();
+      plans.forEach((name, plan) -> {
+        if (plan.listeners().isEmpty()) {
+          portPaths.remove(name);
+        } else {
+          portPaths.put(name, plan.listeners().stream().map(StateSync::portPath).toList());
+        }
+      });
     }
     errors.addAll(healthChecks.sync(checks));
     String error = detail(errors);
@@ -178,6 +191,35 @@ final class StateSync implements DiscoveryClient.Handler {
 
   int boundListeners() {
     return boundListeners;
+  }
+
+  /**
+   * nftables mode: which data path serves each port, one line each, at most {@code max} lines;
+   * "" in userspace mode (every port is the forwarder's).
+   */
+  String portPaths(int max) {
+    StringBuilder out = new StringBuilder();
+    int lines = 0;
+    int total = 0;
+    for (List<String> ports : portPaths.values()) {
+      for (String line : ports) {
+        total++;
+        if (lines < max) {
+          out.append(line).append('\n');
+          lines++;
+        }
+      }
+    }
+    if (total > lines) {
+      out.append("... and ").append(total - lines).append(" more\n");
+    }
+    return out.toString();
+  }
+
+  private static String portPath(ListenerPlan l) {
+    String path = l.kind() == ListenerPlan.Kind.LOAD_BALANCER && DataPath.of(l) == DataPath.USERSPACE
+        ? "cloud-lb only (needs a proxy)" : DataPath.of(l).toString();
+    return l.listenerName() + " " + l.kind() + " " + l.key() + " " + path;
   }
 
   /** Service ports in the nftables table (0 in userspace mode). */

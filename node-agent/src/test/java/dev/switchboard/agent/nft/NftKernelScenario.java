@@ -244,6 +244,12 @@ public final class NftKernelScenario {
         check(!listTable().contains("default/traced"), "the http port is not in the table:\n" + listTable());
         System.out.println("RESULT agent userspace: " + httpIp + ":80 (appProtocol http) answered "
             + ask(httpIp, 80) + " through the forwarder, not in the table");
+        String status = httpGet(agent.adminAddress(), "/statusz");
+        check(status.contains("default/l4:http ClusterIP TCP " + l4Ip + ":80 nftables\n")
+            && status.contains("default/l4:http NodePort TCP 10.0.0.1:" + nodePort + " nftables\n")
+            && status.contains("default/traced:http ClusterIP TCP " + httpIp + ":80 userspace\n"),
+            "/statusz names each port's data path:\n" + status);
+        System.out.println("RESULT agent statusz: each port's data path listed");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -455,6 +461,16 @@ public final class NftKernelScenario {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     check(p.waitFor(10, TimeUnit.SECONDS), "client did not finish");
     return out;
+  }
+
+  private static String httpGet(InetSocketAddress address, String path) throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(address, CONNECT_TIMEOUT_MS);
+      s.setSoTimeout(CONNECT_TIMEOUT_MS);
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private static Service agentService(String name, String appProtocol) {

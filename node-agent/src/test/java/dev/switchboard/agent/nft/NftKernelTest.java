@@ -107,7 +107,8 @@ class NftKernelTest {
     assertThat(out).containsPattern("RESULT agent kernel: 10\\.96\\.\\d+\\.\\d+:80 answered pod-1, "
         + "10\\.0\\.0\\.1:\\d+ answered pod-1")
         .containsPattern("RESULT agent userspace: 10\\.96\\.\\d+\\.\\d+:80 \\(appProtocol http\\) answered "
-            + "pod-1 through the forwarder, not in the table");
+            + "pod-1 through the forwarder, not in the table")
+        .contains("RESULT agent statusz: each port's data path listed");
   }
 
   /**
