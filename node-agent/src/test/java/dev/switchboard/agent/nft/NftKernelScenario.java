@@ -163,6 +163,30 @@ public final class NftKernelScenario {
     }
     System.out.println("RESULT affinity: 100 connections from one client reached one pod (" + first + ")");
 
+    // An affinity entry expires after the service's timeout without new connections (1 s
+    // here): after a pause longer than that, the next connection is picked at random again,
+    // so within a few pauses one lands on another pod (each try: 2 in 3).
+    ServiceName brief = new ServiceName("default", "brief");
+    Service briefSvc = service("brief", spec("ClusterIP", "10.96.0.13").setSessionAffinity("ClientIP")
+        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
+            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(1)))
+        .addPorts(port("http", "TCP", 80, 0)));
+    errors = proxier.sync(Map.of(brief, planner.plan(brief, new ServiceView(briefSvc, pods))));
+    check(errors.isEmpty(), "brief affinity sync: " + errors);
+    String pinned = ask("10.96.0.13", 80);
+    for (int i = 0; i < 20; i++) {
+      check(ask("10.96.0.13", 80).equals(pinned), "a 1 s affinity holds between quick connections");
+    }
+    int[] pauses = {0};
+    await("a connection after the 1 s affinity expired reaches another pod").atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ofMillis(1500)).pollInterval(Duration.ofMillis(1500))
+        .until(() -> {
+          pauses[0]++;
+          return !ask("10.96.0.13", 80).equals(pinned);
+        });
+    System.out.println("RESULT affinity expiry: pinned to " + pinned + " for 21 quick connections; after "
+        + pauses[0] + " pause(s) of 1.5 s another pod answered");
+
     // A resync, and a change to another service (an incremental batch), leave the affinity
     // entries alone: the client keeps its pod.
     errors = proxier.sync(Map.of());

@@ -62,6 +62,8 @@ class NftKernelTest {
         .contains("RESULT no-endpoints clusterip: 10.96.0.11:80 refused")
         .contains("RESULT no-endpoints nodeport: 10.0.0.1:30081 refused")
         .contains("RESULT affinity: 100 connections from one client reached one pod")
+        .containsPattern("RESULT affinity expiry: pinned to pod-\\d for 21 quick connections; after \\d+ "
+            + "pause\\(s\\) of 1\\.5 s another pod answered")
         .contains("RESULT affinity kept across a resync and a change to another service; "
             + "the removed endpoint got none of 30 new connections")
         .contains("RESULT drift repaired: table deleted by hand, resync restored it, 10.96.0.10:80 answered pod-")
