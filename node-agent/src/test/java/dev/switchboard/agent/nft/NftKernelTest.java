@@ -100,7 +100,9 @@ class NftKernelTest {
             + "(client address kept)")
         .contains("RESULT forward local nodeport without local pods: refused")
         .containsPattern("RESULT forward clusterip: client 10\\.0\\.0\\.2 -> 10\\.96\\.0\\.10:80 answered "
-            + "pod-\\d from 10\\.0\\.0\\.2");
+            + "pod-\\d from 10\\.0\\.0\\.2")
+        .contains("RESULT forward cleanup: node-agent --cleanup said \"node-agent: table ip switchboard deleted "
+            + "(or absent)\"; no table left");
   }
 
   @Test
