@@ -22,17 +22,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel data path: keeps {@code table ip switchboard} equal to the kernel's share of every
- * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table and writes it
- * in one {@code nft -f -} transaction: the kernel applies all of it or nothing, so a failed batch
- * leaves the previous table working, and nft's own error line goes into the NACK. The first
+ * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table in memory and
+ * writes what it needs in one {@code nft -f -} transaction: the kernel applies all of it or
+ * nothing, so a failed batch leaves the previous table working, and nft's own error line goes
+ * into the NACK. The first
  * batch (and any after a failure) replaces the table. A sync with changes writes only the
  * services whose share of the table changed ({@link NftRuleset#incrementalBatch}): their map
  * entries, chains and affinity sets; the rest, ClientIP affinity entries included, is left
  * alone. A sync without changes (the periodic resync) only checks that the table is there; when
  * it is gone (someone ran {@code nft flush ruleset}), or an incremental batch fails because the
  * table is not what this agent wrote, the same sync replaces the table whole. Edits inside the
- * table that leave it in place are not noticed.
- * Rendering is not incremental: each sync renders every kernel service in memory.
+ * table that leave it in place are not noticed. After a batch that removed UDP endpoints, their
+ * conntrack flows are deleted ({@link Conntrack}).
  *
  * <p>Not thread-safe: confined to the agent's executor, like the userspace {@code Proxier}.
  */

@@ -21,7 +21,8 @@ import java.util.TreeSet;
 /**
  * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
  * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives
- * the same text (sorted), so a sync can skip an unchanged table and tests compare strings.
+ * the same text (sorted), tests compare strings, and each service's share is kept apart
+ * ({@link Fragment}) so a sync writes only what changed ({@link #incrementalBatch}).
  *
  * <pre>
  *   nat-prerouting (dstnat) / nat-output (-100) → services
@@ -57,7 +58,9 @@ public final class NftRuleset {
       .comparing(ListenerPlan::service)
       .thenComparing(ListenerPlan::port)
       .thenComparing(ListenerPlan::kind)
-      .thenComparing(l -> l.key().protocol());
+      .thenComparing(l -> l.key().protocol())
+      .thenComparing(l -> l.key().address().getHostAddress())
+      .thenComparingInt(l -> l.key().port());
 
   /**
    * The table's text and what could not be programmed.
