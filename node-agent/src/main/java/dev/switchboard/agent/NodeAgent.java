@@ -277,12 +277,12 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private static String status(String node, StateSync sync, DiscoveryClient client) {
+    String ports = sync.portPaths(STATUS_PORT_LINES);
     return "node " + node + ": " + (client.connected() ? "connected" : "disconnected")
         + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
         + ", listeners " + sync.boundListeners() + ", nftables ports " + sync.kernelPorts()
         + ", errors " + sync.errorCount()
         + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError())
-        + (sync.portPaths(STATUS_PORT_LINES).isEmpty() ? "" : "\nports (data path):\n"
-            + sync.portPaths(STATUS_PORT_LINES).stripTrailing());
+        + (ports.isEmpty() ? "" : "\nports (data path):\n" + ports.stripTrailing());
   }
 }
