@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel data path: keeps {@code table ip switchboard} equal to the kernel's share of every
- * service ({@link DataPath#KERNEL} listeners). Each sync renders the whole table in memory and
- * writes what it needs in one {@code nft -f -} transaction: the kernel applies all of it or
+ * service ({@link DataPath#KERNEL} listeners). Each sync renders only the services that changed
+ * and writes what it needs in one {@code nft -f -} transaction: the kernel applies all of it or
  * nothing, so a failed batch leaves the previous table working, and nft's own error line goes
  * into the NACK. The first
  * batch (and any after a failure) replaces the table. A sync with changes writes only the
@@ -46,12 +46,22 @@ public final class NftProxier {
   private final Nft nft;
   private final Conntrack conntrack;
   /** The kernel listeners of each service that has some. */
-  private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new TreeMap<>();
-  /** What the kernel holds now; null when unknown (nothing applied yet, or the last batch failed). */
-  private NftRuleset.Rendered applied;
+  private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new HashMap<>();
+  /** Each service's share as rendered, before conflicts between services are settled. */
+  private final Map<ServiceName, NftRuleset.Fragment> rendered = new HashMap<>();
+  private final NftRuleset.Claims claims = new NftRuleset.Claims();
+  /** Each service's share as wanted in the kernel (conflicts settled). */
+  private final Map<ServiceName, NftRuleset.Fragment> wanted = new TreeMap<>();
+  /** What rendering could not program, per service; only non-empty lists. */
+  private final Map<ServiceName, List<String>> renderErrors = new HashMap<>();
+  /** Entries a service lost to another claiming them too, per service; only non-empty lists. */
+  private final Map<ServiceName, List<String>> conflicts = new HashMap<>();
+  /** True when the kernel holds exactly {@link #wanted}; false before the first batch and after a failure. */
+  private boolean inSync;
   /** Why the last batch was refused; "" when it was applied. */
   private String failure = "";
-  private List<String> renderErrors = List.of();
+  /** Map entries in {@link #wanted}. */
+  private int wantedPorts;
   private int programmedPorts;
 
   public NftProxier(Nft nft) {
@@ -66,35 +76,65 @@ public final class NftProxier {
 
   /**
    * Applies the plans of the services that changed ({@link ServicePlan#NONE} for a deleted one);
-   * their userspace listeners are ignored here.
+   * their userspace listeners are ignored here. Renders only those services (and any whose
+   * entries a change hands over, which happens only in conflicts).
    *
    * @return what is not programmed, one line per problem, sorted; empty when all is well
    */
   public List<String> sync(Map<ServiceName, ServicePlan> changed) {
     List<StaleFlows> stale = new ArrayList<>();
+    Set<ServiceName> affected = new HashSet<>();
     changed.forEach((name, plan) -> {
       List<ListenerPlan> kernel = plan.listeners().stream()
           .filter(l -> DataPath.of(l) == DataPath.KERNEL).toList();
       stale.addAll(staleUdpFlows(kernelListeners.getOrDefault(name, List.of()), kernel));
+      List<String> errors = new ArrayList<>();
+      NftRuleset.Fragment next = null;
       if (kernel.isEmpty()) {
         kernelListeners.remove(name);
       } else {
         kernelListeners.put(name, kernel);
+        next = NftRuleset.renderService(name, kernel, errors);
+      }
+      NftRuleset.Fragment previous = next == null ? rendered.remove(name) : rendered.put(name, next);
+      affected.addAll(claims.update(name, previous, next));
+      renderErrors.remove(name);
+      if (!errors.isEmpty()) {
+        renderErrors.put(name, errors);
       }
     });
-    List<ListenerPlan> all = new ArrayList<>();
-    kernelListeners.values().forEach(all::addAll);
-    NftRuleset.Rendered rendered = NftRuleset.render(all);
-    renderErrors = rendered.errors();
+    Map<ServiceName, NftRuleset.Fragment> before = new HashMap<>();
+    for (ServiceName name : affected) {
+      NftRuleset.Fragment old = wanted.get(name);
+      if (old != null) {
+        before.put(name, old);
+        wantedPorts -= old.ports();
+      }
+      conflicts.remove(name);
+      NftRuleset.Fragment raw = rendered.get(name);
+      if (raw == null) {
+        wanted.remove(name);
+        continue;
+      }
+      List<String> lost = new ArrayList<>();
+      NftRuleset.Fragment settled = claims.effective(name, raw, lost);
+      wanted.put(name, settled);
+      wantedPorts += settled.ports();
+      if (!lost.isEmpty()) {
+        conflicts.put(name, lost);
+      }
+    }
+
     long started = System.nanoTime();
     String error;
-    if (applied == null) {
-      error = nft.apply(NftRuleset.replaceBatch(rendered));
+    if (!inSync) {
+      error = nft.apply(NftRuleset.replaceBatch(NftRuleset.table(wanted)));
     } else {
       // Only the services whose share of the table changed are written. A sync without changes
       // (the periodic resync) checks that the table is still there: a full rewrite costs tens
       // of seconds of kernel time at a few thousand services (docs/architecture.md).
-      String batch = changed.isEmpty() ? NftRuleset.probeBatch() : NftRuleset.incrementalBatch(applied, rendered);
+      String batch = changed.isEmpty() ? NftRuleset.probeBatch()
+          : NftRuleset.incrementalBatch(before, wanted, affected);
       if (batch.isEmpty()) {
         return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
       }
@@ -103,7 +143,7 @@ public final class NftProxier {
         // The table is not as this agent left it (deleted or edited by hand): replace it whole.
         // (A lost table also drops ClientIP affinity entries; nothing can bring them back.)
         log.warn("table ip {} differs from what this agent wrote ({}); replacing it", NftRuleset.TABLE, error);
-        error = nft.apply(NftRuleset.replaceBatch(rendered));
+        error = nft.apply(NftRuleset.replaceBatch(NftRuleset.table(wanted)));
       }
     }
     if (error.isEmpty()) {
@@ -113,16 +153,16 @@ public final class NftProxier {
           log.warn("stale UDP flows to {} stay until they expire: {}", flows.endpointIp(), failed);
         }
       }
-      applied = rendered;
-      programmedPorts = rendered.ports();
+      inSync = true;
+      programmedPorts = wantedPorts;
       if (!failure.isEmpty()) {
         log.info("table ip {} programmed after earlier failures", NftRuleset.TABLE);
       }
       failure = "";
-      log.debug("table ip {}: {} ports, {} bytes, applied in {} us", NftRuleset.TABLE,
-          rendered.ports(), rendered.table().length(), (System.nanoTime() - started) / 1000);
+      log.debug("table ip {}: {} services changed, {} ports, applied in {} us", NftRuleset.TABLE,
+          affected.size(), wantedPorts, (System.nanoTime() - started) / 1000);
     } else {
-      applied = null; // unknown: the next sync replaces the table whole
+      inSync = false; // unknown: the next sync replaces the table whole
       String next = "nftables: table ip " + NftRuleset.TABLE + " not updated (the previous rules stay): " + error;
       if (!next.equals(failure)) {
         log.warn("{}", next);
@@ -164,7 +204,9 @@ public final class NftProxier {
 
   /** Everything not programmed, sorted. */
   public List<String> errors() {
-    TreeSet<String> all = new TreeSet<>(renderErrors);
+    TreeSet<String> all = new TreeSet<>();
+    renderErrors.values().forEach(all::addAll);
+    conflicts.values().forEach(all::addAll);
     if (!failure.isEmpty()) {
       all.add(failure);
     }
@@ -183,7 +225,7 @@ public final class NftProxier {
    * @return "" when no table is left; otherwise nft's error line
    */
   public String cleanup() {
-    applied = null;
+    inSync = false;
     programmedPorts = 0;
     return nft.apply(NftRuleset.deleteBatch());
   }

@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,8 +22,9 @@ import java.util.TreeSet;
 /**
  * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
  * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives
- * the same text (sorted), tests compare strings, and each service's share is kept apart
- * ({@link Fragment}) so a sync writes only what changed ({@link #incrementalBatch}).
+ * the same text (sorted), tests compare strings, and each service's share is rendered on its own
+ * ({@link #renderService}, a {@link Fragment}) so a sync renders and writes only the services
+ * that changed ({@link #incrementalBatch}); {@link #table} assembles the whole table.
  *
  * <pre>
  *   nat-prerouting (dstnat) / nat-output (-100) → services
@@ -63,22 +65,24 @@ public final class NftRuleset {
       .thenComparingInt(l -> l.key().port());
 
   /**
-   * The table's text and what could not be programmed.
+   * The whole table and what could not be programmed.
    *
    * @param table {@code table ip switchboard { … }}, for {@code nft -f}
    * @param errors one line per listener or endpoint left out, naming it and why
    * @param ports the listeners programmed (with or without endpoints)
-   * @param serviceChains the per-port and per-endpoint chains, which come and go with services
-   * @param affinitySets the per-endpoint ClientIP sets and their timeouts in seconds
-   * @param fragments each service's share, for {@link #incrementalBatch}
+   * @param fragments each service's share as programmed (conflicting entries left out)
    */
-  public record Rendered(String table, List<String> errors, int ports, Set<String> serviceChains,
-      Map<String, Long> affinitySets, Map<ServiceName, Fragment> fragments) {
+  public record Rendered(String table, List<String> errors, int ports, Map<ServiceName, Fragment> fragments) {
     public Rendered {
       errors = List.copyOf(errors);
-      serviceChains = Set.copyOf(serviceChains);
-      affinitySets = Map.copyOf(affinitySets);
       fragments = Map.copyOf(fragments);
+    }
+
+    /** Every affinity set and its timeout in seconds. */
+    public Map<String, Long> affinitySets() {
+      Map<String, Long> all = new TreeMap<>();
+      fragments.values().forEach(f -> all.putAll(f.affinitySets()));
+      return all;
     }
   }
 
@@ -88,37 +92,108 @@ public final class NftRuleset {
    * @param elements map name → element → verdict
    * @param chains chain name → rules (its port chains and endpoint chains)
    * @param affinitySets affinity set name → timeout in seconds
+   * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp .
+   *     30080}) → the listener it serves, for conflicts between services
    */
   public record Fragment(Map<String, Map<String, String>> elements, Map<String, List<String>> chains,
-      Map<String, Long> affinitySets) {
-    static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of());
+      Map<String, Long> affinitySets, Map<String, String> claims) {
+    static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of(), Map.of());
 
     public Fragment {
       Map<String, Map<String, String>> copy = new TreeMap<>();
-      elements.forEach((map, els) -> copy.put(map, Map.copyOf(els)));
+      elements.forEach((map, els) -> copy.put(map, Collections.unmodifiableMap(new TreeMap<>(els))));
       elements = Collections.unmodifiableMap(copy);
       chains = Collections.unmodifiableMap(new TreeMap<>(chains));
       affinitySets = Collections.unmodifiableMap(new TreeMap<>(affinitySets));
+      claims = Collections.unmodifiableMap(new TreeMap<>(claims));
     }
 
     Map<String, String> elements(String map) {
       return elements.getOrDefault(map, Map.of());
     }
+
+    /** Service ports it programs (each claim is one map entry). */
+    public int ports() {
+      return claims.size();
+    }
+
+    /** The same without the map entries of {@code lost} claims (their chains stay, unreferenced). */
+    Fragment without(Set<String> lost) {
+      if (lost.isEmpty()) {
+        return this;
+      }
+      Map<String, Map<String, String>> kept = new TreeMap<>();
+      elements.forEach((map, els) -> {
+        String family = map.equals("service-ips") || map.equals("no-endpoint-services") ? "addr " : "port ";
+        Map<String, String> left = new TreeMap<>(els);
+        left.keySet().removeIf(element -> lost.contains(family + element));
+        kept.put(map, left);
+      });
+      Map<String, String> keptClaims = new TreeMap<>(claims);
+      keptClaims.keySet().removeAll(lost);
+      return new Fragment(kept, chains, affinitySets, keptClaims);
+    }
   }
 
-  /** Accumulates a {@link Fragment} while rendering. */
-  private static final class FragmentBuilder {
-    final Map<String, Map<String, String>> elements = new TreeMap<>();
-    final Map<String, List<String>> chains = new TreeMap<>();
-    final Map<String, Long> affinitySets = new TreeMap<>();
+  /**
+   * Which service owns each match key when several claim it (only in transient states: the
+   * control plane hands out ClusterIPs, NodePorts and LB IPs once): the first by name, as a full
+   * render sorted by name would decide. Kept up to date per changed service, so settling a
+   * change costs what changed, not the table. Not thread-safe.
+   */
+  public static final class Claims {
+    private final Map<String, TreeSet<ServiceName>> claimants = new HashMap<>();
 
-    Fragment build() {
-      return new Fragment(elements, chains, affinitySets);
+    /**
+     * Records that {@code service} claims what {@code next} claims instead of what
+     * {@code previous} did (either may be null).
+     *
+     * @return every service whose owned entries may have changed, {@code service} included
+     */
+    public Set<ServiceName> update(ServiceName service, Fragment previous, Fragment next) {
+      Set<ServiceName> affected = new HashSet<>();
+      affected.add(service);
+      Set<String> before = previous == null ? Set.of() : previous.claims().keySet();
+      Set<String> after = next == null ? Set.of() : next.claims().keySet();
+      for (String key : before) {
+        if (!after.contains(key)) {
+          TreeSet<ServiceName> who = claimants.get(key);
+          if (who != null) {
+            who.remove(service);
+            affected.addAll(who);
+            if (who.isEmpty()) {
+              claimants.remove(key);
+            }
+          }
+        }
+      }
+      for (String key : after) {
+        if (!before.contains(key)) {
+          TreeSet<ServiceName> who = claimants.computeIfAbsent(key, k -> new TreeSet<>());
+          affected.addAll(who);
+          who.add(service);
+        }
+      }
+      return affected;
+    }
+
+    /** {@code raw} without what other services own; each entry it loses is one line in {@code errors}. */
+    public Fragment effective(ServiceName service, Fragment raw, List<String> errors) {
+      Set<String> lost = new HashSet<>();
+      raw.claims().forEach((key, listener) -> {
+        ServiceName owner = claimants.get(key).first();
+        if (!owner.equals(service)) {
+          lost.add(key);
+          errors.add(listener + ": not programmed: " + key.substring(key.indexOf(' ') + 1)
+              + " is already taken by service " + owner);
+        }
+      });
+      return raw.without(lost);
     }
   }
 
   /** An endpoint chain, shared by a port's ClusterIP and NodePort chains. */
-  private record EndpointChain(ServiceName service, String ip, int port, String proto, long affinitySeconds) {}
+  private record EndpointChain(String ip, int port, String proto, long affinitySeconds) {}
 
   private NftRuleset() {}
 
@@ -141,30 +216,45 @@ public final class NftRuleset {
    * known: what the kernel holds (ClientIP affinity entries too) is dropped first.
    */
   public static String replaceBatch(Rendered rendered) {
-    return deleteBatch() + rendered.table();
+    return replaceBatch(rendered.table());
   }
 
-  /**
-   * The batch that turns {@code applied} (what the kernel holds) into {@code next} in one
-   * transaction, touching only what differs: map entries that went or changed are deleted, chains
-   * whose rules changed are flushed and written again, chains that went are flushed and deleted,
-   * new chains and entries are added, affinity sets come and go with their endpoints (and are
-   * made again when their timeout changes). Everything else, ClientIP affinity entries included,
-   * is left alone. "" when nothing differs. It fails (nft: "No such file or directory") when the
-   * table is not what {@code applied} says; then {@link #replaceBatch} repairs it.
-   */
+  /** As {@link #replaceBatch(Rendered)}, for a table's text from {@link #table}. */
+  public static String replaceBatch(String table) {
+    return deleteBatch() + table;
+  }
+
+  /** {@link #incrementalBatch(Map, Map, Collection)} over every service of either. */
   public static String incrementalBatch(Rendered applied, Rendered next) {
     Set<ServiceName> services = new TreeSet<>(applied.fragments().keySet());
     services.addAll(next.fragments().keySet());
+    return incrementalBatch(applied.fragments(), next.fragments(), services);
+  }
+
+  /**
+   * The batch that turns the kernel's table, whose share of {@code services} is {@code applied},
+   * into one whose share is {@code next}, in one transaction, touching only what differs: map
+   * entries that went or changed are deleted, chains whose rules changed are flushed and written
+   * again, chains that went are flushed and deleted, new chains and entries are added, affinity
+   * sets come and go with their endpoints (and are made again when their timeout changes).
+   * Everything else, ClientIP affinity entries included, is left alone. "" when nothing
+   * differs. It fails (nft: "No such file or directory") when the table is not what
+   * {@code applied} says; then {@link #replaceBatch} repairs it.
+   *
+   * @param applied the services' shares now (absent: none)
+   * @param next the services' shares wanted (absent: none)
+   */
+  public static String incrementalBatch(Map<ServiceName, Fragment> applied, Map<ServiceName, Fragment> next,
+      Collection<ServiceName> services) {
     StringBuilder deletes = new StringBuilder();
     StringBuilder flushes = new StringBuilder();
     StringBuilder removals = new StringBuilder();
     StringBuilder block = new StringBuilder();
     StringBuilder adds = new StringBuilder();
     boolean any = false;
-    for (ServiceName service : services) {
-      Fragment before = applied.fragments().getOrDefault(service, Fragment.EMPTY);
-      Fragment after = next.fragments().getOrDefault(service, Fragment.EMPTY);
+    for (ServiceName service : new TreeSet<>(services)) {
+      Fragment before = applied.getOrDefault(service, Fragment.EMPTY);
+      Fragment after = next.getOrDefault(service, Fragment.EMPTY);
       if (before.equals(after)) {
         continue;
       }
@@ -172,13 +262,13 @@ public final class NftRuleset {
       for (String map : MAPS) {
         Map<String, String> old = before.elements(map);
         Map<String, String> neu = after.elements(map);
-        new TreeMap<>(old).forEach((element, verdict) -> {
+        old.forEach((element, verdict) -> {
           if (!verdict.equals(neu.get(element))) {
             deletes.append("delete element ip ").append(TABLE).append(' ').append(map)
                 .append(" { ").append(element).append(" }\n");
           }
         });
-        new TreeMap<>(neu).forEach((element, verdict) -> {
+        neu.forEach((element, verdict) -> {
           if (!verdict.equals(old.get(element))) {
             adds.append("add element ip ").append(TABLE).append(' ').append(map)
                 .append(" { ").append(element).append(" : ").append(verdict).append(" }\n");
@@ -221,19 +311,47 @@ public final class NftRuleset {
 
   /** Renders the table for {@code listeners} (the kernel's share of every service). */
   public static Rendered render(Collection<ListenerPlan> listeners) {
+    Map<ServiceName, List<ListenerPlan>> byService = new TreeMap<>();
+    for (ListenerPlan l : listeners) {
+      byService.computeIfAbsent(l.service(), s -> new ArrayList<>()).add(l);
+    }
+    List<String> errors = new ArrayList<>();
+    Claims claims = new Claims();
+    Map<ServiceName, Fragment> raw = new TreeMap<>();
+    byService.forEach((service, ls) -> {
+      Fragment f = renderService(service, ls, errors);
+      raw.put(service, f);
+      claims.update(service, null, f);
+    });
+    Map<ServiceName, Fragment> effective = new TreeMap<>();
+    int[] ports = {0};
+    raw.forEach((service, f) -> {
+      Fragment e = claims.effective(service, f, errors);
+      effective.put(service, e);
+      ports[0] += e.ports();
+    });
+    return new Rendered(table(effective), errors, ports[0], effective);
+  }
+
+  /**
+   * One service's share, from its kernel listeners; what cannot be programmed (IPv6) is one line
+   * each in {@code errors}. Whether another service claims the same entries is not known here
+   * ({@link Claims}).
+   */
+  public static Fragment renderService(ServiceName service, Collection<ListenerPlan> listeners,
+      List<String> errors) {
     List<ListenerPlan> sorted = new ArrayList<>(listeners);
     sorted.sort(ORDER);
-    List<String> errors = new ArrayList<>();
-    Map<String, String> serviceIps = new LinkedHashMap<>();
-    Map<String, String> nodePorts = new LinkedHashMap<>();
-    Map<String, String> noEndpointServices = new LinkedHashMap<>();
-    Map<String, String> noEndpointNodePorts = new LinkedHashMap<>();
-    Map<String, List<String>> portChains = new TreeMap<>();
+    Map<String, Map<String, String>> elements = new TreeMap<>();
+    Map<String, List<String>> chains = new TreeMap<>();
+    Map<String, Long> affinitySets = new TreeMap<>();
+    Map<String, String> claims = new TreeMap<>();
     Map<String, EndpointChain> endpointChains = new TreeMap<>();
-    Map<ServiceName, FragmentBuilder> fragments = new TreeMap<>();
-    int ports = 0;
 
     for (ListenerPlan l : sorted) {
+      if (!l.service().equals(service)) {
+        throw new IllegalArgumentException("listeners: " + l.describe() + " (expected: of service " + service + ")");
+      }
       String proto = l.key().protocol() == Protocol.TCP ? "tcp" : "udp";
       boolean clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP;
       // ClusterIPs and LoadBalancer IPs are matched by address; NodePorts on any local address.
@@ -248,16 +366,14 @@ public final class NftRuleset {
       } else {
         element = proto + " . " + l.key().port();
       }
-      Map<String, String> owned = byAddress ? serviceIps : nodePorts;
-      Map<String, String> ownedNoEndpoints = byAddress ? noEndpointServices : noEndpointNodePorts;
-      if (owned.containsKey(element) || ownedNoEndpoints.containsKey(element)) {
-        errors.add(l.describe() + ": not programmed: " + element + " is already taken by another service");
+      String claim = (byAddress ? "addr " : "port ") + element;
+      if (claims.containsKey(claim)) {
+        errors.add(l.describe() + ": not programmed: " + element + " is already taken by another port");
         continue;
       }
-      ports++;
+      claims.put(claim, l.describe());
 
-      String base = name(l.service().namespace()) + "/" + name(l.service().name()) + "/" + proto
-          + "/" + name(l.port());
+      String base = name(service.namespace()) + "/" + name(service.name()) + "/" + proto + "/" + name(l.port());
       List<Endpoint> candidates = new ArrayList<>();
       for (Endpoint e : new EndpointSet(l.target().endpoints()).candidates()) {
         if (e.ip() instanceof Inet4Address) {
@@ -267,16 +383,13 @@ public final class NftRuleset {
               + "nftables mode serves IPv4 only");
         }
       }
-      FragmentBuilder fragment = fragments.computeIfAbsent(l.service(), s -> new FragmentBuilder());
       if (candidates.isEmpty()) {
-        ownedNoEndpoints.put(element, "goto " + REJECT_CHAIN);
-        fragment.elements.computeIfAbsent(byAddress ? "no-endpoint-services" : "no-endpoint-nodeports",
+        elements.computeIfAbsent(byAddress ? "no-endpoint-services" : "no-endpoint-nodeports",
             m -> new TreeMap<>()).put(element, "goto " + REJECT_CHAIN);
         continue;
       }
       String chain = (clusterIp ? "svc-" : "ext-") + base;
-      owned.put(element, "goto " + chain);
-      fragment.elements.computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
+      elements.computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
           .put(element, "goto " + chain);
 
       SessionAffinity affinity = l.target().affinity();
@@ -290,7 +403,7 @@ public final class NftRuleset {
       for (Endpoint e : candidates) {
         String ip = e.ip().getHostAddress();
         String endpointName = base + "/" + ip + "/" + e.port();
-        endpointChains.put(endpointName, new EndpointChain(l.service(), ip, e.port(), proto, affinitySeconds));
+        endpointChains.put(endpointName, new EndpointChain(ip, e.port(), proto, affinitySeconds));
         targets.add("goto ep-" + endpointName);
         if (affinitySeconds > 0) {
           rules.add("ip saddr @affinity-" + endpointName + " goto ep-" + endpointName);
@@ -301,23 +414,36 @@ public final class NftRuleset {
         vmap.append(i == 0 ? "" : ", ").append(i).append(" : ").append(targets.get(i));
       }
       rules.add(vmap.append(" }").toString());
-      portChains.put(chain, rules);
-      fragment.chains.put(chain, rules);
+      chains.put(chain, rules);
     }
-
-    StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
-    map(out, "service-ips", "ipv4_addr . inet_proto . inet_service", serviceIps);
-    map(out, "service-nodeports", "inet_proto . inet_service", nodePorts);
-    map(out, "no-endpoint-services", "ipv4_addr . inet_proto . inet_service", noEndpointServices);
-    map(out, "no-endpoint-nodeports", "inet_proto . inet_service", noEndpointNodePorts);
-    Map<String, Long> affinitySets = new TreeMap<>();
     endpointChains.forEach((endpointName, ep) -> {
+      List<String> rules = new ArrayList<>();
+      rules.add("ip saddr " + ep.ip() + " jump mark-for-masquerade"); // hairpin
       if (ep.affinitySeconds() > 0) {
         affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
-        fragments.get(ep.service()).affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
-        affinitySet(out, "affinity-" + endpointName, ep.affinitySeconds());
+        rules.add("update @affinity-" + endpointName + " { ip saddr }");
       }
+      rules.add("meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port());
+      chains.put("ep-" + endpointName, rules);
     });
+    return new Fragment(elements, chains, affinitySets, claims);
+  }
+
+  /** The whole table's text from every service's share (as {@link Claims#effective} left it). */
+  public static String table(Map<ServiceName, Fragment> fragments) {
+    Map<ServiceName, Fragment> sorted = new TreeMap<>(fragments);
+    StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
+    map(out, "service-ips", "ipv4_addr . inet_proto . inet_service", sorted);
+    map(out, "service-nodeports", "inet_proto . inet_service", sorted);
+    map(out, "no-endpoint-services", "ipv4_addr . inet_proto . inet_service", sorted);
+    map(out, "no-endpoint-nodeports", "inet_proto . inet_service", sorted);
+    Map<String, Long> affinitySets = new TreeMap<>();
+    Map<String, List<String>> chains = new TreeMap<>();
+    sorted.values().forEach(f -> {
+      affinitySets.putAll(f.affinitySets());
+      chains.putAll(f.chains());
+    });
+    affinitySets.forEach((set, timeout) -> affinitySet(out, set, timeout));
     String mark = "0x" + Integer.toHexString(MASQUERADE_MARK);
     chain(out, REJECT_CHAIN, null,
         "meta l4proto tcp reject with tcp reset",
@@ -346,23 +472,8 @@ public final class NftRuleset {
       chain(out, "filter-" + hook, "type filter hook " + hook + " priority -110; policy accept;",
           "ct state new jump endpoints-check");
     }
-    portChains.forEach((name, rules) -> chain(out, name, null, rules.toArray(String[]::new)));
-    endpointChains.forEach((endpointName, ep) -> {
-      List<String> rules = new ArrayList<>();
-      rules.add("ip saddr " + ep.ip() + " jump mark-for-masquerade"); // hairpin
-      if (ep.affinitySeconds() > 0) {
-        rules.add("update @affinity-" + endpointName + " { ip saddr }");
-      }
-      rules.add("meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port());
-      chain(out, "ep-" + endpointName, null, rules.toArray(String[]::new));
-      fragments.get(ep.service()).chains.put("ep-" + endpointName, rules);
-    });
-    out.append("}\n");
-    Set<String> serviceChains = new TreeSet<>(portChains.keySet());
-    endpointChains.keySet().forEach(e -> serviceChains.add("ep-" + e));
-    Map<ServiceName, Fragment> built = new TreeMap<>();
-    fragments.forEach((service, fragment) -> built.put(service, fragment.build()));
-    return new Rendered(out.toString(), errors, ports, serviceChains, affinitySets, built);
+    chains.forEach((name, rules) -> chain(out, name, null, rules.toArray(String[]::new)));
+    return out.append("}\n").toString();
   }
 
   /**
@@ -388,15 +499,16 @@ public final class NftRuleset {
         .append("  }\n");
   }
 
-  private static void map(StringBuilder out, String name, String type, Map<String, String> elements) {
+  private static void map(StringBuilder out, String name, String type, Map<ServiceName, Fragment> fragments) {
     out.append("  map ").append(name).append(" {\n")
         .append("    type ").append(type).append(" : verdict\n");
+    List<String> elements = new ArrayList<>();
+    fragments.values().forEach(f -> f.elements(name).forEach((element, verdict) ->
+        elements.add(element + " : " + verdict)));
     if (!elements.isEmpty()) {
       out.append("    elements = {\n");
-      int i = 0;
-      for (Map.Entry<String, String> e : elements.entrySet()) {
-        out.append("      ").append(e.getKey()).append(" : ").append(e.getValue())
-            .append(++i < elements.size() ? ",\n" : "\n");
+      for (int i = 0; i < elements.size(); i++) {
+        out.append("      ").append(elements.get(i)).append(i + 1 < elements.size() ? ",\n" : "\n");
       }
       out.append("    }\n");
     }

@@ -121,6 +121,26 @@ class NftProxierTest {
   }
 
   @Test
+  void whenTwoServicesClaimOneAddressTheFirstByNameHasItUntilItLetsGo() {
+    ServiceName a = new ServiceName("default", "a");
+    ServiceName b = new ServiceName("default", "b");
+    Service same = service("x", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    assertThat(proxier.sync(Map.of(b, planner.plan(b, new ServiceView(same, eps))))).isEmpty();
+
+    assertThat(proxier.sync(Map.of(a, planner.plan(a, new ServiceView(same, eps))))).containsExactly(
+        "service default/b port http (ClusterIP TCP 10.96.0.10:80): not programmed: 10.96.0.10 . tcp . 80 "
+            + "is already taken by service default/a");
+    assertThat(batches.get(1))
+        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
+        .endsWith("add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/a/tcp/http }\n");
+    assertThat(proxier.programmedPorts()).isEqualTo(1);
+
+    assertThat(proxier.sync(Map.of(a, ServicePlan.NONE))).isEmpty();
+    assertThat(batches.get(2))
+        .endsWith("add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/b/tcp/http }\n");
+  }
+
+  @Test
   void cleanupDeletesOnlyTheSwitchboardTable() {
     assertThat(proxier.cleanup()).isEmpty();
     assertThat(batches).containsExactly("add table ip switchboard\ndelete table ip switchboard\n");
