@@ -123,7 +123,8 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     if (cleanup) {
-      String error = new NftProxier(Nft.system(Duration.ofSeconds(30))).cleanup();
+      // Deleting a table of 100,000 chains takes the kernel a while on a busy node.
+      String error = new NftProxier(Nft.system(Duration.ofMinutes(15))).cleanup();
       if (!error.isEmpty()) {
         throw new IllegalStateException("--cleanup: cannot delete table ip " + NftRuleset.TABLE + ": " + error);
       }

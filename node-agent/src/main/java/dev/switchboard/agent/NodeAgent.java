@@ -68,6 +68,8 @@ public final class NodeAgent implements AutoCloseable {
    * bound is generous.
    */
   private static final Duration NFT_TIMEOUT = Duration.ofMinutes(15);
+  /** `nft --version`, `nft list tables` (which lists names only) and `conntrack -D`: quick. */
+  private static final Duration NFT_QUERY_TIMEOUT = Duration.ofSeconds(60);
 
   private final AgentConfig config;
   private final ScheduledExecutorService executor;
@@ -125,11 +127,11 @@ public final class NodeAgent implements AutoCloseable {
     String node = config.nodeName();
     NftProxier kernel = null;
     if (config.proxyMode() == ProxyMode.NFTABLES) {
-      String missing = NftPreflight.check(NFT_TIMEOUT);
+      String missing = NftPreflight.check(NFT_QUERY_TIMEOUT);
       if (!missing.isEmpty()) {
         throw new IllegalStateException(missing);
       }
-      kernel = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_TIMEOUT));
+      kernel = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_QUERY_TIMEOUT));
     }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "switchboard-agent-" + node);
