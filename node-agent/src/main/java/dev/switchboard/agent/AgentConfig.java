@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param resyncInterval a sync also runs this long after the last one, retrying what failed
  * @param backoff reconnection delays
  * @param ioThreads the forwarder's event loop threads
+ * @param proxyMode userspace forwarder only, or nftables rules for what the kernel can serve
  */
 public record AgentConfig(String nodeName, InetAddress nodeAddress, String controlPlane,
     ClusterIpMode clusterIpMode, String serviceCidr, int adminPort, Map<String, String> labels,
-    Duration minSyncInterval, Duration resyncInterval, Backoff backoff, int ioThreads) {
+    Duration minSyncInterval, Duration resyncInterval, Backoff backoff, int ioThreads,
+    ProxyMode proxyMode) {
 
   /** Kubernetes' kube-proxy health port. */
   public static final int DEFAULT_ADMIN_PORT = 10256;
@@ -38,6 +40,7 @@ public record AgentConfig(String nodeName, InetAddress nodeAddress, String contr
     Objects.requireNonNull(clusterIpMode, "clusterIpMode");
     Objects.requireNonNull(serviceCidr, "serviceCidr");
     Objects.requireNonNull(backoff, "backoff");
+    Objects.requireNonNull(proxyMode, "proxyMode");
     labels = Map.copyOf(labels);
     if (nodeName.isBlank()) {
       throw new IllegalArgumentException("nodeName: \"" + nodeName + "\" (expected: a node name)");
@@ -70,36 +73,41 @@ public record AgentConfig(String nodeName, InetAddress nodeAddress, String contr
     return new AgentConfig(nodeName, nodeAddress, controlPlane, ClusterIpMode.LOCAL,
         LOCAL_SERVICE_CIDR, DEFAULT_ADMIN_PORT, Map.of(), Duration.ofMillis(100),
         Duration.ofSeconds(30), ExponentialBackoff.standard(DEFAULT_RECONNECT_MAX),
-        Math.max(1, Runtime.getRuntime().availableProcessors()));
+        Math.max(1, Runtime.getRuntime().availableProcessors()), ProxyMode.USERSPACE);
   }
 
   public AgentConfig withAdminPort(int port) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr, port,
-        labels, minSyncInterval, resyncInterval, backoff, ioThreads);
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
   }
 
   public AgentConfig withClusterIps(ClusterIpMode mode, String cidr) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, mode, cidr, adminPort,
-        labels, minSyncInterval, resyncInterval, backoff, ioThreads);
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
   }
 
   public AgentConfig withLabels(Map<String, String> newLabels) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, newLabels, minSyncInterval, resyncInterval, backoff, ioThreads);
+        adminPort, newLabels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
   }
 
   public AgentConfig withSyncIntervals(Duration min, Duration resync) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, min, resync, backoff, ioThreads);
+        adminPort, labels, min, resync, backoff, ioThreads, proxyMode);
   }
 
   public AgentConfig withBackoff(Backoff newBackoff) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, minSyncInterval, resyncInterval, newBackoff, ioThreads);
+        adminPort, labels, minSyncInterval, resyncInterval, newBackoff, ioThreads, proxyMode);
   }
 
   public AgentConfig withIoThreads(int threads) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, minSyncInterval, resyncInterval, backoff, threads);
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, threads, proxyMode);
+  }
+
+  public AgentConfig withProxyMode(ProxyMode mode) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, ioThreads, mode);
   }
 }

@@ -1,6 +1,9 @@
 package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.agent.nft.Nft;
+import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.nft.NftRuleset;
 import dev.switchboard.agent.proxier.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.tls.ClientTlsOptions;
@@ -83,6 +86,18 @@ public final class Main implements Callable<Integer> {
           + "to bind (env SWITCHBOARD_RESYNC_INTERVAL). Default: ${DEFAULT-VALUE}.")
   String resyncInterval;
 
+  @Option(names = "--proxy-mode", paramLabel = "userspace|nftables",
+      defaultValue = "${env:SWITCHBOARD_PROXY_MODE:-userspace}",
+      description = "userspace: every port through the agent's forwarder. nftables: the kernel "
+          + "forwards what it can (table ip switchboard; needs the nft tool and CAP_NET_ADMIN), ports "
+          + "with appProtocol http or PROXY protocol stay in userspace (env SWITCHBOARD_PROXY_MODE). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String proxyMode;
+
+  @Option(names = "--cleanup",
+      description = "Delete the nftables table the agent programs (table ip switchboard) and exit.")
+  boolean cleanup;
+
   @CommandLine.Mixin
   ClientTlsOptions tls = new ClientTlsOptions();
 
@@ -107,6 +122,15 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    if (cleanup) {
+      // Deleting a table of 100,000 chains takes the kernel a while on a busy node.
+      String error = new NftProxier(Nft.system(Duration.ofMinutes(15))).cleanup();
+      if (!error.isEmpty()) {
+        throw new IllegalStateException("--cleanup: cannot delete table ip " + NftRuleset.TABLE + ": " + error);
+      }
+      spec.commandLine().getOut().println("node-agent: table ip " + NftRuleset.TABLE + " deleted (or absent)");
+      return 0;
+    }
     AgentConfig config = toConfig();
     ClientTlsOptions.ClientTls security;
     try {
@@ -158,6 +182,11 @@ public final class Main implements Callable<Integer> {
         ? (mode == ClusterIpMode.LOCAL ? AgentConfig.LOCAL_SERVICE_CIDR : AgentConfig.CLUSTER_SERVICE_CIDR)
         : serviceCidr.trim();
     checkCidr(cidr, mode);
+    ProxyMode proxy = switch (proxyMode.trim().toLowerCase(Locale.ROOT)) {
+      case "userspace" -> ProxyMode.USERSPACE;
+      case "nftables" -> ProxyMode.NFTABLES;
+      default -> throw bad("--proxy-mode: " + proxyMode + " (expected: userspace or nftables)");
+    };
     int port = parsePort(adminPort);
     Duration min = parseDuration("--min-sync-interval", minSyncInterval);
     Duration resync = parseDuration("--resync-interval", resyncInterval);
@@ -170,6 +199,7 @@ public final class Main implements Callable<Integer> {
         .withAdminPort(port)
         .withLabels(parseLabels(labels))
         .withSyncIntervals(min, resync)
+        .withProxyMode(proxy)
         .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX));
   }
 

@@ -3,7 +3,10 @@ package dev.switchboard.agent;
 import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.agent.health.HealthCheckServers;
+import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.proxier.DataPath;
 import dev.switchboard.agent.proxier.HealthCheckPlan;
+import dev.switchboard.agent.proxier.ListenerPlan;
 import dev.switchboard.agent.proxier.Proxier;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +42,8 @@ final class StateSync implements DiscoveryClient.Handler {
   private final ClusterState state = new ClusterState();
   private final ServicePlanner planner;
   private final Proxier proxier;
+  /** The kernel data path (nftables mode); null in userspace mode. */
+  private final NftProxier kernel;
   private final HealthCheckServers healthChecks;
   private final Runnable requestSync;
   /** An error that no sync fixes (the route of cluster mode); "" when none. */
@@ -47,14 +53,27 @@ final class StateSync implements DiscoveryClient.Handler {
   private ProgrammingTelemetry telemetry;
   private volatile String lastError = "";
   private volatile int boundListeners;
+  private volatile int kernelPorts;
+  /**
+   * nftables mode: per service, one line per port saying which data path serves it. Written by
+   * the sync (only the services that changed), read by /statusz on the admin event loop.
+   */
+  private final ConcurrentSkipListMap<ServiceName, List<String>> portPaths = new ConcurrentSkipListMap<>();
   private volatile boolean ready;
   private volatile long programmedVersion;
   private volatile int errorCount;
 
   StateSync(ServicePlanner planner, Proxier proxier, HealthCheckServers healthChecks,
       Runnable requestSync, String standingError) {
+    this(planner, proxier, null, healthChecks, requestSync, standingError);
+  }
+
+  /** @param kernel programs what the kernel can serve (nftables mode); null: all in userspace */
+  StateSync(ServicePlanner planner, Proxier proxier, NftProxier kernel,
+      HealthCheckServers healthChecks, Runnable requestSync, String standingError) {
     this.planner = planner;
     this.proxier = proxier;
+    this.kernel = kernel;
     this.healthChecks = healthChecks;
     this.requestSync = requestSync;
     this.standingError = standingError;
@@ -113,7 +132,20 @@ final class StateSync implements DiscoveryClient.Handler {
     if (!standingError.isEmpty()) {
       errors.add(standingError);
     }
-    errors.addAll(proxier.sync(plans));
+    if (kernel == null) {
+      errors.addAll(proxier.sync(userspaceShare(plans, false)));
+    } else {
+      errors.addAll(proxier.sync(userspaceShare(plans, true)));
+      errors.addAll(kernel.sync(plans));
+      kernelPorts = kernel.programmedPorts();
+      plans.forEach((name, plan) -> {
+        if (plan.listeners().isEmpty()) {
+          portPaths.remove(name);
+        } else {
+          portPaths.put(name, plan.listeners().stream().map(StateSync::portPath).toList());
+        }
+      });
+    }
     errors.addAll(healthChecks.sync(checks));
     String error = detail(errors);
     errorCount = errors.size();
@@ -159,6 +191,56 @@ final class StateSync implements DiscoveryClient.Handler {
 
   int boundListeners() {
     return boundListeners;
+  }
+
+  /**
+   * nftables mode: which data path serves each port, one line each, at most {@code max} lines;
+   * "" in userspace mode (every port is the forwarder's).
+   */
+  String portPaths(int max) {
+    StringBuilder out = new StringBuilder();
+    int lines = 0;
+    int total = 0;
+    for (List<String> ports : portPaths.values()) {
+      for (String line : ports) {
+        total++;
+        if (lines < max) {
+          out.append(line).append('\n');
+          lines++;
+        }
+      }
+    }
+    if (total > lines) {
+      out.append("... and ").append(total - lines).append(" more\n");
+    }
+    return out.toString();
+  }
+
+  private static String portPath(ListenerPlan l) {
+    String path = l.kind() == ListenerPlan.Kind.LOAD_BALANCER && DataPath.of(l) == DataPath.USERSPACE
+        ? "cloud-lb only (needs a proxy)" : DataPath.of(l).toString();
+    return l.listenerName() + " " + l.kind() + " " + l.key() + " " + path;
+  }
+
+  /** Service ports in the nftables table (0 in userspace mode). */
+  int kernelPorts() {
+    return kernelPorts;
+  }
+
+  /**
+   * The listeners the forwarder binds: never LoadBalancer ingress IPs (cloud-lb binds those),
+   * and with a kernel data path only the ports that need a proxy. The plans' own errors are
+   * reported here, once.
+   */
+  private static Map<ServiceName, ServicePlan> userspaceShare(Map<ServiceName, ServicePlan> plans,
+      boolean kernelServesTheRest) {
+    Map<ServiceName, ServicePlan> out = new LinkedHashMap<>();
+    plans.forEach((name, plan) -> out.put(name, new ServicePlan(
+        plan.listeners().stream()
+            .filter(l -> l.kind() != ListenerPlan.Kind.LOAD_BALANCER)
+            .filter(l -> !kernelServesTheRest || DataPath.of(l) == DataPath.USERSPACE).toList(),
+        plan.healthCheck(), plan.errors())));
+    return out;
   }
 
   private static String detail(List<String> errors) {

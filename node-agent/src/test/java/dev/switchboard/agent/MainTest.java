@@ -28,6 +28,8 @@ class MainTest {
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--service-cidr", "10.96.0.0/12"))
         .containsExactly("node-agent: --service-cidr: 10.96.0.0/12 (expected: inside 127.0.0.0/8 in local mode; "
             + "use --cluster-ip-mode route for another range) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--proxy-mode", "ipvs")).containsExactly(
+        "node-agent: --proxy-mode: ipvs (expected: userspace or nftables) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--admin-port", "70000")).containsExactly(
         "node-agent: --admin-port: 70000 (expected: 0-65535) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--labels", "zone")).containsExactly(
@@ -51,7 +53,8 @@ class MainTest {
     Main main = new Main();
     new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1",
         "--control-plane", "127.0.0.1:9440", "--cluster-ip-mode", "route", "--labels", "zone=a,rack=r1",
-        "--admin-port", "10300", "--min-sync-interval", "250ms", "--resync-interval", "1m");
+        "--admin-port", "10300", "--min-sync-interval", "250ms", "--resync-interval", "1m",
+        "--proxy-mode", "nftables");
     AgentConfig c = main.toConfig();
     assertThat(c.nodeName()).isEqualTo("n1");
     assertThat(c.nodeAddress().getHostAddress()).isEqualTo("127.0.1.1");
@@ -61,5 +64,13 @@ class MainTest {
     assertThat(c.adminPort()).isEqualTo(10300);
     assertThat(c.minSyncInterval()).hasMillis(250);
     assertThat(c.resyncInterval()).hasSeconds(60);
+    assertThat(c.proxyMode()).isEqualTo(ProxyMode.NFTABLES);
+  }
+
+  @Test
+  void theProxyModeDefaultsToUserspace() {
+    Main main = new Main();
+    new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1");
+    assertThat(main.toConfig().proxyMode()).isEqualTo(ProxyMode.USERSPACE);
   }
 }

@@ -16,22 +16,37 @@ import dev.switchboard.forwarder.ServiceTarget;
  *     traces, so each request is a span and the pod gets a {@code traceparent}
  * @param acceptProxyHeader a NodePort of a service whose cloud-lb sends PROXY v2 headers
  *     (annotation {@code switchboard.dev/proxy-protocol: v2}): clients may open with one
+ * @param localOnly the traffic policy for this kind is {@code Local} (externalTrafficPolicy for
+ *     NodePorts, internalTrafficPolicy for ClusterIPs): {@code target} holds only this node's
+ *     endpoints, and the kernel data path keeps the client's address (no masquerade)
  */
 public record ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-    boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader) {
+    boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader,
+    boolean localOnly) {
+
+  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
+      boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader) {
+    this(key, service, port, kind, reusePort, target, http, acceptProxyHeader, false);
+  }
 
   public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
       boolean reusePort, ServiceTarget target) {
-    this(key, service, port, kind, reusePort, target, false, false);
+    this(key, service, port, kind, reusePort, target, false, false, false);
   }
 
   public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
       boolean reusePort, ServiceTarget target, boolean http) {
-    this(key, service, port, kind, reusePort, target, http, false);
+    this(key, service, port, kind, reusePort, target, http, false, false);
   }
 
   public enum Kind {
-    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP");
+    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP"),
+    /**
+     * A LoadBalancer ingress IP (status.loadBalancer.ingress) at the service port: only the
+     * kernel data path serves it on a node (cloud-lb binds these addresses itself, the userspace
+     * forwarder never does).
+     */
+    LOAD_BALANCER("LoadBalancer");
 
     private final String display;
 

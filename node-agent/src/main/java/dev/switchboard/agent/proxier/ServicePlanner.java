@@ -9,6 +9,7 @@ import dev.switchboard.forwarder.SessionAffinity;
 import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.EndpointPort;
 import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -28,6 +29,8 @@ import java.util.Set;
  *   <li>ClusterIP: a listener on clusterIP:port per service port, unless headless ({@code None}).
  *       Shared by every agent of a host with SO_REUSEPORT.</li>
  *   <li>NodePort and LoadBalancer: a listener on the node address at each port's nodePort.</li>
+ *   <li>LoadBalancer with status.loadBalancer.ingress IPs: an entry per IP and service port, for
+ *       the kernel data path only (external traffic policy, like the NodePort).</li>
  *   <li>Endpoints of a service port: those listing a port of the same name. Their conditions go
  *       to the forwarder as they are: it uses the ready ones, and the serving terminating ones
  *       only when none is ready.</li>
@@ -76,6 +79,22 @@ public final class ServicePlanner {
       }
     }
 
+    List<InetAddress> loadBalancerIps = new ArrayList<>();
+    if (type.equals("LoadBalancer")) {
+      for (LoadBalancerIngress ingress : service.getStatus().getLoadBalancer().getIngressList()) {
+        if (ingress.getIp().isEmpty()) {
+          continue; // a hostname-only ingress: nothing to match on
+        }
+        Optional<InetAddress> lbIp = IpLiterals.parse(ingress.getIp());
+        if (lbIp.isEmpty()) {
+          errors.add("service " + name + ": status.loadBalancer.ingress ip " + ingress.getIp()
+              + " is not an IP address; skipped");
+        } else if (!loadBalancerIps.contains(lbIp.get())) {
+          loadBalancerIps.add(lbIp.get());
+        }
+      }
+    }
+
     for (ServicePort port : spec.getPortsList()) {
       String portName = port.getName().isEmpty() ? Integer.toString(port.getPort()) : port.getName();
       Protocol protocol = protocol(port.getProtocol());
@@ -91,13 +110,19 @@ public final class ServicePlanner {
       if (clusterIp.isPresent()) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, clusterIp.get(), port.getPort()),
             name, portName, ListenerPlan.Kind.CLUSTER_IP, true,
-            new ServiceTarget(internalLocal ? local : all, affinity), http));
+            new ServiceTarget(internalLocal ? local : all, affinity), http, false, internalLocal));
+      }
+      for (InetAddress ingress : loadBalancerIps) {
+        listeners.add(new ListenerPlan(new ListenerKey(protocol, ingress, port.getPort()),
+            name, portName, ListenerPlan.Kind.LOAD_BALANCER, false,
+            new ServiceTarget(externalLocal ? local : all, affinity), http,
+            proxyHeaders && protocol == Protocol.TCP, externalLocal));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
             name, portName, ListenerPlan.Kind.NODE_PORT, false,
             new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders && protocol == Protocol.TCP));
+            proxyHeaders && protocol == Protocol.TCP, externalLocal));
       }
     }
 

@@ -16,7 +16,10 @@ import dev.switchboard.forwarder.SessionAffinity;
 import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Endpoints;
+import dev.switchboard.v1.LoadBalancerIngress;
+import dev.switchboard.v1.LoadBalancerStatus;
 import dev.switchboard.v1.Service;
+import dev.switchboard.v1.ServiceStatus;
 import dev.switchboard.v1.SessionAffinityConfig;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -123,6 +126,29 @@ class ServicePlannerTest {
         .contains(new HealthCheckPlan(WEB, 31000, 1)); // the terminating one does not count
     assertThat(new ServicePlanner("n3", node).plan(WEB, new ServiceView(lb, eps)).healthCheck())
         .contains(new HealthCheckPlan(WEB, 31000, 0));
+  }
+
+  @Test
+  void loadBalancerIngressIpsBecomeListenersAtTheServicePortWithTheExternalPolicy() {
+    Service lb = service("web", spec("LoadBalancer", "127.96.0.10").setExternalTrafficPolicy("Local")
+        .addPorts(port("http", "TCP", 80, 30080))).toBuilder()
+        .setStatus(ServiceStatus.newBuilder().setLoadBalancer(LoadBalancerStatus.newBuilder()
+            .addIngress(LoadBalancerIngress.newBuilder().setIp("127.0.2.7"))
+            .addIngress(LoadBalancerIngress.newBuilder().setHostname("lb.example.com"))
+            .addIngress(LoadBalancerIngress.newBuilder().setIp("lb-ip")))).build();
+    ServicePlan plan = planner.plan(WEB, new ServiceView(lb, eps));
+    assertThat(plan.listeners()).extracting(l -> l.kind() + " " + l.key() + " local=" + l.localOnly())
+        .containsExactly("ClusterIP TCP 127.96.0.10:80 local=false", "LoadBalancer TCP 127.0.2.7:80 local=true",
+            "NodePort TCP 127.0.1.1:30080 local=true");
+    // Like the NodePort, only this node's endpoints (Local).
+    assertThat(plan.listeners().get(1).target().endpoints()).extracting(e -> e.ip().getHostAddress())
+        .containsExactly("127.0.10.1");
+    assertThat(plan.errors()).containsExactly(
+        "service default/web: status.loadBalancer.ingress ip lb-ip is not an IP address; skipped");
+    // A NodePort service's stale status is not used.
+    Service np = lb.toBuilder().setSpec(lb.getSpec().toBuilder().setType("NodePort")).build();
+    assertThat(planner.plan(WEB, new ServiceView(np, eps)).listeners())
+        .noneMatch(l -> l.kind() == ListenerPlan.Kind.LOAD_BALANCER);
   }
 
   @Test

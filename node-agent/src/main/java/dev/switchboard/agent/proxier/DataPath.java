@@ -1,0 +1,32 @@
+package dev.switchboard.agent.proxier;
+
+/**
+ * Where a listener's traffic is forwarded when the agent runs in nftables mode. A pure function
+ * of the plan, so every agent and every reader (status pages, docs) agrees on it.
+ *
+ * <p>The kernel rewrites addresses only: it cannot read HTTP (per-request spans and
+ * {@code traceparent} for appProtocol {@code http}) nor strip a PROXY protocol header, so ports
+ * that need either stay in the userspace forwarder.
+ */
+public enum DataPath {
+  /** The Netty forwarder in the agent's JVM. */
+  USERSPACE("userspace"),
+  /** nftables rules: DNAT in the kernel, no agent CPU per connection. */
+  KERNEL("nftables");
+
+  private final String display;
+
+  DataPath(String display) {
+    this.display = display;
+  }
+
+  /** The path for {@code plan} when the kernel data path is on. */
+  public static DataPath of(ListenerPlan plan) {
+    return plan.http() || plan.acceptProxyHeader() ? USERSPACE : KERNEL;
+  }
+
+  @Override
+  public String toString() {
+    return display;
+  }
+}
