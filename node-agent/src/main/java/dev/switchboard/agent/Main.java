@@ -1,6 +1,7 @@
 package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.agent.proxier.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.tls.ClientTlsOptions;
@@ -83,6 +84,19 @@ public final class Main implements Callable<Integer> {
           + "to bind (env SWITCHBOARD_RESYNC_INTERVAL). Default: ${DEFAULT-VALUE}.")
   String resyncInterval;
 
+  @Option(names = "--dns-port", paramLabel = "PORT", defaultValue = "${env:SWITCHBOARD_DNS_PORT:-10053}",
+      description = "Cluster DNS (UDP and TCP) on the node address; 0 turns it off "
+          + "(env SWITCHBOARD_DNS_PORT). Default: ${DEFAULT-VALUE}.")
+  String dnsPort;
+
+  @Option(names = "--dns-zone", paramLabel = "DOMAIN", defaultValue = "${env:SWITCHBOARD_DNS_ZONE:-cluster.local}",
+      description = "The cluster domain DNS answers for (env SWITCHBOARD_DNS_ZONE). Default: ${DEFAULT-VALUE}.")
+  String dnsZone;
+
+  @Option(names = "--dns-ttl", paramLabel = "DURATION", defaultValue = "${env:SWITCHBOARD_DNS_TTL:-5s}",
+      description = "TTL of DNS answers, whole seconds (env SWITCHBOARD_DNS_TTL). Default: ${DEFAULT-VALUE}.")
+  String dnsTtl;
+
   @CommandLine.Mixin
   ClientTlsOptions tls = new ClientTlsOptions();
 
@@ -158,7 +172,7 @@ public final class Main implements Callable<Integer> {
         ? (mode == ClusterIpMode.LOCAL ? AgentConfig.LOCAL_SERVICE_CIDR : AgentConfig.CLUSTER_SERVICE_CIDR)
         : serviceCidr.trim();
     checkCidr(cidr, mode);
-    int port = parsePort(adminPort);
+    int port = parsePort("--admin-port", adminPort);
     Duration min = parseDuration("--min-sync-interval", minSyncInterval);
     Duration resync = parseDuration("--resync-interval", resyncInterval);
     if (resync.isZero() || resync.compareTo(min) < 0) {
@@ -170,7 +184,23 @@ public final class Main implements Callable<Integer> {
         .withAdminPort(port)
         .withLabels(parseLabels(labels))
         .withSyncIntervals(min, resync)
-        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX));
+        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX))
+        .withDns(dnsConfig());
+  }
+
+  private DnsConfig dnsConfig() {
+    int port = parsePort("--dns-port", dnsPort);
+    String zone = dnsZone.trim().toLowerCase(Locale.ROOT);
+    zone = zone.endsWith(".") ? zone.substring(0, zone.length() - 1) : zone;
+    Duration ttl = parseDuration("--dns-ttl", dnsTtl);
+    if (ttl.toMillis() % 1000 != 0 || ttl.toSeconds() > 3600) {
+      throw bad("--dns-ttl: " + dnsTtl + " (expected: whole seconds, 0s-1h, e.g. 5s)");
+    }
+    try {
+      return new DnsConfig(port, zone, (int) ttl.toSeconds());
+    } catch (IllegalArgumentException e) {
+      throw bad("--dns-zone: " + dnsZone + " (expected: a domain name such as cluster.local)");
+    }
   }
 
   private void checkCidr(String cidr, ClusterIpMode mode) {
@@ -184,7 +214,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  private int parsePort(String text) {
+  private int parsePort(String flag, String text) {
     try {
       int p = Integer.parseInt(text.trim());
       if (p >= 0 && p <= 65535) {
@@ -193,7 +223,7 @@ public final class Main implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw bad("--admin-port: " + text + " (expected: 0-65535)");
+    throw bad(flag + ": " + text + " (expected: 0-65535)");
   }
 
   private Duration parseDuration(String flag, String text) {
