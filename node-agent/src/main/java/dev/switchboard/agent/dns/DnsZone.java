@@ -93,7 +93,8 @@ public final class DnsZone {
           + " (expected: an IPv4 CIDR, e.g. 10.96.0.0/12)");
     }
     int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
-    return new DnsZone(origin, ttlSeconds, toInt(network) & mask, mask, false, 0, Map.of(),
+    int network32 = ServiceRecords.toInt(network) & mask;
+    return new DnsZone(origin, ttlSeconds, network32, mask, false, 0, Map.of(),
         Map.of(), Map.of());
   }
 
@@ -204,7 +205,7 @@ public final class DnsZone {
           : new Answer(Rcode.NOERROR, answers, List.of(), List.of());
     }
     Inet4Address ip = fromReverse(name);
-    if (ip == null || (toInt(ip) & cidrMask) != cidrNetwork) {
+    if (ip == null || (ServiceRecords.toInt(ip) & cidrMask) != cidrNetwork) {
       return Answer.REFUSED; // not a ClusterIP: someone else's reverse zone
     }
     return ready ? new Answer(Rcode.NXDOMAIN, List.of(), List.of(reverseSoa), List.of())
@@ -259,11 +260,6 @@ public final class DnsZone {
       return null;
     }
     return ServiceRecords.ipv4(labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0]);
-  }
-
-  private static int toInt(Inet4Address ip) {
-    byte[] b = ip.getAddress();
-    return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
   }
 
   /** Lower case, ending with a dot. */

@@ -91,30 +91,30 @@ final class ServiceRecords {
       return;
     }
     boolean publishNotReady = service.getSpec().getPublishNotReadyAddresses();
-    // address → endpoint, sorted by address text so that answers are stable between snapshots
-    Map<String, Endpoint> ready = new TreeMap<>();
+    // address → endpoint, in address order so that answers are stable between snapshots
+    Map<Integer, ReadyEndpoint> ready = new TreeMap<>(Integer::compareUnsigned);
     for (Endpoint e : endpoints.getEndpointsList()) {
-      if ((publishNotReady || e.getConditions().getReady()) && ipv4(e.getAddress()) != null) {
-        ready.putIfAbsent(e.getAddress(), e);
+      Inet4Address ip = publishNotReady || e.getConditions().getReady() ? ipv4(e.getAddress()) : null;
+      if (ip != null) {
+        ready.putIfAbsent(toInt(ip), new ReadyEndpoint(ip,
+            e.getAddress().replace('.', '-') + "." + fqdn, e));
       }
     }
-    List<ServicePort> named = service.getSpec().getPortsList().stream()
-        .filter(p -> !p.getName().isEmpty()).toList();
-    for (Endpoint e : ready.values()) {
-      Inet4Address ip = ipv4(e.getAddress());
-      String host = e.getAddress().replace('.', '-') + "." + fqdn;
-      add(owners, new ZoneRecord.A(fqdn, ip));
-      add(owners, new ZoneRecord.A(host, ip));
-      pointers.add(new ZoneRecord.Ptr(reverseName(ip), host));
+    for (ReadyEndpoint e : ready.values()) {
+      add(owners, new ZoneRecord.A(fqdn, e.ip()));
+      add(owners, new ZoneRecord.A(e.host(), e.ip()));
+      pointers.add(new ZoneRecord.Ptr(reverseName(e.ip()), e.host()));
     }
-    for (ServicePort port : named) {
+    for (ServicePort port : service.getSpec().getPortsList()) {
+      if (port.getName().isEmpty()) {
+        continue; // unnamed ports have no SRV records
+      }
       String srv = srvName(port.getName(), port.getProtocol(), fqdn);
       List<ZoneRecord.Srv> targets = new ArrayList<>();
-      for (Endpoint e : ready.values()) {
-        for (EndpointPort p : e.getPortsList()) {
+      for (ReadyEndpoint e : ready.values()) {
+        for (EndpointPort p : e.endpoint().getPortsList()) {
           if (p.getName().equals(port.getName()) && p.getPort() > 0 && p.getPort() <= 65535) {
-            targets.add(new ZoneRecord.Srv(srv, 0, 0, p.getPort(),
-                e.getAddress().replace('.', '-') + "." + fqdn));
+            targets.add(new ZoneRecord.Srv(srv, 0, 0, p.getPort(), e.host()));
             break;
           }
         }
@@ -124,6 +124,14 @@ final class ServiceRecords {
         add(owners, new ZoneRecord.Srv(t.name(), 0, weight, t.port(), t.target()));
       }
     }
+  }
+
+  /** A ready endpoint of a headless service: its address and its own name. */
+  private record ReadyEndpoint(Inet4Address ip, String host, Endpoint endpoint) {}
+
+  static int toInt(Inet4Address ip) {
+    byte[] b = ip.getAddress();
+    return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
   }
 
   /** The records at {@code owner}; null when the service has no such name. */
