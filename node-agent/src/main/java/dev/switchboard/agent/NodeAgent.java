@@ -176,7 +176,7 @@ public final class NodeAgent implements AutoCloseable {
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
           () -> status(node, sync, client, prober), telemetry::scrape);
       DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(), config.nodeAddress(),
-          config.serviceCidr(), node) : null;
+          config.serviceCidr(), node, telemetry) : null;
       if (dns != null) {
         sync.onSynced(dns::update);
       }

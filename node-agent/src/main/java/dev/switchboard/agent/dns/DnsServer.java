@@ -3,6 +3,7 @@ package dev.switchboard.agent.dns;
 import dev.switchboard.agent.state.ChangeTracker;
 import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.telemetry.Telemetry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -30,6 +31,7 @@ import io.netty.handler.codec.dns.DnsOpCode;
 import io.netty.handler.codec.dns.DnsQuery;
 import io.netty.handler.codec.dns.DnsResponse;
 import io.netty.handler.codec.dns.DnsResponseCode;
+import io.netty.handler.codec.dns.DnsSection;
 import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
 import io.netty.handler.codec.dns.TcpDnsResponseEncoder;
 import io.netty.handler.timeout.ReadTimeoutException;
@@ -82,11 +84,14 @@ public final class DnsServer implements AutoCloseable {
   private final LongAdder malformed = new LongAdder();
   private final LongAdder truncated = new LongAdder();
   private final LongAdder dropped = new LongAdder();
+  /** Confined to the event loop, like everything that records into it. */
+  private final DnsMetrics metrics;
 
-  private DnsServer(EventLoopGroup group, DnsZone zone, InetSocketAddress address)
-      throws IOException {
+  private DnsServer(EventLoopGroup group, DnsZone zone, InetSocketAddress address,
+      DnsMetrics metrics) throws IOException {
     this.group = group;
     this.zone = zone;
+    this.metrics = metrics;
     this.udp = bind(new Bootstrap().group(group).channel(NioDatagramChannel.class)
         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 512 << 10))
@@ -131,10 +136,11 @@ public final class DnsServer implements AutoCloseable {
    * inside it) until the first {@link #update}.
    *
    * @param serviceCidr the ClusterIP range: its unknown reverse names are NXDOMAIN
+   * @param telemetry where CoreDNS-named metrics go ({@link DnsMetrics})
    * @throws IOException naming the protocol and address when either cannot be bound
    */
   public static DnsServer start(DnsConfig config, InetAddress address, String serviceCidr,
-      String node) throws IOException {
+      String node, Telemetry telemetry) throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("config: " + config + " (expected: a port, DNS on)");
     }
@@ -142,7 +148,8 @@ public final class DnsServer implements AutoCloseable {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
         new DefaultThreadFactory("switchboard-dns-" + node, true), NioIoHandler.newFactory());
     try {
-      DnsServer server = new DnsServer(group, empty, new InetSocketAddress(address, config.port()));
+      DnsServer server = new DnsServer(group, empty, new InetSocketAddress(address, config.port()),
+          new DnsMetrics(telemetry));
       log.info("cluster DNS for {} on {} (UDP and TCP), TTL {} s", empty.origin(),
           server.address(), config.ttlSeconds());
       return server;
@@ -263,6 +270,7 @@ public final class DnsServer implements AutoCloseable {
       } else if (msg instanceof Malformed m) {
         response = new DatagramDnsResponse(m.recipient(), m.sender(), m.id(), m.opCode(),
             DnsResponseCode.FORMERR);
+        metrics.record(true, "", DnsResponseCode.FORMERR.intValue(), 0);
       } else {
         return;
       }
@@ -320,14 +328,19 @@ public final class DnsServer implements AutoCloseable {
 
   /** Fills {@code response}; true when it was truncated. A bug answers SERVFAIL, not silence. */
   private boolean respond(DnsQuery query, DnsResponse response, boolean udp) {
+    long started = System.nanoTime();
     queries.increment();
+    boolean truncatedAnswer = false;
     try {
-      return DnsResponder.answer(zone, query, response, udp).truncated();
+      truncatedAnswer = DnsResponder.answer(zone, query, response, udp).truncated();
     } catch (RuntimeException e) {
       log.warn("DNS: answering {}: {}", query, e.toString(), e);
       response.clear();
       response.setCode(DnsResponseCode.SERVFAIL);
-      return false;
     }
+    String type = query.count(DnsSection.QUESTION) == 1
+        ? query.recordAt(DnsSection.QUESTION).type().name() : "";
+    metrics.record(udp, type, response.code().intValue(), System.nanoTime() - started);
+    return truncatedAnswer;
   }
 }

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.agent.dns.DnsConfig;
+import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.DeleteRequest;
 import dev.switchboard.v1.Pod;
@@ -27,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -58,7 +60,8 @@ class DnsTest {
   @BeforeAll
   static void start() {
     etcd = EtcdProcess.start();
-    cluster = new AgentCluster(etcd);
+    // Real metrics (Prometheus at /metrics), no export.
+    cluster = new AgentCluster(etcd, component -> Telemetry.configure("switchboard-" + component, Map.of()));
     cluster.startControlPlane();
     agent = cluster.startAgent(NODE, NODE_IP, DnsConfig.onPort(Net.freePort(NODE_IP)));
     dns = agent.dns().address();
@@ -266,6 +269,23 @@ class DnsTest {
     assertThat(dig(dns, name("redis-master"), "A").data("A")).containsExactly(redis.getSpec().getClusterIp());
     assertThat(dig(dns, "+tcp", name("redis-master"), "A").data("A"))
         .containsExactly(redis.getSpec().getClusterIp());
+  }
+
+  @Test
+  void coreDnsNamedMetricsCountQueriesByTypeAndResponsesByCode() {
+    String url = "/metrics";
+    Map<String, Double> before = PrometheusText.parse(Net.get(agent.adminAddress(), url).body());
+    dig(dns, name("redis-master"), "A");
+    dig(dns, "+tcp", name("nope"), "SRV");
+    Map<String, Double> after = PrometheusText.parse(Net.get(agent.adminAddress(), url).body());
+    String udpA = "coredns_dns_requests_total{proto=\"udp\",type=\"A\"}";
+    String tcpSrv = "coredns_dns_requests_total{proto=\"tcp\",type=\"SRV\"}";
+    String nx = "coredns_dns_responses_total{rcode=\"NXDOMAIN\"}";
+    assertThat(after.get(udpA) - before.getOrDefault(udpA, 0.0)).as(after.keySet().toString())
+        .isGreaterThanOrEqualTo(1.0);
+    assertThat(after.get(tcpSrv) - before.getOrDefault(tcpSrv, 0.0)).isGreaterThanOrEqualTo(1.0);
+    assertThat(after.get(nx) - before.getOrDefault(nx, 0.0)).isGreaterThanOrEqualTo(1.0);
+    assertThat(after.keySet()).anyMatch(k -> k.startsWith("coredns_dns_request_duration_seconds_bucket{"));
   }
 
   /** Sends a datagram and returns the reply, or null when none comes within the socket's timeout. */
