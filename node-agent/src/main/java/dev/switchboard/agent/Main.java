@@ -8,8 +8,11 @@ import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -96,6 +99,12 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--dns-ttl", paramLabel = "DURATION", defaultValue = "${env:SWITCHBOARD_DNS_TTL:-5s}",
       description = "TTL of DNS answers, whole seconds (env SWITCHBOARD_DNS_TTL). Default: ${DEFAULT-VALUE}.")
   String dnsTtl;
+
+  @Option(names = "--dns-upstream", paramLabel = "IP[:PORT][,...]", defaultValue = "${env:SWITCHBOARD_DNS_UPSTREAM:-}",
+      description = "Resolvers asked, in order, the names outside the cluster zone (UDP; port 53 "
+          + "unless given); none answering: SERVFAIL. Empty: such names are REFUSED "
+          + "(env SWITCHBOARD_DNS_UPSTREAM).")
+  String dnsUpstream;
 
   @CommandLine.Mixin
   ClientTlsOptions tls = new ClientTlsOptions();
@@ -197,7 +206,7 @@ public final class Main implements Callable<Integer> {
       throw bad("--dns-ttl: " + dnsTtl + " (expected: whole seconds, 0s-1h, e.g. 5s)");
     }
     try {
-      return new DnsConfig(port, zone, (int) ttl.toSeconds());
+      return new DnsConfig(port, zone, (int) ttl.toSeconds(), parseUpstreams(dnsUpstream));
     } catch (IllegalArgumentException e) {
       throw bad("--dns-zone: " + dnsZone + " (expected: a domain name such as cluster.local)");
     }
@@ -224,6 +233,23 @@ public final class Main implements Callable<Integer> {
       // reported below
     }
     throw bad(flag + ": " + text + " (expected: 0-65535)");
+  }
+
+  private List<InetSocketAddress> parseUpstreams(String text) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String item : blank(text) ? new String[0] : text.split(",")) {
+      String entry = item.trim();
+      Matcher hp = HOST_PORT.matcher(entry);
+      String host = hp.matches() ? hp.group(1).replaceAll("^\\[|]$", "") : entry;
+      int port = hp.matches() ? Integer.parseInt(hp.group(2)) : 53;
+      InetAddress ip = IpLiterals.parse(host).orElse(null);
+      if (ip == null || port < 1 || port > 65535) {
+        throw bad("--dns-upstream: " + entry + " (expected: IP or IP:PORT, comma-separated, "
+            + "e.g. 127.0.0.53 or 10.0.0.2:53)");
+      }
+      out.add(new InetSocketAddress(ip, port));
+    }
+    return out;
   }
 
   private Duration parseDuration(String flag, String text) {

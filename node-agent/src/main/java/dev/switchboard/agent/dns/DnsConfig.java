@@ -1,5 +1,7 @@
 package dev.switchboard.agent.dns;
 
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -10,8 +12,9 @@ import java.util.regex.Pattern;
  *     would be of no use to clients, which must be told where to ask)
  * @param zone the cluster domain ({@code cluster.local}), without the trailing dot
  * @param ttlSeconds the TTL of every answer, and of negative answers (the SOA minimum)
+ * @param upstreams resolvers asked the names outside the zone, in order; empty: those are REFUSED
  */
-public record DnsConfig(int port, String zone, int ttlSeconds) {
+public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams) {
   // first: DISABLED below is validated against it
   private static final Pattern ZONE =
       Pattern.compile("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
@@ -25,6 +28,7 @@ public record DnsConfig(int port, String zone, int ttlSeconds) {
 
   public DnsConfig {
     Objects.requireNonNull(zone, "zone");
+    upstreams = List.copyOf(upstreams);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port: " + port + " (expected: 0-65535, 0 = off)");
     }
@@ -35,6 +39,11 @@ public record DnsConfig(int port, String zone, int ttlSeconds) {
     if (ttlSeconds < 0 || ttlSeconds > 3600) {
       throw new IllegalArgumentException("ttlSeconds: " + ttlSeconds + " (expected: 0-3600)");
     }
+  }
+
+  /** Without upstreams: names outside the zone are REFUSED. */
+  public DnsConfig(int port, String zone, int ttlSeconds) {
+    this(port, zone, ttlSeconds, List.of());
   }
 
   /** DNS on {@code port} with the default zone and TTL. */

@@ -41,8 +41,18 @@ final class DnsResponder {
 
   private DnsResponder() {}
 
-  /** What a response said, for metrics and tests. */
-  record Outcome(DnsResponseCode code, int qtype, boolean truncated) {}
+  /**
+   * What a response said, for metrics and tests.
+   *
+   * @param outsideZone REFUSED because the name is not ours: an upstream may answer it
+   * @param payload the client's EDNS0 payload size, -1 without EDNS0
+   */
+  record Outcome(DnsResponseCode code, int qtype, boolean truncated, boolean outsideZone,
+      int payload) {
+    Outcome(DnsResponseCode code, int qtype, boolean truncated) {
+      this(code, qtype, truncated, false, -1);
+    }
+  }
 
   /**
    * Fills {@code response} (created with the query's id and opcode) with the answer to
@@ -88,6 +98,10 @@ final class DnsResponder {
       return new Outcome(DnsResponseCode.REFUSED, qtype, false);
     }
     DnsZone.Answer answer = zone.lookup(q.name(), qtype);
+    if (answer.rcode() == DnsZone.Rcode.REFUSED) {
+      response.setCode(DnsResponseCode.REFUSED);
+      return new Outcome(DnsResponseCode.REFUSED, qtype, false, true, payload);
+    }
     DnsResponseCode code = DnsResponseCode.valueOf(answer.rcode().code());
     response.setCode(code);
     response.setAuthoritativeAnswer(answer.authoritative());

@@ -7,6 +7,7 @@ import dev.switchboard.telemetry.Telemetry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,6 +31,8 @@ import io.netty.handler.codec.dns.DefaultDnsResponse;
 import io.netty.handler.codec.dns.DnsOpCode;
 import io.netty.handler.codec.dns.DnsQuery;
 import io.netty.handler.codec.dns.DnsResponse;
+import io.netty.handler.codec.dns.DnsQuestion;
+import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
 import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
@@ -46,6 +49,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,12 +90,15 @@ public final class DnsServer implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   /** Confined to the event loop, like everything that records into it. */
   private final DnsMetrics metrics;
+  /** Null without upstreams. */
+  private final UpstreamForwarder forwarder;
 
   private DnsServer(EventLoopGroup group, DnsZone zone, InetSocketAddress address,
-      DnsMetrics metrics) throws IOException {
+      DnsMetrics metrics, List<InetSocketAddress> upstreams) throws IOException {
     this.group = group;
     this.zone = zone;
     this.metrics = metrics;
+    this.forwarder = upstreams.isEmpty() ? null : UpstreamForwarder.start(group, upstreams);
     this.udp = bind(new Bootstrap().group(group).channel(NioDatagramChannel.class)
         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 512 << 10))
@@ -127,6 +134,9 @@ public final class DnsServer implements AutoCloseable {
           }).bind(address), "TCP", address);
     } catch (IOException e) {
       udp.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      if (forwarder != null) {
+        forwarder.close();
+      }
       throw e;
     }
   }
@@ -149,9 +159,10 @@ public final class DnsServer implements AutoCloseable {
         new DefaultThreadFactory("switchboard-dns-" + node, true), NioIoHandler.newFactory());
     try {
       DnsServer server = new DnsServer(group, empty, new InetSocketAddress(address, config.port()),
-          new DnsMetrics(telemetry));
-      log.info("cluster DNS for {} on {} (UDP and TCP), TTL {} s", empty.origin(),
-          server.address(), config.ttlSeconds());
+          new DnsMetrics(telemetry), config.upstreams());
+      log.info("cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}", empty.origin(),
+          server.address(), config.ttlSeconds(), config.upstreams().isEmpty()
+              ? "other names refused" : "other names forwarded to " + config.upstreams());
       return server;
     } catch (IOException | RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -210,6 +221,9 @@ public final class DnsServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (forwarder != null) {
+      forwarder.close();
+    }
     udp.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     tcp.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -264,8 +278,13 @@ public final class DnsServer implements AutoCloseable {
       if (msg instanceof DatagramDnsQuery query) {
         response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id(),
             query.opCode());
-        if (respond(query, response, true)) {
+        DnsResponder.Outcome outcome = respond(query, response, true);
+        if (outcome.truncated()) {
           truncated.increment();
+        }
+        if (forwarded(outcome, query, response, true, ctx,
+            raw -> new DatagramPacket(raw, query.sender(), query.recipient()))) {
+          return;
         }
       } else if (msg instanceof Malformed m) {
         response = new DatagramDnsResponse(m.recipient(), m.sender(), m.id(), m.opCode(),
@@ -298,7 +317,11 @@ public final class DnsServer implements AutoCloseable {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DnsQuery query) {
       DnsResponse response = new DefaultDnsResponse(query.id(), query.opCode());
-      respond(query, response, false);
+      DnsResponder.Outcome outcome = respond(query, response, false);
+      if (forwarded(outcome, query, response, false, ctx, raw -> Unpooled.wrappedBuffer(
+          Unpooled.buffer(2).writeShort(raw.readableBytes()), raw))) {
+        return;
+      }
       ctx.write(response);
       if (!ctx.channel().isWritable()) {
         ctx.channel().config().setAutoRead(false); // the client does not read its answers
@@ -326,21 +349,61 @@ public final class DnsServer implements AutoCloseable {
     }
   }
 
-  /** Fills {@code response}; true when it was truncated. A bug answers SERVFAIL, not silence. */
-  private boolean respond(DnsQuery query, DnsResponse response, boolean udp) {
+  /** Fills {@code response}. A bug answers SERVFAIL, not silence. */
+  private DnsResponder.Outcome respond(DnsQuery query, DnsResponse response, boolean udp) {
     long started = System.nanoTime();
     queries.increment();
-    boolean truncatedAnswer = false;
+    DnsResponder.Outcome outcome;
     try {
-      truncatedAnswer = DnsResponder.answer(zone, query, response, udp).truncated();
+      outcome = DnsResponder.answer(zone, query, response, udp);
     } catch (RuntimeException e) {
       log.warn("DNS: answering {}: {}", query, e.toString(), e);
       response.clear();
       response.setCode(DnsResponseCode.SERVFAIL);
+      outcome = new DnsResponder.Outcome(DnsResponseCode.SERVFAIL, 0, false);
     }
-    String type = query.count(DnsSection.QUESTION) == 1
+    if (forwarder == null || !outcome.outsideZone()) {
+      metrics.record(udp, typeName(query), response.code().intValue(), System.nanoTime() - started);
+    }
+    return outcome;
+  }
+
+  private static String typeName(DnsQuery query) {
+    return query.count(DnsSection.QUESTION) == 1
         ? query.recordAt(DnsSection.QUESTION).type().name() : "";
-    metrics.record(udp, type, response.code().intValue(), System.nanoTime() - started);
-    return truncatedAnswer;
+  }
+
+  /**
+   * When the name is outside the zone and there are upstreams: releases the local answer, asks
+   * the upstreams, and writes their response ({@code frame} makes it a UDP packet or a TCP frame)
+   * straight to the socket, or SERVFAIL when none answers. False: answer locally.
+   */
+  private boolean forwarded(DnsResponder.Outcome outcome, DnsQuery query, DnsResponse response,
+      boolean udp, ChannelHandlerContext ctx, Function<ByteBuf, Object> frame) {
+    if (forwarder == null || !outcome.outsideZone()) {
+      return false;
+    }
+    long started = System.nanoTime();
+    DnsQuestion q = query.recordAt(DnsSection.QUESTION);
+    DnsQuestion question = new DefaultDnsQuestion(q.name(), q.type(), q.dnsClass());
+    String type = typeName(query);
+    // Raw bytes go from the first handler straight to the socket, past the DNS encoders.
+    ChannelHandlerContext head = ctx.pipeline().firstContext();
+    Channel channel = ctx.channel();
+    response.setCode(DnsResponseCode.SERVFAIL); // what is sent if no upstream answers
+    forwarder.forward(query.id(), question, outcome.payload(), raw -> {
+      metrics.record(udp, type, raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
+          System.nanoTime() - started);
+      response.release();
+      if (channel.isActive()) {
+        head.writeAndFlush(frame.apply(raw), head.voidPromise());
+      } else {
+        raw.release();
+      }
+    }, () -> {
+      metrics.record(udp, type, DnsResponseCode.SERVFAIL.intValue(), System.nanoTime() - started);
+      channel.writeAndFlush(response, channel.voidPromise());
+    });
+    return true;
   }
 }

@@ -10,15 +10,22 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.agent.dns.DnsConfig;
+import dev.switchboard.agent.dns.DnsServer;
+import dev.switchboard.agent.state.ChangeTracker;
+import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.DeleteRequest;
+import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
+import dev.switchboard.v1.ServiceSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -48,6 +55,7 @@ class DnsTest {
   private static final String NODE_IP = "127.0.1.53";
   private static final String ZONE = "cluster.local";
   private static final int BIG_ENDPOINTS = 60;
+  private static final String UPSTREAM_IP = "127.0.1.54";
 
   private static EtcdProcess etcd;
   private static AgentCluster cluster;
@@ -56,6 +64,7 @@ class DnsTest {
   /** redis-master: a ClusterIP service with a named TCP port, served by a real backend. */
   private static Service redis;
   private static TcpBackend redisBackend;
+  private static DnsServer upstream;
 
   @BeforeAll
   static void start() {
@@ -63,7 +72,9 @@ class DnsTest {
     // Real metrics (Prometheus at /metrics), no export.
     cluster = new AgentCluster(etcd, component -> Telemetry.configure("switchboard-" + component, Map.of()));
     cluster.startControlPlane();
-    agent = cluster.startAgent(NODE, NODE_IP, DnsConfig.onPort(Net.freePort(NODE_IP)));
+    upstream = startUpstream();
+    agent = cluster.startAgent(NODE, NODE_IP, new DnsConfig(Net.freePort(NODE_IP), ZONE, 5,
+        List.of(upstream.address())));
     dns = agent.dns().address();
 
     redisBackend = new TcpBackend("redis-1", "127.0.30.1");
@@ -91,8 +102,29 @@ class DnsTest {
     cluster.awaitProgrammed(version);
   }
 
+  /**
+   * Another DNS server, authoritative for {@code upstream.test} with one service: the agent's
+   * upstream. (Any resolver would do; this one needs nothing installed.)
+   */
+  private static DnsServer startUpstream() {
+    try {
+      DnsServer server = DnsServer.start(new DnsConfig(Net.freePort(UPSTREAM_IP), "upstream.test", 7),
+          Net.ip(UPSTREAM_IP), "10.1.0.0/16", "upstream", Telemetry.disabled());
+      Service web = Service.newBuilder().setMetadata(ObjectMeta.newBuilder().setNamespace("default")
+          .setName("web")).setSpec(ServiceSpec.newBuilder().setClusterIp("10.1.2.3")).build();
+      server.update(1, Map.of(new ServiceName("default", "web"),
+          new ChangeTracker.Change<>(ServiceView.ABSENT, new ServiceView(web, null))));
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   @AfterAll
   static void stop() throws Exception {
+    if (upstream != null) {
+      upstream.close();
+    }
     if (cluster != null) {
       cluster.close();
     }
@@ -174,6 +206,28 @@ class DnsTest {
     assertThat(dig(dns, "dns-version." + ZONE, "TXT").data("TXT")).containsExactly("\"1.1.0\"");
     assertThat(dig(dns, ZONE, "SOA").data("SOA")).hasSize(1);
     assertThat(dig(dns, "example.com", "A").status()).isEqualTo("REFUSED");
+  }
+
+  @Test
+  void namesOutsideTheZoneGoToTheUpstreamAndServfailWhenNoneAnswers() throws IOException {
+    String web = "web.default.svc.upstream.test.";
+    Dig.Result udp = dig(dns, web, "A");
+    assertThat(udp.status()).as(udp.output()).isEqualTo("NOERROR");
+    assertThat(udp.answer()).singleElement().satisfies(rr -> {
+      assertThat(rr.data()).isEqualTo("10.1.2.3");
+      assertThat(rr.ttl()).isEqualTo(7); // the upstream's answer, as it came
+    });
+    assertThat(dig(dns, "+tcp", web, "A").data("A")).containsExactly("10.1.2.3");
+    assertThat(dig(dns, "nope.default.svc.upstream.test", "A").status()).isEqualTo("NXDOMAIN");
+    assertThat(dig(dns, "+noedns", web, "A").data("A")).containsExactly("10.1.2.3");
+
+    // An upstream nobody listens on: SERVFAIL once the wait (1.5 s) is over.
+    InetSocketAddress nobody = new InetSocketAddress(Net.ip("127.0.1.55"), Net.freePort("127.0.1.55"));
+    try (DnsServer lonely = DnsServer.start(new DnsConfig(Net.freePort("127.0.1.56"), ZONE, 5,
+        List.of(nobody)), Net.ip("127.0.1.56"), "127.96.0.0/16", "lonely", Telemetry.disabled())) {
+      Dig.Result failed = dig(lonely.address(), "+time=5", "example.org", "A");
+      assertThat(failed.status()).as(failed.output()).isEqualTo("SERVFAIL");
+    }
   }
 
   @Test
