@@ -1,5 +1,6 @@
 package dev.switchboard.launcher;
 
+import dev.switchboard.agent.dns.DnsConfig;
 import java.nio.file.Path;
 
 /**
@@ -12,13 +13,15 @@ import java.nio.file.Path;
  * @param lbMetricsPort /metrics of cloud-lb on 127.0.0.1; 0: none
  * @param insecure plaintext and no authentication between the components (default: TLS, mTLS,
  *     tokens, from the cluster's own CA under {@code <stateDir>/pki})
+ * @param agentDnsPort each agent's cluster DNS port (UDP and TCP) on its node address; 0: off
  */
 record LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
     int agentAdminPort, String otlpEndpoint, String otlpProtocol, int controlPlaneMetricsPort,
-    int lbMetricsPort, boolean insecure) {
+    int lbMetricsPort, boolean insecure, int agentDnsPort) {
 
   LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
       int agentAdminPort) {
-    this(nodes, demo, stateDir, controlPlanePort, etcdPort, agentAdminPort, "", "grpc", 0, 0, false);
+    this(nodes, demo, stateDir, controlPlanePort, etcdPort, agentAdminPort, "", "grpc", 0, 0, false,
+        DnsConfig.DEFAULT_LOCAL_PORT);
   }
 }

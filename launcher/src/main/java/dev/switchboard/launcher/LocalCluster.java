@@ -102,11 +102,15 @@ final class LocalCluster implements AutoCloseable {
       String name = "node-" + n;
       String address = "127.0.1." + n;
       requireFree(name, address, options.agentAdminPort(), "--agent-admin-port");
+      if (options.agentDnsPort() != 0) {
+        requireFree(name + " DNS", address, options.agentDnsPort(), "--agent-dns-port");
+      }
       String readyz = "http://" + address + ":" + options.agentAdminPort() + "/readyz";
       launch(new Component(name, java(NODE_AGENT_JVM, "dev.switchboard.agent.Main", "--node-name", name,
           "--node-address", address, "--control-plane", "127.0.0.1:" + cpPort,
           "--cluster-ip-mode", "local", "--service-cidr", "127.96.0.0/16",
-          "--admin-port", Integer.toString(options.agentAdminPort()), clientTls(pki, name)),
+          "--admin-port", Integer.toString(options.agentAdminPort()),
+          "--dns-port", Integer.toString(options.agentDnsPort()), clientTls(pki, name)),
           logs.resolve(name + ".log"), () -> httpOk(readyz), otel("switchboard-node-agent", name)), address);
       nodes.add(name + " " + address);
     }

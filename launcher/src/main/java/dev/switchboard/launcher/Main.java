@@ -37,6 +37,11 @@ public final class Main implements Callable<Integer> {
       description = "Each agent's /healthz and /readyz port on its node address (default ${DEFAULT-VALUE}).")
   int agentAdminPort;
 
+  @Option(names = "--agent-dns-port", defaultValue = "10053",
+      description = "Each agent's cluster DNS port (UDP and TCP) on its node address; 0: off "
+          + "(default ${DEFAULT-VALUE}).")
+  int agentDnsPort;
+
   @Option(names = "--otlp-endpoint", paramLabel = "URL", defaultValue = "${env:OTEL_EXPORTER_OTLP_ENDPOINT:-}",
       description = "Export every component's traces and metrics by OTLP to this collector, e.g. "
           + "http://127.0.0.1:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ... for each; "
@@ -91,7 +96,7 @@ public final class Main implements Callable<Integer> {
     }
     LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
         controlPlanePort, etcdPort, agentAdminPort, otlpEndpoint.trim(), otlpProtocol,
-        controlPlaneMetricsPort, lbMetricsPort, insecure);
+        controlPlaneMetricsPort, lbMetricsPort, insecure, agentDnsPort);
     LocalCluster cluster = new LocalCluster(options, out);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

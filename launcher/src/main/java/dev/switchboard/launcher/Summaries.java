@@ -18,8 +18,9 @@ final class Summaries {
     }
     for (String node : s.nodes()) {
       String[] nameAddress = node.split(" ");
-      b.append(String.format("  %-15s %s   (http://%s:%d/healthz, /readyz, /metrics)%n",
-          nameAddress[0], nameAddress[1], nameAddress[1], options.agentAdminPort()));
+      b.append(String.format("  %-15s %s   (http://%s:%d/healthz, /readyz, /metrics%s)%n",
+          nameAddress[0], nameAddress[1], nameAddress[1], options.agentAdminPort(),
+          options.agentDnsPort() == 0 ? "" : "; DNS :" + options.agentDnsPort()));
     }
     b.append(String.format("  %-15s LoadBalancer IPs from 127.0.2.0/24%n", "cloud-lb"));
     if (options.lbMetricsPort() != 0) {
@@ -54,6 +55,10 @@ final class Summaries {
       b.append(String.format("  %-" + w + "s# the load balancer (EXTERNAL-IP)%n", lb));
       b.append(String.format("  %-" + w + "s# the NodePort on node-1 (any node works)%n", nodePort));
       b.append(String.format("  %-" + w + "s# the ClusterIP%n", clusterIp));
+      if (options.agentDnsPort() != 0) {
+        b.append(String.format("  %s%n    # the ClusterIP by name, from node-1's cluster DNS%n",
+            dig(options, "demo.default.svc.cluster.local")));
+      }
     } else {
       b.append('\n').append("Try it:\n");
     }
@@ -62,6 +67,11 @@ final class Summaries {
     b.append("  ").append(server).append("bin/sbctl get nodes\n");
     b.append("  ").append(server).append("bin/sbctl apply -f my-service.yaml\n");
     return b.toString();
+  }
+
+  /** A {@code dig} line asking node-1's cluster DNS. */
+  static String dig(LaunchOptions options, String name) {
+    return "dig @127.0.1.1 -p " + options.agentDnsPort() + " +short " + name;
   }
 
   /** kubectl-style columns: each as wide as its widest cell, three spaces apart. */

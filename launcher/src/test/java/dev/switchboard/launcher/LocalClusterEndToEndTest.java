@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalClusterEndToEndTest {
   private static final Pattern EXTERNAL_IP = Pattern.compile("curl http://(127\\.0\\.2\\.\\d+)/");
   private static final Pattern POD = Pattern.compile("pod=(demo-\\d) node=(node-\\d)");
+  private static final Pattern DIG = Pattern.compile("(dig @127\\.0\\.1\\.1 -p \\d+ \\+short \\S+)");
+  private static final Pattern CLUSTER_IP = Pattern.compile("curl http://(127\\.96\\.\\d+\\.\\d+)/");
 
   @Test
   @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -46,6 +48,7 @@ class LocalClusterEndToEndTest {
         "dev.switchboard.launcher.Main", "--state-dir", state.toString(),
         "--control-plane-port", Integer.toString(cpPort), "--etcd-port", Integer.toString(freePort()),
         "--agent-admin-port", Integer.toString(freePort()),
+        "--agent-dns-port", Integer.toString(freePort()),
         "--control-plane-metrics-port", Integer.toString(cpMetricsPort),
         "--lb-metrics-port", Integer.toString(freePort()))
         .redirectErrorStream(true).start();
@@ -95,6 +98,19 @@ class LocalClusterEndToEndTest {
         perPod.merge(m.group(1), 1, Integer::sum);
       }
       assertThat(perPod).containsOnlyKeys("demo-1", "demo-2", "demo-3");
+      // The summary's dig line, run as printed: node-1's cluster DNS names the demo's ClusterIP.
+      Matcher dig = DIG.matcher(output);
+      while (!dig.find() && System.nanoTime() < deadline) {
+        String line = lines.poll(1, TimeUnit.SECONDS);
+        output.append(line == null ? "" : line + "\n");
+        dig = DIG.matcher(output);
+      }
+      Matcher clusterIp = CLUSTER_IP.matcher(output);
+      assertThat(dig.find(0) && clusterIp.find()).as("no dig or ClusterIP line in:%n%s", output).isTrue();
+      Process digging = new ProcessBuilder(dig.group(1).split(" ")).redirectErrorStream(true).start();
+      assertThat(digging.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      assertThat(new String(digging.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
+          .isEqualTo(clusterIp.group(1));
       // Secure by default: the summary says so, and the pki and sbctl.env exist.
       assertThat(output.toString()).contains("TLS on: CA " + state.resolve("pki").resolve("ca.crt"));
       assertThat(state.resolve("pki").resolve("ca.crt")).exists();

@@ -1,5 +1,6 @@
 package dev.switchboard.agent;
 
+import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.discovery.client.Backoff;
 import dev.switchboard.discovery.client.ExponentialBackoff;
 import java.net.InetAddress;
@@ -22,11 +23,12 @@ import java.util.Objects;
  * @param backoff reconnection delays
  * @param ioThreads the forwarder's event loop threads
  * @param proxyMode userspace forwarder only, or nftables rules for what the kernel can serve
+ * @param dns cluster DNS on the node address ({@link DnsConfig#DISABLED}: off)
  */
 public record AgentConfig(String nodeName, InetAddress nodeAddress, String controlPlane,
     ClusterIpMode clusterIpMode, String serviceCidr, int adminPort, Map<String, String> labels,
     Duration minSyncInterval, Duration resyncInterval, Backoff backoff, int ioThreads,
-    ProxyMode proxyMode) {
+    ProxyMode proxyMode, DnsConfig dns) {
 
   /** Kubernetes' kube-proxy health port. */
   public static final int DEFAULT_ADMIN_PORT = 10256;
@@ -41,6 +43,7 @@ public record AgentConfig(String nodeName, InetAddress nodeAddress, String contr
     Objects.requireNonNull(serviceCidr, "serviceCidr");
     Objects.requireNonNull(backoff, "backoff");
     Objects.requireNonNull(proxyMode, "proxyMode");
+    Objects.requireNonNull(dns, "dns");
     labels = Map.copyOf(labels);
     if (nodeName.isBlank()) {
       throw new IllegalArgumentException("nodeName: \"" + nodeName + "\" (expected: a node name)");
@@ -68,46 +71,52 @@ public record AgentConfig(String nodeName, InetAddress nodeAddress, String contr
    */
   public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(1);
 
-  /** Local-mode defaults: local ClusterIPs in 127.96.0.0/16, admin port 10256. */
+  /** Local-mode defaults: local ClusterIPs in 127.96.0.0/16, admin port 10256, no DNS. */
   public static AgentConfig local(String nodeName, InetAddress nodeAddress, String controlPlane) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, ClusterIpMode.LOCAL,
         LOCAL_SERVICE_CIDR, DEFAULT_ADMIN_PORT, Map.of(), Duration.ofMillis(100),
         Duration.ofSeconds(30), ExponentialBackoff.standard(DEFAULT_RECONNECT_MAX),
-        Math.max(1, Runtime.getRuntime().availableProcessors()), ProxyMode.USERSPACE);
+        Math.max(1, Runtime.getRuntime().availableProcessors()), ProxyMode.USERSPACE,
+        DnsConfig.DISABLED);
   }
 
   public AgentConfig withAdminPort(int port) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr, port,
-        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode, dns);
   }
 
   public AgentConfig withClusterIps(ClusterIpMode mode, String cidr) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, mode, cidr, adminPort,
-        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
+        labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode, dns);
   }
 
   public AgentConfig withLabels(Map<String, String> newLabels) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, newLabels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode);
+        adminPort, newLabels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode, dns);
   }
 
   public AgentConfig withSyncIntervals(Duration min, Duration resync) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, min, resync, backoff, ioThreads, proxyMode);
+        adminPort, labels, min, resync, backoff, ioThreads, proxyMode, dns);
   }
 
   public AgentConfig withBackoff(Backoff newBackoff) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, minSyncInterval, resyncInterval, newBackoff, ioThreads, proxyMode);
+        adminPort, labels, minSyncInterval, resyncInterval, newBackoff, ioThreads, proxyMode, dns);
   }
 
   public AgentConfig withIoThreads(int threads) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, minSyncInterval, resyncInterval, backoff, threads, proxyMode);
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, threads, proxyMode, dns);
   }
 
   public AgentConfig withProxyMode(ProxyMode mode) {
     return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
-        adminPort, labels, minSyncInterval, resyncInterval, backoff, ioThreads, mode);
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, ioThreads, mode, dns);
+  }
+
+  public AgentConfig withDns(DnsConfig newDns) {
+    return new AgentConfig(nodeName, nodeAddress, controlPlane, clusterIpMode, serviceCidr,
+        adminPort, labels, minSyncInterval, resyncInterval, backoff, ioThreads, proxyMode, newDns);
   }
 }

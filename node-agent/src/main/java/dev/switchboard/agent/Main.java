@@ -4,14 +4,18 @@ import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.nft.NftRuleset;
+import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.agent.proxier.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -97,6 +101,25 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--cleanup",
       description = "Delete the nftables table the agent programs (table ip switchboard) and exit.")
   boolean cleanup;
+
+  @Option(names = "--dns-port", paramLabel = "PORT", defaultValue = "${env:SWITCHBOARD_DNS_PORT:-10053}",
+      description = "Cluster DNS (UDP and TCP) on the node address; 0 turns it off "
+          + "(env SWITCHBOARD_DNS_PORT). Default: ${DEFAULT-VALUE}.")
+  String dnsPort;
+
+  @Option(names = "--dns-zone", paramLabel = "DOMAIN", defaultValue = "${env:SWITCHBOARD_DNS_ZONE:-cluster.local}",
+      description = "The cluster domain DNS answers for (env SWITCHBOARD_DNS_ZONE). Default: ${DEFAULT-VALUE}.")
+  String dnsZone;
+
+  @Option(names = "--dns-ttl", paramLabel = "DURATION", defaultValue = "${env:SWITCHBOARD_DNS_TTL:-5s}",
+      description = "TTL of DNS answers, whole seconds (env SWITCHBOARD_DNS_TTL). Default: ${DEFAULT-VALUE}.")
+  String dnsTtl;
+
+  @Option(names = "--dns-upstream", paramLabel = "IP[:PORT][,...]", defaultValue = "${env:SWITCHBOARD_DNS_UPSTREAM:-}",
+      description = "Resolvers asked, in order, the names outside the cluster zone (UDP; port 53 "
+          + "unless given); none answering: SERVFAIL. Empty: such names are REFUSED "
+          + "(env SWITCHBOARD_DNS_UPSTREAM).")
+  String dnsUpstream;
 
   @CommandLine.Mixin
   ClientTlsOptions tls = new ClientTlsOptions();
@@ -187,7 +210,7 @@ public final class Main implements Callable<Integer> {
       case "nftables" -> ProxyMode.NFTABLES;
       default -> throw bad("--proxy-mode: " + proxyMode + " (expected: userspace or nftables)");
     };
-    int port = parsePort(adminPort);
+    int port = parsePort("--admin-port", adminPort);
     Duration min = parseDuration("--min-sync-interval", minSyncInterval);
     Duration resync = parseDuration("--resync-interval", resyncInterval);
     if (resync.isZero() || resync.compareTo(min) < 0) {
@@ -200,7 +223,23 @@ public final class Main implements Callable<Integer> {
         .withLabels(parseLabels(labels))
         .withSyncIntervals(min, resync)
         .withProxyMode(proxy)
-        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX));
+        .withBackoff(ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX))
+        .withDns(dnsConfig());
+  }
+
+  private DnsConfig dnsConfig() {
+    int port = parsePort("--dns-port", dnsPort);
+    String zone = dnsZone.trim().toLowerCase(Locale.ROOT);
+    zone = zone.endsWith(".") ? zone.substring(0, zone.length() - 1) : zone;
+    Duration ttl = parseDuration("--dns-ttl", dnsTtl);
+    if (ttl.toMillis() % 1000 != 0 || ttl.toSeconds() > 3600) {
+      throw bad("--dns-ttl: " + dnsTtl + " (expected: whole seconds, 0s-1h, e.g. 5s)");
+    }
+    try {
+      return new DnsConfig(port, zone, (int) ttl.toSeconds(), parseUpstreams(dnsUpstream));
+    } catch (IllegalArgumentException e) {
+      throw bad("--dns-zone: " + dnsZone + " (expected: a domain name such as cluster.local)");
+    }
   }
 
   private void checkCidr(String cidr, ClusterIpMode mode) {
@@ -214,7 +253,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  private int parsePort(String text) {
+  private int parsePort(String flag, String text) {
     try {
       int p = Integer.parseInt(text.trim());
       if (p >= 0 && p <= 65535) {
@@ -223,7 +262,24 @@ public final class Main implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw bad("--admin-port: " + text + " (expected: 0-65535)");
+    throw bad(flag + ": " + text + " (expected: 0-65535)");
+  }
+
+  private List<InetSocketAddress> parseUpstreams(String text) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String item : blank(text) ? new String[0] : text.split(",")) {
+      String entry = item.trim();
+      Matcher hp = HOST_PORT.matcher(entry);
+      String host = hp.matches() ? hp.group(1).replaceAll("^\\[|]$", "") : entry;
+      int port = hp.matches() ? Integer.parseInt(hp.group(2)) : 53;
+      InetAddress ip = IpLiterals.parse(host).orElse(null);
+      if (ip == null || port < 1 || port > 65535) {
+        throw bad("--dns-upstream: " + entry + " (expected: IP or IP:PORT, comma-separated, "
+            + "e.g. 127.0.0.53 or 10.0.0.2:53)");
+      }
+      out.add(new InetSocketAddress(ip, port));
+    }
+    return out;
   }
 
   private Duration parseDuration(String flag, String text) {

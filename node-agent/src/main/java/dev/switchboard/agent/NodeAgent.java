@@ -2,6 +2,7 @@ package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.DiscoveryClient;
 import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.agent.dns.DnsServer;
 import dev.switchboard.agent.probe.PodProber;
 import dev.switchboard.forwarder.probe.SocketProber;
 import dev.switchboard.agent.health.AdminServer;
@@ -86,6 +87,8 @@ public final class NodeAgent implements AutoCloseable {
   private final AdminServer admin;
   private final PodProber prober;
   private final ManagedChannel adminChannel;
+  /** Cluster DNS (agent/dns), null when off; set once in {@link #start}, before it returns. */
+  private DnsServer dns;
 
   private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
       EventLoopGroup httpGroup, Proxier proxier,
@@ -195,8 +198,14 @@ public final class NodeAgent implements AutoCloseable {
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
           () -> status(node, sync, client, prober), telemetry::scrape);
+      DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(), config.nodeAddress(),
+          config.serviceCidr(), node, telemetry) : null;
+      if (dns != null) {
+        sync.onSynced(dns::update);
+      }
       NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
           healthChecks, runner, sync, client, admin, prober, adminChannel);
+      agent.dns = dns;
       client.start();
       prober.start();
       log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), proxy mode {}, admin {}",
@@ -219,6 +228,11 @@ public final class NodeAgent implements AutoCloseable {
   /** The bound admin address (/healthz, /readyz). */
   public InetSocketAddress adminAddress() {
     return admin.address();
+  }
+
+  /** The cluster DNS server (UDP and TCP on one address), or null when DNS is off. */
+  public DnsServer dns() {
+    return dns;
   }
 
   /** True once the first snapshot is programmed. */
@@ -268,6 +282,9 @@ public final class NodeAgent implements AutoCloseable {
     }
     executor.shutdownNow();
     admin.close();
+    if (dns != null) {
+      dns.close();
+    }
     forwarder.close();
     httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     try {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,8 @@ final class StateSync implements DiscoveryClient.Handler {
   private final List<CompletableFuture<String>> waiting = new ArrayList<>();
   private Consumer<String> reportError = e -> { };
   private ProgrammingTelemetry telemetry;
+  /** Told what changed after each sync once a snapshot is held (the cluster DNS zone). */
+  private BiConsumer<Long, Map<ServiceName, ChangeTracker.Change<ServiceView>>> onSynced = (v, c) -> { };
   private volatile String lastError = "";
   private volatile int boundListeners;
   private volatile int kernelPorts;
@@ -82,6 +85,11 @@ final class StateSync implements DiscoveryClient.Handler {
   /** Traces each batch from arrival to programmed, and measures network-programming latency. */
   void telemetry(ProgrammingTelemetry programming) {
     this.telemetry = programming;
+  }
+
+  /** Who is told, on this executor after each sync, the version and the services that changed. */
+  void onSynced(BiConsumer<Long, Map<ServiceName, ChangeTracker.Change<ServiceView>>> listener) {
+    this.onSynced = listener;
   }
 
   /** Where a change of the error state found by a sync without a batch goes (a re-ACK). */
@@ -147,6 +155,9 @@ final class StateSync implements DiscoveryClient.Handler {
       });
     }
     errors.addAll(healthChecks.sync(checks));
+    if (state.hasSnapshot()) {
+      onSynced.accept(version, changes);
+    }
     String error = detail(errors);
     errorCount = errors.size();
     boundListeners = proxier.boundCount();

@@ -73,4 +73,32 @@ class MainTest {
     new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1");
     assertThat(main.toConfig().proxyMode()).isEqualTo(ProxyMode.USERSPACE);
   }
+
+  @Test
+  void dnsFlags() {
+    Main main = new Main();
+    new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1");
+    assertThat(main.toConfig().dns()).isEqualTo(new dev.switchboard.agent.dns.DnsConfig(10053, "cluster.local", 5));
+    main = new Main();
+    new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1",
+        "--dns-port", "5353", "--dns-zone", "Example.Internal.", "--dns-ttl", "30s");
+    assertThat(main.toConfig().dns()).isEqualTo(new dev.switchboard.agent.dns.DnsConfig(5353, "example.internal", 30));
+    main = new Main();
+    new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1", "--dns-port", "0");
+    assertThat(main.toConfig().dns().enabled()).isFalse();
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--dns-port", "-1")).containsExactly(
+        "node-agent: --dns-port: -1 (expected: 0-65535) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--dns-zone", "a..b")).containsExactly(
+        "node-agent: --dns-zone: a..b (expected: a domain name such as cluster.local) (see --help)");
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--dns-ttl", "1500ms")).containsExactly(
+        "node-agent: --dns-ttl: 1500ms (expected: whole seconds, 0s-1h, e.g. 5s) (see --help)");
+    main = new Main();
+    new picocli.CommandLine(main).parseArgs("--node-name", "n1", "--node-address", "127.0.1.1",
+        "--dns-upstream", "127.0.0.53, 10.0.0.2:5353");
+    assertThat(main.toConfig().dns().upstreams()).containsExactly(
+        new java.net.InetSocketAddress("127.0.0.53", 53), new java.net.InetSocketAddress("10.0.0.2", 5353));
+    assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--dns-upstream", "dns.google")).containsExactly(
+        "node-agent: --dns-upstream: dns.google (expected: IP or IP:PORT, comma-separated, e.g. 127.0.0.53 "
+            + "or 10.0.0.2:53) (see --help)");
+  }
 }

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.AgentConfig;
 import dev.switchboard.agent.NodeAgent;
+import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.discovery.client.Backoff;
 import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.controlplane.ControlPlane;
@@ -98,11 +99,22 @@ final class AgentCluster implements AutoCloseable {
   }
 
   NodeAgent startAgent(String node, String address, Backoff backoff) {
+    return startAgent(node, address, backoff, DnsConfig.DISABLED);
+  }
+
+  /** An agent as {@link #startAgent(String, String)}, also serving cluster DNS as {@code dns} says. */
+  NodeAgent startAgent(String node, String address, DnsConfig dns) {
+    return startAgent(node, address, new ExponentialBackoff(Duration.ofMillis(50),
+        Duration.ofMillis(500), 2.0, 0.2, () -> ThreadLocalRandom.current().nextDouble()), dns);
+  }
+
+  private NodeAgent startAgent(String node, String address, Backoff backoff, DnsConfig dns) {
     AgentConfig config = AgentConfig.local(node, Net.ip(address), "127.0.0.1:" + controlPlanePort)
         .withAdminPort(Net.freePort(address))
         .withSyncIntervals(Duration.ofMillis(20), Duration.ofMillis(500))
         .withBackoff(backoff)
-        .withIoThreads(1);
+        .withIoThreads(1)
+        .withDns(dns);
     try {
       NodeAgent agent = NodeAgent.start(config, telemetryOf(node));
       agents.add(agent);

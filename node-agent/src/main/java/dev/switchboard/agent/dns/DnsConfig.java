@@ -1,0 +1,57 @@
+package dev.switchboard.agent.dns;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The node agent's cluster DNS.
+ *
+ * @param port UDP and TCP port on the node address; 0 turns DNS off (a port picked at random
+ *     would be of no use to clients, which must be told where to ask)
+ * @param zone the cluster domain ({@code cluster.local}), without the trailing dot
+ * @param ttlSeconds the TTL of every answer, and of negative answers (the SOA minimum)
+ * @param upstreams resolvers asked the names outside the zone, in order; empty: those are REFUSED
+ */
+public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams) {
+  // first: DISABLED below is validated against it
+  private static final Pattern ZONE =
+      Pattern.compile("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
+
+  /** Not 53: local mode runs without root. */
+  public static final int DEFAULT_LOCAL_PORT = 10053;
+  public static final String DEFAULT_ZONE = "cluster.local";
+  /** As CoreDNS's kubernetes plugin. */
+  public static final int DEFAULT_TTL_SECONDS = 5;
+  public static final DnsConfig DISABLED = new DnsConfig(0, DEFAULT_ZONE, DEFAULT_TTL_SECONDS);
+
+  public DnsConfig {
+    Objects.requireNonNull(zone, "zone");
+    upstreams = List.copyOf(upstreams);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port: " + port + " (expected: 0-65535, 0 = off)");
+    }
+    if (!ZONE.matcher(zone).matches() || zone.length() > 253) {
+      throw new IllegalArgumentException("zone: \"" + zone
+          + "\" (expected: a lower-case domain name such as cluster.local)");
+    }
+    if (ttlSeconds < 0 || ttlSeconds > 3600) {
+      throw new IllegalArgumentException("ttlSeconds: " + ttlSeconds + " (expected: 0-3600)");
+    }
+  }
+
+  /** Without upstreams: names outside the zone are REFUSED. */
+  public DnsConfig(int port, String zone, int ttlSeconds) {
+    this(port, zone, ttlSeconds, List.of());
+  }
+
+  /** DNS on {@code port} with the default zone and TTL. */
+  public static DnsConfig onPort(int port) {
+    return new DnsConfig(port, DEFAULT_ZONE, DEFAULT_TTL_SECONDS);
+  }
+
+  public boolean enabled() {
+    return port != 0;
+  }
+}

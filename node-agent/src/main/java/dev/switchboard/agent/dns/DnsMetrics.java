@@ -1,0 +1,61 @@
+package dev.switchboard.agent.dns;
+
+import dev.switchboard.telemetry.Telemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The DNS server's metrics under CoreDNS's names ({@code coredns_dns_requests_total{proto,type}},
+ * {@code coredns_dns_responses_total{rcode}}, {@code coredns_dns_request_duration_seconds{proto}}
+ * on {@code /metrics}), so dashboards and alerts written for CoreDNS read the agent's DNS too.
+ * Label values are a fixed small set (unusual query types are {@code other}, as CoreDNS does), so
+ * the series cannot grow with what clients send.
+ *
+ * <p>Confined to the DNS event loop (the attribute cache is a plain map).
+ */
+final class DnsMetrics {
+  private static final AttributeKey<String> PROTO = AttributeKey.stringKey("proto");
+  private static final AttributeKey<String> TYPE = AttributeKey.stringKey("type");
+  private static final AttributeKey<String> RCODE = AttributeKey.stringKey("rcode");
+  private static final Set<String> TYPES = Set.of("A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS",
+      "CNAME", "MX", "ANY", "HTTPS");
+  private static final String[] RCODES = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+      "REFUSED"};
+
+  private final LongCounter requests;
+  private final LongCounter responses;
+  private final DoubleHistogram duration;
+  /** (proto, type) and rcode label sets, made once each. */
+  private final Map<String, Attributes> attributes = new HashMap<>();
+
+  DnsMetrics(Telemetry telemetry) {
+    var meter = telemetry.meter("dev.switchboard.dns");
+    requests = meter.counterBuilder("coredns.dns.requests")
+        .setDescription("DNS queries received, by transport (udp, tcp) and query type").build();
+    responses = meter.counterBuilder("coredns.dns.responses")
+        .setDescription("DNS responses sent, by response code").build();
+    duration = meter.histogramBuilder("coredns.dns.request.duration").setUnit("s")
+        .setDescription("Time from a decoded query to its response handed to the socket")
+        .setExplicitBucketBoundariesAdvice(List.of(0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008,
+            0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024))
+        .build();
+  }
+
+  /** One query answered: its type name (Netty's), the response code, and how long it took. */
+  void record(boolean udp, String typeName, int rcode, long nanos) {
+    String proto = udp ? "udp" : "tcp";
+    String type = TYPES.contains(typeName) ? typeName : "other";
+    requests.add(1, attributes.computeIfAbsent(proto + "/" + type,
+        k -> Attributes.of(PROTO, proto, TYPE, type)));
+    String code = rcode >= 0 && rcode < RCODES.length ? RCODES[rcode] : "other";
+    responses.add(1, attributes.computeIfAbsent("rcode/" + code, k -> Attributes.of(RCODE, code)));
+    duration.record(nanos / 1e9, attributes.computeIfAbsent(proto,
+        k -> Attributes.of(PROTO, proto)));
+  }
+}
