@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Runs wrk (bounded by its own duration and a hard timeout) and reads its summary. */
-final class Wrk {
+public final class Wrk {
   private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
   private static final Pattern TRANSFER = Pattern.compile("Transfer/sec:\\s+([0-9.]+)([KMG]?B)");
   private static final Pattern PERCENTILE = Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$",
@@ -22,7 +22,7 @@ final class Wrk {
    * One run's figures. Latencies in milliseconds, throughput in MB/s (10^6 bytes); the CPU time the
    * serving process (proxy, or nginx for direct runs) spent per request, when measured, else NaN.
    */
-  record Result(double requestsPerSecond, double p50Millis, double p99Millis, double megabytesPerSecond,
+  public record Result(double requestsPerSecond, double p50Millis, double p99Millis, double megabytesPerSecond,
       long errors, double serverCpuMicrosPerRequest) {
     Result withServerCpuMicrosPerRequest(double micros) {
       return new Result(requestsPerSecond, p50Millis, p99Millis, megabytesPerSecond, errors, micros);
@@ -33,7 +33,14 @@ final class Wrk {
 
   static Result run(String url, int connections, int seconds, boolean newConnectionPerRequest)
       throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
+    return run(List.of(), url, connections, seconds, newConnectionPerRequest);
+  }
+
+  /** As above, wrk started by {@code prefix} (e.g. {@code nsenter -t PID -n}: another network namespace). */
+  public static Result run(List<String> prefix, String url, int connections, int seconds,
+      boolean newConnectionPerRequest) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
         "--latency", "--timeout", "5s"));
     if (newConnectionPerRequest) {
       command.addAll(List.of("-H", "Connection: close"));
