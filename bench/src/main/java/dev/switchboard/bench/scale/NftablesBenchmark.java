@@ -65,6 +65,7 @@ public final class NftablesBenchmark {
   private long podsPid;
   private long clientPid;
   private String agentCpuNote = "";
+  private String podCounters = "";
 
   private NftablesBenchmark(Path dir) {
     this.dir = dir;
@@ -102,6 +103,7 @@ public final class NftablesBenchmark {
         measure(nftTargets, rounds, seconds, results);
         agentCpuNote = String.format("node agent (nftables mode) CPU over all the runs of the first phase:"
             + " %.0f ms (the kernel forwards; the agent only syncs)", agent.cpuMillis() - cpuBefore);
+        podCounters = counters(podsPid);
       }
       run(List.of("nft", "delete", "table", "ip", "switchboard"), true);
       // The second phase measures direct again: each ratio compares runs of the same minutes.
@@ -114,7 +116,26 @@ public final class NftablesBenchmark {
       }
     }
     print(results, rounds, seconds);
-    System.out.printf("%n%s%n", agentCpuNote);
+    System.out.printf("%n%s%n%nthe pod's TCP counters after the first phase (why new connections wait):%n%s%n",
+        agentCpuNote, podCounters);
+  }
+
+  /** The TCP counters of a namespace that tell refused or stalled handshakes apart (nstat). */
+  private static String counters(long pid) {
+    try {
+      Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "nstat", "-az")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      p.waitFor(10, TimeUnit.SECONDS);
+      return out.lines().filter(l -> l.matches("(TcpExtPAWS|TcpExtTW|TcpExtListen|TcpExtTCPSynRetrans"
+          + "|TcpExtTCPTimeWaitOverflow|TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails).*"))
+          .filter(l -> !l.matches("\\S+\\s+0\\s.*")).collect(java.util.stream.Collectors.joining("\n"));
+    } catch (IOException e) {
+      return "(nstat: " + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   /** Client, node (this namespace) and pod, joined by veth pairs; IP forwarding on the node. */
@@ -130,7 +151,8 @@ public final class NftablesBenchmark {
     clientPid = background(List.of("unshare", "--net", "sleep", "3600")).pid();
     sh("ip link add pv0 type veth peer name pv1 && ip link set pv1 netns " + podsPid
         + " && ip link add sb0 type veth peer name sb1 && ip link set sb1 netns " + clientPid
-        + " && ip addr add 10.244.0.254/24 dev pv0 && ip link set pv0 up"
+        + " && ip addr add 10.244.0.254/24 dev pv0 && ip addr add 10.244.0.253/24 dev pv0"
+        + " && ip link set pv0 up"
         + " && ip addr add " + NODE + "/24 dev sb0 && ip link set sb0 up");
     sh("nsenter -t " + podsPid + " -n sh -c 'ip link set lo up && ip link set pv1 up"
         + " && ip addr add " + POD + "/24 dev pv1 && ip route add default via 10.244.0.254'");
@@ -164,7 +186,11 @@ public final class NftablesBenchmark {
     Path conf = dir.resolve("haproxy.cfg");
     Files.writeString(conf, String.join("\n", "global", "  nbthread 1", "  maxconn 8000", "defaults",
         "  mode tcp", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s",
-        "listen bench", "  bind " + NODE + ":" + HAPROXY_PORT, "  server pod " + POD + ":80", ""));
+        "listen bench", "  bind " + NODE + ":" + HAPROXY_PORT,
+        // Its own source address: HAProxy's connections and the masqueraded NodePort's (from
+        // 10.244.0.254) would otherwise share the pod's TIME_WAIT tuples with two timestamp clocks,
+        // and the pod refuses such SYNs (PAWS), stalling whichever runs second.
+        "  server pod " + POD + ":80 source 10.244.0.253", ""));
     background(List.of("haproxy", "-f", conf.toString()));
   }
 
