@@ -51,6 +51,7 @@ public final class NftablesBenchmark {
   private static final String NODE = "10.0.0.1";
   private static final String POD = "10.244.0.1";
   private static final int NODE_PORT = 30080;
+  private static final int LOCAL_NODE_PORT = 30081;
   private static final int HAPROXY_PORT = 8081;
 
   private record Scenario(String name, String path, int connections, boolean newConnection) {}
@@ -97,8 +98,11 @@ public final class NftablesBenchmark {
       nftTargets.put("HAProxy 2.6 (tcp, 1 thread) on the node", "http://" + NODE + ":" + HAPROXY_PORT);
       nftTargets.put("Switchboard nftables NodePort", "http://" + NODE + ":" + NODE_PORT);
       nftTargets.put("Switchboard nftables ClusterIP", "http://" + clusterIp + ":80");
+      nftTargets.put("Switchboard nftables NodePort, Local policy (no masquerade)",
+          "http://" + NODE + ":" + LOCAL_NODE_PORT);
       try (JvmProcess agent = agent(cp.port(), "nftables")) {
-        agent.await("nftables rules", () -> answers(clusterIp + ":80") && answers(NODE + ":" + NODE_PORT), 120_000);
+        agent.await("nftables rules", () -> answers(clusterIp + ":80") && answers(NODE + ":" + NODE_PORT)
+            && answers(NODE + ":" + LOCAL_NODE_PORT), 120_000);
         double cpuBefore = agent.cpuMillis();
         measure(nftTargets, rounds, seconds, results);
         agentCpuNote = String.format("node agent (nftables mode) CPU over all the runs of the first phase:"
@@ -216,6 +220,20 @@ public final class NftablesBenchmark {
       admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
           .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1").putLabels("app", "bench"))
           .setSpec(PodSpec.newBuilder().setNodeName("node-2").addContainers(Container.newBuilder()
+              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(80))))
+          .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true))).build());
+      // The same pod again under a Local-policy NodePort (bound to this node, as Local needs): no
+      // masquerade, so the pod sees the client's own address.
+      admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
+          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-local"))
+          .setSpec(ServiceSpec.newBuilder().setType("NodePort").setExternalTrafficPolicy("Local")
+              .putSelector("app", "bench-local")
+              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(LOCAL_NODE_PORT)
+                  .setTargetPort(IntOrString.newBuilder().setStrValue("http"))))).build());
+      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
+          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-local-1")
+              .putLabels("app", "bench-local"))
+          .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
               .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(80))))
           .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true))).build());
       return svc.getSpec().getClusterIp();
