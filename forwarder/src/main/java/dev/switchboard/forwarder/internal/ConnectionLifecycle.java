@@ -130,14 +130,15 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
 
     /**
      * The client is known and {@code endpoint} picked for it. Per-connection modes dial it; a
-     * per-request mode overrides this to serve the client instead (see the class comment).
+     * per-request mode overrides this to serve the client instead, calling {@link #forwarding()}
+     * first (see the class comment).
      */
     protected void open(Endpoint endpoint) {
         phase = Phase.CONNECTING;
         dialer = new EndpointDialer(listener, client.eventLoop(), this::openEndpoint, new EndpointDialer.Result() {
             @Override
             public void ready(Channel ch) {
-                phase = Phase.FORWARDING;
+                forwarding();
                 forward(ch);
             }
 
@@ -147,6 +148,13 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
             }
         });
         dialer.dial(info, endpoint);
+    }
+
+    /** From now on the client's bytes are forwarded (no-op once closing: phases only move forward). */
+    protected final void forwarding() {
+        if (!closing()) {
+            phase = Phase.FORWARDING;
+        }
     }
 
     public final Phase phase() {
