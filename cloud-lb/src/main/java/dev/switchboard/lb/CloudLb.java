@@ -80,10 +80,14 @@ public final class CloudLb implements AutoCloseable {
         });
         this.channel = NettyChannelBuilder.forTarget(config.controlPlane(), credentials)
                 .keepAliveTime(30, TimeUnit.SECONDS).build();
+        ConnectionTelemetry connections = telemetry.enabled() ? new ConnectionTelemetry(telemetry, "cloud-lb") : null;
         this.forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads())
-                .withObserver(telemetry.enabled()
-                        ? new BothObservers(new PassiveObserver(), new ConnectionTelemetry(telemetry, "cloud-lb"))
+                .withObserver(connections != null
+                        ? new BothObservers(new PassiveObserver(), connections)
                         : new PassiveObserver()));
+        if (connections != null) {
+            connections.exportCountsOf(forwarder::listeners);
+        }
         ProgrammingTelemetry programming = telemetry.enabled()
                 ? new ProgrammingTelemetry(telemetry, "cloud-lb", config.name(), Clock.systemUTC()) : null;
         this.probe = new NettyProbe(forwarder.transport());

@@ -149,10 +149,14 @@ public final class NodeAgent implements AutoCloseable {
       return t;
     });
     ForwarderOptions forwarding = ForwarderOptions.defaults().withIoThreads(config.ioThreads());
-    if (telemetry.enabled()) {
-      forwarding = forwarding.withObserver(new ConnectionTelemetry(telemetry, "node-agent"));
+    ConnectionTelemetry connections = telemetry.enabled() ? new ConnectionTelemetry(telemetry, "node-agent") : null;
+    if (connections != null) {
+      forwarding = forwarding.withObserver(connections);
     }
     Forwarder forwarder = Forwarder.create(forwarding);
+    if (connections != null) {
+      connections.exportCountsOf(forwarder::listeners);
+    }
     EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
         new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
     try {

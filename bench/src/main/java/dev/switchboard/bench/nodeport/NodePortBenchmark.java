@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -26,7 +27,11 @@ import java.util.function.Supplier;
  * Everything binds 127.0.0.0/8 only, and every run is bounded by wrk's duration.
  *
  * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE] [--scenarios
- * keepalive,newconn,bulk[,bulk1m]] [--targets id,...] [--extra "label=JVM flags"]... [--no-image]}.
+ * keepalive,newconn,bulk[,bulk1m]] [--targets id,...] [--extra "label=JVM flags"]... [--no-image]
+ * [--hold SECONDS]}; in {@code --extra} flags, {@code @run-local} stands for the flags
+ * {@code bin/run-local} gave its agents, e.g. {@code --extra "no-telemetry=@run-local
+ * -Dotel.sdk.disabled=true"}; and {@code --hold SECONDS}: the last starts everything, prints each target's address and server pids, and
+ * waits, for profiling by hand.
  * "server CPU µs/req" is the user + system time of the serving processes per request (all of them
  * on a path: cloud-lb and the agents; both HAProxies): steadier than req/s on a noisy machine.
  */
@@ -107,7 +112,10 @@ public final class NodePortBenchmark {
       int n = 0;
       for (Map.Entry<String, String> e : extras.entrySet()) {
         String ip = "127.0.1." + (20 + n++);
-        List<String> flags = e.getValue().isEmpty() ? List.of() : List.of(e.getValue().split("\\s+"));
+        // "@run-local" stands for the flags bin/run-local gave node-1, e.g. "@run-local -Dotel.sdk.disabled=true"
+        String value = e.getValue().replace("@run-local", ShippedCluster.jvmFlags(cluster.nodeAgent("node-1"))).trim();
+        e.setValue(value);
+        List<String> flags = value.isEmpty() ? List.of() : List.of(value.split("\\s+"));
         Process agent = extra.start("extra-" + e.getKey(), ip, flags, POD_IP, podPort);
         targets.add(new Target("nodeport-" + e.getKey(), "extra row: NodePort, the same agent with "
             + (e.getKey().equals("image") ? "the container images' JVM flags" : "other JVM flags")
@@ -133,6 +141,14 @@ public final class NodePortBenchmark {
       }
       for (Target t : targets) {
         awaitHttp(t.base() + "/small", Duration.ofSeconds(60));
+      }
+      int hold = a.intValue("--hold", 0);
+      if (hold > 0) { // for profiling by hand: everything up, nothing measured, bounded
+        targets.forEach(t -> System.out.println("bench: holding " + t.id() + " " + t.base() + " (servers "
+            + t.servers().get().stream().map(h -> Long.toString(h.pid())).toList() + ")"));
+        System.out.println("bench: holding for " + hold + " s");
+        Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
+        return;
       }
       List<Scenario> scenarios = SCENARIOS.stream().filter(sc -> scenarioIds.contains(sc.id())).toList();
       String report = measure(targets, scenarios, rounds, seconds);
