@@ -5,7 +5,7 @@ import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.nft.NftRuleset;
 import dev.switchboard.agent.dns.DnsConfig;
-import dev.switchboard.agent.proxier.IpLiterals;
+import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;

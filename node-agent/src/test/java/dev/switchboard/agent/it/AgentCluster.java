@@ -1,5 +1,6 @@
 package dev.switchboard.agent.it;
 
+import io.grpc.InsecureChannelCredentials;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.AgentConfig;
@@ -116,7 +117,7 @@ final class AgentCluster implements AutoCloseable {
         .withIoThreads(1)
         .withDns(dns);
     try {
-      NodeAgent agent = NodeAgent.start(config, telemetryOf(node));
+      NodeAgent agent = NodeAgent.start(config, telemetryOf(node), InsecureChannelCredentials.create());
       agents.add(agent);
       return agent;
     } catch (IOException e) {
