@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.checks.Checks;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.ConnectionObserver;
 import dev.switchboard.forwarder.ConnectionSummary;
