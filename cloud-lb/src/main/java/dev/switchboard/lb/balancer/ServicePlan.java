@@ -29,8 +29,11 @@ public record ServicePlan(ServiceName key, InetAddress ip, List<PortPlan> ports,
     /** The annotation that turns PROXY protocol on towards the nodes; the only value is "v2". */
     public static final String PROXY_PROTOCOL_ANNOTATION = Annotations.PROXY_PROTOCOL;
 
-    /** One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}. */
-    /** @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing */
+    /**
+     * One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}.
+     *
+     * @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing
+     */
     public record PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
         public PortPlan(String name, Protocol protocol, int port, int nodePort) {
             this(name, protocol, port, nodePort, false);

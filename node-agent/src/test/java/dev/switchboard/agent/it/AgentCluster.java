@@ -77,7 +77,8 @@ final class AgentCluster implements AutoCloseable {
   ControlPlane startControlPlane() {
     try {
       controlPlane = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), prefix)
-          .withListenPort(controlPlanePort), telemetryOf("control-plane"));
+          .withListenPort(controlPlanePort), telemetryOf("control-plane"),
+          dev.switchboard.controlplane.ControlPlaneSecurity.insecure());
       return controlPlane;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
