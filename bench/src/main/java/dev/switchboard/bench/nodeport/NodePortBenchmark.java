@@ -141,6 +141,7 @@ public final class NodePortBenchmark {
       }
       for (Target t : targets) {
         awaitHttp(t.base() + "/small", Duration.ofSeconds(60));
+        refuseSharedAddress(t);
       }
       int hold = a.intValue("--hold", 0);
       if (hold > 0) { // for profiling by hand: everything up, nothing measured, bounded
@@ -210,6 +211,45 @@ public final class NodePortBenchmark {
       }
     }
     return table.toString();
+  }
+
+  /**
+   * Fails when a process that is not one of the target's servers also listens on its address:
+   * another {@code bin/run-local} on this machine binds the same 127.0.1.x node and 127.0.2.x
+   * load-balancer addresses, and cloud-lb's listeners use SO_REUSEPORT, so its processes would
+   * silently take a share of the connections.
+   */
+  private static void refuseSharedAddress(Target t) throws IOException, InterruptedException {
+    java.net.URI uri = java.net.URI.create(t.base());
+    String local = uri.getHost() + ":" + (uri.getPort() < 0 ? 80 : uri.getPort());
+    Process ss = new ProcessBuilder("ss", "-Hltnp", "sport = :" + (uri.getPort() < 0 ? 80 : uri.getPort()))
+        .redirectErrorStream(true).start();
+    String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!ss.waitFor(10, TimeUnit.SECONDS)) {
+      ss.destroyForcibly();
+      return;
+    }
+    java.util.Set<Long> ours = new java.util.HashSet<>();
+    for (ProcessHandle h : t.servers().get()) {
+      ours.add(h.pid());
+      h.descendants().forEach(d -> ours.add(d.pid()));
+    }
+    java.util.regex.Matcher pid = java.util.regex.Pattern.compile("pid=(\\d+)").matcher("");
+    for (String line : out.split("\n")) {
+      if (!line.contains(" " + local + " ")) {
+        continue;
+      }
+      pid.reset(line);
+      while (pid.find()) {
+        long p = Long.parseLong(pid.group(1));
+        if (!ours.contains(p)) {
+          throw new IOException(t.id() + ": another process (pid " + p + ", "
+              + ShippedCluster.commandLine(ProcessHandle.of(p).orElse(ProcessHandle.current()))
+                  .lines().findFirst().orElse("?").replaceAll("(.{120}).*", "$1...")
+              + ") also listens on " + local + ": stop other Switchboard clusters on this machine first");
+        }
+      }
+    }
   }
 
   private static List<ProcessHandle> handles(Process... processes) {
