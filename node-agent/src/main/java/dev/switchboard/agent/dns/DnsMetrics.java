@@ -8,7 +8,6 @@ import io.opentelemetry.api.metrics.LongCounter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The DNS server's metrics under CoreDNS's names ({@code coredns_dns_requests_total{proto,type}},
@@ -17,13 +16,14 @@ import java.util.Set;
  * Label values are a fixed small set (unusual query types are {@code other}, as CoreDNS does), so
  * the series cannot grow with what clients send.
  *
- * <p>Confined to the DNS event loop (the attribute cache is a plain map).
+ * <p>Every label set is made once, up front: recording allocates nothing of ours. Confined to the
+ * DNS event loop.
  */
 final class DnsMetrics {
   private static final AttributeKey<String> PROTO = AttributeKey.stringKey("proto");
   private static final AttributeKey<String> TYPE = AttributeKey.stringKey("type");
   private static final AttributeKey<String> RCODE = AttributeKey.stringKey("rcode");
-  private static final Set<String> TYPES = Set.of("A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS",
+  private static final List<String> TYPES = List.of("A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS",
       "CNAME", "MX", "ANY", "HTTPS");
   private static final String[] RCODES = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
       "REFUSED"};
@@ -31,8 +31,12 @@ final class DnsMetrics {
   private final LongCounter requests;
   private final LongCounter responses;
   private final DoubleHistogram duration;
-  /** (proto, type) and rcode label sets, made once each. */
-  private final Map<String, Attributes> attributes = new HashMap<>();
+  /** Label sets made once: [udp, tcp] x (TYPES, then other); rcodes (RCODES, then other). */
+  private final Attributes[][] requestAttributes = new Attributes[2][TYPES.size() + 1];
+  private final Attributes[] responseAttributes = new Attributes[RCODES.length + 1];
+  private final Attributes[] protoAttributes = new Attributes[2];
+  /** Query type name → its index in TYPES. */
+  private final Map<String, Integer> typeIndex = new HashMap<>();
 
   DnsMetrics(Telemetry telemetry) {
     var meter = telemetry.meter("dev.switchboard.dns");
@@ -45,17 +49,27 @@ final class DnsMetrics {
         .setExplicitBucketBoundariesAdvice(List.of(0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008,
             0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024))
         .build();
+    for (int p = 0; p < 2; p++) {
+      String proto = p == 0 ? "udp" : "tcp";
+      protoAttributes[p] = Attributes.of(PROTO, proto);
+      for (int t = 0; t <= TYPES.size(); t++) {
+        requestAttributes[p][t] = Attributes.of(PROTO, proto, TYPE,
+            t < TYPES.size() ? TYPES.get(t) : "other");
+      }
+    }
+    for (int c = 0; c <= RCODES.length; c++) {
+      responseAttributes[c] = Attributes.of(RCODE, c < RCODES.length ? RCODES[c] : "other");
+    }
+    for (int t = 0; t < TYPES.size(); t++) {
+      typeIndex.put(TYPES.get(t), t);
+    }
   }
 
   /** One query answered: its type name (Netty's), the response code, and how long it took. */
   void record(boolean udp, String typeName, int rcode, long nanos) {
-    String proto = udp ? "udp" : "tcp";
-    String type = TYPES.contains(typeName) ? typeName : "other";
-    requests.add(1, attributes.computeIfAbsent(proto + "/" + type,
-        k -> Attributes.of(PROTO, proto, TYPE, type)));
-    String code = rcode >= 0 && rcode < RCODES.length ? RCODES[rcode] : "other";
-    responses.add(1, attributes.computeIfAbsent("rcode/" + code, k -> Attributes.of(RCODE, code)));
-    duration.record(nanos / 1e9, attributes.computeIfAbsent(proto,
-        k -> Attributes.of(PROTO, proto)));
+    int p = udp ? 0 : 1;
+    requests.add(1, requestAttributes[p][typeIndex.getOrDefault(typeName, TYPES.size())]);
+    responses.add(1, responseAttributes[rcode >= 0 && rcode < RCODES.length ? rcode : RCODES.length]);
+    duration.record(nanos / 1e9, protoAttributes[p]);
   }
 }

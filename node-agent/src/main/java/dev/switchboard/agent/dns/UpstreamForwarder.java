@@ -1,5 +1,6 @@
 package dev.switchboard.agent.dns;
 
+import dev.switchboard.forwarder.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -7,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.dns.DnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordEncoder;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -72,13 +72,13 @@ final class UpstreamForwarder implements AutoCloseable {
   }
 
   /** A forwarder with its own socket (any address, a free port) on {@code group}. */
-  static UpstreamForwarder start(EventLoopGroup group, List<InetSocketAddress> upstreams)
-      throws IOException {
+  static UpstreamForwarder start(Transport transport, EventLoopGroup group,
+      List<InetSocketAddress> upstreams) throws IOException {
     if (upstreams.isEmpty()) {
       throw new IllegalArgumentException("upstreams: [] (expected: at least one)");
     }
     UpstreamForwarder[] self = new UpstreamForwarder[1];
-    io.netty.channel.ChannelFuture f = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+    io.netty.channel.ChannelFuture f = new Bootstrap().group(group).channel(transport.datagramChannel())
         .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
           @Override
           protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
