@@ -61,6 +61,26 @@ class ManifestShapeTest {
   }
 
   @Test
+  void clusterDnsListensOnTheServiceCidrsFirstAddressPort53() {
+    for (Manifest m : List.of(base, dev)) {
+      Map<String, Object> data = Manifest.map(m.get("ConfigMap", "switchboard-config"), "data");
+      String dns = String.valueOf(data.get("CLUSTER_DNS"));
+      // the address the control plane never hands out: no service can take it
+      assertThat(dns).isEqualTo(dev.switchboard.controlplane.alloc.ClusterIpRange
+          .parse(String.valueOf(data.get("SERVICE_CIDR"))).meshAddress());
+      Manifest.Container agent = m.containers().stream()
+          .filter(c -> c.container().get("name").equals("node-agent")).findFirst().orElseThrow();
+      List<String> problems = new java.util.ArrayList<>();
+      assertThat(ContainerArgs.args(agent, problems)).contains("--dns-address=" + dns, "--dns-port=53");
+      assertThat(problems).isEmpty();
+      List<Map<String, Object>> ports = Manifest.list(agent.container(), "ports").stream()
+          .filter(p -> Integer.valueOf(53).equals(p.get("containerPort"))).toList();
+      assertThat(ports).extracting(p -> p.get("protocol")).containsExactlyInAnyOrder("UDP", "TCP");
+      assertThat(ports).allSatisfy(p -> assertThat(p.get("hostIP")).isEqualTo(dns));
+    }
+  }
+
+  @Test
   void cloudLbRunsOnEdgeNodesOnly() {
     Map<String, Object> pod = pod(base.get("Deployment", "cloud-lb"));
     assertThat(Manifest.map(pod, "nodeSelector")).containsEntry("switchboard.dev/edge", "true");

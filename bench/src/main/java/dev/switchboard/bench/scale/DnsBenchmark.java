@@ -45,29 +45,37 @@ import java.util.concurrent.TimeUnit;
  * search-path misses (NXDOMAIN, ndots:5), SRV and PTR. Everything on 127.0.0.0/8; every load is
  * bounded by dnsperf's {@code -l} / wrk's {@code -d} and a hard timeout.
  *
- * <p>Usage: {@code bench/dns [--rounds 5] [--seconds 5] [--check-qps 5000]}.
+ * <p>Usage: {@code bench/dns [--rounds 5] [--seconds 5] [--check-qps 5000]}; for experiments
+ * {@code --agent-jvm-args "..."} (e.g. a JFR recording) and {@code --check-qps 0} (no forwarding
+ * check).
  */
 public final class DnsBenchmark {
   static final int SERVICES = 100;
-  private static final String NODE = "127.0.1.1";
-  private static final String DNSMASQ = "127.0.5.1";
-  private static final String BACKEND = "127.0.10.1";
-  private static final int NODE_PORT = 30080;
+  // Addresses of this benchmark's own (other benchmarks on the machine use 127.0.1.1 and friends)
+  private static final String NODE = "127.0.7.1";
+  private static final String DNSMASQ = "127.0.7.5";
+  private static final String BACKEND = "127.0.7.10";
   private static final String SERVER_CPU = "1";
   private static final String CLIENT_CPU = "0";
 
   private final Path dir;
   private final List<Process> processes = new ArrayList<>();
+  private final List<String> extraAgentJvm;
 
-  private DnsBenchmark(Path dir) {
+  private DnsBenchmark(Path dir, List<String> extraAgentJvm) {
     this.dir = dir;
+    this.extraAgentJvm = extraAgentJvm;
   }
 
   public static void main(String[] args) throws Exception {
     int rounds = Integer.parseInt(arg(args, "--rounds", "5"));
     int seconds = Integer.parseInt(arg(args, "--seconds", "5"));
     int checkQps = Integer.parseInt(arg(args, "--check-qps", "5000"));
-    DnsBenchmark bench = new DnsBenchmark(Files.createTempDirectory("switchboard-dns-bench"));
+    // For experiments: extra agent JVM flags (e.g. JFR), and 0 to skip the forwarding check.
+    String jvm = arg(args, "--agent-jvm-args", "").trim();
+    DnsBenchmark bench = new DnsBenchmark(Files.createTempDirectory("switchboard-dns-bench"),
+        jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")));
+    Runtime.getRuntime().addShutdownHook(new Thread(bench::close)); // also on Ctrl-C
     try {
       bench.run(rounds, seconds, checkQps);
     } finally {
@@ -84,6 +92,7 @@ public final class DnsBenchmark {
          ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/dns"),
              Telemetry.disabled())) {
       Map<String, String> clusterIps = createServices(cp.port(), backendPort);
+      int nodePort = Integer.parseInt(clusterIps.remove(NODE_PORT_KEY));
       Files.writeString(dir.resolve("queries.txt"), DnsPerf.queryFile(clusterIps));
       try (JvmProcess agent = agent(cp.port(), agentDns)) {
         String last = "svc-" + (SERVICES - 1) + ".default.svc.cluster.local";
@@ -103,8 +112,8 @@ public final class DnsBenchmark {
         for (DnsPerf.Target t : targets.values()) {
           pin(t.process().pid(), "0-" + (Runtime.getRuntime().availableProcessors() - 1));
         }
-        String forwarding = forwardingCheck(perf, targets.get("Switchboard node agent"), rounds,
-            seconds, checkQps);
+        String forwarding = checkQps <= 0 ? "" : forwardingCheck(perf,
+            targets.get("Switchboard node agent"), nodePort, rounds, seconds, checkQps);
         System.out.printf("%n%s%n%s%n", throughput, forwarding);
       }
     }
@@ -114,9 +123,10 @@ public final class DnsBenchmark {
    * wrk keep-alive through the agent's NodePort, alternating: DNS idle, then dnsperf at
    * {@code qps} against the same agent for the whole wrk run.
    */
-  private String forwardingCheck(DnsPerf perf, DnsPerf.Target agent, int rounds, int seconds,
-      int qps) throws Exception {
-    String url = "http://" + NODE + ":" + NODE_PORT + "/small";
+  private String forwardingCheck(DnsPerf perf, DnsPerf.Target agent, int nodePort, int rounds,
+      int seconds, int qps) throws Exception {
+    String url = "http://" + NODE + ":" + nodePort + "/small";
+    JvmProcess.awaitTrue("the NodePort answering", () -> answers(NODE, nodePort), 60_000);
     Wrk.run(List.of(), url, 32, 2, false); // warm-up
     List<Double> idle = new ArrayList<>();
     List<Double> loaded = new ArrayList<>();
@@ -138,7 +148,8 @@ public final class DnsBenchmark {
 
   /** A node agent as bin/run-local starts one: its JVM flags, its Main, DNS on {@code dnsPort}. */
   private JvmProcess agent(int controlPlanePort, int dnsPort) {
-    List<String> flags = BenchOptions.parse(new String[0]).agentJvmFlags().get(0);
+    List<String> flags = new ArrayList<>(BenchOptions.parse(new String[0]).agentJvmFlags().get(0));
+    flags.addAll(extraAgentJvm);
     return JvmProcess.start("node-agent", dir.resolve("node-agent.log"), flags,
         "dev.switchboard.agent.Main", List.of("--node-name", "node-1", "--node-address", NODE,
             "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "local",
@@ -178,7 +189,12 @@ public final class DnsBenchmark {
     start("nginx", List.of("nginx", "-c", conf.toString(), "-p", dir.toString()));
   }
 
-  /** {@value #SERVICES} ClusterIP services (named port http) and the NodePort service "bench". */
+  private static final String NODE_PORT_KEY = "";
+
+  /**
+   * {@value #SERVICES} ClusterIP services (named port http) → their ClusterIPs, and the NodePort
+   * service "bench" (its node port allocated, under the key "").
+   */
   private static Map<String, String> createServices(int controlPlanePort, int backendPort) {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
     try {
@@ -192,11 +208,12 @@ public final class DnsBenchmark {
                     .setTargetPort(IntOrString.newBuilder().setIntValue(8080))))).build());
         ips.put("svc-" + i, svc.getSpec().getClusterIp());
       }
-      admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
+      Service bench = admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
           .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
           .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "bench")
-              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(NODE_PORT)
+              .addPorts(ServicePort.newBuilder().setPort(80)
                   .setTargetPort(IntOrString.newBuilder().setStrValue("http"))))).build());
+      ips.put(NODE_PORT_KEY, Integer.toString(bench.getSpec().getPorts(0).getNodePort()));
       admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
           .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1").putLabels("app", "bench"))
           .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
@@ -239,6 +256,18 @@ public final class DnsBenchmark {
   private void close() {
     for (Process p : processes) {
       p.destroy();
+    }
+  }
+
+  private static boolean answers(String ip, int port) {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(ip, port), 1000);
+      s.setSoTimeout(2000);
+      s.getOutputStream().write("GET /small HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII)
+          .startsWith("HTTP/1.1 200");
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -413,7 +413,7 @@ public final class DnsServer implements AutoCloseable {
     ChannelHandlerContext head = ctx.pipeline().firstContext();
     Channel channel = ctx.channel();
     response.setCode(DnsResponseCode.SERVFAIL); // what is sent if no upstream answers
-    forwarder.forward(query.id(), question, outcome.payload(), raw -> {
+    forwarder.forward(query.id(), question, outcome.payload(), udp, raw -> {
       metrics.record(udp, type, raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
           System.nanoTime() - started);
       response.release();
