@@ -2,6 +2,7 @@ package dev.switchboard.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,7 @@ class ManifestShapeTest {
       Map<String, Object> data = Manifest.map(m.get("ConfigMap", "switchboard-config"), "data");
       String dns = String.valueOf(data.get("CLUSTER_DNS"));
       // the address the control plane never hands out: no service can take it
-      assertThat(dns).isEqualTo(dev.switchboard.controlplane.alloc.ClusterIpRange
+      assertThat(dns).isEqualTo(ClusterIpRange
           .parse(String.valueOf(data.get("SERVICE_CIDR"))).meshAddress());
       Manifest.Container agent = m.containers().stream()
           .filter(c -> c.container().get("name").equals("node-agent")).findFirst().orElseThrow();
