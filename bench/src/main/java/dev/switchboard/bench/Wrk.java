@@ -24,7 +24,7 @@ public final class Wrk {
    */
   public record Result(double requestsPerSecond, double p50Millis, double p99Millis, double megabytesPerSecond,
       long errors, double serverCpuMicrosPerRequest) {
-    Result withServerCpuMicrosPerRequest(double micros) {
+    public Result withServerCpuMicrosPerRequest(double micros) {
       return new Result(requestsPerSecond, p50Millis, p99Millis, megabytesPerSecond, errors, micros);
     }
   }

@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.checks.Checks;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.ConnectionObserver;
 import dev.switchboard.forwarder.ConnectionSummary;
@@ -12,8 +13,9 @@ import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.balancer.Balancer;
 import dev.switchboard.lb.balancer.MaglevTables;
 import dev.switchboard.discovery.client.Batch;
-import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.discovery.client.ControlPlaneChannels;
 import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.lb.client.ClusterView;
 import dev.switchboard.v1.Hello;
 import dev.switchboard.v1.Role;
@@ -24,28 +26,25 @@ import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.telemetry.ConnectionTelemetry;
 import dev.switchboard.telemetry.HttpTelemetry;
-import dev.switchboard.telemetry.ProgrammingTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import java.time.Clock;
-import io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One load balancer instance, wired: the Discovery stream feeds a {@link ClusterView}; each change, health
- * transition or bind result runs one coalesced sync that brings the {@link Balancer}'s listeners in line
- * and lets the {@link StatusWriter} publish the external IPs.
+ * One load balancer instance, wired: the Discovery stream feeds a {@link ClusterView} through a
+ * {@link Subscriber} (as in the node agent); each change, health transition or bind result asks for one
+ * coalesced sync that brings the {@link Balancer}'s listeners in line and lets the {@link StatusWriter}
+ * publish the external IPs.
  *
  * <p>Threading: one control thread ({@link #executor}) owns the view, the balancer, the health state and
  * the status writer; gRPC callbacks, probe results and bind results are handed to it. Forwarding runs on
@@ -64,10 +63,8 @@ public final class CloudLb implements AutoCloseable {
     private final NodeHealth health;
     private final Balancer balancer;
     private final StatusWriter status;
-    private final DiscoveryClient client;
-    /** Set while a sync is queued and not started: many requests make one sync. */
-    private final AtomicBoolean syncQueued = new AtomicBoolean();
-    /** On the executor. */
+    private final Subscriber subscriber;
+    /** The last sync's errors, for logging a change once. On the executor. */
     private String lastErrors = "";
 
     private CloudLb(LbConfig config, Telemetry telemetry, ChannelCredentials credentials,
@@ -78,22 +75,45 @@ public final class CloudLb implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.channel = NettyChannelBuilder.forTarget(config.controlPlane(), credentials)
-                .keepAliveTime(30, TimeUnit.SECONDS).build();
+        this.channel = ControlPlaneChannels.create(config.controlPlane(), credentials);
+        // Created first: the health checks, the balancer and the status writer ask it for syncs. Nothing
+        // runs before start().
+        this.subscriber = new Subscriber(() -> ControlPlaneChannels.create(config.controlPlane(), credentials),
+                executor, new Subscriber.Options("cloud-lb",
+                        Hello.newBuilder().setNodeName(config.name()).setRole(Role.LOAD_BALANCER).build(),
+                        ExponentialBackoff.standard(config.reconnectMax()), Duration.ZERO, config.resyncInterval()),
+                new Subscriber.State() {
+                    @Override
+                    public void apply(Batch batch) {
+                        view.apply(batch);
+                    }
+
+                    @Override
+                    public long version() {
+                        return view.version();
+                    }
+
+                    @Override
+                    public String sync() {
+                        return CloudLb.this.sync();
+                    }
+                }, telemetry);
+        ConnectionTelemetry connections = telemetry.enabled() ? new ConnectionTelemetry(telemetry, "cloud-lb") : null;
         this.forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(config.ioThreads())
-                .withObserver(telemetry.enabled()
-                        ? new BothObservers(new PassiveObserver(), new ConnectionTelemetry(telemetry, "cloud-lb"))
+                .withObserver(connections != null
+                        ? new BothObservers(new PassiveObserver(), connections)
                         : new PassiveObserver()));
-        ProgrammingTelemetry programming = telemetry.enabled()
-                ? new ProgrammingTelemetry(telemetry, "cloud-lb", config.name(), Clock.systemUTC()) : null;
+        if (connections != null) {
+            connections.exportCountsOf(forwarder::listeners);
+        }
         this.probe = new NettyProbe(forwarder.transport());
-        this.health = new NodeHealth(config.health(), probe, executor, this::requestSync);
+        this.health = new NodeHealth(config.health(), probe, executor, subscriber::requestSync);
         ListenerOptions options = ListenerOptions.DEFAULTS
                 .withConnectTimeout(config.connectTimeout())
                 // Replicas on one host share each external address; Maglev makes them agree on the node.
                 .withReusePort(true);
         this.balancer = new Balancer(forwarder, new MaglevTables(config.maglevTableSize()), health,
-                health::connectFailed, options, executor, this::requestSync,
+                health::connectFailed, options, executor, subscriber::requestSync,
                 telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
         if (telemetry.enabled()) {
             telemetry.meter("dev.switchboard.lb").gaugeBuilder("switchboard.lb.node_readiness_ignored").ofLongs()
@@ -105,65 +125,28 @@ public final class CloudLb implements AutoCloseable {
         // or with a token when one was given.
         AdminGrpc.AdminStub admin = AdminGrpc.newStub(channel);
         this.status = new StatusWriter(adminToken == null ? admin : admin.withCallCredentials(adminToken), executor,
-                ExponentialBackoff.standard(config.reconnectMax()), this::requestSync);
-        // A fresh channel per attempt: see DiscoveryClient on gRPC's own reconnect backoff.
-        this.client = new DiscoveryClient(
-                () -> NettyChannelBuilder.forTarget(config.controlPlane(), credentials)
-                        .keepAliveTime(30, TimeUnit.SECONDS).maxInboundMessageSize(64 << 20).build(),
-                executor, ExponentialBackoff.standard(config.reconnectMax()),
-                Hello.newBuilder().setNodeName(config.name()).setRole(Role.LOAD_BALANCER).build(),
-                new DiscoveryClient.Handler() {
-                    @Override
-                    public CompletableFuture<String> apply(Batch batch) {
-                        ProgrammingTelemetry.Applying applying = programming == null ? e -> { }
-                                : programming.begin(batch.version(), batch.snapshot(),
-                                        batch.resources().size() + batch.removed().size(), batch.traceContext(),
-                                        batch.origins().stream().map(o -> new ProgrammingTelemetry.Origin(
-                                                o.getRevision(), o.getWriteTimeUnixNanos(),
-                                                o.getTraceContextMap())).toList());
-                        view.apply(batch);
-                        String errors = sync();
-                        applying.done(errors);
-                        return CompletableFuture.completedFuture(errors);
-                    }
-
-                    @Override
-                    public long version() {
-                        return view.version();
-                    }
-
-                    @Override
-                    public String currentError() {
-                        return lastErrors;
-                    }
-                });
+                ExponentialBackoff.standard(config.reconnectMax()), subscriber::requestSync);
     }
 
-    /** Starts following the control plane; returns at once (the stream connects in the background). */
+    /** Starts an instance that reaches the control plane in plaintext and records no telemetry: tests. */
     public static CloudLb start(LbConfig config) {
-        return start(config, Telemetry.disabled());
+        return start(config, Telemetry.disabled(), InsecureChannelCredentials.create(), null);
     }
 
     /**
-     * Starts an instance that traces every forwarded connection and applied change with {@code telemetry}
-     * (closed by the caller, after this).
-     */
-    public static CloudLb start(LbConfig config, Telemetry telemetry) {
-        return start(config, telemetry, InsecureChannelCredentials.create(), null);
-    }
-
-    /**
-     * As above, reaching the control plane with {@code credentials} (TLS with a load balancer's client
-     * certificate, {@code system:switchboard:lb:<name>}); {@code adminToken} (null: none) is sent with
-     * status writes, which the certificate alone is allowed to make.
+     * Starts following the control plane; returns at once (the stream connects in the background).
+     *
+     * @param telemetry traces every forwarded connection and applied change ({@link Telemetry#disabled()}:
+     *     none); closed by the caller, after this
+     * @param credentials how to reach the control plane: TLS with a load balancer's client certificate
+     *     ({@code system:switchboard:lb:<name>}), or plaintext in local mode
+     * @param adminToken sent with status writes, which the certificate alone is allowed to make; null: none
      */
     public static CloudLb start(LbConfig config, Telemetry telemetry, ChannelCredentials credentials,
             CallCredentials adminToken) {
         CloudLb lb = new CloudLb(Checks.notNull(config, "config"), Checks.notNull(telemetry, "telemetry"),
                 Checks.notNull(credentials, "credentials"), adminToken);
-        lb.client.start();
-        long every = config.resyncInterval().toNanos();
-        lb.executor.scheduleWithFixedDelay(lb::requestSync, every, every, TimeUnit.NANOSECONDS);
+        lb.subscriber.start();
         log.info("cloud-lb {} following {} (health every {} ms, rise {}, fall {}; Maglev M={})", config.name(),
                 config.controlPlane(), config.health().interval().toMillis(), config.health().rise(),
                 config.health().fall(), config.maglevTableSize());
@@ -176,7 +159,7 @@ public final class CloudLb implements AutoCloseable {
 
     /** True while the Discovery stream is up. */
     public boolean connected() {
-        return client.connected();
+        return subscriber.connected();
     }
 
     /** Runs {@code query} on the control thread and waits for it: how tests look at the state. */
@@ -186,21 +169,6 @@ public final class CloudLb implements AutoCloseable {
             return result.get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("inspect: " + e, e);
-        }
-    }
-
-    /** Asks for one sync; many requests before it runs make one. Any thread. */
-    private void requestSync() {
-        if (!syncQueued.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            executor.execute(() -> {
-                syncQueued.set(false);
-                client.reportError(sync());
-            });
-        } catch (RejectedExecutionException e) {
-            // closing
         }
     }
 
@@ -219,7 +187,7 @@ public final class CloudLb implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        subscriber.close();
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
             balancer.close();
             health.close();

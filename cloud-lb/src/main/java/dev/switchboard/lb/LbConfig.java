@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.checks.Checks;
 import dev.switchboard.lb.balancer.MaglevTable;
 import dev.switchboard.lb.nodes.HealthOptions;
 import java.time.Duration;

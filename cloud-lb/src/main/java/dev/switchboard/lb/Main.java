@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.checks.Flags;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.telemetry.MetricsServer;
 import dev.switchboard.telemetry.Telemetry;
@@ -10,7 +11,6 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -36,7 +36,7 @@ public final class Main implements Callable<Integer> {
     String controlPlane;
 
     @Option(names = "--health-interval", defaultValue = "${env:SWITCHBOARD_LB_HEALTH_INTERVAL:-2s}",
-            converter = DurationConverter.class,
+            converter = Flags.DurationConverter.class,
             description = "Time between two checks of a node port (env SWITCHBOARD_LB_HEALTH_INTERVAL; default ${DEFAULT-VALUE}).")
     Duration healthInterval;
 
@@ -83,24 +83,12 @@ public final class Main implements Callable<Integer> {
 
     /** Parses and runs; a bad flag or value is one line on {@code err} and exit code 2. */
     static int run(PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main());
-        cli.setErr(err);
-        cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println(NAME + ": " + e.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println(NAME + ": " + e.getMessage());
-            return 1;
-        });
-        return cli.execute(args);
+        return Flags.run(NAME, new Main(), err, args);
     }
 
     /** Checks the flags together; throws {@link IllegalArgumentException} naming the flag. */
     LbConfig config() {
-        if (!controlPlane.matches("[^:\\s]+:\\d{1,5}") || Integer.parseInt(controlPlane.split(":")[1]) > 65535) {
-            throw new IllegalArgumentException("--control-plane: " + controlPlane + " (expected: HOST:PORT)");
-        }
+        String target = Flags.hostPort("--control-plane", controlPlane, 1).toString();
         HealthOptions health;
         try {
             health = HealthOptions.of(healthInterval, healthRise, healthFall)
@@ -109,7 +97,7 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException(flagged(e.getMessage()), e);
         }
         try {
-            return LbConfig.of(name, controlPlane).withHealth(health).withMaglevTableSize(maglevTableSize);
+            return LbConfig.of(name, target).withHealth(health).withMaglevTableSize(maglevTableSize);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(flagged(e.getMessage()), e);
         }
@@ -133,10 +121,7 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (metricsPort < 0 || metricsPort > 65535) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--metrics-port: " + metricsPort + " (expected: 0-65535)");
-        }
+        Flags.port("--metrics-port", metricsPort);
         ClientTlsOptions.ClientTls security;
         BearerToken token = null;
         try {
@@ -173,25 +158,5 @@ public final class Main implements Callable<Integer> {
         }, "shutdown"));
         stopped.await();
         return 0;
-    }
-
-    /** Durations such as {@code 500ms}, {@code 2s}, {@code 1m}, or ISO-8601 ({@code PT2S}). */
-    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            String v = value.trim().toLowerCase(Locale.ROOT);
-            try {
-                if (v.endsWith("ms")) {
-                    return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-                } else if (v.endsWith("s")) {
-                    return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-                } else if (v.endsWith("m")) {
-                    return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-                }
-                return Duration.parse(value.trim());
-            } catch (RuntimeException e) {
-                throw new CommandLine.TypeConversionException("'" + value + "' (expected: a duration such as 500ms, 2s, 1m)");
-            }
-        }
     }
 }

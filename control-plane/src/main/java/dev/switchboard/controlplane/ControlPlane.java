@@ -85,27 +85,20 @@ public final class ControlPlane implements AutoCloseable {
     this.health = health;
   }
 
+  /** Starts a plaintext replica without telemetry: local mode, tests and benchmarks. */
+  public static ControlPlane start(ControlPlaneConfig config) throws IOException {
+    return start(config, Telemetry.disabled(), ControlPlaneSecurity.insecure());
+  }
+
   /**
    * Starts a replica: waits (up to {@code etcdWait}) for etcd and the first full list, then
    * serves. Bad ranges fail fast with {@link IllegalArgumentException}; etcd that stays away
    * fails with {@link StoreException}.
-   */
-  public static ControlPlane start(ControlPlaneConfig config) throws IOException {
-    return start(config, Telemetry.disabled());
-  }
-
-  /**
-   * Starts a replica that traces Admin calls, etcd transactions and discovery pushes, and keeps
-   * metrics, with {@code telemetry} (which the caller closes, after this).
-   */
-  public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry)
-      throws IOException {
-    return start(config, telemetry, ControlPlaneSecurity.insecure());
-  }
-
-  /**
-   * As {@link #start(ControlPlaneConfig, Telemetry)}, with TLS, client certificates for Discovery
-   * and tokens for Admin as {@code security} says (health and reflection stay open).
+   *
+   * @param telemetry traces Admin calls, etcd transactions and discovery pushes, and keeps
+   *     metrics ({@link Telemetry#disabled()}: none); closed by the caller, after this
+   * @param security TLS, client certificates for Discovery and tokens for Admin (health and
+   *     reflection stay open); {@link ControlPlaneSecurity#insecure()}: plaintext
    */
   public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry,
       ControlPlaneSecurity security) throws IOException {

@@ -1,12 +1,13 @@
 package dev.switchboard.controlplane;
 
+import dev.switchboard.checks.Flags;
+import dev.switchboard.checks.Flags.HostPort;
 import dev.switchboard.telemetry.MetricsServer;
 import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -48,12 +49,12 @@ public final class Main implements Callable<Integer> {
   String lbPools;
 
   @Option(names = "--node-lease-ttl", defaultValue = "${env:SWITCHBOARD_NODE_LEASE_TTL:-10s}",
-      converter = DurationConverter.class,
+      converter = Flags.DurationConverter.class,
       description = "How long a node stays ready after its stream's replica stops renewing it (default ${DEFAULT-VALUE}).")
   Duration nodeLeaseTtl;
 
   @Option(names = "--etcd-wait", defaultValue = "${env:SWITCHBOARD_ETCD_WAIT:-60s}",
-      converter = DurationConverter.class,
+      converter = Flags.DurationConverter.class,
       description = "How long to wait for etcd at startup before giving up (default ${DEFAULT-VALUE}).")
   Duration etcdWait;
 
@@ -95,7 +96,7 @@ public final class Main implements Callable<Integer> {
   boolean insecure;
 
   @Option(names = "--tls-reload-interval", defaultValue = "${env:SWITCHBOARD_TLS_RELOAD_INTERVAL:-10s}",
-      converter = DurationConverter.class,
+      converter = Flags.DurationConverter.class,
       description = "How often certificate, key and CA files are checked for changes (default ${DEFAULT-VALUE}).")
   Duration tlsReloadInterval;
 
@@ -115,35 +116,19 @@ public final class Main implements Callable<Integer> {
     System.exit(run(new java.io.PrintWriter(System.err, true), args));
   }
 
-  /** Runs the command; errors are one line on {@code err}, and a non-zero exit code. */
+  /** Runs the command; a bad flag is one line on {@code err} and exit 2, a failure one line and 1. */
   static int run(java.io.PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new Main());
-    cli.setErr(err);
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("switchboard-control-plane: " + e.getMessage());
-      return 1;
-    });
-    return cli.execute(args);
+    return Flags.run("switchboard-control-plane", new Main(), err, args);
   }
 
   @Override
   public Integer call() throws Exception {
-    HostPort hostPort;
-    try {
-      hostPort = HostPort.parse("--listen", listen);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    }
+    HostPort hostPort = Flags.hostPort("--listen", listen, 0);
     ControlPlaneConfig config = new ControlPlaneConfig(etcdEndpoints, keyPrefix, hostPort.host(),
         hostPort.port(), serviceCidr, nodePortRange, lbPools, nodeLeaseTtl, Duration.ofSeconds(5),
         etcdWait);
-    for (Map.Entry<String, Integer> port : Map.of("--metrics-port", metricsPort, "--health-port", healthPort)
-        .entrySet()) {
-      if (port.getValue() < 0 || port.getValue() > 65535) {
-        throw new CommandLine.ParameterException(spec.commandLine(), port.getKey() + ": " + port.getValue()
-            + " (expected: 0-65535)");
-      }
-    }
+    Flags.port("--metrics-port", metricsPort);
+    Flags.port("--health-port", healthPort);
     Security security;
     try {
       security = security();
@@ -196,47 +181,6 @@ public final class Main implements Callable<Integer> {
         + controlPlane.port() + (security.controlPlane().secure() ? " (TLS)" : " (PLAINTEXT, --insecure)"));
     stopped.await();
     return 0;
-  }
-
-  /** Parses durations such as {@code 10s}, {@code 500ms}, {@code 2m}. */
-  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      String v = value.trim().toLowerCase(java.util.Locale.ROOT);
-      try {
-        if (v.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-        } else if (v.endsWith("s")) {
-          return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-        } else if (v.endsWith("m")) {
-          return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-        }
-        return Duration.parse(value);
-      } catch (RuntimeException e) {
-        throw new CommandLine.TypeConversionException("'" + value
-            + "' is not a duration (expected: e.g. 500ms, 10s, 2m)");
-      }
-    }
-  }
-
-  /** {@code host:port}, with the field named in errors. */
-  record HostPort(String host, int port) {
-    static HostPort parse(String flag, String value) {
-      int colon = value.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException(flag + ": '" + value + "' (expected: HOST:PORT)");
-      }
-      try {
-        int port = Integer.parseInt(value.substring(colon + 1));
-        if (port < 0 || port > 65535) {
-          throw new NumberFormatException();
-        }
-        return new HostPort(value.substring(0, colon), port);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(flag + ": '" + value
-            + "' (expected: HOST:PORT with PORT 0-65535)");
-      }
-    }
   }
 
   /** The security flags, checked and their files loaded (also what the manifest tests run). */

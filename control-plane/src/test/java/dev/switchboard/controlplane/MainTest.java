@@ -87,7 +87,7 @@ class MainTest {
         "--tls-key", dir.resolve("cp.key").toString(), "--client-ca", dir.resolve("ca.crt").toString(),
         "--admin-tokens", tokens.toString());
     assertThat(code).isNotZero();
-    assertThat(err.toString()).startsWith(tokens + ":3: role: Unsupported value: \"admin\"")
+    assertThat(err.toString()).startsWith("switchboard-control-plane: " + tokens + ":3: role: Unsupported value: \"admin\"")
         .doesNotContain("\tat ");
   }
 

@@ -10,8 +10,9 @@ import java.net.InetSocketAddress;
  * only writes what it is given; the format is the caller's.
  *
  * <p>Called on the connection's event loop, once per connection (after a retry, for the endpoint that
- * finally answered): must be quick and must not block. An exception closes the connection. UDP
- * listeners do not use it.
+ * finally answered): must be quick and must not block. An exception (a bug of the caller's) ends the
+ * connection as ERROR with a reset to the client, as every failure before forwarding does; the
+ * endpoint is closed having received nothing. UDP listeners do not use it.
  */
 @FunctionalInterface
 public interface ConnectionPreamble {

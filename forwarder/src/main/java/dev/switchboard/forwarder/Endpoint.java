@@ -1,6 +1,6 @@
 package dev.switchboard.forwarder;
 
-import dev.switchboard.forwarder.internal.Checks;
+import dev.switchboard.checks.Checks;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Objects;

@@ -1,7 +1,7 @@
 package dev.switchboard.forwarder;
 
 import dev.switchboard.forwarder.http.HttpListener;
-import dev.switchboard.forwarder.internal.Checks;
+import dev.switchboard.checks.Checks;
 import dev.switchboard.forwarder.internal.ForwarderContext;
 import dev.switchboard.forwarder.internal.ListenerBase;
 import dev.switchboard.forwarder.tcp.TcpListener;

@@ -1,7 +1,7 @@
 package dev.switchboard.forwarder;
 
 import dev.switchboard.forwarder.http.HttpOptions;
-import dev.switchboard.forwarder.internal.Checks;
+import dev.switchboard.checks.Checks;
 import java.net.InetSocketAddress;
 
 /**

@@ -1,6 +1,8 @@
 package dev.switchboard.forwarder;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.forwarder.pick.EndpointSet;
 import io.netty.buffer.ByteBuf;
@@ -10,15 +12,20 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The preamble reaches the endpoint first, whole, in copy and in splice mode, and after a retry. */
+/**
+ * The preamble reaches the endpoint first, whole, in copy and in splice mode, and after a retry; a
+ * preamble that cannot be built fails the connection as every failure before forwarding does.
+ */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PreambleTest extends ForwarderTestSupport {
 
@@ -57,6 +64,37 @@ class PreambleTest extends ForwarderTestSupport {
         }
         assertThat(b.accepted.get()).isEqualTo(4);
         assertThat(l.stats().connectRetries()).isEqualTo(4);
+    }
+
+    /**
+     * A preamble that throws is the caller's bug: the endpoint gets nothing (its socket is closed),
+     * the client is reset as when no endpoint answers (nothing of an endpoint's reached it), and the
+     * connection ends as ERROR. HTTP/1.1 mode does the same (HttpForwardingTest).
+     */
+    @ParameterizedTest(name = "splice={0}")
+    @ValueSource(booleans = {true, false})
+    void aPreambleThatThrowsResetsTheClientAndSendsTheEndpointNothing(boolean splice) throws Exception {
+        AtomicInteger endpointGot = new AtomicInteger(-1);
+        TcpBackend b = backend(33, (s, backend) -> endpointGot.set(s.getInputStream().readAllBytes().length));
+        ConnectionPreamble broken = (alloc, c, e) -> {
+            throw new IllegalStateException("no header for you");
+        };
+        Listener l = tcpListener(33, ServiceTarget.of(b.endpoint()),
+                ListenerOptions.DEFAULTS.withSplice(splice).withPreamble(broken));
+
+        try (Socket s = connect(l.localAddress())) {
+            // It sends nothing: a close with unread bytes would be a reset anyway; this one is ours.
+            assertThatThrownBy(() -> s.getInputStream().read())
+                    .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> observer.closed.size() == 1 && endpointGot.get() >= 0);
+        ConnectionSummary summary = observer.closed.get(0);
+        assertThat(summary.outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(summary.connectAttempts()).isEqualTo(1);
+        assertThat(summary.endpoint()).contains(b.endpoint());
+        assertThat(summary.bytesFromClient()).isZero();
+        assertThat(endpointGot.get()).as("bytes the endpoint received").isZero();
+        assertThat(l.stats().activeConnections()).isZero();
     }
 
     /** The first candidate not tried yet: the refusing endpoint is always tried first. */

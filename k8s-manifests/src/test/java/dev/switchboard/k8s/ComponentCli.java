@@ -24,7 +24,7 @@ enum ComponentCli {
     @Override
     Map<Integer, PortKind> validate(CommandLine cli) throws Exception {
       String listen = value(cli, "--listen");
-      invokeStatic("dev.switchboard.controlplane.Main$HostPort", "parse", "--listen", listen);
+      dev.switchboard.checks.Flags.hostPort("--listen", listen, 0);
       flagged("--service-cidr", () -> ClusterIpRange.parse(value(cli, "--service-cidr")));
       flagged("--node-port-range", () -> PortRange.parse(value(cli, "--node-port-range")));
       String pools = value(cli, "--lb-pools");
@@ -146,15 +146,5 @@ enum ComponentCli {
     Method m = target.getClass().getDeclaredMethod(method);
     m.setAccessible(true);
     return m.invoke(target);
-  }
-
-  private static Object invokeStatic(String type, String method, Object... args) throws Exception {
-    for (Method m : Class.forName(type).getDeclaredMethods()) {
-      if (m.getName().equals(method) && m.getParameterCount() == args.length) {
-        m.setAccessible(true);
-        return m.invoke(null, args);
-      }
-    }
-    throw new NoSuchMethodException(type + "." + method);
   }
 }

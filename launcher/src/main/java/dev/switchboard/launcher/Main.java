@@ -1,10 +1,12 @@
 package dev.switchboard.launcher;
 
+import dev.switchboard.checks.FlagException;
+import dev.switchboard.checks.Flags;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,27 +74,19 @@ public final class Main implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    CommandLine cli = new CommandLine(new Main(System.out));
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("switchboard: " + e.getMessage());
-      return 1;
-    });
-    System.exit(cli.execute(args));
+    System.exit(Flags.run("switchboard", new Main(System.out), new PrintWriter(System.err, true), args));
   }
 
   @Override
   public Integer call() throws Exception {
     if (nodes < 1 || nodes > 50) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--nodes: " + nodes + " (expected: 1-50)");
+      throw new FlagException("--nodes", String.valueOf(nodes), "1-50");
     }
     if (!otlpProtocol.equals("grpc") && !otlpProtocol.equals("http/protobuf")) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--otlp-protocol: " + otlpProtocol + " (expected: grpc or http/protobuf)");
+      throw new FlagException("--otlp-protocol", otlpProtocol, "grpc or http/protobuf");
     }
     if (!otlpEndpoint.isBlank() && !otlpEndpoint.matches("https?://[^\\s/]+(/.*)?")) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--otlp-endpoint: " + otlpEndpoint + " (expected: a URL such as http://127.0.0.1:4317)");
+      throw new FlagException("--otlp-endpoint", otlpEndpoint, "a URL such as http://127.0.0.1:4317");
     }
     LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
         controlPlanePort, etcdPort, agentAdminPort, otlpEndpoint.trim(), otlpProtocol,

@@ -1,11 +1,12 @@
 package dev.switchboard.agent;
 
+import dev.switchboard.checks.Flags;
 import dev.switchboard.discovery.client.ExponentialBackoff;
 import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.nft.NftRuleset;
 import dev.switchboard.agent.dns.DnsConfig;
-import dev.switchboard.agent.proxier.IpLiterals;
+import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.tls.ClientTlsOptions;
 import java.io.IOException;
@@ -35,7 +36,6 @@ import picocli.CommandLine.ParameterException;
 public final class Main implements Callable<Integer> {
   private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]]+):(\\d{1,5})$");
   private static final Pattern CIDR = Pattern.compile("^(\\d{1,3}(?:\\.\\d{1,3}){3})/(\\d{1,2})$");
-  private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m)$");
   private static final Pattern LABEL_KEY = Pattern.compile("^([a-z0-9A-Z.-]{1,253}/)?[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?$");
   private static final Pattern LABEL_VALUE = Pattern.compile("^([a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?)?$");
 
@@ -137,17 +137,7 @@ public final class Main implements Callable<Integer> {
 
   /** Parses, validates and runs; returns the exit code. Bad input: one line on {@code err}, exit 2. */
   static int run(String[] args, PrintWriter err) {
-    CommandLine cl = new CommandLine(new Main());
-    cl.setErr(err);
-    cl.setParameterExceptionHandler((ex, a) -> {
-      err.println("node-agent: " + ex.getMessage() + " (see --help)");
-      return 2;
-    });
-    cl.setExecutionExceptionHandler((ex, c, r) -> {
-      err.println("node-agent: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-      return 1;
-    });
-    return cl.execute(args);
+    return Flags.run("node-agent", new Main(), err, args);
   }
 
   @Override
@@ -189,7 +179,10 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  /** The validated configuration; a bad value throws a {@link ParameterException} naming it. */
+  /**
+   * The validated configuration; a bad value throws a {@link ParameterException} or a
+   * {@link dev.switchboard.checks.FlagException} naming it.
+   */
   AgentConfig toConfig() {
     if (blank(nodeName)) {
       throw bad("--node-name: required (or set SWITCHBOARD_NODE_NAME)");
@@ -199,10 +192,7 @@ public final class Main implements Callable<Integer> {
     }
     InetAddress address = IpLiterals.parse(nodeAddress.trim())
         .orElseThrow(() -> bad("--node-address: " + nodeAddress + " (expected: an IP address, e.g. 127.0.1.1)"));
-    Matcher hp = HOST_PORT.matcher(controlPlane.trim());
-    if (!hp.matches() || Integer.parseInt(hp.group(2)) < 1 || Integer.parseInt(hp.group(2)) > 65535) {
-      throw bad("--control-plane: " + controlPlane + " (expected: HOST:PORT, e.g. 127.0.0.1:9440)");
-    }
+    String target = Flags.hostPort("--control-plane", controlPlane, 1).toString();
     ClusterIpMode mode = switch (clusterIpMode.trim().toLowerCase(Locale.ROOT)) {
       case "local" -> ClusterIpMode.LOCAL;
       case "route" -> ClusterIpMode.ROUTE;
@@ -224,7 +214,7 @@ public final class Main implements Callable<Integer> {
       throw bad("--resync-interval: " + resyncInterval + " (expected: > 0 and >= --min-sync-interval "
           + minSyncInterval + ")");
     }
-    return AgentConfig.local(nodeName.trim(), address, controlPlane.trim())
+    return AgentConfig.local(nodeName.trim(), address, target)
         .withClusterIps(mode, cidr)
         .withAdminPort(port)
         .withLabels(parseLabels(labels))
@@ -272,15 +262,7 @@ public final class Main implements Callable<Integer> {
   }
 
   private int parsePort(String flag, String text) {
-    try {
-      int p = Integer.parseInt(text.trim());
-      if (p >= 0 && p <= 65535) {
-        return p;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw bad(flag + ": " + text + " (expected: 0-65535)");
+    return Flags.port(flag, text);
   }
 
   private List<InetSocketAddress> parseUpstreams(String text) {
@@ -301,16 +283,7 @@ public final class Main implements Callable<Integer> {
   }
 
   private Duration parseDuration(String flag, String text) {
-    Matcher m = DURATION.matcher(text.trim());
-    if (!m.matches()) {
-      throw bad(flag + ": " + text + " (expected: a duration such as 100ms, 5s or 1m)");
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      default -> Duration.ofMinutes(n);
-    };
+    return Flags.duration(flag, text);
   }
 
   private Map<String, String> parseLabels(String text) {

@@ -1,7 +1,8 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.discovery.client.ControlPlaneChannels;
 import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.agent.dns.DnsServer;
 import dev.switchboard.agent.probe.PodProber;
 import dev.switchboard.forwarder.probe.SocketProber;
@@ -15,7 +16,6 @@ import dev.switchboard.agent.proxier.ClusterIpRoutes;
 import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.Proxier;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.agent.state.BoundedFrequencyRunner;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.ForwarderOptions;
 import dev.switchboard.forwarder.Listener;
@@ -25,7 +25,6 @@ import dev.switchboard.v1.Role;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -33,10 +32,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.telemetry.ConnectionTelemetry;
 import dev.switchboard.telemetry.HttpTelemetry;
-import dev.switchboard.telemetry.ProgrammingTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
-import java.time.Clock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -46,6 +43,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-  private final java.util.concurrent.atomic.AtomicBoolean closed =
-      new java.util.concurrent.atomic.AtomicBoolean();
-  private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
   private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
   /** /statusz lists at most this many ports with their data path. */
   private static final int STATUS_PORT_LINES = 1000;
@@ -75,15 +70,16 @@ public final class NodeAgent implements AutoCloseable {
   /** `nft --version`, `nft list tables` (which lists names only) and `conntrack -D`: quick. */
   private static final Duration NFT_QUERY_TIMEOUT = Duration.ofSeconds(60);
 
+  /** Set by the first {@link #close}: closing twice (shutdown hook and caller) is harmless. */
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final AgentConfig config;
   private final ScheduledExecutorService executor;
   private final Forwarder forwarder;
   private final EventLoopGroup httpGroup;
   private final Proxier proxier;
   private final HealthCheckServers healthChecks;
-  private final BoundedFrequencyRunner runner;
   private final StateSync sync;
-  private final DiscoveryClient client;
+  private final Subscriber subscriber;
   private final AdminServer admin;
   private final PodProber prober;
   private final ManagedChannel adminChannel;
@@ -92,8 +88,8 @@ public final class NodeAgent implements AutoCloseable {
 
   private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
       EventLoopGroup httpGroup, Proxier proxier,
-      HealthCheckServers healthChecks, BoundedFrequencyRunner runner, StateSync sync,
-      DiscoveryClient client, AdminServer admin, PodProber prober, ManagedChannel adminChannel) {
+      HealthCheckServers healthChecks, StateSync sync, Subscriber subscriber, AdminServer admin,
+      PodProber prober, ManagedChannel adminChannel) {
     this.prober = prober;
     this.adminChannel = adminChannel;
     this.config = config;
@@ -102,35 +98,30 @@ public final class NodeAgent implements AutoCloseable {
     this.httpGroup = httpGroup;
     this.proxier = proxier;
     this.healthChecks = healthChecks;
-    this.runner = runner;
     this.sync = sync;
-    this.client = client;
+    this.subscriber = subscriber;
     this.admin = admin;
   }
 
   /**
-   * Starts an agent.
+   * Starts an agent that reaches the control plane in plaintext and records no telemetry: local
+   * mode, tests and embedders.
    *
    * @throws IOException when the admin port cannot be bound
    */
   public static NodeAgent start(AgentConfig config) throws IOException {
-    return start(config, Telemetry.disabled());
+    return start(config, Telemetry.disabled(), InsecureChannelCredentials.create());
   }
 
   /**
-   * Starts an agent that traces connections and applied changes with {@code telemetry}, and
-   * serves its metrics at {@code /metrics} on the admin port. The caller closes {@code telemetry},
-   * after the agent.
+   * Starts an agent: returns once the admin port is bound and the first connection attempt is
+   * under way.
    *
+   * @param telemetry traces connections and applied changes, and is served at {@code /metrics} on
+   *     the admin port ({@link Telemetry#disabled()}: none); closed by the caller, after the agent
+   * @param credentials how to reach the control plane: TLS with this node's client certificate,
+   *     whose identity must be {@code system:node:<nodeName>}, or plaintext in local mode
    * @throws IOException when the admin port cannot be bound
-   */
-  public static NodeAgent start(AgentConfig config, Telemetry telemetry) throws IOException {
-    return start(config, telemetry, InsecureChannelCredentials.create());
-  }
-
-  /**
-   * As above, reaching the control plane with {@code credentials} (TLS with this node's client
-   * certificate, whose identity must be {@code system:node:<nodeName>}).
    */
   public static NodeAgent start(AgentConfig config, Telemetry telemetry,
       ChannelCredentials credentials) throws IOException {
@@ -149,10 +140,14 @@ public final class NodeAgent implements AutoCloseable {
       return t;
     });
     ForwarderOptions forwarding = ForwarderOptions.defaults().withIoThreads(config.ioThreads());
-    if (telemetry.enabled()) {
-      forwarding = forwarding.withObserver(new ConnectionTelemetry(telemetry, "node-agent"));
+    ConnectionTelemetry connections = telemetry.enabled() ? new ConnectionTelemetry(telemetry, "node-agent") : null;
+    if (connections != null) {
+      forwarding = forwarding.withObserver(connections);
     }
     Forwarder forwarder = Forwarder.create(forwarding);
+    if (connections != null) {
+      connections.exportCountsOf(forwarder::listeners);
+    }
     EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
         new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
     try {
@@ -166,27 +161,20 @@ public final class NodeAgent implements AutoCloseable {
       Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT,
           telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent")) : null);
       HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
-      StateSync[] syncRef = new StateSync[1];
-      BoundedFrequencyRunner runner = new BoundedFrequencyRunner("sync " + node,
-          () -> syncRef[0].sync(), config.minSyncInterval(), config.resyncInterval(), executor,
-          System::nanoTime);
       StateSync sync = new StateSync(new ServicePlanner(node, config.nodeAddress()), proxier,
-          kernel, healthChecks, runner::run, standingError);
-      syncRef[0] = sync;
-      if (telemetry.enabled()) {
-        sync.telemetry(new ProgrammingTelemetry(telemetry, "node-agent", node, Clock.systemUTC()));
-      }
-
+          kernel, healthChecks, standingError);
       Hello hello = Hello.newBuilder()
           .setNodeName(node)
           .setNodeAddress(config.nodeAddress().getHostAddress())
           .setRole(Role.AGENT)
           .putAllLabels(config.labels())
           .build();
-      DiscoveryClient client = new DiscoveryClient(() -> channel(config.controlPlane(), credentials), executor,
-          config.backoff(), hello, sync);
+      Subscriber subscriber = new Subscriber(
+          () -> ControlPlaneChannels.create(config.controlPlane(), credentials), executor,
+          new Subscriber.Options("node-agent", hello, config.backoff(), config.minSyncInterval(),
+              config.resyncInterval()), sync, telemetry);
       // Pod probes: their own thread and event loop, their own channel (gRPC reconnects it).
-      ManagedChannel adminChannel = channel(config.controlPlane(), credentials);
+      ManagedChannel adminChannel = ControlPlaneChannels.create(config.controlPlane(), credentials);
       PodProber prober = new PodProber(node, adminChannel,
           new SocketProber(forwarder.transport(), "switchboard-probes-io-" + node, "switchboard-node-agent"),
           Executors.newSingleThreadScheduledExecutor(r -> {
@@ -194,10 +182,9 @@ public final class NodeAgent implements AutoCloseable {
             t.setDaemon(true);
             return t;
           }), ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX)); // its own, not the stream's
-      sync.onErrorChange(client::reportError);
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
-          () -> status(node, sync, client, prober), telemetry::scrape);
+          () -> status(node, sync, subscriber, prober), telemetry::scrape);
       DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(),
           config.dns().address() != null ? config.dns().address() : config.nodeAddress(),
           config.serviceCidr(), node, telemetry) : null;
@@ -205,9 +192,9 @@ public final class NodeAgent implements AutoCloseable {
         sync.onSynced(dns::update);
       }
       NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
-          healthChecks, runner, sync, client, admin, prober, adminChannel);
+          healthChecks, sync, subscriber, admin, prober, adminChannel);
       agent.dns = dns;
-      client.start();
+      subscriber.start();
       prober.start();
       log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), proxy mode {}, admin {}",
           node, config.nodeAddress().getHostAddress(), config.controlPlane(),
@@ -243,7 +230,7 @@ public final class NodeAgent implements AutoCloseable {
 
   /** True while the discovery stream is up. */
   public boolean connected() {
-    return client.connected();
+    return subscriber.connected();
   }
 
   /** The version of the state last programmed. */
@@ -253,7 +240,7 @@ public final class NodeAgent implements AutoCloseable {
 
   /** What the last sync could not program ("" when all is well): the last NACK's detail. */
   public String lastError() {
-    return sync.lastError();
+    return subscriber.lastError();
   }
 
   /** The listeners bound now; a copy taken on the agent's thread. */
@@ -265,13 +252,12 @@ public final class NodeAgent implements AutoCloseable {
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
-      return; // closing twice (shutdown hook and caller) is harmless
+      return;
     }
     log.info("node agent {} stopping", config.nodeName());
-    client.close();
+    subscriber.close();
     prober.close();
     adminChannel.shutdownNow();
-    runner.close();
     try {
       onExecutor(() -> {
         healthChecks.close();
@@ -306,29 +292,20 @@ public final class NodeAgent implements AutoCloseable {
     }
   }
 
-  /** A channel to the control plane; keepalive notices a control plane that vanished silently. */
-  private static ManagedChannel channel(String target, ChannelCredentials credentials) {
-    return NettyChannelBuilder.forTarget(target, credentials)
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .build();
-  }
-
   /** Condition writes of the pod prober so far (one per Ready transition). */
   public long probeWrites() {
     return prober.writes();
   }
 
-  private static String status(String node, StateSync sync, DiscoveryClient client,
+  private static String status(String node, StateSync sync, Subscriber subscriber,
       PodProber prober) {
     String ports = sync.portPaths(STATUS_PORT_LINES);
-    return "node " + node + ": " + (client.connected() ? "connected" : "disconnected")
+    String lastError = subscriber.lastError();
+    return "node " + node + ": " + (subscriber.connected() ? "connected" : "disconnected")
         + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
         + ", listeners " + sync.boundListeners() + ", nftables ports " + sync.kernelPorts()
         + ", probed pods " + prober.probedPods() + ", errors " + sync.errorCount()
-        + (sync.lastError().isEmpty() ? "" : ": " + sync.lastError())
+        + (lastError.isEmpty() ? "" : ": " + lastError)
         + (ports.isEmpty() ? "" : "\nports (data path):\n" + ports.stripTrailing());
   }
 }

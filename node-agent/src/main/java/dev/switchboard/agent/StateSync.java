@@ -1,7 +1,8 @@
 package dev.switchboard.agent;
 
 import dev.switchboard.discovery.client.Batch;
-import dev.switchboard.discovery.client.DiscoveryClient;
+import dev.switchboard.discovery.client.ServiceName;
+import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.DataPath;
@@ -12,30 +13,27 @@ import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
 import dev.switchboard.agent.state.ChangeTracker;
 import dev.switchboard.agent.state.ClusterState;
-import dev.switchboard.agent.state.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
-import dev.switchboard.telemetry.ProgrammingTelemetry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Joins the stream to the forwarder: a batch from the control plane is applied to the
- * {@link ClusterState} and asks for a sync; a sync (run by the bounded-frequency runner, so
- * bursts merge) plans the services that changed, programs listeners and health checks, and then
- * answers every batch it covered with an ACK, or a NACK listing what is not programmed.
+ * The node agent's {@link Subscriber.State}: a batch from the control plane is applied to the
+ * {@link ClusterState}; a sync (coalesced by the subscriber) plans the services that changed,
+ * programs listeners, nftables rules and health checks, and returns what it could not program,
+ * which the subscriber sends as the ACK or NACK of every batch the sync covered.
  *
- * <p>Confined to the agent's executor, like everything it calls.
+ * <p>Confined to the agent's executor, like everything it calls; the status fields are volatile
+ * for /statusz and /readyz.
  */
-final class StateSync implements DiscoveryClient.Handler {
+final class StateSync implements Subscriber.State {
   private static final Logger log = LoggerFactory.getLogger(StateSync.class);
   /** NACK details beyond this are cut: the control plane logs them, a reader needs the first ones. */
   private static final int MAX_DETAIL_CHARS = 4096;
@@ -46,15 +44,10 @@ final class StateSync implements DiscoveryClient.Handler {
   /** The kernel data path (nftables mode); null in userspace mode. */
   private final NftProxier kernel;
   private final HealthCheckServers healthChecks;
-  private final Runnable requestSync;
   /** An error that no sync fixes (the route of cluster mode); "" when none. */
   private final String standingError;
-  private final List<CompletableFuture<String>> waiting = new ArrayList<>();
-  private Consumer<String> reportError = e -> { };
-  private ProgrammingTelemetry telemetry;
   /** Told what changed after each sync once a snapshot is held (the cluster DNS zone). */
   private BiConsumer<Long, Map<ServiceName, ChangeTracker.Change<ServiceView>>> onSynced = (v, c) -> { };
-  private volatile String lastError = "";
   private volatile int boundListeners;
   private volatile int kernelPorts;
   /**
@@ -66,25 +59,14 @@ final class StateSync implements DiscoveryClient.Handler {
   private volatile long programmedVersion;
   private volatile int errorCount;
 
-  StateSync(ServicePlanner planner, Proxier proxier, HealthCheckServers healthChecks,
-      Runnable requestSync, String standingError) {
-    this(planner, proxier, null, healthChecks, requestSync, standingError);
-  }
-
   /** @param kernel programs what the kernel can serve (nftables mode); null: all in userspace */
   StateSync(ServicePlanner planner, Proxier proxier, NftProxier kernel,
-      HealthCheckServers healthChecks, Runnable requestSync, String standingError) {
+      HealthCheckServers healthChecks, String standingError) {
     this.planner = planner;
     this.proxier = proxier;
     this.kernel = kernel;
     this.healthChecks = healthChecks;
-    this.requestSync = requestSync;
     this.standingError = standingError;
-  }
-
-  /** Traces each batch from arrival to programmed, and measures network-programming latency. */
-  void telemetry(ProgrammingTelemetry programming) {
-    this.telemetry = programming;
   }
 
   /** Who is told, on this executor after each sync, the version and the services that changed. */
@@ -92,26 +74,9 @@ final class StateSync implements DiscoveryClient.Handler {
     this.onSynced = listener;
   }
 
-  /** Where a change of the error state found by a sync without a batch goes (a re-ACK). */
-  void onErrorChange(Consumer<String> reporter) {
-    this.reportError = reporter;
-  }
-
   @Override
-  public CompletableFuture<String> apply(Batch batch) {
-    CompletableFuture<String> programmed = new CompletableFuture<>();
-    if (telemetry != null) {
-      ProgrammingTelemetry.Applying applying = telemetry.begin(batch.version(), batch.snapshot(),
-          batch.resources().size() + batch.removed().size(), batch.traceContext(),
-          batch.origins().stream().map(o -> new ProgrammingTelemetry.Origin(o.getRevision(),
-              o.getWriteTimeUnixNanos(), o.getTraceContextMap())).toList());
-      programmed.whenComplete((error, failure) ->
-          applying.done(failure != null ? "agent error: " + failure : error));
-    }
+  public void apply(Batch batch) {
     state.apply(batch);
-    waiting.add(programmed);
-    requestSync.run();
-    return programmed;
   }
 
   @Override
@@ -119,13 +84,9 @@ final class StateSync implements DiscoveryClient.Handler {
     return state.version();
   }
 
+  /** One sync: everything that changed since the last, merged. Returns the (N)ACK detail. */
   @Override
-  public String currentError() {
-    return lastError;
-  }
-
-  /** One sync: everything that changed since the last, merged. */
-  void sync() {
+  public String sync() {
     long started = System.nanoTime();
     long version = state.version();
     Map<ServiceName, ChangeTracker.Change<ServiceView>> changes = state.drainChanges();
@@ -171,17 +132,7 @@ final class StateSync implements DiscoveryClient.Handler {
       log.debug("sync: {} services changed, {} listeners, {} errors, {} us", changes.size(),
           proxier.boundCount(), errors.size(), (System.nanoTime() - started) / 1000);
     }
-    boolean changed = !error.equals(lastError);
-    lastError = error;
-    if (waiting.isEmpty()) {
-      if (changed) {
-        reportError.accept(error);
-      }
-    } else {
-      List<CompletableFuture<String>> done = List.copyOf(waiting);
-      waiting.clear();
-      done.forEach(f -> f.complete(error));
-    }
+    return error;
   }
 
   boolean ready() {
@@ -194,10 +145,6 @@ final class StateSync implements DiscoveryClient.Handler {
 
   int errorCount() {
     return errorCount;
-  }
-
-  String lastError() {
-    return lastError;
   }
 
   int boundListeners() {

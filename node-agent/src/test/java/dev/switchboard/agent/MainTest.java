@@ -22,7 +22,7 @@ class MainTest {
     assertThat(run(2, "--node-name", "n1", "--node-address", "localhost")).containsExactly(
         "node-agent: --node-address: localhost (expected: an IP address, e.g. 127.0.1.1) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--control-plane", "cp")).containsExactly(
-        "node-agent: --control-plane: cp (expected: HOST:PORT, e.g. 127.0.0.1:9440) (see --help)");
+        "node-agent: --control-plane: cp (expected: HOST:PORT with PORT 1-65535, e.g. 127.0.0.1:9440) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--cluster-ip-mode", "nat")).containsExactly(
         "node-agent: --cluster-ip-mode: nat (expected: local or route) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--service-cidr", "10.96.0.0/12"))
@@ -35,7 +35,7 @@ class MainTest {
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--labels", "zone")).containsExactly(
         "node-agent: --labels: zone (expected: KEY=VALUE pairs separated by commas, with Kubernetes label syntax) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1", "--min-sync-interval", "fast")).containsExactly(
-        "node-agent: --min-sync-interval: fast (expected: a duration such as 100ms, 5s or 1m) (see --help)");
+        "node-agent: --min-sync-interval: fast (expected: a duration such as 500ms, 10s, 2m or 1h) (see --help)");
     assertThat(run(2, "--node-name", "n1", "--node-address", "127.0.1.1")).containsExactly(
         "node-agent: TLS is required: missing --tls-ca, --tls-cert, --tls-key (or pass --insecure to "
             + "connect in plaintext without certificates) (see --help)");

@@ -4,12 +4,13 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.ConnectionObserver;
 import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Listener;
+import dev.switchboard.forwarder.ListenerStats;
 import dev.switchboard.forwarder.Outcome;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
-import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -17,9 +18,14 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A span and metrics for every connection (or UDP flow) a forwarder proxies, through its
@@ -28,13 +34,18 @@ import java.util.concurrent.TimeUnit;
  * <p>The span is made whole at close, with the accept time as its start: the observer already gets
  * both ends, so nothing per connection has to be kept between the two calls (no map, no lock on
  * the event loops). What it says: the listener (service and port), client, listener address,
- * chosen endpoint and node, bytes each way, connect attempts, outcome.
+ * chosen endpoint and node, bytes each way, connect attempts, outcome. No span is built at all
+ * when no trace exporter is configured ({@link Telemetry#tracing()}).
  *
  * <p>Metrics: {@code switchboard.connections.opened} / {@code .closed} (by outcome) and
  * {@code .active}, {@code switchboard.connection.bytes} (by direction),
  * {@code switchboard.connect.failures}, {@code switchboard.connect.retries},
  * {@code switchboard.connection.duration}. Labelled by listener only (bounded: one per service
- * port), never by client.
+ * port), never by client. Why most are asynchronous: the forwarder already counts connections,
+ * bytes and connect failures per listener ({@link Listener#stats()}), so those are read when
+ * metrics are collected instead of being recorded again per connection; only what the forwarder
+ * does not count (closes by outcome, durations) is recorded as connections close, with the
+ * attributes of each listener built once.
  */
 public final class ConnectionTelemetry implements ConnectionObserver {
   static final AttributeKey<String> LISTENER = AttributeKey.stringKey("listener");
@@ -53,16 +64,20 @@ public final class ConnectionTelemetry implements ConnectionObserver {
   private static final AttributeKey<Long> BYTES_OUT = AttributeKey.longKey("switchboard.bytes_to_client");
   private static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("switchboard.connect_attempts");
   private static final AttributeKey<String> SB_OUTCOME = AttributeKey.stringKey("switchboard.outcome");
+  private static final Outcome[] OUTCOMES = Outcome.values();
 
   private final Tracer tracer;
+  private final boolean tracing;
   private final String role;
-  private final LongCounter opened;
+  /** Set once the forwarder exists ({@link #exportCountsOf}); until then nothing to read. */
+  private volatile Supplier<? extends Collection<? extends Listener>> listeners = List::of;
   private final LongCounter closed;
-  private final LongUpDownCounter active;
-  private final LongCounter bytes;
-  private final LongCounter connectFailures;
-  private final LongCounter retries;
   private final DoubleHistogram duration;
+  /**
+   * The attributes of each listener seen closing a connection, built once. Any thread (the
+   * forwarder's event loops); pruned to the live listeners whenever it outgrows them.
+   */
+  private final ConcurrentHashMap<String, ListenerAttributes> attributes = new ConcurrentHashMap<>();
 
   /**
    * @param role who forwards ({@code node-agent}, {@code cloud-lb}): the span's
@@ -70,20 +85,29 @@ public final class ConnectionTelemetry implements ConnectionObserver {
    */
   public ConnectionTelemetry(Telemetry telemetry, String role) {
     this.tracer = telemetry.tracer("dev.switchboard.forwarder");
+    this.tracing = telemetry.tracing();
     this.role = role;
     Meter meter = telemetry.meter("dev.switchboard.forwarder");
-    opened = meter.counterBuilder("switchboard.connections.opened")
-        .setDescription("Connections (TCP) and flows (UDP) accepted, by listener").build();
+    meter.counterBuilder("switchboard.connections.opened")
+        .setDescription("Connections (TCP) and flows (UDP) accepted, by listener")
+        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.totalConnections(), a.listener)));
     closed = meter.counterBuilder("switchboard.connections.closed")
         .setDescription("Connections and flows ended, by listener and outcome").build();
-    active = meter.upDownCounterBuilder("switchboard.connections.active")
-        .setDescription("Connections and flows open now, by listener").build();
-    bytes = meter.counterBuilder("switchboard.connection.bytes").setUnit("By")
-        .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)").build();
-    connectFailures = meter.counterBuilder("switchboard.connect.failures")
-        .setDescription("Connects to an endpoint that failed (refused, timed out), by listener").build();
-    retries = meter.counterBuilder("switchboard.connect.retries")
-        .setDescription("Connects retried on another endpoint, by listener").build();
+    meter.upDownCounterBuilder("switchboard.connections.active")
+        .setDescription("Connections and flows open now, by listener")
+        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.activeConnections(), a.listener)));
+    meter.counterBuilder("switchboard.connection.bytes").setUnit("By")
+        .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)")
+        .buildWithCallback(m -> eachListener((a, s) -> {
+          m.record(s.bytesIn(), a.fromClient);
+          m.record(s.bytesOut(), a.toClient);
+        }));
+    meter.counterBuilder("switchboard.connect.failures")
+        .setDescription("Connects to an endpoint that failed (refused, timed out), by listener")
+        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectFailures(), a.listener)));
+    meter.counterBuilder("switchboard.connect.retries")
+        .setDescription("Connects retried on another endpoint, by listener")
+        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectRetries(), a.listener)));
     duration = meter.histogramBuilder("switchboard.connection.duration").setUnit("s")
         .setDescription("How long connections and flows lasted, by listener")
         .setExplicitBucketBoundariesAdvice(List.of(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
@@ -91,31 +115,66 @@ public final class ConnectionTelemetry implements ConnectionObserver {
         .build();
   }
 
+  /**
+   * The listeners whose counters the asynchronous metrics read ({@code forwarder::listeners} of
+   * the forwarder this observes): the observer is made before its forwarder, so this comes after.
+   */
+  public void exportCountsOf(Supplier<? extends Collection<? extends Listener>> liveListeners) {
+    this.listeners = liveListeners;
+  }
+
+  /** The attributes of one listener, each set built once. */
+  private static final class ListenerAttributes {
+    final Attributes listener;
+    final Attributes fromClient;
+    final Attributes toClient;
+    final Attributes[] byOutcome = new Attributes[OUTCOMES.length];
+
+    ListenerAttributes(String name) {
+      listener = Attributes.of(LISTENER, name);
+      fromClient = Attributes.of(LISTENER, name, DIRECTION, "from_client");
+      toClient = Attributes.of(LISTENER, name, DIRECTION, "to_client");
+      for (Outcome o : OUTCOMES) {
+        byOutcome[o.ordinal()] = Attributes.of(LISTENER, name, OUTCOME, o.name().toLowerCase(Locale.ROOT));
+      }
+    }
+  }
+
+  private ListenerAttributes attributesOf(String listener) {
+    ListenerAttributes a = attributes.get(listener);
+    return a != null ? a : attributes.computeIfAbsent(listener, ListenerAttributes::new);
+  }
+
+  private void eachListener(java.util.function.BiConsumer<ListenerAttributes, ListenerStats> record) {
+    Collection<? extends Listener> live = listeners.get();
+    Set<String> names = new HashSet<>();
+    for (Listener l : live) {
+      String name = l.spec().name();
+      names.add(name);
+      record.accept(attributesOf(name), l.stats());
+    }
+    if (attributes.size() > names.size()) {
+      attributes.keySet().retainAll(names);
+    }
+  }
+
   @Override
   public void onOpen(ConnectionInfo c) {
-    Attributes a = Attributes.of(LISTENER, c.listener());
-    opened.add(1, a);
-    active.add(1, a);
+    // Counted by the forwarder (Listener#stats), read at collection.
   }
 
   @Override
   public void onClose(ConnectionInfo c, ConnectionSummary s) {
-    Attributes listener = Attributes.of(LISTENER, c.listener());
-    String outcome = s.outcome().name().toLowerCase(Locale.ROOT);
-    active.add(-1, listener);
-    closed.add(1, Attributes.of(LISTENER, c.listener(), OUTCOME, outcome));
-    bytes.add(s.bytesFromClient(), Attributes.of(LISTENER, c.listener(), DIRECTION, "from_client"));
-    bytes.add(s.bytesToClient(), Attributes.of(LISTENER, c.listener(), DIRECTION, "to_client"));
-    int failed = s.outcome() == Outcome.CONNECT_FAILED ? s.connectAttempts()
-        : Math.max(0, s.connectAttempts() - 1);
-    if (failed > 0) {
-      connectFailures.add(failed, listener);
+    ListenerAttributes a = attributesOf(c.listener());
+    closed.add(1, a.byOutcome[s.outcome().ordinal()]);
+    duration.record(s.duration().toNanos() / 1e9, a.listener);
+    if (tracing) {
+      span(c, s);
     }
-    if (s.connectAttempts() > 1) {
-      retries.add(s.connectAttempts() - 1, listener);
-    }
-    duration.record(s.duration().toNanos() / 1e9, listener);
+  }
 
+  private void span(ConnectionInfo c, ConnectionSummary s) {
+    String outcome = s.outcome().name().toLowerCase(Locale.ROOT);
     Instant start = c.openedAt();
     Span span = tracer.spanBuilder("forward " + c.protocol() + " " + c.listener())
         .setParent(Context.root())

@@ -39,16 +39,18 @@ public final class Telemetry implements AutoCloseable {
   private final OpenTelemetry otel;
   private final PrometheusReader prometheus;
   private final AutoCloseable sdk;
+  private final boolean tracing;
 
-  private Telemetry(OpenTelemetry otel, PrometheusReader prometheus, AutoCloseable sdk) {
+  private Telemetry(OpenTelemetry otel, PrometheusReader prometheus, AutoCloseable sdk, boolean tracing) {
     this.otel = otel;
     this.prometheus = prometheus;
     this.sdk = sdk;
+    this.tracing = tracing;
   }
 
   /** No spans, no metrics: for callers (tests, tools) that do not care. */
   public static Telemetry disabled() {
-    return new Telemetry(OpenTelemetry.noop(), null, () -> { });
+    return new Telemetry(OpenTelemetry.noop(), null, () -> { }, false);
   }
 
   /**
@@ -97,7 +99,7 @@ public final class Telemetry implements AutoCloseable {
         .disableShutdownHook()
         .build()
         .getOpenTelemetrySdk();
-    return new Telemetry(sdk, reader, sdk);
+    return new Telemetry(sdk, reader, sdk, tracesExported(properties));
   }
 
   /**
@@ -119,7 +121,25 @@ public final class Telemetry implements AutoCloseable {
     return new Telemetry(sdk, reader, () -> {
       sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
       sdk.getSdkMeterProvider().close();
-    });
+    }, true);
+  }
+
+  /**
+   * Whether spans go anywhere: a trace exporter is configured and the SDK is not disabled. System
+   * properties win over the environment, as in the SDK's own autoconfiguration.
+   */
+  private static boolean tracesExported(Map<String, String> properties) {
+    String disabled = System.getProperty("otel.sdk.disabled", properties.getOrDefault("otel.sdk.disabled", "false"));
+    String exporter = System.getProperty("otel.traces.exporter", properties.getOrDefault("otel.traces.exporter", "otlp"));
+    return !Boolean.parseBoolean(disabled.trim()) && !exporter.trim().equals("none");
+  }
+
+  /**
+   * False when no span is exported (no trace exporter configured, or {@link #disabled()}): callers
+   * skip building spans whose only use would be export, which is most of a span's cost.
+   */
+  public boolean tracing() {
+    return tracing;
   }
 
   /** False for {@link #disabled()}: callers may skip work whose only use is telemetry. */

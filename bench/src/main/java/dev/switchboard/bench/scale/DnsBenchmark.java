@@ -3,7 +3,6 @@ package dev.switchboard.bench.scale;
 import dev.switchboard.bench.Wrk;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
-import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -89,8 +88,7 @@ public final class DnsBenchmark {
     int agentDns = EtcdProcess.freePort();
     int dnsmasqPort = EtcdProcess.freePort();
     try (EtcdProcess etcd = EtcdProcess.start();
-         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/dns"),
-             Telemetry.disabled())) {
+         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/dns"))) {
       Map<String, String> clusterIps = createServices(cp.port(), backendPort);
       int nodePort = Integer.parseInt(clusterIps.remove(NODE_PORT_KEY));
       Files.writeString(dir.resolve("queries.txt"), DnsPerf.queryFile(clusterIps));

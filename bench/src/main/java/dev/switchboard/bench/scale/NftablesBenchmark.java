@@ -3,7 +3,6 @@ package dev.switchboard.bench.scale;
 import dev.switchboard.bench.Wrk;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
-import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -91,7 +90,7 @@ public final class NftablesBenchmark {
     try (EtcdProcess etcd = EtcdProcess.start();
          ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/nft")
              .withRanges("10.96.0.0/16", "30000-32767", "10.97.0.0/24")
-             .withListenPort(EtcdProcess.freePort()), Telemetry.disabled())) {
+             .withListenPort(EtcdProcess.freePort()))) {
       String clusterIp = createService(cp.port());
       Map<String, String> nftTargets = new LinkedHashMap<>();
       nftTargets.put("direct (pod, routed by the node)", "http://" + POD + ":80");

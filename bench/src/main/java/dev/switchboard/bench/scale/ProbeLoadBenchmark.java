@@ -2,7 +2,6 @@ package dev.switchboard.bench.scale;
 
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
-import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -52,7 +51,7 @@ public final class ProbeLoadBenchmark {
     try (EtcdProcess etcd = EtcdProcess.start();
          Listeners listeners = new Listeners(pods);
          ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/probes")
-             .withListenPort(EtcdProcess.freePort()), Telemetry.disabled())) {
+             .withListenPort(EtcdProcess.freePort()))) {
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
       AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
       // bin/run-local's node-agent JVM flags (BenchOptions' first set).

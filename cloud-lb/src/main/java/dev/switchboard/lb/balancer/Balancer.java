@@ -8,7 +8,7 @@ import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.http.HttpOptions;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.lb.nodes.CheckTarget;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.v1.Node;
@@ -53,7 +53,7 @@ public final class Balancer implements AutoCloseable {
     /** For ports marked http; null: plain L4 everywhere. */
     private final HttpOptions http;
     /** On the executor. */
-    private final Map<ServiceKey, ServiceBinding> bindings = new HashMap<>();
+    private final Map<ServiceName, ServiceBinding> bindings = new HashMap<>();
     /** The nodes of the last sync. On the executor. */
     private List<NodeBackends.NodeAddress> nodes = List.of();
     /** Whether the last sync ignored readiness (too many nodes not ready at once). Read by metrics. */
@@ -131,7 +131,7 @@ public final class Balancer implements AutoCloseable {
         }
         List<NodeBackends.NodeAddress> nodeList = nodeSet.list();
         this.nodes = nodeList;
-        Map<ServiceKey, ServicePlan> plans = new HashMap<>();
+        Map<ServiceName, ServicePlan> plans = new HashMap<>();
         for (Service s : services) {
             try {
                 ServicePlan plan = ServicePlan.of(s);
@@ -157,8 +157,8 @@ public final class Balancer implements AutoCloseable {
         health.want(checks);
 
         Set<List<String>> tablesInUse = new HashSet<>();
-        for (Iterator<Map.Entry<ServiceKey, ServiceBinding>> it = bindings.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<ServiceKey, ServiceBinding> e = it.next();
+        for (Iterator<Map.Entry<ServiceName, ServiceBinding>> it = bindings.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ServiceName, ServiceBinding> e = it.next();
             if (!plans.containsKey(e.getKey())) {
                 log.info("service {}: no longer a LoadBalancer here; closing its listeners", e.getKey());
                 e.getValue().listeners.values().forEach(this::remove);
@@ -291,9 +291,9 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** Services with every port bound, and the IP they are bound on: what the status should say. */
-    public Map<ServiceKey, String> bound() {
-        Map<ServiceKey, String> out = new HashMap<>();
-        for (Map.Entry<ServiceKey, ServiceBinding> e : bindings.entrySet()) {
+    public Map<ServiceName, String> bound() {
+        Map<ServiceName, String> out = new HashMap<>();
+        for (Map.Entry<ServiceName, ServiceBinding> e : bindings.entrySet()) {
             ServiceBinding b = e.getValue();
             if (!b.listeners.isEmpty() && b.listeners.values().stream().allMatch(l -> l.listener != null)) {
                 out.put(e.getKey(), b.plan.ip().getHostAddress());
@@ -303,7 +303,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** The bound listeners of a service (for tests and metrics). */
-    public List<Listener> listeners(ServiceKey service) {
+    public List<Listener> listeners(ServiceName service) {
         ServiceBinding b = bindings.get(service);
         if (b == null) {
             return List.of();
@@ -320,7 +320,7 @@ public final class Balancer implements AutoCloseable {
      * The nodes that serve every port of the service on their own merits (ready, checks passing, not
      * ejected), panic aside: what a test waits for before it counts where traffic goes. On the executor.
      */
-    public Set<String> passingNodes(ServiceKey key) {
+    public Set<String> passingNodes(ServiceName key) {
         ServiceBinding b = bindings.get(key);
         if (b == null) {
             return Set.of();
@@ -335,7 +335,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** Clients of a service refused by its source ranges so far. */
-    public long refused(ServiceKey service) {
+    public long refused(ServiceName service) {
         ServiceBinding b = bindings.get(service);
         return b == null ? 0 : b.listeners.values().stream().mapToLong(l -> l.picker.refused()).sum();
     }

@@ -1,6 +1,6 @@
 package dev.switchboard.lb.balancer;
 
-import dev.switchboard.lb.Checks;
+import dev.switchboard.checks.Checks;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.balancer;
 
+import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.nodes.CheckTarget;

@@ -1,7 +1,8 @@
 package dev.switchboard.lb.balancer;
 
+import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.forwarder.Protocol;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
@@ -21,15 +22,18 @@ import java.util.Optional;
  *
  * @param warnings problems that do not stop serving (an unknown annotation value), for the NACK
  */
-public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, boolean localPolicy,
+public record ServicePlan(ServiceName key, InetAddress ip, List<PortPlan> ports, boolean localPolicy,
                           int healthCheckNodePort, SourceRanges sourceRanges, boolean proxyProtocol,
                           List<String> warnings) {
 
     /** The annotation that turns PROXY protocol on towards the nodes; the only value is "v2". */
     public static final String PROXY_PROTOCOL_ANNOTATION = Annotations.PROXY_PROTOCOL;
 
-    /** One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}. */
-    /** @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing */
+    /**
+     * One service port: clients reach {@code ip:port}; it is forwarded to each node's {@code nodePort}.
+     *
+     * @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing
+     */
     public record PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
         public PortPlan(String name, Protocol protocol, int port, int nodePort) {
             this(name, protocol, port, nodePort, false);
@@ -48,7 +52,7 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
 
     /** @throws IllegalArgumentException naming the service and field when it cannot be served */
     public static ServicePlan of(Service service) {
-        ServiceKey key = ServiceKey.of(service);
+        ServiceName key = ServiceName.of(service);
         ServiceSpec spec = service.getSpec();
         String ipText = spec.getLoadBalancerIp();
         if (ipText.isEmpty()) {
@@ -81,7 +85,7 @@ public record ServicePlan(ServiceKey key, InetAddress ip, List<PortPlan> ports, 
                 proxy.equals("v2"), warnings);
     }
 
-    private static PortPlan port(ServiceKey key, int i, ServicePort p) {
+    private static PortPlan port(ServiceName key, int i, ServicePort p) {
         String field = key + ": spec.ports[" + i + "]";
         Protocol protocol = protocol(p.getProtocol()).orElseThrow(() -> new IllegalArgumentException(
                 field + ".protocol: " + p.getProtocol() + " (expected: TCP or UDP)"));

@@ -1,7 +1,7 @@
 package dev.switchboard.lb.client;
 
 import dev.switchboard.discovery.client.Batch;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;
 import dev.switchboard.v1.Resource;
@@ -20,7 +20,7 @@ import java.util.Map;
  * <p>Not thread-safe: confined to the load balancer's control thread.
  */
 public final class ClusterView {
-    private final Map<ServiceKey, Service> services = new HashMap<>();
+    private final Map<ServiceName, Service> services = new HashMap<>();
     private final Map<String, Node> nodes = new HashMap<>();
     private long version;
 
@@ -34,9 +34,9 @@ public final class ClusterView {
                 case SERVICE -> {
                     Service s = r.getService();
                     if ("LoadBalancer".equals(s.getSpec().getType())) {
-                        services.put(ServiceKey.of(s), s);
+                        services.put(ServiceName.of(s), s);
                     } else {
-                        services.remove(ServiceKey.of(s)); // not ours (the control plane filters already)
+                        services.remove(ServiceName.of(s)); // not ours (the control plane filters already)
                     }
                 }
                 case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
@@ -45,7 +45,7 @@ public final class ClusterView {
         }
         for (ResourceKey k : batch.removed()) {
             if (k.getKind() == Kind.SERVICE) {
-                services.remove(new ServiceKey(k.getNamespace(), k.getName()));
+                services.remove(ServiceName.of(k));
             } else if (k.getKind() == Kind.NODE) {
                 nodes.remove(k.getName());
             }
@@ -61,7 +61,7 @@ public final class ClusterView {
         return Collections.unmodifiableCollection(services.values());
     }
 
-    public Service service(ServiceKey key) {
+    public Service service(ServiceName key) {
         return services.get(key);
     }
 

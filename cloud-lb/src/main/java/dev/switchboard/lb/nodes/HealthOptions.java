@@ -1,6 +1,6 @@
 package dev.switchboard.lb.nodes;
 
-import dev.switchboard.lb.Checks;
+import dev.switchboard.checks.Checks;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,6 @@
 package dev.switchboard.lb.status;
 
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.discovery.client.Backoff;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.LoadBalancerIngress;
@@ -40,11 +40,11 @@ public final class StatusWriter {
     private final Backoff backoff;
     private final Runnable resync;
     /** On the executor. */
-    private final Set<ServiceKey> inFlight = new HashSet<>();
+    private final Set<ServiceName> inFlight = new HashSet<>();
     /** Consecutive failed writes per service. */
-    private final Map<ServiceKey, Integer> failures = new HashMap<>();
+    private final Map<ServiceName, Integer> failures = new HashMap<>();
     /** Services waiting out the backoff after a failed write. */
-    private final Set<ServiceKey> backingOff = new HashSet<>();
+    private final Set<ServiceName> backingOff = new HashSet<>();
 
     /** @param resync asks for another {@link #sync} (after a failed write's backoff) */
     public StatusWriter(AdminGrpc.AdminStub admin, ScheduledExecutorService executor, Backoff backoff,
@@ -65,10 +65,10 @@ public final class StatusWriter {
      * @param bound the services with every port bound, and their IP
      * @param current the services as the stream last showed them (null when no longer there)
      */
-    public void sync(Map<ServiceKey, String> bound, Function<ServiceKey, Service> current) {
+    public void sync(Map<ServiceName, String> bound, Function<ServiceName, Service> current) {
         failures.keySet().retainAll(bound.keySet());
-        for (Map.Entry<ServiceKey, String> e : bound.entrySet()) {
-            ServiceKey key = e.getKey();
+        for (Map.Entry<ServiceName, String> e : bound.entrySet()) {
+            ServiceName key = e.getKey();
             Service now = current.apply(key);
             ServiceStatus wanted = statusFor(e.getValue());
             if (now == null || now.getStatus().equals(wanted) || inFlight.contains(key)
@@ -79,7 +79,7 @@ public final class StatusWriter {
         }
     }
 
-    private void write(ServiceKey key, ServiceStatus status) {
+    private void write(ServiceName key, ServiceStatus status) {
         inFlight.add(key);
         UpdateServiceStatusRequest request = UpdateServiceStatusRequest.newBuilder()
                 .setNamespace(key.namespace()).setName(key.name()).setStatus(status).build();
@@ -101,13 +101,13 @@ public final class StatusWriter {
                 });
     }
 
-    private void written(ServiceKey key, ServiceStatus status) {
+    private void written(ServiceName key, ServiceStatus status) {
         inFlight.remove(key);
         failures.remove(key);
         log.info("service {}: status.loadBalancer.ingress = {}", key, status.getLoadBalancer().getIngress(0).getIp());
     }
 
-    private void failed(ServiceKey key, Status status) {
+    private void failed(ServiceName key, Status status) {
         inFlight.remove(key);
         if (status.getCode() == Status.Code.NOT_FOUND) {
             failures.remove(key); // deleted meanwhile: the stream will say so

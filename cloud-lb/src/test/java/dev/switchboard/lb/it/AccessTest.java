@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.CloudLb;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.lb.balancer.ServicePlan;
 import dev.switchboard.lb.nodes.HealthOptions;
 import dev.switchboard.testing.EtcdProcess;
@@ -53,7 +53,7 @@ class AccessTest {
             InetSocketAddress http = new InetSocketAddress("127.0.2.31", 80);
             InetSocketAddress dns = new InetSocketAddress("127.0.2.31", 53);
             // Until both checks passed, a request may be served in panic and a check still be on its way.
-            ServiceKey key = new ServiceKey("default", "private");
+            ServiceName key = new ServiceName("default", "private");
             await().atMost(WAIT).until(() -> lb.inspect(b -> b.passingNodes(key)).size() == 2);
             await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.30.5", http) != null);
             assertThat(Clients.udpAsk("127.0.30.5", dns, 3_000)).isIn("n1", "n2");
@@ -91,7 +91,7 @@ class AccessTest {
             StandInNode node = cluster.node("n1", 223).serveTcp(svc.getSpec().getPorts(0).getNodePort());
             CloudLb lb = cluster.loadBalancer("lb", HealthOptions.of(Duration.ofMinutes(1), 1, 1));
             InetSocketAddress http = new InetSocketAddress("127.0.2.34", 80);
-            ServiceKey key = new ServiceKey("default", "annotated");
+            ServiceName key = new ServiceName("default", "annotated");
             await().atMost(WAIT).until(() -> lb.inspect(b -> b.passingNodes(key)).size() == 1);
             await().atMost(WAIT).until(() -> Clients.firstLineOrNull("127.0.30.5", http) != null);
             assertThat(Clients.firstLine("127.0.32.9", http)).isEqualTo("n1");
@@ -142,7 +142,7 @@ class AccessTest {
             cluster.node("n2", 226).serveTcp(nodePort).serveHealth(healthPort, n2Status::get);
             cluster.node("n3", 227).serveTcp(nodePort); // no health server at all
             CloudLb lb = cluster.loadBalancer("lb");
-            ServiceKey key = new ServiceKey("default", "local");
+            ServiceName key = new ServiceName("default", "local");
             await().atMost(WAIT).until(() -> usable(lb, key) == 1);
             InetSocketAddress http = new InetSocketAddress("127.0.2.33", 80);
             for (int c = 1; c <= 20; c++) {
@@ -164,7 +164,7 @@ class AccessTest {
         }
     }
 
-    private static long usable(CloudLb lb, ServiceKey key) {
+    private static long usable(CloudLb lb, ServiceName key) {
         return lb.inspect(b -> b.listeners(key).isEmpty() ? -1 : b.listeners(key).get(0).target().endpoints()
                 .stream().filter(e -> e.ready()).count());
     }

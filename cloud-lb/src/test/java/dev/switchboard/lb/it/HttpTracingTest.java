@@ -1,5 +1,6 @@
 package dev.switchboard.lb.it;
 
+import io.grpc.InsecureChannelCredentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +8,7 @@ import dev.switchboard.agent.AgentConfig;
 import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.lb.CloudLb;
 import dev.switchboard.lb.LbConfig;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -60,7 +61,8 @@ class HttpTracingTest {
         cluster = new LbCluster(etcd);
         Telemetry agentTelemetry = cluster.closeLater(Telemetry.forTesting("switchboard-node-agent", spans));
         NodeAgent agent = NodeAgent.start(AgentConfig.local("node-1", InetAddress.getByName("127.0.1.231"),
-                "127.0.0.1:" + cluster.port).withAdminPort(EtcdProcess.freePort()).withIoThreads(1), agentTelemetry);
+                "127.0.0.1:" + cluster.port).withAdminPort(EtcdProcess.freePort()).withIoThreads(1), agentTelemetry,
+                InsecureChannelCredentials.create());
         cluster.closeLater(agent::close);
         pod = cluster.closeLater(new HttpPod("pod-1", "127.0.10.231", 8080));
         cluster.admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
@@ -74,8 +76,9 @@ class HttpTracingTest {
         cluster.apply(svc.build());
         Telemetry lbTelemetry = cluster.closeLater(Telemetry.forTesting("switchboard-cloud-lb", spans));
         CloudLb lb = cluster.closeLater(CloudLb.start(LbConfig.of("lb", "127.0.0.1:" + cluster.port)
-                .withHealth(LbCluster.FAST_HEALTH).withIoThreads(2), lbTelemetry));
-        ServiceKey key = new ServiceKey("default", "traced");
+                .withHealth(LbCluster.FAST_HEALTH).withIoThreads(2), lbTelemetry,
+                InsecureChannelCredentials.create(), null));
+        ServiceName key = new ServiceName("default", "traced");
         await().atMost(WAIT).until(() -> lb.inspect(b -> b.listeners(key).size() == 1
                 && b.listeners(key).get(0).target().endpoints().stream().anyMatch(e -> e.ready())));
     }

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.lb.CloudLb;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Service;
 import java.io.IOException;
@@ -58,7 +58,7 @@ class LoadBalancerTest {
             await().atMost(WAIT).untilAsserted(() -> assertThat(cluster.get("web").getStatus().getLoadBalancer()
                     .getIngressList()).singleElement().satisfies(in -> assertThat(in.getIp()).isEqualTo(ip)));
             InetSocketAddress http = new InetSocketAddress(ip, 80);
-            ServiceKey key = new ServiceKey("default", "web");
+            ServiceName key = new ServiceName("default", "web");
             for (CloudLb lb : new CloudLb[] {a, b}) {
                 // Every node passes its checks (a count of ready nodes would also hold in panic).
                 await().atMost(WAIT).until(() -> lb.inspect(bal -> bal.listeners(key).size() == 2

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.lb.CloudLb;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Service;
 import java.net.InetSocketAddress;
@@ -78,7 +78,7 @@ class NodeFailureTest {
     void aNodeWhosePortClosesIsEjectedAndItsClientsRetryElsewhere() throws Exception {
         try (LbCluster cluster = new LbCluster(etcd)) {
             Setup s = setUp(cluster, "127.0.2.22", 214);
-            ServiceKey key = new ServiceKey("default", "web");
+            ServiceName key = new ServiceName("default", "web");
             long kill = System.nanoTime();
             s.nodes.get(1).stopTcp(); // still ready in the stream: only the checks can tell
             AtomicInteger failuresAtBound = new AtomicInteger(-1);
@@ -107,7 +107,7 @@ class NodeFailureTest {
     void everyNodeTurningNotReadyAtOnceLeavesTheChecksToDecide() throws Exception {
         try (LbCluster cluster = new LbCluster(etcd)) {
             Setup s = setUp(cluster, "127.0.2.23", 217);
-            ServiceKey key = new ServiceKey("default", "web");
+            ServiceName key = new ServiceName("default", "web");
             long kill = System.nanoTime();
             s.nodes.forEach(StandInNode::deregister);
             await().atMost(WAIT).until(() -> s.lb.inspect(b -> b.readinessIgnored()));
@@ -137,7 +137,7 @@ class NodeFailureTest {
                 cluster.node("n2", firstNode + 1).serveTcp(nodePort),
                 cluster.node("n3", firstNode + 2).serveTcp(nodePort));
         CloudLb lb = cluster.loadBalancer("lb");
-        ServiceKey key = new ServiceKey("default", "web");
+        ServiceName key = new ServiceName("default", "web");
         // Every node passes its check (a count of ready nodes would also hold in panic).
         await().atMost(WAIT).until(() -> lb.inspect(b -> b.listeners(key).size() == 1
                 && b.passingNodes(key).size() == 3));
@@ -167,7 +167,7 @@ class NodeFailureTest {
                         TimeUnit.NANOSECONDS.toMillis(a.startedAfterKillNanos)).isIn("n1", "n3"));
     }
 
-    private static int connectFailures(CloudLb lb, ServiceKey key) {
+    private static int connectFailures(CloudLb lb, ServiceName key) {
         return lb.inspect(b -> b.listeners(key).stream().map(Listener::stats)
                 .mapToInt(st -> (int) st.connectFailures()).sum());
     }

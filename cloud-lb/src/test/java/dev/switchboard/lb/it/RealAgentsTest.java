@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.switchboard.agent.AgentConfig;
 import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.lb.CloudLb;
-import dev.switchboard.lb.ServiceKey;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -72,7 +72,7 @@ class RealAgentsTest {
                     .getPortsBuilder(0).setTargetPort(IntOrString.newBuilder().setIntValue(8080));
             cluster.apply(spec.build());
             CloudLb lb = cluster.loadBalancer("lb");
-            ServiceKey key = new ServiceKey("default", "e2e");
+            ServiceName key = new ServiceName("default", "e2e");
             // Every node's healthCheckNodePort answers 200 (panic would count nodes not checked yet).
             await().atMost(WAIT).until(() -> lb.inspect(b -> b.passingNodes(key)).size() == 3);
             await().atMost(WAIT).until(() -> cluster.get("e2e").getStatus().getLoadBalancer().getIngressCount() == 1);
@@ -121,7 +121,7 @@ class RealAgentsTest {
                     .getPortsBuilder(0).setTargetPort(IntOrString.newBuilder().setIntValue(8080));
             cluster.apply(spec.build());
             CloudLb lb = cluster.loadBalancer("lb");
-            ServiceKey key = new ServiceKey("default", "e2e");
+            ServiceName key = new ServiceName("default", "e2e");
             InetSocketAddress http = new InetSocketAddress("127.0.2.52", 80);
             await().atMost(WAIT).until(() -> lb.inspect(b -> b.listeners(key).size() == 1
                     && b.listeners(key).get(0).target().endpoints().stream().filter(e -> e.ready()).count() == 1));

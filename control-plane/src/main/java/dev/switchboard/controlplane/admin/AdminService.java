@@ -67,12 +67,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   @Override
   public void applyService(ApplyServiceRequest request, StreamObserver<Service> response) {
     unary(response, () -> {
-      Service service = request.getService();
-      if (service.getMetadata().getNamespace().isEmpty()) {
-        service = service.toBuilder().setMetadata(service.getMetadata().toBuilder()
-            .setNamespace("default")).build();
-      }
-      return services.apply(service, request.getCreateOnly());
+      return services.apply(request.getService(), request.getCreateOnly()); // defaults it
     });
   }
 

@@ -60,7 +60,10 @@ public final class ServiceRegistry {
         .orElseThrow(() -> ApiException.notFound("services", namespace, name));
   }
 
-  /** Creates or updates a service; see the Admin API's ApplyService. */
+  /**
+   * Creates or updates a service; see the Admin API's ApplyService. The request is defaulted
+   * once, here (namespace included); each attempt prepares it against what is stored then.
+   */
   public Service apply(Service request, boolean createOnly) {
     Service defaulted = ServiceDefaults.apply(request);
     ObjectMeta meta = defaulted.getMetadata();
@@ -71,10 +74,10 @@ public final class ServiceRegistry {
       Service old = stored.map(StoredObjects::service).orElse(null);
       Service candidate;
       if (old == null) {
-        candidate = withServerFields(ServiceDefaults.prepareForCreate(request), null);
+        candidate = withServerFields(ServiceDefaults.prepareForCreate(defaulted), null);
         validator.requireValid(candidate);
       } else {
-        candidate = withServerFields(ServiceDefaults.prepareForUpdate(old, request), old);
+        candidate = withServerFields(ServiceDefaults.prepareForUpdate(old, defaulted), old);
         validator.requireValidUpdate(old, candidate);
       }
       if (old != null && createOnly) {

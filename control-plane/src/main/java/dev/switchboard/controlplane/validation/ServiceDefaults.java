@@ -75,15 +75,18 @@ public final class ServiceDefaults {
         return svc.build();
     }
 
-    /** {@link #apply} and an empty status: status is the load balancer's to write, not the creator's. */
-    public static Service prepareForCreate(Service service) {
-        return apply(service).toBuilder().clearStatus().build();
+    /**
+     * A {@linkplain #apply defaulted} service to create, with an empty status: status is the load
+     * balancer's to write, not the creator's.
+     */
+    public static Service prepareForCreate(Service defaulted) {
+        return defaulted.toBuilder().clearStatus().build();
     }
 
     /**
-     * Prepares {@code updated} to replace the stored {@code old}, as Kubernetes does:
+     * Prepares {@code updated}, {@linkplain #apply defaulted} already (once, as Kubernetes
+     * defaults on decoding), to replace the stored {@code old}, as Kubernetes' update strategy does:
      * <ol>
-     *   <li>defaults, as {@link #apply};</li>
      *   <li>allocated values the client left empty are kept: clusterIP, nodePorts (matched by
      *       port name), healthCheckNodePort and loadBalancerIP, while the type still uses them;</li>
      *   <li>values the new type no longer uses are dropped when the client sent them back
@@ -95,7 +98,7 @@ public final class ServiceDefaults {
      * </ol>
      */
     public static Service prepareForUpdate(Service old, Service updated) {
-        Service.Builder svc = apply(updated).toBuilder();
+        Service.Builder svc = updated.toBuilder();
         ServiceSpec before = old.getSpec();
         ServiceSpec.Builder after = svc.getSpecBuilder();
         dropTypeDependentFields(before, after);

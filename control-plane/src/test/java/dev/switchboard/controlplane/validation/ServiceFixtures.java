@@ -36,7 +36,7 @@ final class ServiceFixtures {
 
     static List<String> updateErrors(Service.Builder old, Service.Builder updated) {
         Service before = ServiceDefaults.apply(old.build());
-        Service after = ServiceDefaults.prepareForUpdate(before, updated.build());
+        Service after = ServiceDefaults.prepareForUpdate(before, ServiceDefaults.apply(updated.build()));
         return VALIDATOR.validateUpdate(before, after).stream().map(FieldError::toString).toList();
     }
 }

@@ -64,7 +64,7 @@ class ServiceUpdateTest {
     void omittedClusterIpKeepsTheAllocatedOne() {
         // Applying the same YAML twice (no clusterIP in it) is not a change.
         assertThat(updateErrors(stored(), web())).isEmpty();
-        Service prepared = ServiceDefaults.prepareForUpdate(stored().build(), web().build());
+        Service prepared = ServiceDefaults.prepareForUpdate(stored().build(), ServiceDefaults.apply(web().build()));
         assertThat(prepared.getSpec().getClusterIp()).isEqualTo("10.96.0.10");
     }
 
@@ -89,7 +89,7 @@ class ServiceUpdateTest {
     void leavingLoadBalancerDropsWhatTheClientEchoedBack() {
         Service.Builder toClusterIp = storedLoadBalancer();
         toClusterIp.getSpecBuilder().setType("ClusterIP");
-        Service prepared = ServiceDefaults.prepareForUpdate(storedLoadBalancer().build(), toClusterIp.build());
+        Service prepared = ServiceDefaults.prepareForUpdate(storedLoadBalancer().build(), ServiceDefaults.apply(toClusterIp.build()));
         assertThat(prepared.getSpec().getPorts(0).getNodePort()).isZero();
         assertThat(prepared.getSpec().getHealthCheckNodePort()).isZero();
         assertThat(prepared.getSpec().getLoadBalancerIp()).isEmpty();
@@ -111,7 +111,7 @@ class ServiceUpdateTest {
     void omittedAllocatedValuesAreKeptWhileTheTypeUsesThem() {
         Service.Builder sameYaml = web();
         sameYaml.getSpecBuilder().setType("LoadBalancer").setExternalTrafficPolicy("Local");
-        Service prepared = ServiceDefaults.prepareForUpdate(storedLoadBalancer().build(), sameYaml.build());
+        Service prepared = ServiceDefaults.prepareForUpdate(storedLoadBalancer().build(), ServiceDefaults.apply(sameYaml.build()));
         assertThat(prepared.getSpec().getPorts(0).getNodePort()).isEqualTo(30080);
         assertThat(prepared.getSpec().getHealthCheckNodePort()).isEqualTo(31000);
         assertThat(prepared.getSpec().getLoadBalancerIp()).isEqualTo("127.0.2.7");
@@ -126,7 +126,7 @@ class ServiceUpdateTest {
         Service.Builder reordered = web();
         reordered.getSpecBuilder().setType("LoadBalancer").setExternalTrafficPolicy("Local")
                 .clearPorts().addPorts(port("https", 443)).addPorts(port("http", 80));
-        Service prepared = ServiceDefaults.prepareForUpdate(stored.build(), reordered.build());
+        Service prepared = ServiceDefaults.prepareForUpdate(stored.build(), ServiceDefaults.apply(reordered.build()));
         assertThat(prepared.getSpec().getPorts(0).getNodePort()).isEqualTo(30443);
         assertThat(prepared.getSpec().getPorts(1).getNodePort()).isEqualTo(30080);
     }
@@ -149,7 +149,7 @@ class ServiceUpdateTest {
         Service old = ServiceDefaults.apply(stored.build());
         Service.Builder relabelled = old.toBuilder();
         relabelled.getMetadataBuilder().putLabels("tier", "front");
-        Service updated = ServiceDefaults.prepareForUpdate(old, relabelled.build());
+        Service updated = ServiceDefaults.prepareForUpdate(old, ServiceDefaults.apply(relabelled.build()));
         assertThat(narrowed.validateUpdate(old, updated)).isEmpty();
         assertThat(narrowed.validate(updated)).extracting(FieldError::toString).containsExactly(
                 "spec.clusterIP: Invalid value: \"10.96.0.10\": provided IP is not in the valid range. "
@@ -162,7 +162,7 @@ class ServiceUpdateTest {
 
     @Test
     void createDropsStatus() {
-        Service created = ServiceDefaults.prepareForCreate(storedLoadBalancer().build());
+        Service created = ServiceDefaults.prepareForCreate(ServiceDefaults.apply(storedLoadBalancer().build()));
         assertThat(created.hasStatus()).isFalse();
     }
 }

@@ -3,15 +3,14 @@ package dev.switchboard.forwarder.http;
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
-import dev.switchboard.forwarder.internal.ClientHeaderWait;
+import dev.switchboard.forwarder.internal.ConnectionLifecycle;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
-import dev.switchboard.forwarder.internal.StreamListenerBase;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -25,8 +24,6 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,23 +39,17 @@ import org.slf4j.LoggerFactory;
  * written and flushed, the next read is asked for only when the last write completed. Nothing is
  * read from the client before the endpoint is connected, so a connect retry never replays bytes.
  *
+ * <p>Connecting, retrying, the preamble, closing and reporting are the {@link ConnectionLifecycle}'s.
+ * The endpoint connection is this client connection's own: a pool of endpoint connections shared
+ * between clients would replace {@link #openEndpoint} and {@link #forward}'s channel, not this class.
+ *
  * <p>Confined to the client channel's event loop (the endpoint channel is registered there too).
  */
-final class HttpConnection {
+final class HttpConnection extends ConnectionLifecycle<HttpListener> {
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
 
-    private final HttpListener listener;
-    private final Channel client;
-    /** Replaced once, when a PROXY header names the client. */
-    private ConnectionInfo info;
     private final HttpOptions http;
-    private final long startNanos = System.nanoTime();
-    private final Set<InetSocketAddress> tried = new HashSet<>(4);
     private final ArrayDeque<HttpExchangeObserver.Exchange> inFlight = new ArrayDeque<>();
-    private Endpoint endpoint;
-    private int attempts;
-    private Channel upstream;
-    private boolean relaying;
     private boolean clientEof;
     /** The response being relayed is a 1xx (not 101): it does not complete an exchange. */
     private boolean informational;
@@ -66,21 +57,12 @@ final class HttpConnection {
     private boolean switching;
     private ChannelFuture lastToUpstream;
     private ChannelFuture lastToClient;
-    private long bytesFromClient;
-    private long bytesToClient;
-    private Outcome outcome;
-    private boolean finished;
-    /** While waiting for a PROXY header (or its absence); null on other listeners. */
-    private ClientHeaderWait headerWait;
     /** Decoded from the client before the endpoint was connected (after a PROXY header); else null. */
     private ArrayDeque<Object> early;
 
     HttpConnection(HttpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
-        this.listener = listener;
-        this.client = client;
-        this.info = info;
+        super(listener, client, info, first);
         this.http = listener.spec().http();
-        this.endpoint = first;
     }
 
     /** Adds the client-side handlers; called on the acceptor's loop before registration. */
@@ -90,77 +72,25 @@ final class HttpConnection {
         if (idleMillis > 0) {
             client.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        client.pipeline().addLast("bytes", new ByteCounter(n -> {
-            bytesFromClient += n;
-            listener.counters().bytesIn.add(n);
-        }, n -> {
-            bytesToClient += n;
-            listener.counters().bytesOut.add(n);
-        }))
+        client.pipeline().addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
                 .addLast("codec", new HttpServerCodec(max, max, 64 * 1024))
                 .addLast("side", new ClientSide());
-        client.closeFuture().addListener(f -> clientClosed());
     }
 
-    private boolean closing() {
-        return outcome != null || finished;
-    }
-
-
-    private void connect(Endpoint target) {
-        endpoint = target;
-        attempts++;
-        tried.add(target.socketAddress());
+    @Override
+    protected ChannelFuture openEndpoint(InetSocketAddress address) {
         int max = http.maxHeaderBytes();
-        ChannelFuture connecting = listener.connector(client.eventLoop(), new io.netty.channel.ChannelInitializer<>() {
+        return listener.connector(client.eventLoop(), new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("codec", new HttpClientCodec(max, max, 64 * 1024))
                         .addLast("side", new UpstreamSide());
             }
-        }).connect(target.socketAddress());
-        upstream = connecting.channel();
-        connecting.addListener((ChannelFuture f) -> connected(f));
+        }).connect(address);
     }
 
-    private void connected(ChannelFuture f) {
-        if (closing()) {
-            f.channel().close();
-            return;
-        }
-        if (f.isSuccess()) {
-            startRelay();
-            return;
-        }
-        upstream = null;
-        f.channel().close();
-        listener.afterConnectFailure(info, endpoint, attempts, f.cause(), Set.copyOf(tried), client.eventLoop(),
-                next -> {
-                    if (closing()) {
-                        return;
-                    }
-                    if (next == null) {
-                        abort(Outcome.CONNECT_FAILED);
-                    } else {
-                        connect(next);
-                    }
-                });
-    }
-
-    private void startRelay() {
-        ByteBuf preamble;
-        try {
-            preamble = listener.spec().options().preamble().preamble(upstream.alloc(), info, endpoint.socketAddress());
-        } catch (RuntimeException e) {
-            log.warn("{}: preamble for connection {} failed", info.listener(), info.id(), e);
-            closeNow(Outcome.ERROR);
-            return;
-        }
-        if (preamble != null) {
-            // Below the codec: the header goes out as raw bytes, before the first request.
-            upstream.pipeline().firstContext().writeAndFlush(preamble);
-        }
-        relaying = true;
+    @Override
+    protected void forward(Channel upstream) {
         upstream.read();
         if (early == null) {
             client.read();
@@ -174,9 +104,8 @@ final class HttpConnection {
         clientReadComplete();
     }
 
-
     private void fromClient(Object msg) {
-        if (!relaying && !closing()) {
+        if (phase() != Phase.FORWARDING && !closing()) {
             // Only after a PROXY header (else nothing is read before relaying): held until the
             // endpoint is connected; one read's worth, since the decoder stops asking once it has a
             // message and we ask for more only when relaying.
@@ -186,32 +115,33 @@ final class HttpConnection {
             early.add(msg);
             return;
         }
-        if (closing() || !relaying) {
+        if (closing()) {
             ReferenceCountUtil.release(msg);
             return;
         }
         if (msg instanceof HttpRequest request) {
             if (request.decoderResult().isFailure()) {
-                log.debug("{}: connection {}: bad request: {}", info.listener(), info.id(), request.decoderResult().cause());
+                log.debug("{}: connection {}: bad request: {}", info().listener(), info().id(),
+                        request.decoderResult().cause());
                 ReferenceCountUtil.release(msg);
                 closeNow(Outcome.ERROR);
                 return;
             }
             inFlight.add(onRequest(request));
         }
-        lastToUpstream = upstream.write(msg);
+        lastToUpstream = upstream().write(msg);
     }
 
     private void clientReadComplete() {
-        if (!relaying) {
-            return; // held in early
+        if (phase() != Phase.FORWARDING) {
+            return; // held in early, or closing
         }
         ChannelFuture last = lastToUpstream;
         if (last == null || closing()) {
             return; // nothing decoded yet: the decoder asked for more bytes itself
         }
         lastToUpstream = null;
-        upstream.flush();
+        upstream().flush();
         last.addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 failed(f.cause());
@@ -224,6 +154,7 @@ final class HttpConnection {
     /** The client will send no more: pass its FIN on once everything before it is written. */
     private void clientInputShutdown() {
         clientEof = true;
+        Channel upstream = upstream();
         if (closing() || upstream == null) {
             return;
         }
@@ -233,7 +164,6 @@ final class HttpConnection {
             }
         });
     }
-
 
     private void fromUpstream(Object msg) {
         if (closing()) {
@@ -280,8 +210,8 @@ final class HttpConnection {
         if (client.pipeline().get("codec") != null) {
             client.pipeline().remove("codec");
         }
-        if (upstream.pipeline().get("codec") != null) {
-            upstream.pipeline().remove("codec");
+        if (upstream().pipeline().get("codec") != null) {
+            upstream().pipeline().remove("codec");
         }
     }
 
@@ -296,24 +226,21 @@ final class HttpConnection {
             if (!f.isSuccess()) {
                 failed(f.cause());
             } else if (!closing()) {
-                upstream.read();
+                upstream().read();
             }
         });
     }
 
     /** The endpoint closed (or half-closed): deliver what is queued, then close the client. */
     private void upstreamDone() {
-        if (closing() || !relaying) {
-            return;
+        if (phase() == Phase.FORWARDING) {
+            endpointClosed(outcomeWhenUndecided());
         }
-        outcome = inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
-        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
     }
-
 
     private HttpExchangeObserver.Exchange onRequest(HttpRequest request) {
         HttpExchangeObserver.Exchange[] e = {null};
-        safely(() -> e[0] = http.observer().onRequest(info, endpoint, request));
+        safely(() -> e[0] = http.observer().onRequest(info(), endpoint(), request));
         return e[0] == null ? HttpExchangeObserver.Exchange.NOOP : e[0];
     }
 
@@ -321,54 +248,19 @@ final class HttpConnection {
         try {
             call.run();
         } catch (RuntimeException e) {
-            log.warn("HttpExchangeObserver failed for {}", info, e);
+            log.warn("HttpExchangeObserver failed for {}", info(), e);
         }
     }
 
-    private void failed(Throwable cause) {
-        if (!closing()) {
-            log.debug("{}: connection {} to {} failed: {}", info.listener(), info.id(), endpoint, cause.toString());
-            closeNow(errorOutcome());
-        }
+    // ---- the lifecycle's hooks ----
+
+    @Override
+    protected Outcome outcomeWhenUndecided() {
+        return inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
     }
 
-    private void abort(Outcome why) {
-        outcome = why;
-        StreamListenerBase.reset(client);
-    }
-
-    private void closeNow(Outcome why) {
-        outcome = why;
-        client.close();
-        if (upstream != null) {
-            upstream.close();
-        }
-    }
-
-    private Outcome errorOutcome() {
-        return listener.errorOutcome();
-    }
-
-    private void clientClosed() {
-        Channel u = upstream;
-        if (u != null && u.isOpen()) {
-            u.close().addListener(f -> finish());
-        } else {
-            finish();
-        }
-    }
-
-    private void finish() {
-        if (finished) {
-            return;
-        }
-        if (outcome == null) {
-            outcome = inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
-        }
-        finished = true;
-        if (headerWait != null) {
-            headerWait.cancel();
-        }
+    @Override
+    protected void released() {
         if (early != null) {
             early.forEach(ReferenceCountUtil::release);
             early = null;
@@ -377,35 +269,18 @@ final class HttpConnection {
             HttpExchangeObserver.Exchange exchange = e;
             safely(() -> exchange.onFailed("connection closed before the response was complete"));
         }
-        listener.connectionFinished(info, endpoint, attempts, outcome, bytesFromClient, bytesToClient, startNanos);
     }
 
     private final class ClientSide extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (endpoint != null) {
-                connect(endpoint);
-                return;
-            }
-            // The listener accepts PROXY headers: the pick waits for what the first bytes say.
-            headerWait = new ClientHeaderWait(listener, client, info, HttpConnection.this::closing,
-                    known -> info = known, HttpConnection.this::connect,
-                    why -> {
-                        if (why == Outcome.NO_ENDPOINT) {
-                            abort(why);
-                        } else {
-                            closeNow(why);
-                        }
-                    });
-            headerWait.start();
+            start();
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ProxyHeaderReader.Client who) {
-                if (headerWait != null) {
-                    headerWait.client(who);
-                }
+                clientIdentified(who);
             } else {
                 fromClient(msg);
             }
@@ -420,8 +295,8 @@ final class HttpConnection {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
                 clientInputShutdown();
-            } else if (evt instanceof IdleStateEvent && !closing()) {
-                closeNow(Outcome.IDLE_TIMEOUT);
+            } else if (evt instanceof IdleStateEvent) {
+                idle();
             }
             ReferenceCountUtil.release(evt);
         }
@@ -432,20 +307,27 @@ final class HttpConnection {
         }
     }
 
+    /** The endpoint side; events from a channel that is not {@link #upstream()} (a failed attempt's) are dropped. */
     private final class UpstreamSide extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromUpstream(msg);
+            if (stale(ctx.channel())) {
+                ReferenceCountUtil.release(msg);
+            } else {
+                fromUpstream(msg);
+            }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            upstreamReadComplete();
+            if (!stale(ctx.channel())) {
+                upstreamReadComplete();
+            }
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent) {
+            if (evt instanceof ChannelInputShutdownEvent && !stale(ctx.channel())) {
                 upstreamReadComplete();
                 upstreamDone();
             }
@@ -454,13 +336,17 @@ final class HttpConnection {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            upstreamReadComplete();
-            upstreamDone();
+            if (!stale(ctx.channel())) {
+                upstreamReadComplete();
+                upstreamDone();
+            }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            failed(cause);
+            if (!stale(ctx.channel())) {
+                failed(cause);
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.switchboard.forwarder.http;
 
-import dev.switchboard.forwarder.internal.Checks;
+import dev.switchboard.checks.Checks;
 
 /**
  * What makes a TCP listener an HTTP/1.1 listener (see {@link dev.switchboard.forwarder.ListenerSpec#http()}).

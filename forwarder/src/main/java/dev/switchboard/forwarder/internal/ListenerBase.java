@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder.internal;
 
+import dev.switchboard.checks.Checks;
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerBindException;
 import dev.switchboard.forwarder.ListenerSpec;

@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder.internal;
 
+import dev.switchboard.checks.Checks;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.SessionAffinity;

@@ -1,7 +1,7 @@
 package dev.switchboard.forwarder.pick;
 
 import dev.switchboard.forwarder.Endpoint;
-import dev.switchboard.forwarder.internal.Checks;
+import dev.switchboard.checks.Checks;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -32,7 +32,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf) {
             connection.read(client, ctx.channel(), (ByteBuf) msg);
         } else if (msg instanceof ProxyHeaderReader.Client who && client) {
-            connection.proxyClient(who);
+            connection.clientIdentified(who);
         } else {
             ReferenceCountUtil.release(msg);
         }

@@ -1,22 +1,27 @@
 package dev.switchboard.forwarder.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.ConnectionObserver;
+import dev.switchboard.forwarder.ConnectionPreamble;
 import dev.switchboard.forwarder.ConnectionSummary;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.ForwarderOptions;
 import dev.switchboard.forwarder.Listener;
+import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.Outcome;
+import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,6 +88,35 @@ class HttpForwardingTest {
   void stop() throws Exception {
     forwarder.close();
     backend.close();
+  }
+
+  /**
+   * As in TCP mode (PreambleTest): a preamble that throws resets the client, no request reaches
+   * the endpoint, no exchange is reported, and the connection ends as ERROR.
+   */
+  @Test
+  void aPreambleThatThrowsResetsTheClientAndNoRequestReachesTheEndpoint() throws Exception {
+    ConnectionPreamble broken = (alloc, c, e) -> {
+      throw new IllegalStateException("no header for you");
+    };
+    Listener failing = forwarder.addListener(new ListenerSpec("default/web:preamble", Protocol.TCP,
+        new InetSocketAddress("127.0.0.1", 0), ListenerOptions.DEFAULTS.withPreamble(broken),
+        HttpOptions.of(HttpExchangeObserver.NOOP)),
+        ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())))).get();
+
+    try (Socket s = new Socket()) {
+      s.setSoTimeout(10_000);
+      s.connect(failing.localAddress(), 5_000);
+      // It sends nothing: a close with unread bytes would be a reset anyway; this one is ours.
+      assertThatThrownBy(() -> s.getInputStream().read())
+          .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.ERROR);
+    assertThat(closed.get(0).connectAttempts()).isEqualTo(1);
+    assertThat(backend.connections.get()).as("the endpoint was connected, then closed").isEqualTo(1);
+    assertThat(backend.requests).isEmpty();
+    assertThat(completed).isEmpty();
   }
 
   @Test

@@ -1,7 +1,7 @@
 package dev.switchboard.agent.dns;
 
 import dev.switchboard.agent.state.ChangeTracker;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.forwarder.Transport;
 import dev.switchboard.telemetry.Telemetry;

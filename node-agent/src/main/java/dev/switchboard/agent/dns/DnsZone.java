@@ -1,6 +1,6 @@
 package dev.switchboard.agent.dns;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import java.net.Inet4Address;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.switchboard.agent.dns;
 
-import dev.switchboard.agent.proxier.IpLiterals;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.IpLiterals;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.EndpointPort;
 import dev.switchboard.v1.Endpoints;

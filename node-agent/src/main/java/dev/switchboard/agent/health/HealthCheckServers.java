@@ -1,7 +1,7 @@
 package dev.switchboard.agent.health;
 
 import dev.switchboard.agent.proxier.HealthCheckPlan;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -4,7 +4,7 @@ import dev.switchboard.agent.proxier.DataPath;
 import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.ListenerPlan;
 import dev.switchboard.agent.proxier.ServicePlan;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.pick.EndpointSet;

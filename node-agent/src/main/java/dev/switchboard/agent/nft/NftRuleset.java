@@ -1,7 +1,7 @@
 package dev.switchboard.agent.nft;
 
 import dev.switchboard.agent.proxier.ListenerPlan;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.SessionAffinity;

@@ -1,6 +1,6 @@
 package dev.switchboard.agent.proxier;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 
 /**
  * A LoadBalancer service with externalTrafficPolicy Local wants its healthCheckNodePort answered

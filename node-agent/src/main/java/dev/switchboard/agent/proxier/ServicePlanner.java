@@ -1,6 +1,7 @@
 package dev.switchboard.agent.proxier;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.IpLiterals;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;

@@ -1,5 +1,6 @@
 package dev.switchboard.agent.state;
 
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;

@@ -7,7 +7,7 @@ import static dev.switchboard.agent.Protos.service;
 import static dev.switchboard.agent.Protos.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.ObjectMeta;

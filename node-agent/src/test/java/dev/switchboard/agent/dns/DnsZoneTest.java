@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.switchboard.agent.dns.DnsZone.Answer;
 import dev.switchboard.agent.dns.DnsZone.Rcode;
 import dev.switchboard.agent.dns.ZoneRecord.RecordType;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;

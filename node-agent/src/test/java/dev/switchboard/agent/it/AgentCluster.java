@@ -1,5 +1,6 @@
 package dev.switchboard.agent.it;
 
+import io.grpc.InsecureChannelCredentials;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.agent.AgentConfig;
@@ -76,7 +77,8 @@ final class AgentCluster implements AutoCloseable {
   ControlPlane startControlPlane() {
     try {
       controlPlane = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), prefix)
-          .withListenPort(controlPlanePort), telemetryOf("control-plane"));
+          .withListenPort(controlPlanePort), telemetryOf("control-plane"),
+          dev.switchboard.controlplane.ControlPlaneSecurity.insecure());
       return controlPlane;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -116,7 +118,7 @@ final class AgentCluster implements AutoCloseable {
         .withIoThreads(1)
         .withDns(dns);
     try {
-      NodeAgent agent = NodeAgent.start(config, telemetryOf(node));
+      NodeAgent agent = NodeAgent.start(config, telemetryOf(node), InsecureChannelCredentials.create());
       agents.add(agent);
       return agent;
     } catch (IOException e) {

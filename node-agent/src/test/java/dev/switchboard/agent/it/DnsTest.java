@@ -12,7 +12,7 @@ import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.agent.dns.DnsServer;
 import dev.switchboard.agent.state.ChangeTracker;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;

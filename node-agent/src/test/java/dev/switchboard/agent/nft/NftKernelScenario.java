@@ -15,7 +15,7 @@ import dev.switchboard.agent.ProxyMode;
 import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;

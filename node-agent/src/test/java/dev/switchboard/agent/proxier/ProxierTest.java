@@ -2,7 +2,8 @@ package dev.switchboard.agent.proxier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.IpLiterals;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.ForwarderOptions;

@@ -8,7 +8,8 @@ import static dev.switchboard.agent.Protos.service;
 import static dev.switchboard.agent.Protos.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.IpLiterals;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;

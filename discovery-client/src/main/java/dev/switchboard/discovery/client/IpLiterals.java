@@ -1,11 +1,16 @@
-package dev.switchboard.agent.proxier;
+package dev.switchboard.discovery.client;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** Parses IP address literals only: an address from the control plane is never resolved by DNS. */
+/**
+ * IP address literals from the Discovery stream (ClusterIPs, endpoint and node addresses,
+ * ingress IPs), parsed without ever resolving a name: a subscriber must not block its control
+ * thread on DNS because of what the control plane sent.
+ */
 public final class IpLiterals {
   private static final Pattern IPV4 =
       Pattern.compile("^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
@@ -23,5 +28,11 @@ public final class IpLiterals {
     } catch (UnknownHostException e) {
       return Optional.empty();
     }
+  }
+
+  /** The address, or empty when {@code text} is not a dotted-quad IPv4 literal. */
+  public static Optional<InetAddress> ipv4(String text) {
+    return text != null && IPV4.matcher(text).matches()
+        ? parse(text).filter(a -> a instanceof Inet4Address) : Optional.empty();
   }
 }

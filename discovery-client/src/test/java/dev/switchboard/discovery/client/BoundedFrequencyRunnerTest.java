@@ -1,4 +1,4 @@
-package dev.switchboard.agent.state;
+package dev.switchboard.discovery.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

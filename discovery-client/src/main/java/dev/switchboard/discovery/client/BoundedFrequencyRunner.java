@@ -1,4 +1,4 @@
-package dev.switchboard.agent.state;
+package dev.switchboard.discovery.client;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
