@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  * One node agent's cluster DNS against dnsmasq answering the same records, in the same run, on
  * the same CPU: both servers are pinned to one core ({@code taskset -a}, every thread, after
  * they started as they normally do), dnsperf to the other. Then the check that forwarding does
- * not suffer: wrk's keep-alive req/s through the agent's NodePort with DNS idle and with DNS
- * loaded at a fixed rate (agent unpinned, as bin/run-local runs it).
+ * not suffer: wrk's keep-alive req/s through the agent's NodePort with DNS idle, with dnsmasq
+ * loaded at a fixed rate (the control), and with the agent's DNS loaded at that rate (agent
+ * unpinned, as bin/run-local runs it).
  *
  * <p>The agent is a process with bin/run-local's JVM flags and its {@code Main} (so telemetry is
  * on: the CoreDNS-named metrics are recorded). Records: {@value #SERVICES} ClusterIP services with
@@ -103,6 +105,7 @@ public final class DnsBenchmark {
         targets.put("Switchboard node agent", new DnsPerf.Target(NODE, agentDns,
             ProcessHandle.of(agent.pid()).orElseThrow()));
         DnsPerf perf = new DnsPerf(dir.resolve("queries.txt"), CLIENT_CPU);
+        String loadBefore = loadAverage();
         for (DnsPerf.Target t : targets.values()) {
           pin(t.process().pid(), SERVER_CPU);
         }
@@ -110,38 +113,55 @@ public final class DnsBenchmark {
         for (DnsPerf.Target t : targets.values()) {
           pin(t.process().pid(), "0-" + (Runtime.getRuntime().availableProcessors() - 1));
         }
-        String forwarding = checkQps <= 0 ? "" : forwardingCheck(perf,
+        String forwarding = checkQps <= 0 ? "" : forwardingCheck(perf, targets.get("dnsmasq 2.90"),
             targets.get("Switchboard node agent"), nodePort, rounds, seconds, checkQps);
-        System.out.printf("%n%s%n%s%n", throughput, forwarding);
+        System.out.printf("%nload average before: %s, after: %s (the machine is shared: read the"
+            + " ratios, not the absolute figures)%n%n%s%n%s%n", loadBefore, loadAverage(), throughput,
+            forwarding);
       }
     }
   }
 
   /**
-   * wrk keep-alive through the agent's NodePort, alternating: DNS idle, then dnsperf at
-   * {@code qps} against the same agent for the whole wrk run.
+   * wrk keep-alive through the agent's NodePort, alternating: DNS idle; dnsperf at {@code qps}
+   * against dnsmasq (the control: the same load on the machine, none on the agent); dnsperf at
+   * {@code qps} against the agent's own DNS. Agent-loaded over dnsmasq-loaded is what the agent's
+   * DNS costs its forwarding; over idle, what the whole load costs on this machine.
    */
-  private String forwardingCheck(DnsPerf perf, DnsPerf.Target agent, int nodePort, int rounds,
-      int seconds, int qps) throws Exception {
+  private String forwardingCheck(DnsPerf perf, DnsPerf.Target dnsmasq, DnsPerf.Target agent,
+      int nodePort, int rounds, int seconds, int qps) throws Exception {
     String url = "http://" + NODE + ":" + nodePort + "/small";
     JvmProcess.awaitTrue("the NodePort answering", () -> answers(NODE, nodePort), 60_000);
     Wrk.run(List.of(), url, 32, 2, false); // warm-up
-    List<Double> idle = new ArrayList<>();
-    List<Double> loaded = new ArrayList<>();
-    List<Double> answered = new ArrayList<>();
+    Map<String, List<Double>> rps = new LinkedHashMap<>();
+    Map<String, List<Double>> answered = new LinkedHashMap<>();
+    List<String> loads = List.of("none", "dnsmasq", "agent");
+    loads.forEach(l -> {
+      rps.put(l, new ArrayList<>());
+      answered.put(l, new ArrayList<>());
+    });
     for (int r = 0; r < rounds; r++) {
-      idle.add(Wrk.run(List.of(), url, 32, seconds, false).requestsPerSecond());
-      Process load = perf.startRate(agent, qps, seconds + 2);
-      loaded.add(Wrk.run(List.of(), url, 32, seconds, false).requestsPerSecond());
-      answered.add(DnsPerf.finish(load).qps());
+      for (int i = 0; i < loads.size(); i++) {
+        String load = loads.get((i + r) % loads.size());
+        DnsPerf.Target target = load.equals("dnsmasq") ? dnsmasq : load.equals("agent") ? agent : null;
+        Process dns = target == null ? null : perf.startRate(target, qps, seconds + 2);
+        rps.get(load).add(Wrk.run(List.of(), url, 32, seconds, false).requestsPerSecond());
+        if (dns != null) {
+          answered.get(load).add(DnsPerf.finish(dns).qps());
+        }
+      }
     }
-    double a = DnsPerf.median(idle);
-    double b = DnsPerf.median(loaded);
+    double idle = DnsPerf.median(rps.get("none"));
+    double control = DnsPerf.median(rps.get("dnsmasq"));
+    double loaded = DnsPerf.median(rps.get("agent"));
     return String.format(Locale.ROOT, "Forwarding while DNS is loaded: wrk -t1 -c32 keep-alive through"
-        + " the agent's NodePort, %d rounds x %d s, medians (agent unpinned)%n%n"
-        + "| DNS load on the same agent | req/s | x idle |%n|---|---:|---:|%n"
-        + "| none | %.0f | 1.00 |%n| dnsperf at %d qps (answered: %.0f qps) | %.0f | %.3f |%n",
-        rounds, seconds, a, qps, DnsPerf.median(answered), b, b / a);
+        + " the agent's NodePort, %d rounds x %d s, medians (agent unpinned, as run-local runs it)%n%n"
+        + "| DNS load | req/s | x idle | x dnsmasq loaded |%n|---|---:|---:|---:|%n"
+        + "| none | %.0f | 1.00 | |%n"
+        + "| dnsperf at %d qps against dnsmasq (answered %.0f qps) | %.0f | %.3f | 1.00 |%n"
+        + "| dnsperf at %d qps against the agent's DNS (answered %.0f qps) | %.0f | %.3f | %.3f |%n",
+        rounds, seconds, idle, qps, DnsPerf.median(answered.get("dnsmasq")), control, control / idle,
+        qps, DnsPerf.median(answered.get("agent")), loaded, loaded / idle, loaded / control);
   }
 
   /** A node agent as bin/run-local starts one: its JVM flags, its Main, DNS on {@code dnsPort}. */
@@ -254,6 +274,14 @@ public final class DnsBenchmark {
   private void close() {
     for (Process p : processes) {
       p.destroy();
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return String.join(" ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+    } catch (IOException e) {
+      return "?";
     }
   }
 

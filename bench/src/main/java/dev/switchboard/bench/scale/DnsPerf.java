@@ -130,6 +130,9 @@ final class DnsPerf {
       throw new IOException("dnsperf failed (" + p.exitValue() + "): "
           + out.substring(Math.max(0, out.length() - 2000)));
     }
+    if (Long.parseLong(lost.group(1)) == Long.parseLong(sent.group(1))) {
+      throw new IOException("dnsperf: no answer at all: " + out.substring(Math.max(0, out.length() - 2000)));
+    }
     double p50 = Double.NaN;
     double p99 = Double.NaN;
     Matcher v = VERBOSE.matcher(out);
