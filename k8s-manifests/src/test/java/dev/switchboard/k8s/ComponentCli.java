@@ -47,7 +47,10 @@ enum ComponentCli {
     Map<Integer, PortKind> validate(CommandLine cli) throws Exception {
       invoke(cli.getCommand(), "toConfig");
       openClientTls(cli);
-      return Map.of(Integer.parseInt(value(cli, "--admin-port").trim()), PortKind.HTTP);
+      Map<Integer, PortKind> ports = new LinkedHashMap<>();
+      ports.put(Integer.parseInt(value(cli, "--admin-port").trim()), PortKind.HTTP);
+      optionalPort(cli, "--dns-port").ifPresent(p -> ports.put(p, PortKind.DNS));
+      return ports;
     }
   },
   CLOUD_LB("switchboard/cloud-lb", dev.switchboard.lb.Main::new) {
@@ -65,7 +68,7 @@ enum ComponentCli {
    * What a port speaks, so that a probe of the wrong kind is caught (Kubernetes' grpc: probe
    * speaks plaintext gRPC only: a TLS port fails it).
    */
-  enum PortKind { GRPC, GRPC_TLS, HTTP, TCP }
+  enum PortKind { GRPC, GRPC_TLS, HTTP, TCP, DNS }
 
   final String repository;
   private final Supplier<Callable<Integer>> main;

@@ -2,6 +2,7 @@ package dev.switchboard.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.controlplane.alloc.ClusterIpRange;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,26 @@ class ManifestShapeTest {
       assertThat(Manifest.strings(Manifest.map(sc, "capabilities"), "drop")).containsExactly("ALL");
       assertThat(Manifest.strings(Manifest.map(sc, "capabilities"), "add"))
           .containsExactlyInAnyOrder("NET_ADMIN", "NET_BIND_SERVICE");
+    }
+  }
+
+  @Test
+  void clusterDnsListensOnTheServiceCidrsFirstAddressPort53() {
+    for (Manifest m : List.of(base, dev)) {
+      Map<String, Object> data = Manifest.map(m.get("ConfigMap", "switchboard-config"), "data");
+      String dns = String.valueOf(data.get("CLUSTER_DNS"));
+      // the address the control plane never hands out: no service can take it
+      assertThat(dns).isEqualTo(ClusterIpRange
+          .parse(String.valueOf(data.get("SERVICE_CIDR"))).meshAddress());
+      Manifest.Container agent = m.containers().stream()
+          .filter(c -> c.container().get("name").equals("node-agent")).findFirst().orElseThrow();
+      List<String> problems = new java.util.ArrayList<>();
+      assertThat(ContainerArgs.args(agent, problems)).contains("--dns-address=" + dns, "--dns-port=53");
+      assertThat(problems).isEmpty();
+      List<Map<String, Object>> ports = Manifest.list(agent.container(), "ports").stream()
+          .filter(p -> Integer.valueOf(53).equals(p.get("containerPort"))).toList();
+      assertThat(ports).extracting(p -> p.get("protocol")).containsExactlyInAnyOrder("UDP", "TCP");
+      assertThat(ports).allSatisfy(p -> assertThat(p.get("hostIP")).isEqualTo(dns));
     }
   }
 

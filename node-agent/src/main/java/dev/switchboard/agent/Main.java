@@ -107,6 +107,13 @@ public final class Main implements Callable<Integer> {
           + "(env SWITCHBOARD_DNS_PORT). Default: ${DEFAULT-VALUE}.")
   String dnsPort;
 
+  @Option(names = "--dns-address", paramLabel = "IP", defaultValue = "${env:SWITCHBOARD_DNS_ADDRESS:-}",
+      description = "Where cluster DNS listens; empty: the node address. In Kubernetes the cluster "
+          + "DNS address pods are given (kubelet clusterDNS): the service CIDR's first address, "
+          + "e.g. 10.112.0.1, never handed to a service and local on every node in route mode "
+          + "(env SWITCHBOARD_DNS_ADDRESS).")
+  String dnsAddress;
+
   @Option(names = "--dns-zone", paramLabel = "DOMAIN", defaultValue = "${env:SWITCHBOARD_DNS_ZONE:-cluster.local}",
       description = "The cluster domain DNS answers for (env SWITCHBOARD_DNS_ZONE). Default: ${DEFAULT-VALUE}.")
   String dnsZone;
@@ -225,11 +232,22 @@ public final class Main implements Callable<Integer> {
     if (ttl.toMillis() % 1000 != 0 || ttl.toSeconds() > 3600) {
       throw bad("--dns-ttl: " + dnsTtl + " (expected: whole seconds, 0s-1h, e.g. 5s)");
     }
+    List<InetSocketAddress> upstreams = parseUpstreams(dnsUpstream);
+    InetAddress address = dnsAddress();
     try {
-      return new DnsConfig(port, zone, (int) ttl.toSeconds(), parseUpstreams(dnsUpstream));
+      return new DnsConfig(port, zone, (int) ttl.toSeconds(), upstreams, address);
     } catch (IllegalArgumentException e) {
       throw bad("--dns-zone: " + dnsZone + " (expected: a domain name such as cluster.local)");
     }
+  }
+
+  /** Null when blank (the node address). */
+  private InetAddress dnsAddress() {
+    if (blank(dnsAddress)) {
+      return null;
+    }
+    return IpLiterals.parse(dnsAddress.trim()).orElseThrow(() -> bad("--dns-address: " + dnsAddress
+        + " (expected: an IP address, e.g. 10.112.0.1: the service CIDR's first address)"));
   }
 
   private void checkCidr(String cidr, ClusterIpMode mode) {

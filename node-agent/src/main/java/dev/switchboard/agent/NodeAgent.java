@@ -185,7 +185,8 @@ public final class NodeAgent implements AutoCloseable {
       AdminServer admin = AdminServer.start(httpGroup,
           new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
           () -> status(node, sync, subscriber, prober), telemetry::scrape);
-      DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(), config.nodeAddress(),
+      DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(),
+          config.dns().address() != null ? config.dns().address() : config.nodeAddress(),
           config.serviceCidr(), node, telemetry) : null;
       if (dns != null) {
         sync.onSynced(dns::update);

@@ -69,6 +69,17 @@ final class JvmProcess implements AutoCloseable {
     }
   }
 
+  /** Polls {@code ready} every 100 ms until it holds (bounded). */
+  static void awaitTrue(String what, BooleanSupplier ready, long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (!ready.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("not " + what + " after " + timeoutMillis + " ms");
+      }
+      Thread.sleep(100); // another process' state: nothing to await on but polling
+    }
+  }
+
   /** The first group of the first match of {@code regex} in the log, or null. */
   String findInLog(String regex) {
     try {

@@ -1,5 +1,6 @@
 package dev.switchboard.agent.dns;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -13,8 +14,12 @@ import java.util.regex.Pattern;
  * @param zone the cluster domain ({@code cluster.local}), without the trailing dot
  * @param ttlSeconds the TTL of every answer, and of negative answers (the SOA minimum)
  * @param upstreams resolvers asked the names outside the zone, in order; empty: those are REFUSED
+ * @param address where to listen; null: the node address. In Kubernetes, the cluster DNS
+ *     address every pod is told (kubelet's {@code clusterDNS}): the service CIDR's first address,
+ *     which the control plane never hands out, made local on every node by the route mode
  */
-public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams) {
+public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams,
+    InetAddress address) {
   // first: DISABLED below is validated against it
   private static final Pattern ZONE =
       Pattern.compile("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
@@ -39,6 +44,16 @@ public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAd
     if (ttlSeconds < 0 || ttlSeconds > 3600) {
       throw new IllegalArgumentException("ttlSeconds: " + ttlSeconds + " (expected: 0-3600)");
     }
+  }
+
+  /** On the node address. */
+  public DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams) {
+    this(port, zone, ttlSeconds, upstreams, null);
+  }
+
+  /** This config listening on {@code address} (null: the node address). */
+  public DnsConfig withAddress(InetAddress address) {
+    return new DnsConfig(port, zone, ttlSeconds, upstreams, address);
   }
 
   /** Without upstreams: names outside the zone are REFUSED. */

@@ -3,6 +3,7 @@ package dev.switchboard.agent.dns;
 import dev.switchboard.agent.state.ChangeTracker;
 import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.forwarder.Transport;
 import dev.switchboard.telemetry.Telemetry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -15,14 +16,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.dns.DatagramDnsQuery;
 import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
 import io.netty.handler.codec.dns.DatagramDnsResponse;
@@ -57,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * The node agent's cluster DNS: UDP and TCP on one port of the node address, answered from the
  * current {@link DnsZone} with Netty's DNS codec.
  *
- * <p>Threading: one event loop thread of its own (never a forwarding loop, so a flood of
+ * <p>Transport: the forwarder's choice ({@link Transport}: native epoll on Linux, with recvmmsg
+ * and sendmmsg for UDP; NIO elsewhere). Threading: one event loop thread of its own (never a forwarding loop, so a flood of
  * queries does not slow forwarded connections, and the reverse) runs both sockets and every TCP
  * connection. The zone is replaced by the agent's executor ({@link #update}, after each sync) and
  * read here through a volatile field: no lock on the query path.
@@ -78,6 +77,9 @@ public final class DnsServer implements AutoCloseable {
   private static final int MAX_UDP_QUERY = 4096;
   private static final int BIND_TIMEOUT_SECONDS = 10;
   private static final int UDP_RECEIVE_BUFFER = 4 << 20;
+  private static final int MAX_TCP_MESSAGE = 65535;
+  /** Queries read per recvmmsg(2) call (epoll). */
+  private static final int UDP_BATCH = 16;
 
   private final EventLoopGroup group;
   private final Channel udp;
@@ -91,32 +93,43 @@ public final class DnsServer implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   /** Confined to the event loop, like everything that records into it. */
   private final DnsMetrics metrics;
+  /** The current zone's answers in wire form; confined to the event loop. */
+  private final AnswerCache answers = new AnswerCache();
   /** Null without upstreams. */
   private final UpstreamForwarder forwarder;
 
-  private DnsServer(EventLoopGroup group, DnsZone zone, InetSocketAddress address,
-      DnsMetrics metrics, List<InetSocketAddress> upstreams) throws IOException {
+  private DnsServer(Transport transport, EventLoopGroup group, DnsZone zone,
+      InetSocketAddress address, DnsMetrics metrics, List<InetSocketAddress> upstreams)
+      throws IOException {
     this.group = group;
     this.zone = zone;
     this.metrics = metrics;
-    this.forwarder = upstreams.isEmpty() ? null : UpstreamForwarder.start(group, upstreams);
-    this.udp = bind(new Bootstrap().group(group).channel(NioDatagramChannel.class)
-        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
+    this.forwarder = upstreams.isEmpty() ? null : UpstreamForwarder.start(transport, group, upstreams);
+    Bootstrap udpBootstrap = new Bootstrap().group(group).channel(transport.datagramChannel());
+    if (transport.kind() == Transport.Kind.EPOLL) {
+      // recvmmsg(2): up to UDP_BATCH queries per system call, each in a slice of one buffer
+      // (sendmmsg(2) for the answers comes with the epoll transport when several are queued).
+      udpBootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
+          .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY * UDP_BATCH));
+    } else {
+      udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY));
+    }
+    this.udp = bind(udpBootstrap
         // A burst of queries waits in the kernel while the loop is busy: the default (~208 KiB,
         // ~280 queries) dropped half of a 500-query burst; the kernel caps this at rmem_max.
         .option(ChannelOption.SO_RCVBUF, UDP_RECEIVE_BUFFER)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 512 << 10))
-        .handler(new ChannelInitializer<NioDatagramChannel>() {
+        .handler(new ChannelInitializer<Channel>() {
           @Override
-          protected void initChannel(NioDatagramChannel ch) {
+          protected void initChannel(Channel ch) {
             ch.pipeline()
                 .addLast(new LenientQueryDecoder())
-                .addLast(new DatagramDnsResponseEncoder())
+                .addLast(new DatagramDnsResponseEncoder(WireCodec.ENCODER))
                 .addLast(new UdpResponder());
           }
         }).bind(address), "UDP", address);
     try {
-      this.tcp = bind(new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+      this.tcp = bind(new ServerBootstrap().group(group).channel(transport.serverSocketChannel())
           .option(ChannelOption.SO_REUSEADDR, true)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 << 10, 128 << 10))
           .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -131,8 +144,8 @@ public final class DnsServer implements AutoCloseable {
               ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
               ch.pipeline()
                   .addLast(new ReadTimeoutHandler(TCP_IDLE_SECONDS, TimeUnit.SECONDS))
-                  .addLast(new TcpDnsQueryDecoder())
-                  .addLast(new TcpDnsResponseEncoder())
+                  .addLast(new TcpDnsQueryDecoder(WireCodec.DECODER, MAX_TCP_MESSAGE))
+                  .addLast(new TcpDnsResponseEncoder(WireCodec.ENCODER))
                   .addLast(new TcpResponder());
             }
           }).bind(address), "TCP", address);
@@ -159,10 +172,11 @@ public final class DnsServer implements AutoCloseable {
       throw new IllegalArgumentException("config: " + config + " (expected: a port, DNS on)");
     }
     DnsZone empty = DnsZone.empty(config.zone(), config.ttlSeconds(), serviceCidr);
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-        new DefaultThreadFactory("switchboard-dns-" + node, true), NioIoHandler.newFactory());
+    Transport transport = Transport.select(null);
+    EventLoopGroup group = transport.newEventLoopGroup(1,
+        new DefaultThreadFactory("switchboard-dns-" + node, true));
     try {
-      DnsServer server = new DnsServer(group, empty, new InetSocketAddress(address, config.port()),
+      DnsServer server = new DnsServer(transport, group, empty, new InetSocketAddress(address, config.port()),
           new DnsMetrics(telemetry), config.upstreams());
       log.info("cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}", empty.origin(),
           server.address(), config.ttlSeconds(), config.upstreams().isEmpty()
@@ -255,6 +269,10 @@ public final class DnsServer implements AutoCloseable {
 
   /** Netty's decoder, with a decoding failure turned into a {@link Malformed} or a drop. */
   private final class LenientQueryDecoder extends DatagramDnsQueryDecoder {
+    LenientQueryDecoder() {
+      super(WireCodec.DECODER);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, DatagramPacket packet, List<Object> out) {
       ByteBuf in = packet.content();
@@ -359,7 +377,7 @@ public final class DnsServer implements AutoCloseable {
     queries.increment();
     DnsResponder.Outcome outcome;
     try {
-      outcome = DnsResponder.answer(zone, query, response, udp);
+      outcome = DnsResponder.answer(zone, answers, query, response, udp);
     } catch (RuntimeException e) {
       log.warn("DNS: answering {}: {}", query, e.toString(), e);
       response.clear();
@@ -395,7 +413,7 @@ public final class DnsServer implements AutoCloseable {
     ChannelHandlerContext head = ctx.pipeline().firstContext();
     Channel channel = ctx.channel();
     response.setCode(DnsResponseCode.SERVFAIL); // what is sent if no upstream answers
-    forwarder.forward(query.id(), question, outcome.payload(), raw -> {
+    forwarder.forward(query.id(), question, outcome.payload(), udp, raw -> {
       metrics.record(udp, type, raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
           System.nanoTime() - started);
       response.release();
