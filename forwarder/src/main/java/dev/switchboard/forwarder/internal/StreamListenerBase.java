@@ -116,6 +116,22 @@ public abstract class StreamListenerBase extends ListenerBase {
     }
 
     /**
+     * A per-request mode's pick (each HTTP request): as {@link #pickFor}, but answered at once, in this
+     * call, when it is made on the listener's loop (no hop through the task queue).
+     */
+    public final void pickForRequest(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
+        if (!loop.inEventLoop()) {
+            pickFor(client, replyOn, reply);
+            return;
+        }
+        Endpoint endpoint = targeting.pick(client, Set.of());
+        if (endpoint == null) {
+            counters.noEndpoint.increment();
+        }
+        reply.accept(endpoint);
+    }
+
+    /**
      * Reports an admitted connection's end to the observer, then uncounts it (last: that may complete
      * {@code terminated()}, after which everything is reported). {@code endpoint} is the last tried,
      * or ignored when {@code attempts} is 0.
