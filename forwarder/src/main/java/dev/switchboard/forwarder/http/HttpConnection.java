@@ -103,8 +103,8 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
             exchange = started;
             Endpoint pick = firstPick;
             firstPick = null;
-            if (pick != null) {
-                started.picked(pick);
+            if (pick != null && listener.candidates().candidate(pick.socketAddress()) != null) {
+                started.picked(pick); // else the client waited while its endpoint left the set: pick again
             } else {
                 listener.pickForRequest(info().client(), client.eventLoop(), started::picked);
             }

@@ -54,6 +54,8 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
     private boolean switching;
     private boolean tunnel;
     private boolean responseKeepAlive;
+    /** Request and response are both HTTP/1.1: the endpoint connection may be pooled. */
+    private boolean http11;
     private boolean closeDelimited;
     /** Over: completed, failed or abandoned; late callbacks are ignored. */
     private boolean over;
@@ -181,6 +183,8 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
             if (!informational) {
                 owner.safely(() -> observed.onResponse(response));
                 responseKeepAlive = HttpUtil.isKeepAlive(response);
+                http11 = response.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                        && request.protocolVersion().equals(HttpVersion.HTTP_1_1);
                 closeDelimited = !switching && !HttpUtil.isContentLengthSet(response)
                         && !HttpUtil.isTransferEncodingChunked(response) && code != 204 && code != 304
                         && !request.method().equals(HttpMethod.HEAD);
@@ -225,7 +229,8 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
         boolean keepAlive = requestKeepAlive && responseKeepAlive && requestSent;
         PooledConnection c = conn;
         conn = null;
-        owner.pool().release(c, keepAlive && !closeDelimited && !c.broken());
+        // Only HTTP/1.1 on both sides is persistent by default; an HTTP/1.0 keep-alive is not pooled.
+        owner.pool().release(c, keepAlive && http11 && !closeDelimited && !c.broken());
         owner.exchangeDone(this, keepAlive);
     }
 

@@ -33,9 +33,12 @@ final class RawHttp {
     }
   }
 
-  /** Reads one message; null at a clean end of stream. */
+  /** Reads one message; null at a clean end of stream. Empty lines before it are skipped (RFC 9112 2.2). */
   static Message read(InputStream in) throws IOException {
     String first = line(in);
+    while (first != null && first.isEmpty()) {
+      first = line(in);
+    }
     if (first == null) {
       return null;
     }
@@ -85,6 +88,12 @@ final class RawHttp {
     final ServerSocket socket;
     final List<Message> requests = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** Connections that ended (either side closed). */
+    final AtomicInteger closedConnections = new AtomicInteger();
+    /** When > 0: a connection idle this long between requests is closed by the backend (its keep-alive timeout). */
+    volatile int keepAliveMillis;
+    /** When true: the second request on a connection is read, then the connection closed unanswered. */
+    volatile boolean dropSecondRequest;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "raw-http-backend");
       t.setDaemon(true);
@@ -111,9 +120,16 @@ final class RawHttp {
     }
 
     private void serve(Socket s) {
+      int served = 0;
       try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        if (keepAliveMillis > 0) {
+          s.setSoTimeout(keepAliveMillis);
+        }
         for (Message m; (m = read(in)) != null; ) {
           requests.add(m);
+          if (++served == 2 && dropSecondRequest) {
+            return;
+          }
           String path = m.firstLine().split(" ")[1];
           if ("echo".equalsIgnoreCase(m.headers().get("upgrade"))) {
             // Switches to a raw echo protocol, with its first bytes in the 101's own segment.
@@ -135,7 +151,9 @@ final class RawHttp {
           }
         }
       } catch (IOException e) {
-        // the proxy went away
+        // the proxy went away, or the keep-alive timeout passed
+      } finally {
+        closedConnections.incrementAndGet();
       }
     }
 
