@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -54,7 +55,7 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
     private boolean switching;
     private boolean tunnel;
     private boolean responseKeepAlive;
-    /** Request and response are both HTTP/1.1: the endpoint connection may be pooled. */
+    /** Request and (once seen) response are HTTP/1.1: the endpoint connection may be pooled. */
     private boolean http11;
     private boolean closeDelimited;
     /** Over: completed, failed or abandoned; late callbacks are ignored. */
@@ -66,11 +67,37 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
         this.owner = owner;
         this.request = request;
         this.requestKeepAlive = HttpUtil.isKeepAlive(request);
+        this.http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        if (!requestKeepAlive && http11) {
+            dropCloseOption(request.headers());
+        }
         HttpMethod m = request.method();
         boolean idempotent = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
                 || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE);
         this.replayable = idempotent && !HttpUtil.isTransferEncodingChunked(request)
                 && HttpUtil.getContentLength(request, 0L) == 0L;
+    }
+
+    /**
+     * Removes the {@code close} option from the request's Connection header (hop-by-hop, RFC 9110
+     * 7.6.1): it ends the client's connection, not the pooled endpoint connection, as Envoy and
+     * HAProxy's keep-alive mode treat it. Other options stay.
+     */
+    private static void dropCloseOption(HttpHeaders headers) {
+        StringBuilder kept = new StringBuilder();
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String option : value.split(",")) {
+                String o = option.trim();
+                if (!o.isEmpty() && !o.equalsIgnoreCase("close")) {
+                    kept.append(kept.length() == 0 ? "" : ", ").append(o);
+                }
+            }
+        }
+        if (kept.length() == 0) {
+            headers.remove(HttpHeaderNames.CONNECTION);
+        } else {
+            headers.set(HttpHeaderNames.CONNECTION, kept.toString());
+        }
     }
 
     /** The endpoint for this request (null: none is ready). */
@@ -183,8 +210,10 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
             if (!informational) {
                 owner.safely(() -> observed.onResponse(response));
                 responseKeepAlive = HttpUtil.isKeepAlive(response);
-                http11 = response.protocolVersion().equals(HttpVersion.HTTP_1_1)
-                        && request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+                http11 &= response.protocolVersion().equals(HttpVersion.HTTP_1_1);
+                if (!requestKeepAlive && !switching) {
+                    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // RFC 9112 9.6
+                }
                 closeDelimited = !switching && !HttpUtil.isContentLengthSet(response)
                         && !HttpUtil.isTransferEncodingChunked(response) && code != 204 && code != 304
                         && !request.method().equals(HttpMethod.HEAD);
@@ -226,12 +255,12 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
     private void complete() {
         over = true;
         owner.safely(observed::onComplete);
-        boolean keepAlive = requestKeepAlive && responseKeepAlive && requestSent;
         PooledConnection c = conn;
         conn = null;
         // Only HTTP/1.1 on both sides is persistent by default; an HTTP/1.0 keep-alive is not pooled.
-        owner.pool().release(c, keepAlive && http11 && !closeDelimited && !c.broken());
-        owner.exchangeDone(this, keepAlive);
+        // The client's own close was not passed on: it ends the client connection only.
+        owner.pool().release(c, responseKeepAlive && requestSent && http11 && !closeDelimited && !c.broken());
+        owner.exchangeDone(this, requestKeepAlive && responseKeepAlive && requestSent);
     }
 
     @Override

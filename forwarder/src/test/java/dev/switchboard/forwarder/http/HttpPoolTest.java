@@ -138,6 +138,25 @@ class HttpPoolTest {
   }
 
   @Test
+  void aClientsConnectionCloseEndsItsOwnConnectionNotThePooledOne() throws Exception {
+    // What a benchmark with a new connection per request sends (wrk -H "Connection: close").
+    Listener l = listener(ListenerOptions.DEFAULTS, ServiceTarget.of(endpoints(1)));
+    for (int i = 0; i < 20; i++) {
+      try (Socket s = connect(l)) {
+        s.getOutputStream().write(RawHttp.request("GET", "/c" + i, "Connection: close"));
+        s.getOutputStream().flush();
+        RawHttp.Message r = RawHttp.read(s.getInputStream());
+        assertThat(r.bodyText()).startsWith("path=/c" + i + ";");
+        assertThat(r.headers()).containsEntry("connection", "close");
+        assertThat(s.getInputStream().read()).isEqualTo(-1);
+      }
+    }
+    RawHttp.Backend b = backends.get(0);
+    assertThat(b.requests).hasSize(20).allSatisfy(m -> assertThat(m.headers()).doesNotContainKey("connection"));
+    assertThat(b.connections.get()).isLessThanOrEqualTo(4);
+  }
+
+  @Test
   void anEndpointClosingAnIdlePooledConnectionDoesNotFailTheNextRequest() throws Exception {
     RawHttp.Backend b = backends.get(0);
     b.keepAliveMillis = 200;
