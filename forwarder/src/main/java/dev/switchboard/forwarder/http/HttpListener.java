@@ -43,8 +43,6 @@ public final class HttpListener extends StreamListenerBase {
     private final Bootstrap connectTemplate;
     /** One pool per event loop that served a client, created on that loop; the map is read from any loop. */
     private final Map<EventLoop, EndpointPool> pools = new ConcurrentHashMap<>();
-    /** The current endpoints, for pools deciding on another loop whether a connection may stay. */
-    private volatile EndpointSet candidates;
     /** A preamble names one client: endpoint connections then stay private to their client connection. */
     private final boolean privateConnections;
 
@@ -61,7 +59,6 @@ public final class HttpListener extends StreamListenerBase {
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()));
-        this.candidates = new EndpointSet(initial.endpoints());
         this.privateConnections = spec.options().preamble() != ConnectionPreamble.NONE;
     }
 
@@ -90,12 +87,11 @@ public final class HttpListener extends StreamListenerBase {
 
     /** The current endpoint set (any thread): a pooled connection stays only while its endpoint is a candidate. */
     EndpointSet candidates() {
-        return candidates;
+        return targeting.endpoints();
     }
 
     @Override
     protected void targetChanged(EndpointSet endpoints) {
-        candidates = endpoints;
         pools.values().forEach(pool -> onLoop(pool, () -> pool.retain(endpoints)));
     }
 
