@@ -55,6 +55,8 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
     private boolean switching;
     private boolean tunnel;
     private boolean responseKeepAlive;
+    /** The client connection stays open after this exchange (decided with the response head). */
+    private boolean clientKeepAlive;
     /** Request and (once seen) response are HTTP/1.1: the endpoint connection may be pooled. */
     private boolean http11;
     private boolean closeDelimited;
@@ -79,9 +81,10 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
     }
 
     /**
-     * Removes the {@code close} option from the request's Connection header (hop-by-hop, RFC 9110
-     * 7.6.1): it ends the client's connection, not the pooled endpoint connection, as Envoy and
-     * HAProxy's keep-alive mode treat it. Other options stay.
+     * Removes the {@code close} option from a Connection header (hop-by-hop, RFC 9110 7.6.1): a
+     * client's close ends the client's connection, not the pooled endpoint connection, and an
+     * endpoint's close its own connection, not the client's, as Envoy and HAProxy's keep-alive mode
+     * treat them. Other options stay.
      */
     private static void dropCloseOption(HttpHeaders headers) {
         StringBuilder kept = new StringBuilder();
@@ -211,12 +214,17 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
                 owner.safely(() -> observed.onResponse(response));
                 responseKeepAlive = HttpUtil.isKeepAlive(response);
                 http11 &= response.protocolVersion().equals(HttpVersion.HTTP_1_1);
-                if (!requestKeepAlive && !switching) {
-                    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // RFC 9112 9.6
-                }
                 closeDelimited = !switching && !HttpUtil.isContentLengthSet(response)
                         && !HttpUtil.isTransferEncodingChunked(response) && code != 204 && code != 304
                         && !request.method().equals(HttpMethod.HEAD);
+                // Connection options are hop-by-hop on this side too: an endpoint's close ends its own
+                // connection, and the client's stays unless the client asked, or only the close ends the body.
+                clientKeepAlive = requestKeepAlive && !closeDelimited && (responseKeepAlive || http11);
+                if (!requestKeepAlive && !switching) {
+                    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // RFC 9112 9.6
+                } else if (clientKeepAlive && !responseKeepAlive) {
+                    dropCloseOption(response.headers());
+                }
             }
         }
         responseStarted = true;
@@ -260,7 +268,7 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
         // Only HTTP/1.1 on both sides is persistent by default; an HTTP/1.0 keep-alive is not pooled.
         // The client's own close was not passed on: it ends the client connection only.
         owner.pool().release(c, responseKeepAlive && requestSent && http11 && !closeDelimited && !c.broken());
-        owner.exchangeDone(this, requestKeepAlive && responseKeepAlive && requestSent);
+        owner.exchangeDone(this, clientKeepAlive && requestSent);
     }
 
     @Override

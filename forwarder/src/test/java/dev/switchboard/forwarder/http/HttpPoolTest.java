@@ -157,6 +157,21 @@ class HttpPoolTest {
   }
 
   @Test
+  void anEndpointsConnectionCloseEndsItsOwnConnectionNotTheClients() throws Exception {
+    RawHttp.Backend b = backends.get(0);
+    Listener l = listener(ListenerOptions.DEFAULTS, ServiceTarget.of(endpoints(1)));
+    try (Socket s = connect(l)) {
+      RawHttp.Message r = get(s, "/close-after-this");
+      assertThat(r.bodyText()).startsWith("path=/close-after-this;");
+      assertThat(r.headers()).doesNotContainKey("connection");
+      assertThat(get(s, "/next").bodyText()).startsWith("path=/next;");
+    }
+    assertThat(b.connections.get()).isEqualTo(2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+  }
+
+  @Test
   void anEndpointClosingAnIdlePooledConnectionDoesNotFailTheNextRequest() throws Exception {
     RawHttp.Backend b = backends.get(0);
     b.keepAliveMillis = 200;

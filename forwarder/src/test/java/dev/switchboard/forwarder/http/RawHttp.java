@@ -82,7 +82,7 @@ final class RawHttp {
   /**
    * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
    * or, for {@code /big/N}, N bytes of 'x'; to {@code Upgrade: echo}, 101 and then it echoes raw
-   * bytes. Records every request.
+   * bytes; after {@code /close...}, says {@code Connection: close} and closes. Records every request.
    */
   static final class Backend implements AutoCloseable {
     final ServerSocket socket;
@@ -145,11 +145,12 @@ final class RawHttp {
           byte[] body = path.startsWith("/big/")
               ? "x".repeat(Integer.parseInt(path.substring(5))).getBytes(StandardCharsets.US_ASCII)
               : ("path=" + path + ";h=" + m.headers().get("x-hop")).getBytes(StandardCharsets.UTF_8);
-          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
+          boolean closing = path.startsWith("/close"); // the server ends this connection after the response
+          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + (closing ? "\r\nConnection: close" : "")
+              + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
           out.write(body);
           out.flush();
-          if ("close".equalsIgnoreCase(m.headers().get("connection"))) {
+          if (closing || "close".equalsIgnoreCase(m.headers().get("connection"))) {
             return;
           }
         }
