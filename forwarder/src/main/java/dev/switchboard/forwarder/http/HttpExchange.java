@@ -10,8 +10,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -71,36 +69,9 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
         this.requestKeepAlive = HttpUtil.isKeepAlive(request);
         this.http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         if (!requestKeepAlive && http11) {
-            dropCloseOption(request.headers());
+            HopByHop.dropClose(request.headers());
         }
-        HttpMethod m = request.method();
-        boolean idempotent = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
-                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE);
-        this.replayable = idempotent && !HttpUtil.isTransferEncodingChunked(request)
-                && HttpUtil.getContentLength(request, 0L) == 0L;
-    }
-
-    /**
-     * Removes the {@code close} option from a Connection header (hop-by-hop, RFC 9110 7.6.1): a
-     * client's close ends the client's connection, not the pooled endpoint connection, and an
-     * endpoint's close its own connection, not the client's, as Envoy and HAProxy's keep-alive mode
-     * treat them. Other options stay.
-     */
-    private static void dropCloseOption(HttpHeaders headers) {
-        StringBuilder kept = new StringBuilder();
-        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String option : value.split(",")) {
-                String o = option.trim();
-                if (!o.isEmpty() && !o.equalsIgnoreCase("close")) {
-                    kept.append(kept.length() == 0 ? "" : ", ").append(o);
-                }
-            }
-        }
-        if (kept.length() == 0) {
-            headers.remove(HttpHeaderNames.CONNECTION);
-        } else {
-            headers.set(HttpHeaderNames.CONNECTION, kept.toString());
-        }
+        this.replayable = HopByHop.replayable(request);
     }
 
     /** The endpoint for this request (null: none is ready). */
@@ -214,16 +185,14 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
                 owner.safely(() -> observed.onResponse(response));
                 responseKeepAlive = HttpUtil.isKeepAlive(response);
                 http11 &= response.protocolVersion().equals(HttpVersion.HTTP_1_1);
-                closeDelimited = !switching && !HttpUtil.isContentLengthSet(response)
-                        && !HttpUtil.isTransferEncodingChunked(response) && code != 204 && code != 304
-                        && !request.method().equals(HttpMethod.HEAD);
+                closeDelimited = HopByHop.closeDelimited(request, response);
                 // Connection options are hop-by-hop on this side too: an endpoint's close ends its own
                 // connection, and the client's stays unless the client asked, or only the close ends the body.
                 clientKeepAlive = requestKeepAlive && !closeDelimited && (responseKeepAlive || http11);
                 if (!requestKeepAlive && !switching) {
                     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // RFC 9112 9.6
                 } else if (clientKeepAlive && !responseKeepAlive) {
-                    dropCloseOption(response.headers());
+                    HopByHop.dropClose(response.headers());
                 }
             }
         }
