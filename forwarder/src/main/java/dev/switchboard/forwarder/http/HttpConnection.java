@@ -5,20 +5,13 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -29,36 +22,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection in HTTP/1.1 mode, with its own endpoint connection: requests are decoded,
- * shown to the {@link HttpExchangeObserver} (which may set headers) and re-encoded towards the
- * endpoint in order; responses come back in order and complete the oldest exchange in flight. So
- * keep-alive and pipelining work as the client and endpoint intend: the proxy never reorders,
- * never holds a request back, and closes each side when the other closes.
+ * One client connection in HTTP/1.1 mode, balanced per request: each request is an
+ * {@link HttpExchange} that picks its own endpoint (the listener's picker with this client's
+ * address, so ClientIP affinity still pins the client) and borrows a connection to it from an
+ * {@link EndpointPool}. Requests are served one at a time, in order: a pipelined request waits
+ * (decoded, not read further) until the response before it is complete, so nothing is reordered.
  *
- * <p>Back-pressure as in copy mode: AUTO_READ off on both sides; after a read's messages are
- * written and flushed, the next read is asked for only when the last write completed. Nothing is
- * read from the client before the endpoint is connected, so a connect retry never replays bytes.
+ * <p>This is the lifecycle's per-request seam: {@link #open} does not dial; it starts serving. The
+ * lifecycle still waits for a PROXY header, decides the outcome once, closes the client and
+ * reports; endpoint connections are the pool's, so {@link #upstream()} stays null.
  *
- * <p>Connecting, retrying, the preamble, closing and reporting are the {@link ConnectionLifecycle}'s.
- * The endpoint connection is this client connection's own: a pool of endpoint connections shared
- * between clients would replace {@link #openEndpoint} and {@link #forward}'s channel, not this class.
+ * <p>Back-pressure: AUTO_READ off; the client is read only when the next request is wanted or the
+ * current request's body is, and only after the previous write towards the endpoint completed.
  *
- * <p>Confined to the client channel's event loop (the endpoint channel is registered there too).
+ * <p>Confined to the client channel's event loop (its pool and endpoint channels live there too).
  */
 final class HttpConnection extends ConnectionLifecycle<HttpListener> {
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
 
     private final HttpOptions http;
-    private final ArrayDeque<HttpExchangeObserver.Exchange> inFlight = new ArrayDeque<>();
+    /** Decoded client messages not yet sent: the rest of the current request, and pipelined ones. */
+    private final ArrayDeque<Object> pending = new ArrayDeque<>(4);
+    /** Set in {@link #open} (the client's loop is known only once it is registered). */
+    private EndpointPool pool;
+    /** The request being served; null between requests. */
+    private HttpExchange exchange;
+    /** Picked at accept (or after the PROXY header) for the first request; null once used. */
+    private Endpoint firstPick;
+    /** The current exchange turned into a byte tunnel (101): from now on bytes pass both ways. */
+    private boolean tunnel;
     private boolean clientEof;
-    /** The response being relayed is a 1xx (not 101): it does not complete an exchange. */
-    private boolean informational;
-    /** The response being relayed is a 101: once it is written, both sides become a byte tunnel. */
-    private boolean switching;
-    private ChannelFuture lastToUpstream;
-    private ChannelFuture lastToClient;
-    /** Decoded from the client before the endpoint was connected (after a PROXY header); else null. */
-    private ArrayDeque<Object> early;
+    /** Anything was written to the client (so a failure can no longer be a plain reset). */
+    private boolean responded;
+    private Endpoint lastEndpoint;
+    private int connectAttempts;
 
     HttpConnection(HttpListener listener, Channel client, ConnectionInfo info, Endpoint first) {
         super(listener, client, info, first);
@@ -78,48 +75,23 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
     }
 
     @Override
-    protected ChannelFuture openEndpoint(InetSocketAddress address) {
-        int max = http.maxHeaderBytes();
-        return listener.connector(client.eventLoop(), new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("codec", new HttpClientCodec(max, max, 64 * 1024))
-                        .addLast("side", new UpstreamSide());
-            }
-        }).connect(address);
+    protected void open(Endpoint endpoint) {
+        firstPick = endpoint;
+        pool = listener.poolFor(client.eventLoop());
+        forwarding();
+        next();
     }
 
-    @Override
-    protected void forward(Channel upstream) {
-        upstream.read();
-        if (early == null) {
-            client.read();
+    /** Starts the next request when none is running: the oldest decoded one, else reads for one. */
+    private void next() {
+        if (phase() != Phase.FORWARDING || exchange != null) {
             return;
         }
-        // What came with the PROXY header goes first, in order; the next read follows its write.
-        for (Object msg; (msg = early.poll()) != null; ) {
-            fromClient(msg);
-        }
-        early = null;
-        clientReadComplete();
-    }
-
-    private void fromClient(Object msg) {
-        if (phase() != Phase.FORWARDING && !closing()) {
-            // Only after a PROXY header (else nothing is read before relaying): held until the
-            // endpoint is connected; one read's worth, since the decoder stops asking once it has a
-            // message and we ask for more only when relaying.
-            if (early == null) {
-                early = new ArrayDeque<>(4);
+        for (Object msg; (msg = pending.poll()) != null; ) {
+            if (!(msg instanceof HttpRequest request)) {
+                ReferenceCountUtil.release(msg); // the rest of a request that was answered early
+                continue;
             }
-            early.add(msg);
-            return;
-        }
-        if (closing()) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg instanceof HttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 log.debug("{}: connection {}: bad request: {}", info().listener(), info().id(),
                         request.decoderResult().cause());
@@ -127,124 +99,82 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
                 closeNow(Outcome.ERROR);
                 return;
             }
-            inFlight.add(onRequest(request));
-        }
-        lastToUpstream = upstream().write(msg);
-    }
-
-    private void clientReadComplete() {
-        if (phase() != Phase.FORWARDING) {
-            return; // held in early, or closing
-        }
-        ChannelFuture last = lastToUpstream;
-        if (last == null || closing()) {
-            return; // nothing decoded yet: the decoder asked for more bytes itself
-        }
-        lastToUpstream = null;
-        upstream().flush();
-        last.addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                failed(f.cause());
-            } else if (!closing() && !clientEof) {
-                client.read();
+            HttpExchange started = new HttpExchange(this, request);
+            exchange = started;
+            Endpoint pick = firstPick;
+            firstPick = null;
+            if (pick != null && listener.candidates().candidate(pick.socketAddress()) != null) {
+                started.picked(pick); // else the client waited while its endpoint left the set: pick again
+            } else {
+                listener.pickForRequest(info().client(), client.eventLoop(), started::picked);
             }
-        });
-    }
-
-    /** The client will send no more: pass its FIN on once everything before it is written. */
-    private void clientInputShutdown() {
-        clientEof = true;
-        Channel upstream = upstream();
-        if (closing() || upstream == null) {
             return;
         }
-        upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture w) -> {
-            if (w.isSuccess() && upstream.isActive()) {
-                ((DuplexChannel) upstream).shutdownOutput();
-            }
-        });
-    }
-
-    private void fromUpstream(Object msg) {
-        if (closing()) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg instanceof HttpResponse response) {
-            informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL
-                    && response.status().code() != 101;
-            switching = response.status().code() == 101;
-            HttpExchangeObserver.Exchange exchange = inFlight.peek();
-            if (!informational && exchange != null) {
-                safely(() -> exchange.onResponse(response));
-            }
-        }
-        boolean last = msg instanceof LastHttpContent;
-        ChannelFuture written = client.write(msg);
-        lastToClient = written;
-        if (last && !informational) {
-            HttpExchangeObserver.Exchange exchange = inFlight.poll();
-            if (exchange != null) {
-                written.addListener(f -> safely(() -> {
-                    if (f.isSuccess()) {
-                        exchange.onComplete();
-                    } else {
-                        exchange.onFailed("writing the response to the client failed");
-                    }
-                }));
-            }
-            if (switching) {
-                becomeTunnel();
-            }
+        if (clientEof) {
+            closeAfterWrites(Outcome.COMPLETED); // every request answered, and the client sends no more
+        } else {
+            client.read();
         }
     }
 
-    /**
-     * The endpoint switched protocols (101, e.g. WebSocket): from here on neither side speaks
-     * HTTP/1.1, so both codecs leave their pipelines; what a decoder still held passes on as bytes
-     * (the endpoint may send its first frames in the 101's segment). Writes already made were
-     * encoded when they were made. The exchange of the upgrade request completed with its 101.
-     */
-    private void becomeTunnel() {
-        switching = false;
-        if (client.pipeline().get("codec") != null) {
-            client.pipeline().remove("codec");
-        }
-        if (upstream().pipeline().get("codec") != null) {
-            upstream().pipeline().remove("codec");
+    // ---- what exchanges call ----
+
+    EndpointPool pool() {
+        return pool;
+    }
+
+    Channel clientChannel() {
+        return client;
+    }
+
+    ConnectionInfo clientInfo() {
+        return info();
+    }
+
+    /** The current request's next body part, or null when it has not arrived yet. */
+    Object pollBody() {
+        Object msg = pending.peek();
+        return msg == null || msg instanceof HttpRequest ? null : pending.poll();
+    }
+
+    boolean clientEnded() {
+        return clientEof;
+    }
+
+    /** Something of the client's is decoded and not yet sent. */
+    boolean bodyPending() {
+        return !pending.isEmpty();
+    }
+
+    /** The current request needs more body: read the client (the caller waited for its last write). */
+    void readClient() {
+        if (!closing() && !clientEof) {
+            client.read();
         }
     }
 
-    private void upstreamReadComplete() {
-        ChannelFuture last = lastToClient;
-        if (last == null || closing()) {
-            return;
-        }
-        lastToClient = null;
-        client.flush();
-        last.addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                failed(f.cause());
-            } else if (!closing()) {
-                upstream().read();
-            }
-        });
+    void responding() {
+        responded = true;
     }
 
-    /** The endpoint closed (or half-closed): deliver what is queued, then close the client. */
-    private void upstreamDone() {
-        if (phase() == Phase.FORWARDING) {
-            endpointClosed(outcomeWhenUndecided());
-        }
+    boolean responded() {
+        return responded;
     }
 
-    private HttpExchangeObserver.Exchange onRequest(HttpRequest request) {
+    void used(Endpoint endpoint, int attempts) {
+        if (endpoint != null) {
+            lastEndpoint = endpoint;
+        }
+        connectAttempts += attempts;
+    }
+
+    HttpExchangeObserver.Exchange observe(HttpRequest request, Endpoint endpoint) {
         HttpExchangeObserver.Exchange[] e = {null};
-        safely(() -> e[0] = http.observer().onRequest(info(), endpoint(), request));
+        safely(() -> e[0] = http.observer().onRequest(info(), endpoint, request));
         return e[0] == null ? HttpExchangeObserver.Exchange.NOOP : e[0];
     }
 
-    private void safely(Runnable call) {
+    void safely(Runnable call) {
         try {
             call.run();
         } catch (RuntimeException e) {
@@ -252,22 +182,95 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
         }
     }
 
+    /** The exchange is over: the next request starts, or the client is closed when either side said close. */
+    void exchangeDone(HttpExchange done, boolean keepAlive) {
+        if (exchange != done) {
+            return;
+        }
+        exchange = null;
+        if (!keepAlive) {
+            closeAfterWrites(Outcome.COMPLETED);
+        } else {
+            next();
+        }
+    }
+
+    /**
+     * The exchange's response switched protocols (101) and was written: both sides are a byte
+     * tunnel now. What the client pipelined behind the upgrade request is not HTTP for the endpoint
+     * any more: dropped (clients wait for the 101 before they speak the new protocol).
+     */
+    void becameTunnel() {
+        tunnel = true;
+        if (client.pipeline().get("codec") != null) {
+            client.pipeline().remove("codec");
+        }
+        for (Object msg; (msg = pending.poll()) != null; ) {
+            ReferenceCountUtil.release(msg);
+        }
+        readClient();
+    }
+
+    /** Ends the client connection: an exchange failed (the reason is decided here, first wins). */
+    void end(Outcome why, boolean reset) {
+        if (reset) {
+            abort(why);
+        } else {
+            closeAfterWrites(why);
+        }
+    }
+
+    Outcome errorOutcomeNow() {
+        return errorOutcome();
+    }
+
+    boolean isClosing() {
+        return closing();
+    }
+
+    void fail(Throwable cause) {
+        failed(cause);
+    }
+
     // ---- the lifecycle's hooks ----
 
     @Override
+    protected ChannelFuture openEndpoint(InetSocketAddress address) {
+        throw new UnsupportedOperationException("per-request mode: endpoint connections are the pool's");
+    }
+
+    @Override
+    protected void forward(Channel endpoint) {
+        throw new UnsupportedOperationException("per-request mode: open() serves the client itself");
+    }
+
+    @Override
     protected Outcome outcomeWhenUndecided() {
-        return inFlight.isEmpty() ? Outcome.COMPLETED : errorOutcome();
+        return exchange == null || tunnel ? Outcome.COMPLETED : errorOutcome();
+    }
+
+    @Override
+    protected Endpoint reportedEndpoint() {
+        return lastEndpoint;
+    }
+
+    @Override
+    protected int reportedAttempts() {
+        return lastEndpoint == null ? 0 : Math.max(1, connectAttempts);
     }
 
     @Override
     protected void released() {
-        if (early != null) {
-            early.forEach(ReferenceCountUtil::release);
-            early = null;
+        for (Object msg; (msg = pending.poll()) != null; ) {
+            ReferenceCountUtil.release(msg);
         }
-        for (HttpExchangeObserver.Exchange e; (e = inFlight.poll()) != null; ) {
-            HttpExchangeObserver.Exchange exchange = e;
-            safely(() -> exchange.onFailed("connection closed before the response was complete"));
+        HttpExchange e = exchange;
+        exchange = null;
+        if (e != null) {
+            e.abandon("connection closed before the response was complete");
+        }
+        if (pool != null && listener.privateConnections()) {
+            pool.close();
         }
     }
 
@@ -281,20 +284,40 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ProxyHeaderReader.Client who) {
                 clientIdentified(who);
+            } else if (closing()) {
+                ReferenceCountUtil.release(msg);
+            } else if (tunnel) {
+                exchange.tunnelFromClient(msg);
             } else {
-                fromClient(msg);
+                pending.add(msg);
             }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            clientReadComplete();
+            if (closing()) {
+                return;
+            }
+            if (tunnel) {
+                exchange.tunnelClientReadComplete();
+            } else if (exchange == null) {
+                next();
+            } else {
+                exchange.requestBodyArrived();
+            }
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
-                clientInputShutdown();
+                clientEof = true;
+                if (tunnel) {
+                    exchange.tunnelClientEnded();
+                } else if (exchange == null) {
+                    next();
+                } else {
+                    exchange.clientEnded();
+                }
             } else if (evt instanceof IdleStateEvent) {
                 idle();
             }
@@ -304,49 +327,6 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             failed(cause);
-        }
-    }
-
-    /** The endpoint side; events from a channel that is not {@link #upstream()} (a failed attempt's) are dropped. */
-    private final class UpstreamSide extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (stale(ctx.channel())) {
-                ReferenceCountUtil.release(msg);
-            } else {
-                fromUpstream(msg);
-            }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (!stale(ctx.channel())) {
-                upstreamReadComplete();
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent && !stale(ctx.channel())) {
-                upstreamReadComplete();
-                upstreamDone();
-            }
-            ReferenceCountUtil.release(evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (!stale(ctx.channel())) {
-                upstreamReadComplete();
-                upstreamDone();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!stale(ctx.channel())) {
-                failed(cause);
-            }
         }
     }
 }

@@ -15,12 +15,20 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import dev.switchboard.forwarder.ConnectionPreamble;
+import dev.switchboard.forwarder.pick.EndpointSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A TCP listener in HTTP/1.1 mode. Accepting works as for plain TCP (connection limit and endpoint
  * pick on the listener's loop, where the picker lives); each accepted connection is then forwarded
  * by an {@link HttpConnection}, which parses both directions so that every request passes the
- * {@link HttpExchangeObserver}. There is no splice in this mode: bytes must be seen to be parsed.
+ * {@link HttpExchangeObserver}, and picks an endpoint per request. Endpoint connections are kept
+ * between requests in an {@link EndpointPool} per event loop, which this listener owns: it closes
+ * their idle connections to endpoints that leave the set, and all of them when it stops. There is no
+ * splice in this mode: bytes must be seen to be parsed.
  *
  * <p>Internal: obtain listeners from {@code Forwarder.addListener} with {@link ListenerSpec#http()} set.
  */
@@ -33,6 +41,10 @@ public final class HttpListener extends StreamListenerBase {
     };
 
     private final Bootstrap connectTemplate;
+    /** One pool per event loop that served a client, created on that loop; the map is read from any loop. */
+    private final Map<EventLoop, EndpointPool> pools = new ConcurrentHashMap<>();
+    /** A preamble names one client: endpoint connections then stay private to their client connection. */
+    private final boolean privateConnections;
 
     public HttpListener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
         super(spec, ctx, initial);
@@ -47,6 +59,53 @@ public final class HttpListener extends StreamListenerBase {
                 .option(ChannelOption.ALLOCATOR, ctx.allocator())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()));
+        this.privateConnections = spec.options().preamble() != ConnectionPreamble.NONE;
+    }
+
+    /**
+     * The pool for a client connection on {@code clientLoop} (called there): the loop's shared pool, or
+     * a private one when a preamble names the client (closed by the connection when it ends).
+     */
+    EndpointPool poolFor(EventLoop clientLoop) {
+        if (privateConnections) {
+            return new EndpointPool(this, clientLoop, Math.min(1, spec.http().maxIdlePerEndpoint()));
+        }
+        EndpointPool pool = pools.get(clientLoop);
+        if (pool == null) {
+            pool = pools.computeIfAbsent(clientLoop, l -> new EndpointPool(this, l, spec.http().maxIdlePerEndpoint()));
+            if (isClosed()) {
+                pool.close(); // stopped before this loop's first client: keep nothing
+            }
+        }
+        return pool;
+    }
+
+    /** True when connections are private to their client (see {@link #poolFor}). */
+    boolean privateConnections() {
+        return privateConnections;
+    }
+
+    /** The current endpoint set (any thread): a pooled connection stays only while its endpoint is a candidate. */
+    EndpointSet candidates() {
+        return targeting.endpoints();
+    }
+
+    @Override
+    protected void targetChanged(EndpointSet endpoints) {
+        pools.values().forEach(pool -> onLoop(pool, () -> pool.retain(endpoints)));
+    }
+
+    @Override
+    protected void socketClosed() {
+        pools.values().forEach(pool -> onLoop(pool, pool::close));
+    }
+
+    private static void onLoop(EndpointPool pool, Runnable task) {
+        try {
+            pool.loop().execute(task);
+        } catch (RejectedExecutionException e) {
+            // the forwarder is shutting down: its loops close every channel
+        }
     }
 
     @Override

@@ -88,6 +88,18 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
         return errorOutcome();
     }
 
+    /**
+     * The endpoint and connect attempts reported when the connection finishes: the dialer's by default.
+     * Per-request modes report the last endpoint they used (attempts 0 when none was).
+     */
+    protected Endpoint reportedEndpoint() {
+        return endpoint();
+    }
+
+    protected int reportedAttempts() {
+        return dialer == null ? 0 : dialer.attempts();
+    }
+
     /** The last moment before the sockets close: read what only an open socket tells (TCP_INFO). */
     protected void beforeSocketsClose() {
     }
@@ -252,6 +264,11 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
 
     /** The endpoint's socket went away: the client gets what is queued for it, then its socket closes. */
     protected final void endpointClosed(Outcome why) {
+        closeAfterWrites(why);
+    }
+
+    /** Ends it for {@code why} (unless already ending): the client gets what is queued for it, then its socket closes. */
+    protected final void closeAfterWrites(Outcome why) {
         if (decide(why)) {
             client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> client.close());
         }
@@ -281,7 +298,6 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
         }
         phase = Phase.FINISHED;
         released();
-        int attempts = dialer == null ? 0 : dialer.attempts();
-        listener.connectionFinished(info, endpoint(), attempts, outcome, bytesFromClient, bytesToClient, startNanos);
+        listener.connectionFinished(info, reportedEndpoint(), reportedAttempts(), outcome, bytesFromClient, bytesToClient, startNanos);
     }
 }

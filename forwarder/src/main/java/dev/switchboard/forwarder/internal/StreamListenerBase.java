@@ -7,6 +7,7 @@ import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
+import dev.switchboard.forwarder.pick.EndpointPicker;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -113,6 +114,28 @@ public abstract class StreamListenerBase extends ListenerBase {
             }
             reply.accept(endpoint);
         });
+    }
+
+    /**
+     * A per-request mode's pick (each HTTP request): as {@link #pickFor}, but answered at once, in this
+     * call, when it is made on the listener's loop or the picker is stateless (no hop through the
+     * listener's task queue and back: a cost per request, not per connection, in this mode).
+     */
+    public final void pickForRequest(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
+        Endpoint endpoint;
+        EndpointPicker stateless;
+        if (loop.inEventLoop()) {
+            endpoint = targeting.pick(client, Set.of());
+        } else if ((stateless = targeting.statelessPicker()) != null) {
+            endpoint = stateless.pick(targeting.endpoints(), client, Set.of());
+        } else {
+            pickFor(client, replyOn, reply); // affinity or a custom picker: its state lives on the listener's loop
+            return;
+        }
+        if (endpoint == null) {
+            counters.noEndpoint.increment();
+        }
+        reply.accept(endpoint);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.switchboard.forwarder.SessionAffinity;
 import dev.switchboard.forwarder.pick.ClientIpAffinityPicker;
 import dev.switchboard.forwarder.pick.EndpointPicker;
 import dev.switchboard.forwarder.pick.EndpointSet;
+import dev.switchboard.forwarder.pick.RandomPicker;
 import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -14,13 +15,18 @@ import java.util.function.Supplier;
 /**
  * A listener's current endpoint set and picker. Confined to the listener's event loop: built there,
  * updated there, picked from there. Keeping it on one thread is what lets pickers hold plain mutable
- * state (the affinity table) without locks.
+ * state (the affinity table) without locks. The one exception: a stateless picker (uniform random,
+ * no affinity) may pick on any thread ({@link #statelessPicker}), so that a per-request mode does not
+ * hop to the listener's loop and back for each request.
  */
 public final class Targeting {
     private final Supplier<EndpointPicker> pickerFactory;
-    private EndpointSet endpoints = EndpointSet.EMPTY;
+    /** Written on the listener's loop; volatile for picks with {@link #statelessPicker} elsewhere. */
+    private volatile EndpointSet endpoints = EndpointSet.EMPTY;
     private SessionAffinity affinity;
     private EndpointPicker picker;
+    /** The picker when it keeps no state (a {@link RandomPicker} without affinity), else null. */
+    private volatile EndpointPicker stateless;
 
     public Targeting(Supplier<EndpointPicker> pickerFactory) {
         this.pickerFactory = pickerFactory;
@@ -37,6 +43,7 @@ public final class Targeting {
             ((ClientIpAffinityPicker) picker).timeout(a.timeout());
         }
         affinity = a;
+        stateless = picker instanceof RandomPicker ? picker : null;
     }
 
     public EndpointSet endpoints() {
@@ -45,5 +52,13 @@ public final class Targeting {
 
     public Endpoint pick(InetSocketAddress client, Set<InetSocketAddress> excluded) {
         return picker.pick(endpoints, client, excluded);
+    }
+
+    /**
+     * The picker when it keeps no state (uniform random, no affinity), else null: any thread may then
+     * pick with it over {@link #endpoints()} (an update racing with it is seen now or at the next pick).
+     */
+    public EndpointPicker statelessPicker() {
+        return stateless;
     }
 }

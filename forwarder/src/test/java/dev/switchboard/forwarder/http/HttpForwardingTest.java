@@ -92,7 +92,8 @@ class HttpForwardingTest {
 
   /**
    * As in TCP mode (PreambleTest): a preamble that throws resets the client, no request reaches
-   * the endpoint, no exchange is reported, and the connection ends as ERROR.
+   * the endpoint, no exchange is reported, and the connection ends as ERROR. (Endpoints are
+   * connected per request in this mode, so the first request is what dials.)
    */
   @Test
   void aPreambleThatThrowsResetsTheClientAndNoRequestReachesTheEndpoint() throws Exception {
@@ -107,7 +108,8 @@ class HttpForwardingTest {
     try (Socket s = new Socket()) {
       s.setSoTimeout(10_000);
       s.connect(failing.localAddress(), 5_000);
-      // It sends nothing: a close with unread bytes would be a reset anyway; this one is ours.
+      s.getOutputStream().write(RawHttp.request("GET", "/never"));
+      s.getOutputStream().flush();
       assertThatThrownBy(() -> s.getInputStream().read())
           .isInstanceOf(SocketException.class).hasMessageContaining("reset");
     }

@@ -33,9 +33,12 @@ final class RawHttp {
     }
   }
 
-  /** Reads one message; null at a clean end of stream. */
+  /** Reads one message; null at a clean end of stream. Empty lines before it are skipped (RFC 9112 2.2). */
   static Message read(InputStream in) throws IOException {
     String first = line(in);
+    while (first != null && first.isEmpty()) {
+      first = line(in);
+    }
     if (first == null) {
       return null;
     }
@@ -79,12 +82,18 @@ final class RawHttp {
   /**
    * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
    * or, for {@code /big/N}, N bytes of 'x'; to {@code Upgrade: echo}, 101 and then it echoes raw
-   * bytes. Records every request.
+   * bytes; after {@code /close...}, says {@code Connection: close} and closes. Records every request.
    */
   static final class Backend implements AutoCloseable {
     final ServerSocket socket;
     final List<Message> requests = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** Connections that ended (either side closed). */
+    final AtomicInteger closedConnections = new AtomicInteger();
+    /** When > 0: a connection idle this long between requests is closed by the backend (its keep-alive timeout). */
+    volatile int keepAliveMillis;
+    /** When true: the second request on a connection is read, then the connection closed unanswered. */
+    volatile boolean dropSecondRequest;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "raw-http-backend");
       t.setDaemon(true);
@@ -111,9 +120,19 @@ final class RawHttp {
     }
 
     private void serve(Socket s) {
+      int served = 0;
       try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        // Head and body are two writes: without this, on a kept-alive connection the body waits
+        // for the proxy's delayed ACK of the head (Nagle), 40 ms a response. Servers set it too.
+        s.setTcpNoDelay(true);
+        if (keepAliveMillis > 0) {
+          s.setSoTimeout(keepAliveMillis);
+        }
         for (Message m; (m = read(in)) != null; ) {
           requests.add(m);
+          if (++served == 2 && dropSecondRequest) {
+            return;
+          }
           String path = m.firstLine().split(" ")[1];
           if ("echo".equalsIgnoreCase(m.headers().get("upgrade"))) {
             // Switches to a raw echo protocol, with its first bytes in the 101's own segment.
@@ -126,16 +145,19 @@ final class RawHttp {
           byte[] body = path.startsWith("/big/")
               ? "x".repeat(Integer.parseInt(path.substring(5))).getBytes(StandardCharsets.US_ASCII)
               : ("path=" + path + ";h=" + m.headers().get("x-hop")).getBytes(StandardCharsets.UTF_8);
-          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
+          boolean closing = path.startsWith("/close"); // the server ends this connection after the response
+          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + (closing ? "\r\nConnection: close" : "")
+              + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
           out.write(body);
           out.flush();
-          if ("close".equalsIgnoreCase(m.headers().get("connection"))) {
+          if (closing || "close".equalsIgnoreCase(m.headers().get("connection"))) {
             return;
           }
         }
       } catch (IOException e) {
-        // the proxy went away
+        // the proxy went away, or the keep-alive timeout passed
+      } finally {
+        closedConnections.incrementAndGet();
       }
     }
 
