@@ -30,16 +30,6 @@ import java.util.Map;
 final class LocalCluster implements AutoCloseable {
   static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
-  /**
-   * The node agent's JVM, sized for 10,000 services within 256 MiB of RSS (docs/benchmarks.md,
-   * "Control plane at scale"; its live set there is ~85 MiB): a fixed heap cap rather than a
-   * share of the host's RAM, smaller thread stacks, direct memory (Netty's buffers, which
-   * back-pressure keeps small) capped, and C1 only: C2's compiler arenas and code cost ~30-50 MiB
-   * of RSS. The price is ~10% of connection-setup throughput (bench/nodeport A/B, in
-   * docs/benchmarks.md); the container images keep C2.
-   */
-  static final List<String> NODE_AGENT_JVM = List.of("-Xms32m", "-Xmx160m", "-Xss512k",
-      "-XX:MaxDirectMemorySize=128m", "-XX:TieredStopAtLevel=1");
 
   private final LaunchOptions options;
   private final PrintStream out;
@@ -106,7 +96,7 @@ final class LocalCluster implements AutoCloseable {
         requireFree(name + " DNS", address, options.agentDnsPort(), "--agent-dns-port");
       }
       String readyz = "http://" + address + ":" + options.agentAdminPort() + "/readyz";
-      launch(new Component(name, java(NODE_AGENT_JVM, "dev.switchboard.agent.Main", "--node-name", name,
+      launch(new Component(name, java(ComponentJvm.NODE_AGENT, "dev.switchboard.agent.Main", "--node-name", name,
           "--node-address", address, "--control-plane", "127.0.0.1:" + cpPort,
           "--cluster-ip-mode", "local", "--service-cidr", "127.96.0.0/16",
           "--admin-port", Integer.toString(options.agentAdminPort()),
@@ -201,9 +191,8 @@ final class LocalCluster implements AutoCloseable {
   /** {@code jvm} comes after the common flags, so it overrides them. */
   private List<String> java(List<String> jvm, String mainClass, Object... args) {
     List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // Small, fast-starting JVMs: a local cluster is five or more of them on one machine.
-        "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=5"));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(ComponentJvm.COMMON);
     command.addAll(jvm);
     command.addAll(List.of(
         // One classpath holds every component's logback.xml: skip logback's warning about it.

@@ -1,5 +1,6 @@
 package dev.switchboard.bench.scale;
 
+import dev.switchboard.launcher.ComponentJvm;
 import java.util.Arrays;
 import java.util.List;
 
@@ -26,11 +27,10 @@ record BenchOptions(int agents, List<Integer> scales, int podsPerService, int fl
         !flag(args, "--no-restart"),
         arg(args, "--out", null),
         Long.parseLong(arg(args, "--seed", "8")),
-        // bin/run-local's agent flags (LocalCluster.NODE_AGENT_JVM after the common ones), then
-        // the flags every component had before: ';' separates the sets.
-        Arrays.stream(arg(args, "--agent-jvm", "-XX:+UseSerialGC -XX:MaxRAMPercentage=5 -Xms32m"
-                + " -Xmx160m -Xss512k -XX:MaxDirectMemorySize=128m -XX:TieredStopAtLevel=1;"
-                + "-XX:+UseSerialGC -XX:MaxRAMPercentage=5").split(";"))
+        // bin/run-local's agent flags (the launcher's own list), then the flags every component
+        // had before: ';' separates the sets.
+        Arrays.stream(arg(args, "--agent-jvm", String.join(" ", ComponentJvm.nodeAgent()) + ";"
+                + String.join(" ", ComponentJvm.COMMON)).split(";"))
             .map(set -> Arrays.asList(set.trim().split("\\s+"))).toList(),
         // Seed the largest scale and measure only the real node agent: a quick rerun of it.
         flag(args, "--agent-memory-only"));
