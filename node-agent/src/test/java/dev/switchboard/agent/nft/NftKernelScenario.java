@@ -269,9 +269,9 @@ public final class NftKernelScenario {
         String status = httpGet(agent.adminAddress(), "/statusz");
         check(status.contains("default/l4:http ClusterIP TCP " + l4Ip + ":80 nftables\n")
             && status.contains("default/l4:http NodePort TCP 10.0.0.1:" + nodePort + " nftables\n")
-            && status.contains("default/traced:http ClusterIP TCP " + httpIp + ":80 userspace\n"),
+            && status.contains("default/traced:http ClusterIP TCP " + httpIp + ":80 userspace (appProtocol http)\n"),
             "/statusz names each port's data path:\n" + status);
-        System.out.println("RESULT agent statusz: each port's data path listed");
+        System.out.println("RESULT agent statusz: each port's data path listed, with why it needs the proxy");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }

@@ -111,7 +111,7 @@ class NftKernelTest {
         + "10\\.0\\.0\\.1:\\d+ answered pod-1")
         .containsPattern("RESULT agent userspace: 10\\.96\\.\\d+\\.\\d+:80 \\(appProtocol http\\) answered "
             + "pod-1 through the forwarder, not in the table")
-        .contains("RESULT agent statusz: each port's data path listed");
+        .contains("RESULT agent statusz: each port's data path listed, with why it needs the proxy");
   }
 
   @Test
