@@ -110,6 +110,13 @@ class ImageTarTest {
     Processes.Result ip = agent.exec(List.of("ip", "-V"));
     assertThat(ip.exitCode()).as(ip.stderr()).isZero();
     assertThat(ip.stdout()).contains("iproute2");
+    // So do nft and conntrack (--proxy-mode nftables, the manifests' mode).
+    Processes.Result nft = agent.exec(List.of("nft", "--version"));
+    assertThat(nft.exitCode()).as(nft.stderr()).isZero();
+    assertThat(nft.stdout()).startsWith("nftables v");
+    Processes.Result conntrack = agent.exec(List.of("conntrack", "--version"));
+    assertThat(conntrack.exitCode()).as(conntrack.stderr()).isZero();
+    assertThat(conntrack.stdout() + conntrack.stderr()).contains("conntrack v");
   }
 
   /** The control plane's {@code switchboard_discovery_subscribers} gauge for {@code role}. */

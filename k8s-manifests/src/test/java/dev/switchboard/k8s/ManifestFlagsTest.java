@@ -33,6 +33,20 @@ class ManifestFlagsTest {
   }
 
   @Test
+  void everyNodeAgentRunsInNftablesModeChosenInTheConfigMap() {
+    for (Manifest m : MANIFESTS) {
+      Manifest.Container agent = m.containers().stream()
+          .filter(c -> c.where().contains("DaemonSet/node-agent")).findFirst().orElseThrow();
+      List<String> problems = new ArrayList<>();
+      assertThat(ContainerArgs.args(agent, problems)).as(m.name()).contains("--proxy-mode=nftables");
+      assertThat(problems).as(m.name()).isEmpty();
+    }
+    Manifest ipvs = base.copy();
+    args(ipvs, "DaemonSet", "node-agent").replaceAll(a -> a.startsWith("--proxy-mode=") ? "--proxy-mode=ipvs" : a);
+    assertOneNewProblem(ipvs, "DaemonSet/node-agent container node-agent", "--proxy-mode");
+  }
+
+  @Test
   void anUnknownFlagIsNamedWithManifestAndContainer() {
     Manifest broken = base.copy();
     args(broken, "DaemonSet", "node-agent").add("--no-such-flag=1");

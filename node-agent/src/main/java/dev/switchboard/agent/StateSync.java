@@ -175,8 +175,10 @@ final class StateSync implements Subscriber.State {
   }
 
   private static String portPath(ListenerPlan l) {
+    String why = DataPath.reason(l);
     String path = l.kind() == ListenerPlan.Kind.LOAD_BALANCER && DataPath.of(l) == DataPath.USERSPACE
-        ? "cloud-lb only (needs a proxy)" : DataPath.of(l).toString();
+        ? "cloud-lb only (needs a proxy: " + why + ")"
+        : DataPath.of(l) + (why.isEmpty() ? "" : " (" + why + ")");
     return l.listenerName() + " " + l.kind() + " " + l.key() + " " + path;
   }
 

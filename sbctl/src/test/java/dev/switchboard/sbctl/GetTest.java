@@ -179,6 +179,7 @@ class GetTest {
           "Port:                     http  80/TCP\n",
           "TargetPort:               http/TCP\n",
           "NodePort:                 http  30180/TCP\n",
+          "Data Path:                nftables\n",
           "Endpoints:                127.0.10.11:8080\n",
           "Not Ready Endpoints:      127.0.10.12\n",
           "External Traffic Policy:  Cluster\n");

@@ -159,8 +159,15 @@ public final class NftablesBenchmark {
         + " && ip addr add " + NODE + "/24 dev sb0 && ip link set sb0 up");
     sh("nsenter -t " + podsPid + " -n sh -c 'ip link set lo up && ip link set pv1 up"
         + " && ip addr add " + POD + "/24 dev pv1 && ip route add default via 10.244.0.254'");
+    // One timestamp clock for all of the client's connections (tcp_timestamps=2: no per-connection
+    // random offset). The 2 s TIME_WAIT above lets the node's NAT hand a source port to a new
+    // connection while the pod still holds TIME_WAIT for it (60 s); with per-connection offsets
+    // half of those SYNs carry an older timestamp, the pod rejects them (PAWS) and the client
+    // waits 1 s to retry: masqueraded new connections measured 0.10-0.33 x direct. With the
+    // kernel's 120 s TIME_WAIT, the NAT never reuses such a port (docs/benchmarks.md).
     sh("nsenter -t " + clientPid + " -n sh -c 'ip link set lo up && ip link set sb1 up"
-        + " && ip addr add 10.0.0.2/24 dev sb1 && ip route add default via " + NODE + "'");
+        + " && ip addr add 10.0.0.2/24 dev sb1 && ip route add default via " + NODE
+        + " && sysctl -qw net.ipv4.tcp_timestamps=2'");
   }
 
   private void nginx() throws IOException, InterruptedException {

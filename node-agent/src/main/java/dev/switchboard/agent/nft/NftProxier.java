@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * nothing, so a failed batch leaves the previous table working, and nft's own error line goes
  * into the NACK. The first
  * batch (and any after a failure) replaces the table. A sync with changes writes only the
- * services whose share of the table changed ({@link NftRuleset#incrementalBatch}): their map
+ * services whose share of the table changed ({@link NftBatch#incremental}): their map
  * entries, chains and affinity sets; the rest, ClientIP affinity entries included, is left
  * alone. A sync without changes (the periodic resync) only checks that the table is there; when
  * it is gone (someone ran {@code nft flush ruleset}), or an incremental batch fails because the
@@ -49,7 +49,9 @@ public final class NftProxier {
   private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new HashMap<>();
   /** Each service's share as rendered, before conflicts between services are settled. */
   private final Map<ServiceName, NftRuleset.Fragment> rendered = new HashMap<>();
-  private final NftRuleset.Claims claims = new NftRuleset.Claims();
+  private final NftClaims claims = new NftClaims();
+  /** Services per endpoint address in {@link #wanted}: its {@code @hairpin} entry lives while any has it. */
+  private final Map<String, Integer> hairpinRefs = new HashMap<>();
   /** Each service's share as wanted in the kernel (conflicts settled). */
   private final Map<ServiceName, NftRuleset.Fragment> wanted = new TreeMap<>();
   /** What rendering could not program, per service; only non-empty lists. */
@@ -104,11 +106,19 @@ public final class NftProxier {
       }
     });
     Map<ServiceName, NftRuleset.Fragment> before = new HashMap<>();
+    Set<String> hairpinAdded = new TreeSet<>();
+    Set<String> hairpinRemoved = new TreeSet<>();
     for (ServiceName name : affected) {
       NftRuleset.Fragment old = wanted.get(name);
       if (old != null) {
         before.put(name, old);
         wantedPorts -= old.ports();
+        old.endpointIps().forEach(ip -> {
+          if (hairpinRefs.merge(ip, -1, Integer::sum) == 0) {
+            hairpinRefs.remove(ip);
+            hairpinRemoved.add(NftRuleset.hairpin(ip));
+          }
+        });
       }
       conflicts.remove(name);
       NftRuleset.Fragment raw = rendered.get(name);
@@ -120,6 +130,11 @@ public final class NftProxier {
       NftRuleset.Fragment settled = claims.effective(name, raw, lost);
       wanted.put(name, settled);
       wantedPorts += settled.ports();
+      settled.endpointIps().forEach(ip -> {
+        if (hairpinRefs.merge(ip, 1, Integer::sum) == 1) {
+          hairpinAdded.add(NftRuleset.hairpin(ip));
+        }
+      });
       if (!lost.isEmpty()) {
         conflicts.put(name, lost);
       }
@@ -128,13 +143,18 @@ public final class NftProxier {
     long started = System.nanoTime();
     String error;
     if (!inSync) {
-      error = nft.apply(NftRuleset.replaceBatch(NftRuleset.table(wanted)));
+      error = nft.apply(NftBatch.replace(NftRuleset.table(wanted)));
     } else {
       // Only the services whose share of the table changed are written. A sync without changes
       // (the periodic resync) checks that the table is still there: a full rewrite costs tens
       // of seconds of kernel time at a few thousand services (docs/architecture.md).
-      String batch = changed.isEmpty() ? NftRuleset.probeBatch()
-          : NftRuleset.incrementalBatch(before, wanted, affected);
+      // An address that left one service and joined another in this sync stays in the set.
+      Set<String> moved = new TreeSet<>(hairpinAdded);
+      moved.retainAll(hairpinRemoved);
+      hairpinAdded.removeAll(moved);
+      hairpinRemoved.removeAll(moved);
+      String batch = changed.isEmpty() ? NftBatch.probe()
+          : NftBatch.incremental(before, wanted, affected, hairpinAdded, hairpinRemoved);
       if (batch.isEmpty()) {
         return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
       }
@@ -143,7 +163,7 @@ public final class NftProxier {
         // The table is not as this agent left it (deleted or edited by hand): replace it whole.
         // (A lost table also drops ClientIP affinity entries; nothing can bring them back.)
         log.warn("table ip {} differs from what this agent wrote ({}); replacing it", NftRuleset.TABLE, error);
-        error = nft.apply(NftRuleset.replaceBatch(NftRuleset.table(wanted)));
+        error = nft.apply(NftBatch.replace(NftRuleset.table(wanted)));
       }
     }
     if (error.isEmpty()) {
@@ -227,6 +247,6 @@ public final class NftProxier {
   public String cleanup() {
     inSync = false;
     programmedPorts = 0;
-    return nft.apply(NftRuleset.deleteBatch());
+    return nft.apply(NftBatch.delete());
   }
 }

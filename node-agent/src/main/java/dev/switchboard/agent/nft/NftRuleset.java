@@ -32,12 +32,14 @@ import java.util.TreeSet;
  *                fib daddr type local … meta l4proto . th dport vmap @service-nodeports
  *   svc-NS/NAME/PROTO/PORT (ClusterIP) and ext-… (NodePort and LoadBalancer IP; marks for
  *   masquerade unless externalTrafficPolicy Local):
- *       [ip saddr @affinity-EP goto ep-EP …]  numgen random mod N vmap { 0 : goto ep-… }
- *   ep-NS/NAME/PROTO/PORT/IP/TPORT: hairpin mark, [update @affinity-EP], dnat to IP:TPORT
+ *       numgen random mod N 0 dnat to EP1; numgen random mod N-1 0 dnat to EP2; … dnat to EPn
+ *     with ClientIP affinity instead (kube-proxy's shape, a chain per endpoint):
+ *       ip saddr @affinity-EP goto ep-EP …  numgen random mod N vmap { 0 : goto ep-… }
+ *       ep-NS/NAME/PROTO/PORT/IP/TPORT: update @affinity-EP { ip saddr }, dnat to IP:TPORT
  *   filter-input / -forward / -output (-110) → endpoints-check: ports without endpoints
  *       (@no-endpoint-services, @no-endpoint-nodeports) → reject-chain (TCP reset, ICMP
  *       port unreachable): a clear "connection refused", never a hang
- *   masquerading (srcnat): what carries the mark
+ *   masquerading (srcnat): what carries the mark, and hairpin traffic (@hairpin: ip . ip)
  * </pre>
  *
  * <p>Endpoints: the forwarder's rule ({@link EndpointSet#candidates()}): ready ones; the serving
@@ -54,8 +56,6 @@ public final class NftRuleset {
   public static final int MASQUERADE_MARK = 0x4000;
 
   private static final String REJECT_CHAIN = "reject-chain";
-  private static final List<String> MAPS =
-      List.of("service-ips", "service-nodeports", "no-endpoint-services", "no-endpoint-nodeports");
   private static final Comparator<ListenerPlan> ORDER = Comparator
       .comparing(ListenerPlan::service)
       .thenComparing(ListenerPlan::port)
@@ -94,10 +94,12 @@ public final class NftRuleset {
    * @param affinitySets affinity set name → timeout in seconds
    * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp .
    *     30080}) → the listener it serves, for conflicts between services
+   * @param endpointIps its endpoints' addresses, for the {@code @hairpin} set (shared between
+   *     services, so not part of {@link #elements})
    */
   public record Fragment(Map<String, Map<String, String>> elements, Map<String, List<String>> chains,
-      Map<String, Long> affinitySets, Map<String, String> claims) {
-    static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of(), Map.of());
+      Map<String, Long> affinitySets, Map<String, String> claims, Set<String> endpointIps) {
+    static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of(), Map.of(), Set.of());
 
     public Fragment {
       Map<String, Map<String, String>> copy = new TreeMap<>();
@@ -106,6 +108,7 @@ public final class NftRuleset {
       chains = Collections.unmodifiableMap(new TreeMap<>(chains));
       affinitySets = Collections.unmodifiableMap(new TreeMap<>(affinitySets));
       claims = Collections.unmodifiableMap(new TreeMap<>(claims));
+      endpointIps = Collections.unmodifiableSet(new TreeSet<>(endpointIps));
     }
 
     Map<String, String> elements(String map) {
@@ -131,64 +134,7 @@ public final class NftRuleset {
       });
       Map<String, String> keptClaims = new TreeMap<>(claims);
       keptClaims.keySet().removeAll(lost);
-      return new Fragment(kept, chains, affinitySets, keptClaims);
-    }
-  }
-
-  /**
-   * Which service owns each match key when several claim it (only in transient states: the
-   * control plane hands out ClusterIPs, NodePorts and LB IPs once): the first by name, as a full
-   * render sorted by name would decide. Kept up to date per changed service, so settling a
-   * change costs what changed, not the table. Not thread-safe.
-   */
-  public static final class Claims {
-    private final Map<String, TreeSet<ServiceName>> claimants = new HashMap<>();
-
-    /**
-     * Records that {@code service} claims what {@code next} claims instead of what
-     * {@code previous} did (either may be null).
-     *
-     * @return every service whose owned entries may have changed, {@code service} included
-     */
-    public Set<ServiceName> update(ServiceName service, Fragment previous, Fragment next) {
-      Set<ServiceName> affected = new HashSet<>();
-      affected.add(service);
-      Set<String> before = previous == null ? Set.of() : previous.claims().keySet();
-      Set<String> after = next == null ? Set.of() : next.claims().keySet();
-      for (String key : before) {
-        if (!after.contains(key)) {
-          TreeSet<ServiceName> who = claimants.get(key);
-          if (who != null) {
-            who.remove(service);
-            affected.addAll(who);
-            if (who.isEmpty()) {
-              claimants.remove(key);
-            }
-          }
-        }
-      }
-      for (String key : after) {
-        if (!before.contains(key)) {
-          TreeSet<ServiceName> who = claimants.computeIfAbsent(key, k -> new TreeSet<>());
-          affected.addAll(who);
-          who.add(service);
-        }
-      }
-      return affected;
-    }
-
-    /** {@code raw} without what other services own; each entry it loses is one line in {@code errors}. */
-    public Fragment effective(ServiceName service, Fragment raw, List<String> errors) {
-      Set<String> lost = new HashSet<>();
-      raw.claims().forEach((key, listener) -> {
-        ServiceName owner = claimants.get(key).first();
-        if (!owner.equals(service)) {
-          lost.add(key);
-          errors.add(listener + ": not programmed: " + key.substring(key.indexOf(' ') + 1)
-              + " is already taken by service " + owner);
-        }
-      });
-      return raw.without(lost);
+      return new Fragment(kept, chains, affinitySets, keptClaims, endpointIps);
     }
   }
 
@@ -197,118 +143,6 @@ public final class NftRuleset {
 
   private NftRuleset() {}
 
-  /**
-   * A batch that changes nothing and fails (nft: "No such file or directory") when the table is
-   * gone. Adding a chain that exists is a no-op that costs ~20 ms at 40,000 chains; any
-   * {@code list} command makes nft read the whole table first (seconds at that size).
-   */
-  public static String probeBatch() {
-    return "add chain ip " + TABLE + " services\n";
-  }
-
-  /** The batch that removes the table (and nothing else) whether it exists or not. */
-  public static String deleteBatch() {
-    return "add table ip " + TABLE + "\ndelete table ip " + TABLE + "\n";
-  }
-
-  /**
-   * The batch that replaces the table with {@code rendered} in one transaction, from nothing
-   * known: what the kernel holds (ClientIP affinity entries too) is dropped first.
-   */
-  public static String replaceBatch(Rendered rendered) {
-    return replaceBatch(rendered.table());
-  }
-
-  /** As {@link #replaceBatch(Rendered)}, for a table's text from {@link #table}. */
-  public static String replaceBatch(String table) {
-    return deleteBatch() + table;
-  }
-
-  /** {@link #incrementalBatch(Map, Map, Collection)} over every service of either. */
-  public static String incrementalBatch(Rendered applied, Rendered next) {
-    Set<ServiceName> services = new TreeSet<>(applied.fragments().keySet());
-    services.addAll(next.fragments().keySet());
-    return incrementalBatch(applied.fragments(), next.fragments(), services);
-  }
-
-  /**
-   * The batch that turns the kernel's table, whose share of {@code services} is {@code applied},
-   * into one whose share is {@code next}, in one transaction, touching only what differs: map
-   * entries that went or changed are deleted, chains whose rules changed are flushed and written
-   * again, chains that went are flushed and deleted, new chains and entries are added, affinity
-   * sets come and go with their endpoints (and are made again when their timeout changes).
-   * Everything else, ClientIP affinity entries included, is left alone. "" when nothing
-   * differs. It fails (nft: "No such file or directory") when the table is not what
-   * {@code applied} says; then {@link #replaceBatch} repairs it.
-   *
-   * @param applied the services' shares now (absent: none)
-   * @param next the services' shares wanted (absent: none)
-   */
-  public static String incrementalBatch(Map<ServiceName, Fragment> applied, Map<ServiceName, Fragment> next,
-      Collection<ServiceName> services) {
-    StringBuilder deletes = new StringBuilder();
-    StringBuilder flushes = new StringBuilder();
-    StringBuilder removals = new StringBuilder();
-    StringBuilder block = new StringBuilder();
-    StringBuilder adds = new StringBuilder();
-    boolean any = false;
-    for (ServiceName service : new TreeSet<>(services)) {
-      Fragment before = applied.getOrDefault(service, Fragment.EMPTY);
-      Fragment after = next.getOrDefault(service, Fragment.EMPTY);
-      if (before.equals(after)) {
-        continue;
-      }
-      any = true;
-      for (String map : MAPS) {
-        Map<String, String> old = before.elements(map);
-        Map<String, String> neu = after.elements(map);
-        old.forEach((element, verdict) -> {
-          if (!verdict.equals(neu.get(element))) {
-            deletes.append("delete element ip ").append(TABLE).append(' ').append(map)
-                .append(" { ").append(element).append(" }\n");
-          }
-        });
-        neu.forEach((element, verdict) -> {
-          if (!verdict.equals(old.get(element))) {
-            adds.append("add element ip ").append(TABLE).append(' ').append(map)
-                .append(" { ").append(element).append(" : ").append(verdict).append(" }\n");
-          }
-        });
-      }
-      before.chains().forEach((chain, rules) -> {
-        if (!rules.equals(after.chains().get(chain))) {
-          flushes.append("flush chain ip ").append(TABLE).append(' ').append(chain).append('\n');
-        }
-        if (!after.chains().containsKey(chain)) {
-          removals.append("delete chain ip ").append(TABLE).append(' ').append(chain).append('\n');
-        }
-      });
-      before.affinitySets().forEach((set, timeout) -> {
-        if (!timeout.equals(after.affinitySets().get(set))) {
-          removals.append("delete set ip ").append(TABLE).append(' ').append(set).append('\n');
-        }
-      });
-      after.affinitySets().forEach((set, timeout) -> {
-        if (!timeout.equals(before.affinitySets().get(set))) {
-          affinitySet(block, set, timeout);
-        }
-      });
-      after.chains().forEach((chain, rules) -> {
-        if (!rules.equals(before.chains().get(chain))) {
-          chain(block, chain, null, rules.toArray(String[]::new));
-        }
-      });
-    }
-    if (!any) {
-      return "";
-    }
-    StringBuilder out = new StringBuilder().append(deletes).append(flushes).append(removals);
-    if (block.length() > 0) {
-      out.append("table ip ").append(TABLE).append(" {\n").append(block).append("}\n");
-    }
-    return out.append(adds).toString();
-  }
-
   /** Renders the table for {@code listeners} (the kernel's share of every service). */
   public static Rendered render(Collection<ListenerPlan> listeners) {
     Map<ServiceName, List<ListenerPlan>> byService = new TreeMap<>();
@@ -316,7 +150,7 @@ public final class NftRuleset {
       byService.computeIfAbsent(l.service(), s -> new ArrayList<>()).add(l);
     }
     List<String> errors = new ArrayList<>();
-    Claims claims = new Claims();
+    NftClaims claims = new NftClaims();
     Map<ServiceName, Fragment> raw = new TreeMap<>();
     byService.forEach((service, ls) -> {
       Fragment f = renderService(service, ls, errors);
@@ -336,7 +170,7 @@ public final class NftRuleset {
   /**
    * One service's share, from its kernel listeners; what cannot be programmed (IPv6) is one line
    * each in {@code errors}. Whether another service claims the same entries is not known here
-   * ({@link Claims}).
+   * ({@link NftClaims}).
    */
   public static Fragment renderService(ServiceName service, Collection<ListenerPlan> listeners,
       List<String> errors) {
@@ -347,6 +181,7 @@ public final class NftRuleset {
     Map<String, Long> affinitySets = new TreeMap<>();
     Map<String, String> claims = new TreeMap<>();
     Map<String, EndpointChain> endpointChains = new TreeMap<>();
+    Set<String> endpointIps = new TreeSet<>();
 
     for (ListenerPlan l : sorted) {
       if (!l.service().equals(service)) {
@@ -399,15 +234,29 @@ public final class NftRuleset {
       if (!clusterIp && !l.localOnly()) {
         rules.add("jump mark-for-masquerade");
       }
+      candidates.forEach(e -> endpointIps.add(e.ip().getHostAddress()));
+      if (affinitySeconds == 0) {
+        // Without affinity an endpoint needs no chain of its own: rule k takes the connection
+        // with probability 1/(N-k), so each of the N is chosen with 1/N (iptables mode's
+        // statistic chain). No per-endpoint chain and no anonymous map keeps the table small,
+        // and a change costs what nft must read and the kernel validate: the table's size.
+        for (int k = 0; k < candidates.size(); k++) {
+          Endpoint e = candidates.get(k);
+          int left = candidates.size() - k;
+          rules.add("meta l4proto " + proto + (left > 1 ? " numgen random mod " + left + " 0" : "")
+              + " dnat to " + e.ip().getHostAddress() + ":" + e.port());
+        }
+        chains.put(chain, rules);
+        continue;
+      }
+      // ClientIP affinity: a per-endpoint set of recent clients, checked first (kube-proxy's shape).
       List<String> targets = new ArrayList<>();
       for (Endpoint e : candidates) {
         String ip = e.ip().getHostAddress();
         String endpointName = base + "/" + ip + "/" + e.port();
         endpointChains.put(endpointName, new EndpointChain(ip, e.port(), proto, affinitySeconds));
         targets.add("goto ep-" + endpointName);
-        if (affinitySeconds > 0) {
-          rules.add("ip saddr @affinity-" + endpointName + " goto ep-" + endpointName);
-        }
+        rules.add("ip saddr @affinity-" + endpointName + " goto ep-" + endpointName);
       }
       StringBuilder vmap = new StringBuilder("numgen random mod " + targets.size() + " vmap { ");
       for (int i = 0; i < targets.size(); i++) {
@@ -417,19 +266,15 @@ public final class NftRuleset {
       chains.put(chain, rules);
     }
     endpointChains.forEach((endpointName, ep) -> {
-      List<String> rules = new ArrayList<>();
-      rules.add("ip saddr " + ep.ip() + " jump mark-for-masquerade"); // hairpin
-      if (ep.affinitySeconds() > 0) {
-        affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
-        rules.add("update @affinity-" + endpointName + " { ip saddr }");
-      }
-      rules.add("meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port());
-      chains.put("ep-" + endpointName, rules);
+      affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
+      chains.put("ep-" + endpointName, List.of(
+          "update @affinity-" + endpointName + " { ip saddr }",
+          "meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port()));
     });
-    return new Fragment(elements, chains, affinitySets, claims);
+    return new Fragment(elements, chains, affinitySets, claims, endpointIps);
   }
 
-  /** The whole table's text from every service's share (as {@link Claims#effective} left it). */
+  /** The whole table's text from every service's share (as {@link NftClaims#effective} left it). */
   public static String table(Map<ServiceName, Fragment> fragments) {
     Map<ServiceName, Fragment> sorted = new TreeMap<>(fragments);
     StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
@@ -444,12 +289,22 @@ public final class NftRuleset {
       chains.putAll(f.chains());
     });
     affinitySets.forEach((set, timeout) -> affinitySet(out, set, timeout));
+    out.append("  set hairpin {\n    type ipv4_addr . ipv4_addr\n");
+    Set<String> hairpins = hairpins(sorted.values());
+    if (!hairpins.isEmpty()) {
+      out.append("    elements = { ").append(String.join(",\n      ", hairpins)).append(" }\n");
+    }
+    out.append("  }\n");
     String mark = "0x" + Integer.toHexString(MASQUERADE_MARK);
     chain(out, REJECT_CHAIN, null,
         "meta l4proto tcp reject with tcp reset",
         "reject with icmp type port-unreachable");
     chain(out, "mark-for-masquerade", null, "meta mark set meta mark | " + mark);
+    // Hairpin: a pod that reached itself through its service must see the node as the source,
+    // or it would answer itself directly and the client would drop the reply. One set entry
+    // per endpoint address (as IPVS mode's KUBE-LOOP-BACK), not a rule per endpoint.
     chain(out, "masquerading", "type nat hook postrouting priority srcnat; policy accept;",
+        "ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade",
         "meta mark & " + mark + " == 0 return",
         "meta mark set meta mark ^ " + mark,
         "masquerade fully-random");
@@ -476,6 +331,18 @@ public final class NftRuleset {
     return out.append("}\n").toString();
   }
 
+  /** The {@code @hairpin} entries ({@code ip . ip}) of every endpoint address in {@code fragments}. */
+  static Set<String> hairpins(Collection<Fragment> fragments) {
+    Set<String> all = new TreeSet<>();
+    fragments.forEach(f -> f.endpointIps().forEach(ip -> all.add(hairpin(ip))));
+    return all;
+  }
+
+  /** The {@code @hairpin} entry of one endpoint address. */
+  static String hairpin(String ip) {
+    return ip + " . " + ip;
+  }
+
   /**
    * A name part nft accepts in an identifier ({@code [A-Za-z0-9/_.-]}); Kubernetes names and
    * port names already are, anything else becomes {@code _}.
@@ -491,7 +358,7 @@ public final class NftRuleset {
     return b.length() == 0 ? "_" : b.toString();
   }
 
-  private static void affinitySet(StringBuilder out, String name, long timeoutSeconds) {
+  static void affinitySet(StringBuilder out, String name, long timeoutSeconds) {
     out.append("  set ").append(name).append(" {\n")
         .append("    type ipv4_addr\n")
         .append("    flags dynamic,timeout\n")
@@ -516,7 +383,7 @@ public final class NftRuleset {
   }
 
   /** A chain; every rule on its own line (nft needs a newline or {@code ;} before the brace). */
-  private static void chain(StringBuilder out, String name, String base, String... rules) {
+  static void chain(StringBuilder out, String name, String base, String... rules) {
     out.append("  chain ").append(name).append(" {\n");
     if (base != null) {
       out.append("    ").append(base).append("\n");

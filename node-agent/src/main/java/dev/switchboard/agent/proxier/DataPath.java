@@ -1,5 +1,7 @@
 package dev.switchboard.agent.proxier;
 
+import dev.switchboard.v1.ProxyNeeds;
+
 /**
  * Where a listener's traffic is forwarded when the agent runs in nftables mode. A pure function
  * of the plan, so every agent and every reader (status pages, docs) agrees on it.
@@ -23,6 +25,11 @@ public enum DataPath {
   /** The path for {@code plan} when the kernel data path is on. */
   public static DataPath of(ListenerPlan plan) {
     return plan.http() || plan.acceptProxyHeader() ? USERSPACE : KERNEL;
+  }
+
+  /** Why {@code plan} needs the proxy ("appProtocol http", "PROXY protocol (…)"); "" when it does not. */
+  public static String reason(ListenerPlan plan) {
+    return ProxyNeeds.reason(plan.http(), plan.acceptProxyHeader());
   }
 
   @Override

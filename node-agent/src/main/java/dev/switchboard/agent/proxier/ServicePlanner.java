@@ -7,10 +7,10 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.SessionAffinity;
-import dev.switchboard.v1.Annotations;
 import dev.switchboard.v1.EndpointPort;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.LoadBalancerIngress;
+import dev.switchboard.v1.ProxyNeeds;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -68,8 +68,6 @@ public final class ServicePlanner {
     boolean externalLocal = "Local".equals(spec.getExternalTrafficPolicy());
     boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
     SessionAffinity affinity = affinity(spec);
-    boolean proxyHeaders = "v2".equals(
-        service.getMetadata().getAnnotationsOrDefault(Annotations.PROXY_PROTOCOL, ""));
 
     Optional<InetAddress> clusterIp = Optional.empty();
     String ip = spec.getClusterIp();
@@ -105,7 +103,8 @@ public final class ServicePlanner {
         continue;
       }
       List<Endpoint> all = endpointsFor(port.getName(), endpoints, name, errors);
-      boolean http = protocol == Protocol.TCP && "http".equalsIgnoreCase(port.getAppProtocol());
+      boolean http = ProxyNeeds.http(port);
+      boolean proxyHeaders = ProxyNeeds.proxyProtocol(service, port);
       List<Endpoint> local = all.stream()
           .filter(e -> e.nodeName().map(nodeName::equals).orElse(false)).toList();
       if (clusterIp.isPresent()) {
@@ -117,13 +116,13 @@ public final class ServicePlanner {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, ingress, port.getPort()),
             name, portName, ListenerPlan.Kind.LOAD_BALANCER, false,
             new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders && protocol == Protocol.TCP, externalLocal));
+            proxyHeaders, externalLocal));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
             name, portName, ListenerPlan.Kind.NODE_PORT, false,
             new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders && protocol == Protocol.TCP, externalLocal));
+            proxyHeaders, externalLocal));
       }
     }
 

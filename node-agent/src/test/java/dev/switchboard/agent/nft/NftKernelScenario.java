@@ -92,8 +92,6 @@ public final class NftKernelScenario {
         }
       } else if (args[0].equals("agent")) {
         agent();
-      } else if (args[0].equals("scale")) {
-        scale(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
       } else if (args[0].equals("pods")) {
         pods();
       } else if (args[0].equals("forward")) {
@@ -271,68 +269,13 @@ public final class NftKernelScenario {
         String status = httpGet(agent.adminAddress(), "/statusz");
         check(status.contains("default/l4:http ClusterIP TCP " + l4Ip + ":80 nftables\n")
             && status.contains("default/l4:http NodePort TCP 10.0.0.1:" + nodePort + " nftables\n")
-            && status.contains("default/traced:http ClusterIP TCP " + httpIp + ":80 userspace\n"),
+            && status.contains("default/traced:http ClusterIP TCP " + httpIp + ":80 userspace (appProtocol http)\n"),
             "/statusz names each port's data path:\n" + status);
-        System.out.println("RESULT agent statusz: each port's data path listed");
+        System.out.println("RESULT agent statusz: each port's data path listed, with why it needs the proxy");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
-  }
-
-  /**
-   * What one sync costs with {@code services} services of {@code endpointsEach} endpoints each:
-   * rendering, the first batch (replace), a resync (in place), and one endpoint change.
-   */
-  private static void scale(int services, int endpointsEach) throws Exception {
-    ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
-    Map<ServiceName, ServicePlan> all = new LinkedHashMap<>();
-    Map<ServiceName, Service> specs = new LinkedHashMap<>();
-    for (int i = 0; i < services; i++) {
-      ServiceName name = new ServiceName("default", "svc-" + i);
-      Service svc = service(name.name(), spec("NodePort", "10.96." + (i / 250) + "." + (i % 250 + 1))
-          .addPorts(port("http", "TCP", 80, 30000 + i % 2768)));
-      if (i >= 2768) { // NodePorts run out: the rest are ClusterIP only
-        svc = service(name.name(), spec("ClusterIP", "10.96." + (i / 250) + "." + (i % 250 + 1))
-            .addPorts(port("http", "TCP", 80, 0)));
-      }
-      specs.put(name, svc);
-      all.put(name, planner.plan(name, new ServiceView(svc, scaleEndpoints(name.name(), i, endpointsEach, 0))));
-    }
-    NftProxier proxier = new NftProxier(Nft.system(Duration.ofSeconds(300)));
-    List<dev.switchboard.agent.proxier.ListenerPlan> listeners = new java.util.ArrayList<>();
-    all.values().forEach(p -> listeners.addAll(p.listeners()));
-    long t0 = System.nanoTime();
-    NftRuleset.Rendered rendered = NftRuleset.render(listeners);
-    long renderMs = (System.nanoTime() - t0) / 1_000_000;
-    t0 = System.nanoTime();
-    List<String> errors = proxier.sync(all);
-    long firstMs = (System.nanoTime() - t0) / 1_000_000;
-    check(errors.isEmpty(), "scale sync: " + errors);
-    t0 = System.nanoTime();
-    errors = proxier.sync(Map.of());
-    long resyncMs = (System.nanoTime() - t0) / 1_000_000;
-    check(errors.isEmpty(), "scale resync: " + errors);
-    ServiceName one = new ServiceName("default", "svc-7");
-    t0 = System.nanoTime();
-    errors = proxier.sync(Map.of(one, planner.plan(one, new ServiceView(specs.get(one),
-        scaleEndpoints(one.name(), 7, endpointsEach, 1)))));
-    long changeMs = (System.nanoTime() - t0) / 1_000_000;
-    check(errors.isEmpty(), "scale change: " + errors);
-    System.out.println("RESULT scale: " + services + " services, " + services * endpointsEach + " endpoints: render "
-        + renderMs + " ms (" + rendered.table().length() / 1024 + " KiB), first batch " + firstMs + " ms, resync "
-        + resyncMs + " ms, one endpoint changed " + changeMs + " ms");
-    check(proxier.cleanup().isEmpty(), "cleanup");
-  }
-
-  private static Endpoints scaleEndpoints(String service, int index, int count, int shift) {
-    Endpoints.Builder b = Endpoints.newBuilder().setMetadata(dev.switchboard.agent.Protos.meta(service));
-    for (int e = 0; e < count; e++) {
-      int n = index * count + e + shift;
-      b.addEndpoints(endpoint("10." + (100 + n / 65536) + "." + (n / 256 % 256) + "." + (n % 256), "node-1",
-          true, true, false, endpointPort("http", 8080)));
-    }
-    return b.build();
   }
 
   /**

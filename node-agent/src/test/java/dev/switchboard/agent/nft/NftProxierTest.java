@@ -91,11 +91,24 @@ class NftProxierTest {
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
     assertThat(batches.get(2)).isEqualTo("""
         delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }
-        flush chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080
+        delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }
         flush chain ip switchboard svc-default/web/tcp/http
-        delete chain ip switchboard ep-default/web/tcp/http/10.244.0.1/8080
         delete chain ip switchboard svc-default/web/tcp/http
         """);
+  }
+
+  @Test
+  void aHairpinEntrySharedByTwoServicesStaysUntilTheLastOneLetsItGo() {
+    ServiceName other = new ServiceName("default", "web2");
+    Service web2 = service("web2", spec("ClusterIP", "10.96.0.11").addPorts(port("http", "TCP", 80, 0)));
+    proxier.sync(Map.of(WEB, plan(web(""), eps)));
+    proxier.sync(Map.of(other, planner.plan(other, new ServiceView(web2, eps))));
+    assertThat(batches.get(1)).doesNotContain("hairpin"); // 10.244.0.1 already had its entry
+
+    proxier.sync(Map.of(WEB, ServicePlan.NONE));
+    assertThat(batches.get(2)).doesNotContain("hairpin");
+    proxier.sync(Map.of(other, ServicePlan.NONE));
+    assertThat(batches.get(3)).contains("delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }\n");
   }
 
   @Test

@@ -31,7 +31,7 @@ class NftRulesetTest {
   private final ServicePlanner planner = new ServicePlanner("n1", ip("10.0.0.1"));
 
   @Test
-  void aClusterIpServiceIsAMapEntryAServiceChainAndOneDnatChainPerEndpoint() {
+  void aClusterIpServiceIsAMapEntryAndOneChainThatPicksAnEndpointAtRandom() {
     Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
     Endpoints eps = endpoints("web",
         endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
@@ -50,16 +50,18 @@ class NftRulesetTest {
         """);
     assertThat(table).contains("""
           chain svc-default/web/tcp/http {
-            numgen random mod 2 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080, \
-        1 : goto ep-default/web/tcp/http/10.244.0.2/8080 }
+            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
+            meta l4proto tcp dnat to 10.244.0.2:8080
           }
         """);
+    // Hairpin (a pod reaching itself through its service) by one set entry per endpoint address.
     assertThat(table).contains("""
-          chain ep-default/web/tcp/http/10.244.0.1/8080 {
-            ip saddr 10.244.0.1 jump mark-for-masquerade
-            meta l4proto tcp dnat to 10.244.0.1:8080
+          set hairpin {
+            type ipv4_addr . ipv4_addr
+            elements = { 10.244.0.1 . 10.244.0.1,
+              10.244.0.2 . 10.244.0.2 }
           }
-        """);
+        """).contains("    ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade\n");
     assertThat(table).contains("""
           chain nat-output {
             type nat hook output priority -100; policy accept;
@@ -67,7 +69,7 @@ class NftRulesetTest {
           }
         """);
     assertThat(table).contains("type nat hook prerouting priority dstnat; policy accept;");
-    assertThat(table).doesNotContain("ext-").doesNotContain("affinity-");
+    assertThat(table).doesNotContain("ext-").doesNotContain("affinity-").doesNotContain("ep-");
   }
 
   @Test
@@ -83,13 +85,13 @@ class NftRulesetTest {
     assertThat(table).contains("""
           chain ext-default/web/udp/dns {
             jump mark-for-masquerade
-            numgen random mod 1 vmap { 0 : goto ep-default/web/udp/dns/10.244.0.1/5353 }
+            meta l4proto udp dnat to 10.244.0.1:5353
           }
         """);
-    assertThat(table).contains("    meta l4proto udp dnat to 10.244.0.1:5353\n");
     assertThat(table).contains("""
           chain masquerading {
             type nat hook postrouting priority srcnat; policy accept;
+            ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade
             meta mark & 0x4000 == 0 return
             meta mark set meta mark ^ 0x4000
             masquerade fully-random
@@ -128,12 +130,16 @@ class NftRulesetTest {
 
     assertThat(table).contains("""
           chain ext-default/web/tcp/http {
-            numgen random mod 1 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080 }
+            meta l4proto tcp dnat to 10.244.0.1:8080
           }
         """);
     // The ClusterIP (policy Cluster) still spreads over both.
-    assertThat(table).contains("    numgen random mod 2 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080, "
-        + "1 : goto ep-default/web/tcp/http/10.244.1.1/8080 }\n");
+    assertThat(table).contains("""
+          chain svc-default/web/tcp/http {
+            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
+            meta l4proto tcp dnat to 10.244.1.1:8080
+          }
+        """);
   }
 
   @Test
@@ -147,10 +153,10 @@ class NftRulesetTest {
         endpoint("10.244.0.3", "n1", false, false, true, endpointPort("http", 8080)));
 
     assertThat(render(WEB, web, mixed).table())
-        .contains("numgen random mod 1 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080 }")
+        .contains("    meta l4proto tcp dnat to 10.244.0.1:8080\n")
         .doesNotContain("10.244.0.2");
     assertThat(render(WEB, web, draining).table())
-        .contains("numgen random mod 1 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.2/8080 }")
+        .contains("    meta l4proto tcp dnat to 10.244.0.2:8080\n")
         .doesNotContain("10.244.0.3");
   }
 
@@ -213,9 +219,10 @@ class NftRulesetTest {
         + "    ip saddr @affinity-default/web/tcp/http/10.244.0.2/8080 goto ep-default/web/tcp/http/10.244.0.2/8080\n"
         + "    numgen random mod 2 vmap");
     assertThat(table).contains("""
-            ip saddr 10.244.0.2 jump mark-for-masquerade
+          chain ep-default/web/tcp/http/10.244.0.2/8080 {
             update @affinity-default/web/tcp/http/10.244.0.2/8080 { ip saddr }
             meta l4proto tcp dnat to 10.244.0.2:8080
+          }
         """);
   }
 
@@ -264,8 +271,8 @@ class NftRulesetTest {
   void batchesReplaceOrDeleteOnlyTheSwitchboardTable() {
     NftRuleset.Rendered empty = NftRuleset.render(List.of());
 
-    assertThat(NftRuleset.deleteBatch()).isEqualTo("add table ip switchboard\ndelete table ip switchboard\n");
-    assertThat(NftRuleset.replaceBatch(empty)).isEqualTo(NftRuleset.deleteBatch() + empty.table());
+    assertThat(NftBatch.delete()).isEqualTo("add table ip switchboard\ndelete table ip switchboard\n");
+    assertThat(NftBatch.replace(empty)).isEqualTo(NftBatch.delete() + empty.table());
   }
 
   @Test
@@ -284,7 +291,8 @@ class NftRulesetTest {
 
     assertThat(before.affinitySets()).containsOnlyKeys("affinity-default/web/tcp/http/10.244.0.1/8080",
         "affinity-default/web/tcp/http/10.244.0.2/8080");
-    assertThat(NftRuleset.incrementalBatch(before, after)).isEqualTo("""
+    assertThat(NftBatch.incremental(before, after)).isEqualTo("""
+        delete element ip switchboard hairpin { 10.244.0.2 . 10.244.0.2 }
         flush chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
         flush chain ip switchboard svc-default/web/tcp/http
         delete chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
@@ -300,7 +308,7 @@ class NftRulesetTest {
     // A new timeout makes the set again: the kernel may not change it in place.
     Service longer = sticky.toBuilder().setSpec(sticky.getSpec().toBuilder().setSessionAffinityConfig(
         SessionAffinityConfig.newBuilder().setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(120)))).build();
-    assertThat(NftRuleset.incrementalBatch(after, render(WEB, longer, one)))
+    assertThat(NftBatch.incremental(after, render(WEB, longer, one)))
         .contains("delete set ip switchboard affinity-default/web/tcp/http/10.244.0.1/8080\n")
         .contains("  set affinity-default/web/tcp/http/10.244.0.1/8080 {\n    type ipv4_addr\n"
             + "    flags dynamic,timeout\n    timeout 120s\n  }\n")
@@ -325,26 +333,22 @@ class NftRulesetTest {
     two.addAll(dbPlan);
     NftRuleset.Rendered applied = NftRuleset.render(one);
 
-    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(one))).isEmpty();
-    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(two))).isEqualTo("""
-        flush chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
+    assertThat(NftBatch.incremental(applied, NftRuleset.render(one))).isEmpty();
+    assertThat(NftBatch.incremental(applied, NftRuleset.render(two))).isEqualTo("""
+        delete element ip switchboard hairpin { 10.244.0.2 . 10.244.0.2 }
         flush chain ip switchboard svc-default/web/tcp/http
-        delete chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
         table ip switchboard {
-          chain ep-default/web/tcp/http/10.244.0.3/8080 {
-            ip saddr 10.244.0.3 jump mark-for-masquerade
+          chain svc-default/web/tcp/http {
+            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
             meta l4proto tcp dnat to 10.244.0.3:8080
           }
-          chain svc-default/web/tcp/http {
-            numgen random mod 2 vmap { 0 : goto ep-default/web/tcp/http/10.244.0.1/8080, \
-        1 : goto ep-default/web/tcp/http/10.244.0.3/8080 }
-          }
         }
+        add element ip switchboard hairpin { 10.244.0.3 . 10.244.0.3 }
         """);
     // The service losing its last endpoint moves its entry to the reject map.
     List<ListenerPlan> none = new ArrayList<>(plan(WEB, web, null));
     none.addAll(dbPlan);
-    assertThat(NftRuleset.incrementalBatch(applied, NftRuleset.render(none)))
+    assertThat(NftBatch.incremental(applied, NftRuleset.render(none)))
         .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
         .endsWith("add element ip switchboard no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }\n")
         .doesNotContain("prod/db").doesNotContain("table ip switchboard {");

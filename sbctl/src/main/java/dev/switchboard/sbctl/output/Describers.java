@@ -10,6 +10,7 @@ import dev.switchboard.v1.LoadBalancerIngress;
 import dev.switchboard.v1.Node;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Probe;
+import dev.switchboard.v1.ProxyNeeds;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -57,6 +58,7 @@ public final class Describers {
       if (!p.getAppProtocol().isEmpty()) {
         d.add(0, "AppProtocol", p.getAppProtocol());
       }
+      d.add(0, "Data Path", dataPath(svc, p));
       d.add(0, "Endpoints", Rows.endpointList(e, p.getName(), 0).replace("<none>", ""));
     }
     List<String> notReady = new ArrayList<>();
@@ -148,6 +150,20 @@ public final class Describers {
 
   private static String port(IntOrString port) {
     return port.hasStrValue() ? port.getStrValue() : Integer.toString(port.getIntValue());
+  }
+
+  /**
+   * Where nodes in nftables mode serve {@code port} ({@link ProxyNeeds}, the agents' own rule):
+   * kernel rules, or the agent's forwarder and why. Nodes in userspace mode forward every port.
+   */
+  static String dataPath(Service svc, ServicePort port) {
+    if (ProxyNeeds.http(port)) {
+      return "userspace (" + ProxyNeeds.reason(true, false) + ")";
+    }
+    if (ProxyNeeds.proxyProtocol(svc, port) && !svc.getSpec().getType().equals("ClusterIP")) {
+      return "nftables (ClusterIP); userspace (NodePort, LoadBalancer: " + ProxyNeeds.reason(false, true) + ")";
+    }
+    return "nftables";
   }
 
   public static String node(Node node) {
