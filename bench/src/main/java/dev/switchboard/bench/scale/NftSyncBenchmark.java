@@ -4,7 +4,7 @@ import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.EndpointConditions;

@@ -2,7 +2,7 @@ package dev.switchboard.agent.nft;
 
 import static dev.switchboard.agent.nft.NftRuleset.TABLE;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.switchboard.agent.nft;
 
-import dev.switchboard.agent.state.ServiceName;
+import dev.switchboard.discovery.client.ServiceName;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
