@@ -29,10 +29,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What TLS costs a subscriber's connect: a fresh channel, handshake (mTLS with an ECDSA P-256
- * node certificate, or plaintext), hello, first snapshot, alternating plain and TLS runs against
- * two replicas on one etcd. Prints medians and p90 in ms. Usage: {@code TlsHandshakeBenchmark
- * [rounds]} (default 200 connects each; loopback only).
+ * What TLS costs a subscriber's connect: a fresh channel, handshake (mTLS with an ECDSA P-256 node
+ * certificate, or plaintext), hello, first snapshot, alternating plain and TLS runs against two
+ * replicas on one etcd. Prints medians and p90 in ms. Usage: {@code TlsHandshakeBenchmark [rounds]}
+ * (default 200 connects each; loopback only).
  */
 public final class TlsHandshakeBenchmark {
   private TlsHandshakeBenchmark() {}
@@ -48,15 +48,28 @@ public final class TlsHandshakeBenchmark {
         .write(dir.resolve("node.crt"), dir.resolve("node.key"));
     Files.writeString(dir.resolve("tokens.csv"), "t,u,editor\n");
     try (EtcdProcess etcd = EtcdProcess.start();
-        TlsFiles server = TlsFiles.load(dir.resolve("cp.crt"), dir.resolve("cp.key"),
-            dir.resolve("ca.crt"), Duration.ofSeconds(10));
-        TlsFiles client = TlsFiles.load(dir.resolve("node.crt"), dir.resolve("node.key"),
-            dir.resolve("ca.crt"), Duration.ofSeconds(10))) {
+        TlsFiles server =
+            TlsFiles.load(
+                dir.resolve("cp.crt"),
+                dir.resolve("cp.key"),
+                dir.resolve("ca.crt"),
+                Duration.ofSeconds(10));
+        TlsFiles client =
+            TlsFiles.load(
+                dir.resolve("node.crt"),
+                dir.resolve("node.key"),
+                dir.resolve("ca.crt"),
+                Duration.ofSeconds(10))) {
       ControlPlaneConfig config = ControlPlaneConfig.local(etcd.endpoint(), "/bench-tls");
       try (ControlPlane plain = ControlPlane.start(config);
-          ControlPlane tls = ControlPlane.start(config, Telemetry.disabled(),
-              new ControlPlaneSecurity(server.serverCredentials(),
-                  AdminTokens.load(dir.resolve("tokens.csv")), null))) {
+          ControlPlane tls =
+              ControlPlane.start(
+                  config,
+                  Telemetry.disabled(),
+                  new ControlPlaneSecurity(
+                      server.serverCredentials(),
+                      AdminTokens.load(dir.resolve("tokens.csv")),
+                      null))) {
         long[] plainNanos = new long[rounds];
         long[] tlsNanos = new long[rounds];
         for (int i = 0; i < 20; i++) { // warm up both paths
@@ -80,23 +93,30 @@ public final class TlsHandshakeBenchmark {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port, credentials).build();
     try {
       CompletableFuture<DiscoveryResponse> first = new CompletableFuture<>();
-      StreamObserver<DiscoveryRequest> requests = DiscoveryGrpc.newStub(channel).stream(
-          new StreamObserver<>() {
-            @Override
-            public void onNext(DiscoveryResponse r) {
-              first.complete(r);
-            }
+      StreamObserver<DiscoveryRequest> requests =
+          DiscoveryGrpc.newStub(channel).stream(
+              new StreamObserver<>() {
+                @Override
+                public void onNext(DiscoveryResponse r) {
+                  first.complete(r);
+                }
 
-            @Override
-            public void onError(Throwable t) {
-              first.completeExceptionally(t);
-            }
+                @Override
+                public void onError(Throwable t) {
+                  first.completeExceptionally(t);
+                }
 
-            @Override
-            public void onCompleted() {}
-          });
-      requests.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-          .setNodeName("node-1").setNodeAddress("127.0.1.1").setRole(Role.AGENT)).build());
+                @Override
+                public void onCompleted() {}
+              });
+      requests.onNext(
+          DiscoveryRequest.newBuilder()
+              .setHello(
+                  Hello.newBuilder()
+                      .setNodeName("node-1")
+                      .setNodeAddress("127.0.1.1")
+                      .setRole(Role.AGENT))
+              .build());
       first.get(10, TimeUnit.SECONDS);
       long elapsed = System.nanoTime() - begin;
       requests.onCompleted();
@@ -109,7 +129,11 @@ public final class TlsHandshakeBenchmark {
   private static String row(String name, long[] nanos) {
     long[] sorted = nanos.clone();
     Arrays.sort(sorted);
-    return String.format(Locale.ROOT, "| %s | %.2f | %.2f |", name, sorted[sorted.length / 2] / 1e6,
+    return String.format(
+        Locale.ROOT,
+        "| %s | %.2f | %.2f |",
+        name,
+        sorted[sorted.length / 2] / 1e6,
         sorted[(int) (sorted.length * 0.9)] / 1e6);
   }
 }

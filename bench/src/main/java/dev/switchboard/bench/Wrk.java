@@ -13,19 +13,26 @@ import java.util.regex.Pattern;
 public final class Wrk {
   private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
   private static final Pattern TRANSFER = Pattern.compile("Transfer/sec:\\s+([0-9.]+)([KMG]?B)");
-  private static final Pattern PERCENTILE = Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$",
-      Pattern.MULTILINE);
-  private static final Pattern ERRORS = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
+  private static final Pattern PERCENTILE =
+      Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
+  private static final Pattern ERRORS =
+      Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
   private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
 
   /**
    * One run's figures. Latencies in milliseconds, throughput in MB/s (10^6 bytes); the CPU time the
    * serving process (proxy, or nginx for direct runs) spent per request, when measured, else NaN.
    */
-  public record Result(double requestsPerSecond, double p50Millis, double p99Millis, double megabytesPerSecond,
-      long errors, double serverCpuMicrosPerRequest) {
+  public record Result(
+      double requestsPerSecond,
+      double p50Millis,
+      double p99Millis,
+      double megabytesPerSecond,
+      long errors,
+      double serverCpuMicrosPerRequest) {
     public Result withServerCpuMicrosPerRequest(double micros) {
-      return new Result(requestsPerSecond, p50Millis, p99Millis, megabytesPerSecond, errors, micros);
+      return new Result(
+          requestsPerSecond, p50Millis, p99Millis, megabytesPerSecond, errors, micros);
     }
   }
 
@@ -36,12 +43,27 @@ public final class Wrk {
     return run(List.of(), url, connections, seconds, newConnectionPerRequest);
   }
 
-  /** As above, wrk started by {@code prefix} (e.g. {@code nsenter -t PID -n}: another network namespace). */
-  public static Result run(List<String> prefix, String url, int connections, int seconds,
-      boolean newConnectionPerRequest) throws IOException, InterruptedException {
+  /**
+   * As above, wrk started by {@code prefix} (e.g. {@code nsenter -t PID -n}: another network
+   * namespace).
+   */
+  public static Result run(
+      List<String> prefix,
+      String url,
+      int connections,
+      int seconds,
+      boolean newConnectionPerRequest)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(prefix);
-    command.addAll(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s",
-        "--latency", "--timeout", "5s"));
+    command.addAll(
+        List.of(
+            "wrk",
+            "-t1",
+            "-c" + connections,
+            "-d" + seconds + "s",
+            "--latency",
+            "--timeout",
+            "5s"));
     if (newConnectionPerRequest) {
       command.addAll(List.of("-H", "Connection: close"));
     }
@@ -103,12 +125,13 @@ public final class Wrk {
 
   private static double toMegabytes(double value, String unit) {
     // wrk prints binary units (KB = 1024 bytes)
-    double bytes = switch (unit.toUpperCase(Locale.ROOT)) {
-      case "KB" -> value * 1024;
-      case "MB" -> value * 1024 * 1024;
-      case "GB" -> value * 1024 * 1024 * 1024;
-      default -> value;
-    };
+    double bytes =
+        switch (unit.toUpperCase(Locale.ROOT)) {
+          case "KB" -> value * 1024;
+          case "MB" -> value * 1024 * 1024;
+          case "GB" -> value * 1024 * 1024 * 1024;
+          default -> value;
+        };
     return bytes / 1_000_000;
   }
 }

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Argument checks in the project's one message style, {@code name: value (expected: rule)}, so
- * that a wrong call (a listener the agent NACKs, a config a test builds) reads as what was wrong
- * without a debugger. Plain Java: the forwarder uses it and stays a Netty-only library.
+ * Argument checks in the project's one message style, {@code name: value (expected: rule)}, so that
+ * a wrong call (a listener the agent NACKs, a config a test builds) reads as what was wrong without
+ * a debugger. Plain Java: the forwarder uses it and stays a Netty-only library.
  */
 public final class Checks {
   private Checks() {}
@@ -31,7 +31,8 @@ public final class Checks {
 
   public static int inRange(int value, int min, int max, String name) {
     if (value < min || value > max) {
-      throw new IllegalArgumentException(name + ": " + value + " (expected: " + min + "-" + max + ")");
+      throw new IllegalArgumentException(
+          name + ": " + value + " (expected: " + min + "-" + max + ")");
     }
     return value;
   }

@@ -10,9 +10,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * What every component's {@code Main} shares: running a picocli command the house way, and the
- * flag values more than one component reads (durations, ports, {@code HOST:PORT}), each with one
- * grammar and one message: {@code --flag: value (expected: rule)}.
+ * What every component's {@code Main} shares: running a picocli command the house way, and the flag
+ * values more than one component reads (durations, ports, {@code HOST:PORT}), each with one grammar
+ * and one message: {@code --flag: value (expected: rule)}.
  *
  * <p>A bad flag is one line and exit code 2 ({@code NAME: message (see --help)}), whether picocli
  * or the command's own checks found it; any other failure is one line and exit code 1.
@@ -29,18 +29,20 @@ public final class Flags {
   public static int run(String name, Object command, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(command);
     cli.setErr(err);
-    cli.setParameterExceptionHandler((e, a) -> {
-      err.println(name + ": " + message(e) + " (see --help)");
-      return 2;
-    });
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof FlagException) {
-        err.println(name + ": " + e.getMessage() + " (see --help)");
-        return 2;
-      }
-      err.println(name + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-      return 1;
-    });
+    cli.setParameterExceptionHandler(
+        (e, a) -> {
+          err.println(name + ": " + message(e) + " (see --help)");
+          return 2;
+        });
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof FlagException) {
+            err.println(name + ": " + e.getMessage() + " (see --help)");
+            return 2;
+          }
+          err.println(name + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          return 1;
+        });
     return cli.execute(args);
   }
 
@@ -53,8 +55,8 @@ public final class Flags {
   }
 
   /**
-   * {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h} (case ignored), or ISO-8601 such as
-   * {@code PT1M30S}; never negative.
+   * {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h} (case ignored), or ISO-8601 such as {@code
+   * PT1M30S}; never negative.
    */
   public static Duration duration(String flag, String text) {
     Duration d = parseDuration(text);
@@ -82,14 +84,15 @@ public final class Flags {
   }
 
   /**
-   * {@code HOST:PORT} (an IPv6 host in brackets), with the port at least {@code minPort}: 1 for
-   * an address to connect to, 0 for one to listen on (0: any free port).
+   * {@code HOST:PORT} (an IPv6 host in brackets), with the port at least {@code minPort}: 1 for an
+   * address to connect to, 0 for one to listen on (0: any free port).
    */
   public static HostPort hostPort(String flag, String text, int minPort) {
     Matcher m = HOST_PORT.matcher(text == null ? "" : text.trim());
     int port = m.matches() ? Integer.parseInt(m.group(2)) : -1;
     if (port < minPort || port > 65535) {
-      throw new FlagException(flag, text, "HOST:PORT with PORT " + minPort + "-65535, e.g. 127.0.0.1:9440");
+      throw new FlagException(
+          flag, text, "HOST:PORT with PORT " + minPort + "-65535, e.g. 127.0.0.1:9440");
     }
     return new HostPort(m.group(1), port);
   }

@@ -13,12 +13,21 @@ import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** One grammar and one message per kind of flag value, and one way every Main reports a bad flag. */
+/**
+ * One grammar and one message per kind of flag value, and one way every Main reports a bad flag.
+ */
 class FlagsTest {
 
   @ParameterizedTest
-  @CsvSource({"500ms, PT0.5S", "10s, PT10S", "2m, PT2M", "1h, PT1H", "' 5S ', PT5S", "0s, PT0S",
-      "PT1M30S, PT1M30S"})
+  @CsvSource({
+    "500ms, PT0.5S",
+    "10s, PT10S",
+    "2m, PT2M",
+    "1h, PT1H",
+    "' 5S ', PT5S",
+    "0s, PT0S",
+    "PT1M30S, PT1M30S"
+  })
   void durationsAreMillisecondsSecondsMinutesHoursOrIso8601(String text, String expected) {
     assertThat(Flags.duration("--resync-interval", text)).isEqualTo(Duration.parse(expected));
   }
@@ -28,7 +37,8 @@ class FlagsTest {
   void aBadDurationNamesTheFlagTheValueAndTheRule(String text) {
     assertThatThrownBy(() -> Flags.duration("--resync-interval", text))
         .isInstanceOf(FlagException.class)
-        .hasMessage("--resync-interval: " + text + " (expected: a duration such as 500ms, 10s, 2m or 1h)");
+        .hasMessage(
+            "--resync-interval: " + text + " (expected: a duration such as 500ms, 10s, 2m or 1h)");
   }
 
   @Test
@@ -45,12 +55,15 @@ class FlagsTest {
   void hostPortTakesNamesIpv4AndBracketedIpv6() {
     assertThat(Flags.hostPort("--control-plane", "cp.example:9440", 1))
         .isEqualTo(new Flags.HostPort("cp.example", 9440));
-    assertThat(Flags.hostPort("--control-plane", "[::1]:9440", 1).toString()).isEqualTo("[::1]:9440");
+    assertThat(Flags.hostPort("--control-plane", "[::1]:9440", 1).toString())
+        .isEqualTo("[::1]:9440");
     assertThat(Flags.hostPort("--listen", "127.0.0.1:0", 0).port()).isZero();
     assertThatThrownBy(() -> Flags.hostPort("--control-plane", "127.0.0.1:0", 1))
-        .hasMessage("--control-plane: 127.0.0.1:0 (expected: HOST:PORT with PORT 1-65535, e.g. 127.0.0.1:9440)");
+        .hasMessage(
+            "--control-plane: 127.0.0.1:0 (expected: HOST:PORT with PORT 1-65535, e.g. 127.0.0.1:9440)");
     assertThatThrownBy(() -> Flags.hostPort("--listen", "nonsense", 0))
-        .hasMessage("--listen: nonsense (expected: HOST:PORT with PORT 0-65535, e.g. 127.0.0.1:9440)");
+        .hasMessage(
+            "--listen: nonsense (expected: HOST:PORT with PORT 0-65535, e.g. 127.0.0.1:9440)");
   }
 
   @Command(name = "demo")
@@ -75,11 +88,14 @@ class FlagsTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "--wait=soon  | demo: --wait: soon (expected: a duration such as 500ms, 10s, 2m or 1h) (see --help)",
-      "--port=70000 | demo: --port: 70000 (expected: 0-65535) (see --help)",
-      "--port=x     | demo: Invalid value for option '--port': 'x' is not an int (see --help)",
-      "--bogus      | demo: Unknown option: '--bogus' (see --help)"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--wait=soon  | demo: --wait: soon (expected: a duration such as 500ms, 10s, 2m or 1h) (see --help)",
+        "--port=70000 | demo: --port: 70000 (expected: 0-65535) (see --help)",
+        "--port=x     | demo: Invalid value for option '--port': 'x' is not an int (see --help)",
+        "--bogus      | demo: Unknown option: '--bogus' (see --help)"
+      })
   void aBadFlagIsOneLineAndExitTwo(String arg, String expected) {
     StringWriter err = new StringWriter();
     assertThat(Flags.run("demo", new Demo(), new PrintWriter(err, true), arg)).isEqualTo(2);
@@ -91,6 +107,7 @@ class FlagsTest {
     StringWriter err = new StringWriter();
     assertThat(Flags.run("demo", new Demo(), new PrintWriter(err, true), "--fail")).isEqualTo(1);
     assertThat(err.toString())
-        .isEqualTo("demo: etcd at 127.0.0.1:2379 did not answer within 60 s" + System.lineSeparator());
+        .isEqualTo(
+            "demo: etcd at 127.0.0.1:2379 did not answer within 60 s" + System.lineSeparator());
   }
 }

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One control-plane replica: etcd store, cache, published state, registries, and one gRPC port
- * serving Admin, Discovery, health checking and reflection. Stateless apart from the cache:
- * any number of replicas can share one etcd.
+ * serving Admin, Discovery, health checking and reflection. Stateless apart from the cache: any
+ * number of replicas can share one etcd.
  */
 public final class ControlPlane implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
@@ -66,13 +66,20 @@ public final class ControlPlane implements AutoCloseable {
   private final ExecutorService blocking;
   private final Server server;
   private final HealthStatusManager health;
+
   /** Plaintext listeners of the health service alone; see {@link #serveHealthPlaintext}. */
   @GuardedBy("this")
   private final List<Server> healthServers = new ArrayList<>();
 
-  private ControlPlane(Store store, ClusterCache cache, PublishedState published,
-      DiscoveryService discovery, NodeLifecycle nodeLifecycle,
-      ScheduledExecutorService cacheExecutor, ExecutorService blocking, Server server,
+  private ControlPlane(
+      Store store,
+      ClusterCache cache,
+      PublishedState published,
+      DiscoveryService discovery,
+      NodeLifecycle nodeLifecycle,
+      ScheduledExecutorService cacheExecutor,
+      ExecutorService blocking,
+      Server server,
       HealthStatusManager health) {
     this.store = store;
     this.cache = cache;
@@ -91,28 +98,32 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * Starts a replica: waits (up to {@code etcdWait}) for etcd and the first full list, then
-   * serves. Bad ranges fail fast with {@link IllegalArgumentException}; etcd that stays away
-   * fails with {@link StoreException}.
+   * Starts a replica: waits (up to {@code etcdWait}) for etcd and the first full list, then serves.
+   * Bad ranges fail fast with {@link IllegalArgumentException}; etcd that stays away fails with
+   * {@link StoreException}.
    *
-   * @param telemetry traces Admin calls, etcd transactions and discovery pushes, and keeps
-   *     metrics ({@link Telemetry#disabled()}: none); closed by the caller, after this
+   * @param telemetry traces Admin calls, etcd transactions and discovery pushes, and keeps metrics
+   *     ({@link Telemetry#disabled()}: none); closed by the caller, after this
    * @param security TLS, client certificates for Discovery and tokens for Admin (health and
    *     reflection stay open); {@link ControlPlaneSecurity#insecure()}: plaintext
    */
-  public static ControlPlane start(ControlPlaneConfig config, Telemetry telemetry,
-      ControlPlaneSecurity security) throws IOException {
-    AllocationRanges ranges = new AllocationRanges(
-        ClusterIpRange.parse(config.serviceCidr()),
-        PortRange.parse(config.nodePortRange()),
-        config.lbPools().isBlank() ? LbIpPools.none() : LbIpPools.parse(config.lbPools()),
-        new SecureRandom());
-    EtcdStore etcd = EtcdStore.connect(config.etcdEndpoints(), config.keyPrefix(),
-        config.etcdTimeout(), security.etcdTls());
+  public static ControlPlane start(
+      ControlPlaneConfig config, Telemetry telemetry, ControlPlaneSecurity security)
+      throws IOException {
+    AllocationRanges ranges =
+        new AllocationRanges(
+            ClusterIpRange.parse(config.serviceCidr()),
+            PortRange.parse(config.nodePortRange()),
+            config.lbPools().isBlank() ? LbIpPools.none() : LbIpPools.parse(config.lbPools()),
+            new SecureRandom());
+    EtcdStore etcd =
+        EtcdStore.connect(
+            config.etcdEndpoints(), config.keyPrefix(), config.etcdTimeout(), security.etcdTls());
     Store store = telemetry.enabled() ? new TracingStore(etcd, telemetry, Clock.systemUTC()) : etcd;
-    ScheduledExecutorService cacheExecutor = Executors.newSingleThreadScheduledExecutor(
-        r -> daemon(r, "switchboard-cache"));
-    ExecutorService blocking = Executors.newFixedThreadPool(16, r -> daemon(r, "switchboard-blocking"));
+    ScheduledExecutorService cacheExecutor =
+        Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "switchboard-cache"));
+    ExecutorService blocking =
+        Executors.newFixedThreadPool(16, r -> daemon(r, "switchboard-blocking"));
     NodeLifecycle nodeLifecycle = null;
     try {
       awaitEtcd(store, config);
@@ -120,55 +131,96 @@ public final class ControlPlane implements AutoCloseable {
       PublishedState published = new PublishedState();
       cache.addListener(published);
       AdminWatches watches = new AdminWatches(cache, published, store, blocking);
-      ServiceRegistry services = new ServiceRegistry(store,
-          new ServiceValidator(ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools()),
-          ranges, key -> cache.get(key) != null, Clock.systemUTC());
+      ServiceRegistry services =
+          new ServiceRegistry(
+              store,
+              new ServiceValidator(ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools()),
+              ranges,
+              key -> cache.get(key) != null,
+              Clock.systemUTC());
       PodRegistry pods = new PodRegistry(store, new PodValidator(), Clock.systemUTC());
-      EndpointsRegistry endpoints = new EndpointsRegistry(store, services, new EndpointsValidator());
-      nodeLifecycle = new NodeLifecycle(store, cache, config.nodeLeaseTtl(),
-          Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "switchboard-node-lifecycle")),
-          System::nanoTime);
+      EndpointsRegistry endpoints =
+          new EndpointsRegistry(store, services, new EndpointsValidator());
+      nodeLifecycle =
+          new NodeLifecycle(
+              store,
+              cache,
+              config.nodeLeaseTtl(),
+              Executors.newSingleThreadScheduledExecutor(
+                  r -> daemon(r, "switchboard-node-lifecycle")),
+              System::nanoTime);
       cache.addListener(nodeLifecycle);
-      DiscoveryService discovery = new DiscoveryService(cache, published, store,
-          config.nodeLeaseTtl(), nodeLifecycle, blocking, new PushTracing(telemetry));
-      ControlPlaneMetrics.register(telemetry, published, () -> discovery.subscribers().stream()
-          .map(DiscoveryService.SubscriberStatus::role).toList());
+      DiscoveryService discovery =
+          new DiscoveryService(
+              cache,
+              published,
+              store,
+              config.nodeLeaseTtl(),
+              nodeLifecycle,
+              blocking,
+              new PushTracing(telemetry));
+      ControlPlaneMetrics.register(
+          telemetry,
+          published,
+          () ->
+              discovery.subscribers().stream()
+                  .map(DiscoveryService.SubscriberStatus::role)
+                  .toList());
       cache.start().get(config.etcdWait().toMillis(), TimeUnit.MILLISECONDS);
 
       HealthStatusManager health = new HealthStatusManager();
       InetSocketAddress address = new InetSocketAddress(config.listenHost(), config.listenPort());
-      NettyServerBuilder builder = security.secure()
-          ? NettyServerBuilder.forAddress(address, security.serverCredentials())
-          : NettyServerBuilder.forAddress(address);
+      NettyServerBuilder builder =
+          security.secure()
+              ? NettyServerBuilder.forAddress(address, security.serverCredentials())
+              : NettyServerBuilder.forAddress(address);
       AdminService admin = new AdminService(store, services, pods, endpoints, published, watches);
       ServerInterceptor adminTracing =
           GrpcTelemetry.create(telemetry.openTelemetry()).createServerInterceptor();
       // The last interceptor runs first: refused calls are traced too.
-      Server server = builder
-          .addService(security.secure()
-              ? ServerInterceptors.intercept(admin, new AdminAuthorizer(security.tokens()), adminTracing)
-              : ServerInterceptors.intercept(admin, adminTracing))
-          .addService(security.secure()
-              ? ServerInterceptors.intercept(discovery, new DiscoveryAuthorizer())
-              : discovery.bindService())
-          .addService(health.getHealthService())
-          .addService(ProtoReflectionServiceV1.newInstance())
-          .permitKeepAliveTime(5, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true)
-          .build()
-          .start();
+      Server server =
+          builder
+              .addService(
+                  security.secure()
+                      ? ServerInterceptors.intercept(
+                          admin, new AdminAuthorizer(security.tokens()), adminTracing)
+                      : ServerInterceptors.intercept(admin, adminTracing))
+              .addService(
+                  security.secure()
+                      ? ServerInterceptors.intercept(discovery, new DiscoveryAuthorizer())
+                      : discovery.bindService())
+              .addService(health.getHealthService())
+              .addService(ProtoReflectionServiceV1.newInstance())
+              .permitKeepAliveTime(5, TimeUnit.SECONDS)
+              .permitKeepAliveWithoutCalls(true)
+              .build()
+              .start();
       // Nodes can reach this replica from now on: their grace period starts here.
       nodeLifecycle.start();
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Admin", ServingStatus.SERVING);
       health.setStatus("switchboard.v1.Discovery", ServingStatus.SERVING);
-      log.info("control plane serving {} on {}:{} (etcd {}, prefix {}, service CIDR {}, node ports {},"
-              + " LB pools {})", security.secure() ? "TLS" : "PLAINTEXT (insecure)",
-          config.listenHost(), server.getPort(), config.etcdEndpoints(),
-          config.keyPrefix(), config.serviceCidr(), config.nodePortRange(),
+      log.info(
+          "control plane serving {} on {}:{} (etcd {}, prefix {}, service CIDR {}, node ports {},"
+              + " LB pools {})",
+          security.secure() ? "TLS" : "PLAINTEXT (insecure)",
+          config.listenHost(),
+          server.getPort(),
+          config.etcdEndpoints(),
+          config.keyPrefix(),
+          config.serviceCidr(),
+          config.nodePortRange(),
           config.lbPools().isBlank() ? "none" : config.lbPools());
-      return new ControlPlane(store, cache, published, discovery, nodeLifecycle, cacheExecutor,
-          blocking, server, health);
+      return new ControlPlane(
+          store,
+          cache,
+          published,
+          discovery,
+          nodeLifecycle,
+          cacheExecutor,
+          blocking,
+          server,
+          health);
     } catch (IOException | RuntimeException e) {
       shutdown(store, nodeLifecycle, cacheExecutor, blocking);
       throw e;
@@ -178,8 +230,13 @@ public final class ControlPlane implements AutoCloseable {
       throw new StoreException("interrupted while starting", e);
     } catch (ExecutionException | TimeoutException e) {
       shutdown(store, nodeLifecycle, cacheExecutor, blocking);
-      throw new StoreException("could not list etcd at " + config.etcdEndpoints() + " within "
-          + config.etcdWait().toSeconds() + " s", e);
+      throw new StoreException(
+          "could not list etcd at "
+              + config.etcdEndpoints()
+              + " within "
+              + config.etcdWait().toSeconds()
+              + " s",
+          e);
     }
   }
 
@@ -193,8 +250,14 @@ public final class ControlPlane implements AutoCloseable {
         return;
       } catch (StoreException e) {
         if (System.nanoTime() > deadline) {
-          throw new StoreException("etcd at " + String.join(",", config.etcdEndpoints())
-              + " unreachable for " + config.etcdWait().toSeconds() + " s: " + e.getMessage(), e);
+          throw new StoreException(
+              "etcd at "
+                  + String.join(",", config.etcdEndpoints())
+                  + " unreachable for "
+                  + config.etcdWait().toSeconds()
+                  + " s: "
+                  + e.getMessage(),
+              e);
         }
         if (System.nanoTime() - lastSaid > TimeUnit.SECONDS.toNanos(5)) {
           log.warn("waiting for etcd at {} ({})", config.etcdEndpoints(), e.getMessage());
@@ -221,8 +284,13 @@ public final class ControlPlane implements AutoCloseable {
    *
    * @return the bound address (port 0 picks one)
    */
-  public synchronized InetSocketAddress serveHealthPlaintext(InetSocketAddress address) throws IOException {
-    Server s = NettyServerBuilder.forAddress(address).addService(health.getHealthService()).build().start();
+  public synchronized InetSocketAddress serveHealthPlaintext(InetSocketAddress address)
+      throws IOException {
+    Server s =
+        NettyServerBuilder.forAddress(address)
+            .addService(health.getHealthService())
+            .build()
+            .start();
     healthServers.add(s);
     return (InetSocketAddress) s.getListenSockets().get(0);
   }
@@ -257,8 +325,11 @@ public final class ControlPlane implements AutoCloseable {
     shutdown(store, nodeLifecycle, cacheExecutor, blocking);
   }
 
-  private static void shutdown(Store store, NodeLifecycle nodeLifecycle,
-      ExecutorService cacheExecutor, ExecutorService blocking) {
+  private static void shutdown(
+      Store store,
+      NodeLifecycle nodeLifecycle,
+      ExecutorService cacheExecutor,
+      ExecutorService blocking) {
     if (nodeLifecycle != null) {
       nodeLifecycle.close();
     }

@@ -18,8 +18,16 @@ import java.util.Map;
  */
 final class Security implements AutoCloseable {
   /** The flags' values, as given (null or blank: not given). */
-  record Flags(String tlsCert, String tlsKey, String clientCa, String adminTokens, boolean insecure,
-      Duration tlsReloadInterval, List<String> etcdEndpoints, String etcdCacert, String etcdCert,
+  record Flags(
+      String tlsCert,
+      String tlsKey,
+      String clientCa,
+      String adminTokens,
+      boolean insecure,
+      Duration tlsReloadInterval,
+      List<String> etcdEndpoints,
+      String etcdCacert,
+      String etcdCert,
       String etcdKey) {}
 
   private final ControlPlaneSecurity controlPlane;
@@ -40,19 +48,25 @@ final class Security implements AutoCloseable {
     serving.put("--tls-key", flags.tlsKey());
     serving.put("--client-ca", flags.clientCa());
     serving.put("--admin-tokens", flags.adminTokens());
-    SecurityFlags.requireAllOrInsecure(serving, flags.insecure(),
-        "serve plaintext with no authentication");
+    SecurityFlags.requireAllOrInsecure(
+        serving, flags.insecure(), "serve plaintext with no authentication");
     if (flags.tlsReloadInterval().isNegative() || flags.tlsReloadInterval().isZero()) {
-      throw new IllegalArgumentException("--tls-reload-interval: " + flags.tlsReloadInterval()
-          + " (expected: > 0)");
+      throw new IllegalArgumentException(
+          "--tls-reload-interval: " + flags.tlsReloadInterval() + " (expected: > 0)");
     }
     List<TlsFiles> opened = new ArrayList<>();
     try {
       ControlPlaneSecurity security = ControlPlaneSecurity.insecure();
       if (!flags.insecure()) {
         AdminTokens tokens = AdminTokens.load(Path.of(flags.adminTokens()));
-        TlsFiles server = open(opened, TlsFiles.load(Path.of(flags.tlsCert()), Path.of(flags.tlsKey()),
-            Path.of(flags.clientCa()), flags.tlsReloadInterval()));
+        TlsFiles server =
+            open(
+                opened,
+                TlsFiles.load(
+                    Path.of(flags.tlsCert()),
+                    Path.of(flags.tlsKey()),
+                    Path.of(flags.clientCa()),
+                    flags.tlsReloadInterval()));
         security = new ControlPlaneSecurity(server.serverCredentials(), tokens, null);
       }
       TlsFiles etcd = etcdTls(flags);
@@ -73,25 +87,33 @@ final class Security implements AutoCloseable {
   private static TlsFiles etcdTls(Flags flags) throws IOException {
     boolean https = flags.etcdEndpoints().stream().anyMatch(e -> e.startsWith("https://"));
     boolean http = flags.etcdEndpoints().stream().anyMatch(e -> !e.startsWith("https://"));
-    boolean anyFlag = !blank(flags.etcdCacert()) || !blank(flags.etcdCert()) || !blank(flags.etcdKey());
+    boolean anyFlag =
+        !blank(flags.etcdCacert()) || !blank(flags.etcdCert()) || !blank(flags.etcdKey());
     if (https && http) {
-      throw new IllegalArgumentException("--etcd-endpoints: " + flags.etcdEndpoints()
-          + " (expected: all https or all http)");
+      throw new IllegalArgumentException(
+          "--etcd-endpoints: " + flags.etcdEndpoints() + " (expected: all https or all http)");
     }
     if (!https) {
       if (anyFlag) {
-        throw new IllegalArgumentException("--etcd-cacert/--etcd-cert/--etcd-key: given, but "
-            + "--etcd-endpoints " + flags.etcdEndpoints() + " has no https URL");
+        throw new IllegalArgumentException(
+            "--etcd-cacert/--etcd-cert/--etcd-key: given, but "
+                + "--etcd-endpoints "
+                + flags.etcdEndpoints()
+                + " has no https URL");
       }
       return null;
     }
     if (blank(flags.etcdCert()) != blank(flags.etcdKey())) {
-      throw new IllegalArgumentException("--etcd-cert and --etcd-key: "
-          + (blank(flags.etcdCert()) ? "--etcd-cert" : "--etcd-key") + " is missing (expected: both or neither)");
+      throw new IllegalArgumentException(
+          "--etcd-cert and --etcd-key: "
+              + (blank(flags.etcdCert()) ? "--etcd-cert" : "--etcd-key")
+              + " is missing (expected: both or neither)");
     }
-    return TlsFiles.load(blank(flags.etcdCert()) ? null : Path.of(flags.etcdCert()),
+    return TlsFiles.load(
+        blank(flags.etcdCert()) ? null : Path.of(flags.etcdCert()),
         blank(flags.etcdKey()) ? null : Path.of(flags.etcdKey()),
-        blank(flags.etcdCacert()) ? null : Path.of(flags.etcdCacert()), flags.tlsReloadInterval());
+        blank(flags.etcdCacert()) ? null : Path.of(flags.etcdCacert()),
+        flags.tlsReloadInterval());
   }
 
   private static TlsFiles open(List<TlsFiles> opened, TlsFiles files) {

@@ -9,30 +9,45 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The control plane's layering (docs/architecture.md, "Modules and dependencies"), as rules
- * that fail the build when an import breaks them.
+ * The control plane's layering (docs/architecture.md, "Modules and dependencies"), as rules that
+ * fail the build when an import breaks them.
  */
 class LayeringTest {
-  private static final JavaClasses MAIN = new ClassFileImporter()
-      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-      .importPackages("dev.switchboard.controlplane");
+  private static final JavaClasses MAIN =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.switchboard.controlplane");
 
   @Test
   void onlyTheStoreTalksToEtcd() {
-    noClasses().that().resideOutsideOfPackage("..controlplane.store..")
-        .should().dependOnClassesThat().resideInAPackage("io.etcd..")
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("..controlplane.store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.etcd..")
         .because("jetcd is hidden behind our own Store API, which speaks our types")
         .check(MAIN);
   }
 
   @Test
   void thePurePackagesImportNeitherEtcdNorGrpc() {
-    noClasses().that().resideInAnyPackage("..controlplane.alloc..", "..controlplane.endpoints..",
-            "..controlplane.labels..", "..controlplane.validation..", "..controlplane.registry..",
-            "..controlplane.state..", "..controlplane.telemetry..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.etcd..", "io.grpc..")
-        .because("allocation, validation, endpoints, registries and state are plain Java over our"
-            + " Store API, testable without a server")
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "..controlplane.alloc..",
+            "..controlplane.endpoints..",
+            "..controlplane.labels..",
+            "..controlplane.validation..",
+            "..controlplane.registry..",
+            "..controlplane.state..",
+            "..controlplane.telemetry..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.etcd..", "io.grpc..")
+        .because(
+            "allocation, validation, endpoints, registries and state are plain Java over our"
+                + " Store API, testable without a server")
         .check(MAIN);
   }
 

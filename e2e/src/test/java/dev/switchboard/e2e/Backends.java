@@ -12,31 +12,36 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The pods' processes: one tiny HTTP server per pod IP in the test JVM, answering
- * {@code pod=NAME}. Stopping one lets its open exchanges finish first, as a pod's process given
- * a termination grace period would.
+ * The pods' processes: one tiny HTTP server per pod IP in the test JVM, answering {@code pod=NAME}.
+ * Stopping one lets its open exchanges finish first, as a pod's process given a termination grace
+ * period would.
  */
 final class Backends implements AutoCloseable {
   static final int PORT = 8080;
 
   private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
-  private final ExecutorService executor = Executors.newFixedThreadPool(8, r -> {
-    Thread t = new Thread(r, "backend");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newFixedThreadPool(
+          8,
+          r -> {
+            Thread t = new Thread(r, "backend");
+            t.setDaemon(true);
+            return t;
+          });
 
   void start(String pod, String ip) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(ip, PORT), 256);
       byte[] body = ("pod=" + pod + "\n").getBytes(StandardCharsets.UTF_8);
-      server.createContext("/", exchange -> {
-        exchange.getRequestBody().readAllBytes();
-        exchange.sendResponseHeaders(200, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      });
+      server.createContext(
+          "/",
+          exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(body);
+            }
+          });
       server.setExecutor(executor);
       server.start();
       servers.put(pod, server);

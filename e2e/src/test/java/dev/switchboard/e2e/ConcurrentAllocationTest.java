@@ -26,11 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two control-plane replicas on one etcd, 1,000 NodePort services created concurrently through
- * both (a NodePort range of 1,200 so that dynamic picks collide), one replica killed with
- * SIGKILL part-way. Creates that failed are retried on the survivor, as a client would. Then
- * etcd itself is read: no ClusterIP or NodePort held twice, no allocation key without its
- * owning service, no service without its allocation keys.
+ * Two control-plane replicas on one etcd, 1,000 NodePort services created concurrently through both
+ * (a NodePort range of 1,200 so that dynamic picks collide), one replica killed with SIGKILL
+ * part-way. Creates that failed are retried on the survivor, as a client would. Then etcd itself is
+ * read: no ClusterIP or NodePort held twice, no allocation key without its owning service, no
+ * service without its allocation keys.
  */
 class ConcurrentAllocationTest {
   private static final int SERVICES = 1000;
@@ -39,9 +39,15 @@ class ConcurrentAllocationTest {
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void replicasNeverHandOutAValueTwiceEvenWhenOneDiesMidway() throws Exception {
-    try (E2eCluster cluster = E2eCluster.start("concurrent-allocation", 2, "10s", 0, false,
-            List.of("--node-port-range", "30000-31199"));
-         EtcdInspector etcd = new EtcdInspector(cluster.etcd.endpoint())) {
+    try (E2eCluster cluster =
+            E2eCluster.start(
+                "concurrent-allocation",
+                2,
+                "10s",
+                0,
+                false,
+                List.of("--node-port-range", "30000-31199"));
+        EtcdInspector etcd = new EtcdInspector(cluster.etcd.endpoint())) {
       List<ManagedChannel> channels = List.of(channel(cluster, 0), channel(cluster, 1));
       try {
         Set<Integer> failed = ConcurrentHashMap.newKeySet();
@@ -53,31 +59,37 @@ class ConcurrentAllocationTest {
         for (int i = 0; i < SERVICES; i++) {
           inFlight.acquire();
           int n = i;
-          AdminGrpc.AdminFutureStub stub = AdminGrpc.newFutureStub(channels.get(i % 2))
-              .withDeadlineAfter(20, TimeUnit.SECONDS);
-          Futures.addCallback(stub.applyService(request(n)), new FutureCallback<Service>() {
-            @Override
-            public void onSuccess(Service s) {
-              finish();
-            }
+          AdminGrpc.AdminFutureStub stub =
+              AdminGrpc.newFutureStub(channels.get(i % 2)).withDeadlineAfter(20, TimeUnit.SECONDS);
+          Futures.addCallback(
+              stub.applyService(request(n)),
+              new FutureCallback<Service>() {
+                @Override
+                public void onSuccess(Service s) {
+                  finish();
+                }
 
-            @Override
-            public void onFailure(Throwable t) {
-              failed.add(n);
-              finish();
-            }
+                @Override
+                public void onFailure(Throwable t) {
+                  failed.add(n);
+                  finish();
+                }
 
-            private void finish() {
-              inFlight.release();
-              all.countDown();
-              if (done.incrementAndGet() == SERVICES * 3 / 10) {
-                new Thread(() -> {
-                  cluster.controlPlane(0).kill();
-                  killed.complete(null);
-                }, "kill").start();
-              }
-            }
-          }, MoreExecutors.directExecutor());
+                private void finish() {
+                  inFlight.release();
+                  all.countDown();
+                  if (done.incrementAndGet() == SERVICES * 3 / 10) {
+                    new Thread(
+                            () -> {
+                              cluster.controlPlane(0).kill();
+                              killed.complete(null);
+                            },
+                            "kill")
+                        .start();
+                  }
+                }
+              },
+              MoreExecutors.directExecutor());
         }
         assertThat(all.await(60, TimeUnit.SECONDS)).as("all creates answered").isTrue();
         killed.get(20, TimeUnit.SECONDS);
@@ -89,9 +101,10 @@ class ConcurrentAllocationTest {
           survivor.withDeadlineAfter(20, TimeUnit.SECONDS).applyService(request(n));
         }
         checkEtcd(etcd);
-        System.out.printf("concurrent allocation: %d creates over 2 replicas, replica 0 killed"
-            + " after %d answers, %d retried on the survivor; etcd consistent%n", SERVICES,
-            SERVICES * 3 / 10, retried);
+        System.out.printf(
+            "concurrent allocation: %d creates over 2 replicas, replica 0 killed"
+                + " after %d answers, %d retried on the survivor; etcd consistent%n",
+            SERVICES, SERVICES * 3 / 10, retried);
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
@@ -139,7 +152,8 @@ class ConcurrentAllocationTest {
   }
 
   private static ManagedChannel channel(E2eCluster cluster, int replica) {
-    return NettyChannelBuilder.forTarget(cluster.controlPlaneTarget(replica)).usePlaintext()
+    return NettyChannelBuilder.forTarget(cluster.controlPlaneTarget(replica))
+        .usePlaintext()
         .build();
   }
 }

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
 
 /**
  * A whole cluster for one test, every component a process of its own: a real etcd, one or more
- * control-plane replicas, node agents, optionally cloud-lb. Logs go to
- * {@code target/e2e-logs/<test>/}. Each wait is bounded (Awaitility); closing stops everything.
+ * control-plane replicas, node agents, optionally cloud-lb. Logs go to {@code
+ * target/e2e-logs/<test>/}. Each wait is bounded (Awaitility); closing stops everything.
  */
 final class E2eCluster implements AutoCloseable {
   private static final Pattern STATUS = Pattern.compile("version (\\d+)");
@@ -35,8 +35,8 @@ final class E2eCluster implements AutoCloseable {
   private final List<JavaProcess> agents = new ArrayList<>();
   private final List<Integer> agentAdminPorts = new ArrayList<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(1)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   private JavaProcess cloudLb;
 
   private E2eCluster(String test) {
@@ -53,22 +53,43 @@ final class E2eCluster implements AutoCloseable {
   }
 
   /** As above, with more control-plane flags (e.g. a smaller {@code --node-port-range}). */
-  static E2eCluster start(String test, int replicas, String leaseTtl, int nodes, boolean lb,
+  static E2eCluster start(
+      String test,
+      int replicas,
+      String leaseTtl,
+      int nodes,
+      boolean lb,
       List<String> controlPlaneFlags) {
     E2eCluster c = new E2eCluster(test);
     try {
       for (int i = 0; i < replicas; i++) {
         int port = EtcdProcess.freePort();
         c.controlPlanePorts.add(port);
-        List<String> flags = new ArrayList<>(List.of("--etcd-endpoints", c.etcd.endpoint(),
-            "--listen", "127.0.0.1:" + port, "--service-cidr", c.net.serviceCidr(),
-            "--lb-pools", c.net.lbPool(), "--node-lease-ttl", leaseTtl, "--etcd-wait", "60s",
-            // Security is the launcher's end-to-end test's subject; these test failures.
-            "--insecure"));
+        List<String> flags =
+            new ArrayList<>(
+                List.of(
+                    "--etcd-endpoints",
+                    c.etcd.endpoint(),
+                    "--listen",
+                    "127.0.0.1:" + port,
+                    "--service-cidr",
+                    c.net.serviceCidr(),
+                    "--lb-pools",
+                    c.net.lbPool(),
+                    "--node-lease-ttl",
+                    leaseTtl,
+                    "--etcd-wait",
+                    "60s",
+                    // Security is the launcher's end-to-end test's subject; these test failures.
+                    "--insecure"));
         flags.addAll(controlPlaneFlags);
-        c.controlPlanes.add(new JavaProcess("control-plane-" + i,
-            c.logs.resolve("control-plane-" + i + ".log"), "dev.switchboard.controlplane.Main",
-            flags).start());
+        c.controlPlanes.add(
+            new JavaProcess(
+                    "control-plane-" + i,
+                    c.logs.resolve("control-plane-" + i + ".log"),
+                    "dev.switchboard.controlplane.Main",
+                    flags)
+                .start());
       }
       for (int i = 0; i < replicas; i++) {
         c.awaitControlPlane(i);
@@ -76,24 +97,54 @@ final class E2eCluster implements AutoCloseable {
       for (int n = 1; n <= nodes; n++) {
         int adminPort = EtcdProcess.freePort();
         c.agentAdminPorts.add(adminPort);
-        c.agents.add(new JavaProcess("node-" + n, c.logs.resolve("node-" + n + ".log"),
-            "dev.switchboard.agent.Main", List.of("--node-name", "node-" + n,
-                "--node-address", c.net.node(n), "--control-plane", c.controlPlaneTarget(0),
-                "--cluster-ip-mode", "local", "--service-cidr", c.net.serviceCidr(),
-                "--admin-port", Integer.toString(adminPort), "--insecure")).start());
+        c.agents.add(
+            new JavaProcess(
+                    "node-" + n,
+                    c.logs.resolve("node-" + n + ".log"),
+                    "dev.switchboard.agent.Main",
+                    List.of(
+                        "--node-name",
+                        "node-" + n,
+                        "--node-address",
+                        c.net.node(n),
+                        "--control-plane",
+                        c.controlPlaneTarget(0),
+                        "--cluster-ip-mode",
+                        "local",
+                        "--service-cidr",
+                        c.net.serviceCidr(),
+                        "--admin-port",
+                        Integer.toString(adminPort),
+                        "--insecure"))
+                .start());
       }
       if (lb) {
-        c.cloudLb = new JavaProcess("cloud-lb", c.logs.resolve("cloud-lb.log"),
-            "dev.switchboard.lb.Main", List.of("--name", "cloud-lb", "--control-plane",
-                c.controlPlaneTarget(0), "--health-interval", "1s", "--insecure")).start();
+        c.cloudLb =
+            new JavaProcess(
+                    "cloud-lb",
+                    c.logs.resolve("cloud-lb.log"),
+                    "dev.switchboard.lb.Main",
+                    List.of(
+                        "--name",
+                        "cloud-lb",
+                        "--control-plane",
+                        c.controlPlaneTarget(0),
+                        "--health-interval",
+                        "1s",
+                        "--insecure"))
+                .start();
       }
       for (int n = 1; n <= nodes; n++) {
         int i = n - 1;
-        await("node-" + n + " ready").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100))
+        await("node-" + n + " ready")
+            .atMost(START_TIMEOUT)
+            .pollInterval(Duration.ofMillis(100))
             .until(() -> c.httpStatus(c.agentUrl(i, "/readyz")) == 200);
       }
       if (lb) {
-        await("cloud-lb connected").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100))
+        await("cloud-lb connected")
+            .atMost(START_TIMEOUT)
+            .pollInterval(Duration.ofMillis(100))
             .until(() -> c.cloudLb.logText().contains("discovery: connected"));
       }
       return c;
@@ -109,8 +160,8 @@ final class E2eCluster implements AutoCloseable {
 
   /** A blocking Admin stub on {@code replica} (waits for the channel to be ready). */
   AdminGrpc.AdminBlockingStub admin(int replica) {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(controlPlaneTarget(replica))
-        .usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(controlPlaneTarget(replica)).usePlaintext().build();
     channels.add(channel);
     return AdminGrpc.newBlockingStub(channel).withWaitForReady();
   }
@@ -132,15 +183,21 @@ final class E2eCluster implements AutoCloseable {
     JavaProcess cp = controlPlanes.get(replica);
     int before = count(cp.logText(), "serving on");
     cp.start();
-    await(cp.name + " serving again").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+    await(cp.name + " serving again")
+        .atMost(START_TIMEOUT)
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> count(cp.logText(), "serving on") > before);
   }
 
   /** The version node agent {@code n} has programmed (its /statusz), or -1 if unreachable. */
   long agentVersion(int n) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(agentUrl(n - 1,
-          "/statusz"))).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(agentUrl(n - 1, "/statusz")))
+                  .timeout(Duration.ofSeconds(1))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       Matcher m = STATUS.matcher(r.body());
       return m.find() ? Long.parseLong(m.group(1)) : -1;
     } catch (IOException e) {
@@ -156,8 +213,10 @@ final class E2eCluster implements AutoCloseable {
     for (int n = 1; n <= agents.size(); n++) {
       int node = n;
       if (agents.get(n - 1).alive()) {
-        await("node-" + n + " programs version " + version).atMost(timeout)
-            .pollInterval(Duration.ofMillis(20)).until(() -> agentVersion(node) >= version);
+        await("node-" + n + " programs version " + version)
+            .atMost(timeout)
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> agentVersion(node) >= version);
       }
     }
   }
@@ -168,7 +227,9 @@ final class E2eCluster implements AutoCloseable {
 
   private void awaitControlPlane(int replica) {
     JavaProcess cp = controlPlanes.get(replica);
-    await(cp.name + " serving").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+    await(cp.name + " serving")
+        .atMost(START_TIMEOUT)
+        .pollInterval(Duration.ofMillis(50))
         .failFast(cp.name + " exited:\n" + cp.tail(), () -> !cp.alive())
         .until(() -> cp.logText().contains("serving on"));
   }
@@ -179,8 +240,10 @@ final class E2eCluster implements AutoCloseable {
 
   private int httpStatus(String url) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(1))
-          .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      return http.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(1)).build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {

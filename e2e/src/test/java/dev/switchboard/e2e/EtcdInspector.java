@@ -27,8 +27,12 @@ final class EtcdInspector implements AutoCloseable {
   Map<String, byte[]> list(String prefix) {
     GetResponse r = get(PREFIX + prefix, GetOption.builder().isPrefix(true).build());
     Map<String, byte[]> out = new LinkedHashMap<>();
-    r.getKvs().forEach(kv -> out.put(kv.getKey().toString(UTF_8).substring(PREFIX.length()),
-        kv.getValue().getBytes()));
+    r.getKvs()
+        .forEach(
+            kv ->
+                out.put(
+                    kv.getKey().toString(UTF_8).substring(PREFIX.length()),
+                    kv.getValue().getBytes()));
     return out;
   }
 
@@ -41,12 +45,15 @@ final class EtcdInspector implements AutoCloseable {
   /** etcd's current revision. */
   long revision() {
     return get(PREFIX, GetOption.builder().withCountOnly(true).isPrefix(true).build())
-        .getHeader().getRevision();
+        .getHeader()
+        .getRevision();
   }
 
   private GetResponse get(String key, GetOption option) {
     try {
-      return client.getKVClient().get(ByteSequence.from(key, UTF_8), option)
+      return client
+          .getKVClient()
+          .get(ByteSequence.from(key, UTF_8), option)
           .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("etcd get " + key + ": " + e, e);

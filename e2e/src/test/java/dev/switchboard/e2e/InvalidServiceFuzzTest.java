@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * 1,000 invalid Service specs, generated field by field from a fixed seed, against a real
- * control plane: each must be refused with INVALID_ARGUMENT naming the broken field, and etcd
- * must not change at all (its revision is the same before and after).
+ * 1,000 invalid Service specs, generated field by field from a fixed seed, against a real control
+ * plane: each must be refused with INVALID_ARGUMENT naming the broken field, and etcd must not
+ * change at all (its revision is the same before and after).
  */
 class InvalidServiceFuzzTest {
   private static final long SEED = 20_240_808L;
@@ -27,7 +27,7 @@ class InvalidServiceFuzzTest {
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void everyInvalidSpecIsRefusedNamingItsFieldAndNothingIsWritten() {
     try (E2eCluster cluster = E2eCluster.start("invalid-service-fuzz", 1, "10s", 0, false);
-         EtcdInspector etcd = new EtcdInspector(cluster.etcd.endpoint())) {
+        EtcdInspector etcd = new EtcdInspector(cluster.etcd.endpoint())) {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(0);
       long before = etcd.revision();
       Random random = new Random(SEED);
@@ -42,20 +42,30 @@ class InvalidServiceFuzzTest {
         } catch (StatusRuntimeException e) {
           Status s = e.getStatus();
           if (s.getCode() != Status.Code.INVALID_ARGUMENT
-              || s.getDescription() == null || !s.getDescription().contains(c.field() + ":")) {
-            wrong.add("#" + i + " " + c.field() + ": " + s.getCode() + " " + s.getDescription()
-                + "\n    for " + c.request().getService());
+              || s.getDescription() == null
+              || !s.getDescription().contains(c.field() + ":")) {
+            wrong.add(
+                "#"
+                    + i
+                    + " "
+                    + c.field()
+                    + ": "
+                    + s.getCode()
+                    + " "
+                    + s.getDescription()
+                    + "\n    for "
+                    + c.request().getService());
           }
         }
       }
       long after = etcd.revision();
-      assertThat(wrong).as("cases not refused as expected (per field: %s)", perField)
-          .isEmpty();
+      assertThat(wrong).as("cases not refused as expected (per field: %s)", perField).isEmpty();
       assertThat(perField.keySet()).containsExactlyInAnyOrderElementsOf(InvalidServices.fields());
       assertThat(after).as("etcd revision after %d refused writes", CASES).isEqualTo(before);
       assertThat(etcd.list("services/")).isEmpty();
       assertThat(etcd.list("alloc/")).isEmpty();
-      System.out.printf("fuzz: %d invalid specs refused, per field %s; etcd revision %d → %d%n",
+      System.out.printf(
+          "fuzz: %d invalid specs refused, per field %s; etcd revision %d → %d%n",
           CASES, perField, before, after);
     }
   }

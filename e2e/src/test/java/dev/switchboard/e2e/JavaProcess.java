@@ -9,20 +9,21 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One component as its own JVM, started from the test classpath the way bin/run-local starts
- * it (small serial-GC heaps: a test runs five or six of them on two cores), with its output in
- * a log file. {@link #kill()} is a crash (SIGKILL); {@link #close()} a clean stop.
+ * One component as its own JVM, started from the test classpath the way bin/run-local starts it
+ * (small serial-GC heaps: a test runs five or six of them on two cores), with its output in a log
+ * file. {@link #kill()} is a crash (SIGKILL); {@link #close()} a clean stop.
  */
 final class JavaProcess implements AutoCloseable {
   private static final String JAVA =
       Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
   /** Every process started and not yet stopped: killed if the test JVM exits first. */
   private static final java.util.Set<Process> LIVE =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(
-        () -> LIVE.forEach(Process::destroyForcibly), "e2e-orphans"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "e2e-orphans"));
   }
 
   final String name;
@@ -33,10 +34,17 @@ final class JavaProcess implements AutoCloseable {
   JavaProcess(String name, Path log, String mainClass, List<String> args) {
     this.name = name;
     this.log = log;
-    List<String> c = new ArrayList<>(List.of(JAVA, "-XX:+UseSerialGC", "-Xmx256m",
-        "-XX:TieredStopAtLevel=1",
-        "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+    List<String> c =
+        new ArrayList<>(
+            List.of(
+                JAVA,
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+                "-cp",
+                System.getProperty("java.class.path"),
+                mainClass));
     c.addAll(args);
     this.command = List.copyOf(c);
     try {
@@ -50,8 +58,11 @@ final class JavaProcess implements AutoCloseable {
   JavaProcess start() {
     try {
       Files.createDirectories(log.getParent());
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
       LIVE.add(process);
       return this;
     } catch (IOException e) {

@@ -16,11 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Continuous HTTP load on one address: a few client threads, each request on a new TCP
- * connection (so every request is a new pick through the load balancer and the agent), each
- * with connect and read timeouts. Bounded twice: it stops when told, or after
- * {@code maxRequests} or {@code maxMillis}, whichever comes first. A request fails unless a
- * complete {@code 200} response from a pod arrives.
+ * Continuous HTTP load on one address: a few client threads, each request on a new TCP connection
+ * (so every request is a new pick through the load balancer and the agent), each with connect and
+ * read timeouts. Bounded twice: it stops when told, or after {@code maxRequests} or {@code
+ * maxMillis}, whichever comes first. A request fails unless a complete {@code 200} response from a
+ * pod arrives.
  */
 final class LoadGenerator implements AutoCloseable {
   private final String host;
@@ -49,19 +49,23 @@ final class LoadGenerator implements AutoCloseable {
   }
 
   private void loop() {
-    while (!stop.get() && System.nanoTime() - deadlineNanos < 0
+    while (!stop.get()
+        && System.nanoTime() - deadlineNanos < 0
         && sent.incrementAndGet() <= maxRequests) {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(host, port), 2000);
         s.setSoTimeout(3000);
-        s.getOutputStream().write(("GET / HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream()
+            .write(
+                ("GET / HTTP/1.0\r\nHost: " + host + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
         InputStream in = s.getInputStream();
         String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         int pod = response.indexOf("pod=");
         if (response.startsWith("HTTP/1.1 200") && pod > 0 && response.endsWith("\n")) {
           ok.incrementAndGet();
-          perPod.computeIfAbsent(response.substring(pod + 4).strip(), k -> new AtomicLong())
+          perPod
+              .computeIfAbsent(response.substring(pod + 4).strip(), k -> new AtomicLong())
               .incrementAndGet();
         } else {
           fail("bad response: " + response.lines().findFirst().orElse("(empty)"));
@@ -75,8 +79,9 @@ final class LoadGenerator implements AutoCloseable {
   private void fail(String why) {
     if (failed.incrementAndGet() <= 50) {
       failureTimes.add(System.nanoTime());
-      failures.add(String.format("+%d ms: %s",
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), why));
+      failures.add(
+          String.format(
+              "+%d ms: %s", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), why));
     }
   }
 

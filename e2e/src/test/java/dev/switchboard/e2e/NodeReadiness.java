@@ -45,8 +45,13 @@ final class NodeReadiness implements AutoCloseable {
                 }
               }
             }
-            requests.onNext(DiscoveryRequest.newBuilder().setAck(Ack.newBuilder()
-                .setNonce(response.getNonce()).setVersion(response.getVersion())).build());
+            requests.onNext(
+                DiscoveryRequest.newBuilder()
+                    .setAck(
+                        Ack.newBuilder()
+                            .setNonce(response.getNonce())
+                            .setVersion(response.getVersion()))
+                    .build());
           }
 
           @Override
@@ -55,8 +60,10 @@ final class NodeReadiness implements AutoCloseable {
           @Override
           public void onCompleted() {}
         });
-    requests.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-        .setNodeName("e2e-observer").setRole(Role.LOAD_BALANCER)).build());
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setHello(Hello.newBuilder().setNodeName("e2e-observer").setRole(Role.LOAD_BALANCER))
+            .build());
   }
 
   /** When {@code node} was published not ready, or 0 while it is ready. */

@@ -21,21 +21,41 @@ final class Specs {
   private Specs() {}
 
   static ApplyServiceRequest service(String name, String type) {
-    return ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace(NS).setName(name))
-        .setSpec(ServiceSpec.newBuilder().setType(type).putSelector("app", name)
-            .addPorts(ServicePort.newBuilder().setName("http").setProtocol("TCP")
-                .setPort(SERVICE_PORT).setTargetPort(IntOrString.newBuilder().setStrValue("http")))))
+    return ApplyServiceRequest.newBuilder()
+        .setService(
+            Service.newBuilder()
+                .setMetadata(ObjectMeta.newBuilder().setNamespace(NS).setName(name))
+                .setSpec(
+                    ServiceSpec.newBuilder()
+                        .setType(type)
+                        .putSelector("app", name)
+                        .addPorts(
+                            ServicePort.newBuilder()
+                                .setName("http")
+                                .setProtocol("TCP")
+                                .setPort(SERVICE_PORT)
+                                .setTargetPort(IntOrString.newBuilder().setStrValue("http")))))
         .build();
   }
 
   static ApplyPodRequest pod(String app, String name, String node, String ip, boolean ready) {
-    return ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace(NS).setName(name).putLabels("app", app))
-        .setSpec(PodSpec.newBuilder().setNodeName(node).addContainers(Container.newBuilder()
-            .setName("web").addPorts(ContainerPort.newBuilder().setName("http")
-                .setContainerPort(Backends.PORT).setProtocol("TCP"))))
-        .setStatus(PodStatus.newBuilder().setPodIp(ip).setReady(ready)))
+    return ApplyPodRequest.newBuilder()
+        .setPod(
+            Pod.newBuilder()
+                .setMetadata(
+                    ObjectMeta.newBuilder().setNamespace(NS).setName(name).putLabels("app", app))
+                .setSpec(
+                    PodSpec.newBuilder()
+                        .setNodeName(node)
+                        .addContainers(
+                            Container.newBuilder()
+                                .setName("web")
+                                .addPorts(
+                                    ContainerPort.newBuilder()
+                                        .setName("http")
+                                        .setContainerPort(Backends.PORT)
+                                        .setProtocol("TCP"))))
+                .setStatus(PodStatus.newBuilder().setPodIp(ip).setReady(ready)))
         .build();
   }
 }

@@ -14,9 +14,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A LoadBalancer service {@code web} with {@code pods} ready pods spread over the cluster's
- * nodes, their servers running; returns once every agent has programmed the last pod, the
- * external IP answers through cloud-lb, and cloud-lb's health checks pass for every node.
+ * A LoadBalancer service {@code web} with {@code pods} ready pods spread over the cluster's nodes,
+ * their servers running; returns once every agent has programmed the last pod, the external IP
+ * answers through cloud-lb, and cloud-lb's health checks pass for every node.
  */
 final class WebService {
   final String externalIp;
@@ -31,31 +31,45 @@ final class WebService {
 
   static WebService create(E2eCluster cluster, Backends backends, int pods) {
     AdminGrpc.AdminBlockingStub admin = cluster.admin(0);
-    admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyService(Specs.service("web", "LoadBalancer"));
+    admin
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .applyService(Specs.service("web", "LoadBalancer"));
     long version = 0;
     for (int i = 1; i <= pods; i++) {
       String ip = cluster.net.pod(i);
       backends.start("web-" + i, ip);
-      version = admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyPod(Specs.pod("web", "web-" + i,
-          "node-" + (1 + (i - 1) % cluster.agentCount()), ip, true))
-          .getMetadata().getResourceVersion();
+      version =
+          admin
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .applyPod(
+                  Specs.pod(
+                      "web", "web-" + i, "node-" + (1 + (i - 1) % cluster.agentCount()), ip, true))
+              .getMetadata()
+              .getResourceVersion();
     }
     cluster.awaitAgentsAt(version, Duration.ofSeconds(20));
     Service[] ready = new Service[1];
-    await("web has an external IP that answers").atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100)).until(() -> {
-          Service s = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getService(
-              GetRequest.newBuilder().setNamespace(Specs.NS).setName("web").build());
-          if (s.getStatus().getLoadBalancer().getIngressCount() == 0) {
-            return false;
-          }
-          ready[0] = s;
-          return answers(s.getStatus().getLoadBalancer().getIngress(0).getIp());
-        });
+    await("web has an external IP that answers")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Service s =
+                  admin
+                      .withDeadlineAfter(5, TimeUnit.SECONDS)
+                      .getService(
+                          GetRequest.newBuilder().setNamespace(Specs.NS).setName("web").build());
+              if (s.getStatus().getLoadBalancer().getIngressCount() == 0) {
+                return false;
+              }
+              ready[0] = s;
+              return answers(s.getStatus().getLoadBalancer().getIngress(0).getIp());
+            });
     // Answering once proves one node is usable; tests that take a node away need them all.
     for (int n = 1; n <= cluster.agentCount(); n++) {
       String passes = "(node-" + n + "): passes";
-      await("cloud-lb health-checks node-" + n + " as up").atMost(Duration.ofSeconds(15))
+      await("cloud-lb health-checks node-" + n + " as up")
+          .atMost(Duration.ofSeconds(15))
           .pollInterval(Duration.ofMillis(100))
           .until(() -> cluster.cloudLb().logText().contains(passes));
     }

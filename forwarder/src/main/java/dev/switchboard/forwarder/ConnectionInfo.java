@@ -13,6 +13,10 @@ import java.time.Instant;
  * @param listenerAddress the address the client reached
  * @param openedAt when it was accepted
  */
-public record ConnectionInfo(long id, String listener, Protocol protocol, InetSocketAddress client,
-                             InetSocketAddress listenerAddress, Instant openedAt) {
-}
+public record ConnectionInfo(
+    long id,
+    String listener,
+    Protocol protocol,
+    InetSocketAddress client,
+    InetSocketAddress listenerAddress,
+    Instant openedAt) {}

@@ -13,6 +13,10 @@ import java.util.Optional;
  * @param connectAttempts endpoints tried (TCP; 1 for UDP, 0 when none was picked)
  * @param duration from accept to close
  */
-public record ConnectionSummary(Optional<Endpoint> endpoint, Outcome outcome, long bytesFromClient,
-                                long bytesToClient, int connectAttempts, Duration duration) {
-}
+public record ConnectionSummary(
+    Optional<Endpoint> endpoint,
+    Outcome outcome,
+    long bytesFromClient,
+    long bytesToClient,
+    int connectAttempts,
+    Duration duration) {}

@@ -10,22 +10,22 @@ import java.util.List;
  */
 public record ServiceTarget(List<Endpoint> endpoints, SessionAffinity affinity) {
 
-    public static final ServiceTarget EMPTY = new ServiceTarget(List.of(), SessionAffinity.NONE);
+  public static final ServiceTarget EMPTY = new ServiceTarget(List.of(), SessionAffinity.NONE);
 
-    public ServiceTarget {
-        endpoints = List.copyOf(Checks.notNull(endpoints, "endpoints"));
-        Checks.notNull(affinity, "affinity");
-    }
+  public ServiceTarget {
+    endpoints = List.copyOf(Checks.notNull(endpoints, "endpoints"));
+    Checks.notNull(affinity, "affinity");
+  }
 
-    public static ServiceTarget of(List<Endpoint> endpoints) {
-        return new ServiceTarget(endpoints, SessionAffinity.NONE);
-    }
+  public static ServiceTarget of(List<Endpoint> endpoints) {
+    return new ServiceTarget(endpoints, SessionAffinity.NONE);
+  }
 
-    public static ServiceTarget of(Endpoint... endpoints) {
-        return of(List.of(endpoints));
-    }
+  public static ServiceTarget of(Endpoint... endpoints) {
+    return of(List.of(endpoints));
+  }
 
-    public ServiceTarget withAffinity(SessionAffinity newAffinity) {
-        return new ServiceTarget(endpoints, newAffinity);
-    }
+  public ServiceTarget withAffinity(SessionAffinity newAffinity) {
+    return new ServiceTarget(endpoints, newAffinity);
+  }
 }

@@ -12,22 +12,26 @@ import java.time.Duration;
  */
 public record SessionAffinity(Type type, Duration timeout) {
 
-    /** Kubernetes' default ClientIP timeout: 10800 s (3 hours). */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10800);
-    public static final SessionAffinity NONE = new SessionAffinity(Type.NONE, DEFAULT_TIMEOUT);
+  /** Kubernetes' default ClientIP timeout: 10800 s (3 hours). */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10800);
 
-    public enum Type { NONE, CLIENT_IP }
+  public static final SessionAffinity NONE = new SessionAffinity(Type.NONE, DEFAULT_TIMEOUT);
 
-    public SessionAffinity {
-        Checks.notNull(type, "type");
-        Checks.positive(timeout, "timeout");
-    }
+  public enum Type {
+    NONE,
+    CLIENT_IP
+  }
 
-    public static SessionAffinity clientIp(Duration timeout) {
-        return new SessionAffinity(Type.CLIENT_IP, timeout);
-    }
+  public SessionAffinity {
+    Checks.notNull(type, "type");
+    Checks.positive(timeout, "timeout");
+  }
 
-    public static SessionAffinity clientIp() {
-        return clientIp(DEFAULT_TIMEOUT);
-    }
+  public static SessionAffinity clientIp(Duration timeout) {
+    return new SessionAffinity(Type.CLIENT_IP, timeout);
+  }
+
+  public static SessionAffinity clientIp() {
+    return clientIp(DEFAULT_TIMEOUT);
+  }
 }

@@ -12,15 +12,24 @@ import org.junit.jupiter.api.Test;
  * (docs/architecture.md).
  */
 class LayeringTest {
-    private static final JavaClasses MAIN = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.switchboard.forwarder");
+  private static final JavaClasses MAIN =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.switchboard.forwarder");
 
-    @Test
-    void theForwarderImportsNoGrpcNoProtoNoTelemetryNoEtcdNoPicocli() {
-        noClasses().should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "dev.switchboard.v1..",
-                        "io.opentelemetry..", "io.etcd..", "com.google.protobuf..", "picocli..")
-                .because("node-agent and cloud-lb bring those; the engine stays a Netty library")
-                .check(MAIN);
-    }
+  @Test
+  void theForwarderImportsNoGrpcNoProtoNoTelemetryNoEtcdNoPicocli() {
+    noClasses()
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.grpc..",
+            "dev.switchboard.v1..",
+            "io.opentelemetry..",
+            "io.etcd..",
+            "com.google.protobuf..",
+            "picocli..")
+        .because("node-agent and cloud-lb bring those; the engine stays a Netty library")
+        .check(MAIN);
+  }
 }

@@ -12,31 +12,32 @@ import java.util.concurrent.atomic.LongAdder;
  * byte counted here is held by the proxy.
  */
 final class MeteredAllocator extends AbstractByteBufAllocator {
-    final LongAdder allocatedBytes = new LongAdder();
-    private final UnpooledByteBufAllocator delegate = new UnpooledByteBufAllocator(true, false, false);
+  final LongAdder allocatedBytes = new LongAdder();
+  private final UnpooledByteBufAllocator delegate =
+      new UnpooledByteBufAllocator(true, false, false);
 
-    MeteredAllocator() {
-        super(true);
-    }
+  MeteredAllocator() {
+    super(true);
+  }
 
-    long liveDirectBytes() {
-        return delegate.metric().usedDirectMemory();
-    }
+  long liveDirectBytes() {
+    return delegate.metric().usedDirectMemory();
+  }
 
-    @Override
-    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-        allocatedBytes.add(initialCapacity);
-        return delegate.directBuffer(initialCapacity, maxCapacity);
-    }
+  @Override
+  protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+    allocatedBytes.add(initialCapacity);
+    return delegate.directBuffer(initialCapacity, maxCapacity);
+  }
 
-    @Override
-    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-        allocatedBytes.add(initialCapacity);
-        return delegate.heapBuffer(initialCapacity, maxCapacity);
-    }
+  @Override
+  protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+    allocatedBytes.add(initialCapacity);
+    return delegate.heapBuffer(initialCapacity, maxCapacity);
+  }
 
-    @Override
-    public boolean isDirectBufferPooled() {
-        return false;
-    }
+  @Override
+  public boolean isDirectBufferPooled() {
+    return false;
+  }
 }

@@ -16,8 +16,8 @@ import picocli.CommandLine;
 /**
  * Each component's real command line: the args of a manifest are parsed by the component's own
  * picocli {@code Main} (unknown flags and bad types fail there) and then checked by the same code
- * its {@code call()} runs before starting anything (ranges, addresses, durations). What is left
- * is the set of ports the process would listen on.
+ * its {@code call()} runs before starting anything (ranges, addresses, durations). What is left is
+ * the set of ports the process would listen on.
  */
 enum ComponentCli {
   CONTROL_PLANE("switchboard/control-plane", dev.switchboard.controlplane.Main::new) {
@@ -35,7 +35,8 @@ enum ComponentCli {
       ((AutoCloseable) invoke(cli.getCommand(), "security")).close();
       Map<Integer, PortKind> ports = new LinkedHashMap<>();
       boolean insecure = Boolean.parseBoolean(value(cli, "--insecure"));
-      ports.put(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)),
+      ports.put(
+          Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)),
           insecure ? PortKind.GRPC : PortKind.GRPC_TLS);
       optionalPort(cli, "--metrics-port").ifPresent(p -> ports.put(p, PortKind.HTTP));
       optionalPort(cli, "--health-port").ifPresent(p -> ports.put(p, PortKind.GRPC));
@@ -65,10 +66,16 @@ enum ComponentCli {
   };
 
   /**
-   * What a port speaks, so that a probe of the wrong kind is caught (Kubernetes' grpc: probe
-   * speaks plaintext gRPC only: a TLS port fails it).
+   * What a port speaks, so that a probe of the wrong kind is caught (Kubernetes' grpc: probe speaks
+   * plaintext gRPC only: a TLS port fails it).
    */
-  enum PortKind { GRPC, GRPC_TLS, HTTP, TCP, DNS }
+  enum PortKind {
+    GRPC,
+    GRPC_TLS,
+    HTTP,
+    TCP,
+    DNS
+  }
 
   final String repository;
   private final Supplier<Callable<Integer>> main;

@@ -8,21 +8,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A container's command and args as the kubelet hands them to the process: {@code $(VAR)}
- * replaced from the container's env, env values taken from their ConfigMaps, and the Downward
- * API fields given example values of the right shape.
+ * A container's command and args as the kubelet hands them to the process: {@code $(VAR)} replaced
+ * from the container's env, env values taken from their ConfigMaps, and the Downward API fields
+ * given example values of the right shape.
  */
 final class ContainerArgs {
   private static final Pattern REF = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)");
-  /** Example values of the Downward API fields the manifests use. */
-  private static final Map<String, String> FIELD_EXAMPLES = Map.of(
-      "spec.nodeName", "node-1",
-      "status.hostIP", "192.0.2.10",
-      "status.podIP", "10.244.1.7",
-      "metadata.namespace", "switchboard");
 
-  private ContainerArgs() {
-  }
+  /** Example values of the Downward API fields the manifests use. */
+  private static final Map<String, String> FIELD_EXAMPLES =
+      Map.of(
+          "spec.nodeName", "node-1",
+          "status.hostIP", "192.0.2.10",
+          "status.podIP", "10.244.1.7",
+          "metadata.namespace", "switchboard");
+
+  private ContainerArgs() {}
 
   /** The expanded args (command first, when there is one); problems go to {@code problems}. */
   static List<String> expanded(Manifest.Container c, List<String> problems) {
@@ -59,22 +60,38 @@ final class ContainerArgs {
       Map<String, Object> cm = Manifest.map(e, "valueFrom", "configMapKeyRef");
       if (!field.isEmpty()) {
         String path = String.valueOf(field.get("fieldPath"));
-        String value = path.equals("metadata.name") ? podName(c)
-            : path.equals("metadata.namespace")
-                ? String.valueOf(Manifest.map(c.workload(), "metadata").get("namespace"))
-                : FIELD_EXAMPLES.get(path);
+        String value =
+            path.equals("metadata.name")
+                ? podName(c)
+                : path.equals("metadata.namespace")
+                    ? String.valueOf(Manifest.map(c.workload(), "metadata").get("namespace"))
+                    : FIELD_EXAMPLES.get(path);
         if (value == null) {
-          problems.add(where + ": fieldRef " + path + " (expected: one of " + FIELD_EXAMPLES.keySet()
-              + " or metadata.name)");
+          problems.add(
+              where
+                  + ": fieldRef "
+                  + path
+                  + " (expected: one of "
+                  + FIELD_EXAMPLES.keySet()
+                  + " or metadata.name)");
         } else {
           env.put(name, value);
         }
       } else if (!cm.isEmpty()) {
         String map = String.valueOf(cm.get("name"));
         String key = String.valueOf(cm.get("key"));
-        c.manifest().configMapValue(map, key).ifPresentOrElse(v -> env.put(name, v),
-            () -> problems.add(where + ": configMapKeyRef " + map + "/" + key
-                + ": no such ConfigMap key in the manifest"));
+        c.manifest()
+            .configMapValue(map, key)
+            .ifPresentOrElse(
+                v -> env.put(name, v),
+                () ->
+                    problems.add(
+                        where
+                            + ": configMapKeyRef "
+                            + map
+                            + "/"
+                            + key
+                            + ": no such ConfigMap key in the manifest"));
       } else {
         problems.add(where + ": no value (expected: value, fieldRef or configMapKeyRef)");
       }
@@ -88,8 +105,8 @@ final class ContainerArgs {
   }
 
   /** Kubernetes' rules: $(VAR) from env, $$ is a literal $, an unknown reference stays as is. */
-  private static String expand(String text, Map<String, String> env, String where,
-      List<String> problems) {
+  private static String expand(
+      String text, Map<String, String> env, String where, List<String> problems) {
     Matcher m = REF.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {

@@ -29,11 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DeployGuideTest {
   private static final Pattern SH = Pattern.compile("```sh\n(.*?)```", Pattern.DOTALL);
-  private static final Pattern SECRET = Pattern.compile(
-      "kubectl -n switchboard create secret generic (\\S+)((?: --from-file=[^=\\s]+=\\S+)+)");
+  private static final Pattern SECRET =
+      Pattern.compile(
+          "kubectl -n switchboard create secret generic (\\S+)((?: --from-file=[^=\\s]+=\\S+)+)");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void theCertificateRecipeMakesWhatTheComponentsLoad() throws Exception {
@@ -43,14 +43,29 @@ class DeployGuideTest {
     while (sh.find()) {
       blocks.add(sh.group(1));
     }
-    String recipe = blocks.stream().filter(b -> b.contains("ca etcd-ca")).findFirst().orElseThrow()
-        .replace("mkdir pki && cd pki", "");
-    String nodeLine = blocks.stream().filter(b -> b.contains("for node in")).findFirst().orElseThrow()
-        .lines().map(String::trim).filter(l -> l.startsWith("issue ")).findFirst().orElseThrow()
-        .replace("$node", "worker-1");
-    Processes.Result r = Processes.run(List.of("bash", "-euo", "pipefail", "-c",
-        recipe + "\n" + nodeLine + "\n"), dir, Duration.ofSeconds(60),
-        "the guide's recipe needs bash and openssl (Debian: apt-get install openssl)");
+    String recipe =
+        blocks.stream()
+            .filter(b -> b.contains("ca etcd-ca"))
+            .findFirst()
+            .orElseThrow()
+            .replace("mkdir pki && cd pki", "");
+    String nodeLine =
+        blocks.stream()
+            .filter(b -> b.contains("for node in"))
+            .findFirst()
+            .orElseThrow()
+            .lines()
+            .map(String::trim)
+            .filter(l -> l.startsWith("issue "))
+            .findFirst()
+            .orElseThrow()
+            .replace("$node", "worker-1");
+    Processes.Result r =
+        Processes.run(
+            List.of("bash", "-euo", "pipefail", "-c", recipe + "\n" + nodeLine + "\n"),
+            dir,
+            Duration.ofSeconds(60),
+            "the guide's recipe needs bash and openssl (Debian: apt-get install openssl)");
     assertThat(r.exitCode()).as("the recipe of docs/deploy.md: %s", r.stderr()).isZero();
 
     Map<String, Map<String, Path>> secrets = new LinkedHashMap<>();
@@ -62,8 +77,19 @@ class DeployGuideTest {
         files.put(kv[0], dir.resolve(kv[1]));
       }
       secrets.put(m.group(1), files);
-      List<String> dryRun = new ArrayList<>(List.of("kubectl", "-n", "switchboard", "create",
-          "secret", "generic", m.group(1), "--dry-run=client", "-o", "yaml"));
+      List<String> dryRun =
+          new ArrayList<>(
+              List.of(
+                  "kubectl",
+                  "-n",
+                  "switchboard",
+                  "create",
+                  "secret",
+                  "generic",
+                  m.group(1),
+                  "--dry-run=client",
+                  "-o",
+                  "yaml"));
       dryRun.addAll(List.of(m.group(2).trim().split(" ")));
       Processes.Result k = Processes.run(dryRun, dir, Duration.ofSeconds(30), Kustomize.INSTALL);
       assertThat(k.exitCode()).as("%s: %s", m.group(0), k.stderr()).isZero();
@@ -73,16 +99,25 @@ class DeployGuideTest {
     for (Map.Entry<String, Map<String, Path>> secret : secrets.entrySet()) {
       Map<String, Path> files = secret.getValue();
       if (files.containsKey("tls.crt")) {
-        TlsFiles.load(files.get("tls.crt"), files.get("tls.key"), files.get("ca.crt"),
-            Duration.ofSeconds(10)).close();
+        TlsFiles.load(
+                files.get("tls.crt"),
+                files.get("tls.key"),
+                files.get("ca.crt"),
+                Duration.ofSeconds(10))
+            .close();
       }
     }
-    assertThat(AdminTokens.load(secrets.get("control-plane-admin-tokens").get("tokens"))).isNotNull();
+    assertThat(AdminTokens.load(secrets.get("control-plane-admin-tokens").get("tokens")))
+        .isNotNull();
     assertThat(identity(secrets.get("cloud-lb-tls").get("tls.crt")))
         .isEqualTo(Identity.loadBalancer("cloud-lb"));
     // The node's files, as the DaemonSet reads them from the host: ca.crt, node.crt, node.key.
-    TlsFiles.load(dir.resolve("node-worker-1.crt"), dir.resolve("node-worker-1.key"),
-        dir.resolve("switchboard-ca.crt"), Duration.ofSeconds(10)).close();
+    TlsFiles.load(
+            dir.resolve("node-worker-1.crt"),
+            dir.resolve("node-worker-1.key"),
+            dir.resolve("switchboard-ca.crt"),
+            Duration.ofSeconds(10))
+        .close();
     assertThat(identity(dir.resolve("node-worker-1.crt"))).isEqualTo(Identity.node("worker-1"));
   }
 

@@ -17,14 +17,14 @@ import java.util.regex.Pattern;
  */
 final class EtcdCli {
   private static final Pattern FLAG = Pattern.compile("(?m)^\\s+(--[a-z0-9-]+)");
-  private static final Map<String, ComponentCli.PortKind> LISTEN_FLAGS = Map.of(
-      "--listen-client-urls", ComponentCli.PortKind.TCP,
-      "--listen-peer-urls", ComponentCli.PortKind.TCP,
-      "--listen-metrics-urls", ComponentCli.PortKind.HTTP);
+  private static final Map<String, ComponentCli.PortKind> LISTEN_FLAGS =
+      Map.of(
+          "--listen-client-urls", ComponentCli.PortKind.TCP,
+          "--listen-peer-urls", ComponentCli.PortKind.TCP,
+          "--listen-metrics-urls", ComponentCli.PortKind.HTTP);
   private static Set<String> flags;
 
-  private EtcdCli() {
-  }
+  private EtcdCli() {}
 
   static boolean isEtcd(String image) {
     return image.matches("(.*/)?etcd(:.*)?");
@@ -33,8 +33,8 @@ final class EtcdCli {
   /** Checks {@code command} (binary, then flags); returns the listened ports. */
   static Map<Integer, ComponentCli.PortKind> check(List<String> command) throws Exception {
     if (command.isEmpty() || !command.get(0).endsWith("/etcd")) {
-      throw new IllegalArgumentException("command: " + command
-          + " (expected: the etcd binary, then its flags)");
+      throw new IllegalArgumentException(
+          "command: " + command + " (expected: the etcd binary, then its flags)");
     }
     Set<String> known = flags();
     Map<Integer, ComponentCli.PortKind> ports = new LinkedHashMap<>();
@@ -49,7 +49,8 @@ final class EtcdCli {
         for (String url : arg.substring(eq + 1).split(",")) {
           int port = URI.create(url).getPort();
           if (port <= 0) {
-            throw new IllegalArgumentException(flag + ": " + url + " (expected: a URL with a port)");
+            throw new IllegalArgumentException(
+                flag + ": " + url + " (expected: a URL with a port)");
           }
           ports.put(port, kind);
         }
@@ -60,8 +61,12 @@ final class EtcdCli {
 
   private static synchronized Set<String> flags() throws Exception {
     if (flags == null) {
-      Processes.Result r = Processes.run(List.of("etcd", "--help"), Path.of("."),
-          Duration.ofSeconds(20), "install etcd (bin/ensure-etcd.sh does: apt-get install etcd-server)");
+      Processes.Result r =
+          Processes.run(
+              List.of("etcd", "--help"),
+              Path.of("."),
+              Duration.ofSeconds(20),
+              "install etcd (bin/ensure-etcd.sh does: apt-get install etcd-server)");
       Set<String> found = new TreeSet<>();
       Matcher m = FLAG.matcher(r.stdout() + r.stderr());
       while (m.find()) {

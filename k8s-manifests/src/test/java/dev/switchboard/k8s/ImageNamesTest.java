@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The images the manifests run are the ones Jib builds: each component's pom sets
- * {@code image.name}, which the parent's Jib configuration uses as {@code to.image}.
+ * The images the manifests run are the ones Jib builds: each component's pom sets {@code
+ * image.name}, which the parent's Jib configuration uses as {@code to.image}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ImageNamesTest {
@@ -34,10 +34,11 @@ class ImageNamesTest {
     for (ComponentCli c : ComponentCli.values()) {
       built.add(jibImage(c));
     }
-    assertThat(built).containsExactly(
-        "switchboard/control-plane:" + System.getProperty("switchboard.version"),
-        "switchboard/node-agent:" + System.getProperty("switchboard.version"),
-        "switchboard/cloud-lb:" + System.getProperty("switchboard.version"));
+    assertThat(built)
+        .containsExactly(
+            "switchboard/control-plane:" + System.getProperty("switchboard.version"),
+            "switchboard/node-agent:" + System.getProperty("switchboard.version"),
+            "switchboard/cloud-lb:" + System.getProperty("switchboard.version"));
     for (String target : Kustomize.TARGETS) {
       Set<String> used = new LinkedHashSet<>();
       for (Manifest.Container c : Kustomize.render(target).containers()) {

@@ -11,14 +11,15 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * An image tar ({@code docker save} format, as Jib writes it) unpacked into a root filesystem,
- * and its entrypoint run there the way a container runtime would: as the image's user, with the
- * image's environment, in its own mount and PID namespaces (unshare(1), root only).
+ * An image tar ({@code docker save} format, as Jib writes it) unpacked into a root filesystem, and
+ * its entrypoint run there the way a container runtime would: as the image's user, with the image's
+ * environment, in its own mount and PID namespaces (unshare(1), root only).
  */
-record ImageTar(Path rootfs, List<String> repoTags, List<String> entrypoint, List<String> env,
-    String user) {
-  private static final String INSTALL = "needs GNU tar and util-linux's unshare (Debian: "
-      + "apt-get install tar util-linux), run as root";
+record ImageTar(
+    Path rootfs, List<String> repoTags, List<String> entrypoint, List<String> env, String user) {
+  private static final String INSTALL =
+      "needs GNU tar and util-linux's unshare (Debian: "
+          + "apt-get install tar util-linux), run as root";
 
   @SuppressWarnings("unchecked")
   static ImageTar unpack(Path tar, Path dir) throws Exception {
@@ -28,15 +29,24 @@ record ImageTar(Path rootfs, List<String> repoTags, List<String> entrypoint, Lis
     Files.createDirectories(rootfs);
     untar(tar, outer);
     Load json = new Load(LoadSettings.builder().build());
-    Map<String, Object> manifest = ((List<Map<String, Object>>) json.loadFromString(
-        Files.readString(outer.resolve("manifest.json")))).get(0);
+    Map<String, Object> manifest =
+        ((List<Map<String, Object>>)
+                json.loadFromString(Files.readString(outer.resolve("manifest.json"))))
+            .get(0);
     for (Object layer : (List<Object>) manifest.get("Layers")) {
       untar(outer.resolve(String.valueOf(layer)), rootfs);
     }
-    Map<String, Object> config = Manifest.map((Map<String, Object>) json.loadFromString(
-        Files.readString(outer.resolve(String.valueOf(manifest.get("Config"))))), "config");
-    return new ImageTar(rootfs, Manifest.strings(manifest, "RepoTags"),
-        Manifest.strings(config, "Entrypoint"), Manifest.strings(config, "Env"),
+    Map<String, Object> config =
+        Manifest.map(
+            (Map<String, Object>)
+                json.loadFromString(
+                    Files.readString(outer.resolve(String.valueOf(manifest.get("Config"))))),
+            "config");
+    return new ImageTar(
+        rootfs,
+        Manifest.strings(manifest, "RepoTags"),
+        Manifest.strings(config, "Entrypoint"),
+        Manifest.strings(config, "Env"),
         String.valueOf(config.getOrDefault("User", "0")));
   }
 
@@ -55,9 +65,18 @@ record ImageTar(Path rootfs, List<String> repoTags, List<String> entrypoint, Lis
 
   private ProcessBuilder builder(List<String> command) {
     String uid = user.contains(":") ? user.substring(0, user.indexOf(':')) : user;
-    List<String> full = new ArrayList<>(List.of("/usr/bin/unshare", "--mount", "--pid", "--fork",
-        "--kill-child", "--mount-proc=/proc", "--root=" + rootfs.toAbsolutePath(),
-        "--setuid=" + uid, "--setgid=" + uid));
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                "/usr/bin/unshare",
+                "--mount",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount-proc=/proc",
+                "--root=" + rootfs.toAbsolutePath(),
+                "--setuid=" + uid,
+                "--setgid=" + uid));
     full.addAll(command);
     ProcessBuilder pb = new ProcessBuilder(full);
     pb.environment().clear();
@@ -69,8 +88,18 @@ record ImageTar(Path rootfs, List<String> repoTags, List<String> entrypoint, Lis
   }
 
   private static void untar(Path tar, Path into) throws Exception {
-    Processes.Result r = Processes.run(List.of("tar", "--warning=no-unknown-keyword", "-xf", tar.toString(), "-C", into.toString()),
-        into, Duration.ofSeconds(60), INSTALL);
+    Processes.Result r =
+        Processes.run(
+            List.of(
+                "tar",
+                "--warning=no-unknown-keyword",
+                "-xf",
+                tar.toString(),
+                "-C",
+                into.toString()),
+            into,
+            Duration.ofSeconds(60),
+            INSTALL);
     if (r.exitCode() != 0) {
       throw new AssertionError("tar -xf " + tar + ": " + r.stderr());
     }

@@ -23,17 +23,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The image tars bin/build-images made (-Pimages): named as the manifests say, and runnable.
- * Each image's layers are unpacked into a directory and its entrypoint is run there as the
- * image's user, in a mount and PID namespace with its own /proc ({@code unshare --root}, root
- * only; CI runs as root), sharing the host's loopback: a control plane on a real etcd, a node
- * agent that becomes ready on it, a cloud-lb that the control plane counts as subscribed.
+ * The image tars bin/build-images made (-Pimages): named as the manifests say, and runnable. Each
+ * image's layers are unpacked into a directory and its entrypoint is run there as the image's user,
+ * in a mount and PID namespace with its own /proc ({@code unshare --root}, root only; CI runs as
+ * root), sharing the host's loopback: a control plane on a real etcd, a node agent that becomes
+ * ready on it, a cloud-lb that the control plane counts as subscribed.
  */
 @Tag("images")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ImageTarTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static final List<Process> STARTED = new ArrayList<>();
   private static final java.util.Map<ComponentCli, ImageTar> UNPACKED =
       new java.util.EnumMap<>(ComponentCli.class);
@@ -66,8 +65,10 @@ class ImageTarTest {
       String mainClass = entrypoint.get(entrypoint.size() - 1);
       assertThat(entrypoint.get(0)).isEqualTo("java");
       assertThat(image.rootfs().resolve("app/classes/" + mainClass.replace('.', '/') + ".class"))
-          .as("%s: main class %s", c, mainClass).exists();
-      for (String entry : Files.readString(image.rootfs().resolve("app/jib-classpath-file")).trim().split(":")) {
+          .as("%s: main class %s", c, mainClass)
+          .exists();
+      for (String entry :
+          Files.readString(image.rootfs().resolve("app/jib-classpath-file")).trim().split(":")) {
         if (!entry.endsWith("*")) {
           assertThat(image.rootfs().resolve(entry.substring(1))).as("%s classpath", c).exists();
         }
@@ -87,21 +88,42 @@ class ImageTarTest {
     int adminPort = EtcdProcess.freePort();
     int lbMetrics = EtcdProcess.freePort();
     // All at once: the agent and cloud-lb retry until the control plane is up, as in a cluster.
-    STARTED.add(cp.run(dir.resolve("control-plane.log"), "--insecure", "--listen=127.0.0.1:" + cpPort,
-        "--metrics-port=" + cpMetrics, "--etcd-endpoints=" + etcd.endpoint(),
-        "--service-cidr=127.96.0.0/16", "--lb-pools=127.0.2.0/24"));
-    STARTED.add(agent.run(dir.resolve("node-agent.log"), "--insecure", "--node-name=image-node",
-        "--node-address=127.0.1.77", "--control-plane=127.0.0.1:" + cpPort,
-        "--admin-port=" + adminPort));
-    STARTED.add(lb.run(dir.resolve("cloud-lb.log"), "--insecure", "--name=image-lb",
-        "--control-plane=127.0.0.1:" + cpPort, "--metrics-host=127.0.0.1",
-        "--metrics-port=" + lbMetrics));
+    STARTED.add(
+        cp.run(
+            dir.resolve("control-plane.log"),
+            "--insecure",
+            "--listen=127.0.0.1:" + cpPort,
+            "--metrics-port=" + cpMetrics,
+            "--etcd-endpoints=" + etcd.endpoint(),
+            "--service-cidr=127.96.0.0/16",
+            "--lb-pools=127.0.2.0/24"));
+    STARTED.add(
+        agent.run(
+            dir.resolve("node-agent.log"),
+            "--insecure",
+            "--node-name=image-node",
+            "--node-address=127.0.1.77",
+            "--control-plane=127.0.0.1:" + cpPort,
+            "--admin-port=" + adminPort));
+    STARTED.add(
+        lb.run(
+            dir.resolve("cloud-lb.log"),
+            "--insecure",
+            "--name=image-lb",
+            "--control-plane=127.0.0.1:" + cpPort,
+            "--metrics-host=127.0.0.1",
+            "--metrics-port=" + lbMetrics));
 
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(250))
         .until(() -> status("http://127.0.1.77:" + adminPort + "/readyz") == 200);
     System.out.println("node agent ready after " + since(start));
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-        .until(() -> subscribers("http://127.0.0.1:" + cpMetrics + "/metrics", "LOAD_BALANCER") == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> subscribers("http://127.0.0.1:" + cpMetrics + "/metrics", "LOAD_BALANCER") == 1);
     System.out.println("cloud-lb subscribed after " + since(start));
     assertThat(subscribers("http://127.0.0.1:" + cpMetrics + "/metrics", "AGENT")).isEqualTo(1);
     assertThat(status("http://127.0.0.1:" + lbMetrics + "/metrics")).isEqualTo(200);
@@ -122,11 +144,19 @@ class ImageTarTest {
   /** The control plane's {@code switchboard_discovery_subscribers} gauge for {@code role}. */
   private static int subscribers(String url, String role) throws InterruptedException {
     try {
-      String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      String body =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       return body.lines()
-          .filter(l -> l.startsWith("switchboard_discovery_subscribers{") && l.contains("role=\"" + role + "\""))
-          .mapToInt(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+          .filter(
+              l ->
+                  l.startsWith("switchboard_discovery_subscribers{")
+                      && l.contains("role=\"" + role + "\""))
+          .mapToInt(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .sum();
     } catch (IOException e) {
       return -1;
     }
@@ -138,8 +168,11 @@ class ImageTarTest {
 
   private static int status(String url) {
     try {
-      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {

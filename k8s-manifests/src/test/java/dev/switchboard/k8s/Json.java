@@ -5,8 +5,7 @@ import java.util.Map;
 
 /** The parsed YAML (maps, lists, strings, numbers, booleans, null) as JSON, for the Node check. */
 final class Json {
-  private Json() {
-  }
+  private Json() {}
 
   static String write(Object value) {
     StringBuilder out = new StringBuilder();

@@ -14,10 +14,18 @@ record Manifest(String name, List<Map<String, Object>> objects) {
   static final List<String> WORKLOAD_KINDS = List.of("Deployment", "DaemonSet", "StatefulSet");
 
   /** One container of a workload, with what its checks need to say where it is. */
-  record Container(Manifest manifest, Map<String, Object> workload, Map<String, Object> podSpec,
+  record Container(
+      Manifest manifest,
+      Map<String, Object> workload,
+      Map<String, Object> podSpec,
       Map<String, Object> container) {
     String where() {
-      return manifest.name() + ": " + workload.get("kind") + "/" + name(workload) + " container "
+      return manifest.name()
+          + ": "
+          + workload.get("kind")
+          + "/"
+          + name(workload)
+          + " container "
           + container.get("name");
     }
 
@@ -31,7 +39,9 @@ record Manifest(String name, List<Map<String, Object>> objects) {
   }
 
   Map<String, Object> get(String kind, String name) {
-    return ofKind(kind).stream().filter(o -> name.equals(name(o))).findFirst()
+    return ofKind(kind).stream()
+        .filter(o -> name.equals(name(o)))
+        .findFirst()
         .orElseThrow(() -> new AssertionError(this.name + ": no " + kind + "/" + name));
   }
 
@@ -49,8 +59,11 @@ record Manifest(String name, List<Map<String, Object>> objects) {
   }
 
   Optional<String> configMapValue(String configMap, String key) {
-    return ofKind("ConfigMap").stream().filter(o -> configMap.equals(name(o))).findFirst()
-        .map(o -> map(o, "data").get(key)).map(String::valueOf);
+    return ofKind("ConfigMap").stream()
+        .filter(o -> configMap.equals(name(o)))
+        .findFirst()
+        .map(o -> map(o, "data").get(key))
+        .map(String::valueOf);
   }
 
   /** A deep copy, to break in a test. */

@@ -35,14 +35,20 @@ class ManifestFlagsTest {
   @Test
   void everyNodeAgentRunsInNftablesModeChosenInTheConfigMap() {
     for (Manifest m : MANIFESTS) {
-      Manifest.Container agent = m.containers().stream()
-          .filter(c -> c.where().contains("DaemonSet/node-agent")).findFirst().orElseThrow();
+      Manifest.Container agent =
+          m.containers().stream()
+              .filter(c -> c.where().contains("DaemonSet/node-agent"))
+              .findFirst()
+              .orElseThrow();
       List<String> problems = new ArrayList<>();
-      assertThat(ContainerArgs.args(agent, problems)).as(m.name()).contains("--proxy-mode=nftables");
+      assertThat(ContainerArgs.args(agent, problems))
+          .as(m.name())
+          .contains("--proxy-mode=nftables");
       assertThat(problems).as(m.name()).isEmpty();
     }
     Manifest ipvs = base.copy();
-    args(ipvs, "DaemonSet", "node-agent").replaceAll(a -> a.startsWith("--proxy-mode=") ? "--proxy-mode=ipvs" : a);
+    args(ipvs, "DaemonSet", "node-agent")
+        .replaceAll(a -> a.startsWith("--proxy-mode=") ? "--proxy-mode=ipvs" : a);
     assertOneNewProblem(ipvs, "DaemonSet/node-agent container node-agent", "--proxy-mode");
   }
 
@@ -51,7 +57,8 @@ class ManifestFlagsTest {
     Manifest broken = base.copy();
     args(broken, "DaemonSet", "node-agent").add("--no-such-flag=1");
 
-    assertOneNewProblem(broken, "base: DaemonSet/node-agent container node-agent", "--no-such-flag");
+    assertOneNewProblem(
+        broken, "base: DaemonSet/node-agent container node-agent", "--no-such-flag");
   }
 
   @Test
@@ -65,8 +72,10 @@ class ManifestFlagsTest {
     Manifest brokenLb = base.copy();
     args(brokenLb, "Deployment", "cloud-lb").add("--health-rise=0");
 
-    assertOneNewProblem(broken, "Deployment/control-plane container control-plane", "--node-port-range");
-    assertOneNewProblem(brokenAgent, "DaemonSet/node-agent container node-agent", "--admin-port: 70000");
+    assertOneNewProblem(
+        broken, "Deployment/control-plane container control-plane", "--node-port-range");
+    assertOneNewProblem(
+        brokenAgent, "DaemonSet/node-agent container node-agent", "--admin-port: 70000");
     assertOneNewProblem(brokenLb, "Deployment/cloud-lb container cloud-lb", "--health-rise");
   }
 
@@ -74,7 +83,8 @@ class ManifestFlagsTest {
   void aPortOrProbeTheProcessDoesNotServeIsCaught() {
     Manifest moved = base.copy();
     // The agent moved to another admin port, the probes and containerPort did not follow.
-    args(moved, "DaemonSet", "node-agent").replaceAll(a -> a.equals("--admin-port=10356") ? "--admin-port=10400" : a);
+    args(moved, "DaemonSet", "node-agent")
+        .replaceAll(a -> a.equals("--admin-port=10356") ? "--admin-port=10400" : a);
     Manifest wrongKind = base.copy();
     Map<String, Object> cp = container(wrongKind, "Deployment", "control-plane");
     cp.put("livenessProbe", Map.of("grpc", Map.of("port", 9441)));
@@ -85,8 +95,10 @@ class ManifestFlagsTest {
         .anySatisfy(p -> assertThat(p).contains("readinessProbe httpGet port 10356"));
     assertOneNewProblem(wrongKind, "control-plane", "livenessProbe grpc port 9441 serves HTTP");
     Manifest tlsProbe = base.copy();
-    container(tlsProbe, "Deployment", "control-plane").put("readinessProbe", Map.of("grpc", Map.of("port", 9440)));
-    assertOneNewProblem(tlsProbe, "control-plane", "readinessProbe grpc port 9440 serves GRPC_TLS, not GRPC");
+    container(tlsProbe, "Deployment", "control-plane")
+        .put("readinessProbe", Map.of("grpc", Map.of("port", 9440)));
+    assertOneNewProblem(
+        tlsProbe, "control-plane", "readinessProbe grpc port 9440 serves GRPC_TLS, not GRPC");
   }
 
   @Test
@@ -97,12 +109,18 @@ class ManifestFlagsTest {
     List<String> cpArgs = args(unmounted, "Deployment", "control-plane");
     cpArgs.replaceAll(a -> a.startsWith("--admin-tokens=") ? "--admin-tokens=/etc/tokens" : a);
 
-    assertOneNewProblem(broken, "StatefulSet/etcd container etcd", "--peer-cert: not a flag of etcd");
+    assertOneNewProblem(
+        broken, "StatefulSet/etcd container etcd", "--peer-cert: not a flag of etcd");
     // Both the mount check and the control plane itself (which cannot read the file) object.
     assertThat(newProblems(unmounted))
-        .anySatisfy(p -> assertThat(p).contains("control-plane")
-            .contains("--admin-tokens=/etc/tokens").contains("in no volume mount"))
-        .anySatisfy(p -> assertThat(p).contains("control-plane").contains("/etc/tokens: no such file"));
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("control-plane")
+                    .contains("--admin-tokens=/etc/tokens")
+                    .contains("in no volume mount"))
+        .anySatisfy(
+            p -> assertThat(p).contains("control-plane").contains("/etc/tokens: no such file"));
   }
 
   @Test
@@ -112,8 +130,10 @@ class ManifestFlagsTest {
     Manifest brokenAgent = base.copy();
     args(brokenAgent, "DaemonSet", "node-agent").removeIf(a -> a.startsWith("--tls-key="));
 
-    assertOneNewProblem(broken, "Deployment/control-plane container control-plane", "missing --client-ca");
-    assertOneNewProblem(brokenAgent, "DaemonSet/node-agent container node-agent", "missing --tls-key");
+    assertOneNewProblem(
+        broken, "Deployment/control-plane container control-plane", "missing --client-ca");
+    assertOneNewProblem(
+        brokenAgent, "DaemonSet/node-agent container node-agent", "missing --tls-key");
   }
 
   @Test
@@ -121,10 +141,13 @@ class ManifestFlagsTest {
     Manifest broken = base.copy();
     args(broken, "Deployment", "cloud-lb").add("--name=$(LB_NAME)");
 
-    assertOneNewProblem(broken, "Deployment/cloud-lb container cloud-lb", "$(LB_NAME) is not defined");
+    assertOneNewProblem(
+        broken, "Deployment/cloud-lb container cloud-lb", "$(LB_NAME) is not defined");
   }
 
-  /** The broken copy has exactly one problem more than the manifest, naming all of {@code parts}. */
+  /**
+   * The broken copy has exactly one problem more than the manifest, naming all of {@code parts}.
+   */
   private static void assertOneNewProblem(Manifest broken, String... parts) {
     assertThat(newProblems(broken)).singleElement().asString().contains(parts);
   }

@@ -14,15 +14,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The rendered manifests against the official Kubernetes schemas: the npm package
- * {@code kubernetes-models} (pinned by src/test/node/package-lock.json), installed into target/
- * with {@code npm ci} on the first run, run by {@code src/test/node/validate.cjs}, which also
- * reports fields the schemas do not have.
+ * The rendered manifests against the official Kubernetes schemas: the npm package {@code
+ * kubernetes-models} (pinned by src/test/node/package-lock.json), installed into target/ with
+ * {@code npm ci} on the first run, run by {@code src/test/node/validate.cjs}, which also reports
+ * fields the schemas do not have.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ManifestSchemaTest {
-  private static final String INSTALL = "the schema check needs Node.js 20 and npm "
-      + "(Debian: apt-get install nodejs npm)";
+  private static final String INSTALL =
+      "the schema check needs Node.js 20 and npm " + "(Debian: apt-get install nodejs npm)";
   private static Path work;
 
   @BeforeAll
@@ -31,11 +31,16 @@ class ManifestSchemaTest {
     work = Processes.root().resolve("k8s-manifests/target/schema-validation");
     Files.createDirectories(work);
     for (String f : List.of("package.json", "package-lock.json", "validate.cjs")) {
-      Files.copy(node.resolve(f), work.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          node.resolve(f), work.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     if (!Files.exists(work.resolve("node_modules/kubernetes-models/package.json"))) {
-      Processes.Result r = Processes.run(List.of("npm", "ci", "--no-audit", "--no-fund"), work,
-          Duration.ofSeconds(240), INSTALL);
+      Processes.Result r =
+          Processes.run(
+              List.of("npm", "ci", "--no-audit", "--no-fund"),
+              work,
+              Duration.ofSeconds(240),
+              INSTALL);
       assertThat(r.exitCode()).as("npm ci in %s: %s", work, r.stderr()).isZero();
     }
   }
@@ -55,7 +60,8 @@ class ManifestSchemaTest {
     Manifest broken = Kustomize.render("base").copy();
     Map<String, Object> spec = Manifest.map(broken.get("Deployment", "control-plane"), "spec");
     spec.put("replicas", "two");
-    Map<String, Object> pod = Manifest.map(broken.get("DaemonSet", "node-agent"), "spec", "template", "spec");
+    Map<String, Object> pod =
+        Manifest.map(broken.get("DaemonSet", "node-agent"), "spec", "template", "spec");
     pod.put("hostNetwrk", true);
 
     Processes.Result r = validate(broken.objects());
@@ -70,8 +76,8 @@ class ManifestSchemaTest {
     Path json = Files.createTempFile(work, "objects", ".json");
     try {
       Files.writeString(json, Json.write(objects), StandardCharsets.UTF_8);
-      return Processes.run(List.of("node", "validate.cjs", json.toString()), work,
-          Duration.ofSeconds(60), INSTALL);
+      return Processes.run(
+          List.of("node", "validate.cjs", json.toString()), work, Duration.ofSeconds(60), INSTALL);
     } finally {
       Files.deleteIfExists(json);
     }

@@ -15,17 +15,16 @@ import java.util.Map;
 import javax.security.auth.x500.X500Principal;
 
 /**
- * Real files where a container's args expect its mounted certificates, keys and tokens, so that
- * the components' own security set-up (which loads them) can run on the manifest's args: each
- * path inside a volume mount is moved under a temporary root, and the file is made there by its
- * name ({@code ca.crt}: a CA; {@code X.crt} and {@code X.key}: a certificate and its key;
- * {@code tokens}: an Admin token file; {@code token}: one token).
+ * Real files where a container's args expect its mounted certificates, keys and tokens, so that the
+ * components' own security set-up (which loads them) can run on the manifest's args: each path
+ * inside a volume mount is moved under a temporary root, and the file is made there by its name
+ * ({@code ca.crt}: a CA; {@code X.crt} and {@code X.key}: a certificate and its key; {@code
+ * tokens}: an Admin token file; {@code token}: one token).
  */
 final class TlsFixture {
   private static CertificateAuthority ca;
 
-  private TlsFixture() {
-  }
+  private TlsFixture() {}
 
   /** The args with every mounted path under {@code root}, and the files made there. */
   static List<String> materialize(List<String> args, List<String> mounts, Path root) {
@@ -53,12 +52,18 @@ final class TlsFixture {
         authority().write(file, file.resolveSibling("ca.key.unused"));
       } else if (name.endsWith(".crt") || name.endsWith(".key")) {
         String base = name.substring(0, name.length() - 4);
-        IssuedCertificate pair = pairs.computeIfAbsent(file.resolveSibling(base), b ->
-            authority().issueClient(new X500Principal("CN=system:node:node-1, O=switchboard:nodes"),
-                Duration.ofDays(1)));
+        IssuedCertificate pair =
+            pairs.computeIfAbsent(
+                file.resolveSibling(base),
+                b ->
+                    authority()
+                        .issueClient(
+                            new X500Principal("CN=system:node:node-1, O=switchboard:nodes"),
+                            Duration.ofDays(1)));
         pair.write(file.resolveSibling(base + ".crt"), file.resolveSibling(base + ".key"));
       } else if (name.equals("tokens")) {
-        Files.writeString(file, "0123456789abcdef0123456789abcdef,admin,editor\n", StandardCharsets.UTF_8);
+        Files.writeString(
+            file, "0123456789abcdef0123456789abcdef,admin,editor\n", StandardCharsets.UTF_8);
       } else {
         Files.writeString(file, "0123456789abcdef0123456789abcdef\n", StandardCharsets.UTF_8);
       }

@@ -12,12 +12,14 @@ final class Binaries {
     if (override != null && !override.isBlank()) {
       return override;
     }
-    for (String dir : (System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin").split(":")) {
+    for (String dir :
+        (System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin").split(":")) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "etcd"))) {
         return Path.of(dir, "etcd").toString();
       }
     }
-    throw new LaunchException("etcd not found: install it with 'sudo apt-get install etcd-server'"
-        + " (bin/run-local does this itself when run as root), or set ETCD_BINARY");
+    throw new LaunchException(
+        "etcd not found: install it with 'sudo apt-get install etcd-server'"
+            + " (bin/run-local does this itself when run as root), or set ETCD_BINARY");
   }
 }

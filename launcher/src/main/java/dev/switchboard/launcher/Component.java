@@ -26,8 +26,14 @@ final class Component {
     this(name, command, log, ready, Map.of());
   }
 
-  /** @param environment added to the launcher's own (OTEL_* variables) */
-  Component(String name, List<String> command, Path log, BooleanSupplier ready,
+  /**
+   * @param environment added to the launcher's own (OTEL_* variables)
+   */
+  Component(
+      String name,
+      List<String> command,
+      Path log,
+      BooleanSupplier ready,
       Map<String, String> environment) {
     this.name = name;
     this.command = List.copyOf(command);
@@ -52,10 +58,11 @@ final class Component {
     Files.createDirectories(log.getParent());
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(environment);
-    process = builder
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
-        .start();
+    process =
+        builder
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+            .start();
   }
 
   /** Waits until ready; throws {@link LaunchException} naming the component and its log. */
@@ -63,16 +70,21 @@ final class Component {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new LaunchException(name + " exited with code " + process.exitValue()
-            + " during start; see " + log + lastLine());
+        throw new LaunchException(
+            name
+                + " exited with code "
+                + process.exitValue()
+                + " during start; see "
+                + log
+                + lastLine());
       }
       if (ready.getAsBoolean()) {
         return;
       }
       Thread.sleep(100); // polling another process' readiness; bounded by the deadline
     }
-    throw new LaunchException(name + " not ready after " + timeout.toSeconds() + " s; see " + log
-        + lastLine());
+    throw new LaunchException(
+        name + " not ready after " + timeout.toSeconds() + " s; see " + log + lastLine());
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within {@code grace}. */

@@ -31,8 +31,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The demo: one pod per node (at most 3) at 127.0.10.N:8080 answering with its pod and node
- * name, and a LoadBalancer service {@code demo} on port 80 selecting them.
+ * The demo: one pod per node (at most 3) at 127.0.10.N:8080 answering with its pod and node name,
+ * and a LoadBalancer service {@code demo} on port 80 selecting them.
  */
 final class Demo {
   static final int POD_PORT = 8080;
@@ -66,50 +66,98 @@ final class Demo {
     return true;
   }
 
-  /** Applies the service and pods, then waits until every pod is ready and the external IP answers. */
+  /**
+   * Applies the service and pods, then waits until every pod is ready and the external IP answers.
+   */
   Status apply(int controlPlanePort, Duration timeout, ChannelCredentials credentials)
       throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort,
-        credentials).build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort, credentials).build();
     try {
       AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
-      admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()
-          .setService(Service.newBuilder()
-              .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("demo")
-                  .putLabels("app", "demo"))
-              .setSpec(ServiceSpec.newBuilder().setType("LoadBalancer").putSelector("app", "demo")
-                  .addPorts(ServicePort.newBuilder().setName("http").setPort(80)
-                      .setTargetPort(IntOrString.newBuilder().setStrValue("http")))))
-          .build());
+      admin
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .applyService(
+              ApplyServiceRequest.newBuilder()
+                  .setService(
+                      Service.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder()
+                                  .setNamespace("default")
+                                  .setName("demo")
+                                  .putLabels("app", "demo"))
+                          .setSpec(
+                              ServiceSpec.newBuilder()
+                                  .setType("LoadBalancer")
+                                  .putSelector("app", "demo")
+                                  .addPorts(
+                                      ServicePort.newBuilder()
+                                          .setName("http")
+                                          .setPort(80)
+                                          .setTargetPort(
+                                              IntOrString.newBuilder().setStrValue("http")))))
+                  .build());
       for (int i = 1; i <= pods; i++) {
-        admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyPod(ApplyPodRequest.newBuilder()
-            .setPod(Pod.newBuilder()
-                .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("demo-" + i)
-                    .putLabels("app", "demo"))
-                .setSpec(PodSpec.newBuilder().setNodeName("node-" + i).addContainers(
-                    Container.newBuilder().setName("demo").addPorts(ContainerPort.newBuilder()
-                        .setName("http").setContainerPort(POD_PORT))
-                        // Health observed: each pod's node agent probes it (stop the demo app,
-                        // and `bin/sbctl get pods` shows 0/1 within ~6 s).
-                        .setReadinessProbe(Probe.newBuilder().setPeriodSeconds(2)
-                            .setHttpGet(HTTPGetAction.newBuilder().setPath("/")
-                                .setPort(IntOrString.newBuilder().setStrValue("http"))))))
-                .setStatus(PodStatus.newBuilder().setPodIp("127.0.10." + i).setReady(true)))
-            .build());
+        admin
+            .withDeadlineAfter(30, TimeUnit.SECONDS)
+            .applyPod(
+                ApplyPodRequest.newBuilder()
+                    .setPod(
+                        Pod.newBuilder()
+                            .setMetadata(
+                                ObjectMeta.newBuilder()
+                                    .setNamespace("default")
+                                    .setName("demo-" + i)
+                                    .putLabels("app", "demo"))
+                            .setSpec(
+                                PodSpec.newBuilder()
+                                    .setNodeName("node-" + i)
+                                    .addContainers(
+                                        Container.newBuilder()
+                                            .setName("demo")
+                                            .addPorts(
+                                                ContainerPort.newBuilder()
+                                                    .setName("http")
+                                                    .setContainerPort(POD_PORT))
+                                            // Health observed: each pod's node agent probes it
+                                            // (stop the demo app,
+                                            // and `bin/sbctl get pods` shows 0/1 within ~6 s).
+                                            .setReadinessProbe(
+                                                Probe.newBuilder()
+                                                    .setPeriodSeconds(2)
+                                                    .setHttpGet(
+                                                        HTTPGetAction.newBuilder()
+                                                            .setPath("/")
+                                                            .setPort(
+                                                                IntOrString.newBuilder()
+                                                                    .setStrValue("http"))))))
+                            .setStatus(
+                                PodStatus.newBuilder().setPodIp("127.0.10." + i).setReady(true)))
+                    .build());
       }
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         try {
-          Service s = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getService(GetRequest.newBuilder()
-              .setNamespace("default").setName("demo").build());
-          long ready = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getEndpoints(GetRequest
-              .newBuilder().setNamespace("default").setName("demo").build()).getEndpointsList()
-              .stream().filter(e -> e.getConditions().getReady()).count();
+          Service s =
+              admin
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .getService(
+                      GetRequest.newBuilder().setNamespace("default").setName("demo").build());
+          long ready =
+              admin
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .getEndpoints(
+                      GetRequest.newBuilder().setNamespace("default").setName("demo").build())
+                  .getEndpointsList()
+                  .stream()
+                  .filter(e -> e.getConditions().getReady())
+                  .count();
           // Every pod passed its first probe (its node agent reported it), and the LB answers.
           if (ready == pods && s.getStatus().getLoadBalancer().getIngressCount() > 0) {
             String ip = s.getStatus().getLoadBalancer().getIngress(0).getIp();
             if (answers(ip, 80)) {
-              return new Status(s.getSpec().getClusterIp(), 80, s.getSpec().getPorts(0).getNodePort(), ip);
+              return new Status(
+                  s.getSpec().getClusterIp(), 80, s.getSpec().getPorts(0).getNodePort(), ip);
             }
           }
         } catch (StatusRuntimeException e) {
@@ -117,8 +165,10 @@ final class Demo {
         }
         Thread.sleep(200); // polling the cluster we just started; bounded by the deadline
       }
-      throw new LaunchException("demo service: no EXTERNAL-IP answering within "
-          + timeout.toSeconds() + " s; see the cloud-lb and node logs");
+      throw new LaunchException(
+          "demo service: no EXTERNAL-IP answering within "
+              + timeout.toSeconds()
+              + " s; see the cloud-lb and node logs");
     } finally {
       channel.shutdownNow();
     }

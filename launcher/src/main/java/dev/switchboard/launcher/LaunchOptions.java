@@ -15,13 +15,39 @@ import java.nio.file.Path;
  *     tokens, from the cluster's own CA under {@code <stateDir>/pki})
  * @param agentDnsPort each agent's cluster DNS port (UDP and TCP) on its node address; 0: off
  */
-record LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
-    int agentAdminPort, String otlpEndpoint, String otlpProtocol, int controlPlaneMetricsPort,
-    int lbMetricsPort, boolean insecure, int agentDnsPort) {
+record LaunchOptions(
+    int nodes,
+    boolean demo,
+    Path stateDir,
+    int controlPlanePort,
+    int etcdPort,
+    int agentAdminPort,
+    String otlpEndpoint,
+    String otlpProtocol,
+    int controlPlaneMetricsPort,
+    int lbMetricsPort,
+    boolean insecure,
+    int agentDnsPort) {
 
-  LaunchOptions(int nodes, boolean demo, Path stateDir, int controlPlanePort, int etcdPort,
+  LaunchOptions(
+      int nodes,
+      boolean demo,
+      Path stateDir,
+      int controlPlanePort,
+      int etcdPort,
       int agentAdminPort) {
-    this(nodes, demo, stateDir, controlPlanePort, etcdPort, agentAdminPort, "", "grpc", 0, 0, false,
+    this(
+        nodes,
+        demo,
+        stateDir,
+        controlPlanePort,
+        etcdPort,
+        agentAdminPort,
+        "",
+        "grpc",
+        0,
+        0,
+        false,
         DnsConfig.DEFAULT_LOCAL_PORT);
   }
 }

@@ -47,15 +47,19 @@ final class LocalPki {
     boolean created = !Files.exists(caCert) || !Files.exists(caKey);
     CertificateAuthority ca;
     if (created) {
-      ca = CertificateAuthority.create("switchboard-local-ca@" + Instant.now().getEpochSecond(),
-          CA_VALIDITY);
+      ca =
+          CertificateAuthority.create(
+              "switchboard-local-ca@" + Instant.now().getEpochSecond(), CA_VALIDITY);
       ca.write(caCert, caKey);
     } else {
       ca = CertificateAuthority.load(caCert, caKey);
     }
     LocalPki pki = new LocalPki(dir, ca, created);
-    pki.leaf("control-plane", () -> ca.issueServer("switchboard-control-plane",
-        List.of("127.0.0.1", "localhost"), LEAF_VALIDITY));
+    pki.leaf(
+        "control-plane",
+        () ->
+            ca.issueServer(
+                "switchboard-control-plane", List.of("127.0.0.1", "localhost"), LEAF_VALIDITY));
     for (int n = 1; n <= nodes; n++) {
       Identity node = Identity.node("node-" + n);
       pki.leaf("node-" + n, () -> ca.issueClient(node.subject(), LEAF_VALIDITY));
@@ -118,7 +122,8 @@ final class LocalPki {
   }
 
   private void tokens() throws IOException {
-    if (Files.exists(tokenFile()) && Files.exists(editorTokenFile())
+    if (Files.exists(tokenFile())
+        && Files.exists(editorTokenFile())
         && Files.exists(viewerTokenFile())) {
       return;
     }
@@ -126,8 +131,14 @@ final class LocalPki {
     String viewer = randomToken();
     Pem.write(editorTokenFile(), editor + "\n", true);
     Pem.write(viewerTokenFile(), viewer + "\n", true);
-    Pem.write(tokenFile(), "# token,user,role (made by bin/run-local)\n"
-        + editor + ",admin,editor\n" + viewer + ",viewer,viewer\n", true);
+    Pem.write(
+        tokenFile(),
+        "# token,user,role (made by bin/run-local)\n"
+            + editor
+            + ",admin,editor\n"
+            + viewer
+            + ",viewer,viewer\n",
+        true);
   }
 
   private static String randomToken() {

@@ -11,60 +11,92 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bin/run-local}: a whole Switchboard cluster on this machine's loopback, until Ctrl-C
- * (or SIGTERM), which stops everything it started, in reverse order.
+ * {@code bin/run-local}: a whole Switchboard cluster on this machine's loopback, until Ctrl-C (or
+ * SIGTERM), which stops everything it started, in reverse order.
  */
-@Command(name = "run-local", mixinStandardHelpOptions = true, version = "switchboard 0.1.0",
+@Command(
+    name = "run-local",
+    mixinStandardHelpOptions = true,
+    version = "switchboard 0.1.0",
     description = "Runs etcd, a control plane, node agents, cloud-lb and a demo app on loopback.")
 public final class Main implements Callable<Integer> {
-  @Option(names = "--nodes", defaultValue = "3", description = "Node agents to start, on 127.0.1.1..N (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--nodes",
+      defaultValue = "3",
+      description = "Node agents to start, on 127.0.1.1..N (default ${DEFAULT-VALUE}).")
   int nodes;
 
   @Option(names = "--no-demo", description = "Start only the mesh: no demo app, no demo service.")
   boolean noDemo;
 
-  @Option(names = "--state-dir", defaultValue = "${env:SWITCHBOARD_STATE_DIR:-.state}",
+  @Option(
+      names = "--state-dir",
+      defaultValue = "${env:SWITCHBOARD_STATE_DIR:-.state}",
       description = "etcd data and logs; reused by the next run (default ${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = "--control-plane-port", defaultValue = "9440",
+  @Option(
+      names = "--control-plane-port",
+      defaultValue = "9440",
       description = "The control plane's gRPC port on 127.0.0.1 (default ${DEFAULT-VALUE}).")
   int controlPlanePort;
 
-  @Option(names = "--etcd-port", defaultValue = "0",
-      description = "etcd's client port on 127.0.0.1 (default: 2379 when free, else any free port).")
+  @Option(
+      names = "--etcd-port",
+      defaultValue = "0",
+      description =
+          "etcd's client port on 127.0.0.1 (default: 2379 when free, else any free port).")
   int etcdPort;
 
-  @Option(names = "--agent-admin-port", defaultValue = "10256",
-      description = "Each agent's /healthz and /readyz port on its node address (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--agent-admin-port",
+      defaultValue = "10256",
+      description =
+          "Each agent's /healthz and /readyz port on its node address (default ${DEFAULT-VALUE}).")
   int agentAdminPort;
 
-  @Option(names = "--agent-dns-port", defaultValue = "10053",
-      description = "Each agent's cluster DNS port (UDP and TCP) on its node address; 0: off "
-          + "(default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--agent-dns-port",
+      defaultValue = "10053",
+      description =
+          "Each agent's cluster DNS port (UDP and TCP) on its node address; 0: off "
+              + "(default ${DEFAULT-VALUE}).")
   int agentDnsPort;
 
-  @Option(names = "--otlp-endpoint", paramLabel = "URL", defaultValue = "${env:OTEL_EXPORTER_OTLP_ENDPOINT:-}",
-      description = "Export every component's traces and metrics by OTLP to this collector, e.g. "
-          + "http://127.0.0.1:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ... for each; "
-          + "default: no export).")
+  @Option(
+      names = "--otlp-endpoint",
+      paramLabel = "URL",
+      defaultValue = "${env:OTEL_EXPORTER_OTLP_ENDPOINT:-}",
+      description =
+          "Export every component's traces and metrics by OTLP to this collector, e.g. "
+              + "http://127.0.0.1:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ... for each; "
+              + "default: no export).")
   String otlpEndpoint;
 
-  @Option(names = "--otlp-protocol", defaultValue = "grpc",
+  @Option(
+      names = "--otlp-protocol",
+      defaultValue = "grpc",
       description = "grpc (port 4317) or http/protobuf (port 4318) (default ${DEFAULT-VALUE}).")
   String otlpProtocol;
 
-  @Option(names = "--control-plane-metrics-port", defaultValue = "9464",
-      description = "The control plane's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--control-plane-metrics-port",
+      defaultValue = "9464",
+      description =
+          "The control plane's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
   int controlPlaneMetricsPort;
 
-  @Option(names = "--lb-metrics-port", defaultValue = "9465",
+  @Option(
+      names = "--lb-metrics-port",
+      defaultValue = "9465",
       description = "cloud-lb's /metrics port on 127.0.0.1; 0: none (default ${DEFAULT-VALUE}).")
   int lbMetricsPort;
 
-  @Option(names = "--insecure",
-      description = "Run every component in plaintext, without certificates or tokens. Default: TLS "
-          + "with the cluster's own CA, made on the first run under STATE-DIR/pki.")
+  @Option(
+      names = "--insecure",
+      description =
+          "Run every component in plaintext, without certificates or tokens. Default: TLS "
+              + "with the cluster's own CA, made on the first run under STATE-DIR/pki.")
   boolean insecure;
 
   private final PrintStream out;
@@ -74,7 +106,8 @@ public final class Main implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(Flags.run("switchboard", new Main(System.out), new PrintWriter(System.err, true), args));
+    System.exit(
+        Flags.run("switchboard", new Main(System.out), new PrintWriter(System.err, true), args));
   }
 
   @Override
@@ -86,19 +119,34 @@ public final class Main implements Callable<Integer> {
       throw new FlagException("--otlp-protocol", otlpProtocol, "grpc or http/protobuf");
     }
     if (!otlpEndpoint.isBlank() && !otlpEndpoint.matches("https?://[^\\s/]+(/.*)?")) {
-      throw new FlagException("--otlp-endpoint", otlpEndpoint, "a URL such as http://127.0.0.1:4317");
+      throw new FlagException(
+          "--otlp-endpoint", otlpEndpoint, "a URL such as http://127.0.0.1:4317");
     }
-    LaunchOptions options = new LaunchOptions(nodes, !noDemo, stateDir.toAbsolutePath(),
-        controlPlanePort, etcdPort, agentAdminPort, otlpEndpoint.trim(), otlpProtocol,
-        controlPlaneMetricsPort, lbMetricsPort, insecure, agentDnsPort);
+    LaunchOptions options =
+        new LaunchOptions(
+            nodes,
+            !noDemo,
+            stateDir.toAbsolutePath(),
+            controlPlanePort,
+            etcdPort,
+            agentAdminPort,
+            otlpEndpoint.trim(),
+            otlpProtocol,
+            controlPlaneMetricsPort,
+            lbMetricsPort,
+            insecure,
+            agentDnsPort);
     LocalCluster cluster = new LocalCluster(options, out);
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      out.println("switchboard: stopping ...");
-      cluster.close();
-      out.println("switchboard: stopped");
-      stopped.countDown();
-    }, "stop");
+    Thread hook =
+        new Thread(
+            () -> {
+              out.println("switchboard: stopping ...");
+              cluster.close();
+              out.println("switchboard: stopped");
+              stopped.countDown();
+            },
+            "stop");
     Runtime.getRuntime().addShutdownHook(hook);
     LocalCluster.Summary summary;
     try {

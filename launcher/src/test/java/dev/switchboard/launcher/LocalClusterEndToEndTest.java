@@ -28,14 +28,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The launcher as a user runs it: a separate process that starts every component, prints a
- * summary, serves the demo through the load balancer, and on SIGTERM leaves nothing behind.
+ * The launcher as a user runs it: a separate process that starts every component, prints a summary,
+ * serves the demo through the load balancer, and on SIGTERM leaves nothing behind.
  */
 class LocalClusterEndToEndTest {
   private static final Pattern EXTERNAL_IP = Pattern.compile("curl http://(127\\.0\\.2\\.\\d+)/");
   private static final Pattern POD = Pattern.compile("pod=(demo-\\d) node=(node-\\d)");
-  private static final Pattern DIG = Pattern.compile("(dig @127\\.0\\.1\\.1 -p \\d+ \\+short \\S+)");
-  private static final Pattern CLUSTER_IP = Pattern.compile("curl http://(127\\.96\\.\\d+\\.\\d+)/");
+  private static final Pattern DIG =
+      Pattern.compile("(dig @127\\.0\\.1\\.1 -p \\d+ \\+short \\S+)");
+  private static final Pattern CLUSTER_IP =
+      Pattern.compile("curl http://(127\\.96\\.\\d+\\.\\d+)/");
 
   @Test
   @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -44,14 +46,28 @@ class LocalClusterEndToEndTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     int cpPort = freePort();
     int cpMetricsPort = freePort();
-    Process launcher = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "dev.switchboard.launcher.Main", "--state-dir", state.toString(),
-        "--control-plane-port", Integer.toString(cpPort), "--etcd-port", Integer.toString(freePort()),
-        "--agent-admin-port", Integer.toString(freePort()),
-        "--agent-dns-port", Integer.toString(freePort()),
-        "--control-plane-metrics-port", Integer.toString(cpMetricsPort),
-        "--lb-metrics-port", Integer.toString(freePort()))
-        .redirectErrorStream(true).start();
+    Process launcher =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.switchboard.launcher.Main",
+                "--state-dir",
+                state.toString(),
+                "--control-plane-port",
+                Integer.toString(cpPort),
+                "--etcd-port",
+                Integer.toString(freePort()),
+                "--agent-admin-port",
+                Integer.toString(freePort()),
+                "--agent-dns-port",
+                Integer.toString(freePort()),
+                "--control-plane-metrics-port",
+                Integer.toString(cpMetricsPort),
+                "--lb-metrics-port",
+                Integer.toString(freePort()))
+            .redirectErrorStream(true)
+            .start();
     LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     CompletableFuture.runAsync(() -> readLines(launcher.getInputStream(), lines));
     List<ProcessHandle> children = new ArrayList<>();
@@ -75,18 +91,32 @@ class LocalClusterEndToEndTest {
       }
       assertThat(ready).as("summary never printed:%n%s", output).isTrue();
       assertThat(externalIp).as("no EXTERNAL-IP in:%n%s", output).isNotNull();
-      assertThat(output.toString()).contains("starting etcd", "starting control plane",
-          "starting node-1", "starting node-3", "starting cloud-lb", "starting demo app");
+      assertThat(output.toString())
+          .contains(
+              "starting etcd",
+              "starting control plane",
+              "starting node-1",
+              "starting node-3",
+              "starting cloud-lb",
+              "starting demo app");
       // etcd, cp, 3 agents, lb, demo. Bounded wait: /proc is walked, not the launcher asked, and
       // one full run under load saw 6; the message names what was there.
       List<ProcessHandle> seen = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-        seen.clear();
-        seen.addAll(launcher.descendants().toList());
-        assertThat(seen).as("the launcher's processes: %s", seen.stream()
-            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList())
-            .hasSizeGreaterThanOrEqualTo(7);
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(
+              () -> {
+                seen.clear();
+                seen.addAll(launcher.descendants().toList());
+                assertThat(seen)
+                    .as(
+                        "the launcher's processes: %s",
+                        seen.stream()
+                            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
+                            .toList())
+                    .hasSizeGreaterThanOrEqualTo(7);
+              });
       children.addAll(seen);
 
       // 30 requests through the load balancer: every pod answers (each pod misses all 30 with
@@ -106,33 +136,85 @@ class LocalClusterEndToEndTest {
         dig = DIG.matcher(output);
       }
       Matcher clusterIp = CLUSTER_IP.matcher(output);
-      assertThat(dig.find(0) && clusterIp.find()).as("no dig or ClusterIP line in:%n%s", output).isTrue();
-      Process digging = new ProcessBuilder(dig.group(1).split(" ")).redirectErrorStream(true).start();
+      assertThat(dig.find(0) && clusterIp.find())
+          .as("no dig or ClusterIP line in:%n%s", output)
+          .isTrue();
+      Process digging =
+          new ProcessBuilder(dig.group(1).split(" ")).redirectErrorStream(true).start();
       assertThat(digging.waitFor(15, TimeUnit.SECONDS)).isTrue();
-      assertThat(new String(digging.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
+      assertThat(
+              new String(digging.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
           .isEqualTo(clusterIp.group(1));
       // Secure by default: the summary says so, and the pki and sbctl.env exist.
-      assertThat(output.toString()).contains("TLS on: CA " + state.resolve("pki").resolve("ca.crt"));
+      assertThat(output.toString())
+          .contains("TLS on: CA " + state.resolve("pki").resolve("ca.crt"));
       assertThat(state.resolve("pki").resolve("ca.crt")).exists();
-      assertThat(Files.readString(state.resolve("sbctl.env"))).contains("SWITCHBOARD_TOKEN=",
-          "SWITCHBOARD_CA=" + state.resolve("pki").resolve("ca.crt"), "SWITCHBOARD_SERVER=127.0.0.1:" + cpPort);
+      assertThat(Files.readString(state.resolve("sbctl.env")))
+          .contains(
+              "SWITCHBOARD_TOKEN=",
+              "SWITCHBOARD_CA=" + state.resolve("pki").resolve("ca.crt"),
+              "SWITCHBOARD_SERVER=127.0.0.1:" + cpPort);
       String ca = state.resolve("pki").resolve("ca.crt").toString();
       String editor = Files.readString(state.resolve("pki").resolve("admin.token")).strip();
       String viewer = Files.readString(state.resolve("pki").resolve("viewer.token")).strip();
       String server = "127.0.0.1:" + cpPort;
       // Without a token, or as a viewer writing, sbctl is refused with one line.
-      assertThat(runFailing(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", server,
-          "--certificate-authority", ca)).contains("Error from server (Unauthorized)");
-      assertThat(runFailing(java, "dev.switchboard.sbctl.Main", "delete", "svc", "demo", "--server", server,
-          "--certificate-authority", ca, "--token", viewer)).contains("Error from server (Forbidden)");
+      assertThat(
+              runFailing(
+                  java,
+                  "dev.switchboard.sbctl.Main",
+                  "get",
+                  "svc",
+                  "--server",
+                  server,
+                  "--certificate-authority",
+                  ca))
+          .contains("Error from server (Unauthorized)");
+      assertThat(
+              runFailing(
+                  java,
+                  "dev.switchboard.sbctl.Main",
+                  "delete",
+                  "svc",
+                  "demo",
+                  "--server",
+                  server,
+                  "--certificate-authority",
+                  ca,
+                  "--token",
+                  viewer))
+          .contains("Error from server (Forbidden)");
       // sbctl against it, as the summary suggests (bin/sbctl takes these from sbctl.env).
-      String svc = run(java, "dev.switchboard.sbctl.Main", "get", "svc", "--server", server,
-          "--certificate-authority", ca, "--token", viewer);
+      String svc =
+          run(
+              java,
+              "dev.switchboard.sbctl.Main",
+              "get",
+              "svc",
+              "--server",
+              server,
+              "--certificate-authority",
+              ca,
+              "--token",
+              viewer);
       assertThat(svc).contains("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)");
-      assertThat(svc).containsPattern("demo\\s+LoadBalancer\\s+127\\.96\\.\\S+\\s+" + externalIp.replace(".", "\\.")
-          + "\\s+80:3\\d{4}/TCP");
-      String nodes = run(java, "dev.switchboard.sbctl.Main", "get", "nodes", "--server", server,
-          "--certificate-authority", ca, "--token", editor);
+      assertThat(svc)
+          .containsPattern(
+              "demo\\s+LoadBalancer\\s+127\\.96\\.\\S+\\s+"
+                  + externalIp.replace(".", "\\.")
+                  + "\\s+80:3\\d{4}/TCP");
+      String nodes =
+          run(
+              java,
+              "dev.switchboard.sbctl.Main",
+              "get",
+              "nodes",
+              "--server",
+              server,
+              "--certificate-authority",
+              ca,
+              "--token",
+              editor);
       assertThat(nodes).containsPattern("node-1\\s+Ready").containsPattern("node-3\\s+Ready");
       // The control plane's metrics, on the port the launcher gave it.
       assertThat(httpGet("http://127.0.0.1:" + cpMetricsPort + "/metrics"))
@@ -145,18 +227,25 @@ class LocalClusterEndToEndTest {
       if (!exited) {
         launcher.destroyForcibly();
       }
-      children.forEach(child -> {
-        try {
-          child.onExit().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          child.destroyForcibly();
-        }
-      });
+      children.forEach(
+          child -> {
+            try {
+              child.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+              child.destroyForcibly();
+            }
+          });
       assertThat(exited).isTrue();
     }
     assertThat(processesMentioning(state)).isEmpty();
-    assertThat(children).allSatisfy(child -> assertThat(child.isAlive())
-        .as("%s is still running", child.info().commandLine().orElse("pid " + child.pid())).isFalse());
+    assertThat(children)
+        .allSatisfy(
+            child ->
+                assertThat(child.isAlive())
+                    .as(
+                        "%s is still running",
+                        child.info().commandLine().orElse("pid " + child.pid()))
+                    .isFalse());
   }
 
   @Test
@@ -165,19 +254,30 @@ class LocalClusterEndToEndTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress("127.0.0.1", 0));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      Process launcher = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-          "dev.switchboard.launcher.Main", "--state-dir", state.toString(), "--no-demo",
-          "--control-plane-port", Integer.toString(taken.getLocalPort()),
-          "--etcd-port", Integer.toString(freePort()))
-          .redirectErrorStream(true).start();
+      Process launcher =
+          new ProcessBuilder(
+                  java,
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "dev.switchboard.launcher.Main",
+                  "--state-dir",
+                  state.toString(),
+                  "--no-demo",
+                  "--control-plane-port",
+                  Integer.toString(taken.getLocalPort()),
+                  "--etcd-port",
+                  Integer.toString(freePort()))
+              .redirectErrorStream(true)
+              .start();
       String output;
       try (InputStream in = launcher.getInputStream()) {
         output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
       assertThat(launcher.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(launcher.exitValue()).isEqualTo(1);
-      assertThat(output).contains("control plane: 127.0.0.1:" + taken.getLocalPort()
-          + " is already in use").contains("--control-plane-port");
+      assertThat(output)
+          .contains("control plane: 127.0.0.1:" + taken.getLocalPort() + " is already in use")
+          .contains("--control-plane-port");
       // etcd had started before the port check failed: it must be gone too.
       assertThat(processesMentioning(state)).isEmpty();
     }
@@ -203,8 +303,8 @@ class LocalClusterEndToEndTest {
 
   private static String exec(int exit, String java, String mainClass, String... args)
       throws Exception {
-    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        mainClass));
+    List<String> command =
+        new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out;
@@ -236,10 +336,13 @@ class LocalClusterEndToEndTest {
   }
 
   private static String httpGet(String url) throws Exception {
-    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
-            .timeout(java.time.Duration.ofSeconds(5)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    java.net.http.HttpResponse<String> r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                    .timeout(java.time.Duration.ofSeconds(5))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as("GET %s", url).isEqualTo(200);
     return r.body();
   }
@@ -249,5 +352,4 @@ class LocalClusterEndToEndTest {
       return s.getLocalPort();
     }
   }
-
 }

@@ -26,8 +26,10 @@ class LocalPkiTest {
         .contains(Identity.node("node-2"));
     assertThat(Identity.of(Pem.readCertificates(first.cert("cloud-lb")).get(0)).map(Identity::kind))
         .contains(Kind.LOAD_BALANCER);
-    assertThat(Pem.readCertificates(first.cert("control-plane")).get(0).getSubjectAlternativeNames())
-        .extracting(san -> (Object) san.get(1)).contains("127.0.0.1", "localhost");
+    assertThat(
+            Pem.readCertificates(first.cert("control-plane")).get(0).getSubjectAlternativeNames())
+        .extracting(san -> (Object) san.get(1))
+        .contains("127.0.0.1", "localhost");
     assertThat(Files.readString(first.tokenFile())).contains(first.editorToken() + ",admin,editor");
     byte[] ca = Files.readAllBytes(pki.resolve("ca.crt"));
     byte[] node1 = Files.readAllBytes(first.cert("node-1"));
@@ -39,7 +41,8 @@ class LocalPkiTest {
     assertThat(Files.readAllBytes(second.cert("node-1"))).isEqualTo(node1);
     assertThat(Files.readString(second.tokenFile())).isEqualTo(tokens);
     // A third node: its certificate is issued by the same CA.
-    Pem.readCertificates(second.cert("node-3")).get(0)
+    Pem.readCertificates(second.cert("node-3"))
+        .get(0)
         .verify(Pem.readCertificates(pki.resolve("ca.crt")).get(0).getPublicKey());
   }
 
@@ -50,7 +53,8 @@ class LocalPkiTest {
         .issueClient(Identity.node("node-1").subject(), Duration.ofDays(1))
         .write(pki.cert("node-1"), pki.key("node-1"));
     LocalPki.ensure(state, 1);
-    Pem.readCertificates(pki.cert("node-1")).get(0)
+    Pem.readCertificates(pki.cert("node-1"))
+        .get(0)
         .verify(Pem.readCertificates(pki.caCert()).get(0).getPublicKey());
   }
 }

@@ -1,25 +1,29 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.discovery.client.ControlPlaneChannels;
-import dev.switchboard.discovery.client.ExponentialBackoff;
-import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.agent.dns.DnsServer;
-import dev.switchboard.agent.probe.PodProber;
-import dev.switchboard.forwarder.probe.SocketProber;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.nft.Conntrack;
 import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftPreflight;
 import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.probe.PodProber;
 import dev.switchboard.agent.proxier.ClusterIpRoutes;
 import dev.switchboard.agent.proxier.ListenerKey;
 import dev.switchboard.agent.proxier.Proxier;
 import dev.switchboard.agent.proxier.ServicePlanner;
+import dev.switchboard.discovery.client.ControlPlaneChannels;
+import dev.switchboard.discovery.client.ExponentialBackoff;
+import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.ForwarderOptions;
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerOptions;
+import dev.switchboard.forwarder.http.HttpOptions;
+import dev.switchboard.forwarder.probe.SocketProber;
+import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.HttpTelemetry;
+import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.v1.Hello;
 import dev.switchboard.v1.Role;
 import io.grpc.ChannelCredentials;
@@ -29,10 +33,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import dev.switchboard.forwarder.http.HttpOptions;
-import dev.switchboard.telemetry.ConnectionTelemetry;
-import dev.switchboard.telemetry.HttpTelemetry;
-import dev.switchboard.telemetry.Telemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -48,10 +48,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One node agent: the discovery client, the state it keeps, the proxier programming the
- * forwarder, and the health endpoints. {@link #start} returns once the admin port is bound and the
- * first connection attempt is under way; the agent then follows the control plane, and keeps
- * forwarding with the last state it received while the control plane is away.
+ * One node agent: the discovery client, the state it keeps, the proxier programming the forwarder,
+ * and the health endpoints. {@link #start} returns once the admin port is bound and the first
+ * connection attempt is under way; the agent then follows the control plane, and keeps forwarding
+ * with the last state it received while the control plane is away.
  *
  * <p>Threading: one executor thread owns the state, the proxier and the health check servers and
  * runs every gRPC callback; the forwarder and the HTTP servers have their own event loops.
@@ -59,19 +59,23 @@ import org.slf4j.LoggerFactory;
 public final class NodeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
   private static final Duration FORWARDER_TIMEOUT = Duration.ofSeconds(10);
+
   /** /statusz lists at most this many ports with their data path. */
   private static final int STATUS_PORT_LINES = 1000;
+
   /**
    * One nft batch. The first batch at 10,000 services × 10 endpoints took 74-301 s on a loaded
    * 2-core box (docs/architecture.md); a batch cut short is retried whole at every sync, so the
    * bound is generous.
    */
   private static final Duration NFT_TIMEOUT = Duration.ofMinutes(15);
+
   /** `nft --version`, `nft list tables` (which lists names only) and `conntrack -D`: quick. */
   private static final Duration NFT_QUERY_TIMEOUT = Duration.ofSeconds(60);
 
   /** Set by the first {@link #close}: closing twice (shutdown hook and caller) is harmless. */
   private final AtomicBoolean closed = new AtomicBoolean();
+
   private final AgentConfig config;
   private final ScheduledExecutorService executor;
   private final Forwarder forwarder;
@@ -83,13 +87,22 @@ public final class NodeAgent implements AutoCloseable {
   private final AdminServer admin;
   private final PodProber prober;
   private final ManagedChannel adminChannel;
+
   /** Cluster DNS (agent/dns), null when off; set once in {@link #start}, before it returns. */
   private DnsServer dns;
 
-  private NodeAgent(AgentConfig config, ScheduledExecutorService executor, Forwarder forwarder,
-      EventLoopGroup httpGroup, Proxier proxier,
-      HealthCheckServers healthChecks, StateSync sync, Subscriber subscriber, AdminServer admin,
-      PodProber prober, ManagedChannel adminChannel) {
+  private NodeAgent(
+      AgentConfig config,
+      ScheduledExecutorService executor,
+      Forwarder forwarder,
+      EventLoopGroup httpGroup,
+      Proxier proxier,
+      HealthCheckServers healthChecks,
+      StateSync sync,
+      Subscriber subscriber,
+      AdminServer admin,
+      PodProber prober,
+      ManagedChannel adminChannel) {
     this.prober = prober;
     this.adminChannel = adminChannel;
     this.config = config;
@@ -114,8 +127,8 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   /**
-   * Starts an agent: returns once the admin port is bound and the first connection attempt is
-   * under way.
+   * Starts an agent: returns once the admin port is bound and the first connection attempt is under
+   * way.
    *
    * @param telemetry traces connections and applied changes, and is served at {@code /metrics} on
    *     the admin port ({@link Telemetry#disabled()}: none); closed by the caller, after the agent
@@ -123,8 +136,8 @@ public final class NodeAgent implements AutoCloseable {
    *     whose identity must be {@code system:node:<nodeName>}, or plaintext in local mode
    * @throws IOException when the admin port cannot be bound
    */
-  public static NodeAgent start(AgentConfig config, Telemetry telemetry,
-      ChannelCredentials credentials) throws IOException {
+  public static NodeAgent start(
+      AgentConfig config, Telemetry telemetry, ChannelCredentials credentials) throws IOException {
     String node = config.nodeName();
     NftProxier kernel = null;
     if (config.proxyMode() == ProxyMode.NFTABLES) {
@@ -134,13 +147,16 @@ public final class NodeAgent implements AutoCloseable {
       }
       kernel = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_QUERY_TIMEOUT));
     }
-    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "switchboard-agent-" + node);
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "switchboard-agent-" + node);
+              t.setDaemon(true);
+              return t;
+            });
     ForwarderOptions forwarding = ForwarderOptions.defaults().withIoThreads(config.ioThreads());
-    ConnectionTelemetry connections = telemetry.enabled() ? new ConnectionTelemetry(telemetry, "node-agent") : null;
+    ConnectionTelemetry connections =
+        telemetry.enabled() ? new ConnectionTelemetry(telemetry, "node-agent") : null;
     if (connections != null) {
       forwarding = forwarding.withObserver(connections);
     }
@@ -148,8 +164,11 @@ public final class NodeAgent implements AutoCloseable {
     if (connections != null) {
       connections.exportCountsOf(forwarder::listeners);
     }
-    EventLoopGroup httpGroup = new MultiThreadIoEventLoopGroup(1,
-        new DefaultThreadFactory("switchboard-http-" + node, true), NioIoHandler.newFactory());
+    EventLoopGroup httpGroup =
+        new MultiThreadIoEventLoopGroup(
+            1,
+            new DefaultThreadFactory("switchboard-http-" + node, true),
+            NioIoHandler.newFactory());
     try {
       String standingError = "";
       if (config.clusterIpMode() == ClusterIpMode.ROUTE) {
@@ -158,48 +177,101 @@ public final class NodeAgent implements AutoCloseable {
           log.error("{}", standingError);
         }
       }
-      Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, FORWARDER_TIMEOUT,
-          telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent")) : null);
+      Proxier proxier =
+          new Proxier(
+              forwarder::addListener,
+              ListenerOptions.DEFAULTS,
+              FORWARDER_TIMEOUT,
+              telemetry.enabled()
+                  ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent"))
+                  : null);
       HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
-      StateSync sync = new StateSync(new ServicePlanner(node, config.nodeAddress()), proxier,
-          kernel, healthChecks, standingError);
-      Hello hello = Hello.newBuilder()
-          .setNodeName(node)
-          .setNodeAddress(config.nodeAddress().getHostAddress())
-          .setRole(Role.AGENT)
-          .putAllLabels(config.labels())
-          .build();
-      Subscriber subscriber = new Subscriber(
-          () -> ControlPlaneChannels.create(config.controlPlane(), credentials), executor,
-          new Subscriber.Options("node-agent", hello, config.backoff(), config.minSyncInterval(),
-              config.resyncInterval()), sync, telemetry);
+      StateSync sync =
+          new StateSync(
+              new ServicePlanner(node, config.nodeAddress()),
+              proxier,
+              kernel,
+              healthChecks,
+              standingError);
+      Hello hello =
+          Hello.newBuilder()
+              .setNodeName(node)
+              .setNodeAddress(config.nodeAddress().getHostAddress())
+              .setRole(Role.AGENT)
+              .putAllLabels(config.labels())
+              .build();
+      Subscriber subscriber =
+          new Subscriber(
+              () -> ControlPlaneChannels.create(config.controlPlane(), credentials),
+              executor,
+              new Subscriber.Options(
+                  "node-agent",
+                  hello,
+                  config.backoff(),
+                  config.minSyncInterval(),
+                  config.resyncInterval()),
+              sync,
+              telemetry);
       // Pod probes: their own thread and event loop, their own channel (gRPC reconnects it).
       ManagedChannel adminChannel = ControlPlaneChannels.create(config.controlPlane(), credentials);
-      PodProber prober = new PodProber(node, adminChannel,
-          new SocketProber(forwarder.transport(), "switchboard-probes-io-" + node, "switchboard-node-agent"),
-          Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "switchboard-probes-" + node);
-            t.setDaemon(true);
-            return t;
-          }), ExponentialBackoff.standard(AgentConfig.DEFAULT_RECONNECT_MAX)); // its own, not the stream's
-      AdminServer admin = AdminServer.start(httpGroup,
-          new InetSocketAddress(config.nodeAddress(), config.adminPort()), sync::ready,
-          () -> status(node, sync, subscriber, prober), telemetry::scrape);
-      DnsServer dns = config.dns().enabled() ? DnsServer.start(config.dns(),
-          config.dns().address() != null ? config.dns().address() : config.nodeAddress(),
-          config.serviceCidr(), node, telemetry) : null;
+      PodProber prober =
+          new PodProber(
+              node,
+              adminChannel,
+              new SocketProber(
+                  forwarder.transport(), "switchboard-probes-io-" + node, "switchboard-node-agent"),
+              Executors.newSingleThreadScheduledExecutor(
+                  r -> {
+                    Thread t = new Thread(r, "switchboard-probes-" + node);
+                    t.setDaemon(true);
+                    return t;
+                  }),
+              ExponentialBackoff.standard(
+                  AgentConfig.DEFAULT_RECONNECT_MAX)); // its own, not the stream's
+      AdminServer admin =
+          AdminServer.start(
+              httpGroup,
+              new InetSocketAddress(config.nodeAddress(), config.adminPort()),
+              sync::ready,
+              () -> status(node, sync, subscriber, prober),
+              telemetry::scrape);
+      DnsServer dns =
+          config.dns().enabled()
+              ? DnsServer.start(
+                  config.dns(),
+                  config.dns().address() != null ? config.dns().address() : config.nodeAddress(),
+                  config.serviceCidr(),
+                  node,
+                  telemetry)
+              : null;
       if (dns != null) {
         sync.onSynced(dns::update);
       }
-      NodeAgent agent = new NodeAgent(config, executor, forwarder, httpGroup, proxier,
-          healthChecks, sync, subscriber, admin, prober, adminChannel);
+      NodeAgent agent =
+          new NodeAgent(
+              config,
+              executor,
+              forwarder,
+              httpGroup,
+              proxier,
+              healthChecks,
+              sync,
+              subscriber,
+              admin,
+              prober,
+              adminChannel);
       agent.dns = dns;
       subscriber.start();
       prober.start();
-      log.info("node agent {} on {} started: control plane {}, ClusterIPs {} ({}), proxy mode {}, admin {}",
-          node, config.nodeAddress().getHostAddress(), config.controlPlane(),
-          config.serviceCidr(), config.clusterIpMode().name().toLowerCase(java.util.Locale.ROOT),
-          config.proxyMode().name().toLowerCase(java.util.Locale.ROOT), admin.address());
+      log.info(
+          "node agent {} on {} started: control plane {}, ClusterIPs {} ({}), proxy mode {}, admin {}",
+          node,
+          config.nodeAddress().getHostAddress(),
+          config.controlPlane(),
+          config.serviceCidr(),
+          config.clusterIpMode().name().toLowerCase(java.util.Locale.ROOT),
+          config.proxyMode().name().toLowerCase(java.util.Locale.ROOT),
+          admin.address());
       return agent;
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
@@ -259,11 +331,12 @@ public final class NodeAgent implements AutoCloseable {
     prober.close();
     adminChannel.shutdownNow();
     try {
-      onExecutor(() -> {
-        healthChecks.close();
-        proxier.close();
-        return null;
-      });
+      onExecutor(
+          () -> {
+            healthChecks.close();
+            proxier.close();
+            return null;
+          });
     } catch (RuntimeException e) {
       log.warn("closing listeners: {}", e.toString());
     }
@@ -297,14 +370,26 @@ public final class NodeAgent implements AutoCloseable {
     return prober.writes();
   }
 
-  private static String status(String node, StateSync sync, Subscriber subscriber,
-      PodProber prober) {
+  private static String status(
+      String node, StateSync sync, Subscriber subscriber, PodProber prober) {
     String ports = sync.portPaths(STATUS_PORT_LINES);
     String lastError = subscriber.lastError();
-    return "node " + node + ": " + (subscriber.connected() ? "connected" : "disconnected")
-        + ", ready " + sync.ready() + ", version " + sync.programmedVersion()
-        + ", listeners " + sync.boundListeners() + ", nftables ports " + sync.kernelPorts()
-        + ", probed pods " + prober.probedPods() + ", errors " + sync.errorCount()
+    return "node "
+        + node
+        + ": "
+        + (subscriber.connected() ? "connected" : "disconnected")
+        + ", ready "
+        + sync.ready()
+        + ", version "
+        + sync.programmedVersion()
+        + ", listeners "
+        + sync.boundListeners()
+        + ", nftables ports "
+        + sync.kernelPorts()
+        + ", probed pods "
+        + prober.probedPods()
+        + ", errors "
+        + sync.errorCount()
         + (lastError.isEmpty() ? "" : ": " + lastError)
         + (ports.isEmpty() ? "" : "\nports (data path):\n" + ports.stripTrailing());
   }

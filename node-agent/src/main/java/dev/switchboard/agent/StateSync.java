@@ -1,8 +1,5 @@
 package dev.switchboard.agent;
 
-import dev.switchboard.discovery.client.Batch;
-import dev.switchboard.discovery.client.ServiceName;
-import dev.switchboard.discovery.client.Subscriber;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.DataPath;
@@ -14,6 +11,9 @@ import dev.switchboard.agent.proxier.ServicePlanner;
 import dev.switchboard.agent.state.ChangeTracker;
 import dev.switchboard.agent.state.ClusterState;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.Batch;
+import dev.switchboard.discovery.client.ServiceName;
+import dev.switchboard.discovery.client.Subscriber;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,38 +30,56 @@ import org.slf4j.LoggerFactory;
  * programs listeners, nftables rules and health checks, and returns what it could not program,
  * which the subscriber sends as the ACK or NACK of every batch the sync covered.
  *
- * <p>Confined to the agent's executor, like everything it calls; the status fields are volatile
- * for /statusz and /readyz.
+ * <p>Confined to the agent's executor, like everything it calls; the status fields are volatile for
+ * /statusz and /readyz.
  */
 final class StateSync implements Subscriber.State {
   private static final Logger log = LoggerFactory.getLogger(StateSync.class);
-  /** NACK details beyond this are cut: the control plane logs them, a reader needs the first ones. */
+
+  /**
+   * NACK details beyond this are cut: the control plane logs them, a reader needs the first ones.
+   */
   private static final int MAX_DETAIL_CHARS = 4096;
 
   private final ClusterState state = new ClusterState();
   private final ServicePlanner planner;
   private final Proxier proxier;
+
   /** The kernel data path (nftables mode); null in userspace mode. */
   private final NftProxier kernel;
+
   private final HealthCheckServers healthChecks;
+
   /** An error that no sync fixes (the route of cluster mode); "" when none. */
   private final String standingError;
+
   /** Told what changed after each sync once a snapshot is held (the cluster DNS zone). */
-  private BiConsumer<Long, Map<ServiceName, ChangeTracker.Change<ServiceView>>> onSynced = (v, c) -> { };
+  private BiConsumer<Long, Map<ServiceName, ChangeTracker.Change<ServiceView>>> onSynced =
+      (v, c) -> {};
+
   private volatile int boundListeners;
   private volatile int kernelPorts;
+
   /**
-   * nftables mode: per service, one line per port saying which data path serves it. Written by
-   * the sync (only the services that changed), read by /statusz on the admin event loop.
+   * nftables mode: per service, one line per port saying which data path serves it. Written by the
+   * sync (only the services that changed), read by /statusz on the admin event loop.
    */
-  private final ConcurrentSkipListMap<ServiceName, List<String>> portPaths = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<ServiceName, List<String>> portPaths =
+      new ConcurrentSkipListMap<>();
+
   private volatile boolean ready;
   private volatile long programmedVersion;
   private volatile int errorCount;
 
-  /** @param kernel programs what the kernel can serve (nftables mode); null: all in userspace */
-  StateSync(ServicePlanner planner, Proxier proxier, NftProxier kernel,
-      HealthCheckServers healthChecks, String standingError) {
+  /**
+   * @param kernel programs what the kernel can serve (nftables mode); null: all in userspace
+   */
+  StateSync(
+      ServicePlanner planner,
+      Proxier proxier,
+      NftProxier kernel,
+      HealthCheckServers healthChecks,
+      String standingError) {
     this.planner = planner;
     this.proxier = proxier;
     this.kernel = kernel;
@@ -107,13 +125,14 @@ final class StateSync implements Subscriber.State {
       errors.addAll(proxier.sync(userspaceShare(plans, true)));
       errors.addAll(kernel.sync(plans));
       kernelPorts = kernel.programmedPorts();
-      plans.forEach((name, plan) -> {
-        if (plan.listeners().isEmpty()) {
-          portPaths.remove(name);
-        } else {
-          portPaths.put(name, plan.listeners().stream().map(StateSync::portPath).toList());
-        }
-      });
+      plans.forEach(
+          (name, plan) -> {
+            if (plan.listeners().isEmpty()) {
+              portPaths.remove(name);
+            } else {
+              portPaths.put(name, plan.listeners().stream().map(StateSync::portPath).toList());
+            }
+          });
     }
     errors.addAll(healthChecks.sync(checks));
     if (state.hasSnapshot()) {
@@ -125,12 +144,19 @@ final class StateSync implements Subscriber.State {
     programmedVersion = version;
     if (state.hasSnapshot() && !ready) {
       ready = true;
-      log.info("ready: first snapshot programmed (version {}, {} services, {} listeners)",
-          version, state.serviceCount(), proxier.boundCount());
+      log.info(
+          "ready: first snapshot programmed (version {}, {} services, {} listeners)",
+          version,
+          state.serviceCount(),
+          proxier.boundCount());
     }
     if (!changes.isEmpty()) {
-      log.debug("sync: {} services changed, {} listeners, {} errors, {} us", changes.size(),
-          proxier.boundCount(), errors.size(), (System.nanoTime() - started) / 1000);
+      log.debug(
+          "sync: {} services changed, {} listeners, {} errors, {} us",
+          changes.size(),
+          proxier.boundCount(),
+          errors.size(),
+          (System.nanoTime() - started) / 1000);
     }
     return error;
   }
@@ -152,8 +178,8 @@ final class StateSync implements Subscriber.State {
   }
 
   /**
-   * nftables mode: which data path serves each port, one line each, at most {@code max} lines;
-   * "" in userspace mode (every port is the forwarder's).
+   * nftables mode: which data path serves each port, one line each, at most {@code max} lines; ""
+   * in userspace mode (every port is the forwarder's).
    */
   String portPaths(int max) {
     StringBuilder out = new StringBuilder();
@@ -176,9 +202,10 @@ final class StateSync implements Subscriber.State {
 
   private static String portPath(ListenerPlan l) {
     String why = DataPath.reason(l);
-    String path = l.kind() == ListenerPlan.Kind.LOAD_BALANCER && DataPath.of(l) == DataPath.USERSPACE
-        ? "cloud-lb only (needs a proxy: " + why + ")"
-        : DataPath.of(l) + (why.isEmpty() ? "" : " (" + why + ")");
+    String path =
+        l.kind() == ListenerPlan.Kind.LOAD_BALANCER && DataPath.of(l) == DataPath.USERSPACE
+            ? "cloud-lb only (needs a proxy: " + why + ")"
+            : DataPath.of(l) + (why.isEmpty() ? "" : " (" + why + ")");
     return l.listenerName() + " " + l.kind() + " " + l.key() + " " + path;
   }
 
@@ -188,18 +215,24 @@ final class StateSync implements Subscriber.State {
   }
 
   /**
-   * The listeners the forwarder binds: never LoadBalancer ingress IPs (cloud-lb binds those),
-   * and with a kernel data path only the ports that need a proxy. The plans' own errors are
-   * reported here, once.
+   * The listeners the forwarder binds: never LoadBalancer ingress IPs (cloud-lb binds those), and
+   * with a kernel data path only the ports that need a proxy. The plans' own errors are reported
+   * here, once.
    */
-  private static Map<ServiceName, ServicePlan> userspaceShare(Map<ServiceName, ServicePlan> plans,
-      boolean kernelServesTheRest) {
+  private static Map<ServiceName, ServicePlan> userspaceShare(
+      Map<ServiceName, ServicePlan> plans, boolean kernelServesTheRest) {
     Map<ServiceName, ServicePlan> out = new LinkedHashMap<>();
-    plans.forEach((name, plan) -> out.put(name, new ServicePlan(
-        plan.listeners().stream()
-            .filter(l -> l.kind() != ListenerPlan.Kind.LOAD_BALANCER)
-            .filter(l -> !kernelServesTheRest || DataPath.of(l) == DataPath.USERSPACE).toList(),
-        plan.healthCheck(), plan.errors())));
+    plans.forEach(
+        (name, plan) ->
+            out.put(
+                name,
+                new ServicePlan(
+                    plan.listeners().stream()
+                        .filter(l -> l.kind() != ListenerPlan.Kind.LOAD_BALANCER)
+                        .filter(l -> !kernelServesTheRest || DataPath.of(l) == DataPath.USERSPACE)
+                        .toList(),
+                    plan.healthCheck(),
+                    plan.errors())));
     return out;
   }
 

@@ -23,19 +23,34 @@ public final class Protos {
   }
 
   public static ServicePort port(String name, String protocol, int port, int nodePort) {
-    return ServicePort.newBuilder().setName(name).setProtocol(protocol).setPort(port)
-        .setNodePort(nodePort).build();
+    return ServicePort.newBuilder()
+        .setName(name)
+        .setProtocol(protocol)
+        .setPort(port)
+        .setNodePort(nodePort)
+        .build();
   }
 
   public static Service service(String name, ServiceSpec.Builder spec) {
     return Service.newBuilder().setMetadata(meta(name)).setSpec(spec).build();
   }
 
-  public static Endpoint endpoint(String address, String node, boolean ready, boolean serving,
-      boolean terminating, EndpointPort... ports) {
-    Endpoint.Builder b = Endpoint.newBuilder().setAddress(address).setNodeName(node)
-        .setConditions(EndpointConditions.newBuilder().setReady(ready).setServing(serving)
-            .setTerminating(terminating));
+  public static Endpoint endpoint(
+      String address,
+      String node,
+      boolean ready,
+      boolean serving,
+      boolean terminating,
+      EndpointPort... ports) {
+    Endpoint.Builder b =
+        Endpoint.newBuilder()
+            .setAddress(address)
+            .setNodeName(node)
+            .setConditions(
+                EndpointConditions.newBuilder()
+                    .setReady(ready)
+                    .setServing(serving)
+                    .setTerminating(terminating));
     for (EndpointPort p : ports) {
       b.addPorts(p);
     }

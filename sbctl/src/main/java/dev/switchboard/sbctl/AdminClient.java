@@ -1,7 +1,7 @@
 package dev.switchboard.sbctl;
 
-import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.tls.BearerToken;
+import dev.switchboard.v1.AdminGrpc;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
@@ -20,14 +20,16 @@ import java.util.regex.Pattern;
  * token on every call, and deadline-bound stubs.
  */
 public final class AdminClient implements AutoCloseable {
-  private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]/]+):(\\d{1,5})$");
+  private static final Pattern HOST_PORT =
+      Pattern.compile("^(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]/]+):(\\d{1,5})$");
 
   private final ManagedChannel channel;
   private final String server;
   private final Duration timeout;
   private final CallCredentials token;
 
-  private AdminClient(ManagedChannel channel, String server, Duration timeout, CallCredentials token) {
+  private AdminClient(
+      ManagedChannel channel, String server, Duration timeout, CallCredentials token) {
     this.channel = channel;
     this.server = server;
     this.timeout = timeout;
@@ -35,25 +37,28 @@ public final class AdminClient implements AutoCloseable {
   }
 
   /**
-   * Connects lazily: nothing is sent until the first call. {@code ca} null: the JVM's CAs;
-   * {@code token} null: none.
+   * Connects lazily: nothing is sent until the first call. {@code ca} null: the JVM's CAs; {@code
+   * token} null: none.
    */
-  public static AdminClient connect(String server, Duration timeout, boolean insecure, Path ca,
-      String token) {
+  public static AdminClient connect(
+      String server, Duration timeout, boolean insecure, Path ca, String token) {
     Matcher m = HOST_PORT.matcher(server);
     if (!m.matches() || Integer.parseInt(m.group(2)) > 65535) {
       throw new CommandFailure("error: --server: expected HOST:PORT, got \"" + server + "\"");
     }
-    String host = m.group(1).startsWith("[") ? m.group(1).substring(1, m.group(1).length() - 1)
-        : m.group(1);
+    String host =
+        m.group(1).startsWith("[") ? m.group(1).substring(1, m.group(1).length() - 1) : m.group(1);
     ChannelCredentials credentials;
     try {
-      credentials = insecure ? InsecureChannelCredentials.create()
-          : ca == null ? TlsChannelCredentials.create()
-          : TlsChannelCredentials.newBuilder().trustManager(ca.toFile()).build();
+      credentials =
+          insecure
+              ? InsecureChannelCredentials.create()
+              : ca == null
+                  ? TlsChannelCredentials.create()
+                  : TlsChannelCredentials.newBuilder().trustManager(ca.toFile()).build();
     } catch (IOException e) {
-      throw new CommandFailure("error: --certificate-authority: " + ca + ": cannot read: "
-          + e.getMessage());
+      throw new CommandFailure(
+          "error: --certificate-authority: " + ca + ": cannot read: " + e.getMessage());
     }
     BearerToken bearer;
     try {
@@ -61,15 +66,17 @@ public final class AdminClient implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new CommandFailure("error: --token: " + e.getMessage());
     }
-    ManagedChannel channel = NettyChannelBuilder.forAddress(host, Integer.parseInt(m.group(2)),
-        credentials).build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(host, Integer.parseInt(m.group(2)), credentials).build();
     return new AdminClient(channel, server, timeout, bearer);
   }
 
   /** A stub whose calls fail with DEADLINE_EXCEEDED after --request-timeout (0: never). */
   public AdminGrpc.AdminBlockingStub admin() {
     AdminGrpc.AdminBlockingStub stub = streaming();
-    return timeout.isZero() ? stub : stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return timeout.isZero()
+        ? stub
+        : stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** A stub without deadline, for watches that run until cancelled. */

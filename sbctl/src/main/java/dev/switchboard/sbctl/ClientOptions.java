@@ -14,29 +14,45 @@ public final class ClientOptions {
   public static final String INSECURE_ENV = "SWITCHBOARD_INSECURE";
   private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h)?$");
 
-  @Option(names = "--server", paramLabel = "HOST:PORT",
-      description = "The control plane's Admin API (env " + SERVER_ENV + "; default "
-          + DEFAULT_SERVER + ").")
+  @Option(
+      names = "--server",
+      paramLabel = "HOST:PORT",
+      description =
+          "The control plane's Admin API (env " + SERVER_ENV + "; default " + DEFAULT_SERVER + ").")
   String server;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
       description = "Bearer token for the Admin API (env " + TOKEN_ENV + ").")
   String token;
 
-  @Option(names = "--certificate-authority", paramLabel = "FILE",
-      description = "CA (PEM) that verifies the server's certificate (env " + CA_ENV
-          + "; default: the JVM's CAs).")
+  @Option(
+      names = "--certificate-authority",
+      paramLabel = "FILE",
+      description =
+          "CA (PEM) that verifies the server's certificate (env "
+              + CA_ENV
+              + "; default: the JVM's CAs).")
   String certificateAuthority;
 
-  @Option(names = "--insecure",
-      description = "Plaintext, no TLS (a server started with --insecure; env " + INSECURE_ENV + "=true).")
+  @Option(
+      names = "--insecure",
+      description =
+          "Plaintext, no TLS (a server started with --insecure; env " + INSECURE_ENV + "=true).")
   boolean insecure;
 
-  @Option(names = "--request-timeout", paramLabel = "DURATION", defaultValue = "30s",
-      description = "How long to wait for each answer, e.g. 5s, 1m; 0 waits forever. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--request-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      description =
+          "How long to wait for each answer, e.g. 5s, 1m; 0 waits forever. Default: ${DEFAULT-VALUE}.")
   String requestTimeout;
 
-  @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS",
       description = "The namespace (default: \"default\").")
   String namespace;
 
@@ -61,8 +77,11 @@ public final class ClientOptions {
   public Duration timeout() {
     Matcher m = DURATION.matcher(requestTimeout.trim());
     if (!m.matches()) {
-      throw new CommandFailure("error: --request-timeout: expected a duration such as 30s, 1m or"
-          + " 500ms, got \"" + requestTimeout + "\"");
+      throw new CommandFailure(
+          "error: --request-timeout: expected a duration such as 30s, 1m or"
+              + " 500ms, got \""
+              + requestTimeout
+              + "\"");
     }
     long n = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "s" : m.group(2);
@@ -78,11 +97,18 @@ public final class ClientOptions {
     String ca = firstOf(certificateAuthority, terminal.env().get(CA_ENV));
     boolean plaintext = insecure || "true".equalsIgnoreCase(terminal.env().get(INSECURE_ENV));
     if (plaintext && ca != null) {
-      throw new CommandFailure("error: --insecure: cannot be combined with --certificate-authority"
-          + " (or " + CA_ENV + ")");
+      throw new CommandFailure(
+          "error: --insecure: cannot be combined with --certificate-authority"
+              + " (or "
+              + CA_ENV
+              + ")");
     }
-    return AdminClient.connect(server(terminal), timeout(), plaintext,
-        ca == null ? null : java.nio.file.Path.of(ca), firstOf(token, terminal.env().get(TOKEN_ENV)));
+    return AdminClient.connect(
+        server(terminal),
+        timeout(),
+        plaintext,
+        ca == null ? null : java.nio.file.Path.of(ca),
+        firstOf(token, terminal.env().get(TOKEN_ENV)));
   }
 
   private static String firstOf(String flag, String env) {

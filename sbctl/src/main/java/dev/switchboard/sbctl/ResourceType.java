@@ -7,8 +7,8 @@ import java.util.Locale;
 public enum ResourceType {
   SERVICES("services", "service", List.of("services", "service", "svc")),
   PODS("pods", "pod", List.of("pods", "pod", "po")),
-  ENDPOINTS("endpoints", "endpoints", List.of("endpoints", "ep", "endpointslices",
-      "endpointslice")),
+  ENDPOINTS(
+      "endpoints", "endpoints", List.of("endpoints", "ep", "endpointslices", "endpointslice")),
   NODES("nodes", "node", List.of("nodes", "node", "no"));
 
   private final String plural;
@@ -38,7 +38,9 @@ public enum ResourceType {
         return t;
       }
     }
-    throw new CommandFailure("error: the server doesn't have a resource type \"" + name
-        + "\" (sbctl knows svc, pods, endpoints, nodes)");
+    throw new CommandFailure(
+        "error: the server doesn't have a resource type \""
+            + name
+            + "\" (sbctl knows svc, pods, endpoints, nodes)");
   }
 }

@@ -10,16 +10,25 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The root command: holds the {@link Terminal} the subcommands print to. */
-@Command(name = "sbctl", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
-    description = "Controls a Switchboard cluster through its Admin API, the way kubectl "
-        + "controls Kubernetes: apply Service, Pod and EndpointSlice manifests, get, describe, delete.",
-    subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class,
-        DeleteCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "sbctl",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.Provider.class,
+    description =
+        "Controls a Switchboard cluster through its Admin API, the way kubectl "
+            + "controls Kubernetes: apply Service, Pod and EndpointSlice manifests, get, describe, delete.",
+    subcommands = {
+      ApplyCommand.class,
+      GetCommand.class,
+      DescribeCommand.class,
+      DeleteCommand.class,
+      VersionCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Sbctl implements Runnable {
   private final Terminal terminal;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public Sbctl(Terminal terminal) {
     this.terminal = terminal;
@@ -35,32 +44,38 @@ public final class Sbctl implements Runnable {
   }
 
   /**
-   * Runs one sbctl command line and returns its exit code: 0, or 1 for any error (a server
-   * refusal, no server, a bad manifest, a bad flag), which is printed to err on one line.
+   * Runs one sbctl command line and returns its exit code: 0, or 1 for any error (a server refusal,
+   * no server, a bad manifest, a bad flag), which is printed to err on one line.
    */
   public static int run(Terminal terminal, String... args) {
     CommandLine cl = new CommandLine(new Sbctl(terminal));
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
-    cl.setParameterExceptionHandler((ex, argv) -> {
-      terminal.err().println("error: " + ex.getMessage());
-      terminal.err().println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName()
-          + " --help' for usage.");
-      terminal.err().flush();
-      return 1;
-    });
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      if (ex instanceof CommandFailure f) {
-        terminal.err().println(f.getMessage());
-      } else if (ex instanceof StatusRuntimeException s) {
-        terminal.err().println(ServerErrors.line(s, serverOf(parseResult, terminal), ""));
-      } else {
-        throw ex;
-      }
-      terminal.err().flush();
-      return 1;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, argv) -> {
+          terminal.err().println("error: " + ex.getMessage());
+          terminal
+              .err()
+              .println(
+                  "See '"
+                      + ex.getCommandLine().getCommandSpec().qualifiedName()
+                      + " --help' for usage.");
+          terminal.err().flush();
+          return 1;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          if (ex instanceof CommandFailure f) {
+            terminal.err().println(f.getMessage());
+          } else if (ex instanceof StatusRuntimeException s) {
+            terminal.err().println(ServerErrors.line(s, serverOf(parseResult, terminal), ""));
+          } else {
+            throw ex;
+          }
+          terminal.err().flush();
+          return 1;
+        });
     int code = cl.execute(args);
     terminal.out().flush();
     terminal.err().flush();

@@ -5,27 +5,46 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * gRPC failures as kubectl words them, on one line: {@code Error from server (Reason): message}
- * with Kubernetes' reason for the gRPC code, or {@code Unable to connect to the server at ...}
- * when there was no server to answer.
+ * with Kubernetes' reason for the gRPC code, or {@code Unable to connect to the server at ...} when
+ * there was no server to answer.
  */
 public final class ServerErrors {
   private ServerErrors() {}
 
-  /** The line to print; {@code context} (e.g. {@code error when applying "web.yaml": }) may be "". */
+  /**
+   * The line to print; {@code context} (e.g. {@code error when applying "web.yaml": }) may be "".
+   */
   public static String line(StatusRuntimeException e, String server, String context) {
     Status status = e.getStatus();
-    String description = oneLine(status.getDescription() == null ? status.getCode().toString()
-        : status.getDescription());
+    String description =
+        oneLine(
+            status.getDescription() == null
+                ? status.getCode().toString()
+                : status.getDescription());
     if (isConnectionFailure(e)) {
       return "Unable to connect to the server at " + server + ": " + connectionDetail(status);
     }
     return switch (status.getCode()) {
-      case DEADLINE_EXCEEDED -> "Unable to connect to the server at " + server
-          + ": no answer in time (" + description + "; see --request-timeout)";
-      case UNIMPLEMENTED -> "Error from server (NotFound): " + context + "the server at " + server
-          + " does not serve this call: is it a Switchboard control plane? (" + description + ")";
-      default -> "Error from server (" + reason(status.getCode(), description) + "): " + context
-          + description;
+      case DEADLINE_EXCEEDED ->
+          "Unable to connect to the server at "
+              + server
+              + ": no answer in time ("
+              + description
+              + "; see --request-timeout)";
+      case UNIMPLEMENTED ->
+          "Error from server (NotFound): "
+              + context
+              + "the server at "
+              + server
+              + " does not serve this call: is it a Switchboard control plane? ("
+              + description
+              + ")";
+      default ->
+          "Error from server ("
+              + reason(status.getCode(), description)
+              + "): "
+              + context
+              + description;
     };
   }
 
@@ -49,8 +68,9 @@ public final class ServerErrors {
    * server's own UNAVAILABLE (etcd down) arrives without one.
    */
   public static boolean isConnectionFailure(StatusRuntimeException e) {
-    return e.getStatus().getCode() == Status.Code.UNAVAILABLE && (e.getStatus().getCause() != null
-        || NETWORK_CLOSED.equals(e.getStatus().getDescription()));
+    return e.getStatus().getCode() == Status.Code.UNAVAILABLE
+        && (e.getStatus().getCause() != null
+            || NETWORK_CLOSED.equals(e.getStatus().getDescription()));
   }
 
   /** grpc-java's words when the connection closed under the call, with no cause attached. */
@@ -66,12 +86,13 @@ public final class ServerErrors {
     while (cause.getCause() != null && cause.getMessage() == null) {
       cause = cause.getCause();
     }
-    String message = cause.getMessage() == null ? cause.getClass().getSimpleName()
-        : cause.getMessage();
+    String message =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     int at = message.indexOf(": /"); // netty's "Connection refused: /127.0.0.1:9440"
     String detail = oneLine(at > 0 ? message.substring(0, at) : message);
     if (detail.contains("PKIX") || detail.contains("No subject alternative")) {
-      return detail + " (the server's certificate is not trusted: pass its CA with"
+      return detail
+          + " (the server's certificate is not trusted: pass its CA with"
           + " --certificate-authority or SWITCHBOARD_CA)";
     }
     return detail;

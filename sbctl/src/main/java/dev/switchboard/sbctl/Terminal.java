@@ -15,12 +15,16 @@ import java.util.Map;
  * @param env {@code SWITCHBOARD_SERVER}
  * @param clock for AGE
  */
-public record Terminal(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
-    Clock clock) {
+public record Terminal(
+    PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env, Clock clock) {
 
   /** The process' own streams and environment. */
   public static Terminal system() {
-    return new Terminal(new PrintWriter(System.out, true), new PrintWriter(System.err, true),
-        System.in, System.getenv(), Clock.systemUTC());
+    return new Terminal(
+        new PrintWriter(System.out, true),
+        new PrintWriter(System.err, true),
+        System.in,
+        System.getenv(),
+        Clock.systemUTC());
   }
 }

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real etcd and a real control plane (local mode) for one test class, and sbctl run
- * in-process against it with its output captured.
+ * A real etcd and a real control plane (local mode) for one test class, and sbctl run in-process
+ * against it with its output captured.
  */
 final class SbctlHarness implements AutoCloseable {
   private static final AtomicInteger PREFIXES = new AtomicInteger();
@@ -45,8 +45,11 @@ final class SbctlHarness implements AutoCloseable {
   SbctlHarness() {
     etcd = EtcdProcess.start();
     try {
-      controlPlane = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(),
-          "/sbctl" + PREFIXES.incrementAndGet() + "-" + System.nanoTime()));
+      controlPlane =
+          ControlPlane.start(
+              ControlPlaneConfig.local(
+                  etcd.endpoint(),
+                  "/sbctl" + PREFIXES.incrementAndGet() + "-" + System.nanoTime()));
     } catch (IOException e) {
       etcd.close();
       throw new UncheckedIOException(e);
@@ -63,36 +66,48 @@ final class SbctlHarness implements AutoCloseable {
   }
 
   Run sbctlWithInput(String stdin, String... args) {
-    return sbctlIn(Map.of(ClientOptions.SERVER_ENV, server(), ClientOptions.INSECURE_ENV, "true"), stdin, args);
+    return sbctlIn(
+        Map.of(ClientOptions.SERVER_ENV, server(), ClientOptions.INSECURE_ENV, "true"),
+        stdin,
+        args);
   }
 
   static Run sbctlIn(Map<String, String> env, String stdin, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    Terminal terminal = new Terminal(new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), env, Clock.systemUTC());
+    Terminal terminal =
+        new Terminal(
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            env,
+            Clock.systemUTC());
     int exit = Sbctl.run(terminal, args);
     return new Run(exit, out.toString(), err.toString());
   }
 
   /** Opens a node agent's discovery stream, which registers the node as ready while open. */
   AutoCloseable node(String name, String address) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.port())
-        .usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.port()).usePlaintext().build();
     channels.add(channel);
-    StreamObserver<DiscoveryRequest> requests = DiscoveryGrpc.newStub(channel).stream(
-        new StreamObserver<DiscoveryResponse>() {
-          @Override
-          public void onNext(DiscoveryResponse value) {}
+    StreamObserver<DiscoveryRequest> requests =
+        DiscoveryGrpc.newStub(channel).stream(
+            new StreamObserver<DiscoveryResponse>() {
+              @Override
+              public void onNext(DiscoveryResponse value) {}
 
-          @Override
-          public void onError(Throwable t) {}
+              @Override
+              public void onError(Throwable t) {}
 
-          @Override
-          public void onCompleted() {}
-        });
-    requests.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder().setNodeName(name)
-        .setNodeAddress(address).setRole(Role.AGENT)).build());
+              @Override
+              public void onCompleted() {}
+            });
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setHello(
+                Hello.newBuilder().setNodeName(name).setNodeAddress(address).setRole(Role.AGENT))
+            .build());
     return () -> {
       requests.onCompleted();
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

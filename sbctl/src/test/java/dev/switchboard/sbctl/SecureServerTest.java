@@ -27,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SecureServerTest {
   private static final String WEB = "src/test/resources/manifests/web.yaml";
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static EtcdProcess etcd;
   static TlsFiles tls;
   static ControlPlane cp;
@@ -41,11 +40,18 @@ class SecureServerTest {
     ca.issueServer("cp", List.of("127.0.0.1"), Duration.ofDays(1))
         .write(dir.resolve("cp.crt"), dir.resolve("cp.key"));
     Files.writeString(dir.resolve("tokens.csv"), "ed-token,alice,editor\nview-token,bob,viewer\n");
-    tls = TlsFiles.load(dir.resolve("cp.crt"), dir.resolve("cp.key"), dir.resolve("ca.crt"),
-        Duration.ofSeconds(10));
-    cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/sbctl-secure"),
-        Telemetry.disabled(), new ControlPlaneSecurity(tls.serverCredentials(),
-            AdminTokens.load(dir.resolve("tokens.csv")), null));
+    tls =
+        TlsFiles.load(
+            dir.resolve("cp.crt"),
+            dir.resolve("cp.key"),
+            dir.resolve("ca.crt"),
+            Duration.ofSeconds(10));
+    cp =
+        ControlPlane.start(
+            ControlPlaneConfig.local(etcd.endpoint(), "/sbctl-secure"),
+            Telemetry.disabled(),
+            new ControlPlaneSecurity(
+                tls.serverCredentials(), AdminTokens.load(dir.resolve("tokens.csv")), null));
   }
 
   @AfterAll
@@ -65,35 +71,78 @@ class SecureServerTest {
 
   @Test
   void withoutATokenTheRefusalIsOneLine() {
-    SbctlHarness.Run run = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server", server(),
-        "--certificate-authority", ca());
+    SbctlHarness.Run run =
+        SbctlHarness.sbctlIn(
+            Map.of(), "", "get", "svc", "--server", server(), "--certificate-authority", ca());
     assertThat(run.exit()).isEqualTo(1);
-    assertThat(run.err()).startsWith("Error from server (Unauthorized): Admin API: no credentials")
-        .endsWith("\n").hasLineCount(1);
-    SbctlHarness.Run wrong = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server", server(),
-        "--certificate-authority", ca(), "--token", "guess");
-    assertThat(wrong.err()).isEqualTo("Error from server (Unauthorized): Admin API: invalid bearer token\n");
+    assertThat(run.err())
+        .startsWith("Error from server (Unauthorized): Admin API: no credentials")
+        .endsWith("\n")
+        .hasLineCount(1);
+    SbctlHarness.Run wrong =
+        SbctlHarness.sbctlIn(
+            Map.of(),
+            "",
+            "get",
+            "svc",
+            "--server",
+            server(),
+            "--certificate-authority",
+            ca(),
+            "--token",
+            "guess");
+    assertThat(wrong.err())
+        .isEqualTo("Error from server (Unauthorized): Admin API: invalid bearer token\n");
   }
 
   @Test
   void aViewerMayGetButNotApply() {
-    SbctlHarness.Run get = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server", server(),
-        "--certificate-authority", ca(), "--token", "view-token");
+    SbctlHarness.Run get =
+        SbctlHarness.sbctlIn(
+            Map.of(),
+            "",
+            "get",
+            "svc",
+            "--server",
+            server(),
+            "--certificate-authority",
+            ca(),
+            "--token",
+            "view-token");
     assertThat(get.exit()).as(get.err()).isZero();
-    String manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: viewer-svc\nspec:\n"
-        + "  selector:\n    app: v\n  ports:\n    - port: 80\n";
-    SbctlHarness.Run apply = SbctlHarness.sbctlIn(Map.of(), manifest, "apply", "-f", "-",
-        "--server", server(), "--certificate-authority", ca(), "--token", "view-token");
+    String manifest =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: viewer-svc\nspec:\n"
+            + "  selector:\n    app: v\n  ports:\n    - port: 80\n";
+    SbctlHarness.Run apply =
+        SbctlHarness.sbctlIn(
+            Map.of(),
+            manifest,
+            "apply",
+            "-f",
+            "-",
+            "--server",
+            server(),
+            "--certificate-authority",
+            ca(),
+            "--token",
+            "view-token");
     assertThat(apply.exit()).isEqualTo(1);
-    assertThat(apply.err()).contains("Error from server (Forbidden): ")
+    assertThat(apply.err())
+        .contains("Error from server (Forbidden): ")
         .contains("user \"bob\" (role viewer) cannot ApplyService: it needs the editor role")
         .hasLineCount(1);
   }
 
   @Test
   void anEditorFromTheEnvironmentApplies() {
-    Map<String, String> env = Map.of(ClientOptions.SERVER_ENV, server(), ClientOptions.CA_ENV, ca(),
-        ClientOptions.TOKEN_ENV, "ed-token");
+    Map<String, String> env =
+        Map.of(
+            ClientOptions.SERVER_ENV,
+            server(),
+            ClientOptions.CA_ENV,
+            ca(),
+            ClientOptions.TOKEN_ENV,
+            "ed-token");
     SbctlHarness.Run apply = SbctlHarness.sbctlIn(env, "", "apply", "-f", WEB);
     assertThat(apply.exit()).as(apply.err()).isZero();
     assertThat(apply.out()).contains("service/web");
@@ -103,14 +152,18 @@ class SecureServerTest {
 
   @Test
   void plaintextOrAnUntrustedServerIsAConnectionErrorOnOneLine() {
-    SbctlHarness.Run plain = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server", server(),
-        "--insecure", "--token", "ed-token");
+    SbctlHarness.Run plain =
+        SbctlHarness.sbctlIn(
+            Map.of(), "", "get", "svc", "--server", server(), "--insecure", "--token", "ed-token");
     assertThat(plain.exit()).isEqualTo(1);
     assertThat(plain.err()).hasLineCount(1).contains("drop --insecure");
-    SbctlHarness.Run untrusted = SbctlHarness.sbctlIn(Map.of(), "", "get", "svc", "--server",
-        server(), "--token", "ed-token");
+    SbctlHarness.Run untrusted =
+        SbctlHarness.sbctlIn(
+            Map.of(), "", "get", "svc", "--server", server(), "--token", "ed-token");
     assertThat(untrusted.exit()).isEqualTo(1);
-    assertThat(untrusted.err()).startsWith("Unable to connect to the server at " + server())
-        .contains("--certificate-authority").hasLineCount(1);
+    assertThat(untrusted.err())
+        .startsWith("Unable to connect to the server at " + server())
+        .contains("--certificate-authority")
+        .hasLineCount(1);
   }
 }

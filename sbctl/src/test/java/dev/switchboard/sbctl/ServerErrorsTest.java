@@ -36,14 +36,18 @@ class ServerErrorsTest {
   @Test
   void aConnectionClosedUnderTheCallSuggestsTlsWasExpected() {
     assertThat(line(Status.UNAVAILABLE.withDescription("Network closed for unknown reason")))
-        .isEqualTo("Unable to connect to the server at 127.0.0.1:9440: the connection was closed at the"
-            + " first call (if the server serves TLS, drop --insecure and SWITCHBOARD_INSECURE)");
+        .isEqualTo(
+            "Unable to connect to the server at 127.0.0.1:9440: the connection was closed at the"
+                + " first call (if the server serves TLS, drop --insecure and SWITCHBOARD_INSECURE)");
   }
 
   @Test
   void noServerIsUnableToConnect() {
-    assertThat(line(Status.UNAVAILABLE.withDescription("io exception")
-        .withCause(new ConnectException("Connection refused: /127.0.0.1:9440"))))
+    assertThat(
+            line(
+                Status.UNAVAILABLE
+                    .withDescription("io exception")
+                    .withCause(new ConnectException("Connection refused: /127.0.0.1:9440"))))
         .isEqualTo("Unable to connect to the server at 127.0.0.1:9440: Connection refused");
   }
 }

@@ -42,7 +42,8 @@ class WatchTest {
         metadata: {name: %s, labels: {app: w}}
         spec: {nodeName: node-1, containers: [{name: c}]}
         status: {podIP: %s, conditions: [{type: Ready, status: "%s"}]}
-        """.formatted(name, ip, ready ? "True" : "False");
+        """
+        .formatted(name, ip, ready ? "True" : "False");
   }
 
   @Test
@@ -50,11 +51,16 @@ class WatchTest {
     cluster.sbctlWithInput(pod("w-1", "127.0.10.31", true), "apply", "-f", "-", "-n", "watch");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    Terminal terminal = new Terminal(new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
-        Clock.systemUTC());
-    Future<Integer> watch = executor.submit(() -> Sbctl.run(terminal, "get", "pods", "-n",
-        "watch", "-w", "--output-watch-events"));
+    Terminal terminal =
+        new Terminal(
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            new ByteArrayInputStream(new byte[0]),
+            Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
+            Clock.systemUTC());
+    Future<Integer> watch =
+        executor.submit(
+            () -> Sbctl.run(terminal, "get", "pods", "-n", "watch", "-w", "--output-watch-events"));
     await().atMost(Duration.ofSeconds(10)).until(() -> out.toString().contains("w-1"));
     // The listing is printed before the server registers the watch: a change seen through the
     // watch (w-0) proves it is registered, so the changes below cannot fall between the two.
@@ -70,11 +76,16 @@ class WatchTest {
     assertThat(err.toString()).isEmpty();
     String[] lines = out.toString().split("\n");
     assertThat(lines[0]).isEqualTo("EVENT   NAME   READY   STATUS    IP            NODE     AGE");
-    assertThat(lines[1]).matches("ADDED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
-    assertThat(lines[2]).matches("ADDED   w-0    1/1     Running   127\\.0\\.10\\.30   node-1   \\d+s");
-    assertThat(lines[3]).matches("ADDED   w-2    0/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
-    assertThat(lines[4]).matches("MODIFIED   w-2    1/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
-    assertThat(lines[5]).matches("DELETED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
+    assertThat(lines[1])
+        .matches("ADDED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
+    assertThat(lines[2])
+        .matches("ADDED   w-0    1/1     Running   127\\.0\\.10\\.30   node-1   \\d+s");
+    assertThat(lines[3])
+        .matches("ADDED   w-2    0/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
+    assertThat(lines[4])
+        .matches("MODIFIED   w-2    1/1     Running   127\\.0\\.10\\.32   node-1   \\d+s");
+    assertThat(lines[5])
+        .matches("DELETED   w-1    1/1     Running   127\\.0\\.10\\.31   node-1   \\d+s");
     assertThat(lines).hasSize(6);
   }
 
@@ -82,9 +93,13 @@ class WatchTest {
   void watchEndsQuietlyWhenCancelled() throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    Terminal terminal = new Terminal(new PrintWriter(out, true), new PrintWriter(err, true),
-        new ByteArrayInputStream(new byte[0]), Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
-        Clock.systemUTC());
+    Terminal terminal =
+        new Terminal(
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            new ByteArrayInputStream(new byte[0]),
+            Map.of(ClientOptions.SERVER_ENV, cluster.server(), ClientOptions.INSECURE_ENV, "true"),
+            Clock.systemUTC());
     Thread thread = new Thread(() -> Sbctl.run(terminal, "get", "svc", "-n", "quiet", "-w"));
     thread.start();
     Thread.sleep(500); // let the watch start; nothing is expected to appear

@@ -28,96 +28,123 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A span and metrics for every connection (or UDP flow) a forwarder proxies, through its
- * {@link ConnectionObserver} hook, so that the forwarder stays free of OpenTelemetry.
+ * A span and metrics for every connection (or UDP flow) a forwarder proxies, through its {@link
+ * ConnectionObserver} hook, so that the forwarder stays free of OpenTelemetry.
  *
  * <p>The span is made whole at close, with the accept time as its start: the observer already gets
- * both ends, so nothing per connection has to be kept between the two calls (no map, no lock on
- * the event loops). What it says: the listener (service and port), client, listener address,
- * chosen endpoint and node, bytes each way, connect attempts, outcome. No span is built at all
- * when no trace exporter is configured ({@link Telemetry#tracing()}).
+ * both ends, so nothing per connection has to be kept between the two calls (no map, no lock on the
+ * event loops). What it says: the listener (service and port), client, listener address, chosen
+ * endpoint and node, bytes each way, connect attempts, outcome. No span is built at all when no
+ * trace exporter is configured ({@link Telemetry#tracing()}).
  *
- * <p>Metrics: {@code switchboard.connections.opened} / {@code .closed} (by outcome) and
- * {@code .active}, {@code switchboard.connection.bytes} (by direction),
- * {@code switchboard.connect.failures}, {@code switchboard.connect.retries},
- * {@code switchboard.connection.duration}. Labelled by listener only (bounded: one per service
- * port), never by client. Why most are asynchronous: the forwarder already counts connections,
- * bytes and connect failures per listener ({@link Listener#stats()}), so those are read when
- * metrics are collected instead of being recorded again per connection; only what the forwarder
- * does not count (closes by outcome, durations) is recorded as connections close, with the
- * attributes of each listener built once.
+ * <p>Metrics: {@code switchboard.connections.opened} / {@code .closed} (by outcome) and {@code
+ * .active}, {@code switchboard.connection.bytes} (by direction), {@code
+ * switchboard.connect.failures}, {@code switchboard.connect.retries}, {@code
+ * switchboard.connection.duration}. Labelled by listener only (bounded: one per service port),
+ * never by client. Why most are asynchronous: the forwarder already counts connections, bytes and
+ * connect failures per listener ({@link Listener#stats()}), so those are read when metrics are
+ * collected instead of being recorded again per connection; only what the forwarder does not count
+ * (closes by outcome, durations) is recorded as connections close, with the attributes of each
+ * listener built once.
  */
 public final class ConnectionTelemetry implements ConnectionObserver {
   static final AttributeKey<String> LISTENER = AttributeKey.stringKey("listener");
   static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
   static final AttributeKey<String> DIRECTION = AttributeKey.stringKey("direction");
   private static final AttributeKey<String> TRANSPORT = AttributeKey.stringKey("network.transport");
-  private static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.stringKey("client.address");
+  private static final AttributeKey<String> CLIENT_ADDRESS =
+      AttributeKey.stringKey("client.address");
   private static final AttributeKey<Long> CLIENT_PORT = AttributeKey.longKey("client.port");
-  private static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  private static final AttributeKey<String> SERVER_ADDRESS =
+      AttributeKey.stringKey("server.address");
   private static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
-  private static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+  private static final AttributeKey<String> PEER_ADDRESS =
+      AttributeKey.stringKey("network.peer.address");
   private static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
   private static final AttributeKey<String> NODE = AttributeKey.stringKey("switchboard.node");
   private static final AttributeKey<String> ROLE = AttributeKey.stringKey("switchboard.role");
-  private static final AttributeKey<Long> BYTES_IN = AttributeKey.longKey("switchboard.bytes_from_client");
-  private static final AttributeKey<Long> BYTES_OUT = AttributeKey.longKey("switchboard.bytes_to_client");
-  private static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("switchboard.connect_attempts");
-  private static final AttributeKey<String> SB_OUTCOME = AttributeKey.stringKey("switchboard.outcome");
+  private static final AttributeKey<Long> BYTES_IN =
+      AttributeKey.longKey("switchboard.bytes_from_client");
+  private static final AttributeKey<Long> BYTES_OUT =
+      AttributeKey.longKey("switchboard.bytes_to_client");
+  private static final AttributeKey<Long> ATTEMPTS =
+      AttributeKey.longKey("switchboard.connect_attempts");
+  private static final AttributeKey<String> SB_OUTCOME =
+      AttributeKey.stringKey("switchboard.outcome");
   private static final Outcome[] OUTCOMES = Outcome.values();
 
   private final Tracer tracer;
   private final boolean tracing;
   private final String role;
+
   /** Set once the forwarder exists ({@link #exportCountsOf}); until then nothing to read. */
   private volatile Supplier<? extends Collection<? extends Listener>> listeners = List::of;
+
   private final LongCounter closed;
   private final DoubleHistogram duration;
+
   /**
    * The attributes of each listener seen closing a connection, built once. Any thread (the
    * forwarder's event loops); pruned to the live listeners whenever it outgrows them.
    */
-  private final ConcurrentHashMap<String, ListenerAttributes> attributes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ListenerAttributes> attributes =
+      new ConcurrentHashMap<>();
 
   /**
-   * @param role who forwards ({@code node-agent}, {@code cloud-lb}): the span's
-   *     {@code switchboard.role}
+   * @param role who forwards ({@code node-agent}, {@code cloud-lb}): the span's {@code
+   *     switchboard.role}
    */
   public ConnectionTelemetry(Telemetry telemetry, String role) {
     this.tracer = telemetry.tracer("dev.switchboard.forwarder");
     this.tracing = telemetry.tracing();
     this.role = role;
     Meter meter = telemetry.meter("dev.switchboard.forwarder");
-    meter.counterBuilder("switchboard.connections.opened")
+    meter
+        .counterBuilder("switchboard.connections.opened")
         .setDescription("Connections (TCP) and flows (UDP) accepted, by listener")
         .buildWithCallback(m -> eachListener((a, s) -> m.record(s.totalConnections(), a.listener)));
-    closed = meter.counterBuilder("switchboard.connections.closed")
-        .setDescription("Connections and flows ended, by listener and outcome").build();
-    meter.upDownCounterBuilder("switchboard.connections.active")
+    closed =
+        meter
+            .counterBuilder("switchboard.connections.closed")
+            .setDescription("Connections and flows ended, by listener and outcome")
+            .build();
+    meter
+        .upDownCounterBuilder("switchboard.connections.active")
         .setDescription("Connections and flows open now, by listener")
-        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.activeConnections(), a.listener)));
-    meter.counterBuilder("switchboard.connection.bytes").setUnit("By")
+        .buildWithCallback(
+            m -> eachListener((a, s) -> m.record(s.activeConnections(), a.listener)));
+    meter
+        .counterBuilder("switchboard.connection.bytes")
+        .setUnit("By")
         .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)")
-        .buildWithCallback(m -> eachListener((a, s) -> {
-          m.record(s.bytesIn(), a.fromClient);
-          m.record(s.bytesOut(), a.toClient);
-        }));
-    meter.counterBuilder("switchboard.connect.failures")
+        .buildWithCallback(
+            m ->
+                eachListener(
+                    (a, s) -> {
+                      m.record(s.bytesIn(), a.fromClient);
+                      m.record(s.bytesOut(), a.toClient);
+                    }));
+    meter
+        .counterBuilder("switchboard.connect.failures")
         .setDescription("Connects to an endpoint that failed (refused, timed out), by listener")
         .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectFailures(), a.listener)));
-    meter.counterBuilder("switchboard.connect.retries")
+    meter
+        .counterBuilder("switchboard.connect.retries")
         .setDescription("Connects retried on another endpoint, by listener")
         .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectRetries(), a.listener)));
-    duration = meter.histogramBuilder("switchboard.connection.duration").setUnit("s")
-        .setDescription("How long connections and flows lasted, by listener")
-        .setExplicitBucketBoundariesAdvice(List.of(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
-            30.0, 60.0, 300.0, 3600.0))
-        .build();
+    duration =
+        meter
+            .histogramBuilder("switchboard.connection.duration")
+            .setUnit("s")
+            .setDescription("How long connections and flows lasted, by listener")
+            .setExplicitBucketBoundariesAdvice(
+                List.of(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0))
+            .build();
   }
 
   /**
-   * The listeners whose counters the asynchronous metrics read ({@code forwarder::listeners} of
-   * the forwarder this observes): the observer is made before its forwarder, so this comes after.
+   * The listeners whose counters the asynchronous metrics read ({@code forwarder::listeners} of the
+   * forwarder this observes): the observer is made before its forwarder, so this comes after.
    */
   public void exportCountsOf(Supplier<? extends Collection<? extends Listener>> liveListeners) {
     this.listeners = liveListeners;
@@ -135,7 +162,8 @@ public final class ConnectionTelemetry implements ConnectionObserver {
       fromClient = Attributes.of(LISTENER, name, DIRECTION, "from_client");
       toClient = Attributes.of(LISTENER, name, DIRECTION, "to_client");
       for (Outcome o : OUTCOMES) {
-        byOutcome[o.ordinal()] = Attributes.of(LISTENER, name, OUTCOME, o.name().toLowerCase(Locale.ROOT));
+        byOutcome[o.ordinal()] =
+            Attributes.of(LISTENER, name, OUTCOME, o.name().toLowerCase(Locale.ROOT));
       }
     }
   }
@@ -145,7 +173,8 @@ public final class ConnectionTelemetry implements ConnectionObserver {
     return a != null ? a : attributes.computeIfAbsent(listener, ListenerAttributes::new);
   }
 
-  private void eachListener(java.util.function.BiConsumer<ListenerAttributes, ListenerStats> record) {
+  private void eachListener(
+      java.util.function.BiConsumer<ListenerAttributes, ListenerStats> record) {
     Collection<? extends Listener> live = listeners.get();
     Set<String> names = new HashSet<>();
     for (Listener l : live) {
@@ -176,18 +205,20 @@ public final class ConnectionTelemetry implements ConnectionObserver {
   private void span(ConnectionInfo c, ConnectionSummary s) {
     String outcome = s.outcome().name().toLowerCase(Locale.ROOT);
     Instant start = c.openedAt();
-    Span span = tracer.spanBuilder("forward " + c.protocol() + " " + c.listener())
-        .setParent(Context.root())
-        .setSpanKind(SpanKind.SERVER)
-        .setStartTimestamp(start)
-        .setAttribute(ROLE, role)
-        .setAttribute(LISTENER, c.listener())
-        .setAttribute(TRANSPORT, c.protocol().name().toLowerCase(Locale.ROOT))
-        .setAttribute(CLIENT_ADDRESS, c.client().getAddress().getHostAddress())
-        .setAttribute(CLIENT_PORT, (long) c.client().getPort())
-        .setAttribute(SERVER_ADDRESS, c.listenerAddress().getAddress().getHostAddress())
-        .setAttribute(SERVER_PORT, (long) c.listenerAddress().getPort())
-        .startSpan();
+    Span span =
+        tracer
+            .spanBuilder("forward " + c.protocol() + " " + c.listener())
+            .setParent(Context.root())
+            .setSpanKind(SpanKind.SERVER)
+            .setStartTimestamp(start)
+            .setAttribute(ROLE, role)
+            .setAttribute(LISTENER, c.listener())
+            .setAttribute(TRANSPORT, c.protocol().name().toLowerCase(Locale.ROOT))
+            .setAttribute(CLIENT_ADDRESS, c.client().getAddress().getHostAddress())
+            .setAttribute(CLIENT_PORT, (long) c.client().getPort())
+            .setAttribute(SERVER_ADDRESS, c.listenerAddress().getAddress().getHostAddress())
+            .setAttribute(SERVER_PORT, (long) c.listenerAddress().getPort())
+            .startSpan();
     if (s.endpoint().isPresent()) {
       Endpoint e = s.endpoint().get();
       span.setAttribute(PEER_ADDRESS, e.socketAddress().getAddress().getHostAddress());
@@ -199,11 +230,12 @@ public final class ConnectionTelemetry implements ConnectionObserver {
     span.setAttribute(ATTEMPTS, (long) s.connectAttempts());
     span.setAttribute(SB_OUTCOME, outcome);
     switch (s.outcome()) {
-      case NO_ENDPOINT, CONNECT_FAILED, REJECTED, ERROR -> span.setStatus(StatusCode.ERROR, outcome);
-      default -> { }
+      case NO_ENDPOINT, CONNECT_FAILED, REJECTED, ERROR ->
+          span.setStatus(StatusCode.ERROR, outcome);
+      default -> {}
     }
-    long endNanos = TimeUnit.SECONDS.toNanos(start.getEpochSecond()) + start.getNano()
-        + s.duration().toNanos();
+    long endNanos =
+        TimeUnit.SECONDS.toNanos(start.getEpochSecond()) + start.getNano() + s.duration().toNanos();
     span.end(endNanos, TimeUnit.NANOSECONDS);
   }
 }

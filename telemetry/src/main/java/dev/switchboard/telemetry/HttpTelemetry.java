@@ -19,10 +19,10 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import java.util.List;
 
 /**
- * A span per HTTP request forwarded by an HTTP-mode listener, continuing the client's W3C
- * {@code traceparent} (or starting a trace when there is none) and passing its own context to the
- * next hop in place of the client's, so a request is one trace from load balancer to agent to pod:
- * each hop's span is the child of the one before, and the pod sees the agent's span as its parent.
+ * A span per HTTP request forwarded by an HTTP-mode listener, continuing the client's W3C {@code
+ * traceparent} (or starting a trace when there is none) and passing its own context to the next hop
+ * in place of the client's, so a request is one trace from load balancer to agent to pod: each
+ * hop's span is the child of the one before, and the pod sees the agent's span as its parent.
  *
  * <p>Metric: {@code switchboard.http.request.duration} by listener, method and status code.
  */
@@ -30,7 +30,8 @@ public final class HttpTelemetry implements HttpExchangeObserver {
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
   private static final AttributeKey<String> METHOD = AttributeKey.stringKey("http.request.method");
   private static final AttributeKey<String> TARGET = AttributeKey.stringKey("url.path");
-  private static final AttributeKey<Long> STATUS = AttributeKey.longKey("http.response.status_code");
+  private static final AttributeKey<Long> STATUS =
+      AttributeKey.longKey("http.response.status_code");
   private static final AttributeKey<String> CLIENT = AttributeKey.stringKey("client.address");
   private static final AttributeKey<String> PEER = AttributeKey.stringKey("network.peer.address");
   private static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
@@ -39,17 +40,18 @@ public final class HttpTelemetry implements HttpExchangeObserver {
   private static final AttributeKey<String> LISTENER = AttributeKey.stringKey("listener");
   private static final AttributeKey<String> ERROR = AttributeKey.stringKey("switchboard.error");
 
-  private static final TextMapGetter<HttpHeaders> GETTER = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(HttpHeaders carrier) {
-      return carrier.names();
-    }
+  private static final TextMapGetter<HttpHeaders> GETTER =
+      new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(HttpHeaders carrier) {
+          return carrier.names();
+        }
 
-    @Override
-    public String get(HttpHeaders carrier, String key) {
-      return carrier == null ? null : carrier.get(key);
-    }
-  };
+        @Override
+        public String get(HttpHeaders carrier, String key) {
+          return carrier == null ? null : carrier.get(key);
+        }
+      };
 
   private final Tracer tracer;
   private final String role;
@@ -58,12 +60,16 @@ public final class HttpTelemetry implements HttpExchangeObserver {
   public HttpTelemetry(Telemetry telemetry, String role) {
     this.tracer = telemetry.tracer("dev.switchboard.forwarder.http");
     this.role = role;
-    this.duration = telemetry.meter("dev.switchboard.forwarder.http")
-        .histogramBuilder("switchboard.http.request.duration").setUnit("s")
-        .setDescription("HTTP requests forwarded, from request head to the response's end")
-        .setExplicitBucketBoundariesAdvice(List.of(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-            0.5, 1.0, 2.5, 5.0, 10.0))
-        .build();
+    this.duration =
+        telemetry
+            .meter("dev.switchboard.forwarder.http")
+            .histogramBuilder("switchboard.http.request.duration")
+            .setUnit("s")
+            .setDescription("HTTP requests forwarded, from request head to the response's end")
+            .setExplicitBucketBoundariesAdvice(
+                List.of(
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+            .build();
   }
 
   @Override
@@ -73,15 +79,19 @@ public final class HttpTelemetry implements HttpExchangeObserver {
     String method = request.method().name();
     String uri = request.uri();
     int q = uri.indexOf('?');
-    Span span = tracer.spanBuilder(method).setParent(parent).setSpanKind(SpanKind.SERVER)
-        .setAttribute(METHOD, method)
-        .setAttribute(TARGET, q < 0 ? uri : uri.substring(0, q))
-        .setAttribute(ROLE, role)
-        .setAttribute(LISTENER, connection.listener())
-        .setAttribute(CLIENT, connection.client().getAddress().getHostAddress())
-        .setAttribute(PEER, endpoint.socketAddress().getAddress().getHostAddress())
-        .setAttribute(PEER_PORT, (long) endpoint.socketAddress().getPort())
-        .startSpan();
+    Span span =
+        tracer
+            .spanBuilder(method)
+            .setParent(parent)
+            .setSpanKind(SpanKind.SERVER)
+            .setAttribute(METHOD, method)
+            .setAttribute(TARGET, q < 0 ? uri : uri.substring(0, q))
+            .setAttribute(ROLE, role)
+            .setAttribute(LISTENER, connection.listener())
+            .setAttribute(CLIENT, connection.client().getAddress().getHostAddress())
+            .setAttribute(PEER, endpoint.socketAddress().getAddress().getHostAddress())
+            .setAttribute(PEER_PORT, (long) endpoint.socketAddress().getPort())
+            .startSpan();
     endpoint.nodeName().ifPresent(n -> span.setAttribute(NODE, n));
     // Our span is the next hop's parent (the client's tracestate travels on). A span not recorded
     // (no exporter configured) leaves the client's headers as they are.
@@ -116,8 +126,9 @@ public final class HttpTelemetry implements HttpExchangeObserver {
       }
 
       private void record() {
-        duration.record((System.nanoTime() - start) / 1e9, Attributes.of(LISTENER, connection.listener(),
-            METHOD, method, STATUS, status));
+        duration.record(
+            (System.nanoTime() - start) / 1e9,
+            Attributes.of(LISTENER, connection.listener(), METHOD, method, STATUS, status));
       }
     };
   }

@@ -17,30 +17,32 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The subscriber's side of a change (node agent, cloud-lb): an "apply" span from the moment a
- * batch arrives to the moment it is programmed, child of the control plane's push span (whose
- * context the batch carries), and the network-programming latency of every write the batch
- * carries: the time from the write (by the control plane's clock) to programmed (by ours), as
- * Kubernetes' {@code network_programming_duration_seconds}. Clocks of different machines may
- * disagree: a negative difference counts as zero.
+ * The subscriber's side of a change (node agent, cloud-lb): an "apply" span from the moment a batch
+ * arrives to the moment it is programmed, child of the control plane's push span (whose context the
+ * batch carries), and the network-programming latency of every write the batch carries: the time
+ * from the write (by the control plane's clock) to programmed (by ours), as Kubernetes' {@code
+ * network_programming_duration_seconds}. Clocks of different machines may disagree: a negative
+ * difference counts as zero.
  */
 public final class ProgrammingTelemetry {
   private static final AttributeKey<String> ROLE = AttributeKey.stringKey("switchboard.role");
   private static final AttributeKey<String> NAME = AttributeKey.stringKey("switchboard.subscriber");
   private static final AttributeKey<Long> VERSION = AttributeKey.longKey("switchboard.version");
   private static final AttributeKey<Long> RESOURCES = AttributeKey.longKey("switchboard.resources");
-  private static final AttributeKey<Boolean> SNAPSHOT = AttributeKey.booleanKey("switchboard.snapshot");
+  private static final AttributeKey<Boolean> SNAPSHOT =
+      AttributeKey.booleanKey("switchboard.snapshot");
   private static final AttributeKey<String> ERROR = AttributeKey.stringKey("switchboard.error");
   private static final AttributeKey<String> RESULT = AttributeKey.stringKey("result");
 
   /** A write whose effect a batch carries. */
-  public record Origin(long revision, long writeTimeUnixNanos, Map<String, String> traceContext) {
-  }
+  public record Origin(long revision, long writeTimeUnixNanos, Map<String, String> traceContext) {}
 
   /** A batch being programmed: call {@link #done} once, when it is. */
   @FunctionalInterface
   public interface Applying {
-    /** @param error "" when everything was programmed, else the NACK detail */
+    /**
+     * @param error "" when everything was programmed, else the NACK detail
+     */
     void done(String error);
   }
 
@@ -60,18 +62,31 @@ public final class ProgrammingTelemetry {
     this.role = role;
     this.name = name;
     this.clock = clock;
-    this.latency = telemetry.meter("dev.switchboard.programming")
-        .histogramBuilder("switchboard.network_programming.duration").setUnit("s")
-        .setDescription("From a change's write in etcd to programmed here, one per write applied")
-        .setExplicitBucketBoundariesAdvice(List.of(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-            2.5, 5.0, 10.0, 30.0, 60.0, 300.0))
-        .build();
-    this.batches = telemetry.meter("dev.switchboard.programming")
-        .counterBuilder("switchboard.discovery.batches.applied")
-        .setDescription("Discovery batches applied, by result (ack, nack)").build();
+    this.latency =
+        telemetry
+            .meter("dev.switchboard.programming")
+            .histogramBuilder("switchboard.network_programming.duration")
+            .setUnit("s")
+            .setDescription(
+                "From a change's write in etcd to programmed here, one per write applied")
+            .setExplicitBucketBoundariesAdvice(
+                List.of(
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+                    300.0))
+            .build();
+    this.batches =
+        telemetry
+            .meter("dev.switchboard.programming")
+            .counterBuilder("switchboard.discovery.batches.applied")
+            .setDescription("Discovery batches applied, by result (ack, nack)")
+            .build();
   }
 
-  public Applying begin(long version, boolean snapshot, int resources, Map<String, String> pushContext,
+  public Applying begin(
+      long version,
+      boolean snapshot,
+      int resources,
+      Map<String, String> pushContext,
       List<Origin> origins) {
     Context parent = TraceContexts.extract(pushContext);
     SpanBuilder builder = null;
@@ -89,10 +104,17 @@ public final class ProgrammingTelemetry {
         builder.addLink(sc); // another write coalesced into this batch
       }
     }
-    Span span = builder == null ? Span.getInvalid()
-        : builder.setSpanKind(SpanKind.CONSUMER).setAttribute(ROLE, role).setAttribute(NAME, name)
-            .setAttribute(VERSION, version).setAttribute(SNAPSHOT, snapshot)
-            .setAttribute(RESOURCES, (long) resources).startSpan();
+    Span span =
+        builder == null
+            ? Span.getInvalid()
+            : builder
+                .setSpanKind(SpanKind.CONSUMER)
+                .setAttribute(ROLE, role)
+                .setAttribute(NAME, name)
+                .setAttribute(VERSION, version)
+                .setAttribute(SNAPSHOT, snapshot)
+                .setAttribute(RESOURCES, (long) resources)
+                .startSpan();
     return error -> {
       Instant now = clock.instant();
       long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();

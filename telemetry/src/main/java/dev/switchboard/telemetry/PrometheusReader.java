@@ -38,9 +38,9 @@ import java.util.TreeMap;
  * One set of OTel instruments feeds both: OTLP through the SDK's periodic reader, {@code /metrics}
  * through this one, rendered by the Prometheus client's own writer so the format is right.
  *
- * <p>Naming: dots become underscores; unit {@code s} adds {@code _seconds}, {@code By} adds
- * {@code _bytes}; monotonic sums become counters ({@code _total} added by the writer), other sums
- * and gauges become gauges, explicit-bucket histograms classic histograms.
+ * <p>Naming: dots become underscores; unit {@code s} adds {@code _seconds}, {@code By} adds {@code
+ * _bytes}; monotonic sums become counters ({@code _total} added by the writer), other sums and
+ * gauges become gauges, explicit-bucket histograms classic histograms.
  */
 final class PrometheusReader implements MetricReader {
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -96,14 +96,19 @@ final class PrometheusReader implements MetricReader {
     String help = m.getDescription().isEmpty() ? m.getName() : m.getDescription();
     switch (m.getType()) {
       case LONG_SUM, DOUBLE_SUM -> {
-        boolean counter = m.getType() == io.opentelemetry.sdk.metrics.data.MetricDataType.LONG_SUM
-            ? m.getLongSumData().isMonotonic() : m.getDoubleSumData().isMonotonic();
+        boolean counter =
+            m.getType() == io.opentelemetry.sdk.metrics.data.MetricDataType.LONG_SUM
+                ? m.getLongSumData().isMonotonic()
+                : m.getDoubleSumData().isMonotonic();
         Collection<? extends PointData> points = m.getData().getPoints();
         if (counter) {
           String base = name.endsWith("_total") ? name.substring(0, name.length() - 6) : name;
           List<CounterSnapshot.CounterDataPointSnapshot> out = new ArrayList<>();
-          points.forEach(p -> out.add(new CounterSnapshot.CounterDataPointSnapshot(value(p),
-              labels(p.getAttributes()), null, 0)));
+          points.forEach(
+              p ->
+                  out.add(
+                      new CounterSnapshot.CounterDataPointSnapshot(
+                          value(p), labels(p.getAttributes()), null, 0)));
           return new CounterSnapshot(new MetricMetadata(base, help), out);
         }
         return gauge(name, help, points);
@@ -116,9 +121,13 @@ final class PrometheusReader implements MetricReader {
         for (HistogramPointData p : m.getHistogramData().getPoints()) {
           List<Double> bounds = new ArrayList<>(p.getBoundaries());
           bounds.add(Double.POSITIVE_INFINITY);
-          out.add(new HistogramSnapshot.HistogramDataPointSnapshot(
-              ClassicHistogramBuckets.of(bounds, p.getCounts()), p.getSum(),
-              labels(p.getAttributes()), null, 0));
+          out.add(
+              new HistogramSnapshot.HistogramDataPointSnapshot(
+                  ClassicHistogramBuckets.of(bounds, p.getCounts()),
+                  p.getSum(),
+                  labels(p.getAttributes()),
+                  null,
+                  0));
         }
         return new HistogramSnapshot(new MetricMetadata(name, help), out);
       }
@@ -128,10 +137,14 @@ final class PrometheusReader implements MetricReader {
     }
   }
 
-  private static GaugeSnapshot gauge(String name, String help, Collection<? extends PointData> points) {
+  private static GaugeSnapshot gauge(
+      String name, String help, Collection<? extends PointData> points) {
     List<GaugeSnapshot.GaugeDataPointSnapshot> out = new ArrayList<>();
-    points.forEach(p -> out.add(new GaugeSnapshot.GaugeDataPointSnapshot(value(p),
-        labels(p.getAttributes()), null)));
+    points.forEach(
+        p ->
+            out.add(
+                new GaugeSnapshot.GaugeDataPointSnapshot(
+                    value(p), labels(p.getAttributes()), null)));
     return new GaugeSnapshot(new MetricMetadata(name, help), out);
   }
 
@@ -144,12 +157,13 @@ final class PrometheusReader implements MetricReader {
 
   static String name(String otelName, String unit) {
     String n = sanitize(otelName);
-    String suffix = switch (unit == null ? "" : unit) {
-      case "s" -> "_seconds";
-      case "ms" -> "_milliseconds";
-      case "By" -> "_bytes";
-      default -> "";
-    };
+    String suffix =
+        switch (unit == null ? "" : unit) {
+          case "s" -> "_seconds";
+          case "ms" -> "_milliseconds";
+          case "By" -> "_bytes";
+          default -> "";
+        };
     return n.endsWith(suffix) ? n : n + suffix;
   }
 
@@ -166,8 +180,12 @@ final class PrometheusReader implements MetricReader {
     StringBuilder b = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'
-          || (i > 0 && c >= '0' && c <= '9');
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || c == '_'
+              || c == ':'
+              || (i > 0 && c >= '0' && c <= '9');
       b.append(ok ? c : '_');
     }
     return b.toString();

@@ -1,10 +1,12 @@
 package dev.switchboard.telemetry;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -12,8 +14,6 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
-import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -21,17 +21,17 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * One component's OpenTelemetry: tracer and meter providers, and the Prometheus view of the
- * meters that {@code /metrics} serves. Every component (control plane, node agent, cloud-lb) gets
- * one from its {@code Main} and passes it down; nothing here is global, so several components in
- * one JVM (the tests) each keep their own service name and spans.
+ * One component's OpenTelemetry: tracer and meter providers, and the Prometheus view of the meters
+ * that {@code /metrics} serves. Every component (control plane, node agent, cloud-lb) gets one from
+ * its {@code Main} and passes it down; nothing here is global, so several components in one JVM
+ * (the tests) each keep their own service name and spans.
  *
- * <p>Why autoconfigure with our own defaults: operators configure export with the standard
- * {@code OTEL_*} variables, but the SDK's own default (OTLP to localhost:4318) would log export
- * errors every few seconds on a machine without a collector. So unless an OTLP endpoint is named,
- * traces and metrics are not exported at all (the SDK then records no spans at all: a client's
- * {@code traceparent} passes through HTTP ports unchanged), and metrics are still served at
- * {@code /metrics}.
+ * <p>Why autoconfigure with our own defaults: operators configure export with the standard {@code
+ * OTEL_*} variables, but the SDK's own default (OTLP to localhost:4318) would log export errors
+ * every few seconds on a machine without a collector. So unless an OTLP endpoint is named, traces
+ * and metrics are not exported at all (the SDK then records no spans at all: a client's {@code
+ * traceparent} passes through HTTP ports unchanged), and metrics are still served at {@code
+ * /metrics}.
  */
 public final class Telemetry implements AutoCloseable {
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
@@ -41,7 +41,8 @@ public final class Telemetry implements AutoCloseable {
   private final AutoCloseable sdk;
   private final boolean tracing;
 
-  private Telemetry(OpenTelemetry otel, PrometheusReader prometheus, AutoCloseable sdk, boolean tracing) {
+  private Telemetry(
+      OpenTelemetry otel, PrometheusReader prometheus, AutoCloseable sdk, boolean tracing) {
     this.otel = otel;
     this.prometheus = prometheus;
     this.sdk = sdk;
@@ -50,7 +51,7 @@ public final class Telemetry implements AutoCloseable {
 
   /** No spans, no metrics: for callers (tests, tools) that do not care. */
   public static Telemetry disabled() {
-    return new Telemetry(OpenTelemetry.noop(), null, () -> { }, false);
+    return new Telemetry(OpenTelemetry.noop(), null, () -> {}, false);
   }
 
   /**
@@ -80,25 +81,28 @@ public final class Telemetry implements AutoCloseable {
     PrometheusReader reader = new PrometheusReader();
     Map<String, String> properties = new HashMap<>();
     properties.put("otel.service.name", serviceName);
-    boolean endpoint = env.keySet().stream().anyMatch(k -> k.startsWith("OTEL_EXPORTER_OTLP_")
-        && k.endsWith("ENDPOINT"));
+    boolean endpoint =
+        env.keySet().stream()
+            .anyMatch(k -> k.startsWith("OTEL_EXPORTER_OTLP_") && k.endsWith("ENDPOINT"));
     if (!endpoint) {
       // Nothing to send to: no exporter, no connection errors in the logs.
       properties.put("otel.traces.exporter", "none");
       properties.put("otel.metrics.exporter", "none");
     }
     properties.put("otel.logs.exporter", "none"); // logs go to the log files, not to OTLP
-    env.forEach((k, v) -> {
-      if (k.startsWith("OTEL_")) {
-        properties.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
-      }
-    });
-    OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> properties)
-        .addMeterProviderCustomizer((b, c) -> b.registerMetricReader(reader))
-        .disableShutdownHook()
-        .build()
-        .getOpenTelemetrySdk();
+    env.forEach(
+        (k, v) -> {
+          if (k.startsWith("OTEL_")) {
+            properties.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
+          }
+        });
+    OpenTelemetrySdk sdk =
+        AutoConfiguredOpenTelemetrySdk.builder()
+            .addPropertiesSupplier(() -> properties)
+            .addMeterProviderCustomizer((b, c) -> b.registerMetricReader(reader))
+            .disableShutdownHook()
+            .build()
+            .getOpenTelemetrySdk();
     return new Telemetry(sdk, reader, sdk, tracesExported(properties));
   }
 
@@ -108,20 +112,31 @@ public final class Telemetry implements AutoCloseable {
    */
   public static Telemetry forTesting(String serviceName, SpanExporter spans) {
     PrometheusReader reader = new PrometheusReader();
-    Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME,
-        serviceName)));
-    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-        .setTracerProvider(SdkTracerProvider.builder().setResource(resource)
-            .addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
-        .setMeterProvider(SdkMeterProvider.builder().setResource(resource)
-            .registerMetricReader(reader).build())
-        .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-        .build();
+    Resource resource =
+        Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME, serviceName)));
+    OpenTelemetrySdk sdk =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder()
+                    .setResource(resource)
+                    .addSpanProcessor(SimpleSpanProcessor.create(spans))
+                    .build())
+            .setMeterProvider(
+                SdkMeterProvider.builder()
+                    .setResource(resource)
+                    .registerMetricReader(reader)
+                    .build())
+            .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+            .build();
     // Closing must not shut the shared test exporter down: only the providers are closed.
-    return new Telemetry(sdk, reader, () -> {
-      sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
-      sdk.getSdkMeterProvider().close();
-    }, true);
+    return new Telemetry(
+        sdk,
+        reader,
+        () -> {
+          sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
+          sdk.getSdkMeterProvider().close();
+        },
+        true);
   }
 
   /**
@@ -129,8 +144,12 @@ public final class Telemetry implements AutoCloseable {
    * properties win over the environment, as in the SDK's own autoconfiguration.
    */
   private static boolean tracesExported(Map<String, String> properties) {
-    String disabled = System.getProperty("otel.sdk.disabled", properties.getOrDefault("otel.sdk.disabled", "false"));
-    String exporter = System.getProperty("otel.traces.exporter", properties.getOrDefault("otel.traces.exporter", "otlp"));
+    String disabled =
+        System.getProperty(
+            "otel.sdk.disabled", properties.getOrDefault("otel.sdk.disabled", "false"));
+    String exporter =
+        System.getProperty(
+            "otel.traces.exporter", properties.getOrDefault("otel.traces.exporter", "otlp"));
     return !Boolean.parseBoolean(disabled.trim()) && !exporter.trim().equals("none");
   }
 

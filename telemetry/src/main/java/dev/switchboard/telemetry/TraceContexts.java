@@ -8,27 +8,27 @@ import java.util.Map;
 
 /**
  * W3C trace context ({@code traceparent}, {@code tracestate}) to and from plain string maps: the
- * form it takes in etcd (a change's origin), on the Discovery stream
- * ({@code DiscoveryResponse.trace_context}) and in HTTP headers. Always W3C, whatever propagators
- * {@code OTEL_PROPAGATORS} picks, because these maps are our own protocol, not a third party's.
+ * form it takes in etcd (a change's origin), on the Discovery stream ({@code
+ * DiscoveryResponse.trace_context}) and in HTTP headers. Always W3C, whatever propagators {@code
+ * OTEL_PROPAGATORS} picks, because these maps are our own protocol, not a third party's.
  */
 public final class TraceContexts {
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
 
-  private static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(Map<String, String> carrier) {
-      return carrier.keySet();
-    }
+  private static final TextMapGetter<Map<String, String>> GETTER =
+      new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(Map<String, String> carrier) {
+          return carrier.keySet();
+        }
 
-    @Override
-    public String get(Map<String, String> carrier, String key) {
-      return carrier == null ? null : carrier.get(key);
-    }
-  };
+        @Override
+        public String get(Map<String, String> carrier, String key) {
+          return carrier == null ? null : carrier.get(key);
+        }
+      };
 
-  private TraceContexts() {
-  }
+  private TraceContexts() {}
 
   /** The trace context of {@code context}'s span; empty when it has no valid span. */
   public static Map<String, String> inject(Context context) {

@@ -21,8 +21,8 @@ import java.util.stream.Stream;
  * A real, single-member etcd started as a child process on free loopback ports with a temporary
  * data directory. Tests use it instead of any fake: what passes here passes against etcd.
  *
- * <p>The client and peer ports are kept across {@link #restart()} so that clients configured
- * with {@link #endpoint()} reconnect to the same address, as they would to a restarted member.
+ * <p>The client and peer ports are kept across {@link #restart()} so that clients configured with
+ * {@link #endpoint()} reconnect to the same address, as they would to a restarted member.
  */
 public final class EtcdProcess implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
@@ -32,16 +32,19 @@ public final class EtcdProcess implements AutoCloseable {
   private final int clientPort;
   private final int peerPort;
   private final String binary;
+
   /** Null: plaintext; otherwise client TLS with client-certificate auth. */
   private final ClientTls tls;
+
   /** Serves /health over http when the client URL is https (null otherwise). */
   private final Integer metricsPort;
+
   private Process process;
 
   /**
    * Client TLS for {@link #startWithTls}: etcd serves {@code cert}/{@code key} and requires client
-   * certificates signed by {@code trustedCa} ({@code --client-cert-auth}), as etcdctl's
-   * {@code --cacert/--cert/--key} users expect.
+   * certificates signed by {@code trustedCa} ({@code --client-cert-auth}), as etcdctl's {@code
+   * --cacert/--cert/--key} users expect.
    */
   public record ClientTls(Path trustedCa, Path cert, Path key) {}
 
@@ -123,7 +126,9 @@ public final class EtcdProcess implements AutoCloseable {
     process = null;
   }
 
-  /** Starts etcd again on the same ports and data directory (after {@link #stop()}/{@link #kill()}). */
+  /**
+   * Starts etcd again on the same ports and data directory (after {@link #stop()}/{@link #kill()}).
+   */
   public synchronized void restart() {
     stop();
     startProcess();
@@ -136,27 +141,46 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   private synchronized void startProcess() {
-    List<String> command = new java.util.ArrayList<>(List.of(
-        binary,
-        "--name", "test",
-        "--data-dir", dataDir.toString(),
-        "--listen-client-urls", endpoint(),
-        "--advertise-client-urls", endpoint(),
-        "--listen-peer-urls", "http://127.0.0.1:" + peerPort,
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
-        "--initial-cluster", "test=http://127.0.0.1:" + peerPort,
-        // Snapshots and WAL fsyncs cost time tests do not need to spend.
-        "--unsafe-no-fsync",
-        "--log-level", "warn"));
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                binary,
+                "--name",
+                "test",
+                "--data-dir",
+                dataDir.toString(),
+                "--listen-client-urls",
+                endpoint(),
+                "--advertise-client-urls",
+                endpoint(),
+                "--listen-peer-urls",
+                "http://127.0.0.1:" + peerPort,
+                "--initial-advertise-peer-urls",
+                "http://127.0.0.1:" + peerPort,
+                "--initial-cluster",
+                "test=http://127.0.0.1:" + peerPort,
+                // Snapshots and WAL fsyncs cost time tests do not need to spend.
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn"));
     if (tls != null) {
-      command.addAll(List.of("--cert-file", tls.cert().toString(), "--key-file", tls.key().toString(),
-          "--trusted-ca-file", tls.trustedCa().toString(), "--client-cert-auth",
-          "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort));
+      command.addAll(
+          List.of(
+              "--cert-file",
+              tls.cert().toString(),
+              "--key-file",
+              tls.key().toString(),
+              "--trusted-ca-file",
+              tls.trustedCa().toString(),
+              "--client-cert-auth",
+              "--listen-metrics-urls",
+              "http://127.0.0.1:" + metricsPort));
     }
     try {
-      ProcessBuilder builder = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      ProcessBuilder builder =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       builder.environment().remove("ETCDCTL_API");
       process = builder.start();
     } catch (IOException e) {
@@ -167,13 +191,13 @@ public final class EtcdProcess implements AutoCloseable {
 
   private void awaitHealthy() {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(healthUrl()))
-        .timeout(Duration.ofSeconds(1)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(healthUrl())).timeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("etcd exited at start (code " + process.exitValue()
-            + "); log: " + tail());
+        throw new IllegalStateException(
+            "etcd exited at start (code " + process.exitValue() + "); log: " + tail());
       }
       try {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -194,7 +218,8 @@ public final class EtcdProcess implements AutoCloseable {
       }
     }
     process.destroyForcibly();
-    throw new IllegalStateException("etcd not healthy within " + START_TIMEOUT + "; log: " + tail());
+    throw new IllegalStateException(
+        "etcd not healthy within " + START_TIMEOUT + "; log: " + tail());
   }
 
   private String tail() {
@@ -227,8 +252,9 @@ public final class EtcdProcess implements AutoCloseable {
         return candidate.toString();
       }
     }
-    throw new IllegalStateException("etcd binary not found on PATH: install Debian's etcd-server"
-        + " package (bin/test does this when run as root) or set ETCD_BINARY");
+    throw new IllegalStateException(
+        "etcd binary not found on PATH: install Debian's etcd-server"
+            + " package (bin/test does this when run as root) or set ETCD_BINARY");
   }
 
   private static void deleteRecursively(Path root) {

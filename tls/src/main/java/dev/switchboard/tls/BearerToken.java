@@ -16,7 +16,9 @@ public final class BearerToken extends CallCredentials {
   private final String token;
 
   public BearerToken(String token) {
-    if (token == null || token.isBlank() || !token.strip().chars().allMatch(c -> c > 32 && c < 127)) {
+    if (token == null
+        || token.isBlank()
+        || !token.strip().chars().allMatch(c -> c > 32 && c < 127)) {
       throw new IllegalArgumentException("token: (expected: printable ASCII without spaces)");
     }
     this.token = token.strip();
@@ -34,7 +36,8 @@ public final class BearerToken extends CallCredentials {
   }
 
   @Override
-  public void applyRequestMetadata(RequestInfo info, Executor appExecutor, MetadataApplier applier) {
+  public void applyRequestMetadata(
+      RequestInfo info, Executor appExecutor, MetadataApplier applier) {
     Metadata headers = new Metadata();
     headers.put(AUTHORIZATION, "Bearer " + token);
     applier.apply(headers);

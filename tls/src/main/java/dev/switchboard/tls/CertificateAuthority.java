@@ -58,9 +58,21 @@ public final class CertificateAuthority {
   public static CertificateAuthority create(String commonName, Duration validity) {
     Clock clock = Clock.systemUTC();
     KeyPair keys = newKeyPair();
-    X500Principal subject = new X500Principal("CN=" + javax.naming.ldap.Rdn.escapeValue(commonName));
-    X509Certificate cert = sign(subject, keys.getPublic(), subject, keys.getPrivate(), null,
-        clock.instant(), validity, new SecureRandom(), true, List.of(), List.of());
+    X500Principal subject =
+        new X500Principal("CN=" + javax.naming.ldap.Rdn.escapeValue(commonName));
+    X509Certificate cert =
+        sign(
+            subject,
+            keys.getPublic(),
+            subject,
+            keys.getPrivate(),
+            null,
+            clock.instant(),
+            validity,
+            new SecureRandom(),
+            true,
+            List.of(),
+            List.of());
     return new CertificateAuthority(new IssuedCertificate(cert, keys.getPrivate()), clock);
   }
 
@@ -90,52 +102,99 @@ public final class CertificateAuthority {
     }
     List<GeneralName> names = new ArrayList<>();
     for (String host : hosts) {
-      names.add(isIpLiteral(host) ? new GeneralName(GeneralName.iPAddress, host)
-          : new GeneralName(GeneralName.dNSName, host));
+      names.add(
+          isIpLiteral(host)
+              ? new GeneralName(GeneralName.iPAddress, host)
+              : new GeneralName(GeneralName.dNSName, host));
     }
     KeyPair keys = newKeyPair();
-    X500Principal subject = new X500Principal("CN=" + javax.naming.ldap.Rdn.escapeValue(commonName));
-    return new IssuedCertificate(sign(subject, keys.getPublic(), ca.certificate().getSubjectX500Principal(),
-        ca.key(), ca.certificate(), clock.instant(), validity, random, false, names,
-        List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth)), keys.getPrivate());
+    X500Principal subject =
+        new X500Principal("CN=" + javax.naming.ldap.Rdn.escapeValue(commonName));
+    return new IssuedCertificate(
+        sign(
+            subject,
+            keys.getPublic(),
+            ca.certificate().getSubjectX500Principal(),
+            ca.key(),
+            ca.certificate(),
+            clock.instant(),
+            validity,
+            random,
+            false,
+            names,
+            List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth)),
+        keys.getPrivate());
   }
 
   /** A client certificate with {@code subject} (e.g. {@link Identity#subject()}). */
   public IssuedCertificate issueClient(X500Principal subject, Duration validity) {
     Objects.requireNonNull(subject, "subject");
     KeyPair keys = newKeyPair();
-    return new IssuedCertificate(sign(subject, keys.getPublic(), ca.certificate().getSubjectX500Principal(),
-        ca.key(), ca.certificate(), clock.instant(), validity, random, false, List.of(),
-        List.of(KeyPurposeId.id_kp_clientAuth)), keys.getPrivate());
+    return new IssuedCertificate(
+        sign(
+            subject,
+            keys.getPublic(),
+            ca.certificate().getSubjectX500Principal(),
+            ca.key(),
+            ca.certificate(),
+            clock.instant(),
+            validity,
+            random,
+            false,
+            List.of(),
+            List.of(KeyPurposeId.id_kp_clientAuth)),
+        keys.getPrivate());
   }
 
-  private static X509Certificate sign(X500Principal subject, PublicKey publicKey,
-      X500Principal issuer, PrivateKey issuerKey, X509Certificate issuerCert, Instant now,
-      Duration validity, SecureRandom random, boolean isCa, List<GeneralName> sans,
+  private static X509Certificate sign(
+      X500Principal subject,
+      PublicKey publicKey,
+      X500Principal issuer,
+      PrivateKey issuerKey,
+      X509Certificate issuerCert,
+      Instant now,
+      Duration validity,
+      SecureRandom random,
+      boolean isCa,
+      List<GeneralName> sans,
       List<KeyPurposeId> purposes) {
     if (validity.isNegative() || validity.isZero()) {
       throw new IllegalArgumentException("validity: " + validity + " (expected: > 0)");
     }
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer,
-          new BigInteger(127, random).add(BigInteger.ONE), Date.from(now.minus(BACKDATE)),
-          Date.from(now.plus(validity)), subject, publicKey);
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              issuer,
+              new BigInteger(127, random).add(BigInteger.ONE),
+              Date.from(now.minus(BACKDATE)),
+              Date.from(now.plus(validity)),
+              subject,
+              publicKey);
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
-      b.addExtension(Extension.keyUsage, true, new KeyUsage(isCa
-          ? KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature
-          : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-      b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(publicKey));
+      b.addExtension(
+          Extension.keyUsage,
+          true,
+          new KeyUsage(
+              isCa
+                  ? KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature
+                  : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+      b.addExtension(
+          Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(publicKey));
       if (issuerCert != null) {
-        b.addExtension(Extension.authorityKeyIdentifier, false,
-            ext.createAuthorityKeyIdentifier(issuerCert));
+        b.addExtension(
+            Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(issuerCert));
       }
       if (!purposes.isEmpty()) {
-        b.addExtension(Extension.extendedKeyUsage, false,
+        b.addExtension(
+            Extension.extendedKeyUsage,
+            false,
             new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new)));
       }
       if (!sans.isEmpty()) {
-        b.addExtension(Extension.subjectAlternativeName, false,
+        b.addExtension(
+            Extension.subjectAlternativeName,
+            false,
             new GeneralNames(sans.toArray(GeneralName[]::new)));
       }
       return new JcaX509CertificateConverter()

@@ -26,7 +26,10 @@ public record Identity(Kind kind, String name) {
   public static final String LBS_GROUP = "switchboard:load-balancers";
 
   /** The two kinds of subscriber a certificate can name. */
-  public enum Kind { NODE, LOAD_BALANCER }
+  public enum Kind {
+    NODE,
+    LOAD_BALANCER
+  }
 
   public Identity {
     Objects.requireNonNull(kind, "kind");
@@ -71,7 +74,8 @@ public record Identity(Kind kind, String name) {
     if (cn == null) {
       return Optional.empty();
     }
-    if (cn.startsWith(NODE_PREFIX) && orgs.contains(NODES_GROUP)
+    if (cn.startsWith(NODE_PREFIX)
+        && orgs.contains(NODES_GROUP)
         && cn.length() > NODE_PREFIX.length()) {
       return Optional.of(node(cn.substring(NODE_PREFIX.length())));
     }
@@ -83,8 +87,8 @@ public record Identity(Kind kind, String name) {
 
   /** {@code CN=..., O=...}, each value escaped as RFC 4514 wants. */
   public static X500Principal subject(String commonName, String organization) {
-    return new X500Principal("CN=" + Rdn.escapeValue(commonName) + ",O="
-        + Rdn.escapeValue(organization));
+    return new X500Principal(
+        "CN=" + Rdn.escapeValue(commonName) + ",O=" + Rdn.escapeValue(organization));
   }
 
   @Override

@@ -21,13 +21,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * PEM files as etcd, kubectl and grpc-java read them: certificates, and keys as PKCS#8
- * ({@code BEGIN PRIVATE KEY}). Writes are atomic (temp file, then rename), so a reloader never
- * reads half a file.
+ * PEM files as etcd, kubectl and grpc-java read them: certificates, and keys as PKCS#8 ({@code
+ * BEGIN PRIVATE KEY}). Writes are atomic (temp file, then rename), so a reloader never reads half a
+ * file.
  */
 public final class Pem {
-  private static final Pattern BLOCK = Pattern.compile(
-      "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)-----END \\1-----");
+  private static final Pattern BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)-----END \\1-----");
 
   private Pem() {}
 
@@ -64,12 +64,13 @@ public final class Pem {
   public static PrivateKey readPrivateKey(Path file) throws IOException {
     List<byte[]> keys = blocks(file, "PRIVATE KEY");
     if (keys.size() != 1) {
-      throw new IOException(file + ": " + keys.size()
-          + " private keys (expected: one PEM block BEGIN PRIVATE KEY)");
+      throw new IOException(
+          file + ": " + keys.size() + " private keys (expected: one PEM block BEGIN PRIVATE KEY)");
     }
     for (String algorithm : List.of("EC", "RSA")) {
       try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
+        return KeyFactory.getInstance(algorithm)
+            .generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
       } catch (GeneralSecurityException e) {
         // try the next algorithm
       }
@@ -127,8 +128,12 @@ public final class Pem {
   }
 
   private static String block(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }

@@ -14,11 +14,11 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * A key manager serving one certificate chain and key from PEM files, read again by
- * {@link #reloadIfChanged()} when either file changed (see {@link WatchedFiles}). A new pair is
- * taken only when the key matches the certificate, so a rotation caught between writing the key
- * and the certificate keeps the old pair until both are there. Handshakes after a reload present
- * the new certificate; established connections are untouched.
+ * A key manager serving one certificate chain and key from PEM files, read again by {@link
+ * #reloadIfChanged()} when either file changed (see {@link WatchedFiles}). A new pair is taken only
+ * when the key matches the certificate, so a rotation caught between writing the key and the
+ * certificate keeps the old pair until both are there. Handshakes after a reload present the new
+ * certificate; established connections are untouched.
  */
 public final class ReloadingKeyManager extends X509ExtendedKeyManager {
   private static final String ALIAS = "switchboard";

@@ -15,10 +15,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One component's TLS material from files: its own certificate and key (optional for a client)
- * and the CA bundle it trusts (optional: a server without it asks for no client certificate; a
- * client without it trusts the JVM's CAs). Both are checked for changes every
- * {@code reloadInterval} on one daemon thread, and the next handshake uses what changed.
+ * One component's TLS material from files: its own certificate and key (optional for a client) and
+ * the CA bundle it trusts (optional: a server without it asks for no client certificate; a client
+ * without it trusts the JVM's CAs). Both are checked for changes every {@code reloadInterval} on
+ * one daemon thread, and the next handshake uses what changed.
  */
 public final class TlsFiles implements AutoCloseable {
   /** How often the files are checked unless told otherwise. */
@@ -31,11 +31,13 @@ public final class TlsFiles implements AutoCloseable {
   private TlsFiles(ReloadingKeyManager keys, ReloadingTrustManager trust, Duration reloadInterval) {
     this.keys = keys;
     this.trust = trust;
-    this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "switchboard-tls-reload");
-      t.setDaemon(true);
-      return t;
-    });
+    this.reloader =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "switchboard-tls-reload");
+              t.setDaemon(true);
+              return t;
+            });
     long ms = reloadInterval.toMillis();
     reloader.scheduleWithFixedDelay(this::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
   }
@@ -47,14 +49,16 @@ public final class TlsFiles implements AutoCloseable {
   public static TlsFiles load(Path cert, Path key, Path ca, Duration reloadInterval)
       throws IOException {
     if ((cert == null) != (key == null)) {
-      throw new IllegalArgumentException("cert: " + cert + ", key: " + key
-          + " (expected: both or neither)");
+      throw new IllegalArgumentException(
+          "cert: " + cert + ", key: " + key + " (expected: both or neither)");
     }
     if (reloadInterval.isNegative() || reloadInterval.isZero()) {
       throw new IllegalArgumentException("reloadInterval: " + reloadInterval + " (expected: > 0)");
     }
-    return new TlsFiles(cert == null ? null : new ReloadingKeyManager(cert, key),
-        ca == null ? null : new ReloadingTrustManager(ca), reloadInterval);
+    return new TlsFiles(
+        cert == null ? null : new ReloadingKeyManager(cert, key),
+        ca == null ? null : new ReloadingTrustManager(ca),
+        reloadInterval);
   }
 
   /** Checks both now; true when anything new is served or trusted. */
@@ -64,9 +68,9 @@ public final class TlsFiles implements AutoCloseable {
   }
 
   /**
-   * A gRPC server's credentials: this certificate; with a CA, client certificates are asked for
-   * and verified when sent, but not required (the Admin API authenticates by token; the services
-   * that need a certificate say so per call, see {@code Grpc.TRANSPORT_ATTR_SSL_SESSION}).
+   * A gRPC server's credentials: this certificate; with a CA, client certificates are asked for and
+   * verified when sent, but not required (the Admin API authenticates by token; the services that
+   * need a certificate say so per call, see {@code Grpc.TRANSPORT_ATTR_SSL_SESSION}).
    */
   public ServerCredentials serverCredentials() {
     if (keys == null) {

@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A value read from files, read again by {@link #reloadIfChanged()} when any of them changed
  * (modification time, size or inode: an atomic rename changes the inode even within the same
- * millisecond). A failed read keeps the current value, so a half-written rotation never replaces
- * a working one.
+ * millisecond). A failed read keeps the current value, so a half-written rotation never replaces a
+ * working one.
  */
 final class WatchedFiles<T> {
   private static final Logger log = LoggerFactory.getLogger(WatchedFiles.class);
@@ -25,6 +25,7 @@ final class WatchedFiles<T> {
 
   private final List<Path> files;
   private final Loader<T> loader;
+
   /** Replaced whole by the reloading thread; read by handshakes on any thread. */
   private volatile Loaded<T> current;
 
@@ -59,8 +60,12 @@ final class WatchedFiles<T> {
     StringBuilder b = new StringBuilder();
     for (Path p : files) {
       BasicFileAttributes a = Pem.attributes(p);
-      b.append(a.lastModifiedTime().toMillis()).append('/').append(a.size()).append('/')
-          .append(a.fileKey()).append(';');
+      b.append(a.lastModifiedTime().toMillis())
+          .append('/')
+          .append(a.size())
+          .append('/')
+          .append(a.fileKey())
+          .append(';');
     }
     return b.toString();
   }

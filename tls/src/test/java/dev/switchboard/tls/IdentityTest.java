@@ -7,7 +7,8 @@ import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.Test;
 
 class IdentityTest {
-  private static final CertificateAuthority CA = CertificateAuthority.create("ca", Duration.ofDays(1));
+  private static final CertificateAuthority CA =
+      CertificateAuthority.create("ca", Duration.ofDays(1));
 
   private static java.util.Optional<Identity> of(X500Principal subject) {
     return Identity.of(CA.issueClient(subject, Duration.ofDays(1)).certificate());

@@ -48,27 +48,50 @@ final class ExtraAgents implements AutoCloseable {
   static ExtraAgents start(Path dir) throws IOException {
     EtcdProcess etcd = EtcdProcess.start();
     try {
-      return new ExtraAgents(dir, etcd, ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/extra")));
+      return new ExtraAgents(
+          dir, etcd, ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/extra")));
     } catch (IOException | RuntimeException e) {
       etcd.close();
       throw e;
     }
   }
 
-  /** Starts node agent {@code name} on {@code ip} with {@code jvmFlags}; the pod is on the first one. */
-  Process start(String name, String ip, List<String> jvmFlags, String podIp, int podPort) throws IOException {
+  /**
+   * Starts node agent {@code name} on {@code ip} with {@code jvmFlags}; the pod is on the first
+   * one.
+   */
+  Process start(String name, String ip, List<String> jvmFlags, String podIp, int podPort)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmFlags);
-    command.addAll(List.of("-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
-        "-cp", System.getProperty("java.class.path"),
-        "dev.switchboard.agent.Main", "--node-name", name, "--node-address", ip,
-        "--control-plane", "127.0.0.1:" + controlPlane.port(), "--cluster-ip-mode", "local",
-        "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(EtcdProcess.freePort()),
-        "--dns-port", Integer.toString(EtcdProcess.freePort()), "--insecure"));
+    command.addAll(
+        List.of(
+            "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.switchboard.agent.Main",
+            "--node-name",
+            name,
+            "--node-address",
+            ip,
+            "--control-plane",
+            "127.0.0.1:" + controlPlane.port(),
+            "--cluster-ip-mode",
+            "local",
+            "--service-cidr",
+            "127.96.0.0/16",
+            "--admin-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--dns-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--insecure"));
     Path log = dir.resolve(name + ".log");
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     agents.add(p);
     System.err.println("bench: started " + name + " (pid " + p.pid() + ", log " + log + ")");
     if (!podApplied) {
@@ -79,25 +102,48 @@ final class ExtraAgents implements AutoCloseable {
   }
 
   private void applyService(String podNode, String podIp, int podPort) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.port())
-        .usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", controlPlane.port()).usePlaintext().build();
     try {
-      AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(30, TimeUnit.SECONDS);
-      admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
-          .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "bench")
-              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(NODE_PORT)
-                  .setTargetPort(IntOrString.newBuilder().setStrValue("http")))))
-          .build());
-      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1")
-              .putLabels("app", "bench"))
-          .setSpec(PodSpec.newBuilder().setNodeName(podNode).addContainers(Container.newBuilder()
-              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http")
-                  .setContainerPort(podPort))))
-          .setStatus(PodStatus.newBuilder().setPodIp(podIp).setReady(true)))
-          .build());
+      AdminGrpc.AdminBlockingStub admin =
+          AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+      admin.applyService(
+          ApplyServiceRequest.newBuilder()
+              .setService(
+                  Service.newBuilder()
+                      .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
+                      .setSpec(
+                          ServiceSpec.newBuilder()
+                              .setType("NodePort")
+                              .putSelector("app", "bench")
+                              .addPorts(
+                                  ServicePort.newBuilder()
+                                      .setPort(80)
+                                      .setNodePort(NODE_PORT)
+                                      .setTargetPort(
+                                          IntOrString.newBuilder().setStrValue("http")))))
+              .build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(
+                  Pod.newBuilder()
+                      .setMetadata(
+                          ObjectMeta.newBuilder()
+                              .setNamespace("default")
+                              .setName("bench-1")
+                              .putLabels("app", "bench"))
+                      .setSpec(
+                          PodSpec.newBuilder()
+                              .setNodeName(podNode)
+                              .addContainers(
+                                  Container.newBuilder()
+                                      .setName("nginx")
+                                      .addPorts(
+                                          ContainerPort.newBuilder()
+                                              .setName("http")
+                                              .setContainerPort(podPort))))
+                      .setStatus(PodStatus.newBuilder().setPodIp(podIp).setReady(true)))
+              .build());
     } finally {
       channel.shutdownNow();
     }

@@ -39,19 +39,30 @@ final class ReferenceServers implements AutoCloseable {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Path conf = dir.resolve("nginx.conf");
-    Files.writeString(conf, String.join("\n",
-        "worker_processes 1;",
-        "daemon off;",
-        "pid " + dir.resolve("nginx.pid") + ";",
-        "error_log " + dir.resolve("nginx-error.log") + " warn;",
-        "events { worker_connections 4096; }",
-        "http {",
-        "  access_log off;",
-        "  keepalive_requests 1000000;",
-        "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
-        "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;",
-        "  server { listen " + ip + ":" + port + "; root " + root + "; }",
-        "}", ""), StandardCharsets.UTF_8);
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "worker_processes 1;",
+            "daemon off;",
+            "pid " + dir.resolve("nginx.pid") + ";",
+            "error_log " + dir.resolve("nginx-error.log") + " warn;",
+            "events { worker_connections 4096; }",
+            "http {",
+            "  access_log off;",
+            "  keepalive_requests 1000000;",
+            "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
+            "  fastcgi_temp_path "
+                + dir
+                + "/fcgi; uwsgi_temp_path "
+                + dir
+                + "/uwsgi; scgi_temp_path "
+                + dir
+                + "/scgi;",
+            "  server { listen " + ip + ":" + port + "; root " + root + "; }",
+            "}",
+            ""),
+        StandardCharsets.UTF_8);
     return start("nginx", List.of("nginx", "-c", conf.toString(), "-p", dir.toString()));
   }
 
@@ -61,8 +72,8 @@ final class ReferenceServers implements AutoCloseable {
   }
 
   /**
-   * HAProxy {@code mode http}, one thread, keeping and sharing its backend connections
-   * ({@code http-reuse always}), as an HTTP-aware proxy in front of a pod would be configured.
+   * HAProxy {@code mode http}, one thread, keeping and sharing its backend connections ({@code
+   * http-reuse always}), as an HTTP-aware proxy in front of a pod would be configured.
    */
   Process haproxyHttp(String name, String bind, String server) throws IOException {
     return haproxy(name, "http", bind, server, List.of("  http-reuse always"));
@@ -71,29 +82,30 @@ final class ReferenceServers implements AutoCloseable {
   private Process haproxy(String name, String mode, String bind, String server, List<String> extra)
       throws IOException {
     Path conf = dir.resolve(name + ".cfg");
-    List<String> lines = new ArrayList<>(List.of(
-        "global",
-        "  nbthread 1",
-        "  maxconn 8000",
-        "defaults",
-        "  mode " + mode,
-        "  timeout connect 5s",
-        "  timeout client 30s",
-        "  timeout server 30s"));
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "global",
+                "  nbthread 1",
+                "  maxconn 8000",
+                "defaults",
+                "  mode " + mode,
+                "  timeout connect 5s",
+                "  timeout client 30s",
+                "  timeout server 30s"));
     lines.addAll(extra);
-    lines.addAll(List.of(
-        "listen " + name,
-        "  bind " + bind,
-        "  server backend " + server,
-        ""));
+    lines.addAll(List.of("listen " + name, "  bind " + bind, "  server backend " + server, ""));
     Files.writeString(conf, String.join("\n", lines), StandardCharsets.UTF_8);
     return start(name, List.of("haproxy", "-f", conf.toString(), "-db"));
   }
 
   private Process start(String name, List<String> command) throws IOException {
     Path log = dir.resolve(name + ".log");
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     processes.add(p);
     System.err.println("bench: started " + name + " (pid " + p.pid() + ", log " + log + ")");
     return p;

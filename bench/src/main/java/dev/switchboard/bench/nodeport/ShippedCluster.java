@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 final class ShippedCluster implements AutoCloseable {
   /** The line {@code bin/run-local} prints once everything answers (launcher {@code Summaries}). */
   private static final String READY_LINE = "switchboard is running";
+
   private static final long START_TIMEOUT_SECONDS = 300; // may include a build
 
   private final Process launcher;
@@ -51,19 +52,35 @@ final class ShippedCluster implements AutoCloseable {
     this.controlPlanePort = controlPlanePort;
   }
 
-  /** Runs {@code repo/bin/run-local --no-demo} on free ports; returns once it says it is running. */
+  /**
+   * Runs {@code repo/bin/run-local --no-demo} on free ports; returns once it says it is running.
+   */
   static ShippedCluster start(Path repo, Path dir) throws IOException, InterruptedException {
     Path stateDir = Files.createDirectories(dir.resolve("state"));
     int cpPort = EtcdProcess.freePort();
-    List<String> command = List.of(repo.resolve("bin/run-local").toString(), "--no-demo",
-        "--state-dir", stateDir.toString(), "--control-plane-port", Integer.toString(cpPort),
-        "--agent-admin-port", Integer.toString(EtcdProcess.freePort()),
-        "--agent-dns-port", Integer.toString(EtcdProcess.freePort()),
-        "--control-plane-metrics-port", Integer.toString(EtcdProcess.freePort()),
-        "--lb-metrics-port", Integer.toString(EtcdProcess.freePort()));
+    List<String> command =
+        List.of(
+            repo.resolve("bin/run-local").toString(),
+            "--no-demo",
+            "--state-dir",
+            stateDir.toString(),
+            "--control-plane-port",
+            Integer.toString(cpPort),
+            "--agent-admin-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--agent-dns-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--control-plane-metrics-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--lb-metrics-port",
+            Integer.toString(EtcdProcess.freePort()));
     Path log = dir.resolve("run-local.log");
-    Process p = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process p =
+        new ProcessBuilder(command)
+            .directory(repo.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     System.err.println("bench: started bin/run-local (pid " + p.pid() + ", log " + log + ")");
     ShippedCluster cluster = new ShippedCluster(p, stateDir, cpPort);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
@@ -87,31 +104,60 @@ final class ShippedCluster implements AutoCloseable {
     ManagedChannel channel = channel();
     try {
       AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
-      ServicePort.Builder port = ServicePort.newBuilder().setName("http").setPort(80)
-          .setNodePort(nodePort).setTargetPort(IntOrString.newBuilder().setStrValue("http"));
+      ServicePort.Builder port =
+          ServicePort.newBuilder()
+              .setName("http")
+              .setPort(80)
+              .setNodePort(nodePort)
+              .setTargetPort(IntOrString.newBuilder().setStrValue("http"));
       if (!appProtocol.isEmpty()) {
         port.setAppProtocol(appProtocol);
       }
-      admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()
-          .setService(Service.newBuilder()
-              .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
-              .setSpec(ServiceSpec.newBuilder().setType("LoadBalancer").putSelector("app", "bench")
-                  .addPorts(port)))
-          .build());
-      admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyPod(ApplyPodRequest.newBuilder()
-          .setPod(Pod.newBuilder()
-              .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1")
-                  .putLabels("app", "bench"))
-              .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
-                  .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http")
-                      .setContainerPort(podPort))))
-              .setStatus(PodStatus.newBuilder().setPodIp(podIp).setReady(true)))
-          .build());
+      admin
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .applyService(
+              ApplyServiceRequest.newBuilder()
+                  .setService(
+                      Service.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder().setNamespace("default").setName(name))
+                          .setSpec(
+                              ServiceSpec.newBuilder()
+                                  .setType("LoadBalancer")
+                                  .putSelector("app", "bench")
+                                  .addPorts(port)))
+                  .build());
+      admin
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .applyPod(
+              ApplyPodRequest.newBuilder()
+                  .setPod(
+                      Pod.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder()
+                                  .setNamespace("default")
+                                  .setName("bench-1")
+                                  .putLabels("app", "bench"))
+                          .setSpec(
+                              PodSpec.newBuilder()
+                                  .setNodeName("node-1")
+                                  .addContainers(
+                                      Container.newBuilder()
+                                          .setName("nginx")
+                                          .addPorts(
+                                              ContainerPort.newBuilder()
+                                                  .setName("http")
+                                                  .setContainerPort(podPort))))
+                          .setStatus(PodStatus.newBuilder().setPodIp(podIp).setReady(true)))
+                  .build());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < deadline) {
         try {
-          Service s = admin.withDeadlineAfter(5, TimeUnit.SECONDS).getService(GetRequest.newBuilder()
-              .setNamespace("default").setName(name).build());
+          Service s =
+              admin
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .getService(
+                      GetRequest.newBuilder().setNamespace("default").setName(name).build());
           if (s.getStatus().getLoadBalancer().getIngressCount() > 0) {
             return s.getStatus().getLoadBalancer().getIngress(0).getIp();
           }
@@ -128,14 +174,20 @@ final class ShippedCluster implements AutoCloseable {
 
   /** The node agent of {@code node} (e.g. node-1), started by the launcher. */
   ProcessHandle nodeAgent(String node) {
-    return component(args -> args.contains("dev.switchboard.agent.Main") && args.contains("--node-name " + node + " "))
-        .orElseThrow(() -> new IllegalStateException("no node agent " + node + " under the launcher"));
+    return component(
+            args ->
+                args.contains("dev.switchboard.agent.Main")
+                    && args.contains("--node-name " + node + " "))
+        .orElseThrow(
+            () -> new IllegalStateException("no node agent " + node + " under the launcher"));
   }
 
   /** Every node agent the launcher started. */
   List<ProcessHandle> nodeAgents() {
     List<ProcessHandle> agents = new ArrayList<>();
-    launcher.descendants().filter(h -> commandLine(h).contains("dev.switchboard.agent.Main"))
+    launcher
+        .descendants()
+        .filter(h -> commandLine(h).contains("dev.switchboard.agent.Main"))
         .forEach(agents::add);
     return agents;
   }
@@ -166,8 +218,9 @@ final class ShippedCluster implements AutoCloseable {
   /** From /proc: {@code ProcessHandle.Info#arguments} is often empty on Linux. */
   static String commandLine(ProcessHandle h) {
     try {
-      return Files.readString(Path.of("/proc", Long.toString(h.pid()), "cmdline"),
-          StandardCharsets.UTF_8).replace('\0', ' ');
+      return Files.readString(
+              Path.of("/proc", Long.toString(h.pid()), "cmdline"), StandardCharsets.UTF_8)
+          .replace('\0', ' ');
     } catch (IOException e) {
       return ""; // gone
     }
@@ -176,10 +229,15 @@ final class ShippedCluster implements AutoCloseable {
   private ManagedChannel channel() throws IOException {
     Path pki = stateDir.resolve("pki");
     String token = Files.readString(pki.resolve("admin.token"), StandardCharsets.US_ASCII).strip();
-    return NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort,
-        CompositeChannelCredentials.create(
-            TlsChannelCredentials.newBuilder().trustManager(pki.resolve("ca.crt").toFile()).build(),
-            new BearerToken(token))).build();
+    return NettyChannelBuilder.forAddress(
+            "127.0.0.1",
+            controlPlanePort,
+            CompositeChannelCredentials.create(
+                TlsChannelCredentials.newBuilder()
+                    .trustManager(pki.resolve("ca.crt").toFile())
+                    .build(),
+                new BearerToken(token)))
+        .build();
   }
 
   /** SIGTERM: the launcher stops everything it started, in reverse order. */

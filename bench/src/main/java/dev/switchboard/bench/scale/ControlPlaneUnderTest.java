@@ -26,17 +26,34 @@ final class ControlPlaneUnderTest implements AutoCloseable {
   long start() throws InterruptedException {
     long begin = System.nanoTime();
     starts++;
-    List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Xmx" + heap, "-Xms512m",
-        "-Xlog:gc:file=" + dir.resolve("control-plane-" + (starts) + "-gc.log")));
+    List<String> jvmOptions =
+        new java.util.ArrayList<>(
+            List.of(
+                "-Xmx" + heap,
+                "-Xms512m",
+                "-Xlog:gc:file=" + dir.resolve("control-plane-" + (starts) + "-gc.log")));
     if (starts > 1) {
       // A restart is profiled from its first instant: listing etcd, rebuilding, resumes.
       jvmOptions.add("-XX:StartFlightRecording=name=start,settings=profile");
     }
-    jvm = JvmProcess.start("control plane", dir.resolve("control-plane-" + starts + ".log"),
-        jvmOptions, "dev.switchboard.controlplane.Main",
-        List.of("--etcd-endpoints", etcd.endpoint(), "--key-prefix", "/bench",
-            "--listen", "127.0.0.1:" + port, "--service-cidr", "127.96.0.0/16",
-            "--etcd-wait", "120s", "--insecure"));
+    jvm =
+        JvmProcess.start(
+            "control plane",
+            dir.resolve("control-plane-" + starts + ".log"),
+            jvmOptions,
+            "dev.switchboard.controlplane.Main",
+            List.of(
+                "--etcd-endpoints",
+                etcd.endpoint(),
+                "--key-prefix",
+                "/bench",
+                "--listen",
+                "127.0.0.1:" + port,
+                "--service-cidr",
+                "127.96.0.0/16",
+                "--etcd-wait",
+                "120s",
+                "--insecure"));
     jvm.await("serving", () -> jvm.findInLog("serving on \\S+:(\\d+)") != null, 180_000);
     port = Integer.parseInt(jvm.findInLog("serving on \\S+:(\\d+)"));
     return (System.nanoTime() - begin) / 1_000_000;

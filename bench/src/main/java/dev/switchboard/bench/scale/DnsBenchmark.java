@@ -32,23 +32,22 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One node agent's cluster DNS against dnsmasq answering the same records, in the same run, on
- * the same CPU: both servers are pinned to one core ({@code taskset -a}, every thread, after
- * they started as they normally do), dnsperf to the other. Then the check that forwarding does
- * not suffer: wrk's keep-alive req/s through the agent's NodePort with DNS idle, with dnsmasq
- * loaded at a fixed rate (the control), and with the agent's DNS loaded at that rate (agent
- * unpinned, as bin/run-local runs it).
+ * One node agent's cluster DNS against dnsmasq answering the same records, in the same run, on the
+ * same CPU: both servers are pinned to one core ({@code taskset -a}, every thread, after they
+ * started as they normally do), dnsperf to the other. Then the check that forwarding does not
+ * suffer: wrk's keep-alive req/s through the agent's NodePort with DNS idle, with dnsmasq loaded at
+ * a fixed rate (the control), and with the agent's DNS loaded at that rate (agent unpinned, as
+ * bin/run-local runs it).
  *
  * <p>The agent is a process with bin/run-local's JVM flags and its {@code Main} (so telemetry is
  * on: the CoreDNS-named metrics are recorded). Records: {@value #SERVICES} ClusterIP services with
- * a named port; dnsmasq gets each one's A (and so its PTR) and SRV, and answers nothing else in
- * the zone ({@code --local}). The query mix is a Kubernetes pod's: A and AAAA in pairs (glibc),
+ * a named port; dnsmasq gets each one's A (and so its PTR) and SRV, and answers nothing else in the
+ * zone ({@code --local}). The query mix is a Kubernetes pod's: A and AAAA in pairs (glibc),
  * search-path misses (NXDOMAIN, ndots:5), SRV and PTR. Everything on 127.0.0.0/8; every load is
  * bounded by dnsperf's {@code -l} / wrk's {@code -d} and a hard timeout.
  *
- * <p>Usage: {@code bench/dns [--rounds 5] [--seconds 5] [--check-qps 5000]}; for experiments
- * {@code --agent-jvm-args "..."} (e.g. a JFR recording) and {@code --check-qps 0} (no forwarding
- * check).
+ * <p>Usage: {@code bench/dns [--rounds 5] [--seconds 5] [--check-qps 5000]}; for experiments {@code
+ * --agent-jvm-args "..."} (e.g. a JFR recording) and {@code --check-qps 0} (no forwarding check).
  */
 public final class DnsBenchmark {
   static final int SERVICES = 100;
@@ -74,8 +73,10 @@ public final class DnsBenchmark {
     int checkQps = Integer.parseInt(arg(args, "--check-qps", "5000"));
     // For experiments: extra agent JVM flags (e.g. JFR), and 0 to skip the forwarding check.
     String jvm = arg(args, "--agent-jvm-args", "").trim();
-    DnsBenchmark bench = new DnsBenchmark(Files.createTempDirectory("switchboard-dns-bench"),
-        jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")));
+    DnsBenchmark bench =
+        new DnsBenchmark(
+            Files.createTempDirectory("switchboard-dns-bench"),
+            jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")));
     Runtime.getRuntime().addShutdownHook(new Thread(bench::close)); // also on Ctrl-C
     try {
       bench.run(rounds, seconds, checkQps);
@@ -90,20 +91,24 @@ public final class DnsBenchmark {
     int agentDns = EtcdProcess.freePort();
     int dnsmasqPort = EtcdProcess.freePort();
     try (EtcdProcess etcd = EtcdProcess.start();
-         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/dns"))) {
+        ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/dns"))) {
       Map<String, String> clusterIps = createServices(cp.port(), backendPort);
       int nodePort = Integer.parseInt(clusterIps.remove(NODE_PORT_KEY));
       Files.writeString(dir.resolve("queries.txt"), DnsPerf.queryFile(clusterIps));
       try (JvmProcess agent = agent(cp.port(), agentDns)) {
         String last = "svc-" + (SERVICES - 1) + ".default.svc.cluster.local";
-        agent.await("answering DNS", () -> DnsPerf.digA(NODE, agentDns, last)
-            .equals(clusterIps.get("svc-" + (SERVICES - 1))), 120_000);
+        agent.await(
+            "answering DNS",
+            () ->
+                DnsPerf.digA(NODE, agentDns, last).equals(clusterIps.get("svc-" + (SERVICES - 1))),
+            120_000);
         Process dnsmasq = dnsmasq(dnsmasqPort, clusterIps);
         awaitDig(dnsmasq, DNSMASQ, dnsmasqPort, last, clusterIps.get("svc-" + (SERVICES - 1)));
         Map<String, DnsPerf.Target> targets = new LinkedHashMap<>();
         targets.put("dnsmasq 2.90", new DnsPerf.Target(DNSMASQ, dnsmasqPort, dnsmasq.toHandle()));
-        targets.put("Switchboard node agent", new DnsPerf.Target(NODE, agentDns,
-            ProcessHandle.of(agent.pid()).orElseThrow()));
+        targets.put(
+            "Switchboard node agent",
+            new DnsPerf.Target(NODE, agentDns, ProcessHandle.of(agent.pid()).orElseThrow()));
         DnsPerf perf = new DnsPerf(dir.resolve("queries.txt"), CLIENT_CPU);
         String loadBefore = loadAverage();
         for (DnsPerf.Target t : targets.values()) {
@@ -113,11 +118,21 @@ public final class DnsBenchmark {
         for (DnsPerf.Target t : targets.values()) {
           pin(t.process().pid(), "0-" + (Runtime.getRuntime().availableProcessors() - 1));
         }
-        String forwarding = checkQps <= 0 ? "" : forwardingCheck(perf, targets.get("dnsmasq 2.90"),
-            targets.get("Switchboard node agent"), nodePort, rounds, seconds, checkQps);
-        System.out.printf("%nload average before: %s, after: %s (the machine is shared: read the"
-            + " ratios, not the absolute figures)%n%n%s%n%s%n", loadBefore, loadAverage(), throughput,
-            forwarding);
+        String forwarding =
+            checkQps <= 0
+                ? ""
+                : forwardingCheck(
+                    perf,
+                    targets.get("dnsmasq 2.90"),
+                    targets.get("Switchboard node agent"),
+                    nodePort,
+                    rounds,
+                    seconds,
+                    checkQps);
+        System.out.printf(
+            "%nload average before: %s, after: %s (the machine is shared: read the"
+                + " ratios, not the absolute figures)%n%n%s%n%s%n",
+            loadBefore, loadAverage(), throughput, forwarding);
       }
     }
   }
@@ -128,22 +143,31 @@ public final class DnsBenchmark {
    * {@code qps} against the agent's own DNS. Agent-loaded over dnsmasq-loaded is what the agent's
    * DNS costs its forwarding; over idle, what the whole load costs on this machine.
    */
-  private String forwardingCheck(DnsPerf perf, DnsPerf.Target dnsmasq, DnsPerf.Target agent,
-      int nodePort, int rounds, int seconds, int qps) throws Exception {
+  private String forwardingCheck(
+      DnsPerf perf,
+      DnsPerf.Target dnsmasq,
+      DnsPerf.Target agent,
+      int nodePort,
+      int rounds,
+      int seconds,
+      int qps)
+      throws Exception {
     String url = "http://" + NODE + ":" + nodePort + "/small";
     JvmProcess.awaitTrue("the NodePort answering", () -> answers(NODE, nodePort), 60_000);
     Wrk.run(List.of(), url, 32, 2, false); // warm-up
     Map<String, List<Double>> rps = new LinkedHashMap<>();
     Map<String, List<Double>> answered = new LinkedHashMap<>();
     List<String> loads = List.of("none", "dnsmasq", "agent");
-    loads.forEach(l -> {
-      rps.put(l, new ArrayList<>());
-      answered.put(l, new ArrayList<>());
-    });
+    loads.forEach(
+        l -> {
+          rps.put(l, new ArrayList<>());
+          answered.put(l, new ArrayList<>());
+        });
     for (int r = 0; r < rounds; r++) {
       for (int i = 0; i < loads.size(); i++) {
         String load = loads.get((i + r) % loads.size());
-        DnsPerf.Target target = load.equals("dnsmasq") ? dnsmasq : load.equals("agent") ? agent : null;
+        DnsPerf.Target target =
+            load.equals("dnsmasq") ? dnsmasq : load.equals("agent") ? agent : null;
         Process dns = target == null ? null : perf.startRate(target, qps, seconds + 2);
         rps.get(load).add(Wrk.run(List.of(), url, 32, seconds, false).requestsPerSecond());
         if (dns != null) {
@@ -154,41 +178,83 @@ public final class DnsBenchmark {
     double idle = DnsPerf.median(rps.get("none"));
     double control = DnsPerf.median(rps.get("dnsmasq"));
     double loaded = DnsPerf.median(rps.get("agent"));
-    return String.format(Locale.ROOT, "Forwarding while DNS is loaded: wrk -t1 -c32 keep-alive through"
-        + " the agent's NodePort, %d rounds x %d s, medians (agent unpinned, as run-local runs it)%n%n"
-        + "| DNS load | req/s | x idle | x dnsmasq loaded |%n|---|---:|---:|---:|%n"
-        + "| none | %.0f | 1.00 | |%n"
-        + "| dnsperf at %d qps against dnsmasq (answered %.0f qps) | %.0f | %.3f | 1.00 |%n"
-        + "| dnsperf at %d qps against the agent's DNS (answered %.0f qps) | %.0f | %.3f | %.3f |%n",
-        rounds, seconds, idle, qps, DnsPerf.median(answered.get("dnsmasq")), control, control / idle,
-        qps, DnsPerf.median(answered.get("agent")), loaded, loaded / idle, loaded / control);
+    return String.format(
+        Locale.ROOT,
+        "Forwarding while DNS is loaded: wrk -t1 -c32 keep-alive through"
+            + " the agent's NodePort, %d rounds x %d s, medians (agent unpinned, as run-local runs it)%n%n"
+            + "| DNS load | req/s | x idle | x dnsmasq loaded |%n|---|---:|---:|---:|%n"
+            + "| none | %.0f | 1.00 | |%n"
+            + "| dnsperf at %d qps against dnsmasq (answered %.0f qps) | %.0f | %.3f | 1.00 |%n"
+            + "| dnsperf at %d qps against the agent's DNS (answered %.0f qps) | %.0f | %.3f | %.3f |%n",
+        rounds,
+        seconds,
+        idle,
+        qps,
+        DnsPerf.median(answered.get("dnsmasq")),
+        control,
+        control / idle,
+        qps,
+        DnsPerf.median(answered.get("agent")),
+        loaded,
+        loaded / idle,
+        loaded / control);
   }
 
   /** A node agent as bin/run-local starts one: its JVM flags, its Main, DNS on {@code dnsPort}. */
   private JvmProcess agent(int controlPlanePort, int dnsPort) {
     List<String> flags = new ArrayList<>(BenchOptions.parse(new String[0]).agentJvmFlags().get(0));
     flags.addAll(extraAgentJvm);
-    return JvmProcess.start("node-agent", dir.resolve("node-agent.log"), flags,
-        "dev.switchboard.agent.Main", List.of("--node-name", "node-1", "--node-address", NODE,
-            "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "local",
-            "--service-cidr", "127.96.0.0/16", "--dns-port", Integer.toString(dnsPort),
-            "--admin-port", Integer.toString(EtcdProcess.freePort()), "--insecure"));
+    return JvmProcess.start(
+        "node-agent",
+        dir.resolve("node-agent.log"),
+        flags,
+        "dev.switchboard.agent.Main",
+        List.of(
+            "--node-name",
+            "node-1",
+            "--node-address",
+            NODE,
+            "--control-plane",
+            "127.0.0.1:" + controlPlanePort,
+            "--cluster-ip-mode",
+            "local",
+            "--service-cidr",
+            "127.96.0.0/16",
+            "--dns-port",
+            Integer.toString(dnsPort),
+            "--admin-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--insecure"));
   }
 
   /** dnsmasq with the same A, PTR and SRV records, authoritative-ish for the zone (no upstream). */
   private Process dnsmasq(int port, Map<String, String> clusterIps) throws IOException {
     StringBuilder conf = new StringBuilder();
-    clusterIps.forEach((svc, ip) -> {
-      String fqdn = svc + ".default.svc.cluster.local";
-      conf.append("host-record=").append(fqdn).append(',').append(ip).append('\n');
-      conf.append("srv-host=_http._tcp.").append(fqdn).append(',').append(fqdn).append(",80\n");
-    });
+    clusterIps.forEach(
+        (svc, ip) -> {
+          String fqdn = svc + ".default.svc.cluster.local";
+          conf.append("host-record=").append(fqdn).append(',').append(ip).append('\n');
+          conf.append("srv-host=_http._tcp.").append(fqdn).append(',').append(fqdn).append(",80\n");
+        });
     Path file = dir.resolve("dnsmasq.conf");
     Files.writeString(file, conf.toString());
-    return start("dnsmasq", List.of("dnsmasq", "--keep-in-foreground", "--conf-file=" + file,
-        "--no-resolv", "--no-hosts", "--listen-address=" + DNSMASQ, "--bind-interfaces",
-        "--port=" + port, "--local=/cluster.local/", "--local=/127.in-addr.arpa/",
-        "--cache-size=0", "--dns-forward-max=1000", "--user=root", "--pid-file=" + dir.resolve("dnsmasq.pid")));
+    return start(
+        "dnsmasq",
+        List.of(
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=" + file,
+            "--no-resolv",
+            "--no-hosts",
+            "--listen-address=" + DNSMASQ,
+            "--bind-interfaces",
+            "--port=" + port,
+            "--local=/cluster.local/",
+            "--local=/127.in-addr.arpa/",
+            "--cache-size=0",
+            "--dns-forward-max=1000",
+            "--user=root",
+            "--pid-file=" + dir.resolve("dnsmasq.pid")));
   }
 
   private void nginx(int port) throws IOException {
@@ -198,12 +264,29 @@ public final class DnsBenchmark {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Path conf = dir.resolve("nginx.conf");
-    Files.writeString(conf, String.join("\n", "worker_processes 1;", "daemon off;",
-        "pid " + dir.resolve("nginx.pid") + ";", "error_log " + dir.resolve("nginx-error.log") + " warn;",
-        "events { worker_connections 4096; }", "http {", "  access_log off;", "  keepalive_requests 1000000;",
-        "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
-        "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;",
-        "  server { listen " + BACKEND + ":" + port + "; root " + root + "; }", "}", ""));
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "worker_processes 1;",
+            "daemon off;",
+            "pid " + dir.resolve("nginx.pid") + ";",
+            "error_log " + dir.resolve("nginx-error.log") + " warn;",
+            "events { worker_connections 4096; }",
+            "http {",
+            "  access_log off;",
+            "  keepalive_requests 1000000;",
+            "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
+            "  fastcgi_temp_path "
+                + dir
+                + "/fcgi; uwsgi_temp_path "
+                + dir
+                + "/uwsgi; scgi_temp_path "
+                + dir
+                + "/scgi;",
+            "  server { listen " + BACKEND + ":" + port + "; root " + root + "; }",
+            "}",
+            ""));
     start("nginx", List.of("nginx", "-c", conf.toString(), "-p", dir.toString()));
   }
 
@@ -214,29 +297,73 @@ public final class DnsBenchmark {
    * service "bench" (its node port allocated, under the key "").
    */
   private static Map<String, String> createServices(int controlPlanePort, int backendPort) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
     try {
-      AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      AdminGrpc.AdminBlockingStub admin =
+          AdminGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
       Map<String, String> ips = new LinkedHashMap<>();
       for (int i = 0; i < SERVICES; i++) {
-        Service svc = admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-            .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i))
-            .setSpec(ServiceSpec.newBuilder().setType("ClusterIP").putSelector("app", "svc-" + i)
-                .addPorts(ServicePort.newBuilder().setName("http").setProtocol("TCP").setPort(80)
-                    .setTargetPort(IntOrString.newBuilder().setIntValue(8080))))).build());
+        Service svc =
+            admin.applyService(
+                ApplyServiceRequest.newBuilder()
+                    .setService(
+                        Service.newBuilder()
+                            .setMetadata(
+                                ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i))
+                            .setSpec(
+                                ServiceSpec.newBuilder()
+                                    .setType("ClusterIP")
+                                    .putSelector("app", "svc-" + i)
+                                    .addPorts(
+                                        ServicePort.newBuilder()
+                                            .setName("http")
+                                            .setProtocol("TCP")
+                                            .setPort(80)
+                                            .setTargetPort(
+                                                IntOrString.newBuilder().setIntValue(8080)))))
+                    .build());
         ips.put("svc-" + i, svc.getSpec().getClusterIp());
       }
-      Service bench = admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
-          .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "bench")
-              .addPorts(ServicePort.newBuilder().setPort(80)
-                  .setTargetPort(IntOrString.newBuilder().setStrValue("http"))))).build());
+      Service bench =
+          admin.applyService(
+              ApplyServiceRequest.newBuilder()
+                  .setService(
+                      Service.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
+                          .setSpec(
+                              ServiceSpec.newBuilder()
+                                  .setType("NodePort")
+                                  .putSelector("app", "bench")
+                                  .addPorts(
+                                      ServicePort.newBuilder()
+                                          .setPort(80)
+                                          .setTargetPort(
+                                              IntOrString.newBuilder().setStrValue("http")))))
+                  .build());
       ips.put(NODE_PORT_KEY, Integer.toString(bench.getSpec().getPorts(0).getNodePort()));
-      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1").putLabels("app", "bench"))
-          .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
-              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(backendPort))))
-          .setStatus(PodStatus.newBuilder().setPodIp(BACKEND).setReady(true))).build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(
+                  Pod.newBuilder()
+                      .setMetadata(
+                          ObjectMeta.newBuilder()
+                              .setNamespace("default")
+                              .setName("bench-1")
+                              .putLabels("app", "bench"))
+                      .setSpec(
+                          PodSpec.newBuilder()
+                              .setNodeName("node-1")
+                              .addContainers(
+                                  Container.newBuilder()
+                                      .setName("nginx")
+                                      .addPorts(
+                                          ContainerPort.newBuilder()
+                                              .setName("http")
+                                              .setContainerPort(backendPort))))
+                      .setStatus(PodStatus.newBuilder().setPodIp(BACKEND).setReady(true)))
+              .build());
       return ips;
     } finally {
       channel.shutdownNow();
@@ -256,8 +383,10 @@ public final class DnsBenchmark {
 
   /** Every thread of {@code pid} (and those it starts later) on {@code cpus}. */
   private static void pin(long pid, String cpus) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("taskset", "-a", "-cp", cpus, Long.toString(pid))
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("taskset", "-a", "-cp", cpus, Long.toString(pid))
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("taskset " + cpus + " " + pid + ": " + out);
@@ -265,8 +394,11 @@ public final class DnsBenchmark {
   }
 
   private Process start(String name, List<String> command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile())
+            .start();
     processes.add(p);
     return p;
   }
@@ -279,7 +411,8 @@ public final class DnsBenchmark {
 
   private static String loadAverage() {
     try {
-      return String.join(" ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+      return String.join(
+          " ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
     } catch (IOException e) {
       return "?";
     }
@@ -289,8 +422,11 @@ public final class DnsBenchmark {
     try (java.net.Socket s = new java.net.Socket()) {
       s.connect(new java.net.InetSocketAddress(ip, port), 1000);
       s.setSoTimeout(2000);
-      s.getOutputStream().write("GET /small HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      return new String(s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII)
+      s.getOutputStream()
+          .write(
+              "GET /small HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(
+              s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII)
           .startsWith("HTTP/1.1 200");
     } catch (IOException e) {
       return false;

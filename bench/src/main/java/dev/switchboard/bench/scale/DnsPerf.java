@@ -15,9 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Runs dnsperf (Debian's, 2.10) against DNS servers and reads its summary: the throughput run
- * keeps {@value #IN_FLIGHT} queries in flight with no rate limit; the latency run sends at a fixed
- * rate with {@code -v} and takes p50/p99 from the per-query latencies (dnsperf 2.10 prints no
+ * Runs dnsperf (Debian's, 2.10) against DNS servers and reads its summary: the throughput run keeps
+ * {@value #IN_FLIGHT} queries in flight with no rate limit; the latency run sends at a fixed rate
+ * with {@code -v} and takes p50/p99 from the per-query latencies (dnsperf 2.10 prints no
  * percentiles). Each run is bounded by {@code -l} and a hard timeout.
  */
 final class DnsPerf {
@@ -26,14 +26,21 @@ final class DnsPerf {
   private static final Pattern SENT = Pattern.compile("Queries sent:\\s+(\\d+)");
   private static final Pattern LOST = Pattern.compile("Queries lost:\\s+(\\d+)");
   private static final Pattern AVG = Pattern.compile("Average Latency \\(s\\):\\s+([0-9.]+)");
-  private static final Pattern VERBOSE = Pattern.compile("^> \\S+ \\S+ \\S+ ([0-9.]+)$", Pattern.MULTILINE);
+  private static final Pattern VERBOSE =
+      Pattern.compile("^> \\S+ \\S+ \\S+ ([0-9.]+)$", Pattern.MULTILINE);
 
   /** A server under test: where it answers, and the process whose CPU time it costs. */
   record Target(String ip, int port, ProcessHandle process) {}
 
   /** One dnsperf run; latencies in ms (p50/p99 NaN unless verbose), CPU µs per answered query. */
-  record Result(double qps, long sent, long lost, double avgMillis, double p50Millis,
-      double p99Millis, double cpuMicrosPerQuery) {}
+  record Result(
+      double qps,
+      long sent,
+      long lost,
+      double avgMillis,
+      double p50Millis,
+      double p99Millis,
+      double cpuMicrosPerQuery) {}
 
   private final Path queries;
   private final String cpu;
@@ -60,8 +67,13 @@ final class DnsPerf {
         max.get(n).add(measure(targets.get(n), 0, seconds, false));
       }
     }
-    int rate = (int) (names.stream().mapToDouble(n -> median(max.get(n).stream()
-        .map(Result::qps).toList())).min().orElseThrow() / 2);
+    int rate =
+        (int)
+            (names.stream()
+                    .mapToDouble(n -> median(max.get(n).stream().map(Result::qps).toList()))
+                    .min()
+                    .orElseThrow()
+                / 2);
     Map<String, List<Result>> fixed = new LinkedHashMap<>();
     names.forEach(n -> fixed.put(n, new ArrayList<>()));
     for (int r = 0; r < rounds; r++) {
@@ -70,21 +82,40 @@ final class DnsPerf {
         fixed.get(n).add(measure(targets.get(n), rate, seconds, true));
       }
     }
-    StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "dnsperf 2.10 (-c 4 -q %d, one"
-        + " thread, CPU %s) against each server pinned to CPU 1, %d rounds x %d s, medians; fixed"
-        + " rate = half the slower server's throughput (%d qps)%n%n| server | qps (saturated) | x dnsmasq"
-        + " | lost | avg ms (saturated) | p50 ms @ %d qps | p99 ms @ %d qps | server CPU µs/query |%n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|%n", IN_FLIGHT, cpu, rounds, seconds, rate, rate, rate));
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "dnsperf 2.10 (-c 4 -q %d, one"
+                    + " thread, CPU %s) against each server pinned to CPU 1, %d rounds x %d s, medians; fixed"
+                    + " rate = half the slower server's throughput (%d qps)%n%n| server | qps (saturated) | x dnsmasq"
+                    + " | lost | avg ms (saturated) | p50 ms @ %d qps | p99 ms @ %d qps | server CPU µs/query |%n"
+                    + "|---|---:|---:|---:|---:|---:|---:|---:|%n",
+                IN_FLIGHT,
+                cpu,
+                rounds,
+                seconds,
+                rate,
+                rate,
+                rate));
     double reference = median(max.get(names.get(0)).stream().map(Result::qps).toList());
     for (String n : names) {
       List<Result> m = max.get(n);
       List<Result> f = fixed.get(n);
       double qps = median(m.stream().map(Result::qps).toList());
-      out.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %d of %d | %.3f | %.3f | %.3f | %.1f |%n",
-          n, qps, qps / reference, m.stream().mapToLong(Result::lost).sum(),
-          m.stream().mapToLong(Result::sent).sum(), median(m.stream().map(Result::avgMillis).toList()),
-          median(f.stream().map(Result::p50Millis).toList()), median(f.stream().map(Result::p99Millis).toList()),
-          median(m.stream().map(Result::cpuMicrosPerQuery).toList())));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.0f | %.2f | %d of %d | %.3f | %.3f | %.3f | %.1f |%n",
+              n,
+              qps,
+              qps / reference,
+              m.stream().mapToLong(Result::lost).sum(),
+              m.stream().mapToLong(Result::sent).sum(),
+              median(m.stream().map(Result::avgMillis).toList()),
+              median(f.stream().map(Result::p50Millis).toList()),
+              median(f.stream().map(Result::p99Millis).toList()),
+              median(m.stream().map(Result::cpuMicrosPerQuery).toList())));
     }
     return out.toString();
   }
@@ -93,7 +124,8 @@ final class DnsPerf {
     long before = cpuNanos(t.process());
     Result r = finish(start(t, rate, seconds, verbose));
     double micros = (cpuNanos(t.process()) - before) / 1000.0 / Math.max(1, r.sent() - r.lost());
-    return new Result(r.qps(), r.sent(), r.lost(), r.avgMillis(), r.p50Millis(), r.p99Millis(), micros);
+    return new Result(
+        r.qps(), r.sent(), r.lost(), r.avgMillis(), r.p50Millis(), r.p99Millis(), micros);
   }
 
   /** dnsperf at {@code qps} (0: as fast as answers come) for {@code seconds}, in the background. */
@@ -102,9 +134,27 @@ final class DnsPerf {
   }
 
   private Process start(Target t, int qps, int seconds, boolean verbose) throws IOException {
-    List<String> command = new ArrayList<>(List.of("taskset", "-c", cpu, "dnsperf", "-s", t.ip(),
-        "-p", Integer.toString(t.port()), "-d", queries.toString(), "-l", Integer.toString(seconds),
-        "-c", "4", "-q", Integer.toString(IN_FLIGHT), "-t", "2"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "taskset",
+                "-c",
+                cpu,
+                "dnsperf",
+                "-s",
+                t.ip(),
+                "-p",
+                Integer.toString(t.port()),
+                "-d",
+                queries.toString(),
+                "-l",
+                Integer.toString(seconds),
+                "-c",
+                "4",
+                "-q",
+                Integer.toString(IN_FLIGHT),
+                "-t",
+                "2"));
     if (qps > 0) {
       command.addAll(List.of("-Q", Integer.toString(qps)));
     }
@@ -127,11 +177,15 @@ final class DnsPerf {
     Matcher lost = LOST.matcher(out);
     Matcher avg = AVG.matcher(out);
     if (p.exitValue() != 0 || !qps.find() || !sent.find() || !lost.find() || !avg.find()) {
-      throw new IOException("dnsperf failed (" + p.exitValue() + "): "
-          + out.substring(Math.max(0, out.length() - 2000)));
+      throw new IOException(
+          "dnsperf failed ("
+              + p.exitValue()
+              + "): "
+              + out.substring(Math.max(0, out.length() - 2000)));
     }
     if (Long.parseLong(lost.group(1)) == Long.parseLong(sent.group(1))) {
-      throw new IOException("dnsperf: no answer at all: " + out.substring(Math.max(0, out.length() - 2000)));
+      throw new IOException(
+          "dnsperf: no answer at all: " + out.substring(Math.max(0, out.length() - 2000)));
     }
     double p50 = Double.NaN;
     double p99 = Double.NaN;
@@ -145,8 +199,14 @@ final class DnsPerf {
       p50 = sorted[(int) (sorted.length * 0.50)];
       p99 = sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))];
     }
-    return new Result(Double.parseDouble(qps.group(1)), Long.parseLong(sent.group(1)),
-        Long.parseLong(lost.group(1)), Double.parseDouble(avg.group(1)) * 1000, p50, p99, Double.NaN);
+    return new Result(
+        Double.parseDouble(qps.group(1)),
+        Long.parseLong(sent.group(1)),
+        Long.parseLong(lost.group(1)),
+        Double.parseDouble(avg.group(1)) * 1000,
+        p50,
+        p99,
+        Double.NaN);
   }
 
   /**
@@ -156,25 +216,43 @@ final class DnsPerf {
    */
   static String queryFile(Map<String, String> clusterIps) {
     StringBuilder out = new StringBuilder();
-    clusterIps.forEach((svc, ip) -> {
-      String fqdn = svc + ".default.svc.cluster.local";
-      out.append(fqdn).append(" A\n").append(fqdn).append(" AAAA\n");
-      out.append(svc).append(".default.default.svc.cluster.local A\n");
-      out.append(fqdn).append(" A\n");
-      out.append(svc).append(".default.svc.svc.cluster.local AAAA\n");
-      out.append("_http._tcp.").append(fqdn).append(" SRV\n");
-      List<String> octets = Arrays.asList(ip.split("\\."));
-      out.append(octets.get(3)).append('.').append(octets.get(2)).append('.').append(octets.get(1))
-          .append('.').append(octets.get(0)).append(".in-addr.arpa PTR\n");
-    });
+    clusterIps.forEach(
+        (svc, ip) -> {
+          String fqdn = svc + ".default.svc.cluster.local";
+          out.append(fqdn).append(" A\n").append(fqdn).append(" AAAA\n");
+          out.append(svc).append(".default.default.svc.cluster.local A\n");
+          out.append(fqdn).append(" A\n");
+          out.append(svc).append(".default.svc.svc.cluster.local AAAA\n");
+          out.append("_http._tcp.").append(fqdn).append(" SRV\n");
+          List<String> octets = Arrays.asList(ip.split("\\."));
+          out.append(octets.get(3))
+              .append('.')
+              .append(octets.get(2))
+              .append('.')
+              .append(octets.get(1))
+              .append('.')
+              .append(octets.get(0))
+              .append(".in-addr.arpa PTR\n");
+        });
     return out.toString();
   }
 
   /** {@code dig +short} of an A record (bounded); "" when nothing answers. */
   static String digA(String ip, int port, String name) {
     try {
-      Process p = new ProcessBuilder("dig", "+short", "+time=1", "+tries=1", "@" + ip, "-p",
-          Integer.toString(port), name, "A").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "dig",
+                  "+short",
+                  "+time=1",
+                  "+tries=1",
+                  "@" + ip,
+                  "-p",
+                  Integer.toString(port),
+                  name,
+                  "A")
+              .redirectErrorStream(true)
+              .start();
       if (!p.waitFor(5, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         return "";

@@ -12,9 +12,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A component started as a JVM of its own from this benchmark's classpath (as bin/run-local
- * does), so that its heap, RSS and CPU profile are its own and not the simulated agents'.
- * Helpers read its RSS from /proc and ask it things with jcmd.
+ * A component started as a JVM of its own from this benchmark's classpath (as bin/run-local does),
+ * so that its heap, RSS and CPU profile are its own and not the simulated agents'. Helpers read its
+ * RSS from /proc and ask it things with jcmd.
  */
 final class JvmProcess implements AutoCloseable {
   private static final Path JAVA_BIN = Path.of(System.getProperty("java.home"), "bin");
@@ -29,8 +29,8 @@ final class JvmProcess implements AutoCloseable {
     this.process = process;
   }
 
-  static JvmProcess start(String name, Path log, List<String> jvmOptions, String mainClass,
-      List<String> args) {
+  static JvmProcess start(
+      String name, Path log, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(JAVA_BIN.resolve("java").toString());
     command.addAll(jvmOptions);
@@ -38,8 +38,11 @@ final class JvmProcess implements AutoCloseable {
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(args);
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+              .start();
       return new JvmProcess(name, log, p);
     } catch (IOException e) {
       throw new UncheckedIOException(name + ": could not start", e);
@@ -62,15 +65,16 @@ final class JvmProcess implements AutoCloseable {
         throw new IllegalStateException(name + " exited (" + process.exitValue() + "); see " + log);
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException(name + ": not " + what + " after " + timeoutMillis
-            + " ms; see " + log);
+        throw new IllegalStateException(
+            name + ": not " + what + " after " + timeoutMillis + " ms; see " + log);
       }
       Thread.sleep(100); // another process' state: nothing to await on but polling
     }
   }
 
   /** Polls {@code ready} every 100 ms until it holds (bounded). */
-  static void awaitTrue(String what, BooleanSupplier ready, long timeoutMillis) throws InterruptedException {
+  static void awaitTrue(String what, BooleanSupplier ready, long timeoutMillis)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     while (!ready.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {
@@ -92,8 +96,13 @@ final class JvmProcess implements AutoCloseable {
 
   /** CPU time (user + system) the process has used so far, in ms. */
   double cpuMillis() {
-    return process.toHandle().info().totalCpuDuration()
-        .orElseThrow(() -> new IllegalStateException("no CPU time for " + pid())).toNanos() / 1e6;
+    return process
+            .toHandle()
+            .info()
+            .totalCpuDuration()
+            .orElseThrow(() -> new IllegalStateException("no CPU time for " + pid()))
+            .toNanos()
+        / 1e6;
   }
 
   /** Resident set size in MiB, from /proc/PID/status. */
@@ -133,8 +142,8 @@ final class JvmProcess implements AutoCloseable {
   }
 
   String jcmd(String... command) {
-    List<String> cmd = new ArrayList<>(List.of(JAVA_BIN.resolve("jcmd").toString(),
-        Long.toString(pid())));
+    List<String> cmd =
+        new ArrayList<>(List.of(JAVA_BIN.resolve("jcmd").toString(), Long.toString(pid())));
     cmd.addAll(List.of(command));
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

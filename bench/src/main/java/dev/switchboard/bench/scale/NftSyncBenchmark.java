@@ -4,8 +4,8 @@ import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.EndpointConditions;
 import dev.switchboard.v1.EndpointPort;
@@ -24,15 +24,15 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * What one endpoint change costs in nftables mode, from the agent holding the new endpoints to
- * the rule being live in the kernel: planning the service, rendering its share of the table,
- * and the {@code nft -f} transaction returning (the kernel commits before nft exits). Real nft,
- * in the network namespace {@code bench/nftables sync} starts this JVM in (root, so batches are
- * not capped by a user namespace's socket buffer); nothing outside it is touched.
+ * What one endpoint change costs in nftables mode, from the agent holding the new endpoints to the
+ * rule being live in the kernel: planning the service, rendering its share of the table, and the
+ * {@code nft -f} transaction returning (the kernel commits before nft exits). Real nft, in the
+ * network namespace {@code bench/nftables sync} starts this JVM in (root, so batches are not capped
+ * by a user namespace's socket buffer); nothing outside it is touched.
  *
- * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest
- * ClusterIP only, as NodePorts run out), one full sync, then {@code --changes} syncs that each
- * move one endpoint of a random service; p50/p99/max of those, and the first sync's time.
+ * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest ClusterIP
+ * only, as NodePorts run out), one full sync, then {@code --changes} syncs that each move one
+ * endpoint of a random service; p50/p99/max of those, and the first sync's time.
  *
  * <p>Usage: {@code bench/nftables sync [--sizes 100,1000,10000] [--changes 50]}.
  */
@@ -43,11 +43,14 @@ public final class NftSyncBenchmark {
   private NftSyncBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    int[] sizes = Arrays.stream(arg(args, "--sizes", "100,1000,10000").split(","))
-        .mapToInt(Integer::parseInt).toArray();
+    int[] sizes =
+        Arrays.stream(arg(args, "--sizes", "100,1000,10000").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
     int changes = Integer.parseInt(arg(args, "--changes", "50"));
-    System.out.printf("%nendpoint change to rule live, nftables mode, %d endpoints per service, %d changes per size"
-        + "%n%n| services | endpoints | first sync (whole table) | p50 | p99 | max | nft's share, p50 |%n|---|---|---|---|---|---|---|%n",
+    System.out.printf(
+        "%nendpoint change to rule live, nftables mode, %d endpoints per service, %d changes per size"
+            + "%n%n| services | endpoints | first sync (whole table) | p50 | p99 | max | nft's share, p50 |%n|---|---|---|---|---|---|---|%n",
         ENDPOINTS_EACH, changes);
     for (int size : sizes) {
       run(size, changes);
@@ -66,13 +69,15 @@ public final class NftSyncBenchmark {
     Nft system = Nft.system(Duration.ofSeconds(600));
     long[] nftNanos = {0};
     String[] lastBatch = {""};
-    NftProxier proxier = new NftProxier(batch -> {
-      long start = System.nanoTime();
-      String error = system.apply(batch);
-      nftNanos[0] += System.nanoTime() - start;
-      lastBatch[0] = batch;
-      return error;
-    });
+    NftProxier proxier =
+        new NftProxier(
+            batch -> {
+              long start = System.nanoTime();
+              String error = system.apply(batch);
+              nftNanos[0] += System.nanoTime() - start;
+              lastBatch[0] = batch;
+              return error;
+            });
     long t0 = System.nanoTime();
     check(proxier.sync(all), "first sync");
     long firstMs = (System.nanoTime() - t0) / 1_000_000;
@@ -93,9 +98,15 @@ public final class NftSyncBenchmark {
     }
     Arrays.sort(micros);
     Arrays.sort(nftMicros);
-    System.out.printf("| %,d | %,d | %,d ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n", services,
-        services * ENDPOINTS_EACH, firstMs, percentile(micros, 50) / 1000, percentile(micros, 99) / 1000,
-        micros[micros.length - 1] / 1000, percentile(nftMicros, 50) / 1000);
+    System.out.printf(
+        "| %,d | %,d | %,d ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n",
+        services,
+        services * ENDPOINTS_EACH,
+        firstMs,
+        percentile(micros, 50) / 1000,
+        percentile(micros, 99) / 1000,
+        micros[micros.length - 1] / 1000,
+        percentile(nftMicros, 50) / 1000);
     check(List.of(proxier.cleanup()).stream().filter(s -> !s.isEmpty()).toList(), "cleanup");
   }
 
@@ -105,24 +116,35 @@ public final class NftSyncBenchmark {
 
   private static Service service(int i) {
     boolean nodePort = i < NODE_PORTS;
-    return Service.newBuilder().setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i))
-        .setSpec(ServiceSpec.newBuilder().setType(nodePort ? "NodePort" : "ClusterIP")
-            .setClusterIp("10.96." + (i / 250) + "." + (i % 250 + 1))
-            .addPorts(ServicePort.newBuilder().setName("http").setProtocol("TCP").setPort(80)
-                .setNodePort(nodePort ? 30000 + i : 0)))
+    return Service.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i))
+        .setSpec(
+            ServiceSpec.newBuilder()
+                .setType(nodePort ? "NodePort" : "ClusterIP")
+                .setClusterIp("10.96." + (i / 250) + "." + (i % 250 + 1))
+                .addPorts(
+                    ServicePort.newBuilder()
+                        .setName("http")
+                        .setProtocol("TCP")
+                        .setPort(80)
+                        .setNodePort(nodePort ? 30000 + i : 0)))
         .build();
   }
 
   /** Service {@code i}'s endpoints; each {@code shift} replaces one of them with a new address. */
   private static Endpoints endpoints(int i, int shift) {
-    Endpoints.Builder b = Endpoints.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i));
+    Endpoints.Builder b =
+        Endpoints.newBuilder()
+            .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("svc-" + i));
     for (int e = 0; e < ENDPOINTS_EACH; e++) {
       long n = (long) i * ENDPOINTS_EACH + e + (e == 0 ? (long) shift * 1_000_003 : 0);
       String ip = "10." + (100 + n / 65536 % 100) + "." + (n / 256 % 256) + "." + (n % 256);
-      b.addEndpoints(Endpoint.newBuilder().setAddress(ip).setNodeName("node-1")
-          .setConditions(EndpointConditions.newBuilder().setReady(true).setServing(true))
-          .addPorts(EndpointPort.newBuilder().setName("http").setPort(8080)));
+      b.addEndpoints(
+          Endpoint.newBuilder()
+              .setAddress(ip)
+              .setNodeName("node-1")
+              .setConditions(EndpointConditions.newBuilder().setReady(true).setServing(true))
+              .addPorts(EndpointPort.newBuilder().setName("http").setPort(8080)));
     }
     return b.build();
   }

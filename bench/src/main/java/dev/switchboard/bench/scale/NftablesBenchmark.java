@@ -32,17 +32,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The nftables data path against the others, with the kernel path really crossed: this JVM runs
- * as the "node" in a network namespace of its own ({@code bench/nftables} starts it with
- * {@code unshare --net}), a client and the pod each in a namespace it makes, joined to the node
- * by veth pairs (client 10.0.0.2 → node 10.0.0.1; node 10.244.0.254 → pod 10.244.0.1). nginx is
- * the pod; wrk runs in the client's namespace. Every address lives inside these namespaces,
- * which vanish with their processes.
+ * The nftables data path against the others, with the kernel path really crossed: this JVM runs as
+ * the "node" in a network namespace of its own ({@code bench/nftables} starts it with {@code
+ * unshare --net}), a client and the pod each in a namespace it makes, joined to the node by veth
+ * pairs (client 10.0.0.2 → node 10.0.0.1; node 10.244.0.254 → pod 10.244.0.1). nginx is the pod;
+ * wrk runs in the client's namespace. Every address lives inside these namespaces, which vanish
+ * with their processes.
  *
  * <p>Targets, alternating in each round: the pod direct (routed through the node), HAProxy on the
  * node (tcp, one thread), the node agent in nftables mode (NodePort and ClusterIP), and, in a
- * second phase after that agent is stopped and its table removed, the node agent in userspace
- * mode (NodePort). Agents are processes with bin/run-local's JVM flags.
+ * second phase after that agent is stopped and its table removed, the node agent in userspace mode
+ * (NodePort). Agents are processes with bin/run-local's JVM flags.
  *
  * <p>Usage: {@code bench/nftables [--rounds 3] [--seconds 5]} (root).
  */
@@ -55,10 +55,11 @@ public final class NftablesBenchmark {
 
   private record Scenario(String name, String path, int connections, boolean newConnection) {}
 
-  private static final List<Scenario> SCENARIOS = List.of(
-      new Scenario("keep-alive, small", "/small", 32, false),
-      new Scenario("new connection per request", "/small", 32, true),
-      new Scenario("keep-alive, 64 KiB", "/64k", 16, false));
+  private static final List<Scenario> SCENARIOS =
+      List.of(
+          new Scenario("keep-alive, small", "/small", 32, false),
+          new Scenario("new connection per request", "/small", 32, true),
+          new Scenario("keep-alive, 64 KiB", "/64k", 16, false));
 
   private final Path dir;
   private final List<Process> processes = new ArrayList<>();
@@ -74,7 +75,8 @@ public final class NftablesBenchmark {
   public static void main(String[] args) throws Exception {
     int rounds = Integer.parseInt(arg(args, "--rounds", "3"));
     int seconds = Integer.parseInt(arg(args, "--seconds", "5"));
-    NftablesBenchmark bench = new NftablesBenchmark(Files.createTempDirectory("switchboard-nft-bench"));
+    NftablesBenchmark bench =
+        new NftablesBenchmark(Files.createTempDirectory("switchboard-nft-bench"));
     try {
       bench.run(rounds, seconds);
     } finally {
@@ -88,24 +90,36 @@ public final class NftablesBenchmark {
     haproxy();
     Map<String, Map<String, List<Wrk.Result>>> results = new LinkedHashMap<>();
     try (EtcdProcess etcd = EtcdProcess.start();
-         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/nft")
-             .withRanges("10.96.0.0/16", "30000-32767", "10.97.0.0/24")
-             .withListenPort(EtcdProcess.freePort()))) {
+        ControlPlane cp =
+            ControlPlane.start(
+                ControlPlaneConfig.local(etcd.endpoint(), "/nft")
+                    .withRanges("10.96.0.0/16", "30000-32767", "10.97.0.0/24")
+                    .withListenPort(EtcdProcess.freePort()))) {
       String clusterIp = createService(cp.port());
       Map<String, String> nftTargets = new LinkedHashMap<>();
       nftTargets.put("direct (pod, routed by the node)", "http://" + POD + ":80");
-      nftTargets.put("HAProxy 2.6 (tcp, 1 thread) on the node", "http://" + NODE + ":" + HAPROXY_PORT);
+      nftTargets.put(
+          "HAProxy 2.6 (tcp, 1 thread) on the node", "http://" + NODE + ":" + HAPROXY_PORT);
       nftTargets.put("Switchboard nftables NodePort", "http://" + NODE + ":" + NODE_PORT);
       nftTargets.put("Switchboard nftables ClusterIP", "http://" + clusterIp + ":80");
-      nftTargets.put("Switchboard nftables NodePort, Local policy (no masquerade)",
+      nftTargets.put(
+          "Switchboard nftables NodePort, Local policy (no masquerade)",
           "http://" + NODE + ":" + LOCAL_NODE_PORT);
       try (JvmProcess agent = agent(cp.port(), "nftables")) {
-        agent.await("nftables rules", () -> answers(clusterIp + ":80") && answers(NODE + ":" + NODE_PORT)
-            && answers(NODE + ":" + LOCAL_NODE_PORT), 120_000);
+        agent.await(
+            "nftables rules",
+            () ->
+                answers(clusterIp + ":80")
+                    && answers(NODE + ":" + NODE_PORT)
+                    && answers(NODE + ":" + LOCAL_NODE_PORT),
+            120_000);
         double cpuBefore = agent.cpuMillis();
         measure(nftTargets, rounds, seconds, results);
-        agentCpuNote = String.format("node agent (nftables mode) CPU over all the runs of the first phase:"
-            + " %.0f ms (the kernel forwards; the agent only syncs)", agent.cpuMillis() - cpuBefore);
+        agentCpuNote =
+            String.format(
+                "node agent (nftables mode) CPU over all the runs of the first phase:"
+                    + " %.0f ms (the kernel forwards; the agent only syncs)",
+                agent.cpuMillis() - cpuBefore);
         podCounters = counters(podsPid);
       }
       run(List.of("nft", "delete", "table", "ip", "switchboard"), true);
@@ -119,20 +133,28 @@ public final class NftablesBenchmark {
       }
     }
     print(results, rounds, seconds);
-    System.out.printf("%n%s%n%nthe pod's TCP counters after the first phase (why new connections wait):%n%s%n",
+    System.out.printf(
+        "%n%s%n%nthe pod's TCP counters after the first phase (why new connections wait):%n%s%n",
         agentCpuNote, podCounters);
   }
 
   /** The TCP counters of a namespace that tell refused or stalled handshakes apart (nstat). */
   private static String counters(long pid) {
     try {
-      Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "nstat", "-az")
-          .redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "nstat", "-az")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       p.waitFor(10, TimeUnit.SECONDS);
-      return out.lines().filter(l -> l.matches("(TcpExtPAWS|TcpExtTW|TcpExtListen|TcpExtTCPSynRetrans"
-          + "|TcpExtTCPTimeWaitOverflow|TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails).*"))
-          .filter(l -> !l.matches("\\S+\\s+0\\s.*")).collect(java.util.stream.Collectors.joining("\n"));
+      return out.lines()
+          .filter(
+              l ->
+                  l.matches(
+                      "(TcpExtPAWS|TcpExtTW|TcpExtListen|TcpExtTCPSynRetrans"
+                          + "|TcpExtTCPTimeWaitOverflow|TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails).*"))
+          .filter(l -> !l.matches("\\S+\\s+0\\s.*"))
+          .collect(java.util.stream.Collectors.joining("\n"));
     } catch (IOException e) {
       return "(nstat: " + e.getMessage() + ")";
     } catch (InterruptedException e) {
@@ -152,22 +174,36 @@ public final class NftablesBenchmark {
     run(List.of("sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=2"), true);
     podsPid = background(List.of("unshare", "--net", "sleep", "3600")).pid();
     clientPid = background(List.of("unshare", "--net", "sleep", "3600")).pid();
-    sh("ip link add pv0 type veth peer name pv1 && ip link set pv1 netns " + podsPid
-        + " && ip link add sb0 type veth peer name sb1 && ip link set sb1 netns " + clientPid
-        + " && ip addr add 10.244.0.254/24 dev pv0 && ip addr add 10.244.0.253/24 dev pv0"
-        + " && ip link set pv0 up"
-        + " && ip addr add " + NODE + "/24 dev sb0 && ip link set sb0 up");
-    sh("nsenter -t " + podsPid + " -n sh -c 'ip link set lo up && ip link set pv1 up"
-        + " && ip addr add " + POD + "/24 dev pv1 && ip route add default via 10.244.0.254'");
+    sh(
+        "ip link add pv0 type veth peer name pv1 && ip link set pv1 netns "
+            + podsPid
+            + " && ip link add sb0 type veth peer name sb1 && ip link set sb1 netns "
+            + clientPid
+            + " && ip addr add 10.244.0.254/24 dev pv0 && ip addr add 10.244.0.253/24 dev pv0"
+            + " && ip link set pv0 up"
+            + " && ip addr add "
+            + NODE
+            + "/24 dev sb0 && ip link set sb0 up");
+    sh(
+        "nsenter -t "
+            + podsPid
+            + " -n sh -c 'ip link set lo up && ip link set pv1 up"
+            + " && ip addr add "
+            + POD
+            + "/24 dev pv1 && ip route add default via 10.244.0.254'");
     // One timestamp clock for all of the client's connections (tcp_timestamps=2: no per-connection
     // random offset). The 2 s TIME_WAIT above lets the node's NAT hand a source port to a new
     // connection while the pod still holds TIME_WAIT for it (60 s); with per-connection offsets
     // half of those SYNs carry an older timestamp, the pod rejects them (PAWS) and the client
     // waits 1 s to retry: masqueraded new connections measured 0.10-0.33 x direct. With the
     // kernel's 120 s TIME_WAIT, the NAT never reuses such a port (docs/benchmarks.md).
-    sh("nsenter -t " + clientPid + " -n sh -c 'ip link set lo up && ip link set sb1 up"
-        + " && ip addr add 10.0.0.2/24 dev sb1 && ip route add default via " + NODE
-        + " && sysctl -qw net.ipv4.tcp_timestamps=2'");
+    sh(
+        "nsenter -t "
+            + clientPid
+            + " -n sh -c 'ip link set lo up && ip link set sb1 up"
+            + " && ip addr add 10.0.0.2/24 dev sb1 && ip route add default via "
+            + NODE
+            + " && sysctl -qw net.ipv4.tcp_timestamps=2'");
   }
 
   private void nginx() throws IOException, InterruptedException {
@@ -180,94 +216,221 @@ public final class NftablesBenchmark {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     Path conf = dir.resolve("nginx.conf");
-    Files.writeString(conf, String.join("\n",
-        "worker_processes 1;", "daemon off;", "pid " + dir.resolve("nginx.pid") + ";",
-        "error_log " + dir.resolve("nginx-error.log") + " warn;",
-        "events { worker_connections 4096; }",
-        "http {", "  access_log off;", "  keepalive_requests 1000000;",
-        "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
-        "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir + "/scgi;",
-        "  server { listen " + POD + ":80; root " + root + "; }", "}", ""));
-    background(List.of("nsenter", "-t", Long.toString(podsPid), "-n", "nginx", "-c", conf.toString(),
-        "-p", dir.toString()));
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "worker_processes 1;",
+            "daemon off;",
+            "pid " + dir.resolve("nginx.pid") + ";",
+            "error_log " + dir.resolve("nginx-error.log") + " warn;",
+            "events { worker_connections 4096; }",
+            "http {",
+            "  access_log off;",
+            "  keepalive_requests 1000000;",
+            "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;",
+            "  fastcgi_temp_path "
+                + dir
+                + "/fcgi; uwsgi_temp_path "
+                + dir
+                + "/uwsgi; scgi_temp_path "
+                + dir
+                + "/scgi;",
+            "  server { listen " + POD + ":80; root " + root + "; }",
+            "}",
+            ""));
+    background(
+        List.of(
+            "nsenter",
+            "-t",
+            Long.toString(podsPid),
+            "-n",
+            "nginx",
+            "-c",
+            conf.toString(),
+            "-p",
+            dir.toString()));
   }
 
   private void haproxy() throws IOException {
     Path conf = dir.resolve("haproxy.cfg");
-    Files.writeString(conf, String.join("\n", "global", "  nbthread 1", "  maxconn 8000", "defaults",
-        "  mode tcp", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s",
-        "listen bench", "  bind " + NODE + ":" + HAPROXY_PORT,
-        // Its own source address: HAProxy's connections and the masqueraded NodePort's (from
-        // 10.244.0.254) would otherwise share the pod's TIME_WAIT tuples with two timestamp clocks,
-        // and the pod refuses such SYNs (PAWS), stalling whichever runs second.
-        "  server pod " + POD + ":80 source 10.244.0.253", ""));
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "global",
+            "  nbthread 1",
+            "  maxconn 8000",
+            "defaults",
+            "  mode tcp",
+            "  timeout connect 5s",
+            "  timeout client 30s",
+            "  timeout server 30s",
+            "listen bench",
+            "  bind " + NODE + ":" + HAPROXY_PORT,
+            // Its own source address: HAProxy's connections and the masqueraded NodePort's (from
+            // 10.244.0.254) would otherwise share the pod's TIME_WAIT tuples with two timestamp
+            // clocks,
+            // and the pod refuses such SYNs (PAWS), stalling whichever runs second.
+            "  server pod " + POD + ":80 source 10.244.0.253",
+            ""));
     background(List.of("haproxy", "-f", conf.toString()));
   }
 
   /** A node agent as bin/run-local starts one (its JVM flags), in the given proxy mode. */
   private JvmProcess agent(int controlPlanePort, String mode) {
     List<String> flags = BenchOptions.parse(new String[0]).agentJvmFlags().get(0);
-    return JvmProcess.start("node-agent-" + mode, dir.resolve("node-agent-" + mode + ".log"), flags,
-        "dev.switchboard.agent.Main", List.of("--node-name", "node-1", "--node-address", NODE,
-            "--control-plane", "127.0.0.1:" + controlPlanePort, "--cluster-ip-mode", "route",
-            "--service-cidr", "10.96.0.0/16", "--proxy-mode", mode, "--dns-port", "0",
-            "--admin-port", Integer.toString(EtcdProcess.freePort()), "--insecure"));
+    return JvmProcess.start(
+        "node-agent-" + mode,
+        dir.resolve("node-agent-" + mode + ".log"),
+        flags,
+        "dev.switchboard.agent.Main",
+        List.of(
+            "--node-name",
+            "node-1",
+            "--node-address",
+            NODE,
+            "--control-plane",
+            "127.0.0.1:" + controlPlanePort,
+            "--cluster-ip-mode",
+            "route",
+            "--service-cidr",
+            "10.96.0.0/16",
+            "--proxy-mode",
+            mode,
+            "--dns-port",
+            "0",
+            "--admin-port",
+            Integer.toString(EtcdProcess.freePort()),
+            "--insecure"));
   }
 
   private static String createService(int controlPlanePort) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", controlPlanePort).usePlaintext().build();
     try {
-      AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-      Service svc = admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
-          .setSpec(ServiceSpec.newBuilder().setType("NodePort").putSelector("app", "bench")
-              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(NODE_PORT)
-                  .setTargetPort(IntOrString.newBuilder().setStrValue("http"))))).build());
-      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-1").putLabels("app", "bench"))
-          .setSpec(PodSpec.newBuilder().setNodeName("node-2").addContainers(Container.newBuilder()
-              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(80))))
-          .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true))).build());
+      AdminGrpc.AdminBlockingStub admin =
+          AdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+      Service svc =
+          admin.applyService(
+              ApplyServiceRequest.newBuilder()
+                  .setService(
+                      Service.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder().setNamespace("default").setName("bench"))
+                          .setSpec(
+                              ServiceSpec.newBuilder()
+                                  .setType("NodePort")
+                                  .putSelector("app", "bench")
+                                  .addPorts(
+                                      ServicePort.newBuilder()
+                                          .setPort(80)
+                                          .setNodePort(NODE_PORT)
+                                          .setTargetPort(
+                                              IntOrString.newBuilder().setStrValue("http")))))
+                  .build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(
+                  Pod.newBuilder()
+                      .setMetadata(
+                          ObjectMeta.newBuilder()
+                              .setNamespace("default")
+                              .setName("bench-1")
+                              .putLabels("app", "bench"))
+                      .setSpec(
+                          PodSpec.newBuilder()
+                              .setNodeName("node-2")
+                              .addContainers(
+                                  Container.newBuilder()
+                                      .setName("nginx")
+                                      .addPorts(
+                                          ContainerPort.newBuilder()
+                                              .setName("http")
+                                              .setContainerPort(80))))
+                      .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true)))
+              .build());
       // The same pod again under a Local-policy NodePort (bound to this node, as Local needs): no
       // masquerade, so the pod sees the client's own address.
-      admin.applyService(ApplyServiceRequest.newBuilder().setService(Service.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-local"))
-          .setSpec(ServiceSpec.newBuilder().setType("NodePort").setExternalTrafficPolicy("Local")
-              .putSelector("app", "bench-local")
-              .addPorts(ServicePort.newBuilder().setPort(80).setNodePort(LOCAL_NODE_PORT)
-                  .setTargetPort(IntOrString.newBuilder().setStrValue("http"))))).build());
-      admin.applyPod(ApplyPodRequest.newBuilder().setPod(Pod.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("bench-local-1")
-              .putLabels("app", "bench-local"))
-          .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder()
-              .setName("nginx").addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(80))))
-          .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true))).build());
+      admin.applyService(
+          ApplyServiceRequest.newBuilder()
+              .setService(
+                  Service.newBuilder()
+                      .setMetadata(
+                          ObjectMeta.newBuilder().setNamespace("default").setName("bench-local"))
+                      .setSpec(
+                          ServiceSpec.newBuilder()
+                              .setType("NodePort")
+                              .setExternalTrafficPolicy("Local")
+                              .putSelector("app", "bench-local")
+                              .addPorts(
+                                  ServicePort.newBuilder()
+                                      .setPort(80)
+                                      .setNodePort(LOCAL_NODE_PORT)
+                                      .setTargetPort(
+                                          IntOrString.newBuilder().setStrValue("http")))))
+              .build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(
+                  Pod.newBuilder()
+                      .setMetadata(
+                          ObjectMeta.newBuilder()
+                              .setNamespace("default")
+                              .setName("bench-local-1")
+                              .putLabels("app", "bench-local"))
+                      .setSpec(
+                          PodSpec.newBuilder()
+                              .setNodeName("node-1")
+                              .addContainers(
+                                  Container.newBuilder()
+                                      .setName("nginx")
+                                      .addPorts(
+                                          ContainerPort.newBuilder()
+                                              .setName("http")
+                                              .setContainerPort(80))))
+                      .setStatus(PodStatus.newBuilder().setPodIp(POD).setReady(true)))
+              .build());
       return svc.getSpec().getClusterIp();
     } finally {
       channel.shutdownNow();
     }
   }
 
-  private void measure(Map<String, String> targets, int rounds, int seconds,
-      Map<String, Map<String, List<Wrk.Result>>> results) throws IOException, InterruptedException {
+  private void measure(
+      Map<String, String> targets,
+      int rounds,
+      int seconds,
+      Map<String, Map<String, List<Wrk.Result>>> results)
+      throws IOException, InterruptedException {
     List<String> inClient = List.of("nsenter", "-t", Long.toString(clientPid), "-n");
     for (Scenario s : SCENARIOS) {
       for (Map.Entry<String, String> t : targets.entrySet()) {
-        Wrk.run(inClient, t.getValue() + s.path(), s.connections(), 1, s.newConnection()); // warm up
+        Wrk.run(
+            inClient, t.getValue() + s.path(), s.connections(), 1, s.newConnection()); // warm up
       }
       for (int r = 0; r < rounds; r++) {
         for (Map.Entry<String, String> t : targets.entrySet()) {
-          results.computeIfAbsent(s.name(), k -> new LinkedHashMap<>())
+          results
+              .computeIfAbsent(s.name(), k -> new LinkedHashMap<>())
               .computeIfAbsent(t.getKey(), k -> new ArrayList<>())
-              .add(Wrk.run(inClient, t.getValue() + s.path(), s.connections(), seconds, s.newConnection()));
+              .add(
+                  Wrk.run(
+                      inClient,
+                      t.getValue() + s.path(),
+                      s.connections(),
+                      seconds,
+                      s.newConnection()));
         }
       }
     }
   }
 
-  private static void print(Map<String, Map<String, List<Wrk.Result>>> results, int rounds, int seconds) {
-    System.out.printf("%nwrk -t1 from the client's namespace, %d rounds x %d s, medians; x direct in the same"
-        + " run%n%n| scenario | target | req/s | x direct | MB/s | p99 ms | errors |%n|---|---|---|---|---|---|---|%n",
+  private static void print(
+      Map<String, Map<String, List<Wrk.Result>>> results, int rounds, int seconds) {
+    System.out.printf(
+        "%nwrk -t1 from the client's namespace, %d rounds x %d s, medians; x direct in the same"
+            + " run%n%n| scenario | target | req/s | x direct | MB/s | p99 ms | errors |%n|---|---|---|---|---|---|---|%n",
         rounds, seconds);
     for (Map.Entry<String, Map<String, List<Wrk.Result>>> s : results.entrySet()) {
       double direct = Double.NaN;
@@ -276,29 +439,47 @@ public final class NftablesBenchmark {
         if (t.getKey().startsWith("direct")) { // each phase's own direct runs
           direct = rps;
         }
-        System.out.printf("| %s | %s | %.0f | %.2f | %.1f | %.2f | %d |%n", s.getKey(), t.getKey(), rps,
-            rps / direct, median(t.getValue(), Wrk.Result::megabytesPerSecond),
+        System.out.printf(
+            "| %s | %s | %.0f | %.2f | %.1f | %.2f | %d |%n",
+            s.getKey(),
+            t.getKey(),
+            rps,
+            rps / direct,
+            median(t.getValue(), Wrk.Result::megabytesPerSecond),
             median(t.getValue(), Wrk.Result::p99Millis),
             t.getValue().stream().mapToLong(Wrk.Result::errors).sum());
       }
     }
   }
 
-  private static double median(List<Wrk.Result> rs, java.util.function.ToDoubleFunction<Wrk.Result> f) {
+  private static double median(
+      List<Wrk.Result> rs, java.util.function.ToDoubleFunction<Wrk.Result> f) {
     double[] v = rs.stream().mapToDouble(f).sorted().toArray();
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private boolean answers(String hostPort) {
     try {
-      Process p = new ProcessBuilder("nsenter", "-t", Long.toString(clientPid), "-n", "bash", "-c",
-          "exec 3<>/dev/tcp/" + hostPort.replace(':', '/') + " && printf 'GET /small HTTP/1.0\\r\\n\\r\\n' >&3"
-              + " && head -c 12 <&3").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "nsenter",
+                  "-t",
+                  Long.toString(clientPid),
+                  "-n",
+                  "bash",
+                  "-c",
+                  "exec 3<>/dev/tcp/"
+                      + hostPort.replace(':', '/')
+                      + " && printf 'GET /small HTTP/1.0\\r\\n\\r\\n' >&3"
+                      + " && head -c 12 <&3")
+              .redirectErrorStream(true)
+              .start();
       if (!p.waitFor(3, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         return false;
       }
-      return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).startsWith("HTTP/1.1 200");
+      return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+          .startsWith("HTTP/1.1 200");
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {
@@ -308,8 +489,11 @@ public final class NftablesBenchmark {
   }
 
   private Process background(List<String> command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(command.get(0) + "-" + processes.size() + ".log").toFile()).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(command.get(0) + "-" + processes.size() + ".log").toFile())
+            .start();
     processes.add(p);
     return p;
   }
@@ -318,7 +502,8 @@ public final class NftablesBenchmark {
     run(List.of("sh", "-c", script), false);
   }
 
-  private static void run(List<String> command, boolean quiet) throws IOException, InterruptedException {
+  private static void run(List<String> command, boolean quiet)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(30, TimeUnit.SECONDS) || (p.exitValue() != 0 && !quiet)) {

@@ -13,14 +13,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real node-agent process (node-0 on 127.0.1.1, local ClusterIP mode, the JVM flags
- * bin/run-local gives it) against the loaded control plane: how long until it has programmed
- * everything, how many listeners that is, and its RSS from /proc.
+ * A real node-agent process (node-0 on 127.0.1.1, local ClusterIP mode, the JVM flags bin/run-local
+ * gives it) against the loaded control plane: how long until it has programmed everything, how many
+ * listeners that is, and its RSS from /proc.
  */
 final class NodeAgentProbe {
   /** The figures. */
-  record Result(String jvmFlags, double programSeconds, int listeners, double rssMiB,
-      double liveHeapMiB, String nativeMemory, String histogram) {}
+  record Result(
+      String jvmFlags,
+      double programSeconds,
+      int listeners,
+      double rssMiB,
+      double liveHeapMiB,
+      String nativeMemory,
+      String histogram) {}
 
   private static final Pattern STATUS = Pattern.compile("version (\\d+), listeners (\\d+)");
 
@@ -33,39 +39,62 @@ final class NodeAgentProbe {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long begin = System.nanoTime();
     List<String> flags = new java.util.ArrayList<>(jvmFlags);
-    flags.add("-XX:NativeMemoryTracking=summary"); // costs a little memory itself; says where RSS goes
-    try (JvmProcess agent = JvmProcess.start("node-agent", dir.resolve("node-agent-" + Integer.toHexString(jvmFlags.hashCode()) + ".log"),
-        flags, "dev.switchboard.agent.Main",
-        List.of("--node-name", "node-0", "--node-address", "127.0.1.1",
-            "--control-plane", controlPlane, "--cluster-ip-mode", "local",
-            "--service-cidr", "127.96.0.0/16", "--admin-port", Integer.toString(adminPort),
-            "--insecure"))) {
+    flags.add(
+        "-XX:NativeMemoryTracking=summary"); // costs a little memory itself; says where RSS goes
+    try (JvmProcess agent =
+        JvmProcess.start(
+            "node-agent",
+            dir.resolve("node-agent-" + Integer.toHexString(jvmFlags.hashCode()) + ".log"),
+            flags,
+            "dev.switchboard.agent.Main",
+            List.of(
+                "--node-name",
+                "node-0",
+                "--node-address",
+                "127.0.1.1",
+                "--control-plane",
+                controlPlane,
+                "--cluster-ip-mode",
+                "local",
+                "--service-cidr",
+                "127.96.0.0/16",
+                "--admin-port",
+                Integer.toString(adminPort),
+                "--insecure"))) {
       int[] listeners = new int[1];
-      agent.await("programmed", () -> {
-        Matcher m = STATUS.matcher(get(http, statusz));
-        if (m.find() && Long.parseLong(m.group(1)) >= version) {
-          listeners[0] = Integer.parseInt(m.group(2));
-          return true;
-        }
-        return false;
-      }, 600_000);
+      agent.await(
+          "programmed",
+          () -> {
+            Matcher m = STATUS.matcher(get(http, statusz));
+            if (m.find() && Long.parseLong(m.group(1)) >= version) {
+              listeners[0] = Integer.parseInt(m.group(2));
+              return true;
+            }
+            return false;
+          },
+          600_000);
       double seconds = (System.nanoTime() - begin) / 1e9;
       double rss = agent.rssMiB();
       String nmt = committedSummary(agent.jcmd("VM.native_memory", "summary", "scale=MB"));
       double heap = agent.liveHeapMiB();
-      String histogram = agent.jcmd("GC.class_histogram").lines().limit(18)
-          .collect(java.util.stream.Collectors.joining("\n"));
-      return new Result(String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt,
-          histogram);
+      String histogram =
+          agent
+              .jcmd("GC.class_histogram")
+              .lines()
+              .limit(18)
+              .collect(java.util.stream.Collectors.joining("\n"));
+      return new Result(
+          String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt, histogram);
     }
   }
 
   /** "Total" and each category's committed MB, one per line. */
   private static String committedSummary(String nmt) {
     StringBuilder out = new StringBuilder();
-    Matcher m = Pattern.compile(
-        "(?m)^-?\\s*(Total|[A-Z][A-Za-z ]+?)(?:: | \\()reserved=\\d+MB, committed=(\\d+)MB")
-        .matcher(nmt);
+    Matcher m =
+        Pattern.compile(
+                "(?m)^-?\\s*(Total|[A-Z][A-Za-z ]+?)(?:: | \\()reserved=\\d+MB, committed=(\\d+)MB")
+            .matcher(nmt);
     while (m.find()) {
       out.append(String.format("%-22s %5s MB%n", m.group(1).strip(), m.group(2)));
     }
@@ -74,8 +103,10 @@ final class NodeAgentProbe {
 
   private static String get(HttpClient http, String url) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
-          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      return http.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
     } catch (IOException e) {
       return "";
     } catch (InterruptedException e) {

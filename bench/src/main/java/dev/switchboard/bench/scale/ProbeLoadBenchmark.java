@@ -32,10 +32,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A node agent probing many pods (issue "Health is observed"): N pods bound to one node, each with
- * a tcpSocket readiness probe every second against a real listener, the agent a process of its
- * own with bin/run-local's JVM flags. Reports the agent's CPU while every probe passes, the
- * condition writes reaching etcd per second in that steady state (the goal: none, only
- * transitions write), and what a tenth of the pods failing at once costs. Loopback only; bounded.
+ * a tcpSocket readiness probe every second against a real listener, the agent a process of its own
+ * with bin/run-local's JVM flags. Reports the agent's CPU while every probe passes, the condition
+ * writes reaching etcd per second in that steady state (the goal: none, only transitions write),
+ * and what a tenth of the pods failing at once costs. Loopback only; bounded.
  *
  * <p>Usage: {@code bench/probes [--pods 1000] [--seconds 30]}
  */
@@ -49,21 +49,37 @@ public final class ProbeLoadBenchmark {
     int seconds = Integer.parseInt(arg(args, "--seconds", "30"));
     Path dir = Files.createTempDirectory("switchboard-probe-bench");
     try (EtcdProcess etcd = EtcdProcess.start();
-         Listeners listeners = new Listeners(pods);
-         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/probes")
-             .withListenPort(EtcdProcess.freePort()))) {
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
+        Listeners listeners = new Listeners(pods);
+        ControlPlane cp =
+            ControlPlane.start(
+                ControlPlaneConfig.local(etcd.endpoint(), "/probes")
+                    .withListenPort(EtcdProcess.freePort()))) {
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
       AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
       // bin/run-local's node-agent JVM flags (BenchOptions' first set).
       List<String> flags = BenchOptions.parse(new String[0]).agentJvmFlags().get(0);
-      try (JvmProcess agent = JvmProcess.start("node-agent", dir.resolve("node-agent.log"), flags,
-          "dev.switchboard.agent.Main", List.of("--node-name", NODE, "--node-address", NODE_IP,
-              "--control-plane", "127.0.0.1:" + cp.port(), "--admin-port",
-              Integer.toString(EtcdProcess.freePort()), "--insecure"))) {
+      try (JvmProcess agent =
+          JvmProcess.start(
+              "node-agent",
+              dir.resolve("node-agent.log"),
+              flags,
+              "dev.switchboard.agent.Main",
+              List.of(
+                  "--node-name",
+                  NODE,
+                  "--node-address",
+                  NODE_IP,
+                  "--control-plane",
+                  "127.0.0.1:" + cp.port(),
+                  "--admin-port",
+                  Integer.toString(EtcdProcess.freePort()),
+                  "--insecure"))) {
         long seeded = System.nanoTime();
         for (int i = 0; i < pods; i++) {
-          admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyPod(ApplyPodRequest.newBuilder()
-              .setPod(pod(i)).build());
+          admin
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .applyPod(ApplyPodRequest.newBuilder().setPod(pod(i)).build());
         }
         agent.await("every pod ready", () -> ready(admin) == pods, 300_000);
         double toReady = (System.nanoTime() - seeded) / 1e9;
@@ -71,7 +87,9 @@ public final class ProbeLoadBenchmark {
         long revBefore = revision(admin);
         double cpuBefore = agent.cpuMillis();
         long start = System.nanoTime();
-        agent.await("steady state", () -> System.nanoTime() - start > TimeUnit.SECONDS.toNanos(seconds),
+        agent.await(
+            "steady state",
+            () -> System.nanoTime() - start > TimeUnit.SECONDS.toNanos(seconds),
             seconds * 1000L + 10_000);
         double elapsed = (System.nanoTime() - start) / 1e9;
         double cpu = agent.cpuMillis() - cpuBefore;
@@ -87,12 +105,21 @@ public final class ProbeLoadBenchmark {
         long failWrites = revision(admin) - revFail;
         double failCpu = agent.cpuMillis() - cpuFailBefore;
 
-        System.out.printf("%n| pods probed (tcpSocket, 1 s) | agent CPU, steady | etcd writes/s, steady"
-            + " | all ready after seeding | %d pods failing: writes | ... all not ready after |"
-            + " agent CPU meanwhile |%n|---|---|---|---|---|---|---|%n", failing);
-        System.out.printf("| %d | %.1f%% of a core (%.0f µs per probe) | %.2f | %.1f s | %d | %.1f s | %.0f ms |%n",
-            pods, 100 * cpu / (elapsed * 1000), cpu * 1000 / (pods * elapsed), steadyWrites / elapsed,
-            toReady, failWrites, toNotReady, failCpu);
+        System.out.printf(
+            "%n| pods probed (tcpSocket, 1 s) | agent CPU, steady | etcd writes/s, steady"
+                + " | all ready after seeding | %d pods failing: writes | ... all not ready after |"
+                + " agent CPU meanwhile |%n|---|---|---|---|---|---|---|%n",
+            failing);
+        System.out.printf(
+            "| %d | %.1f%% of a core (%.0f µs per probe) | %.2f | %.1f s | %d | %.1f s | %.0f ms |%n",
+            pods,
+            100 * cpu / (elapsed * 1000),
+            cpu * 1000 / (pods * elapsed),
+            steadyWrites / elapsed,
+            toReady,
+            failWrites,
+            toNotReady,
+            failCpu);
       } finally {
         channel.shutdownNow();
       }
@@ -100,23 +127,41 @@ public final class ProbeLoadBenchmark {
   }
 
   private static long ready(AdminGrpc.AdminBlockingStub admin) {
-    PodList list = admin.withDeadlineAfter(30, TimeUnit.SECONDS).listPods(ListRequest.newBuilder()
-        .setNamespace("default").build());
+    PodList list =
+        admin
+            .withDeadlineAfter(30, TimeUnit.SECONDS)
+            .listPods(ListRequest.newBuilder().setNamespace("default").build());
     return list.getItemsList().stream().filter(p -> p.getStatus().getReady()).count();
   }
 
   private static long revision(AdminGrpc.AdminBlockingStub admin) {
-    return admin.withDeadlineAfter(30, TimeUnit.SECONDS).listPods(ListRequest.newBuilder()
-        .setNamespace("no-such-namespace").build()).getResourceVersion();
+    return admin
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .listPods(ListRequest.newBuilder().setNamespace("no-such-namespace").build())
+        .getResourceVersion();
   }
 
   private static Pod pod(int i) {
     return Pod.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("p-" + i).putLabels("app", "probed"))
-        .setSpec(PodSpec.newBuilder().setNodeName(NODE).addContainers(Container.newBuilder().setName("main")
-            .addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(POD_PORT))
-            .setReadinessProbe(Probe.newBuilder().setPeriodSeconds(1).setTcpSocket(TCPSocketAction.newBuilder()
-                .setPort(IntOrString.newBuilder().setStrValue("http"))))))
+        .setMetadata(
+            ObjectMeta.newBuilder()
+                .setNamespace("default")
+                .setName("p-" + i)
+                .putLabels("app", "probed"))
+        .setSpec(
+            PodSpec.newBuilder()
+                .setNodeName(NODE)
+                .addContainers(
+                    Container.newBuilder()
+                        .setName("main")
+                        .addPorts(
+                            ContainerPort.newBuilder().setName("http").setContainerPort(POD_PORT))
+                        .setReadinessProbe(
+                            Probe.newBuilder()
+                                .setPeriodSeconds(1)
+                                .setTcpSocket(
+                                    TCPSocketAction.newBuilder()
+                                        .setPort(IntOrString.newBuilder().setStrValue("http"))))))
         .setStatus(PodStatus.newBuilder().setPodIp(ip(i)))
         .build();
   }
@@ -126,7 +171,9 @@ public final class ProbeLoadBenchmark {
     return "127.0." + (11 + i / 250) + "." + (1 + i % 250);
   }
 
-  /** One listener per pod on one selector thread: accepts and closes, as a pod's port would answer. */
+  /**
+   * One listener per pod on one selector thread: accepts and closes, as a pod's port would answer.
+   */
   private static final class Listeners implements AutoCloseable {
     private final Selector selector = Selector.open();
     private final List<ServerSocketChannel> servers = new ArrayList<>();

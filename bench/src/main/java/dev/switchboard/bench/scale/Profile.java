@@ -16,8 +16,8 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Summarises a JFR recording's CPU samples ({@code jdk.ExecutionSample}): where the time goes by
  * thread (pool names with their numbers removed), by the method on top of the stack (self time),
- * and by Switchboard method anywhere on the stack (inclusive time). Same data as
- * {@code jfr print --events jdk.ExecutionSample}, aggregated.
+ * and by Switchboard method anywhere on the stack (inclusive time). Same data as {@code jfr print
+ * --events jdk.ExecutionSample}, aggregated.
  */
 final class Profile {
   private Profile() {}
@@ -32,8 +32,8 @@ final class Profile {
         continue;
       }
       samples++;
-      String thread = e.getThread("sampledThread") == null ? "?"
-          : e.getThread("sampledThread").getJavaName();
+      String thread =
+          e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
       byThread.merge(thread == null ? "?" : thread.replaceAll("[0-9]+", "N"), 1, Integer::sum);
       RecordedStackTrace stack = e.getStackTrace();
       if (stack == null || stack.getFrames().isEmpty()) {
@@ -43,7 +43,9 @@ final class Profile {
       Set<String> seen = new HashSet<>();
       for (RecordedFrame f : stack.getFrames()) {
         String n = name(f);
-        if (n.startsWith("dev.switchboard") && !n.contains("$$Lambda") && !n.contains("lambda$")
+        if (n.startsWith("dev.switchboard")
+            && !n.contains("$$Lambda")
+            && !n.contains("lambda$")
             && seen.add(n)) {
           inclusive.merge(n, 1, Integer::sum);
         }
@@ -61,14 +63,21 @@ final class Profile {
     return f.getMethod().getType().getName() + "." + f.getMethod().getName();
   }
 
-  private static void table(StringBuilder out, String title, Map<String, Integer> counts,
-      int total, int top) {
+  private static void table(
+      StringBuilder out, String title, Map<String, Integer> counts, int total, int top) {
     out.append(String.format(Locale.ROOT, "%n| %s | share |%n|---|---:|%n", title));
-    List<Map.Entry<String, Integer>> sorted = counts.entrySet().stream()
-        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(top).toList();
+    List<Map.Entry<String, Integer>> sorted =
+        counts.entrySet().stream()
+            .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+            .limit(top)
+            .toList();
     for (Map.Entry<String, Integer> e : sorted) {
-      out.append(String.format(Locale.ROOT, "| `%s` | %.1f%% |%n", e.getKey(),
-          100.0 * e.getValue() / Math.max(1, total)));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| `%s` | %.1f%% |%n",
+              e.getKey(),
+              100.0 * e.getValue() / Math.max(1, total)));
     }
   }
 }

@@ -12,13 +12,19 @@ import java.io.UncheckedIOException;
  * What a simulated agent needs from a {@link DiscoveryResponse}: version, nonce, flags, how many
  * resources it carries and its size on the wire, without building the resources.
  *
- * <p>Why: a thousand agents fully parsing every snapshot in one benchmark process would measure
- * the benchmark's protobuf parsing on a 2-core machine, not the control plane. Every byte is
- * still received and walked; only the objects are not built. A few "full" agents parse
- * everything to check the content.
+ * <p>Why: a thousand agents fully parsing every snapshot in one benchmark process would measure the
+ * benchmark's protobuf parsing on a 2-core machine, not the control plane. Every byte is still
+ * received and walked; only the objects are not built. A few "full" agents parse everything to
+ * check the content.
  */
-record ResponseHeader(long version, String nonce, boolean snapshot, boolean more, int resources,
-    int removed, int bytes) {
+record ResponseHeader(
+    long version,
+    String nonce,
+    boolean snapshot,
+    boolean more,
+    int resources,
+    int removed,
+    int bytes) {
 
   /** A gRPC marshaller that decodes only the header fields. */
   static final MethodDescriptor.Marshaller<ResponseHeader> MARSHALLER =
@@ -71,8 +77,13 @@ record ResponseHeader(long version, String nonce, boolean snapshot, boolean more
   }
 
   static ResponseHeader of(DiscoveryResponse response) {
-    return new ResponseHeader(response.getVersion(), response.getNonce(), response.getSnapshot(),
-        response.getMore(), response.getResourcesCount(), response.getRemovedCount(),
+    return new ResponseHeader(
+        response.getVersion(),
+        response.getNonce(),
+        response.getSnapshot(),
+        response.getMore(),
+        response.getResourcesCount(),
+        response.getRemovedCount(),
         response.getSerializedSize());
   }
 }

@@ -9,24 +9,35 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The control plane killed (SIGKILL) under N connected agents and started again: how long until
- * it serves (its first full list of etcd), how long until every agent has resumed from the
- * version it held, how many of them had to take a snapshot instead of a diff, and how long the
- * first change after that takes to reach all of them. Agents whose resume fails retry once a
- * second, as the real discovery client does with its backoff.
+ * The control plane killed (SIGKILL) under N connected agents and started again: how long until it
+ * serves (its first full list of etcd), how long until every agent has resumed from the version it
+ * held, how many of them had to take a snapshot instead of a diff, and how long the first change
+ * after that takes to reach all of them. Agents whose resume fails retry once a second, as the real
+ * discovery client does with its backoff.
  */
 final class RestartRun {
   /** The figures. */
-  record Result(long serveMillis, double resumeSeconds, int snapshots, double bytesPerAgentMiB,
-      Map<String, Integer> failures, double firstChangeMillis, boolean completed,
+  record Result(
+      long serveMillis,
+      double resumeSeconds,
+      int snapshots,
+      double bytesPerAgentMiB,
+      Map<String, Integer> failures,
+      double firstChangeMillis,
+      boolean completed,
       String profile) {}
 
   private static final long RESUME_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   private RestartRun() {}
 
-  static Result measure(ControlPlaneUnderTest cp, ManagedChannel adminChannel,
-      SimulatedAgents agents, int services, int podsPerService, java.nio.file.Path dir)
+  static Result measure(
+      ControlPlaneUnderTest cp,
+      ManagedChannel adminChannel,
+      SimulatedAgents agents,
+      int services,
+      int podsPerService,
+      java.nio.file.Path dir)
       throws InterruptedException, java.io.IOException {
     cp.kill();
     long endDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -55,27 +66,46 @@ final class RestartRun {
     }
     double resume = (System.nanoTime() - begin) / 1e9;
     int snapshots = agents.agents().stream().mapToInt(SimAgent::snapshots).sum() - snapshotsBefore;
-    double bytes = (agents.totalBytes() - bytesBefore) / (double) agents.agents().size() / 1048576.0;
+    double bytes =
+        (agents.totalBytes() - bytesBefore) / (double) agents.agents().size() / 1048576.0;
     double firstChange = Double.NaN;
     if (completed) {
-      AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(adminChannel).withWaitForReady();
+      AdminGrpc.AdminBlockingStub admin =
+          AdminGrpc.newBlockingStub(adminChannel).withWaitForReady();
       long now = admin.listNodes(ListRequest.getDefaultInstance()).getResourceVersion();
       agents.awaitVersion(now, 60_000);
       long start = System.nanoTime();
-      long version = admin.withDeadlineAfter(30, TimeUnit.SECONDS).setPodConditions(
-          SetPodConditionsRequest.newBuilder().setNamespace(Fixtures.namespace(services - 1))
-              .setName(Fixtures.podName(services - 1, podsPerService - 1)).setReady(false)
-              .build()).getMetadata().getResourceVersion();
+      long version =
+          admin
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .setPodConditions(
+                  SetPodConditionsRequest.newBuilder()
+                      .setNamespace(Fixtures.namespace(services - 1))
+                      .setName(Fixtures.podName(services - 1, podsPerService - 1))
+                      .setReady(false)
+                      .build())
+              .getMetadata()
+              .getResourceVersion();
       if (agents.awaitVersion(version, 30_000)) {
         firstChange = (System.nanoTime() - start) / 1e6;
       }
-      admin.setPodConditions(SetPodConditionsRequest.newBuilder()
-          .setNamespace(Fixtures.namespace(services - 1))
-          .setName(Fixtures.podName(services - 1, podsPerService - 1)).setReady(true).build());
+      admin.setPodConditions(
+          SetPodConditionsRequest.newBuilder()
+              .setNamespace(Fixtures.namespace(services - 1))
+              .setName(Fixtures.podName(services - 1, podsPerService - 1))
+              .setReady(true)
+              .build());
     }
     java.nio.file.Path jfr = dir.resolve("restart.jfr");
     cp.jvm().jcmd("JFR.dump", "name=start", "filename=" + jfr);
-    return new Result(serve, resume, snapshots, bytes, failures, firstChange, completed,
+    return new Result(
+        serve,
+        resume,
+        snapshots,
+        bytes,
+        failures,
+        firstChange,
+        completed,
         Profile.summarize(jfr, 12));
   }
 }

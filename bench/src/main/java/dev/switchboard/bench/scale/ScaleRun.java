@@ -14,19 +14,34 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The measurements at one scale, against a control plane that already holds {@code services}
- * services with their pods: connect N fresh simulated agents (the snapshot storm), then single
- * pod readiness flips and single service creates one at a time, each timed from the Admin call
- * to the moment the last agent held its version; bytes per agent per change; a new agent's
- * snapshot; the control plane's live heap. Every wait is bounded.
+ * services with their pods: connect N fresh simulated agents (the snapshot storm), then single pod
+ * readiness flips and single service creates one at a time, each timed from the Admin call to the
+ * moment the last agent held its version; bytes per agent per change; a new agent's snapshot; the
+ * control plane's live heap. Every wait is bounded.
  */
 final class ScaleRun {
   /** One scale's figures. */
-  record Result(int services, int pods, int agents, double stormSeconds, Stats stormPerAgent,
-      Stats flipAll, Stats flipEvery, Stats flipWrite, double flipBytesPerAgent,
+  record Result(
+      int services,
+      int pods,
+      int agents,
+      double stormSeconds,
+      Stats stormPerAgent,
+      Stats flipAll,
+      Stats flipEvery,
+      Stats flipWrite,
+      double flipBytesPerAgent,
       double flipCpuMillis,
-      Stats createAll, Stats createEvery, double createBytesPerAgent, Stats newAgentSnapshot,
-      double snapshotMiB, double cpLiveHeapMiB, double cpRssMiB, String profile,
-      String contentCheck, String loadAverage) {}
+      Stats createAll,
+      Stats createEvery,
+      double createBytesPerAgent,
+      Stats newAgentSnapshot,
+      double snapshotMiB,
+      double cpLiveHeapMiB,
+      double cpRssMiB,
+      String profile,
+      String contentCheck,
+      String loadAverage) {}
 
   private static final long WAIT_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
@@ -37,8 +52,8 @@ final class ScaleRun {
   private int extraCounter;
   private boolean warmedUp;
 
-  ScaleRun(BenchOptions options, ControlPlaneUnderTest cp, ManagedChannel adminChannel,
-      Random random) {
+  ScaleRun(
+      BenchOptions options, ControlPlaneUnderTest cp, ManagedChannel adminChannel, Random random) {
     this.options = options;
     this.cp = cp;
     this.admin = AdminGrpc.newBlockingStub(adminChannel);
@@ -48,14 +63,14 @@ final class ScaleRun {
   Result measure(int services, Path jfrDir) throws Exception {
     int pods = services * options.podsPerService();
     say("scale %d services, %d pods: connecting %d agents", services, pods, options.agents());
-    try (SimulatedAgents agents = new SimulatedAgents(cp.target(), options.agents(), 1,
-        options.channels(), 1)) {
+    try (SimulatedAgents agents =
+        new SimulatedAgents(cp.target(), options.agents(), 1, options.channels(), 1)) {
       long begin = System.nanoTime();
       agents.connectAll();
       awaitSnapshots(agents);
       double storm = (System.nanoTime() - begin) / 1e9;
-      Stats stormPerAgent = Stats.of(agents.agents().stream()
-          .mapToDouble(a -> a.snapshotNanos() / 1e6).toArray());
+      Stats stormPerAgent =
+          Stats.of(agents.agents().stream().mapToDouble(a -> a.snapshotNanos() / 1e6).toArray());
       double snapshotMiB = agents.agents().get(1).bytes() / 1048576.0;
       settle(agents);
       say("  storm %.1f s; flips", storm);
@@ -76,17 +91,33 @@ final class ScaleRun {
       String check = contentCheck(agents.agents().get(0), services, pods);
       double heap = cp.jvm().liveHeapMiB();
       double rss = cp.jvm().rssMiB();
-      return new Result(services, pods, options.agents(), storm, stormPerAgent,
-          flips.all, flips.every, flips.write, flips.bytesPerAgent, flips.cpuMillis, creates.all,
+      return new Result(
+          services,
+          pods,
+          options.agents(),
+          storm,
+          stormPerAgent,
+          flips.all,
+          flips.every,
+          flips.write,
+          flips.bytesPerAgent,
+          flips.cpuMillis,
+          creates.all,
           creates.every,
-          creates.bytesPerAgent, newAgent, snapshotMiB, heap, rss, profile, check,
+          creates.bytesPerAgent,
+          newAgent,
+          snapshotMiB,
+          heap,
+          rss,
+          profile,
+          check,
           Report.loadAverage());
     }
   }
 
   /**
-   * Flips that are not counted: JIT-compiles the paths measured next (the first scale runs
-   * right after the control plane's JVM started, so it gets more).
+   * Flips that are not counted: JIT-compiles the paths measured next (the first scale runs right
+   * after the control plane's JVM started, so it gets more).
    */
   private void warmUp(SimulatedAgents agents, int services) throws InterruptedException {
     flips(agents, services, warmedUp ? 50 : Math.max(300, options.flips()));
@@ -94,8 +125,8 @@ final class ScaleRun {
   }
 
   /** cpuMillis: the control plane's CPU time (all threads) per change, over the whole sample. */
-  private record Sample(Stats all, Stats every, Stats write, double bytesPerAgent,
-      double cpuMillis) {}
+  private record Sample(
+      Stats all, Stats every, Stats write, double bytesPerAgent, double cpuMillis) {}
 
   /** Single pod readiness flips, one at a time: ready → not ready, then back on the next pick. */
   private Sample flips(SimulatedAgents agents, int services, int count)
@@ -125,16 +156,23 @@ final class ScaleRun {
         lastPod = pod;
       }
       long start = System.nanoTime();
-      long version = admin.withDeadlineAfter(30, TimeUnit.SECONDS).setPodConditions(
-          SetPodConditionsRequest.newBuilder().setNamespace(ns).setName(pod).setReady(ready)
-              .build()).getMetadata().getResourceVersion();
+      long version =
+          admin
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .setPodConditions(
+                  SetPodConditionsRequest.newBuilder()
+                      .setNamespace(ns)
+                      .setName(pod)
+                      .setReady(ready)
+                      .build())
+              .getMetadata()
+              .getResourceVersion();
       write[k] = (System.nanoTime() - start) / 1e6;
       every[k] = awaitAll(agents, start, version, perAgent);
     }
     double bytes = (agents.totalBytes() - bytesBefore) / (double) options.agents() / count;
     double cpu = (cp.jvm().cpuMillis() - cpuBefore) / count;
-    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), Stats.of(write), bytes,
-        cpu);
+    return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), Stats.of(write), bytes, cpu);
   }
 
   /** Service creates (no pods yet), one at a time; they are deleted again afterwards. */
@@ -146,16 +184,26 @@ final class ScaleRun {
     for (int k = 0; k < options.creates(); k++) {
       int i = extraCounter++;
       long start = System.nanoTime();
-      long version = admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyService(
-          ApplyServiceRequest.newBuilder().setService(Fixtures.extraService(i)).setCreateOnly(true)
-              .build()).getMetadata().getResourceVersion();
+      long version =
+          admin
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .applyService(
+                  ApplyServiceRequest.newBuilder()
+                      .setService(Fixtures.extraService(i))
+                      .setCreateOnly(true)
+                      .build())
+              .getMetadata()
+              .getResourceVersion();
       created.add(i);
       every[k] = awaitAll(agents, start, version, perAgent);
     }
-    double bytes = (agents.totalBytes() - bytesBefore) / (double) options.agents() / options.creates();
+    double bytes =
+        (agents.totalBytes() - bytesBefore) / (double) options.agents() / options.creates();
     for (int i : created) {
-      admin.withDeadlineAfter(30, TimeUnit.SECONDS).deleteService(DeleteRequest.newBuilder()
-          .setNamespace("bench-extra").setName("extra-" + i).build());
+      admin
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .deleteService(
+              DeleteRequest.newBuilder().setNamespace("bench-extra").setName("extra-" + i).build());
     }
     settle(agents);
     return new Sample(Stats.of(flatten(perAgent)), Stats.of(every), null, bytes, Double.NaN);
@@ -165,8 +213,15 @@ final class ScaleRun {
   private double awaitAll(SimulatedAgents agents, long start, long version, List<double[]> out)
       throws InterruptedException {
     if (!agents.awaitVersion(version, 30_000)) {
-      throw new IllegalStateException("agents did not reach version " + version + " in 30 s"
-          + " (lowest " + agents.minVersion() + "; " + agents.firstError() + ")");
+      throw new IllegalStateException(
+          "agents did not reach version "
+              + version
+              + " in 30 s"
+              + " (lowest "
+              + agents.minVersion()
+              + "; "
+              + agents.firstError()
+              + ")");
     }
     double[] latencies = agents.latenciesMillis(start, version);
     out.add(latencies);
@@ -181,8 +236,8 @@ final class ScaleRun {
   private Stats newAgentSnapshots(int repeats) throws InterruptedException {
     double[] millis = new double[repeats];
     for (int r = 0; r < repeats; r++) {
-      try (SimulatedAgents one = new SimulatedAgents(cp.target(), 1, 0, 1,
-          options.agents() + 1 + r)) {
+      try (SimulatedAgents one =
+          new SimulatedAgents(cp.target(), 1, 0, 1, options.agents() + 1 + r)) {
         one.connectAll();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (one.agents().get(0).snapshotNanos() < 0 && System.nanoTime() - deadline < 0) {
@@ -211,8 +266,13 @@ final class ScaleRun {
   private void settle(SimulatedAgents agents) throws InterruptedException {
     long version = admin.listNodes(ListRequest.getDefaultInstance()).getResourceVersion();
     if (!agents.awaitVersion(version, WAIT_MILLIS)) {
-      throw new IllegalStateException("agents did not settle at " + version + ": lowest "
-          + agents.minVersion() + "; " + agents.firstError());
+      throw new IllegalStateException(
+          "agents did not settle at "
+              + version
+              + ": lowest "
+              + agents.minVersion()
+              + "; "
+              + agents.firstError());
     }
   }
 
@@ -220,9 +280,16 @@ final class ScaleRun {
     int s = full.count("SERVICE");
     int addresses = full.endpointAddresses();
     boolean ok = s == services && addresses == pods;
-    return (ok ? "ok" : "MISMATCH") + ": a full agent holds " + s + " services, "
-        + full.count("ENDPOINTS") + " endpoints objects with " + addresses + " addresses, "
-        + full.count("NODE") + " nodes";
+    return (ok ? "ok" : "MISMATCH")
+        + ": a full agent holds "
+        + s
+        + " services, "
+        + full.count("ENDPOINTS")
+        + " endpoints objects with "
+        + addresses
+        + " addresses, "
+        + full.count("NODE")
+        + " nodes";
   }
 
   private static double[] flatten(List<double[]> arrays) {
@@ -230,8 +297,8 @@ final class ScaleRun {
   }
 
   static void say(String format, Object... args) {
-    System.err.printf(java.util.Locale.ROOT, "[%tT] " + format + "%n",
-        prepend(new java.util.Date(), args));
+    System.err.printf(
+        java.util.Locale.ROOT, "[%tT] " + format + "%n", prepend(new java.util.Date(), args));
   }
 
   private static Object[] prepend(Object first, Object[] rest) {

@@ -15,10 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
- * Writes services and pods through the Admin API (the same path users take: validation,
- * allocation transactions), with at most {@code concurrency} calls in flight. Applies are
- * idempotent, so a call that fails transiently (etcd busy, contention) is simply sent again, up
- * to a few times.
+ * Writes services and pods through the Admin API (the same path users take: validation, allocation
+ * transactions), with at most {@code concurrency} calls in flight. Applies are idempotent, so a
+ * call that fails transiently (etcd busy, contention) is simply sent again, up to a few times.
  */
 final class Seeder {
   private static final int ATTEMPTS = 5;
@@ -38,15 +37,15 @@ final class Seeder {
   double seed(int from, int to, int podsPerService, int nodes) throws InterruptedException {
     long begin = System.nanoTime();
     for (int i = from; i < to; i++) {
-      ApplyServiceRequest request = ApplyServiceRequest.newBuilder()
-          .setService(Fixtures.service(i)).build();
+      ApplyServiceRequest request =
+          ApplyServiceRequest.newBuilder().setService(Fixtures.service(i)).build();
       submit(() -> admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyService(request), ATTEMPTS);
     }
     drain();
     for (int i = from; i < to; i++) {
       for (int j = 0; j < podsPerService; j++) {
-        ApplyPodRequest request = ApplyPodRequest.newBuilder()
-            .setPod(Fixtures.pod(i, j, podsPerService, nodes)).build();
+        ApplyPodRequest request =
+            ApplyPodRequest.newBuilder().setPod(Fixtures.pod(i, j, podsPerService, nodes)).build();
         submit(() -> admin.withDeadlineAfter(30, TimeUnit.SECONDS).applyPod(request), ATTEMPTS);
       }
     }
@@ -65,25 +64,31 @@ final class Seeder {
   }
 
   private <T> void send(Supplier<ListenableFuture<T>> call, int attemptsLeft) {
-    Futures.addCallback(call.get(), new FutureCallback<T>() {
-      @Override
-      public void onSuccess(T result) {
-        inFlight.release();
-      }
+    Futures.addCallback(
+        call.get(),
+        new FutureCallback<T>() {
+          @Override
+          public void onSuccess(T result) {
+            inFlight.release();
+          }
 
-      @Override
-      public void onFailure(Throwable t) {
-        Status.Code code = Status.fromThrowable(t).getCode();
-        boolean transient_ = code == Status.Code.UNAVAILABLE || code == Status.Code.ABORTED
-            || code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.INTERNAL;
-        if (transient_ && attemptsLeft > 1) {
-          send(call, attemptsLeft - 1);
-        } else {
-          failure.compareAndSet(null, t);
-          inFlight.release();
-        }
-      }
-    }, MoreExecutors.directExecutor());
+          @Override
+          public void onFailure(Throwable t) {
+            Status.Code code = Status.fromThrowable(t).getCode();
+            boolean transient_ =
+                code == Status.Code.UNAVAILABLE
+                    || code == Status.Code.ABORTED
+                    || code == Status.Code.DEADLINE_EXCEEDED
+                    || code == Status.Code.INTERNAL;
+            if (transient_ && attemptsLeft > 1) {
+              send(call, attemptsLeft - 1);
+            } else {
+              failure.compareAndSet(null, t);
+              inFlight.release();
+            }
+          }
+        },
+        MoreExecutors.directExecutor());
   }
 
   /** Waits for every call in flight. */

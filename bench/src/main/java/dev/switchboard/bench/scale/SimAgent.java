@@ -15,25 +15,27 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One simulated node agent: a raw Discovery stream that says hello as a fresh AGENT, takes every
- * response, ACKs it at once, and records when each version arrived. A "full" agent also parses
- * and applies the resources (to check content); a light one only walks the bytes
- * ({@link ResponseHeader}). Neither programs listeners: this measures the control plane's side.
+ * response, ACKs it at once, and records when each version arrived. A "full" agent also parses and
+ * applies the resources (to check content); a light one only walks the bytes ({@link
+ * ResponseHeader}). Neither programs listeners: this measures the control plane's side.
  */
 final class SimAgent {
   private static final int HISTORY = 512;
   private static final MethodDescriptor<DiscoveryRequest, ResponseHeader> LIGHT_STREAM =
       DiscoveryGrpc.getStreamMethod().toBuilder(
-          ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()),
-          ResponseHeader.MARSHALLER).build();
+              ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()),
+              ResponseHeader.MARSHALLER)
+          .build();
 
   final String name;
   final String address;
   private final boolean full;
+
   /** Full agents only: kind/namespace/name → resource. Written on the stream's thread. */
   private final Map<String, Resource> state = new ConcurrentHashMap<>();
 
@@ -49,6 +51,7 @@ final class SimAgent {
 
   /** Versions reached and when (System.nanoTime), oldest overwritten. Guarded by this. */
   private final long[] versions = new long[HISTORY];
+
   private final long[] times = new long[HISTORY];
   private int next;
 
@@ -67,12 +70,18 @@ final class SimAgent {
     if (full) {
       DiscoveryGrpc.newStub(channel).stream(observer(this::onFull));
     } else {
-      ClientCalls.asyncBidiStreamingCall(channel.newCall(LIGHT_STREAM, CallOptions.DEFAULT),
-          observer(this::onHeader));
+      ClientCalls.asyncBidiStreamingCall(
+          channel.newCall(LIGHT_STREAM, CallOptions.DEFAULT), observer(this::onHeader));
     }
-    requests.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-        .setNodeName(name).setNodeAddress(address).setRole(Role.AGENT).setLastVersion(lastVersion))
-        .build());
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setNodeName(name)
+                    .setNodeAddress(address)
+                    .setRole(Role.AGENT)
+                    .setLastVersion(lastVersion))
+            .build());
   }
 
   private <T> ClientResponseObserver<DiscoveryRequest, T> observer(
@@ -132,16 +141,24 @@ final class SimAgent {
       }
       version = h.version();
     }
-    requests.onNext(DiscoveryRequest.newBuilder().setAck(Ack.newBuilder()
-        .setNonce(h.nonce()).setVersion(h.version())).build());
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setAck(Ack.newBuilder().setNonce(h.nonce()).setVersion(h.version()))
+            .build());
   }
 
   private static String key(Resource r) {
     return switch (r.getKindCase()) {
-      case SERVICE -> "SERVICE/" + r.getService().getMetadata().getNamespace() + "/"
-          + r.getService().getMetadata().getName();
-      case ENDPOINTS -> "ENDPOINTS/" + r.getEndpoints().getMetadata().getNamespace() + "/"
-          + r.getEndpoints().getMetadata().getName();
+      case SERVICE ->
+          "SERVICE/"
+              + r.getService().getMetadata().getNamespace()
+              + "/"
+              + r.getService().getMetadata().getName();
+      case ENDPOINTS ->
+          "ENDPOINTS/"
+              + r.getEndpoints().getMetadata().getNamespace()
+              + "/"
+              + r.getEndpoints().getMetadata().getName();
       case NODE -> "NODE//" + r.getNode().getMetadata().getName();
       default -> "?";
     };
@@ -195,8 +212,10 @@ final class SimAgent {
 
   /** Full agents: the number of endpoint addresses over all services. */
   int endpointAddresses() {
-    return state.values().stream().filter(Resource::hasEndpoints)
-        .mapToInt(r -> r.getEndpoints().getEndpointsCount()).sum();
+    return state.values().stream()
+        .filter(Resource::hasEndpoints)
+        .mapToInt(r -> r.getEndpoints().getEndpointsCount())
+        .sum();
   }
 
   void close() {

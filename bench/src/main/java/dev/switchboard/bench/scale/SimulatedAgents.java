@@ -11,12 +11,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * N simulated agents in this process, their streams spread over a few HTTP/2 connections (as
- * many agents behind a few proxies would look to the control plane). Callbacks run on the
- * channels' event loops: applying a light response is a few field reads.
+ * N simulated agents in this process, their streams spread over a few HTTP/2 connections (as many
+ * agents behind a few proxies would look to the control plane). Callbacks run on the channels'
+ * event loops: applying a light response is a few field reads.
  */
 final class SimulatedAgents implements AutoCloseable {
-  private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+  private final EventLoopGroup loops =
+      new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final int channelCount;
   private final List<SimAgent> agents = new ArrayList<>();
@@ -30,18 +31,21 @@ final class SimulatedAgents implements AutoCloseable {
     openChannels(target);
     for (int i = 0; i < count; i++) {
       int n = firstIndex + i;
-      agents.add(new SimAgent("node-" + n, "127.1." + (n >> 8 & 255) + "." + (n & 255),
-          i < fullAgents));
+      agents.add(
+          new SimAgent("node-" + n, "127.1." + (n >> 8 & 255) + "." + (n & 255), i < fullAgents));
     }
   }
 
   private void openChannels(String target) {
     for (int c = 0; c < channelCount; c++) {
-      channels.add(NettyChannelBuilder.forTarget(target).usePlaintext()
-          .eventLoopGroup(loops).channelType(NioSocketChannel.class)
-          .directExecutor()
-          .maxInboundMessageSize(64 << 20)
-          .build());
+      channels.add(
+          NettyChannelBuilder.forTarget(target)
+              .usePlaintext()
+              .eventLoopGroup(loops)
+              .channelType(NioSocketChannel.class)
+              .directExecutor()
+              .maxInboundMessageSize(64 << 20)
+              .build());
     }
   }
 
@@ -71,8 +75,8 @@ final class SimulatedAgents implements AutoCloseable {
   }
 
   /**
-   * After the control plane went away: new connections, and every agent resumes from the
-   * version it holds, as the real discovery client does.
+   * After the control plane went away: new connections, and every agent resumes from the version it
+   * holds, as the real discovery client does.
    */
   void resumeAll(String target) {
     channels.forEach(ManagedChannel::shutdownNow);

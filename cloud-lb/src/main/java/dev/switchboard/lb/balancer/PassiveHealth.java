@@ -6,8 +6,8 @@ import java.net.InetSocketAddress;
 @FunctionalInterface
 public interface PassiveHealth {
 
-    PassiveHealth IGNORE = (node, endpoint) -> { };
+  PassiveHealth IGNORE = (node, endpoint) -> {};
 
-    /** Called on an event loop: must be quick and must not block. */
-    void connectFailed(String node, InetSocketAddress endpoint);
+  /** Called on an event loop: must be quick and must not block. */
+  void connectFailed(String node, InetSocketAddress endpoint);
 }

@@ -20,52 +20,52 @@ import java.util.Map;
  * <p>Not thread-safe: confined to the load balancer's control thread.
  */
 public final class ClusterView {
-    private final Map<ServiceName, Service> services = new HashMap<>();
-    private final Map<String, Node> nodes = new HashMap<>();
-    private long version;
+  private final Map<ServiceName, Service> services = new HashMap<>();
+  private final Map<String, Node> nodes = new HashMap<>();
+  private long version;
 
-    public void apply(Batch batch) {
-        if (batch.snapshot()) {
-            services.clear();
-            nodes.clear();
+  public void apply(Batch batch) {
+    if (batch.snapshot()) {
+      services.clear();
+      nodes.clear();
+    }
+    for (Resource r : batch.resources()) {
+      switch (r.getKindCase()) {
+        case SERVICE -> {
+          Service s = r.getService();
+          if ("LoadBalancer".equals(s.getSpec().getType())) {
+            services.put(ServiceName.of(s), s);
+          } else {
+            services.remove(ServiceName.of(s)); // not ours (the control plane filters already)
+          }
         }
-        for (Resource r : batch.resources()) {
-            switch (r.getKindCase()) {
-                case SERVICE -> {
-                    Service s = r.getService();
-                    if ("LoadBalancer".equals(s.getSpec().getType())) {
-                        services.put(ServiceName.of(s), s);
-                    } else {
-                        services.remove(ServiceName.of(s)); // not ours (the control plane filters already)
-                    }
-                }
-                case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
-                default -> { } // endpoints are the agents' business
-            }
-        }
-        for (ResourceKey k : batch.removed()) {
-            if (k.getKind() == Kind.SERVICE) {
-                services.remove(ServiceName.of(k));
-            } else if (k.getKind() == Kind.NODE) {
-                nodes.remove(k.getName());
-            }
-        }
-        version = batch.version();
+        case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
+        default -> {} // endpoints are the agents' business
+      }
     }
+    for (ResourceKey k : batch.removed()) {
+      if (k.getKind() == Kind.SERVICE) {
+        services.remove(ServiceName.of(k));
+      } else if (k.getKind() == Kind.NODE) {
+        nodes.remove(k.getName());
+      }
+    }
+    version = batch.version();
+  }
 
-    public long version() {
-        return version;
-    }
+  public long version() {
+    return version;
+  }
 
-    public Collection<Service> services() {
-        return Collections.unmodifiableCollection(services.values());
-    }
+  public Collection<Service> services() {
+    return Collections.unmodifiableCollection(services.values());
+  }
 
-    public Service service(ServiceName key) {
-        return services.get(key);
-    }
+  public Service service(ServiceName key) {
+    return services.get(key);
+  }
 
-    public Collection<Node> nodes() {
-        return Collections.unmodifiableCollection(nodes.values());
-    }
+  public Collection<Node> nodes() {
+    return Collections.unmodifiableCollection(nodes.values());
+  }
 }

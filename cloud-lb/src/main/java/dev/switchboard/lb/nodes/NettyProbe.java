@@ -12,21 +12,21 @@ import java.util.concurrent.CompletableFuture;
  * ({@code GET /healthz}, 200 alone passes).
  */
 public final class NettyProbe implements Probe, AutoCloseable {
-    private final SocketProber prober;
+  private final SocketProber prober;
 
-    public NettyProbe(Transport transport) {
-        this.prober = new SocketProber(transport, "switchboard-lb-health", "switchboard-cloud-lb");
-    }
+  public NettyProbe(Transport transport) {
+    this.prober = new SocketProber(transport, "switchboard-lb-health", "switchboard-cloud-lb");
+  }
 
-    @Override
-    public CompletableFuture<String> check(CheckTarget target, Duration timeout) {
-        return target.kind() == CheckTarget.Kind.HTTP
-                ? prober.http(target.address(), HttpCheck.healthz(), timeout)
-                : prober.tcp(target.address(), timeout);
-    }
+  @Override
+  public CompletableFuture<String> check(CheckTarget target, Duration timeout) {
+    return target.kind() == CheckTarget.Kind.HTTP
+        ? prober.http(target.address(), HttpCheck.healthz(), timeout)
+        : prober.tcp(target.address(), timeout);
+  }
 
-    @Override
-    public void close() {
-        prober.close();
-    }
+  @Override
+  public void close() {
+    prober.close();
+  }
 }

@@ -18,44 +18,50 @@ import java.util.concurrent.Executors;
 
 /**
  * A pod speaking HTTP/1.1 by hand (keep-alive, pipelining: one request after the other on each
- * connection), recording the headers of every request it got and answering with its name and
- * the request's path. Also reads messages for the test's client side.
+ * connection), recording the headers of every request it got and answering with its name and the
+ * request's path. Also reads messages for the test's client side.
  */
 final class HttpPod implements AutoCloseable {
   /** A request or response: first line, lower-cased headers, body. */
-  record Message(String firstLine, Map<String, String> headers, String body) {
-  }
+  record Message(String firstLine, Map<String, String> headers, String body) {}
 
   final String name;
   final List<Message> requests = new CopyOnWriteArrayList<>();
   private final ServerSocket socket;
-  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "http-pod");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService pool =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "http-pod");
+            t.setDaemon(true);
+            return t;
+          });
 
   HttpPod(String name, String ip, int port) throws IOException {
     this.name = name;
     this.socket = new ServerSocket(port, 64, InetAddress.getByName(ip));
-    pool.execute(() -> {
-      while (!socket.isClosed()) {
-        try {
-          Socket s = socket.accept();
-          pool.execute(() -> serve(s));
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
+    pool.execute(
+        () -> {
+          while (!socket.isClosed()) {
+            try {
+              Socket s = socket.accept();
+              pool.execute(() -> serve(s));
+            } catch (IOException e) {
+              return;
+            }
+          }
+        });
   }
 
   private void serve(Socket s) {
-    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+    try (s;
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream()) {
       for (Message m; (m = read(in)) != null; ) {
         requests.add(m);
         byte[] body = (name + " " + m.firstLine().split(" ")[1]).getBytes(StandardCharsets.UTF_8);
-        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(
+            ("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         out.flush();
       }
@@ -72,7 +78,8 @@ final class HttpPod implements AutoCloseable {
     Map<String, String> headers = new LinkedHashMap<>();
     for (String l; !(l = line(in)).isEmpty(); ) {
       int colon = l.indexOf(':');
-      headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
+      headers.put(
+          l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
     }
     byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));
     return new Message(first, headers, new String(body, StandardCharsets.UTF_8));

@@ -33,31 +33,36 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
- * The Admin API's Watch ({@code sbctl get -w}): the current objects as ADDED, or, when the
- * request names a resource_version (as an informer does after a list), what changed since that
- * version ({@link WatchReplay}; OUT_OF_RANGE when etcd compacted it, as Kubernetes answers 410
- * Gone); then a BOOKMARK, then every change. Each watcher has a bounded queue; one
- * that falls too far behind is closed with RESOURCE_EXHAUSTED, as Kubernetes closes slow
- * watchers, rather than holding memory without bound.
+ * The Admin API's Watch ({@code sbctl get -w}): the current objects as ADDED, or, when the request
+ * names a resource_version (as an informer does after a list), what changed since that version
+ * ({@link WatchReplay}; OUT_OF_RANGE when etcd compacted it, as Kubernetes answers 410 Gone); then
+ * a BOOKMARK, then every change. Each watcher has a bounded queue; one that falls too far behind is
+ * closed with RESOURCE_EXHAUSTED, as Kubernetes closes slow watchers, rather than holding memory
+ * without bound.
  */
 public final class AdminWatches implements CacheListener, PublishedListener {
   /** The one field a pod watch may select on, as Kubernetes' kubelet does. */
   static final String NODE_NAME_FIELD = "spec.nodeName";
+
   static final int MAX_QUEUED = 10_000;
 
   private final ClusterCache cache;
   private final PublishedState published;
   private final Store store;
+
   /** For the etcd read of a replay: never the gRPC or cache threads. */
   private final Executor blocking;
+
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+
   /**
    * Pod keys by {@code spec.nodeName}, so that a node agent's watch lists its own pods, not every
    * pod of the cluster (every agent relists when it reconnects). On the cache thread.
    */
   private final Map<String, Set<String>> podsByNode = new HashMap<>();
 
-  public AdminWatches(ClusterCache cache, PublishedState published, Store store, Executor blocking) {
+  public AdminWatches(
+      ClusterCache cache, PublishedState published, Store store, Executor blocking) {
     this.cache = cache;
     this.published = published;
     this.store = store;
@@ -68,7 +73,8 @@ public final class AdminWatches implements CacheListener, PublishedListener {
 
   void watch(WatchRequest request, StreamObserver<WatchEvent> response) {
     if (request.getKind() == Kind.KIND_UNSPECIFIED || request.getKind() == Kind.UNRECOGNIZED) {
-      throw new IllegalArgumentException("kind: Required value: one of SERVICE, POD, ENDPOINTS, NODE");
+      throw new IllegalArgumentException(
+          "kind: Required value: one of SERVICE, POD, ENDPOINTS, NODE");
     }
     LabelSelector selector = LabelSelector.parse(request.getLabelSelector());
     String nodeName = nodeNameSelected(request);
@@ -78,20 +84,24 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     out.setOnCancelHandler(() -> watchers.remove(watcher));
     long from = request.getResourceVersion();
     if (from < 0) {
-      throw new IllegalArgumentException("resourceVersion: Invalid value: " + from
-          + ": must be 0 (current objects) or a resource_version from a list or an event");
+      throw new IllegalArgumentException(
+          "resourceVersion: Invalid value: "
+              + from
+              + ": must be 0 (current objects) or a resource_version from a list or an event");
     }
     if (from == 0) {
       cache.execute(() -> register(watcher, () -> initial(watcher)));
       return;
     }
-    cache.execute(() -> {
-      if (from >= cache.revision()) {
-        register(watcher, () -> { }); // nothing happened since: the live changes are all there is
-      } else {
-        blocking.execute(() -> replayFrom(watcher, from));
-      }
-    });
+    cache.execute(
+        () -> {
+          if (from >= cache.revision()) {
+            register(
+                watcher, () -> {}); // nothing happened since: the live changes are all there is
+          } else {
+            blocking.execute(() -> replayFrom(watcher, from));
+          }
+        });
   }
 
   /**
@@ -104,10 +114,16 @@ public final class AdminWatches implements CacheListener, PublishedListener {
       return null;
     }
     String[] kv = selector.split("==?", 2);
-    if (request.getKind() != Kind.POD || kv.length != 2 || !kv[0].strip().equals(NODE_NAME_FIELD)
+    if (request.getKind() != Kind.POD
+        || kv.length != 2
+        || !kv[0].strip().equals(NODE_NAME_FIELD)
         || kv[1].isBlank()) {
-      throw new IllegalArgumentException("fieldSelector: Invalid value: \"" + selector + "\": only "
-          + NODE_NAME_FIELD + "=NAME is supported, for pods");
+      throw new IllegalArgumentException(
+          "fieldSelector: Invalid value: \""
+              + selector
+              + "\": only "
+              + NODE_NAME_FIELD
+              + "=NAME is supported, for pods");
     }
     return kv[1].strip();
   }
@@ -119,8 +135,11 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     }
     before.run();
     watchers.add(watcher);
-    watcher.enqueue(WatchEvent.newBuilder().setType(WatchEvent.Type.BOOKMARK)
-        .setResourceVersion(cache.revision()).build());
+    watcher.enqueue(
+        WatchEvent.newBuilder()
+            .setType(WatchEvent.Type.BOOKMARK)
+            .setResourceVersion(cache.revision())
+            .build());
   }
 
   /**
@@ -134,24 +153,43 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     try {
       then = store.list(prefix, from).items();
     } catch (CompactedException e) {
-      watcher.fail(Status.OUT_OF_RANGE.withDescription("too old resource version: " + from
-          + " (compacted); list again and watch from the list's resource_version"));
+      watcher.fail(
+          Status.OUT_OF_RANGE.withDescription(
+              "too old resource version: "
+                  + from
+                  + " (compacted); list again and watch from the list's resource_version"));
       return;
     } catch (StoreException e) {
-      watcher.fail(Status.UNAVAILABLE.withDescription("reading the state at resource_version "
-          + from + ": " + e.getMessage()));
+      watcher.fail(
+          Status.UNAVAILABLE.withDescription(
+              "reading the state at resource_version " + from + ": " + e.getMessage()));
       return;
     }
     Map<ResourceId, Resource> thenResources = pods ? null : PublishedState.of(then);
-    cache.execute(() -> register(watcher, () -> {
-      if (pods) {
-        WatchReplay.keys(then, cache.scan(prefix), (type, kv) -> watcher.offerPod(type,
-            StoredObjects.pod(kv), type == WatchEvent.Type.DELETED ? cache.revision() : kv.modRevision()));
-      } else {
-        WatchReplay.resources(thenResources, published.snapshot(),
-            (type, resource) -> watcher.offerResource(type, resource, published.version()));
-      }
-    }));
+    cache.execute(
+        () ->
+            register(
+                watcher,
+                () -> {
+                  if (pods) {
+                    WatchReplay.keys(
+                        then,
+                        cache.scan(prefix),
+                        (type, kv) ->
+                            watcher.offerPod(
+                                type,
+                                StoredObjects.pod(kv),
+                                type == WatchEvent.Type.DELETED
+                                    ? cache.revision()
+                                    : kv.modRevision()));
+                  } else {
+                    WatchReplay.resources(
+                        thenResources,
+                        published.snapshot(),
+                        (type, resource) ->
+                            watcher.offerResource(type, resource, published.version()));
+                  }
+                }));
   }
 
   private void initial(Watcher watcher) {
@@ -187,8 +225,10 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         continue;
       }
       // Decoded once per event, whatever the number of watchers.
-      WatchEvent.Type type = deleted ? WatchEvent.Type.DELETED
-          : previous == null ? WatchEvent.Type.ADDED : WatchEvent.Type.MODIFIED;
+      WatchEvent.Type type =
+          deleted
+              ? WatchEvent.Type.DELETED
+              : previous == null ? WatchEvent.Type.ADDED : WatchEvent.Type.MODIFIED;
       Pod pod = deleted ? previous : current;
       for (Watcher w : watchers) {
         if (w.request.getKind() == Kind.POD) {
@@ -219,8 +259,10 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         if (change.current() == null) {
           w.offerResource(WatchEvent.Type.DELETED, change.previous(), version);
         } else {
-          w.offerResource(change.previous() == null ? WatchEvent.Type.ADDED
-              : WatchEvent.Type.MODIFIED, change.current(), version);
+          w.offerResource(
+              change.previous() == null ? WatchEvent.Type.ADDED : WatchEvent.Type.MODIFIED,
+              change.current(),
+              version);
         }
       }
     }
@@ -229,15 +271,22 @@ public final class AdminWatches implements CacheListener, PublishedListener {
   private final class Watcher {
     final WatchRequest request;
     final LabelSelector selector;
+
     /** Pods bound to this node only; null: every pod. */
     final String nodeName;
+
     final ServerCallStreamObserver<WatchEvent> out;
+
     @GuardedBy("this")
     final ArrayDeque<WatchEvent> queue = new ArrayDeque<>();
+
     @GuardedBy("this")
     boolean closed;
 
-    Watcher(WatchRequest request, LabelSelector selector, String nodeName,
+    Watcher(
+        WatchRequest request,
+        LabelSelector selector,
+        String nodeName,
         ServerCallStreamObserver<WatchEvent> out) {
       this.request = request;
       this.selector = selector;
@@ -248,8 +297,8 @@ public final class AdminWatches implements CacheListener, PublishedListener {
     void offerPod(WatchEvent.Type type, Pod pod, long revision) {
       if (matches(pod.getMetadata().getNamespace(), pod.getMetadata().getLabelsMap())
           && (nodeName == null || nodeName.equals(pod.getSpec().getNodeName()))) {
-        enqueue(WatchEvent.newBuilder().setType(type).setResourceVersion(revision).setPod(pod)
-            .build());
+        enqueue(
+            WatchEvent.newBuilder().setType(type).setResourceVersion(revision).setPod(pod).build());
       }
     }
 
@@ -275,9 +324,12 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         case SERVICE -> resource.getService().getMetadata().getLabelsMap();
         case NODE -> resource.getNode().getMetadata().getLabelsMap();
         case ENDPOINTS -> {
-          Resource service = published.get(new ResourceId(Kind.SERVICE,
-              resource.getEndpoints().getMetadata().getNamespace(),
-              resource.getEndpoints().getMetadata().getName()));
+          Resource service =
+              published.get(
+                  new ResourceId(
+                      Kind.SERVICE,
+                      resource.getEndpoints().getMetadata().getNamespace(),
+                      resource.getEndpoints().getMetadata().getName()));
           yield service == null ? Map.of() : service.getService().getMetadata().getLabelsMap();
         }
         default -> Map.of();
@@ -305,9 +357,13 @@ public final class AdminWatches implements CacheListener, PublishedListener {
         closed = true;
         queue.clear();
         watchers.remove(this);
-        out.onError(Status.RESOURCE_EXHAUSTED.withDescription("watch fell more than " + MAX_QUEUED
-            + " events behind; list again and watch from the new resource_version")
-            .asRuntimeException());
+        out.onError(
+            Status.RESOURCE_EXHAUSTED
+                .withDescription(
+                    "watch fell more than "
+                        + MAX_QUEUED
+                        + " events behind; list again and watch from the new resource_version")
+                .asRuntimeException());
         return;
       }
       queue.add(event);

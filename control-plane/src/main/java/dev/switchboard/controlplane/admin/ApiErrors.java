@@ -22,15 +22,16 @@ final class ApiErrors {
       return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
     }
     if (e instanceof ApiException api) {
-      Status status = switch (api.reason()) {
-        case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
-        case NOT_FOUND -> Status.NOT_FOUND;
-        case CONFLICT -> Status.ABORTED;
-        case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-        case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
-        case INVALID -> Status.INVALID_ARGUMENT;
-        case FORBIDDEN -> Status.PERMISSION_DENIED;
-      };
+      Status status =
+          switch (api.reason()) {
+            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case CONFLICT -> Status.ABORTED;
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case INVALID -> Status.INVALID_ARGUMENT;
+            case FORBIDDEN -> Status.PERMISSION_DENIED;
+          };
       return status.withDescription(e.getMessage());
     }
     if (e instanceof StoreException) {

@@ -9,18 +9,17 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * What a watch from an old resource_version must be told before the live changes: the
- * difference between the state at that version and now, as ADDED / MODIFIED / DELETED. Like a
- * discovery resume, each object's latest state stands for every change it went through since
- * (an informer needs no more: it keeps the latest state of each object). Pure.
+ * What a watch from an old resource_version must be told before the live changes: the difference
+ * between the state at that version and now, as ADDED / MODIFIED / DELETED. Like a discovery
+ * resume, each object's latest state stands for every change it went through since (an informer
+ * needs no more: it keeps the latest state of each object). Pure.
  */
 final class WatchReplay {
-  private WatchReplay() {
-  }
+  private WatchReplay() {}
 
   /** Raw keys (pods): modified when the mod revision differs. */
-  static void keys(Iterable<KeyValue> then, Iterable<KeyValue> now,
-      BiConsumer<WatchEvent.Type, KeyValue> emit) {
+  static void keys(
+      Iterable<KeyValue> then, Iterable<KeyValue> now, BiConsumer<WatchEvent.Type, KeyValue> emit) {
     Map<String, KeyValue> past = new HashMap<>();
     then.forEach(kv -> past.put(kv.key(), kv));
     for (KeyValue kv : now) {
@@ -35,20 +34,24 @@ final class WatchReplay {
   }
 
   /** Derived resources (services, endpoints, nodes): modified when the content differs. */
-  static void resources(Map<ResourceId, Resource> then, Map<ResourceId, Resource> now,
+  static void resources(
+      Map<ResourceId, Resource> then,
+      Map<ResourceId, Resource> now,
       BiConsumer<WatchEvent.Type, Resource> emit) {
-    now.forEach((id, resource) -> {
-      Resource before = then.get(id);
-      if (before == null) {
-        emit.accept(WatchEvent.Type.ADDED, resource);
-      } else if (!before.equals(resource)) {
-        emit.accept(WatchEvent.Type.MODIFIED, resource);
-      }
-    });
-    then.forEach((id, resource) -> {
-      if (!now.containsKey(id)) {
-        emit.accept(WatchEvent.Type.DELETED, resource);
-      }
-    });
+    now.forEach(
+        (id, resource) -> {
+          Resource before = then.get(id);
+          if (before == null) {
+            emit.accept(WatchEvent.Type.ADDED, resource);
+          } else if (!before.equals(resource)) {
+            emit.accept(WatchEvent.Type.MODIFIED, resource);
+          }
+        });
+    then.forEach(
+        (id, resource) -> {
+          if (!now.containsKey(id)) {
+            emit.accept(WatchEvent.Type.DELETED, resource);
+          }
+        });
   }
 }

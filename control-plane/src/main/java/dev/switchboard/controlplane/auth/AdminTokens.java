@@ -20,7 +20,10 @@ import java.util.Optional;
  */
 public final class AdminTokens {
   /** What a token may do. */
-  public enum Role { VIEWER, EDITOR }
+  public enum Role {
+    VIEWER,
+    EDITOR
+  }
 
   /** Whom a token names. */
   public record User(String name, Role role) {}
@@ -50,28 +53,33 @@ public final class AdminTokens {
       String where = source + ":" + (i + 1) + ": ";
       String[] fields = line.split(",", -1);
       if (fields.length != 3) {
-        throw new IllegalArgumentException(where + fields.length
-            + " fields (expected: token,user,role)");
+        throw new IllegalArgumentException(
+            where + fields.length + " fields (expected: token,user,role)");
       }
       String token = fields[0].strip();
       String user = fields[1].strip();
       String role = fields[2].strip();
       if (token.isEmpty() || !token.chars().allMatch(c -> c > 32 && c < 127)) {
-        throw new IllegalArgumentException(where
-            + "token: Invalid value (expected: printable ASCII without spaces)");
+        throw new IllegalArgumentException(
+            where + "token: Invalid value (expected: printable ASCII without spaces)");
       }
       if (user.isEmpty()) {
         throw new IllegalArgumentException(where + "user: Required value");
       }
-      Role r = switch (role) {
-        case "viewer" -> Role.VIEWER;
-        case "editor" -> Role.EDITOR;
-        default -> throw new IllegalArgumentException(where + "role: Unsupported value: \""
-            + role + "\": supported values: \"editor\", \"viewer\"");
-      };
+      Role r =
+          switch (role) {
+            case "viewer" -> Role.VIEWER;
+            case "editor" -> Role.EDITOR;
+            default ->
+                throw new IllegalArgumentException(
+                    where
+                        + "role: Unsupported value: \""
+                        + role
+                        + "\": supported values: \"editor\", \"viewer\"");
+          };
       if (users.putIfAbsent(digest(token), new User(user, r)) != null) {
-        throw new IllegalArgumentException(where + "token: Duplicate value (user \"" + user
-            + "\"): each token names one user");
+        throw new IllegalArgumentException(
+            where + "token: Duplicate value (user \"" + user + "\"): each token names one user");
       }
     }
     if (users.isEmpty()) {
@@ -91,8 +99,9 @@ public final class AdminTokens {
 
   private static String digest(String token) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(token.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("no SHA-256 in this JVM", e);
     }

@@ -22,7 +22,8 @@ final class PeerCertificates {
     try {
       Certificate[] chain = session.getPeerCertificates();
       return chain.length > 0 && chain[0] instanceof X509Certificate x
-          ? Optional.of(x) : Optional.empty();
+          ? Optional.of(x)
+          : Optional.empty();
     } catch (SSLPeerUnverifiedException e) {
       return Optional.empty();
     }

@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One published batch as the message a caught-up subscriber of each role gets: built and
- * serialized at most once per role, then shared by every subscriber that has nothing else
- * pending (the usual case: the batch alone is what it is owed). A subscriber with a backlog
- * merges the batch into it instead and gets a message of its own.
+ * One published batch as the message a caught-up subscriber of each role gets: built and serialized
+ * at most once per role, then shared by every subscriber that has nothing else pending (the usual
+ * case: the batch alone is what it is owed). A subscriber with a backlog merges the batch into it
+ * instead and gets a message of its own.
  *
  * <p>The message is exactly what {@link Subscription} would build for such a subscriber (same
  * filtering by role, order, origins and version, one nonce for all; nonces stay unique on each
@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Broadcast {
   /** A message every caught-up subscriber of one role gets. */
-  record Message(byte[] bytes, long version, List<ChangeOrigin> origins, int resources,
-      int removed) {}
+  record Message(
+      byte[] bytes, long version, List<ChangeOrigin> origins, int resources, int removed) {}
 
   /** A role's batch too large for one message: each subscriber splits it as before. */
   private static final Message TOO_LARGE = new Message(new byte[0], 0, List.of(), 0, 0);
@@ -54,7 +54,13 @@ final class Broadcast {
     Map<ResourceId, Resource> pending = new LinkedHashMap<>();
     Map<ResourceId, ChangeOrigin> origins = new HashMap<>();
     for (ResourceChange change : changes) {
-      Subscription.queue(role, pending, origins, change.id(), change.previous(), change.current(),
+      Subscription.queue(
+          role,
+          pending,
+          origins,
+          change.id(),
+          change.previous(),
+          change.current(),
           change.origin());
     }
     DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder();
@@ -63,11 +69,16 @@ final class Broadcast {
       return TOO_LARGE;
     }
     List<ChangeOrigin> originList = List.copyOf(carried.values());
-    byte[] bytes = response.setVersion(version).setMore(false).setSnapshot(false)
-        .setNonce(Long.toString(nonces.incrementAndGet()))
-        .addAllOrigins(originList)
-        .build().toByteArray();
-    return new Message(bytes, version, originList, response.getResourcesCount(),
-        response.getRemovedCount());
+    byte[] bytes =
+        response
+            .setVersion(version)
+            .setMore(false)
+            .setSnapshot(false)
+            .setNonce(Long.toString(nonces.incrementAndGet()))
+            .addAllOrigins(originList)
+            .build()
+            .toByteArray();
+    return new Message(
+        bytes, version, originList, response.getResourcesCount(), response.getRemovedCount());
   }
 }

@@ -15,8 +15,8 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
@@ -30,13 +30,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Discovery stream. A new subscriber gets a snapshot; one that says it applied version V
- * gets only the difference between the published state at V (read from etcd as of revision V,
- * so any replica can answer) and now; then every change as a coalesced delta.
+ * The Discovery stream. A new subscriber gets a snapshot; one that says it applied version V gets
+ * only the difference between the published state at V (read from etcd as of revision V, so any
+ * replica can answer) and now; then every change as a coalesced delta.
  *
  * <p>Bound with its own response marshaller ({@link EncodedResponse}): a change that many
- * subscribers are owed alike is serialized once ({@link Broadcast}) and the same bytes go to
- * each; on the wire it is the generated {@code switchboard.v1.Discovery/Stream}.
+ * subscribers are owed alike is serialized once ({@link Broadcast}) and the same bytes go to each;
+ * on the wire it is the generated {@code switchboard.v1.Discovery/Stream}.
  */
 public final class DiscoveryService implements BindableService, PublishedListener {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryService.class);
@@ -51,6 +51,7 @@ public final class DiscoveryService implements BindableService, PublishedListene
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonces = new AtomicLong();
   private final PushTracing tracing;
+
   /** Set when this replica shuts down: its agents' leases are left to lapse, not revoked. */
   private volatile boolean draining;
 
@@ -63,8 +64,14 @@ public final class DiscoveryService implements BindableService, PublishedListene
    *     gRPC and cache threads
    * @param tracing the span (and count) of every push that carries a traced change
    */
-  public DiscoveryService(ClusterCache cache, PublishedState state, Store store,
-      Duration nodeLeaseTtl, NodeLifecycle lifecycle, Executor blocking, PushTracing tracing) {
+  public DiscoveryService(
+      ClusterCache cache,
+      PublishedState state,
+      Store store,
+      Duration nodeLeaseTtl,
+      NodeLifecycle lifecycle,
+      Executor blocking,
+      PushTracing tracing) {
     this.lifecycle = lifecycle;
     this.tracing = tracing;
     this.cache = cache;
@@ -90,23 +97,31 @@ public final class DiscoveryService implements BindableService, PublishedListene
   /** What each subscriber has acknowledged: for tests, benchmarks and operators. */
   public List<SubscriberStatus> subscribers() {
     return subscriptions.stream()
-        .map(s -> new SubscriberStatus(s.nodeName, s.role, s.ackedVersion(), s.lastNack(),
-            s.bytesSent(), s.pendingCount()))
+        .map(
+            s ->
+                new SubscriberStatus(
+                    s.nodeName,
+                    s.role,
+                    s.ackedVersion(),
+                    s.lastNack(),
+                    s.bytesSent(),
+                    s.pendingCount()))
         .toList();
   }
 
   /** The generated method and service, with {@link EncodedResponse} for responses. */
   @Override
   public ServerServiceDefinition bindService() {
-    MethodDescriptor<DiscoveryRequest, EncodedResponse> method = DiscoveryGrpc.getStreamMethod()
-        .toBuilder(DiscoveryGrpc.getStreamMethod().getRequestMarshaller(),
-            EncodedResponse.MARSHALLER)
-        .build();
+    MethodDescriptor<DiscoveryRequest, EncodedResponse> method =
+        DiscoveryGrpc.getStreamMethod().toBuilder(
+                DiscoveryGrpc.getStreamMethod().getRequestMarshaller(), EncodedResponse.MARSHALLER)
+            .build();
     ServiceDescriptor generated = DiscoveryGrpc.getServiceDescriptor();
-    return ServerServiceDefinition.builder(ServiceDescriptor.newBuilder(generated.getName())
-            .setSchemaDescriptor(generated.getSchemaDescriptor())
-            .addMethod(method)
-            .build())
+    return ServerServiceDefinition.builder(
+            ServiceDescriptor.newBuilder(generated.getName())
+                .setSchemaDescriptor(generated.getSchemaDescriptor())
+                .addMethod(method)
+                .build())
         .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::stream))
         .build();
   }
@@ -117,23 +132,25 @@ public final class DiscoveryService implements BindableService, PublishedListene
     AtomicReference<Subscription> current = new AtomicReference<>();
     AtomicReference<NodeLeases.Registration> registration = new AtomicReference<>();
     // Must be set now, during the call's start; the subscription appears with the hello.
-    out.setOnReadyHandler(() -> {
-      Subscription s = current.get();
-      if (s != null) {
-        s.drain();
-      }
-    });
-    Runnable cleanup = () -> {
-      Subscription s = current.get();
-      if (s != null) {
-        subscriptions.remove(s);
-        s.close();
-      }
-      NodeLeases.Registration reg = registration.getAndSet(null);
-      if (reg != null) {
-        end(reg, s.nodeName); // a registration comes after its subscription's hello
-      }
-    };
+    out.setOnReadyHandler(
+        () -> {
+          Subscription s = current.get();
+          if (s != null) {
+            s.drain();
+          }
+        });
+    Runnable cleanup =
+        () -> {
+          Subscription s = current.get();
+          if (s != null) {
+            subscriptions.remove(s);
+            s.close();
+          }
+          NodeLeases.Registration reg = registration.getAndSet(null);
+          if (reg != null) {
+            end(reg, s.nodeName); // a registration comes after its subscription's hello
+          }
+        };
     out.setOnCancelHandler(cleanup::run);
 
     return new StreamObserver<>() {
@@ -151,8 +168,8 @@ public final class DiscoveryService implements BindableService, PublishedListene
               fail(out, Status.INVALID_ARGUMENT.withDescription(invalid));
               return;
             }
-            Subscription s = new Subscription(hello.getNodeName(), hello.getRole(), out, nonces,
-                tracing);
+            Subscription s =
+                new Subscription(hello.getNodeName(), hello.getRole(), out, nonces, tracing);
             current.set(s);
             start(s, hello, out, registration);
           }
@@ -164,12 +181,19 @@ public final class DiscoveryService implements BindableService, PublishedListene
             }
             s.onAck(request.getAck().getVersion(), request.getAck().getErrorDetail());
             if (!request.getAck().getErrorDetail().isEmpty()) {
-              log.warn("{} {} NACKed version {}: {}", s.role, s.nodeName,
-                  request.getAck().getVersion(), request.getAck().getErrorDetail());
+              log.warn(
+                  "{} {} NACKed version {}: {}",
+                  s.role,
+                  s.nodeName,
+                  request.getAck().getVersion(),
+                  request.getAck().getErrorDetail());
             }
           }
-          default -> fail(out, Status.INVALID_ARGUMENT.withDescription(
-              "request: empty (expected: hello or ack)"));
+          default ->
+              fail(
+                  out,
+                  Status.INVALID_ARGUMENT.withDescription(
+                      "request: empty (expected: hello or ack)"));
         }
       }
 
@@ -190,44 +214,58 @@ public final class DiscoveryService implements BindableService, PublishedListene
     };
   }
 
-  private void start(Subscription s, Hello hello, ServerCallStreamObserver<EncodedResponse> out,
+  private void start(
+      Subscription s,
+      Hello hello,
+      ServerCallStreamObserver<EncodedResponse> out,
       AtomicReference<NodeLeases.Registration> registration) {
-    blocking.execute(() -> {
-      try {
-        if (hello.getRole() == Role.AGENT) {
-          NodeLeases.Registration reg = leases.register(hello.getNodeName(),
-              hello.getNodeAddress(), hello.getLabelsMap());
-          if (!registration.compareAndSet(null, reg) || out.isCancelled()) {
-            end(reg, hello.getNodeName());
-            return;
-          }
-        }
-        long last = hello.getLastVersion();
-        ResumeBases.Base base = last > 0 ? resumeBases.acquire(last) : null;
-        cache.execute(() -> {
-          if (out.isCancelled()) {
-            return;
-          }
-          subscriptions.add(s);
-          if (base == null) {
-            s.offerSharedSnapshot(snapshots.get(s.role, state.version(), state::snapshot));
-          } else {
-            s.offerDiff(base.state.join(), resumeBases.candidates(base, state), state,
-                state.version());
+    blocking.execute(
+        () -> {
+          try {
+            if (hello.getRole() == Role.AGENT) {
+              NodeLeases.Registration reg =
+                  leases.register(
+                      hello.getNodeName(), hello.getNodeAddress(), hello.getLabelsMap());
+              if (!registration.compareAndSet(null, reg) || out.isCancelled()) {
+                end(reg, hello.getNodeName());
+                return;
+              }
+            }
+            long last = hello.getLastVersion();
+            ResumeBases.Base base = last > 0 ? resumeBases.acquire(last) : null;
+            cache.execute(
+                () -> {
+                  if (out.isCancelled()) {
+                    return;
+                  }
+                  subscriptions.add(s);
+                  if (base == null) {
+                    s.offerSharedSnapshot(snapshots.get(s.role, state.version(), state::snapshot));
+                  } else {
+                    s.offerDiff(
+                        base.state.join(),
+                        resumeBases.candidates(base, state),
+                        state,
+                        state.version());
+                  }
+                });
+          } catch (RuntimeException e) {
+            log.warn(
+                "{} {}: could not start the stream: {}",
+                hello.getRole(),
+                hello.getNodeName(),
+                e.getMessage());
+            fail(
+                out,
+                Status.UNAVAILABLE.withDescription(
+                    "control plane cannot reach etcd: " + e.getMessage()));
           }
         });
-      } catch (RuntimeException e) {
-        log.warn("{} {}: could not start the stream: {}", hello.getRole(), hello.getNodeName(),
-            e.getMessage());
-        fail(out, Status.UNAVAILABLE.withDescription("control plane cannot reach etcd: "
-            + e.getMessage()));
-      }
-    });
   }
 
   /**
-   * From now on, streams that end are this replica's doing: their agents' leases lapse after
-   * their TTL instead of being revoked, so the agents can reach another replica first (a rolling
+   * From now on, streams that end are this replica's doing: their agents' leases lapse after their
+   * TTL instead of being revoked, so the agents can reach another replica first (a rolling
    * replacement does not flap every node). Call before the server stops.
    */
   public void drain() {
@@ -255,11 +293,14 @@ public final class DiscoveryService implements BindableService, PublishedListene
       return "hello.nodeName: Required value";
     }
     if (hello.getRole() != Role.AGENT && hello.getRole() != Role.LOAD_BALANCER) {
-      return "hello.role: Unsupported value: \"" + hello.getRole() + "\": supported values: "
+      return "hello.role: Unsupported value: \""
+          + hello.getRole()
+          + "\": supported values: "
           + "\"AGENT\", \"LOAD_BALANCER\"";
     }
     if (hello.getLastVersion() < 0) {
-      return "hello.lastVersion: Invalid value: " + hello.getLastVersion()
+      return "hello.lastVersion: Invalid value: "
+          + hello.getLastVersion()
           + ": must be greater than or equal to 0";
     }
     if (hello.getRole() == Role.AGENT && hello.getNodeAddress().isEmpty()) {
@@ -277,6 +318,11 @@ public final class DiscoveryService implements BindableService, PublishedListene
   }
 
   /** One subscriber's progress. */
-  public record SubscriberStatus(String nodeName, Role role, long ackedVersion, String lastNack,
-      long bytesSent, int pending) {}
+  public record SubscriberStatus(
+      String nodeName,
+      Role role,
+      long ackedVersion,
+      String lastNack,
+      long bytesSent,
+      int pending) {}
 }

@@ -17,8 +17,8 @@ import java.io.OutputStream;
  * nothing). Protobuf merges concatenated encodings of a message, and the shared part never holds
  * the fields of the tail, so the subscriber parses exactly the message it would have got.
  *
- * <p>Sharing is what keeps a change's cost on the control plane from being a full serialization
- * per subscriber (1,000 agents: 1,000 serializations of the same ~600 bytes).
+ * <p>Sharing is what keeps a change's cost on the control plane from being a full serialization per
+ * subscriber (1,000 agents: 1,000 serializations of the same ~600 bytes).
  */
 final class EncodedResponse {
   private static final MethodDescriptor.Marshaller<DiscoveryResponse> PROTO =
@@ -45,8 +45,8 @@ final class EncodedResponse {
 
   /** {@code shared} (never modified) and then {@code own}, which may be null. */
   static EncodedResponse shared(byte[] shared, DiscoveryResponse own) {
-    return new EncodedResponse(null, shared,
-        own == null || own.getSerializedSize() == 0 ? NONE : own.toByteArray());
+    return new EncodedResponse(
+        null, shared, own == null || own.getSerializedSize() == 0 ? NONE : own.toByteArray());
   }
 
   int serializedSize() {
@@ -73,7 +73,9 @@ final class EncodedResponse {
   private static final class Marshaller implements MethodDescriptor.Marshaller<EncodedResponse> {
     @Override
     public InputStream stream(EncodedResponse value) {
-      return value.message != null ? PROTO.stream(value.message) : new Stream(value.shared, value.own);
+      return value.message != null
+          ? PROTO.stream(value.message)
+          : new Stream(value.shared, value.own);
     }
 
     @Override

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeLeases {
   private static final Logger log = LoggerFactory.getLogger(NodeLeases.class);
+
   /** Registration reads, then writes on condition: a few rounds settle any race. */
   private static final int ATTEMPTS = 5;
 
@@ -42,36 +43,49 @@ final class NodeLeases {
     void release();
 
     /**
-     * This replica goes away, not the agent: stop renewing and let the lease lapse after its
-     * TTL, so the agent has that long to reach another replica before its node is not ready.
+     * This replica goes away, not the agent: stop renewing and let the lease lapse after its TTL,
+     * so the agent has that long to reach another replica before its node is not ready.
      */
     void abandon();
   }
 
   /** Marks the node ready until the returned registration ends. Blocks on etcd. */
   Registration register(String name, String address, Map<String, String> labels) {
-    Node wanted = Node.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setName(name).putAllLabels(labels))
-        .setAddress(address)
-        .setReady(true)
-        .build();
+    Node wanted =
+        Node.newBuilder()
+            .setMetadata(ObjectMeta.newBuilder().setName(name).putAllLabels(labels))
+            .setAddress(address)
+            .setReady(true)
+            .build();
     long lease = store.grantLease(ttl);
     for (int attempt = 1; ; attempt++) {
       Optional<KeyValue> stored = store.get(Keys.node(name));
       Txn txn = new Txn().then(Write.put(Keys.nodeLease(name), new byte[0], lease));
       if (stored.isEmpty()) {
-        txn.when(Condition.absent(Keys.node(name))).then(Write.put(Keys.node(name),
-            stored(wanted.toBuilder().setMetadata(wanted.getMetadata().toBuilder()
-                .setCreationTimestampMillis(System.currentTimeMillis())))));
+        txn.when(Condition.absent(Keys.node(name)))
+            .then(
+                Write.put(
+                    Keys.node(name),
+                    stored(
+                        wanted.toBuilder()
+                            .setMetadata(
+                                wanted.getMetadata().toBuilder()
+                                    .setCreationTimestampMillis(System.currentTimeMillis())))));
       } else {
         Node current = StoredObjects.node(stored.get());
         // Conditional even when unchanged: a lifecycle write of not ready in between must not
         // leave this node not ready with its liveness key present.
         txn.when(Condition.modRevisionIs(Keys.node(name), stored.get().modRevision()));
         if (!sameNode(current, wanted)) {
-          txn.then(Write.put(Keys.node(name), stored(wanted.toBuilder().setMetadata(
-              wanted.getMetadata().toBuilder().setCreationTimestampMillis(
-                  current.getMetadata().getCreationTimestampMillis())))));
+          txn.then(
+              Write.put(
+                  Keys.node(name),
+                  stored(
+                      wanted.toBuilder()
+                          .setMetadata(
+                              wanted.getMetadata().toBuilder()
+                                  .setCreationTimestampMillis(
+                                      current.getMetadata().getCreationTimestampMillis())))));
         }
       }
       if (store.commit(txn).succeeded()) {
@@ -79,8 +93,8 @@ final class NodeLeases {
       }
       if (attempt == ATTEMPTS) {
         revokeQuietly(name, lease);
-        throw new StoreException("node " + name + ": registration lost " + ATTEMPTS
-            + " races in a row", null);
+        throw new StoreException(
+            "node " + name + ": registration lost " + ATTEMPTS + " races in a row", null);
       }
     }
     AutoCloseable keepAlive = store.keepAlive(lease);
@@ -121,7 +135,8 @@ final class NodeLeases {
   }
 
   private static boolean sameNode(Node stored, Node wanted) {
-    return stored.getReady() && stored.getAddress().equals(wanted.getAddress())
+    return stored.getReady()
+        && stored.getAddress().equals(wanted.getAddress())
         && stored.getMetadata().getLabelsMap().equals(wanted.getMetadata().getLabelsMap());
   }
 }

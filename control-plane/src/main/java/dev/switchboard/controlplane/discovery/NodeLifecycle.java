@@ -31,18 +31,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides whether each node is ready, as Kubernetes' node lifecycle controller does, and writes
- * the answer into the node's object ({@code nodes/NAME}, field {@code ready}): what subscribers
- * are told stays a pure function of etcd, the same on every replica.
+ * Decides whether each node is ready, as Kubernetes' node lifecycle controller does, and writes the
+ * answer into the node's object ({@code nodes/NAME}, field {@code ready}): what subscribers are
+ * told stays a pure function of etcd, the same on every replica.
  *
  * <p>A node is ready while its liveness key ({@code nodeleases/NAME}, see {@link NodeLeases})
  * exists. When the key goes, the node is written not ready, but not before it had a full lease
  * period, counted from when this replica started, to reach a live replica. A replica that starts
  * after the whole control plane was away finds every lease lapsed: that outage was the control
  * plane's, not the nodes', so each node gets back the time to reconnect that the outage took from
- * it (Kubernetes' controller likewise gives every node a fresh grace period when it starts). A
- * node whose stream ended on this replica is not waited for: that is this replica's own
- * observation, and one node leaving is dropped at once.
+ * it (Kubernetes' controller likewise gives every node a fresh grace period when it starts). A node
+ * whose stream ended on this replica is not waited for: that is this replica's own observation, and
+ * one node leaving is dropped at once.
  *
  * <p>Every replica runs one. Writes are conditional (the node unchanged since read; for not ready,
  * the liveness key still absent), so replicas racing one another or a registration agree, and a
@@ -64,14 +64,18 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
   /** Nodes with a reconcile queued or scheduled. On the executor. */
   @GuardedBy("executor")
   private final Map<String, Future<?>> pending = new HashMap<>();
+
   /** Nodes whose stream ended on this replica since they were last seen alive. On the executor. */
   @GuardedBy("executor")
   private final Set<String> leftHere = new HashSet<>();
+
   /** When this replica's grace ends (nanoClock). On the executor. */
   @GuardedBy("executor")
   private long graceEndsNanos;
+
   @GuardedBy("executor")
   private boolean started;
+
   @GuardedBy("executor")
   private boolean closed;
 
@@ -79,8 +83,12 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
    * @param executor a single thread this object owns and shuts down on {@link #close}
    * @param nanoClock the time the grace period is counted in (tests drive it)
    */
-  public NodeLifecycle(Store store, ClusterCache cache, Duration leaseTtl,
-      ScheduledExecutorService executor, LongSupplier nanoClock) {
+  public NodeLifecycle(
+      Store store,
+      ClusterCache cache,
+      Duration leaseTtl,
+      ScheduledExecutorService executor,
+      LongSupplier nanoClock) {
     this.store = Objects.requireNonNull(store, "store");
     this.cache = Objects.requireNonNull(cache, "cache");
     this.leaseTtl = Objects.requireNonNull(leaseTtl, "leaseTtl");
@@ -89,17 +97,18 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
   }
 
   /**
-   * Starts deciding, with the grace period counted from now: call once the replica serves
-   * (after the cache's first list), since a node can reconnect only from then on.
+   * Starts deciding, with the grace period counted from now: call once the replica serves (after
+   * the cache's first list), since a node can reconnect only from then on.
    */
   public void start() {
-    run(() -> {
-      started = true;
-      graceEndsNanos = nanoClock.getAsLong() + leaseTtl.toNanos();
-      for (KeyValue kv : cache.scan(Keys.NODES)) {
-        reconcileSoon(kv.key().substring(Keys.NODES.length()));
-      }
-    });
+    run(
+        () -> {
+          started = true;
+          graceEndsNanos = nanoClock.getAsLong() + leaseTtl.toNanos();
+          for (KeyValue kv : cache.scan(Keys.NODES)) {
+            reconcileSoon(kv.key().substring(Keys.NODES.length()));
+          }
+        });
   }
 
   @Override
@@ -119,8 +128,8 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
   }
 
   /**
-   * The node's stream ended on this replica (its agent went away): when its liveness key goes,
-   * it is written not ready at once, grace or not. Call before revoking its lease.
+   * The node's stream ended on this replica (its agent went away): when its liveness key goes, it
+   * is written not ready at once, grace or not. Call before revoking its lease.
    */
   void streamEnded(String node) {
     run(() -> leftHere.add(node));
@@ -129,11 +138,14 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
   @Override
   public void close() {
     try {
-      executor.submit(() -> {
-        closed = true;
-        pending.values().forEach(f -> f.cancel(false));
-        pending.clear();
-      }).get(5, TimeUnit.SECONDS);
+      executor
+          .submit(
+              () -> {
+                closed = true;
+                pending.values().forEach(f -> f.cancel(false));
+                pending.clear();
+              })
+          .get(5, TimeUnit.SECONDS);
     } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
       // closed already, or stuck on etcd: stopped below all the same
     } catch (InterruptedException e) {
@@ -163,8 +175,9 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
   }
 
   private void reconcileIn(String node, long delayNanos) {
-    Future<?> previous = pending.put(node,
-        executor.schedule(() -> reconcile(node), delayNanos, TimeUnit.NANOSECONDS));
+    Future<?> previous =
+        pending.put(
+            node, executor.schedule(() -> reconcile(node), delayNanos, TimeUnit.NANOSECONDS));
     if (previous != null) {
       previous.cancel(false);
     }
@@ -205,14 +218,22 @@ public final class NodeLifecycle implements CacheListener, AutoCloseable {
         if (alive) {
           log.info("node {}: ready (its liveness key is back)", name);
         } else {
-          log.warn("node {}: not ready ({})", name, leftHere.contains(name)
-              ? "its stream ended" : "its lease lapsed: no replica heard from it for " + leaseTtl);
+          log.warn(
+              "node {}: not ready ({})",
+              name,
+              leftHere.contains(name)
+                  ? "its stream ended"
+                  : "its lease lapsed: no replica heard from it for " + leaseTtl);
         }
       }
       // else: the node or its liveness key changed meanwhile; the cache's event reconciles again
     } catch (RuntimeException e) {
-      log.warn("node {}: could not write ready={} ({}); retrying in {}", name, alive,
-          e.getMessage(), RETRY);
+      log.warn(
+          "node {}: could not write ready={} ({}); retrying in {}",
+          name,
+          alive,
+          e.getMessage(),
+          RETRY);
       reconcileIn(name, RETRY.toNanos());
     }
   }

@@ -25,15 +25,15 @@ import org.slf4j.LoggerFactory;
  * What resuming subscribers held, shared by every subscriber resuming from the same version.
  *
  * <p>Why: after a control-plane restart every agent resumes at once, mostly from the same few
- * versions. Reading etcd as of V (the whole prefix, ~22 MB at 10,000 services) and diffing all
- * of it once per subscriber made 1,000 agents time out their etcd reads and retry forever (the
- * control-plane scale benchmark). Here the state at V is read once per V (concurrent resumes of
- * one V wait for the same read), and the full diff against the published state is computed once;
- * after that the cache thread only tracks which resources changed since, so each further
- * subscriber's diff costs what changed, not the cluster's size.
+ * versions. Reading etcd as of V (the whole prefix, ~22 MB at 10,000 services) and diffing all of
+ * it once per subscriber made 1,000 agents time out their etcd reads and retry forever (the
+ * control-plane scale benchmark). Here the state at V is read once per V (concurrent resumes of one
+ * V wait for the same read), and the full diff against the published state is computed once; after
+ * that the cache thread only tracks which resources changed since, so each further subscriber's
+ * diff costs what changed, not the cluster's size.
  *
- * <p>Bounded: at most {@link #MAX_BASES} versions are kept, each dropped after
- * {@link #IDLE} without a resume.
+ * <p>Bounded: at most {@link #MAX_BASES} versions are kept, each dropped after {@link #IDLE}
+ * without a resume.
  */
 final class ResumeBases {
   private static final Logger log = LoggerFactory.getLogger(ResumeBases.class);
@@ -45,8 +45,10 @@ final class ResumeBases {
   static final class Base {
     final long version;
     final CompletableFuture<Map<ResourceId, Resource>> state = new CompletableFuture<>();
+
     /** Cache thread only: ids that may differ from the published state; null until diffed. */
     private Set<ResourceId> candidates;
+
     private volatile long lastUsedNanos;
 
     Base(long version, long now) {
@@ -58,6 +60,7 @@ final class ResumeBases {
   private final ClusterCache cache;
   private final Store store;
   private final LongSupplier nanoTime;
+
   /** Guarded by this. Insertion order is age order. */
   private final Map<Long, Base> bases = new LinkedHashMap<>();
 
@@ -68,9 +71,9 @@ final class ResumeBases {
   }
 
   /**
-   * The base for a subscriber that applied {@code version}, or null when that state can no
-   * longer be known (compacted) or this replica cannot catch up to it in time: then the
-   * subscriber gets a snapshot. Blocks (etcd); call off the gRPC and cache threads.
+   * The base for a subscriber that applied {@code version}, or null when that state can no longer
+   * be known (compacted) or this replica cannot catch up to it in time: then the subscriber gets a
+   * snapshot. Blocks (etcd); call off the gRPC and cache threads.
    */
   Base acquire(long version) {
     long now = nanoTime.getAsLong();
@@ -112,7 +115,9 @@ final class ResumeBases {
     try {
       cache.awaitRevision(version, CATCH_UP_TIMEOUT).join();
     } catch (CompletionException e) {
-      log.info("cache did not reach revision {} within {}; sending a snapshot", version,
+      log.info(
+          "cache did not reach revision {} within {}; sending a snapshot",
+          version,
           CATCH_UP_TIMEOUT);
       return null;
     }
@@ -129,9 +134,9 @@ final class ResumeBases {
   }
 
   /**
-   * Cache thread: the ids whose published state may differ from what {@code base} held. The
-   * first call compares everything; later ones return the differences found then plus whatever
-   * was published since.
+   * Cache thread: the ids whose published state may differ from what {@code base} held. The first
+   * call compares everything; later ones return the differences found then plus whatever was
+   * published since.
    */
   Set<ResourceId> candidates(Base base, PublishedState published) {
     if (base.candidates == null) {

@@ -3,8 +3,8 @@ package dev.switchboard.controlplane.discovery;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.switchboard.controlplane.state.PublishedState;
 import dev.switchboard.controlplane.state.ResourceChange;
-import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.controlplane.state.ResourceId;
+import dev.switchboard.controlplane.telemetry.PushTracing;
 import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Resource;
@@ -21,17 +21,18 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One subscriber's stream: a coalescing queue of what it has not been sent yet, drained while
- * gRPC says the stream is ready.
+ * One subscriber's stream: a coalescing queue of what it has not been sent yet, drained while gRPC
+ * says the stream is ready.
  *
- * <p>The queue holds at most one entry per object (the latest state replaces an unsent older
- * one), so a slow subscriber costs memory bounded by the cluster's size, and never blocks the
- * cache thread or any other subscriber: offering only writes to this map. A subscriber with
- * nothing queued skips the map: it is sent the batch's shared message ({@link Broadcast}).
+ * <p>The queue holds at most one entry per object (the latest state replaces an unsent older one),
+ * so a slow subscriber costs memory bounded by the cluster's size, and never blocks the cache
+ * thread or any other subscriber: offering only writes to this map. A subscriber with nothing
+ * queued skips the map: it is sent the batch's shared message ({@link Broadcast}).
  */
 final class Subscription {
   /** Resources per message, and bytes: keep each message well under gRPC's default 4 MiB. */
   static final int MAX_RESOURCES_PER_MESSAGE = 500;
+
   static final int MAX_BYTES_PER_MESSAGE = 1 << 20;
   private static final Resource REMOVED = Resource.getDefaultInstance();
 
@@ -43,21 +44,28 @@ final class Subscription {
 
   @GuardedBy("this")
   private final Map<ResourceId, Resource> pending = new LinkedHashMap<>();
+
   /** Where the pending state of an object came from (the write's time and trace), when known. */
   @GuardedBy("this")
   private final Map<ResourceId, ChangeOrigin> pendingOrigins = new HashMap<>();
+
   /** The version the subscriber reaches once everything pending is sent. */
   @GuardedBy("this")
   private long pendingVersion;
+
   @GuardedBy("this")
   private long sentVersion;
+
   @GuardedBy("this")
   private boolean started;
+
   @GuardedBy("this")
   private boolean closed;
+
   /** A shared snapshot being sent ahead of anything pending; null when none. */
   @GuardedBy("this")
   private SharedSnapshots.Chunks snapshot;
+
   /** How many of {@link #snapshot}'s messages were sent. */
   @GuardedBy("this")
   private int snapshotSent;
@@ -66,8 +74,12 @@ final class Subscription {
   private volatile String lastNack = "";
   private volatile long bytesSent;
 
-  Subscription(String nodeName, Role role, ServerCallStreamObserver<EncodedResponse> stream,
-      AtomicLong nonces, PushTracing tracing) {
+  Subscription(
+      String nodeName,
+      Role role,
+      ServerCallStreamObserver<EncodedResponse> stream,
+      AtomicLong nonces,
+      PushTracing tracing) {
     this.nodeName = nodeName;
     this.role = role;
     this.stream = stream;
@@ -85,8 +97,10 @@ final class Subscription {
       return false;
     }
     return switch (role) {
-      case LOAD_BALANCER -> resource.hasNode()
-          || (resource.hasService() && "LoadBalancer".equals(resource.getService().getSpec().getType()));
+      case LOAD_BALANCER ->
+          resource.hasNode()
+              || (resource.hasService()
+                  && "LoadBalancer".equals(resource.getService().getSpec().getType()));
       default -> true;
     };
   }
@@ -104,12 +118,15 @@ final class Subscription {
   }
 
   /**
-   * Queues the difference between what the subscriber holds ({@code held}) and the published
-   * state, looking only at {@code candidates}: the ids that may differ (see {@link ResumeBases}).
-   * Called on the cache thread, where {@code current} is consistent with {@code version}.
+   * Queues the difference between what the subscriber holds ({@code held}) and the published state,
+   * looking only at {@code candidates}: the ids that may differ (see {@link ResumeBases}). Called
+   * on the cache thread, where {@code current} is consistent with {@code version}.
    */
-  synchronized void offerDiff(Map<ResourceId, Resource> held, Set<ResourceId> candidates,
-      PublishedState current, long version) {
+  synchronized void offerDiff(
+      Map<ResourceId, Resource> held,
+      Set<ResourceId> candidates,
+      PublishedState current,
+      long version) {
     for (ResourceId id : candidates) {
       Resource before = held.get(id);
       Resource now = current.get(id);
@@ -123,16 +140,20 @@ final class Subscription {
   }
 
   /**
-   * Queues changes; called on the cache thread for every published batch. A subscriber with
-   * nothing pending whose stream is ready is sent {@code broadcast}'s shared message for its role
-   * at once: the same message it would build, serialized once for all such subscribers.
+   * Queues changes; called on the cache thread for every published batch. A subscriber with nothing
+   * pending whose stream is ready is sent {@code broadcast}'s shared message for its role at once:
+   * the same message it would build, serialized once for all such subscribers.
    */
   synchronized void offer(List<ResourceChange> changes, long version, Broadcast broadcast) {
     if (!started) {
       return; // the initial snapshot or diff, taken later on the cache thread, includes these
     }
-    if (!closed && snapshot == null && pending.isEmpty() && pendingOrigins.isEmpty()
-        && pendingVersion <= version && stream.isReady()) {
+    if (!closed
+        && snapshot == null
+        && pending.isEmpty()
+        && pendingOrigins.isEmpty()
+        && pendingVersion <= version
+        && stream.isReady()) {
       Broadcast.Message shared = broadcast.forRole(role);
       if (shared != null) {
         pendingVersion = version;
@@ -154,9 +175,14 @@ final class Subscription {
   }
 
   /** Merges one change into a coalescing queue as a subscriber of {@code role} sees it. */
-  static void queue(Role role, Map<ResourceId, Resource> pending,
-      Map<ResourceId, ChangeOrigin> pendingOrigins, ResourceId id, Resource previous,
-      Resource current, ChangeOrigin origin) {
+  static void queue(
+      Role role,
+      Map<ResourceId, Resource> pending,
+      Map<ResourceId, ChangeOrigin> pendingOrigins,
+      ResourceId id,
+      Resource previous,
+      Resource current,
+      ChangeOrigin origin) {
     if (wants(role, current)) {
       pending.put(id, current);
     } else if (wants(role, previous) || pending.containsKey(id)) {
@@ -172,12 +198,14 @@ final class Subscription {
   }
 
   /**
-   * Moves what fits in one message from the head of {@code pending} into {@code response}
-   * (at most {@link #MAX_RESOURCES_PER_MESSAGE} objects, about {@link #MAX_BYTES_PER_MESSAGE});
-   * returns the origins of what it moved, by revision.
+   * Moves what fits in one message from the head of {@code pending} into {@code response} (at most
+   * {@link #MAX_RESOURCES_PER_MESSAGE} objects, about {@link #MAX_BYTES_PER_MESSAGE}); returns the
+   * origins of what it moved, by revision.
    */
-  static Map<Long, ChangeOrigin> take(DiscoveryResponse.Builder response,
-      Map<ResourceId, Resource> pending, Map<ResourceId, ChangeOrigin> pendingOrigins) {
+  static Map<Long, ChangeOrigin> take(
+      DiscoveryResponse.Builder response,
+      Map<ResourceId, Resource> pending,
+      Map<ResourceId, ChangeOrigin> pendingOrigins) {
     Iterator<Map.Entry<ResourceId, Resource>> it = pending.entrySet().iterator();
     int count = 0;
     long bytes = 0;
@@ -205,8 +233,11 @@ final class Subscription {
    * carries the version the subscriber had ({@code had}) and {@code more}: only the last one of a
    * batch advances it to {@code version}, so an ACK never claims a state not fully received.
    */
-  static Map<Long, ChangeOrigin> nextMessage(DiscoveryResponse.Builder response,
-      Map<ResourceId, Resource> pending, Map<ResourceId, ChangeOrigin> pendingOrigins, long version,
+  static Map<Long, ChangeOrigin> nextMessage(
+      DiscoveryResponse.Builder response,
+      Map<ResourceId, Resource> pending,
+      Map<ResourceId, ChangeOrigin> pendingOrigins,
+      long version,
       long had) {
     Map<Long, ChangeOrigin> origins = take(response, pending, pendingOrigins);
     response.setVersion(pending.isEmpty() ? version : had).setMore(!pending.isEmpty());
@@ -224,8 +255,15 @@ final class Subscription {
       EncodedResponse message = EncodedResponse.shared(snapshot.messages().get(i), null);
       bytesSent += message.serializedSize();
       // A snapshot carries no change's origin: no span, but counted as a push like any message.
-      tracing.start(last ? snapshot.version() : 0, snapshot.resources().get(i), 0, List.of(), nodeName,
-          role.name()).end();
+      tracing
+          .start(
+              last ? snapshot.version() : 0,
+              snapshot.resources().get(i),
+              0,
+              List.of(),
+              nodeName,
+              role.name())
+          .end();
       if (last) {
         sentVersion = snapshot.version();
         snapshot = null;
@@ -236,10 +274,10 @@ final class Subscription {
       return; // the rest of it when the stream is ready again; anything pending comes after it
     }
     while (stream.isReady() && (!pending.isEmpty() || sentVersion < pendingVersion)) {
-      DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
-          .setNonce(Long.toString(nonces.incrementAndGet()));
-      Map<Long, ChangeOrigin> origins = nextMessage(response, pending, pendingOrigins, pendingVersion,
-          sentVersion);
+      DiscoveryResponse.Builder response =
+          DiscoveryResponse.newBuilder().setNonce(Long.toString(nonces.incrementAndGet()));
+      Map<Long, ChangeOrigin> origins =
+          nextMessage(response, pending, pendingOrigins, pendingVersion, sentVersion);
       if (pending.isEmpty()) {
         sentVersion = pendingVersion;
       }
@@ -257,11 +295,18 @@ final class Subscription {
 
   @GuardedBy("this")
   private void send(Broadcast.Message shared) {
-    Span span = tracing.start(shared.version(), shared.resources(), shared.removed(),
-        shared.origins(), nodeName, role.name());
-    DiscoveryResponse own = span.getSpanContext().isValid()
-        ? DiscoveryResponse.newBuilder().putAllTraceContext(PushTracing.context(span)).build()
-        : null;
+    Span span =
+        tracing.start(
+            shared.version(),
+            shared.resources(),
+            shared.removed(),
+            shared.origins(),
+            nodeName,
+            role.name());
+    DiscoveryResponse own =
+        span.getSpanContext().isValid()
+            ? DiscoveryResponse.newBuilder().putAllTraceContext(PushTracing.context(span)).build()
+            : null;
     EncodedResponse message = EncodedResponse.shared(shared.bytes(), own);
     bytesSent += message.serializedSize();
     try {

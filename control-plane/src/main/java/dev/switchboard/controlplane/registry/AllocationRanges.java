@@ -6,5 +6,5 @@ import dev.switchboard.controlplane.alloc.PortRange;
 import java.util.Random;
 
 /** The ranges a replica allocates from, and the randomness it picks with (seedable in tests). */
-public record AllocationRanges(ClusterIpRange clusterIps, PortRange nodePorts, LbIpPools lbPools,
-    Random random) {}
+public record AllocationRanges(
+    ClusterIpRange clusterIps, PortRange nodePorts, LbIpPools lbPools, Random random) {}

@@ -18,7 +18,9 @@ public final class ApiException extends RuntimeException {
     EXHAUSTED,
     /** A requested value is taken (gRPC INVALID_ARGUMENT, as Kubernetes' Invalid). */
     INVALID,
-    /** The caller may not do this to this object (gRPC PERMISSION_DENIED, Kubernetes' Forbidden). */
+    /**
+     * The caller may not do this to this object (gRPC PERMISSION_DENIED, Kubernetes' Forbidden).
+     */
     FORBIDDEN
   }
 
@@ -34,8 +36,13 @@ public final class ApiException extends RuntimeException {
   }
 
   public static ApiException notFound(String kind, String namespace, String name) {
-    return new ApiException(Reason.NOT_FOUND, kind + " \"" + name + "\" not found"
-        + (namespace.isEmpty() ? "" : " in namespace \"" + namespace + "\""));
+    return new ApiException(
+        Reason.NOT_FOUND,
+        kind
+            + " \""
+            + name
+            + "\" not found"
+            + (namespace.isEmpty() ? "" : " in namespace \"" + namespace + "\""));
   }
 
   public static ApiException alreadyExists(String kind, String name) {
@@ -44,8 +51,13 @@ public final class ApiException extends RuntimeException {
 
   /** Kubernetes' conflict message for a stale resourceVersion. */
   public static ApiException conflict(String kind, String name) {
-    return new ApiException(Reason.CONFLICT, "Operation cannot be fulfilled on " + kind
-        + " \"" + name + "\": the object has been modified; please apply your changes to the"
-        + " latest version and try again");
+    return new ApiException(
+        Reason.CONFLICT,
+        "Operation cannot be fulfilled on "
+            + kind
+            + " \""
+            + name
+            + "\": the object has been modified; please apply your changes to the"
+            + " latest version and try again");
   }
 }

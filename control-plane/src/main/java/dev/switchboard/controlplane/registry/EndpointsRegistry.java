@@ -16,8 +16,8 @@ import java.util.List;
 
 /**
  * Explicit endpoints of selector-less services (an external database behind a service name).
- * Written in one transaction that requires the service to be unchanged, so endpoints never
- * outlive a concurrently deleted service.
+ * Written in one transaction that requires the service to be unchanged, so endpoints never outlive
+ * a concurrently deleted service.
  */
 public final class EndpointsRegistry {
   private static final int MAX_ATTEMPTS = 16;
@@ -33,28 +33,44 @@ public final class EndpointsRegistry {
   }
 
   public Endpoints set(String namespace, String serviceName, List<Endpoint> endpoints) {
-    Endpoints requested = EndpointsDefaults.apply(Endpoints.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(serviceName))
-        .addAllEndpoints(endpoints)
-        .build());
+    Endpoints requested =
+        EndpointsDefaults.apply(
+            Endpoints.newBuilder()
+                .setMetadata(ObjectMeta.newBuilder().setNamespace(namespace).setName(serviceName))
+                .addAllEndpoints(endpoints)
+                .build());
     validator.requireValid(requested);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       Service service = services.get(namespace, serviceName);
       if (service.getSpec().getSelectorCount() > 0) {
-        throw new ApiException(ApiException.Reason.FAILED_PRECONDITION, "services \""
-            + serviceName + "\" has a selector: its endpoints are derived from the pods it"
-            + " selects and cannot be set explicitly");
+        throw new ApiException(
+            ApiException.Reason.FAILED_PRECONDITION,
+            "services \""
+                + serviceName
+                + "\" has a selector: its endpoints are derived from the pods it"
+                + " selects and cannot be set explicitly");
       }
-      TxnResult result = store.commit(new Txn()
-          .when(Condition.modRevisionIs(Keys.service(namespace, serviceName),
-              service.getMetadata().getResourceVersion()))
-          .then(Write.put(Keys.endpoints(namespace, serviceName), requested.toByteArray())));
+      TxnResult result =
+          store.commit(
+              new Txn()
+                  .when(
+                      Condition.modRevisionIs(
+                          Keys.service(namespace, serviceName),
+                          service.getMetadata().getResourceVersion()))
+                  .then(
+                      Write.put(Keys.endpoints(namespace, serviceName), requested.toByteArray())));
       if (result.succeeded()) {
-        return requested.toBuilder().setMetadata(requested.getMetadata().toBuilder()
-            .setResourceVersion(result.revision())).build();
+        return requested.toBuilder()
+            .setMetadata(requested.getMetadata().toBuilder().setResourceVersion(result.revision()))
+            .build();
       }
     }
-    throw new ApiException(ApiException.Reason.CONFLICT, "endpoints \"" + serviceName
-        + "\": gave up after " + MAX_ATTEMPTS + " attempts under contention; try again");
+    throw new ApiException(
+        ApiException.Reason.CONFLICT,
+        "endpoints \""
+            + serviceName
+            + "\": gave up after "
+            + MAX_ATTEMPTS
+            + " attempts under contention; try again");
   }
 }

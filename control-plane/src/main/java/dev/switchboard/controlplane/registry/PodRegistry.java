@@ -33,7 +33,8 @@ public final class PodRegistry {
   }
 
   public Pod get(String namespace, String name) {
-    return store.get(Keys.pod(namespace, name))
+    return store
+        .get(Keys.pod(namespace, name))
         .map(StoredObjects::pod)
         .orElseThrow(() -> ApiException.notFound("pods", namespace, name));
   }
@@ -52,7 +53,8 @@ public final class PodRegistry {
       if (old == null && meta.getResourceVersion() != 0) {
         throw ApiException.notFound("pods", meta.getNamespace(), meta.getName());
       }
-      if (old != null && meta.getResourceVersion() != 0
+      if (old != null
+          && meta.getResourceVersion() != 0
           && meta.getResourceVersion() != old.getMetadata().getResourceVersion()) {
         throw ApiException.conflict("pods", meta.getName());
       }
@@ -60,14 +62,20 @@ public final class PodRegistry {
       if (old == null) {
         newMeta.setUid(UUID.randomUUID().toString()).setCreationTimestampMillis(clock.millis());
       } else {
-        newMeta.setUid(old.getMetadata().getUid())
+        newMeta
+            .setUid(old.getMetadata().getUid())
             .setCreationTimestampMillis(old.getMetadata().getCreationTimestampMillis());
       }
-      Pod toStore = request.toBuilder().setMetadata(newMeta)
-          .setStatus(probeOwnedReadiness(request, old)).build();
-      Txn txn = old == null
-          ? new Txn().when(Condition.absent(key))
-          : new Txn().when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()));
+      Pod toStore =
+          request.toBuilder()
+              .setMetadata(newMeta)
+              .setStatus(probeOwnedReadiness(request, old))
+              .build();
+      Txn txn =
+          old == null
+              ? new Txn().when(Condition.absent(key))
+              : new Txn()
+                  .when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()));
       TxnResult result = store.commit(txn.then(Write.put(key, toStore.toByteArray())));
       if (result.succeeded()) {
         return withVersion(toStore, result.revision());
@@ -84,36 +92,54 @@ public final class PodRegistry {
 
   /**
    * Changes readiness (with why, {@code readyMessage}) and/or termination; the rest of the pod is
-   * untouched. With {@code node} (a node agent reporting its probes), only a pod bound to that
-   * node may change, as Kubernetes' NodeRestriction admits a kubelet's pod status writes.
+   * untouched. With {@code node} (a node agent reporting its probes), only a pod bound to that node
+   * may change, as Kubernetes' NodeRestriction admits a kubelet's pod status writes.
    */
-  public Pod setConditions(String namespace, String name, Boolean ready, String readyMessage,
-      Boolean terminating, String node) {
-    return update(namespace, name, pod -> {
-      if (node != null && !node.equals(pod.getSpec().getNodeName())) {
-        throw new ApiException(ApiException.Reason.FORBIDDEN, "node \"" + node + "\" can only"
-            + " update pod status for pods with spec.nodeName set to itself (pod " + namespace + "/"
-            + name + " has spec.nodeName \"" + pod.getSpec().getNodeName() + "\")");
-      }
-      PodStatus.Builder status = pod.getStatus().toBuilder();
-      if (ready != null) {
-        status.setReady(ready).setReadyMessage(ready ? "" : readyMessage);
-      }
-      if (terminating != null) {
-        status.setTerminating(terminating);
-      }
-      return pod.toBuilder().setStatus(status).build();
-    });
+  public Pod setConditions(
+      String namespace,
+      String name,
+      Boolean ready,
+      String readyMessage,
+      Boolean terminating,
+      String node) {
+    return update(
+        namespace,
+        name,
+        pod -> {
+          if (node != null && !node.equals(pod.getSpec().getNodeName())) {
+            throw new ApiException(
+                ApiException.Reason.FORBIDDEN,
+                "node \""
+                    + node
+                    + "\" can only"
+                    + " update pod status for pods with spec.nodeName set to itself (pod "
+                    + namespace
+                    + "/"
+                    + name
+                    + " has spec.nodeName \""
+                    + pod.getSpec().getNodeName()
+                    + "\")");
+          }
+          PodStatus.Builder status = pod.getStatus().toBuilder();
+          if (ready != null) {
+            status.setReady(ready).setReadyMessage(ready ? "" : readyMessage);
+          }
+          if (terminating != null) {
+            status.setTerminating(terminating);
+          }
+          return pod.toBuilder().setStatus(status).build();
+        });
   }
 
   /**
-   * A pod with a readiness probe is Ready when its node's agent says the probe passes, whatever
-   * the writer says: it starts not ready, and an update keeps what the node last reported (as
-   * the kubelet owns the Ready condition in Kubernetes).
+   * A pod with a readiness probe is Ready when its node's agent says the probe passes, whatever the
+   * writer says: it starts not ready, and an update keeps what the node last reported (as the
+   * kubelet owns the Ready condition in Kubernetes).
    */
   private static PodStatus probeOwnedReadiness(Pod request, Pod old) {
-    boolean probed = request.getSpec().getContainersList().stream()
-        .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
+    boolean probed =
+        request.getSpec().getContainersList().stream()
+            .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
     if (!probed) {
       return request.getStatus();
     }
@@ -121,8 +147,10 @@ public final class PodRegistry {
     if (old == null) {
       return status.setReady(false).setReadyMessage("waiting for the first probe").build();
     }
-    return status.setReady(old.getStatus().getReady())
-        .setReadyMessage(old.getStatus().getReadyMessage()).build();
+    return status
+        .setReady(old.getStatus().getReady())
+        .setReadyMessage(old.getStatus().getReadyMessage())
+        .build();
   }
 
   public Pod delete(String namespace, String name, long resourceVersion) {
@@ -133,7 +161,8 @@ public final class PodRegistry {
       if (resourceVersion != 0 && resourceVersion != rev) {
         throw ApiException.conflict("pods", name);
       }
-      if (store.commit(new Txn().when(Condition.modRevisionIs(key, rev)).then(Write.delete(key)))
+      if (store
+          .commit(new Txn().when(Condition.modRevisionIs(key, rev)).then(Write.delete(key)))
           .succeeded()) {
         return old;
       }
@@ -149,11 +178,15 @@ public final class PodRegistry {
       if (updated.equals(old)) {
         return old;
       }
-      Pod toStore = updated.toBuilder()
-          .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(0)).build();
-      TxnResult result = store.commit(new Txn()
-          .when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()))
-          .then(Write.put(key, toStore.toByteArray())));
+      Pod toStore =
+          updated.toBuilder()
+              .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(0))
+              .build();
+      TxnResult result =
+          store.commit(
+              new Txn()
+                  .when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()))
+                  .then(Write.put(key, toStore.toByteArray())));
       if (result.succeeded()) {
         return withVersion(toStore, result.revision());
       }
@@ -162,12 +195,18 @@ public final class PodRegistry {
   }
 
   private static Pod withVersion(Pod pod, long revision) {
-    return pod.toBuilder().setMetadata(pod.getMetadata().toBuilder().setResourceVersion(revision))
+    return pod.toBuilder()
+        .setMetadata(pod.getMetadata().toBuilder().setResourceVersion(revision))
         .build();
   }
 
   private static ApiException contention(String name) {
-    return new ApiException(ApiException.Reason.CONFLICT, "pods \"" + name
-        + "\": gave up after " + MAX_ATTEMPTS + " attempts under contention; try again");
+    return new ApiException(
+        ApiException.Reason.CONFLICT,
+        "pods \""
+            + name
+            + "\": gave up after "
+            + MAX_ATTEMPTS
+            + " attempts under contention; try again");
   }
 }

@@ -31,7 +31,8 @@ final class ServiceAllocator {
   private final LbIpPools lbPools;
   private final Random random;
 
-  ServiceAllocator(ClusterIpRange clusterIps, PortRange nodePorts, LbIpPools lbPools, Random random) {
+  ServiceAllocator(
+      ClusterIpRange clusterIps, PortRange nodePorts, LbIpPools lbPools, Random random) {
     this.clusterIps = clusterIps;
     this.nodePorts = nodePorts;
     this.lbPools = lbPools;
@@ -65,14 +66,21 @@ final class ServiceAllocator {
     if (spec.getClusterIp().isEmpty() && old != null && !old.getSpec().getClusterIp().isEmpty()) {
       spec.setClusterIp(old.getSpec().getClusterIp());
     } else if (spec.getClusterIp().isEmpty()) {
-      String ip = clusterIps.pick(ipCandidate -> unavailable.test(AllocationKeys.clusterIp(ipCandidate)), random)
-          .orElseThrow(() -> new ApiException(ApiException.Reason.EXHAUSTED,
-              "spec.clusterIP: failed to allocate a cluster IP: range " + clusterIps.cidr()
-                  + " is full"));
+      String ip =
+          clusterIps
+              .pick(ipCandidate -> unavailable.test(AllocationKeys.clusterIp(ipCandidate)), random)
+              .orElseThrow(
+                  () ->
+                      new ApiException(
+                          ApiException.Reason.EXHAUSTED,
+                          "spec.clusterIP: failed to allocate a cluster IP: range "
+                              + clusterIps.cidr()
+                              + " is full"));
       spec.setClusterIp(ip);
     } else if (!spec.getClusterIp().equals("None")
         && (old == null || !spec.getClusterIp().equals(old.getSpec().getClusterIp()))) {
-      asked.put(AllocationKeys.clusterIp(spec.getClusterIp()),
+      asked.put(
+          AllocationKeys.clusterIp(spec.getClusterIp()),
           new RequestedValue("spec.clusterIP", spec.getClusterIp(), true));
     }
     if (!spec.getClusterIp().equals("None")) {
@@ -80,8 +88,10 @@ final class ServiceAllocator {
     }
 
     // nodePorts
-    boolean oldHadNodePorts = old != null && (old.getSpec().getType().equals("NodePort")
-        || old.getSpec().getType().equals("LoadBalancer"));
+    boolean oldHadNodePorts =
+        old != null
+            && (old.getSpec().getType().equals("NodePort")
+                || old.getSpec().getType().equals("LoadBalancer"));
     for (int i = 0; i < spec.getPortsCount(); i++) {
       ServicePort.Builder port = spec.getPortsBuilder(i);
       if (!needsNodePorts) {
@@ -96,30 +106,39 @@ final class ServiceAllocator {
         }
       }
       if (port.getNodePort() == 0) {
-        int picked = nodePorts.pick(p -> unavailable.test(nodePortKey(protocol, p)), random)
-            .orElseThrow(() -> exhaustedPorts("spec.ports[" + port.getName() + "].nodePort"));
+        int picked =
+            nodePorts
+                .pick(p -> unavailable.test(nodePortKey(protocol, p)), random)
+                .orElseThrow(() -> exhaustedPorts("spec.ports[" + port.getName() + "].nodePort"));
         port.setNodePort(picked);
       } else if (!oldKeys.contains(nodePortKey(protocol, port.getNodePort()))) {
-        asked.put(nodePortKey(protocol, port.getNodePort()),
-            new RequestedValue("spec.ports[" + i + "].nodePort",
-                Integer.toString(port.getNodePort()), false));
+        asked.put(
+            nodePortKey(protocol, port.getNodePort()),
+            new RequestedValue(
+                "spec.ports[" + i + "].nodePort", Integer.toString(port.getNodePort()), false));
       }
       claimed.add(nodePortKey(protocol, port.getNodePort()));
     }
 
     // healthCheckNodePort: LoadBalancer with externalTrafficPolicy Local only.
     if (isLb && spec.getExternalTrafficPolicy().equals("Local")) {
-      if (spec.getHealthCheckNodePort() == 0 && old != null && old.getSpec().getHealthCheckNodePort() != 0) {
+      if (spec.getHealthCheckNodePort() == 0
+          && old != null
+          && old.getSpec().getHealthCheckNodePort() != 0) {
         spec.setHealthCheckNodePort(old.getSpec().getHealthCheckNodePort());
       }
       if (spec.getHealthCheckNodePort() == 0) {
-        spec.setHealthCheckNodePort(nodePorts.pick(
-                p -> unavailable.test(nodePortKey("TCP", p)), random)
-            .orElseThrow(() -> exhaustedPorts("spec.healthCheckNodePort")));
+        spec.setHealthCheckNodePort(
+            nodePorts
+                .pick(p -> unavailable.test(nodePortKey("TCP", p)), random)
+                .orElseThrow(() -> exhaustedPorts("spec.healthCheckNodePort")));
       } else if (!oldKeys.contains(nodePortKey("TCP", spec.getHealthCheckNodePort()))) {
-        asked.put(nodePortKey("TCP", spec.getHealthCheckNodePort()),
-            new RequestedValue("spec.healthCheckNodePort",
-                Integer.toString(spec.getHealthCheckNodePort()), false));
+        asked.put(
+            nodePortKey("TCP", spec.getHealthCheckNodePort()),
+            new RequestedValue(
+                "spec.healthCheckNodePort",
+                Integer.toString(spec.getHealthCheckNodePort()),
+                false));
       }
       claimed.add(nodePortKey("TCP", spec.getHealthCheckNodePort()));
     } else {
@@ -129,17 +148,25 @@ final class ServiceAllocator {
     // loadBalancerIP
     ServiceStatus status = old == null ? ServiceStatus.getDefaultInstance() : old.getStatus();
     if (isLb) {
-      if (spec.getLoadBalancerIp().isEmpty() && old != null
+      if (spec.getLoadBalancerIp().isEmpty()
+          && old != null
           && old.getSpec().getType().equals("LoadBalancer")) {
         spec.setLoadBalancerIp(old.getSpec().getLoadBalancerIp());
       }
       if (spec.getLoadBalancerIp().isEmpty()) {
-        spec.setLoadBalancerIp(lbPools.pick(ip -> unavailable.test(AllocationKeys.lbIp(ip)), random)
-            .orElseThrow(() -> new ApiException(ApiException.Reason.EXHAUSTED,
-                "spec.loadBalancerIP: failed to allocate a load balancer IP: pools " + lbPools
-                    + " are full")));
+        spec.setLoadBalancerIp(
+            lbPools
+                .pick(ip -> unavailable.test(AllocationKeys.lbIp(ip)), random)
+                .orElseThrow(
+                    () ->
+                        new ApiException(
+                            ApiException.Reason.EXHAUSTED,
+                            "spec.loadBalancerIP: failed to allocate a load balancer IP: pools "
+                                + lbPools
+                                + " are full")));
       } else if (!oldKeys.contains(AllocationKeys.lbIp(spec.getLoadBalancerIp()))) {
-        asked.put(AllocationKeys.lbIp(spec.getLoadBalancerIp()),
+        asked.put(
+            AllocationKeys.lbIp(spec.getLoadBalancerIp()),
             new RequestedValue("spec.loadBalancerIP", spec.getLoadBalancerIp(), true));
       }
       if (old != null && !spec.getLoadBalancerIp().equals(old.getSpec().getLoadBalancerIp())) {
@@ -164,13 +191,16 @@ final class ServiceAllocator {
   /** Kubernetes keeps a port's nodePort across updates, matching ports by name, then number. */
   private static OptionalInt previousNodePort(Service old, ServicePort port) {
     for (ServicePort candidate : old.getSpec().getPortsList()) {
-      if (!port.getName().isEmpty() && candidate.getName().equals(port.getName())
-          && candidate.getProtocol().equals(port.getProtocol()) && candidate.getNodePort() != 0) {
+      if (!port.getName().isEmpty()
+          && candidate.getName().equals(port.getName())
+          && candidate.getProtocol().equals(port.getProtocol())
+          && candidate.getNodePort() != 0) {
         return OptionalInt.of(candidate.getNodePort());
       }
     }
     for (ServicePort candidate : old.getSpec().getPortsList()) {
-      if (candidate.getPort() == port.getPort() && candidate.getProtocol().equals(port.getProtocol())
+      if (candidate.getPort() == port.getPort()
+          && candidate.getProtocol().equals(port.getProtocol())
           && candidate.getNodePort() != 0) {
         return OptionalInt.of(candidate.getNodePort());
       }
@@ -179,8 +209,9 @@ final class ServiceAllocator {
   }
 
   private ApiException exhaustedPorts(String field) {
-    return new ApiException(ApiException.Reason.EXHAUSTED, field
-        + ": failed to allocate a node port: range " + nodePorts + " is full");
+    return new ApiException(
+        ApiException.Reason.EXHAUSTED,
+        field + ": failed to allocate a node port: range " + nodePorts + " is full");
   }
 
   static String nodePortKey(String protocol, int port) {

@@ -27,8 +27,8 @@ import java.util.function.Predicate;
 
 /**
  * Services in etcd. Every create, update and delete is one transaction with every allocation it
- * takes or frees: the service and its keys commit together or not at all, so two replicas can
- * never hand out the same value and a crash never leaves an allocation without its owner.
+ * takes or frees: the service and its keys commit together or not at all, so two replicas can never
+ * hand out the same value and a crash never leaves an allocation without its owner.
  */
 public final class ServiceRegistry {
   /** Bounded retries when other writers win races for dynamically picked values. */
@@ -44,25 +44,31 @@ public final class ServiceRegistry {
    * @param allocationHint whether this replica believes an allocation key is taken (its cache);
    *     only a hint to pick well, the transaction decides
    */
-  public ServiceRegistry(Store store, ServiceValidator validator, AllocationRanges ranges,
-      Predicate<String> allocationHint, Clock clock) {
+  public ServiceRegistry(
+      Store store,
+      ServiceValidator validator,
+      AllocationRanges ranges,
+      Predicate<String> allocationHint,
+      Clock clock) {
     this.store = store;
     this.validator = validator;
-    this.allocator = new ServiceAllocator(ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools(),
-        ranges.random());
+    this.allocator =
+        new ServiceAllocator(
+            ranges.clusterIps(), ranges.nodePorts(), ranges.lbPools(), ranges.random());
     this.allocationHint = allocationHint;
     this.clock = clock;
   }
 
   public Service get(String namespace, String name) {
-    return store.get(Keys.service(namespace, name))
+    return store
+        .get(Keys.service(namespace, name))
         .map(StoredObjects::service)
         .orElseThrow(() -> ApiException.notFound("services", namespace, name));
   }
 
   /**
-   * Creates or updates a service; see the Admin API's ApplyService. The request is defaulted
-   * once, here (namespace included); each attempt prepares it against what is stored then.
+   * Creates or updates a service; see the Admin API's ApplyService. The request is defaulted once,
+   * here (namespace included); each attempt prepares it against what is stored then.
    */
   public Service apply(Service request, boolean createOnly) {
     Service defaulted = ServiceDefaults.apply(request);
@@ -86,12 +92,13 @@ public final class ServiceRegistry {
       if (old == null && meta.getResourceVersion() != 0) {
         throw ApiException.notFound("services", meta.getNamespace(), meta.getName());
       }
-      if (old != null && meta.getResourceVersion() != 0
+      if (old != null
+          && meta.getResourceVersion() != 0
           && meta.getResourceVersion() != old.getMetadata().getResourceVersion()) {
         throw ApiException.conflict("services", meta.getName());
       }
-      ServiceAllocator.Plan plan = allocator.plan(candidate, old,
-          k -> lostRaces.contains(k) || allocationHint.test(k));
+      ServiceAllocator.Plan plan =
+          allocator.plan(candidate, old, k -> lostRaces.contains(k) || allocationHint.test(k));
       Set<String> oldKeys = old == null ? Set.of() : ServiceAllocator.keysOf(old);
       byte[] owner = owner(plan.service());
 
@@ -104,7 +111,8 @@ public final class ServiceRegistry {
       txn.readOnFailure(key);
       for (String allocation : plan.keys()) {
         if (!oldKeys.contains(allocation)) {
-          txn.when(Condition.absent(allocation)).then(Write.put(allocation, owner))
+          txn.when(Condition.absent(allocation))
+              .then(Write.put(allocation, owner))
               .readOnFailure(allocation);
         }
       }
@@ -113,19 +121,24 @@ public final class ServiceRegistry {
           txn.then(Write.delete(allocation));
         }
       }
-      if (old != null && old.getSpec().getSelectorCount() == 0
+      if (old != null
+          && old.getSpec().getSelectorCount() == 0
           && plan.service().getSpec().getSelectorCount() > 0) {
         // Selector services' endpoints are derived: explicit ones no longer apply.
         txn.then(Write.delete(Keys.endpoints(meta.getNamespace(), meta.getName())));
       }
-      Service toStore = plan.service().toBuilder()
-          .setMetadata(plan.service().getMetadata().toBuilder().setResourceVersion(0)).build();
+      Service toStore =
+          plan.service().toBuilder()
+              .setMetadata(plan.service().getMetadata().toBuilder().setResourceVersion(0))
+              .build();
       txn.then(Write.put(key, toStore.toByteArray()));
 
       TxnResult result = store.commit(txn);
       if (result.succeeded()) {
-        return plan.service().toBuilder().setMetadata(plan.service().getMetadata().toBuilder()
-            .setResourceVersion(result.revision())).build();
+        return plan.service().toBuilder()
+            .setMetadata(
+                plan.service().getMetadata().toBuilder().setResourceVersion(result.revision()))
+            .build();
       }
       long storedRevision = result.read(key).map(KeyValue::modRevision).orElse(0L);
       long expected = old == null ? 0 : old.getMetadata().getResourceVersion();
@@ -141,15 +154,27 @@ public final class ServiceRegistry {
         }
         ServiceAllocator.RequestedValue asked = plan.requested().get(allocation);
         if (asked != null) {
-          throw new ValidationException("Service", meta.getName(), List.of(FieldError.invalid(
-              asked.field(), asked.ip() ? asked.value() : Integer.valueOf(asked.value()),
-              asked.ip() ? "provided IP is already allocated" : "provided port is already allocated")));
+          throw new ValidationException(
+              "Service",
+              meta.getName(),
+              List.of(
+                  FieldError.invalid(
+                      asked.field(),
+                      asked.ip() ? asked.value() : Integer.valueOf(asked.value()),
+                      asked.ip()
+                          ? "provided IP is already allocated"
+                          : "provided port is already allocated")));
         }
         lostRaces.add(allocation);
       }
     }
-    throw new ApiException(ApiException.Reason.CONFLICT, "services \"" + meta.getName()
-        + "\": gave up after " + MAX_ATTEMPTS + " attempts under contention; try again");
+    throw new ApiException(
+        ApiException.Reason.CONFLICT,
+        "services \""
+            + meta.getName()
+            + "\": gave up after "
+            + MAX_ATTEMPTS
+            + " attempts under contention; try again");
   }
 
   /** Deletes a service with its allocations and explicit endpoints, in one transaction. */
@@ -161,8 +186,11 @@ public final class ServiceRegistry {
       if (resourceVersion != 0 && resourceVersion != rev) {
         throw ApiException.conflict("services", name);
       }
-      Txn txn = new Txn().when(Condition.modRevisionIs(key, rev)).then(Write.delete(key))
-          .then(Write.delete(Keys.endpoints(namespace, name)));
+      Txn txn =
+          new Txn()
+              .when(Condition.modRevisionIs(key, rev))
+              .then(Write.delete(key))
+              .then(Write.delete(Keys.endpoints(namespace, name)));
       ServiceAllocator.keysOf(old).forEach(k -> txn.then(Write.delete(k)));
       if (store.commit(txn).succeeded()) {
         return old;
@@ -171,8 +199,13 @@ public final class ServiceRegistry {
         throw ApiException.conflict("services", name);
       }
     }
-    throw new ApiException(ApiException.Reason.CONFLICT, "services \"" + name
-        + "\": gave up after " + MAX_ATTEMPTS + " attempts under contention; try again");
+    throw new ApiException(
+        ApiException.Reason.CONFLICT,
+        "services \""
+            + name
+            + "\": gave up after "
+            + MAX_ATTEMPTS
+            + " attempts under contention; try again");
   }
 
   /** Replaces the status (cloud-lb's ingress) and nothing else. */
@@ -187,18 +220,28 @@ public final class ServiceRegistry {
       // Checked against the service as stored now: an ingress written for a service that has
       // meanwhile stopped being a LoadBalancer is refused, not stored.
       ValidationException.throwIfAny("Service", name, validator.validateStatus(updated));
-      Service toStore = updated.toBuilder()
-          .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(0)).build();
-      TxnResult result = store.commit(new Txn()
-          .when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()))
-          .then(Write.put(key, toStore.toByteArray())));
+      Service toStore =
+          updated.toBuilder()
+              .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(0))
+              .build();
+      TxnResult result =
+          store.commit(
+              new Txn()
+                  .when(Condition.modRevisionIs(key, old.getMetadata().getResourceVersion()))
+                  .then(Write.put(key, toStore.toByteArray())));
       if (result.succeeded()) {
-        return updated.toBuilder().setMetadata(updated.getMetadata().toBuilder()
-            .setResourceVersion(result.revision())).build();
+        return updated.toBuilder()
+            .setMetadata(updated.getMetadata().toBuilder().setResourceVersion(result.revision()))
+            .build();
       }
     }
-    throw new ApiException(ApiException.Reason.CONFLICT, "services \"" + name
-        + "\": gave up after " + MAX_ATTEMPTS + " attempts under contention; try again");
+    throw new ApiException(
+        ApiException.Reason.CONFLICT,
+        "services \""
+            + name
+            + "\": gave up after "
+            + MAX_ATTEMPTS
+            + " attempts under contention; try again");
   }
 
   private Service withServerFields(Service defaulted, Service old) {

@@ -27,13 +27,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A replica's mirror of everything under the store prefix, kept by one list and then one watch.
  *
- * <p>All mutation and every listener call happen on one executor (the "cache thread"), so
- * listeners see changes in revision order and need no locks of their own. Reads from other
- * threads see a concurrent map that may be a little behind etcd.
+ * <p>All mutation and every listener call happen on one executor (the "cache thread"), so listeners
+ * see changes in revision order and need no locks of their own. Reads from other threads see a
+ * concurrent map that may be a little behind etcd.
  *
  * <p>The watch survives compaction and etcd restarts: when it fails, the cache lists everything
- * again, turns the difference from what it held into ordinary change events, and watches from
- * the new revision. Listeners cannot tell a relist from a burst of changes.
+ * again, turns the difference from what it held into ordinary change events, and watches from the
+ * new revision. Listeners cannot tell a relist from a burst of changes.
  */
 public final class ClusterCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
@@ -50,12 +50,18 @@ public final class ClusterCache implements AutoCloseable {
 
   /** Confined to the executor. */
   private final PriorityQueue<RevisionWaiter> waiters = new PriorityQueue<>();
-  /** Confined to the executor: bumped on every relist so late events of an old watch are ignored. */
+
+  /**
+   * Confined to the executor: bumped on every relist so late events of an old watch are ignored.
+   */
   private long watchGeneration;
+
   /** Confined to the executor. */
   private AutoCloseable watch;
+
   /** Confined to the executor. */
   private Duration backoff = MIN_BACKOFF;
+
   /** Confined to the executor. */
   private boolean closed;
 
@@ -63,8 +69,8 @@ public final class ClusterCache implements AutoCloseable {
   private int relists;
 
   /**
-   * @param executor a single-threaded executor the cache owns for its mutations and listener
-   *     calls (tests may pass one they drive)
+   * @param executor a single-threaded executor the cache owns for its mutations and listener calls
+   *     (tests may pass one they drive)
    */
   public ClusterCache(Store store, ScheduledExecutorService executor) {
     this.store = Objects.requireNonNull(store, "store");
@@ -101,13 +107,14 @@ public final class ClusterCache implements AutoCloseable {
       return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> future = new CompletableFuture<>();
-    executor.execute(() -> {
-      if (revision >= rev) {
-        future.complete(null);
-      } else {
-        waiters.add(new RevisionWaiter(rev, future));
-      }
-    });
+    executor.execute(
+        () -> {
+          if (revision >= rev) {
+            future.complete(null);
+          } else {
+            waiters.add(new RevisionWaiter(rev, future));
+          }
+        });
     return future.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -122,10 +129,11 @@ public final class ClusterCache implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.execute(() -> {
-      closed = true;
-      closeWatch();
-    });
+    executor.execute(
+        () -> {
+          closed = true;
+          closeWatch();
+        });
   }
 
   private void relist() {
@@ -138,8 +146,8 @@ public final class ClusterCache implements AutoCloseable {
     try {
       listing = store.list("");
     } catch (RuntimeException e) {
-      log.warn("cache: listing etcd failed ({}); retrying in {} ms", e.getMessage(),
-          backoff.toMillis());
+      log.warn(
+          "cache: listing etcd failed ({}); retrying in {} ms", e.getMessage(), backoff.toMillis());
       scheduleRelist();
       return;
     }
@@ -149,34 +157,42 @@ public final class ClusterCache implements AutoCloseable {
     List<StoreEvent> events = diffAgainst(listing);
     advance(events, listing.revision());
     try {
-      watch = store.watch("", listing.revision() + 1, new WatchListener() {
-        @Override
-        public void onEvents(List<StoreEvent> batch) {
-          executor.execute(() -> {
-            if (generation == watchGeneration && !closed) {
-              backoff = MIN_BACKOFF;
-              applyWatched(batch);
-            }
-          });
-        }
+      watch =
+          store.watch(
+              "",
+              listing.revision() + 1,
+              new WatchListener() {
+                @Override
+                public void onEvents(List<StoreEvent> batch) {
+                  executor.execute(
+                      () -> {
+                        if (generation == watchGeneration && !closed) {
+                          backoff = MIN_BACKOFF;
+                          applyWatched(batch);
+                        }
+                      });
+                }
 
-        @Override
-        public void onFailure(Throwable cause) {
-          executor.execute(() -> {
-            if (generation != watchGeneration || closed) {
-              return;
-            }
-            if (cause instanceof CompactedException) {
-              log.info("cache: watch compacted past revision {}; relisting", revision);
-              relist();
-            } else {
-              log.warn("cache: watch failed ({}); relisting in {} ms", cause.getMessage(),
-                  backoff.toMillis());
-              scheduleRelist();
-            }
-          });
-        }
-      });
+                @Override
+                public void onFailure(Throwable cause) {
+                  executor.execute(
+                      () -> {
+                        if (generation != watchGeneration || closed) {
+                          return;
+                        }
+                        if (cause instanceof CompactedException) {
+                          log.info("cache: watch compacted past revision {}; relisting", revision);
+                          relist();
+                        } else {
+                          log.warn(
+                              "cache: watch failed ({}); relisting in {} ms",
+                              cause.getMessage(),
+                              backoff.toMillis());
+                          scheduleRelist();
+                        }
+                      });
+                }
+              });
     } catch (RuntimeException e) {
       log.warn("cache: watching etcd failed ({}); retrying", e.getMessage());
       scheduleRelist();
@@ -186,7 +202,8 @@ public final class ClusterCache implements AutoCloseable {
 
   private void scheduleRelist() {
     long delay = backoff.toMillis();
-    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    backoff =
+        backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     executor.schedule(this::relist, delay, TimeUnit.MILLISECONDS);
   }
 

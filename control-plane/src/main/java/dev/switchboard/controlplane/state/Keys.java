@@ -1,20 +1,23 @@
 package dev.switchboard.controlplane.state;
 
 /**
- * The key layout in etcd (relative to the configured prefix), as in the design. One place so
- * that the registry, the cache readers and the tests agree.
+ * The key layout in etcd (relative to the configured prefix), as in the design. One place so that
+ * the registry, the cache readers and the tests agree.
  */
 public final class Keys {
   public static final String SERVICES = "services/";
   public static final String PODS = "pods/";
   public static final String ENDPOINTS = "endpoints/";
   public static final String NODES = "nodes/";
+
   /** A node's liveness key, held by an etcd lease of the replica serving its stream. */
   public static final String NODE_LEASES = "nodeleases/";
+
   public static final String ALLOC = "alloc/";
+
   /**
-   * The origin (write time, trace context) of the last change, written in the same transaction
-   * as the change by {@code telemetry.TracingStore}: one key, overwritten, read from the watch.
+   * The origin (write time, trace context) of the last change, written in the same transaction as
+   * the change by {@code telemetry.TracingStore}: one key, overwritten, read from the watch.
    */
   public static final String LAST_CHANGE = "lastchange";
 

@@ -1,10 +1,10 @@
 package dev.switchboard.controlplane.state;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.switchboard.controlplane.endpoints.EndpointsChange;
 import dev.switchboard.controlplane.endpoints.EndpointsTracker;
 import dev.switchboard.controlplane.store.KeyValue;
 import dev.switchboard.controlplane.store.StoreEvent;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.switchboard.v1.ChangeOrigin;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
@@ -23,11 +23,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What subscribers are told: every service, each service's effective endpoints (derived from
- * pods for selector services, the explicit ones otherwise) and every node with its readiness.
- * A pure function of the stored state, maintained incrementally from cache events, so every
- * replica publishes the same thing for the same etcd revision; that is what lets a subscriber
- * resume on any replica from the version it last applied.
+ * What subscribers are told: every service, each service's effective endpoints (derived from pods
+ * for selector services, the explicit ones otherwise) and every node with its readiness. A pure
+ * function of the stored state, maintained incrementally from cache events, so every replica
+ * publishes the same thing for the same etcd revision; that is what lets a subscriber resume on any
+ * replica from the version it last applied.
  *
  * <p>Mutated only on the cache thread; {@link #get}/{@link #all} may be read from any thread.
  * Changes that leave a resource equal to what was published are dropped, so a no-op write costs
@@ -40,6 +40,7 @@ public final class PublishedState implements CacheListener {
 
   /** Confined to the cache thread. */
   private final Map<ResourceId, Service> services = new HashMap<>();
+
   /** Confined to the cache thread: explicit endpoints of selector-less services. */
   private final Map<ResourceId, Endpoints> explicitEndpoints = new HashMap<>();
 
@@ -116,9 +117,10 @@ public final class PublishedState implements CacheListener {
         derived.forEach(c -> touch(touchedEndpoints, endpointsId(c), origin));
       } else if (key.startsWith(Keys.PODS)) {
         String[] nn = Keys.namespaceAndName(key);
-        List<EndpointsChange> derived = put
-            ? tracker.onPodUpsert(StoredObjects.pod(event.current()))
-            : tracker.onPodDelete(nn[0], nn[1]);
+        List<EndpointsChange> derived =
+            put
+                ? tracker.onPodUpsert(StoredObjects.pod(event.current()))
+                : tracker.onPodDelete(nn[0], nn[1]);
         derived.forEach(c -> touch(touchedEndpoints, endpointsId(c), origin));
       } else if (key.startsWith(Keys.ENDPOINTS)) {
         String[] nn = Keys.namespaceAndName(key);
@@ -133,15 +135,20 @@ public final class PublishedState implements CacheListener {
         // Readiness is the stored object's own (discovery.NodeLifecycle writes it), so a node is
         // published as written.
         String name = key.substring(Keys.NODES.length());
-        publish(new ResourceId(Kind.NODE, "", name),
+        publish(
+            new ResourceId(Kind.NODE, "", name),
             put ? Resource.newBuilder().setNode(StoredObjects.node(event.current())).build() : null,
-            changes, origin);
+            changes,
+            origin);
       }
     }
     for (Map.Entry<ResourceId, ChangeOrigin> e : touchedEndpoints.entrySet()) {
       Endpoints effective = effectiveEndpoints(e.getKey());
-      publish(e.getKey(), effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
-          changes, e.getValue());
+      publish(
+          e.getKey(),
+          effective == null ? null : Resource.newBuilder().setEndpoints(effective).build(),
+          changes,
+          e.getValue());
     }
     version = Math.max(version, revision);
     if (!changes.isEmpty()) {
@@ -151,14 +158,19 @@ public final class PublishedState implements CacheListener {
     }
   }
 
-  /** The origins written with the changes of this batch (see {@link Keys#LAST_CHANGE}), by revision. */
+  /**
+   * The origins written with the changes of this batch (see {@link Keys#LAST_CHANGE}), by revision.
+   */
   private static Map<Long, ChangeOrigin> origins(List<StoreEvent> events) {
     Map<Long, ChangeOrigin> out = new HashMap<>();
     for (StoreEvent event : events) {
       if (event.type() == StoreEvent.Type.PUT && event.key().equals(Keys.LAST_CHANGE)) {
         try {
-          out.put(event.revision(), ChangeOrigin.parseFrom(event.current().value()).toBuilder()
-              .setRevision(event.revision()).build());
+          out.put(
+              event.revision(),
+              ChangeOrigin.parseFrom(event.current().value()).toBuilder()
+                  .setRevision(event.revision())
+                  .build());
         } catch (InvalidProtocolBufferException e) {
           // not ours to fail on: the change is published without an origin
         }
@@ -175,8 +187,8 @@ public final class PublishedState implements CacheListener {
   }
 
   private Endpoints effectiveEndpoints(ResourceId endpointsId) {
-    Service service = services.get(new ResourceId(Kind.SERVICE, endpointsId.namespace(),
-        endpointsId.name()));
+    Service service =
+        services.get(new ResourceId(Kind.SERVICE, endpointsId.namespace(), endpointsId.name()));
     if (service == null) {
       return null;
     }
@@ -185,15 +197,23 @@ public final class PublishedState implements CacheListener {
     }
     Endpoints explicit = explicitEndpoints.get(endpointsId);
     if (explicit != null) {
-      return explicit.toBuilder().setMetadata(ObjectMeta.newBuilder()
-          .setNamespace(endpointsId.namespace()).setName(endpointsId.name())).build();
+      return explicit.toBuilder()
+          .setMetadata(
+              ObjectMeta.newBuilder()
+                  .setNamespace(endpointsId.namespace())
+                  .setName(endpointsId.name()))
+          .build();
     }
-    return Endpoints.newBuilder().setMetadata(ObjectMeta.newBuilder()
-        .setNamespace(endpointsId.namespace()).setName(endpointsId.name())).build();
+    return Endpoints.newBuilder()
+        .setMetadata(
+            ObjectMeta.newBuilder()
+                .setNamespace(endpointsId.namespace())
+                .setName(endpointsId.name()))
+        .build();
   }
 
-  private void publish(ResourceId id, Resource resource, List<ResourceChange> changes,
-      ChangeOrigin origin) {
+  private void publish(
+      ResourceId id, Resource resource, List<ResourceChange> changes, ChangeOrigin origin) {
     Resource previous = resource == null ? resources.remove(id) : resources.put(id, resource);
     if (!Objects.equals(previous, resource)) {
       changes.add(new ResourceChange(id, previous, resource, origin));

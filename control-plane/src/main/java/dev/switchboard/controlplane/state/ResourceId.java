@@ -8,11 +8,16 @@ import dev.switchboard.v1.ResourceKey;
 public record ResourceId(Kind kind, String namespace, String name) {
   public static ResourceId of(Resource resource) {
     return switch (resource.getKindCase()) {
-      case SERVICE -> new ResourceId(Kind.SERVICE, resource.getService().getMetadata().getNamespace(),
-          resource.getService().getMetadata().getName());
-      case ENDPOINTS -> new ResourceId(Kind.ENDPOINTS,
-          resource.getEndpoints().getMetadata().getNamespace(),
-          resource.getEndpoints().getMetadata().getName());
+      case SERVICE ->
+          new ResourceId(
+              Kind.SERVICE,
+              resource.getService().getMetadata().getNamespace(),
+              resource.getService().getMetadata().getName());
+      case ENDPOINTS ->
+          new ResourceId(
+              Kind.ENDPOINTS,
+              resource.getEndpoints().getMetadata().getNamespace(),
+              resource.getEndpoints().getMetadata().getName());
       case NODE -> new ResourceId(Kind.NODE, "", resource.getNode().getMetadata().getName());
       case KIND_NOT_SET -> throw new IllegalArgumentException("resource: empty (expected: a kind)");
     };

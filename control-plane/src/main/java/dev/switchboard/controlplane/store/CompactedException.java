@@ -6,8 +6,13 @@ public final class CompactedException extends StoreException {
   private final long compactRevision;
 
   public CompactedException(long requestedRevision, long compactRevision) {
-    super("revision " + requestedRevision + " was compacted (compact revision " + compactRevision
-        + ")", null);
+    super(
+        "revision "
+            + requestedRevision
+            + " was compacted (compact revision "
+            + compactRevision
+            + ")",
+        null);
     this.compactRevision = compactRevision;
   }
 

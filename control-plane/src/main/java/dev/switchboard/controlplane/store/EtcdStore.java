@@ -47,10 +47,11 @@ public final class EtcdStore implements Store {
 
   /**
    * Keys per page of a list (see {@link #list(String, long)}). Large on purpose: etcd counts the
-   * whole range for every page, so each page costs as much as the range is long (110,000 keys:
-   * 6.4 s in pages of 1,000, 0.9 s in pages of 10,000).
+   * whole range for every page, so each page costs as much as the range is long (110,000 keys: 6.4
+   * s in pages of 1,000, 0.9 s in pages of 10,000).
    */
   static final int LIST_PAGE = 10_000;
+
   /** Largest message taken from etcd (gRPC's default, 4 MiB, is smaller than a large list). */
   static final int MAX_INBOUND_BYTES = 64 << 20;
 
@@ -69,8 +70,8 @@ public final class EtcdStore implements Store {
   }
 
   /**
-   * Connects (lazily: the first call reaches etcd) to {@code endpoints} with every key under
-   * {@code prefix}.
+   * Connects (lazily: the first call reaches etcd) to {@code endpoints} with every key under {@code
+   * prefix}.
    *
    * @param timeout how long one call may take before it fails with {@link StoreException}
    */
@@ -79,8 +80,8 @@ public final class EtcdStore implements Store {
   }
 
   /** As above; {@code tls} (null: none) secures https endpoints (CA, client certificate). */
-  public static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout,
-      SslContext tls) {
+  public static EtcdStore connect(
+      List<String> endpoints, String prefix, Duration timeout, SslContext tls) {
     return connect(endpoints, prefix, timeout, LIST_PAGE, MAX_INBOUND_BYTES, tls);
   }
 
@@ -88,24 +89,30 @@ public final class EtcdStore implements Store {
    * As {@link #connect(List, String, Duration)}, with lists read {@code listPage} keys at a time
    * and messages from etcd of at most {@code maxInboundBytes} (tests make both small).
    */
-  static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout, int listPage,
-      int maxInboundBytes) {
+  static EtcdStore connect(
+      List<String> endpoints, String prefix, Duration timeout, int listPage, int maxInboundBytes) {
     return connect(endpoints, prefix, timeout, listPage, maxInboundBytes, null);
   }
 
-  private static EtcdStore connect(List<String> endpoints, String prefix, Duration timeout,
-      int listPage, int maxInboundBytes, SslContext tls) {
+  private static EtcdStore connect(
+      List<String> endpoints,
+      String prefix,
+      Duration timeout,
+      int listPage,
+      int maxInboundBytes,
+      SslContext tls) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd URL)");
     }
-    ClientBuilder builder = Client.builder()
-        .endpoints(endpoints.toArray(String[]::new))
-        .connectTimeout(Duration.ofSeconds(2))
-        .keepaliveTime(Duration.ofSeconds(10))
-        .keepaliveTimeout(Duration.ofSeconds(5))
-        .retryMaxDuration(timeout)
-        // A list page, or a watch response catching up after a pause, can exceed 4 MiB.
-        .maxInboundMessageSize(maxInboundBytes);
+    ClientBuilder builder =
+        Client.builder()
+            .endpoints(endpoints.toArray(String[]::new))
+            .connectTimeout(Duration.ofSeconds(2))
+            .keepaliveTime(Duration.ofSeconds(10))
+            .keepaliveTimeout(Duration.ofSeconds(5))
+            .retryMaxDuration(timeout)
+            // A list page, or a watch response catching up after a pause, can exceed 4 MiB.
+            .maxInboundMessageSize(maxInboundBytes);
     if (tls != null) {
       builder.sslContext(tls);
     }
@@ -131,24 +138,29 @@ public final class EtcdStore implements Store {
   /**
    * Lists in pages of {@link #LIST_PAGE} keys, every page at the revision of the first, so the
    * result is one consistent snapshot. One unpaged range of a large cluster (10,000 services with
-   * their pods is ~22 MB) exceeded the message limit: the cache could then never list, so a
-   * replica could not start or recover, and no subscriber could resume. A page that is still too
-   * large (big values) is asked for again in halves.
+   * their pods is ~22 MB) exceeded the message limit: the cache could then never list, so a replica
+   * could not start or recover, and no subscriber could resume. A page that is still too large (big
+   * values) is asked for again in halves.
    */
   @Override
   public Listing list(String prefix, long revision) {
     // "\0" as range end: every key from the start key on (within the client's namespace).
-    ByteSequence end = prefix.isEmpty()
-        ? ByteSequence.from(new byte[] {0})
-        : ByteSequence.from(prefixEnd(bytes(prefix).getBytes()));
+    ByteSequence end =
+        prefix.isEmpty()
+            ? ByteSequence.from(new byte[] {0})
+            : ByteSequence.from(prefixEnd(bytes(prefix).getBytes()));
     ByteSequence from = bytes(prefix);
     long atRevision = revision;
     long headerRevision = 0;
     int page = listPage;
     List<KeyValue> items = new ArrayList<>();
     while (true) {
-      GetOption.Builder option = GetOption.builder().withRange(end).withLimit(page)
-          .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND);
+      GetOption.Builder option =
+          GetOption.builder()
+              .withRange(end)
+              .withLimit(page)
+              .withSortField(GetOption.SortTarget.KEY)
+              .withSortOrder(GetOption.SortOrder.ASCEND);
       if (atRevision > 0) {
         option.withRevision(atRevision);
       }
@@ -205,9 +217,10 @@ public final class EtcdStore implements Store {
     for (Write write : txn.writes()) {
       ByteSequence key = bytes(write.key());
       if (write instanceof Write.Put p) {
-        PutOption option = p.leaseId() == 0
-            ? PutOption.DEFAULT
-            : PutOption.builder().withLeaseId(p.leaseId()).build();
+        PutOption option =
+            p.leaseId() == 0
+                ? PutOption.DEFAULT
+                : PutOption.builder().withLeaseId(p.leaseId()).build();
         thens.add(Op.put(key, ByteSequence.from(p.value()), option));
       } else {
         thens.add(Op.delete(key, DeleteOption.DEFAULT));
@@ -217,18 +230,23 @@ public final class EtcdStore implements Store {
     for (String key : txn.readsOnFailure()) {
       elses.add(Op.get(bytes(key), GetOption.DEFAULT));
     }
-    TxnResponse response = await("txn", kv.txn()
-        .If(compares.toArray(Cmp[]::new))
-        .Then(thens.toArray(Op[]::new))
-        .Else(elses.toArray(Op[]::new))
-        .commit());
+    TxnResponse response =
+        await(
+            "txn",
+            kv.txn()
+                .If(compares.toArray(Cmp[]::new))
+                .Then(thens.toArray(Op[]::new))
+                .Else(elses.toArray(Op[]::new))
+                .commit());
     Map<String, KeyValue> reads = new HashMap<>();
     if (!response.isSucceeded()) {
       for (GetResponse get : response.getGetResponses()) {
-        get.getKvs().forEach(kv -> {
-          KeyValue value = toKeyValue(kv);
-          reads.put(value.key(), value);
-        });
+        get.getKvs()
+            .forEach(
+                kv -> {
+                  KeyValue value = toKeyValue(kv);
+                  reads.put(value.key(), value);
+                });
       }
     }
     return new TxnResult(response.isSucceeded(), response.getHeader().getRevision(), reads);
@@ -236,46 +254,51 @@ public final class EtcdStore implements Store {
 
   @Override
   public AutoCloseable watch(String prefix, long fromRevision, WatchListener listener) {
-    WatchOption option = WatchOption.builder()
-        .isPrefix(true)
-        .withRevision(fromRevision)
-        .withPrevKV(true)
-        .build();
+    WatchOption option =
+        WatchOption.builder().isPrefix(true).withRevision(fromRevision).withPrevKV(true).build();
     AtomicBoolean failed = new AtomicBoolean();
-    Watch.Watcher watcher = client.getWatchClient().watch(bytes(prefix), option,
-        new Watch.Listener() {
-          @Override
-          public void onNext(WatchResponse response) {
-            if (failed.get() || response.getEvents().isEmpty()) {
-              return;
-            }
-            List<StoreEvent> events = new ArrayList<>(response.getEvents().size());
-            for (WatchEvent event : response.getEvents()) {
-              events.add(toStoreEvent(event));
-            }
-            listener.onEvents(events);
-          }
+    Watch.Watcher watcher =
+        client
+            .getWatchClient()
+            .watch(
+                bytes(prefix),
+                option,
+                new Watch.Listener() {
+                  @Override
+                  public void onNext(WatchResponse response) {
+                    if (failed.get() || response.getEvents().isEmpty()) {
+                      return;
+                    }
+                    List<StoreEvent> events = new ArrayList<>(response.getEvents().size());
+                    for (WatchEvent event : response.getEvents()) {
+                      events.add(toStoreEvent(event));
+                    }
+                    listener.onEvents(events);
+                  }
 
-          @Override
-          public void onError(Throwable error) {
-            if (!failed.compareAndSet(false, true)) {
-              return;
-            }
-            if (error instanceof io.etcd.jetcd.common.exception.CompactedException c) {
-              listener.onFailure(new CompactedException(fromRevision, c.getCompactedRevision()));
-            } else {
-              listener.onFailure(new StoreException("etcd watch of " + prefix + " failed: "
-                  + error.getMessage(), error));
-            }
-          }
+                  @Override
+                  public void onError(Throwable error) {
+                    if (!failed.compareAndSet(false, true)) {
+                      return;
+                    }
+                    if (error instanceof io.etcd.jetcd.common.exception.CompactedException c) {
+                      listener.onFailure(
+                          new CompactedException(fromRevision, c.getCompactedRevision()));
+                    } else {
+                      listener.onFailure(
+                          new StoreException(
+                              "etcd watch of " + prefix + " failed: " + error.getMessage(), error));
+                    }
+                  }
 
-          @Override
-          public void onCompleted() {
-            if (failed.compareAndSet(false, true)) {
-              listener.onFailure(new StoreException("etcd watch of " + prefix + " ended", null));
-            }
-          }
-        });
+                  @Override
+                  public void onCompleted() {
+                    if (failed.compareAndSet(false, true)) {
+                      listener.onFailure(
+                          new StoreException("etcd watch of " + prefix + " ended", null));
+                    }
+                  }
+                });
     return () -> {
       failed.set(true); // closing is not a failure: the owner asked for it
       watcher.close();
@@ -290,19 +313,23 @@ public final class EtcdStore implements Store {
 
   @Override
   public AutoCloseable keepAlive(long leaseId) {
-    var handle = client.getLeaseClient().keepAlive(leaseId,
-        new StreamObserver<LeaseKeepAliveResponse>() {
-          @Override
-          public void onNext(LeaseKeepAliveResponse value) {}
+    var handle =
+        client
+            .getLeaseClient()
+            .keepAlive(
+                leaseId,
+                new StreamObserver<LeaseKeepAliveResponse>() {
+                  @Override
+                  public void onNext(LeaseKeepAliveResponse value) {}
 
-          @Override
-          public void onError(Throwable t) {
-            log.debug("lease {} keep-alive failed: {}", leaseId, t.toString());
-          }
+                  @Override
+                  public void onError(Throwable t) {
+                    log.debug("lease {} keep-alive failed: {}", leaseId, t.toString());
+                  }
 
-          @Override
-          public void onCompleted() {}
-        });
+                  @Override
+                  public void onCompleted() {}
+                });
     return handle::close;
   }
 
@@ -313,13 +340,16 @@ public final class EtcdStore implements Store {
 
   @Override
   public void compact(long revision) {
-    await("compact", kv.compact(revision, CompactOption.builder().withCompactPhysical(true).build()));
+    await(
+        "compact", kv.compact(revision, CompactOption.builder().withCompactPhysical(true).build()));
   }
 
   @Override
   public long currentRevision() {
-    return await("revision", kv.get(REVISION_PROBE_KEY, GetOption.builder().withCountOnly(true)
-        .build())).getHeader().getRevision();
+    return await(
+            "revision", kv.get(REVISION_PROBE_KEY, GetOption.builder().withCountOnly(true).build()))
+        .getHeader()
+        .getRevision();
   }
 
   @Override
@@ -332,8 +362,15 @@ public final class EtcdStore implements Store {
       return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw new StoreException("etcd " + what + " timed out after " + timeout.toMillis()
-          + " ms (is etcd reachable at " + endpointsForMessages + "?)", e);
+      throw new StoreException(
+          "etcd "
+              + what
+              + " timed out after "
+              + timeout.toMillis()
+              + " ms (is etcd reachable at "
+              + endpointsForMessages
+              + "?)",
+          e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       throw new StoreException("etcd " + what + " failed: " + cause.getMessage(), cause);
@@ -359,7 +396,8 @@ public final class EtcdStore implements Store {
       if (t instanceof io.etcd.jetcd.common.exception.CompactedException) {
         return true;
       }
-      if (t.getMessage() != null && t.getMessage().contains("required revision has been compacted")) {
+      if (t.getMessage() != null
+          && t.getMessage().contains("required revision has been compacted")) {
         return true;
       }
     }
@@ -368,18 +406,23 @@ public final class EtcdStore implements Store {
 
   private static StoreEvent toStoreEvent(WatchEvent event) {
     KeyValue current = toKeyValue(event.getKeyValue());
-    KeyValue previous = event.getPrevKV() == null || event.getPrevKV().getKey().isEmpty()
-        ? null
-        : toKeyValue(event.getPrevKV());
-    StoreEvent.Type type = event.getEventType() == WatchEvent.EventType.DELETE
-        ? StoreEvent.Type.DELETE
-        : StoreEvent.Type.PUT;
+    KeyValue previous =
+        event.getPrevKV() == null || event.getPrevKV().getKey().isEmpty()
+            ? null
+            : toKeyValue(event.getPrevKV());
+    StoreEvent.Type type =
+        event.getEventType() == WatchEvent.EventType.DELETE
+            ? StoreEvent.Type.DELETE
+            : StoreEvent.Type.PUT;
     return new StoreEvent(type, current, previous);
   }
 
   private static KeyValue toKeyValue(io.etcd.jetcd.KeyValue kv) {
-    return new KeyValue(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes(),
-        kv.getCreateRevision(), kv.getModRevision());
+    return new KeyValue(
+        kv.getKey().toString(StandardCharsets.UTF_8),
+        kv.getValue().getBytes(),
+        kv.getCreateRevision(),
+        kv.getModRevision());
   }
 
   private static ByteSequence bytes(String s) {

@@ -5,8 +5,8 @@ import java.util.Optional;
 
 /**
  * The control plane's only door to etcd. Speaks keys relative to a configured prefix, bytes and
- * revisions; knows nothing of services or pods. Every call is bounded by a timeout and fails
- * with {@link StoreException} rather than hanging while etcd is away.
+ * revisions; knows nothing of services or pods. Every call is bounded by a timeout and fails with
+ * {@link StoreException} rather than hanging while etcd is away.
  */
 public interface Store extends AutoCloseable {
   Optional<KeyValue> get(String key);
@@ -24,8 +24,8 @@ public interface Store extends AutoCloseable {
   TxnResult commit(Txn txn);
 
   /**
-   * Watches {@code prefix} from {@code fromRevision} (inclusive). Events arrive on one thread at
-   * a time, in order. Close the returned handle to stop.
+   * Watches {@code prefix} from {@code fromRevision} (inclusive). Events arrive on one thread at a
+   * time, in order. Close the returned handle to stop.
    */
   AutoCloseable watch(String prefix, long fromRevision, WatchListener listener);
 

@@ -11,8 +11,8 @@ public interface WatchListener {
   void onEvents(List<StoreEvent> events);
 
   /**
-   * The watch ended and will deliver nothing more: etcd compacted past the watch's revision
-   * ({@link CompactedException}), or another error. The owner relists and watches again.
+   * The watch ended and will deliver nothing more: etcd compacted past the watch's revision ({@link
+   * CompactedException}), or another error. The owner relists and watches again.
    */
   void onFailure(Throwable cause);
 }

@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * "apply" span is its child. Messages without a traced change (snapshots, resumes) get no span.
  */
 public final class PushTracing {
-  private static final AttributeKey<String> SUBSCRIBER = AttributeKey.stringKey("switchboard.subscriber");
+  private static final AttributeKey<String> SUBSCRIBER =
+      AttributeKey.stringKey("switchboard.subscriber");
   private static final AttributeKey<String> ROLE = AttributeKey.stringKey("switchboard.role");
   private static final AttributeKey<Long> VERSION = AttributeKey.longKey("switchboard.version");
   private static final AttributeKey<Long> RESOURCES = AttributeKey.longKey("switchboard.resources");
@@ -35,24 +36,37 @@ public final class PushTracing {
 
   private final Tracer tracer;
   private final LongCounter pushes;
+
   /** Built once per role: this runs once per subscriber per message (1,000 times a change). */
   private final Map<String, Attributes> roleAttributes = new ConcurrentHashMap<>();
 
   public PushTracing(Telemetry telemetry) {
     this.tracer = telemetry.tracer("dev.switchboard.controlplane.discovery");
-    this.pushes = telemetry.meter("dev.switchboard.controlplane.discovery")
-        .counterBuilder("switchboard.discovery.pushes")
-        .setDescription("Discovery messages sent, by subscriber role").build();
+    this.pushes =
+        telemetry
+            .meter("dev.switchboard.controlplane.discovery")
+            .counterBuilder("switchboard.discovery.pushes")
+            .setDescription("Discovery messages sent, by subscriber role")
+            .build();
   }
 
   /**
-   * Starts the span of {@code response} (complete but for its trace context, which this sets);
-   * end it once the message is handed to gRPC. Returns an invalid span when nothing is traced.
+   * Starts the span of {@code response} (complete but for its trace context, which this sets); end
+   * it once the message is handed to gRPC. Returns an invalid span when nothing is traced.
    */
-  public Span start(DiscoveryResponse.Builder response, Collection<ChangeOrigin> origins,
-      String subscriber, String role) {
-    Span span = start(response.getVersion(), response.getResourcesCount(),
-        response.getRemovedCount(), origins, subscriber, role);
+  public Span start(
+      DiscoveryResponse.Builder response,
+      Collection<ChangeOrigin> origins,
+      String subscriber,
+      String role) {
+    Span span =
+        start(
+            response.getVersion(),
+            response.getResourcesCount(),
+            response.getRemovedCount(),
+            origins,
+            subscriber,
+            role);
     if (span.getSpanContext().isValid()) {
       response.putAllTraceContext(context(span));
     }
@@ -60,11 +74,16 @@ public final class PushTracing {
   }
 
   /**
-   * Starts the span of a message serialized once for many subscribers (its trace context goes
-   * in the subscriber's own part, see {@link #context}); an invalid span when nothing is traced.
+   * Starts the span of a message serialized once for many subscribers (its trace context goes in
+   * the subscriber's own part, see {@link #context}); an invalid span when nothing is traced.
    */
-  public Span start(long version, int resources, int removed, Collection<ChangeOrigin> origins,
-      String subscriber, String role) {
+  public Span start(
+      long version,
+      int resources,
+      int removed,
+      Collection<ChangeOrigin> origins,
+      String subscriber,
+      String role) {
     pushes.add(1, roleAttributes.computeIfAbsent(role, r -> Attributes.of(ROLE, r)));
     SpanBuilder builder = null;
     for (ChangeOrigin origin : origins) {
@@ -74,7 +93,8 @@ public final class PushTracing {
         continue;
       }
       if (builder == null) {
-        builder = tracer.spanBuilder("discovery push").setParent(parent).setSpanKind(SpanKind.PRODUCER);
+        builder =
+            tracer.spanBuilder("discovery push").setParent(parent).setSpanKind(SpanKind.PRODUCER);
       } else {
         builder.addLink(sc);
       }
@@ -82,7 +102,9 @@ public final class PushTracing {
     if (builder == null) {
       return Span.getInvalid();
     }
-    return builder.setAttribute(SUBSCRIBER, subscriber).setAttribute(ROLE, role)
+    return builder
+        .setAttribute(SUBSCRIBER, subscriber)
+        .setAttribute(ROLE, role)
         .setAttribute(VERSION, version)
         .setAttribute(RESOURCES, (long) resources)
         .setAttribute(REMOVED, (long) removed)

@@ -19,24 +19,33 @@ import org.junit.jupiter.api.Timeout;
 /** What goes on the wire for shared bytes plus a subscriber's own part. */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class EncodedResponseTest {
-  private static final DiscoveryResponse SHARED = DiscoveryResponse.newBuilder()
-      .setVersion(42).setNonce("7")
-      .addResources(Resource.newBuilder().setService(Service.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web"))))
-      .addRemoved(ResourceKey.newBuilder().setNamespace("default").setName("db"))
-      .addOrigins(ChangeOrigin.newBuilder().setRevision(42))
-      .build();
+  private static final DiscoveryResponse SHARED =
+      DiscoveryResponse.newBuilder()
+          .setVersion(42)
+          .setNonce("7")
+          .addResources(
+              Resource.newBuilder()
+                  .setService(
+                      Service.newBuilder()
+                          .setMetadata(
+                              ObjectMeta.newBuilder().setNamespace("default").setName("web"))))
+          .addRemoved(ResourceKey.newBuilder().setNamespace("default").setName("db"))
+          .addOrigins(ChangeOrigin.newBuilder().setRevision(42))
+          .build();
 
   @Test
   void sharedBytesAndTheSubscribersTraceContextParseAsOneMessage() throws Exception {
-    DiscoveryResponse own = DiscoveryResponse.newBuilder()
-        .putTraceContext("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-        .build();
+    DiscoveryResponse own =
+        DiscoveryResponse.newBuilder()
+            .putTraceContext(
+                "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            .build();
     EncodedResponse r = EncodedResponse.shared(SHARED.toByteArray(), own);
 
-    DiscoveryResponse parsed = EncodedResponse.MARSHALLER.parse(
-        EncodedResponse.MARSHALLER.stream(r)).message();
-    assertThat(parsed).isEqualTo(SHARED.toBuilder().putAllTraceContext(own.getTraceContextMap()).build());
+    DiscoveryResponse parsed =
+        EncodedResponse.MARSHALLER.parse(EncodedResponse.MARSHALLER.stream(r)).message();
+    assertThat(parsed)
+        .isEqualTo(SHARED.toBuilder().putAllTraceContext(own.getTraceContextMap()).build());
     assertThat(r.serializedSize()).isEqualTo(SHARED.getSerializedSize() + own.getSerializedSize());
   }
 

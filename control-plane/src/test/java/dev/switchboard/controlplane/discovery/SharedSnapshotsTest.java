@@ -30,18 +30,21 @@ class SharedSnapshotsTest {
   private final SharedSnapshots snapshots = new SharedSnapshots(nonces);
   private final AtomicInteger reads = new AtomicInteger();
   private final Map<ResourceId, Resource> state = new LinkedHashMap<>();
-  private final Supplier<Map<ResourceId, Resource>> reader = () -> {
-    reads.incrementAndGet();
-    return state;
-  };
+  private final Supplier<Map<ResourceId, Resource>> reader =
+      () -> {
+        reads.incrementAndGet();
+        return state;
+      };
 
   SharedSnapshotsTest() {
     for (int i = 0; i < 1_100; i++) {
       put(service("svc-" + i, i % 10 == 0 ? "LoadBalancer" : "ClusterIP"));
     }
     for (int i = 0; i < 3; i++) {
-      put(Resource.newBuilder().setNode(Node.newBuilder()
-          .setMetadata(ObjectMeta.newBuilder().setName("node-" + i))).build());
+      put(
+          Resource.newBuilder()
+              .setNode(Node.newBuilder().setMetadata(ObjectMeta.newBuilder().setName("node-" + i)))
+              .build());
     }
   }
 
@@ -50,10 +53,14 @@ class SharedSnapshotsTest {
     SharedSnapshots.Chunks chunks = snapshots.get(Role.AGENT, 42, reader);
     List<DiscoveryResponse> messages = parse(chunks);
     assertThat(messages).hasSize(3);
-    assertThat(messages).extracting(DiscoveryResponse::getSnapshot).containsExactly(true, false, false);
+    assertThat(messages)
+        .extracting(DiscoveryResponse::getSnapshot)
+        .containsExactly(true, false, false);
     assertThat(messages).extracting(DiscoveryResponse::getMore).containsExactly(true, true, false);
     assertThat(messages).extracting(DiscoveryResponse::getVersion).containsExactly(0L, 0L, 42L);
-    assertThat(messages).extracting(DiscoveryResponse::getResourcesCount).containsExactly(500, 500, 103);
+    assertThat(messages)
+        .extracting(DiscoveryResponse::getResourcesCount)
+        .containsExactly(500, 500, 103);
     assertThat(chunks.resources()).containsExactly(500, 500, 103);
     assertThat(messages).extracting(DiscoveryResponse::getNonce).doesNotHaveDuplicates();
     List<Resource> all = new ArrayList<>();
@@ -64,12 +71,15 @@ class SharedSnapshotsTest {
   @Test
   void aLoadBalancersSnapshotHoldsOnlyLoadBalancerServicesAndNodes() throws Exception {
     List<DiscoveryResponse> messages = parse(snapshots.get(Role.LOAD_BALANCER, 42, reader));
-    assertThat(messages).singleElement().satisfies(m -> {
-      assertThat(m.getSnapshot()).isTrue();
-      assertThat(m.getMore()).isFalse();
-      assertThat(m.getVersion()).isEqualTo(42);
-      assertThat(m.getResourcesCount()).isEqualTo(110 + 3);
-    });
+    assertThat(messages)
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getSnapshot()).isTrue();
+              assertThat(m.getMore()).isFalse();
+              assertThat(m.getVersion()).isEqualTo(42);
+              assertThat(m.getResourcesCount()).isEqualTo(110 + 3);
+            });
   }
 
   @Test
@@ -89,12 +99,15 @@ class SharedSnapshotsTest {
   @Test
   void anEmptyStateIsOneEmptySnapshotAtTheVersion() throws Exception {
     state.clear();
-    assertThat(parse(snapshots.get(Role.AGENT, 7, reader))).singleElement().satisfies(m -> {
-      assertThat(m.getSnapshot()).isTrue();
-      assertThat(m.getMore()).isFalse();
-      assertThat(m.getVersion()).isEqualTo(7);
-      assertThat(m.getResourcesCount()).isZero();
-    });
+    assertThat(parse(snapshots.get(Role.AGENT, 7, reader)))
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getSnapshot()).isTrue();
+              assertThat(m.getMore()).isFalse();
+              assertThat(m.getVersion()).isEqualTo(7);
+              assertThat(m.getResourcesCount()).isZero();
+            });
   }
 
   private void put(Resource r) {
@@ -102,9 +115,12 @@ class SharedSnapshotsTest {
   }
 
   private static Resource service(String name, String type) {
-    return Resource.newBuilder().setService(Service.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
-        .setSpec(ServiceSpec.newBuilder().setType(type))).build();
+    return Resource.newBuilder()
+        .setService(
+            Service.newBuilder()
+                .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
+                .setSpec(ServiceSpec.newBuilder().setType(type)))
+        .build();
   }
 
   private static List<DiscoveryResponse> parse(SharedSnapshots.Chunks chunks)

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Watch from a resource_version, as an informer does after a list: what changed since that
- * version arrives first (each object's latest state), then the bookmark, then live changes; a
- * compacted version is refused with OUT_OF_RANGE (Kubernetes' 410 Gone). Real etcd.
+ * Watch from a resource_version, as an informer does after a list: what changed since that version
+ * arrives first (each object's latest state), then the bookmark, then live changes; a compacted
+ * version is refused with OUT_OF_RANGE (Kubernetes' 410 Gone). Real etcd.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AdminWatchReplayTest {
@@ -63,40 +63,66 @@ class AdminWatchReplayTest {
     Service kept = apply(inNamespace(service("kept", "ClusterIP", 80), "replay"));
     apply(inNamespace(service("unchanged", "ClusterIP", 80), "replay"));
     apply(inNamespace(service("gone", "ClusterIP", 80), "replay"));
-    long listed = admin.listServices(ListRequest.newBuilder().setNamespace("replay").build())
-        .getResourceVersion();
+    long listed =
+        admin
+            .listServices(ListRequest.newBuilder().setNamespace("replay").build())
+            .getResourceVersion();
 
     apply(inNamespace(service("new", "ClusterIP", 80), "replay"));
     apply(kept.toBuilder().setMetadata(kept.getMetadata().toBuilder().putLabels("v", "2")).build());
     admin.deleteService(DeleteRequest.newBuilder().setNamespace("replay").setName("gone").build());
     apply(inNamespace(service("elsewhere", "ClusterIP", 80), "other")); // not watched
 
-    Recorder events = watch(WatchRequest.newBuilder().setKind(Kind.SERVICE).setNamespace("replay")
-        .setResourceVersion(listed).build());
+    Recorder events =
+        watch(
+            WatchRequest.newBuilder()
+                .setKind(Kind.SERVICE)
+                .setNamespace("replay")
+                .setResourceVersion(listed)
+                .build());
     await().atMost(Duration.ofSeconds(10)).until(() -> events.hasBookmark());
-    assertThat(events.beforeBookmark()).containsExactlyInAnyOrder(
-        "ADDED new", "MODIFIED kept", "DELETED gone");
+    assertThat(events.beforeBookmark())
+        .containsExactlyInAnyOrder("ADDED new", "MODIFIED kept", "DELETED gone");
 
     apply(inNamespace(service("live", "ClusterIP", 80), "replay"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> events.afterBookmark().contains("ADDED live"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> events.afterBookmark().contains("ADDED live"));
     assertThat(events.error.get()).isNull();
   }
 
   @Test
   void podsChangedSinceAListArriveToo() {
-    admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("p-kept", "rp", "127.0.10.91", "n1", false)).build());
-    admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("p-gone", "rp", "127.0.10.92", "n1", true)).build());
-    long listed = admin.listPods(ListRequest.newBuilder().setLabelSelector("app=rp").build())
-        .getResourceVersion();
-    admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("p-kept", "rp", "127.0.10.91", "n1", true)).build());
+    admin.applyPod(
+        ApplyPodRequest.newBuilder()
+            .setPod(pod("p-kept", "rp", "127.0.10.91", "n1", false))
+            .build());
+    admin.applyPod(
+        ApplyPodRequest.newBuilder()
+            .setPod(pod("p-gone", "rp", "127.0.10.92", "n1", true))
+            .build());
+    long listed =
+        admin
+            .listPods(ListRequest.newBuilder().setLabelSelector("app=rp").build())
+            .getResourceVersion();
+    admin.applyPod(
+        ApplyPodRequest.newBuilder()
+            .setPod(pod("p-kept", "rp", "127.0.10.91", "n1", true))
+            .build());
     admin.deletePod(DeleteRequest.newBuilder().setNamespace("default").setName("p-gone").build());
-    admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("p-new", "rp", "127.0.10.93", "n1", true)).build());
+    admin.applyPod(
+        ApplyPodRequest.newBuilder().setPod(pod("p-new", "rp", "127.0.10.93", "n1", true)).build());
 
-    Recorder events = watch(WatchRequest.newBuilder().setKind(Kind.POD).setLabelSelector("app=rp")
-        .setResourceVersion(listed).build());
+    Recorder events =
+        watch(
+            WatchRequest.newBuilder()
+                .setKind(Kind.POD)
+                .setLabelSelector("app=rp")
+                .setResourceVersion(listed)
+                .build());
     await().atMost(Duration.ofSeconds(10)).until(() -> events.hasBookmark());
-    assertThat(events.beforeBookmark()).containsExactlyInAnyOrder(
-        "MODIFIED p-kept", "DELETED p-gone", "ADDED p-new");
+    assertThat(events.beforeBookmark())
+        .containsExactlyInAnyOrder("MODIFIED p-kept", "DELETED p-gone", "ADDED p-new");
   }
 
   @Test
@@ -105,7 +131,8 @@ class AdminWatchReplayTest {
     apply(inNamespace(service("after-old", "ClusterIP", 80), "compacted"));
     store.compact(store.currentRevision());
 
-    Recorder events = watch(WatchRequest.newBuilder().setKind(Kind.SERVICE).setResourceVersion(old).build());
+    Recorder events =
+        watch(WatchRequest.newBuilder().setKind(Kind.SERVICE).setResourceVersion(old).build());
     await().atMost(Duration.ofSeconds(10)).until(() -> events.error.get() != null);
     Status status = Status.fromThrowable(events.error.get());
     assertThat(status.getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
@@ -134,11 +161,12 @@ class AdminWatchReplayTest {
 
     @Override
     public void onNext(WatchEvent e) {
-      String name = switch (e.getObjectCase()) {
-        case SERVICE -> e.getService().getMetadata().getName();
-        case POD -> e.getPod().getMetadata().getName();
-        default -> "";
-      };
+      String name =
+          switch (e.getObjectCase()) {
+            case SERVICE -> e.getService().getMetadata().getName();
+            case POD -> e.getPod().getMetadata().getName();
+            default -> "";
+          };
       all.add((e.getType() + " " + name).trim());
     }
 
@@ -148,8 +176,7 @@ class AdminWatchReplayTest {
     }
 
     @Override
-    public void onCompleted() {
-    }
+    public void onCompleted() {}
 
     boolean hasBookmark() {
       return all.contains("BOOKMARK");

@@ -2,11 +2,13 @@ package dev.switchboard.controlplane.it;
 
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
+import dev.switchboard.controlplane.ControlPlaneSecurity;
 import dev.switchboard.controlplane.store.EtcdStore;
+import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
-import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.Container;
+import dev.switchboard.v1.ContainerPort;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.PodSpec;
@@ -14,8 +16,6 @@ import dev.switchboard.v1.PodStatus;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
-import dev.switchboard.controlplane.ControlPlaneSecurity;
-import dev.switchboard.telemetry.Telemetry;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A test's slice of a real cluster: one real etcd (shared by a test class), control-plane
- * replicas under a key prefix of the test's own, and real gRPC channels to them.
+ * A test's slice of a real cluster: one real etcd (shared by a test class), control-plane replicas
+ * under a key prefix of the test's own, and real gRPC channels to them.
  */
 final class Cluster implements AutoCloseable {
   private static final AtomicInteger PREFIXES = new AtomicInteger();
@@ -74,15 +74,15 @@ final class Cluster implements AutoCloseable {
 
   /** A channel with {@code credentials} (TLS, a client certificate, a token, or none of these). */
   ManagedChannel channel(ControlPlane cp, ChannelCredentials credentials) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port(), credentials)
-        .build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", cp.port(), credentials).build();
     channels.add(channel);
     return channel;
   }
 
   ManagedChannel channel(ControlPlane cp) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port())
-        .usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
     channels.add(channel);
     return channel;
   }
@@ -124,11 +124,16 @@ final class Cluster implements AutoCloseable {
 
   static Pod pod(String name, String app, String ip, String node, boolean ready) {
     return Pod.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name)
-            .putLabels("app", app))
-        .setSpec(PodSpec.newBuilder().setNodeName(node).addContainers(Container.newBuilder()
-            .setName("main").addPorts(ContainerPort.newBuilder().setName("http")
-                .setContainerPort(8080))))
+        .setMetadata(
+            ObjectMeta.newBuilder().setNamespace("default").setName(name).putLabels("app", app))
+        .setSpec(
+            PodSpec.newBuilder()
+                .setNodeName(node)
+                .addContainers(
+                    Container.newBuilder()
+                        .setName("main")
+                        .addPorts(
+                            ContainerPort.newBuilder().setName("http").setContainerPort(8080))))
         .setStatus(PodStatus.newBuilder().setPodIp(ip).setReady(ready))
         .build();
   }

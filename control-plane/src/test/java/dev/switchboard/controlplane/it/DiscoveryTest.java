@@ -54,30 +54,54 @@ class DiscoveryTest {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
       applyService(admin, service("web", "NodePort", 80));
       applyService(admin, service("db", "ClusterIP", 5432));
-      admin.applyPod(ApplyPodRequest.newBuilder().setPod(pod("web-1", "web", "127.0.10.1", "n1", true)).build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(pod("web-1", "web", "127.0.10.1", "n1", true))
+              .build());
 
-      TestSubscriber agent = TestSubscriber.connect(cluster.channel(cp), "n1", Role.AGENT, 0, null, false);
-      await().atMost(WAIT).until(() -> agent.state.containsKey(new ResourceId(Kind.NODE, "", "n1"))
-          && agent.state.get(new ResourceId(Kind.NODE, "", "n1")).getNode().getReady()
-          && agent.state.containsKey(new ResourceId(Kind.ENDPOINTS, "default", "web")));
+      TestSubscriber agent =
+          TestSubscriber.connect(cluster.channel(cp), "n1", Role.AGENT, 0, null, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  agent.state.containsKey(new ResourceId(Kind.NODE, "", "n1"))
+                      && agent.state.get(new ResourceId(Kind.NODE, "", "n1")).getNode().getReady()
+                      && agent.state.containsKey(new ResourceId(Kind.ENDPOINTS, "default", "web")));
       DiscoveryResponse first = agent.received.peek();
       assertThat(first.getSnapshot()).isTrue();
-      assertThat(agent.state).containsKeys(
-          new ResourceId(Kind.SERVICE, "default", "web"),
-          new ResourceId(Kind.SERVICE, "default", "db"),
-          new ResourceId(Kind.ENDPOINTS, "default", "db"));
-      assertThat(agent.state.get(new ResourceId(Kind.ENDPOINTS, "default", "web")).getEndpoints()
-          .getEndpointsList()).singleElement().satisfies(e -> {
-            assertThat(e.getAddress()).isEqualTo("127.0.10.1");
-            assertThat(e.getConditions().getReady()).isTrue();
-            assertThat(e.getPorts(0).getPort()).isEqualTo(80);
-          });
-      await().atMost(WAIT).until(() -> cp.discovery().subscribers().stream()
-          .anyMatch(s -> s.ackedVersion() == agent.version && agent.version > 0));
+      assertThat(agent.state)
+          .containsKeys(
+              new ResourceId(Kind.SERVICE, "default", "web"),
+              new ResourceId(Kind.SERVICE, "default", "db"),
+              new ResourceId(Kind.ENDPOINTS, "default", "db"));
+      assertThat(
+              agent
+                  .state
+                  .get(new ResourceId(Kind.ENDPOINTS, "default", "web"))
+                  .getEndpoints()
+                  .getEndpointsList())
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getAddress()).isEqualTo("127.0.10.1");
+                assertThat(e.getConditions().getReady()).isTrue();
+                assertThat(e.getPorts(0).getPort()).isEqualTo(80);
+              });
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  cp.discovery().subscribers().stream()
+                      .anyMatch(s -> s.ackedVersion() == agent.version && agent.version > 0));
 
       agent.close();
-      await().atMost(WAIT).until(() -> admin.listNodes(ListRequest.getDefaultInstance())
-          .getItemsList().stream().noneMatch(n -> n.getReady()));
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  admin.listNodes(ListRequest.getDefaultInstance()).getItemsList().stream()
+                      .noneMatch(n -> n.getReady()));
     }
   }
 
@@ -89,35 +113,61 @@ class DiscoveryTest {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(a);
       for (int i = 0; i < 20; i++) {
         applyService(admin, service("svc-" + i, "ClusterIP", 80));
-        admin.applyPod(ApplyPodRequest.newBuilder()
-            .setPod(pod("pod-" + i, "svc-" + i, "127.0.10." + (i + 1), "n1", true)).build());
+        admin.applyPod(
+            ApplyPodRequest.newBuilder()
+                .setPod(pod("pod-" + i, "svc-" + i, "127.0.10." + (i + 1), "n1", true))
+                .build());
       }
       // A load balancer's view (LoadBalancer services and nodes) is empty here; an agent's is not.
-      TestSubscriber first = TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null, false);
-      await().atMost(WAIT).until(() -> first.state.containsKey(
-          new ResourceId(Kind.ENDPOINTS, "default", "svc-19")) && first.version > 0);
-      await().atMost(WAIT).until(() -> first.state.get(new ResourceId(Kind.NODE, "", "n1")) != null);
+      TestSubscriber first =
+          TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  first.state.containsKey(new ResourceId(Kind.ENDPOINTS, "default", "svc-19"))
+                      && first.version > 0);
+      await()
+          .atMost(WAIT)
+          .until(() -> first.state.get(new ResourceId(Kind.NODE, "", "n1")) != null);
       long version = first.version;
       Map<ResourceId, Resource> held = new HashMap<>(first.state);
       first.close();
 
-      admin.applyPod(ApplyPodRequest.newBuilder()
-          .setPod(pod("pod-extra", "svc-7", "127.0.10.99", "n2", true)).build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(pod("pod-extra", "svc-7", "127.0.10.99", "n2", true))
+              .build());
 
-      TestSubscriber resumed = TestSubscriber.connect(cluster.channel(b), "n1", Role.AGENT, version, held, false);
-      await().atMost(WAIT).until(() -> resumed.state.get(new ResourceId(Kind.ENDPOINTS, "default", "svc-7"))
-          .getEndpoints().getEndpointsCount() == 2);
+      TestSubscriber resumed =
+          TestSubscriber.connect(cluster.channel(b), "n1", Role.AGENT, version, held, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  resumed
+                          .state
+                          .get(new ResourceId(Kind.ENDPOINTS, "default", "svc-7"))
+                          .getEndpoints()
+                          .getEndpointsCount()
+                      == 2);
       DiscoveryResponse firstReply = resumed.received.peek();
       assertThat(firstReply.getSnapshot()).isFalse();
       // Only what changed while away: svc-7's endpoints, and at most this node's readiness.
-      assertThat(firstReply.getResourcesList()).allSatisfy(r ->
-          assertThat(r.hasNode() || (r.hasEndpoints()
-              && r.getEndpoints().getMetadata().getName().equals("svc-7"))).isTrue());
+      assertThat(firstReply.getResourcesList())
+          .allSatisfy(
+              r ->
+                  assertThat(
+                          r.hasNode()
+                              || (r.hasEndpoints()
+                                  && r.getEndpoints().getMetadata().getName().equals("svc-7")))
+                      .isTrue());
       assertThat(firstReply.getResourcesList()).anyMatch(Resource::hasEndpoints);
       assertThat(firstReply.getRemovedList()).isEmpty();
       // After applying the difference the resumed subscriber holds exactly what B publishes.
-      await().atMost(WAIT).untilAsserted(() ->
-          assertThat(resumed.state).isEqualTo(b.published().snapshot()));
+      await()
+          .atMost(WAIT)
+          .untilAsserted(() -> assertThat(resumed.state).isEqualTo(b.published().snapshot()));
       resumed.close();
     }
   }
@@ -129,25 +179,39 @@ class DiscoveryTest {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
       for (int i = 0; i < 50; i++) {
         applyService(admin, service("svc-" + i, "NodePort", 80));
-        admin.applyPod(ApplyPodRequest.newBuilder()
-            .setPod(pod("pod-" + i, "svc-" + i, "127.0.10." + (i + 1), "n1", false)).build());
+        admin.applyPod(
+            ApplyPodRequest.newBuilder()
+                .setPod(pod("pod-" + i, "svc-" + i, "127.0.10." + (i + 1), "n1", false))
+                .build());
       }
-      TestSubscriber agent = TestSubscriber.connect(cluster.channel(cp), "n1", Role.AGENT, 0, null, false);
-      await().atMost(WAIT).until(() -> agent.state.containsKey(new ResourceId(Kind.ENDPOINTS, "default", "svc-49"))
-          && agent.state.containsKey(new ResourceId(Kind.NODE, "", "n1"))
-          && agent.state.get(new ResourceId(Kind.NODE, "", "n1")).getNode().getReady());
+      TestSubscriber agent =
+          TestSubscriber.connect(cluster.channel(cp), "n1", Role.AGENT, 0, null, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  agent.state.containsKey(new ResourceId(Kind.ENDPOINTS, "default", "svc-49"))
+                      && agent.state.containsKey(new ResourceId(Kind.NODE, "", "n1"))
+                      && agent.state.get(new ResourceId(Kind.NODE, "", "n1")).getNode().getReady());
       await().atMost(WAIT).until(() -> agent.received.poll(100, TimeUnit.MILLISECONDS) == null);
 
-      admin.setPodConditions(SetPodConditionsRequest.newBuilder().setNamespace("default")
-          .setName("pod-3").setReady(true).build());
+      admin.setPodConditions(
+          SetPodConditionsRequest.newBuilder()
+              .setNamespace("default")
+              .setName("pod-3")
+              .setReady(true)
+              .build());
       DiscoveryResponse delta = agent.received.poll(10, TimeUnit.SECONDS);
       assertThat(delta).isNotNull();
       assertThat(delta.getSnapshot()).isFalse();
       assertThat(delta.getRemovedList()).isEmpty();
-      assertThat(delta.getResourcesList()).singleElement().satisfies(r -> {
-        assertThat(r.getEndpoints().getMetadata().getName()).isEqualTo("svc-3");
-        assertThat(r.getEndpoints().getEndpoints(0).getConditions().getReady()).isTrue();
-      });
+      assertThat(delta.getResourcesList())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.getEndpoints().getMetadata().getName()).isEqualTo("svc-3");
+                assertThat(r.getEndpoints().getEndpoints(0).getConditions().getReady()).isTrue();
+              });
       assertThat(delta.getSerializedSize()).isLessThan(1024);
       agent.close();
     }
@@ -158,19 +222,25 @@ class DiscoveryTest {
     try (Cluster cluster = new Cluster(etcd)) {
       ControlPlane cp = cluster.start();
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
-      TestSubscriber stalled = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
-      TestSubscriber live = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
+      TestSubscriber stalled =
+          TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
+      TestSubscriber live =
+          TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
       // Enough data to fill the stalled stream's flow-control window several times over.
       for (int i = 0; i < 60; i++) {
         applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
       }
-      await().atMost(WAIT).until(() -> live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "svc-59")));
+      await()
+          .atMost(WAIT)
+          .until(() -> live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "svc-59")));
       applyService(admin, service("after", "ClusterIP", 80));
-      await().atMost(Duration.ofSeconds(3)).until(() ->
-          live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "after")));
+      await()
+          .atMost(Duration.ofSeconds(3))
+          .until(() -> live.state.containsKey(new ResourceId(Kind.SERVICE, "default", "after")));
 
       List<SubscriberStatus> status = cp.discovery().subscribers();
-      SubscriberStatus slow = status.stream().filter(s -> s.nodeName().equals("slow")).findFirst().orElseThrow();
+      SubscriberStatus slow =
+          status.stream().filter(s -> s.nodeName().equals("slow")).findFirst().orElseThrow();
       assertThat(slow.ackedVersion()).isZero();
       // Its backlog is coalesced: at most one entry per published object.
       assertThat(slow.pending()).isLessThanOrEqualTo(cp.published().snapshot().size());
@@ -186,20 +256,34 @@ class DiscoveryTest {
       ControlPlane cp = cluster.start();
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
       applyService(admin, service("web", "NodePort", 80));
-      admin.applyPod(ApplyPodRequest.newBuilder()
-          .setPod(pod("web-1", "web", "127.0.10.1", "n1", true)).build());
+      admin.applyPod(
+          ApplyPodRequest.newBuilder()
+              .setPod(pod("web-1", "web", "127.0.10.1", "n1", true))
+              .build());
       RawSubscriber a = RawSubscriber.connect(cluster.channel(cp), "n1");
       RawSubscriber b = RawSubscriber.connect(cluster.channel(cp), "n2");
       long settled = cp.published().version();
-      await().atMost(WAIT).until(() -> a.version() >= settled && b.version() >= settled
-          && acked(cp, "n1", "n2", cp.published().version()));
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  a.version() >= settled
+                      && b.version() >= settled
+                      && acked(cp, "n1", "n2", cp.published().version()));
       int aBefore = a.frames.size();
       int bBefore = b.frames.size();
 
-      admin.setPodConditions(SetPodConditionsRequest.newBuilder().setNamespace("default")
-          .setName("web-1").setReady(false).build());
-      long flipped = admin.getPod(GetRequest.newBuilder().setNamespace("default")
-          .setName("web-1").build()).getMetadata().getResourceVersion();
+      admin.setPodConditions(
+          SetPodConditionsRequest.newBuilder()
+              .setNamespace("default")
+              .setName("web-1")
+              .setReady(false)
+              .build());
+      long flipped =
+          admin
+              .getPod(GetRequest.newBuilder().setNamespace("default").setName("web-1").build())
+              .getMetadata()
+              .getResourceVersion();
       await().atMost(WAIT).until(() -> a.version() >= flipped && b.version() >= flipped);
 
       List<byte[]> toA = a.frames.subList(aBefore, a.frames.size());
@@ -211,10 +295,15 @@ class DiscoveryTest {
       DiscoveryResponse delta = RawSubscriber.parse(toA.get(toA.size() - 1));
       assertThat(delta.getSnapshot()).isFalse();
       assertThat(delta.getVersion()).isEqualTo(flipped);
-      assertThat(delta.getResourcesList()).singleElement().satisfies(r ->
-          assertThat(r.getEndpoints().getEndpoints(0).getConditions().getReady()).isFalse());
+      assertThat(delta.getResourcesList())
+          .singleElement()
+          .satisfies(
+              r ->
+                  assertThat(r.getEndpoints().getEndpoints(0).getConditions().getReady())
+                      .isFalse());
       // Each subscriber is still counted for what it was sent.
-      assertThat(cp.discovery().subscribers()).extracting(SubscriberStatus::bytesSent)
+      assertThat(cp.discovery().subscribers())
+          .extracting(SubscriberStatus::bytesSent)
           .allMatch(bytes -> bytes > 0);
       a.close();
       b.close();
@@ -239,8 +328,8 @@ class DiscoveryTest {
       }
       DiscoveryResponse snapshot = RawSubscriber.parse(a.frames.get(0));
       assertThat(snapshot.getSnapshot()).isTrue();
-      assertThat(snapshot.getResourcesList()).anySatisfy(r ->
-          assertThat(r.getService().getMetadata().getName()).isEqualTo("edge"));
+      assertThat(snapshot.getResourcesList())
+          .anySatisfy(r -> assertThat(r.getService().getMetadata().getName()).isEqualTo("edge"));
       a.close();
       b.close();
     }
@@ -251,8 +340,10 @@ class DiscoveryTest {
     try (Cluster cluster = new Cluster(etcd)) {
       ControlPlane cp = cluster.start();
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cp);
-      TestSubscriber slow = TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
-      TestSubscriber fast = TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
+      TestSubscriber slow =
+          TestSubscriber.connect(cluster.channel(cp), "slow", Role.AGENT, 0, null, true);
+      TestSubscriber fast =
+          TestSubscriber.connect(cluster.channel(cp), "fast", Role.AGENT, 0, null, false);
       // Fill the slow stream's flow-control window, so what follows queues on the server.
       for (int i = 0; i < 40; i++) {
         applyAnnotated(admin, "svc-" + i, "blob", "x".repeat(60_000));
@@ -264,19 +355,29 @@ class DiscoveryTest {
           applyAnnotated(admin, "svc-" + i, "round", Integer.toString(round));
         }
       }
-      admin.deleteService(DeleteRequest.newBuilder().setNamespace("default").setName("svc-39").build());
+      admin.deleteService(
+          DeleteRequest.newBuilder().setNamespace("default").setName("svc-39").build());
       long last = cp.published().version();
       await().atMost(WAIT).until(() -> fast.version >= last);
       assertThat(slow.version).isZero();
       assertThat(pending(cp, "slow")).isLessThanOrEqualTo(cp.published().snapshot().size());
 
       slow.resume();
-      await().atMost(WAIT).until(() -> slow.version >= cp.published().version()
-          && fast.version >= cp.published().version());
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  slow.version >= cp.published().version()
+                      && fast.version >= cp.published().version());
       assertThat(slow.state).isEqualTo(cp.published().snapshot());
       assertThat(slow.state).isEqualTo(fast.state);
-      assertThat(slow.state.get(new ResourceId(Kind.SERVICE, "default", "svc-0")).getService()
-          .getMetadata().getAnnotationsMap()).containsEntry("round", "5");
+      assertThat(
+              slow.state
+                  .get(new ResourceId(Kind.SERVICE, "default", "svc-0"))
+                  .getService()
+                  .getMetadata()
+                  .getAnnotationsMap())
+          .containsEntry("round", "5");
       assertThat(slow.state).doesNotContainKey(new ResourceId(Kind.SERVICE, "default", "svc-39"));
       assertThat(slow.errors).isEmpty();
       slow.close();
@@ -285,22 +386,27 @@ class DiscoveryTest {
   }
 
   private static int pending(ControlPlane cp, String node) {
-    return cp.discovery().subscribers().stream().filter(s -> s.nodeName().equals(node))
-        .mapToInt(SubscriberStatus::pending).sum();
+    return cp.discovery().subscribers().stream()
+        .filter(s -> s.nodeName().equals(node))
+        .mapToInt(SubscriberStatus::pending)
+        .sum();
   }
 
   private static boolean acked(ControlPlane cp, String first, String second, long version) {
     return cp.discovery().subscribers().stream()
-        .filter(s -> s.nodeName().equals(first) || s.nodeName().equals(second))
-        .filter(s -> s.ackedVersion() >= version).count() == 2;
+            .filter(s -> s.nodeName().equals(first) || s.nodeName().equals(second))
+            .filter(s -> s.ackedVersion() >= version)
+            .count()
+        == 2;
   }
 
   /** A ClusterIP service on port 80 with one annotation. */
-  private static void applyAnnotated(AdminGrpc.AdminBlockingStub admin, String name, String key,
-      String value) {
+  private static void applyAnnotated(
+      AdminGrpc.AdminBlockingStub admin, String name, String key, String value) {
     Service s = service(name, "ClusterIP", 80);
-    applyService(admin, s.toBuilder().setMetadata(s.getMetadata().toBuilder()
-        .putAnnotations(key, value)).build());
+    applyService(
+        admin,
+        s.toBuilder().setMetadata(s.getMetadata().toBuilder().putAnnotations(key, value)).build());
   }
 
   private static void applyService(AdminGrpc.AdminBlockingStub admin, Service s) {

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 class NodeLifecycleTest {
   /** etcd's smallest lease TTL is about 2 s; a short one keeps the test short. */
   private static final Duration TTL = Duration.ofSeconds(2);
+
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final ResourceId N1 = new ResourceId(Kind.NODE, "", "n1");
   private static EtcdProcess etcd;
@@ -52,14 +53,15 @@ class NodeLifecycleTest {
 
       long started = System.nanoTime();
       ControlPlane b = cluster.start();
-      TestSubscriber lb = TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0,
-          null, false);
+      TestSubscriber lb =
+          TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0, null, false);
       await().atMost(WAIT).until(() -> lb.state.containsKey(N1));
       assertThat(ready(lb.state.get(N1))).as("n1 in the new replica's snapshot").isTrue();
 
       await().atMost(WAIT).until(() -> !ready(lb.state.get(N1)));
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-      assertThat(millis).as("ms from the new replica's start to n1 not ready")
+      assertThat(millis)
+          .as("ms from the new replica's start to n1 not ready")
           .isGreaterThanOrEqualTo(TTL.toMillis());
       try (EtcdStore store = cluster.store()) {
         assertThat(StoredObjects.node(store.get(Keys.node("n1")).orElseThrow()).getReady())
@@ -75,15 +77,22 @@ class NodeLifecycleTest {
 
       long started = System.nanoTime();
       ControlPlane b = cluster.start();
-      TestSubscriber lb = TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0,
-          null, false);
-      TestSubscriber agent = TestSubscriber.connect(cluster.channel(b), "n1", Role.AGENT,
-          before.version, before.state, false);
-      await().atMost(WAIT).until(() -> b.discovery().subscribers().stream()
-          .anyMatch(s -> s.nodeName().equals("n1") && s.ackedVersion() > 0));
+      TestSubscriber lb =
+          TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0, null, false);
+      TestSubscriber agent =
+          TestSubscriber.connect(
+              cluster.channel(b), "n1", Role.AGENT, before.version, before.state, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  b.discovery().subscribers().stream()
+                      .anyMatch(s -> s.nodeName().equals("n1") && s.ackedVersion() > 0));
       // Past the new replica's grace, twice over: a wrong not-ready would have been sent by now.
       letTimePass(TTL.multipliedBy(2).minusNanos(System.nanoTime() - started));
-      assertThat(nodeUpdates(lb)).as("n1 as the load balancer was told it").isNotEmpty()
+      assertThat(nodeUpdates(lb))
+          .as("n1 as the load balancer was told it")
+          .isNotEmpty()
           .allMatch(NodeLifecycleTest::ready);
       agent.close();
     }
@@ -94,19 +103,24 @@ class NodeLifecycleTest {
     try (Cluster cluster = new Cluster(etcd).withNodeLeaseTtl(TTL)) {
       ControlPlane a = cluster.start();
       ControlPlane b = cluster.start();
-      TestSubscriber lb = TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0,
-          null, false);
-      TestSubscriber onA = TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null,
-          false);
+      TestSubscriber lb =
+          TestSubscriber.connect(cluster.channel(b), "lb", Role.LOAD_BALANCER, 0, null, false);
+      TestSubscriber onA =
+          TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null, false);
       await().atMost(WAIT).until(() -> ready(lb.state.get(N1)));
       // B's own grace is over: from here on B alone decides, and at once.
       letTimePass(TTL);
 
       cluster.stop(a);
-      TestSubscriber onB = TestSubscriber.connect(cluster.channel(b), "n1", Role.AGENT,
-          onA.version, onA.state, false);
-      await().atMost(WAIT).until(() -> b.discovery().subscribers().stream()
-          .anyMatch(s -> s.nodeName().equals("n1") && s.ackedVersion() > 0));
+      TestSubscriber onB =
+          TestSubscriber.connect(
+              cluster.channel(b), "n1", Role.AGENT, onA.version, onA.state, false);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  b.discovery().subscribers().stream()
+                      .anyMatch(s -> s.nodeName().equals("n1") && s.ackedVersion() > 0));
       // A's abandoned lease lapses within a TTL; had A revoked it, n1 would have flapped at once.
       letTimePass(TTL.plusMillis(500));
       assertThat(nodeUpdates(lb)).isNotEmpty().allMatch(NodeLifecycleTest::ready);
@@ -120,16 +134,16 @@ class NodeLifecycleTest {
   /** n1 registers on a replica that then goes away; returns once n1's lease has lapsed. */
   private static TestSubscriber registerThenLoseTheControlPlane(Cluster cluster) {
     ControlPlane a = cluster.start();
-    TestSubscriber agent = TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null,
-        false);
+    TestSubscriber agent =
+        TestSubscriber.connect(cluster.channel(a), "n1", Role.AGENT, 0, null, false);
     await().atMost(WAIT).until(() -> ready(agent.state.get(N1)));
     cluster.stop(a);
     try (EtcdStore store = cluster.store()) {
-      await("n1's lease lapses").atMost(WAIT).until(
-          () -> store.get(Keys.nodeLease("n1")).isEmpty());
+      await("n1's lease lapses")
+          .atMost(WAIT)
+          .until(() -> store.get(Keys.nodeLease("n1")).isEmpty());
       // No replica was there to decide: the node object still says ready.
-      assertThat(StoredObjects.node(store.get(Keys.node("n1")).orElseThrow()).getReady())
-          .isTrue();
+      assertThat(StoredObjects.node(store.get(Keys.node("n1")).orElseThrow()).getReady()).isTrue();
     }
     return agent;
   }
@@ -142,8 +156,11 @@ class NodeLifecycleTest {
   }
 
   private static List<Resource> nodeUpdates(TestSubscriber s) {
-    return s.received.stream().map(DiscoveryResponse::getResourcesList).flatMap(List::stream)
-        .filter(r -> r.hasNode() && r.getNode().getMetadata().getName().equals("n1")).toList();
+    return s.received.stream()
+        .map(DiscoveryResponse::getResourcesList)
+        .flatMap(List::stream)
+        .filter(r -> r.hasNode() && r.getNode().getMetadata().getName().equals("n1"))
+        .toList();
   }
 
   private static boolean ready(Resource node) {

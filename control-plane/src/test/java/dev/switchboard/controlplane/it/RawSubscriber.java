@@ -21,22 +21,24 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** An agent's stream that keeps every response as the bytes that came off the wire; ACKs each. */
 final class RawSubscriber implements AutoCloseable {
   private static final MethodDescriptor<DiscoveryRequest, byte[]> RAW =
-      DiscoveryGrpc.getStreamMethod().toBuilder(DiscoveryGrpc.getStreamMethod()
-          .getRequestMarshaller(), new MethodDescriptor.Marshaller<byte[]>() {
-            @Override
-            public InputStream stream(byte[] value) {
-              return new ByteArrayInputStream(value);
-            }
+      DiscoveryGrpc.getStreamMethod().toBuilder(
+              DiscoveryGrpc.getStreamMethod().getRequestMarshaller(),
+              new MethodDescriptor.Marshaller<byte[]>() {
+                @Override
+                public InputStream stream(byte[] value) {
+                  return new ByteArrayInputStream(value);
+                }
 
-            @Override
-            public byte[] parse(InputStream stream) {
-              try {
-                return stream.readAllBytes();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            }
-          }).build();
+                @Override
+                public byte[] parse(InputStream stream) {
+                  try {
+                    return stream.readAllBytes();
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                }
+              })
+          .build();
 
   final List<byte[]> frames = new CopyOnWriteArrayList<>();
   private volatile long version;
@@ -48,30 +50,37 @@ final class RawSubscriber implements AutoCloseable {
 
   static RawSubscriber connect(ManagedChannel channel, String node, Role role) {
     RawSubscriber s = new RawSubscriber();
-    StreamObserver<DiscoveryRequest> requests = ClientCalls.asyncBidiStreamingCall(
-        channel.newCall(RAW, CallOptions.DEFAULT), new StreamObserver<>() {
-          @Override
-          public void onNext(byte[] frame) {
-            s.frames.add(frame);
-            DiscoveryResponse r = parse(frame);
-            if (!r.getMore()) {
-              s.version = r.getVersion();
-            }
-            s.send(DiscoveryRequest.newBuilder().setAck(Ack.newBuilder()
-                .setNonce(r.getNonce()).setVersion(r.getVersion())).build());
-          }
+    StreamObserver<DiscoveryRequest> requests =
+        ClientCalls.asyncBidiStreamingCall(
+            channel.newCall(RAW, CallOptions.DEFAULT),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(byte[] frame) {
+                s.frames.add(frame);
+                DiscoveryResponse r = parse(frame);
+                if (!r.getMore()) {
+                  s.version = r.getVersion();
+                }
+                s.send(
+                    DiscoveryRequest.newBuilder()
+                        .setAck(Ack.newBuilder().setNonce(r.getNonce()).setVersion(r.getVersion()))
+                        .build());
+              }
 
-          @Override
-          public void onError(Throwable t) {}
+              @Override
+              public void onError(Throwable t) {}
 
-          @Override
-          public void onCompleted() {}
-        });
+              @Override
+              public void onCompleted() {}
+            });
     synchronized (s) {
       s.requests = requests;
     }
-    s.send(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-        .setNodeName(node).setNodeAddress("127.0.1.1").setRole(role)).build());
+    s.send(
+        DiscoveryRequest.newBuilder()
+            .setHello(
+                Hello.newBuilder().setNodeName(node).setNodeAddress("127.0.1.1").setRole(role))
+            .build());
     return s;
   }
 

@@ -44,7 +44,8 @@ class ServiceAllocationTest {
   @Test
   void twoReplicasCreatingConcurrentlyNeverShareAnAllocationAndDeletesFreeEverything()
       throws Exception {
-    try (Cluster cluster = new Cluster(etcd); EtcdStore store = cluster.store()) {
+    try (Cluster cluster = new Cluster(etcd);
+        EtcdStore store = cluster.store()) {
       ControlPlane a = cluster.start();
       ControlPlane b = cluster.start();
       List<AdminGrpc.AdminBlockingStub> stubs = List.of(cluster.admin(a), cluster.admin(b));
@@ -54,8 +55,9 @@ class ServiceAllocationTest {
         for (int i = 0; i < 1000; i++) {
           AdminGrpc.AdminBlockingStub stub = stubs.get(i % 2);
           Service s = service("svc-" + i, "NodePort", 80);
-          created.add(pool.submit(() -> stub.applyService(
-              ApplyServiceRequest.newBuilder().setService(s).build())));
+          created.add(
+              pool.submit(
+                  () -> stub.applyService(ApplyServiceRequest.newBuilder().setService(s).build())));
         }
         Set<String> clusterIps = new HashSet<>();
         Set<Integer> nodePorts = new HashSet<>();
@@ -73,8 +75,14 @@ class ServiceAllocationTest {
         for (int i = 0; i < 1000; i++) {
           AdminGrpc.AdminBlockingStub stub = stubs.get(i % 2);
           String name = "svc-" + i;
-          deleted.add(pool.submit(() -> stub.deleteService(
-              DeleteRequest.newBuilder().setNamespace("default").setName(name).build())));
+          deleted.add(
+              pool.submit(
+                  () ->
+                      stub.deleteService(
+                          DeleteRequest.newBuilder()
+                              .setNamespace("default")
+                              .setName(name)
+                              .build())));
         }
         for (Future<Service> f : deleted) {
           f.get(60, TimeUnit.SECONDS);
@@ -97,65 +105,96 @@ class ServiceAllocationTest {
       // 127.96.0.0/16: the static band is min(max(16, 65536/16), 256) = 256 addresses.
       assertThat(ipOffset(dynamic.getSpec().getClusterIp())).isGreaterThanOrEqualTo(256);
 
-      Service requested = service("req", "NodePort", 80).toBuilder()
-          .setSpec(service("req", "NodePort", 80).getSpec().toBuilder()
-              .setClusterIp("127.96.0.10")
-              .setPorts(0, service("req", "NodePort", 80).getSpec().getPorts(0).toBuilder()
-                  .setNodePort(30010)))
-          .build();
+      Service requested =
+          service("req", "NodePort", 80).toBuilder()
+              .setSpec(
+                  service("req", "NodePort", 80).getSpec().toBuilder()
+                      .setClusterIp("127.96.0.10")
+                      .setPorts(
+                          0,
+                          service("req", "NodePort", 80).getSpec().getPorts(0).toBuilder()
+                              .setNodePort(30010)))
+              .build();
       Service got = apply(admin, requested);
       assertThat(got.getSpec().getClusterIp()).isEqualTo("127.96.0.10");
       assertThat(got.getSpec().getPorts(0).getNodePort()).isEqualTo(30010);
 
-      Service clash = requested.toBuilder().setMetadata(requested.getMetadata().toBuilder()
-          .setName("clash")).build();
+      Service clash =
+          requested.toBuilder()
+              .setMetadata(requested.getMetadata().toBuilder().setName("clash"))
+              .build();
       assertThatThrownBy(() -> apply(admin, clash))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-            assertThat(e.getStatus().getDescription())
-                .contains("spec.clusterIP: Invalid value: \"127.96.0.10\": provided IP is already allocated");
-          });
-      Service portClash = service("pclash", "NodePort", 80).toBuilder()
-          .setSpec(service("pclash", "NodePort", 80).getSpec().toBuilder()
-              .setPorts(0, service("pclash", "NodePort", 80).getSpec().getPorts(0).toBuilder()
-                  .setNodePort(30010)))
-          .build();
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(e.getStatus().getDescription())
+                    .contains(
+                        "spec.clusterIP: Invalid value: \"127.96.0.10\": provided IP is already allocated");
+              });
+      Service portClash =
+          service("pclash", "NodePort", 80).toBuilder()
+              .setSpec(
+                  service("pclash", "NodePort", 80).getSpec().toBuilder()
+                      .setPorts(
+                          0,
+                          service("pclash", "NodePort", 80).getSpec().getPorts(0).toBuilder()
+                              .setNodePort(30010)))
+              .build();
       assertThatThrownBy(() -> apply(admin, portClash))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-              assertThat(e.getStatus().getDescription())
-                  .contains("spec.ports[0].nodePort: Invalid value: 30010: provided port is already allocated"));
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e ->
+                  assertThat(e.getStatus().getDescription())
+                      .contains(
+                          "spec.ports[0].nodePort: Invalid value: 30010: provided port is already allocated"));
       // UDP may use the same number as TCP.
-      Service udp = service("udp", "NodePort", 53).toBuilder()
-          .setSpec(service("udp", "NodePort", 53).getSpec().toBuilder()
-              .setPorts(0, service("udp", "NodePort", 53).getSpec().getPorts(0).toBuilder()
-                  .setProtocol("UDP").setNodePort(30010)))
-          .build();
+      Service udp =
+          service("udp", "NodePort", 53).toBuilder()
+              .setSpec(
+                  service("udp", "NodePort", 53).getSpec().toBuilder()
+                      .setPorts(
+                          0,
+                          service("udp", "NodePort", 53).getSpec().getPorts(0).toBuilder()
+                              .setProtocol("UDP")
+                              .setNodePort(30010)))
+              .build();
       assertThat(apply(admin, udp).getSpec().getPorts(0).getNodePort()).isEqualTo(30010);
     }
   }
 
   @Test
   void typeChangesTakeAndFreeAllocationsInTheSameTransaction() {
-    try (Cluster cluster = new Cluster(etcd); EtcdStore store = cluster.store()) {
+    try (Cluster cluster = new Cluster(etcd);
+        EtcdStore store = cluster.store()) {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cluster.start());
-      Service lb = apply(admin, service("web", "LoadBalancer", 80, 443).toBuilder()
-          .setSpec(service("web", "LoadBalancer", 80, 443).getSpec().toBuilder()
-              .setExternalTrafficPolicy("Local"))
-          .build());
+      Service lb =
+          apply(
+              admin,
+              service("web", "LoadBalancer", 80, 443).toBuilder()
+                  .setSpec(
+                      service("web", "LoadBalancer", 80, 443).getSpec().toBuilder()
+                          .setExternalTrafficPolicy("Local"))
+                  .build());
       assertThat(lb.getSpec().getLoadBalancerIp()).startsWith("127.0.2.");
       assertThat(lb.getSpec().getHealthCheckNodePort()).isBetween(30000, 32767);
-      assertThat(keys(store)).containsExactlyInAnyOrder(
-          "alloc/clusterip/" + lb.getSpec().getClusterIp(),
-          "alloc/nodeport/tcp/" + lb.getSpec().getPorts(0).getNodePort(),
-          "alloc/nodeport/tcp/" + lb.getSpec().getPorts(1).getNodePort(),
-          "alloc/nodeport/tcp/" + lb.getSpec().getHealthCheckNodePort(),
-          "alloc/lbip/" + lb.getSpec().getLoadBalancerIp());
+      assertThat(keys(store))
+          .containsExactlyInAnyOrder(
+              "alloc/clusterip/" + lb.getSpec().getClusterIp(),
+              "alloc/nodeport/tcp/" + lb.getSpec().getPorts(0).getNodePort(),
+              "alloc/nodeport/tcp/" + lb.getSpec().getPorts(1).getNodePort(),
+              "alloc/nodeport/tcp/" + lb.getSpec().getHealthCheckNodePort(),
+              "alloc/lbip/" + lb.getSpec().getLoadBalancerIp());
 
       // Re-applying the same YAML (no allocated values in it) keeps every allocation.
-      Service again = apply(admin, service("web", "LoadBalancer", 80, 443).toBuilder()
-          .setSpec(service("web", "LoadBalancer", 80, 443).getSpec().toBuilder()
-              .setExternalTrafficPolicy("Local"))
-          .build());
+      Service again =
+          apply(
+              admin,
+              service("web", "LoadBalancer", 80, 443).toBuilder()
+                  .setSpec(
+                      service("web", "LoadBalancer", 80, 443).getSpec().toBuilder()
+                          .setExternalTrafficPolicy("Local"))
+                  .build());
       assertThat(again.getSpec()).isEqualTo(lb.getSpec());
 
       Service clusterIp = apply(admin, service("web", "ClusterIP", 80, 443));
@@ -166,49 +205,84 @@ class ServiceAllocationTest {
       assertThat(keys(store)).containsExactly("alloc/clusterip/" + lb.getSpec().getClusterIp());
 
       Service nodePort = apply(admin, service("web", "NodePort", 80, 443));
-      assertThat(keys(store)).hasSize(3).contains(
-          "alloc/nodeport/tcp/" + nodePort.getSpec().getPorts(0).getNodePort());
+      assertThat(keys(store))
+          .hasSize(3)
+          .contains("alloc/nodeport/tcp/" + nodePort.getSpec().getPorts(0).getNodePort());
 
       // The clusterIP is immutable.
-      Service moved = service("web", "NodePort", 80, 443).toBuilder()
-          .setSpec(service("web", "NodePort", 80, 443).getSpec().toBuilder()
-              .setClusterIp("127.96.0.99"))
-          .build();
+      Service moved =
+          service("web", "NodePort", 80, 443).toBuilder()
+              .setSpec(
+                  service("web", "NodePort", 80, 443).getSpec().toBuilder()
+                      .setClusterIp("127.96.0.99"))
+              .build();
       assertThatThrownBy(() -> apply(admin, moved))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-            assertThat(e.getStatus().getDescription()).contains("spec.clusterIP").contains("immutable");
-          });
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(e.getStatus().getDescription())
+                    .contains("spec.clusterIP")
+                    .contains("immutable");
+              });
     }
   }
 
   @Test
   void staleResourceVersionIsRefusedAndChangesNothing() {
-    try (Cluster cluster = new Cluster(etcd); EtcdStore store = cluster.store()) {
+    try (Cluster cluster = new Cluster(etcd);
+        EtcdStore store = cluster.store()) {
       AdminGrpc.AdminBlockingStub admin = cluster.admin(cluster.start());
       Service v1 = apply(admin, service("web", "ClusterIP", 80));
-      Service v2 = apply(admin, v1.toBuilder().setMetadata(v1.getMetadata().toBuilder()
-          .putLabels("rev", "2")).build());
+      Service v2 =
+          apply(
+              admin,
+              v1.toBuilder()
+                  .setMetadata(v1.getMetadata().toBuilder().putLabels("rev", "2"))
+                  .build());
       long revision = store.currentRevision();
-      Service stale = v1.toBuilder().setMetadata(v1.getMetadata().toBuilder()
-          .putLabels("rev", "stale")).build();
+      Service stale =
+          v1.toBuilder()
+              .setMetadata(v1.getMetadata().toBuilder().putLabels("rev", "stale"))
+              .build();
       assertThatThrownBy(() -> apply(admin, stale))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
-            assertThat(e.getStatus().getDescription()).contains("the object has been modified");
-          });
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+                assertThat(e.getStatus().getDescription()).contains("the object has been modified");
+              });
       assertThat(store.currentRevision()).isEqualTo(revision);
-      assertThat(admin.getService(GetRequest.newBuilder().setNamespace("default").setName("web")
-          .build()).getMetadata().getLabelsMap()).containsEntry("rev", "2");
-      assertThatThrownBy(() -> admin.deleteService(DeleteRequest.newBuilder().setNamespace("default")
-          .setName("web").setResourceVersion(v1.getMetadata().getResourceVersion()).build()))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED));
-      assertThat(v2.getMetadata().getResourceVersion()).isGreaterThan(v1.getMetadata().getResourceVersion());
-      assertThatThrownBy(() -> admin.applyService(ApplyServiceRequest.newBuilder()
-          .setService(service("web", "ClusterIP", 80)).setCreateOnly(true).build()))
-          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+      assertThat(
+              admin
+                  .getService(
+                      GetRequest.newBuilder().setNamespace("default").setName("web").build())
+                  .getMetadata()
+                  .getLabelsMap())
+          .containsEntry("rev", "2");
+      assertThatThrownBy(
+              () ->
+                  admin.deleteService(
+                      DeleteRequest.newBuilder()
+                          .setNamespace("default")
+                          .setName("web")
+                          .setResourceVersion(v1.getMetadata().getResourceVersion())
+                          .build()))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED));
+      assertThat(v2.getMetadata().getResourceVersion())
+          .isGreaterThan(v1.getMetadata().getResourceVersion());
+      assertThatThrownBy(
+              () ->
+                  admin.applyService(
+                      ApplyServiceRequest.newBuilder()
+                          .setService(service("web", "ClusterIP", 80))
+                          .setCreateOnly(true)
+                          .build()))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
     }
   }
 

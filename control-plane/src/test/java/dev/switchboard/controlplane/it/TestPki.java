@@ -34,8 +34,9 @@ final class TestPki implements AutoCloseable {
     this.ca = CertificateAuthority.create("test-ca", DAY);
     try {
       ca.write(caFile(), dir.resolve("ca.key"));
-      Files.writeString(dir.resolve("tokens.csv"), "# test tokens\n" + EDITOR + ",alice,editor\n"
-          + VIEWER + ",bob,viewer\n");
+      Files.writeString(
+          dir.resolve("tokens.csv"),
+          "# test tokens\n" + EDITOR + ",alice,editor\n" + VIEWER + ",bob,viewer\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -70,8 +71,12 @@ final class TestPki implements AutoCloseable {
   /** TLS files named {@code name} (null: none) with this CA, checked for changes every 100 ms. */
   TlsFiles files(String name) {
     try {
-      TlsFiles files = TlsFiles.load(name == null ? null : dir.resolve(name + ".crt"),
-          name == null ? null : dir.resolve(name + ".key"), caFile(), Duration.ofMillis(100));
+      TlsFiles files =
+          TlsFiles.load(
+              name == null ? null : dir.resolve(name + ".crt"),
+              name == null ? null : dir.resolve(name + ".key"),
+              caFile(),
+              Duration.ofMillis(100));
       opened.add(files);
       return files;
     } catch (IOException e) {
@@ -83,17 +88,18 @@ final class TestPki implements AutoCloseable {
   ControlPlaneSecurity security(String server) {
     server(server);
     try {
-      return new ControlPlaneSecurity(files(server).serverCredentials(),
-          AdminTokens.load(dir.resolve("tokens.csv")), null);
+      return new ControlPlaneSecurity(
+          files(server).serverCredentials(), AdminTokens.load(dir.resolve("tokens.csv")), null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** TLS trusting this CA, presenting {@code cert} (null: none), sending {@code token} (null: none). */
+  /**
+   * TLS trusting this CA, presenting {@code cert} (null: none), sending {@code token} (null: none).
+   */
   ChannelCredentials credentials(String cert, String token) {
-    ChannelCredentials tls = cert == null
-        ? trustOnly() : files(cert).channelCredentials();
+    ChannelCredentials tls = cert == null ? trustOnly() : files(cert).channelCredentials();
     return token == null ? tls : CompositeChannelCredentials.create(tls, new BearerToken(token));
   }
 

@@ -29,38 +29,50 @@ final class TestSubscriber implements AutoCloseable {
   volatile long version;
   private volatile ClientCallStreamObserver<DiscoveryRequest> requests;
 
-  static TestSubscriber connect(ManagedChannel channel, String node, Role role, long lastVersion,
-      Map<ResourceId, Resource> held, boolean stalled) {
+  static TestSubscriber connect(
+      ManagedChannel channel,
+      String node,
+      Role role,
+      long lastVersion,
+      Map<ResourceId, Resource> held,
+      boolean stalled) {
     TestSubscriber s = new TestSubscriber();
     if (held != null) {
       s.state.putAll(held);
     }
     s.version = lastVersion;
-    DiscoveryGrpc.newStub(channel).stream(new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> stream) {
-        s.requests = stream;
-        if (stalled) {
-          stream.disableAutoRequestWithInitial(0);
-        }
-      }
+    DiscoveryGrpc.newStub(channel).stream(
+        new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> stream) {
+            s.requests = stream;
+            if (stalled) {
+              stream.disableAutoRequestWithInitial(0);
+            }
+          }
 
-      @Override
-      public void onNext(DiscoveryResponse response) {
-        s.apply(response);
-      }
+          @Override
+          public void onNext(DiscoveryResponse response) {
+            s.apply(response);
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        s.errors.add(t);
-      }
+          @Override
+          public void onError(Throwable t) {
+            s.errors.add(t);
+          }
 
-      @Override
-      public void onCompleted() {}
-    });
-    s.requests.onNext(DiscoveryRequest.newBuilder().setHello(Hello.newBuilder()
-        .setNodeName(node).setNodeAddress("127.0.1.1").setRole(role).setLastVersion(lastVersion))
-        .build());
+          @Override
+          public void onCompleted() {}
+        });
+    s.requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setNodeName(node)
+                    .setNodeAddress("127.0.1.1")
+                    .setRole(role)
+                    .setLastVersion(lastVersion))
+            .build());
     return s;
   }
 
@@ -78,8 +90,11 @@ final class TestSubscriber implements AutoCloseable {
       version = response.getVersion();
     }
     received.add(response);
-    requests.onNext(DiscoveryRequest.newBuilder().setAck(Ack.newBuilder()
-        .setNonce(response.getNonce()).setVersion(response.getVersion())).build());
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setAck(
+                Ack.newBuilder().setNonce(response.getNonce()).setVersion(response.getVersion()))
+            .build());
   }
 
   @Override

@@ -43,7 +43,8 @@ class ClusterCacheTest {
   @Test
   void relistsWhenEtcdCompactedPastItsWatchAndTellsListenersEveryChange() throws Exception {
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-    try (EtcdStore store = EtcdStore.connect(List.of(etcd.endpoint()), "/cache1", Duration.ofSeconds(5))) {
+    try (EtcdStore store =
+        EtcdStore.connect(List.of(etcd.endpoint()), "/cache1", Duration.ofSeconds(5))) {
       store.commit(new Txn().then(Write.put("services/a/gone", new byte[0])));
       // Holds the first watch back until history it starts from has been compacted away.
       CountDownLatch compacted = new CountDownLatch(1);
@@ -51,13 +52,16 @@ class ClusterCacheTest {
       ClusterCache cache = new ClusterCache(gated, executor);
       Set<String> seen = ConcurrentHashMap.newKeySet();
       Set<String> deleted = ConcurrentHashMap.newKeySet();
-      cache.addListener((events, revision) -> events.forEach(e -> {
-        if (e.type() == StoreEvent.Type.PUT) {
-          seen.add(e.key());
-        } else {
-          deleted.add(e.key());
-        }
-      }));
+      cache.addListener(
+          (events, revision) ->
+              events.forEach(
+                  e -> {
+                    if (e.type() == StoreEvent.Type.PUT) {
+                      seen.add(e.key());
+                    } else {
+                      deleted.add(e.key());
+                    }
+                  }));
       cache.start().get(10, TimeUnit.SECONDS);
       assertThat(cache.get("services/a/gone")).isNotNull();
 
@@ -67,8 +71,9 @@ class ClusterCacheTest {
       compacted.countDown();
 
       await().atMost(Duration.ofSeconds(15)).until(() -> cache.relistCount() >= 2);
-      await().atMost(Duration.ofSeconds(15)).until(() -> cache.get("services/a/new") != null
-          && cache.get("services/a/gone") == null);
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> cache.get("services/a/new") != null && cache.get("services/a/gone") == null);
       assertThat(seen).contains("services/a/new");
       assertThat(deleted).contains("services/a/gone");
 
@@ -87,15 +92,17 @@ class ClusterCacheTest {
     public AutoCloseable watch(String prefix, long fromRevision, WatchListener listener) {
       java.util.concurrent.atomic.AtomicReference<AutoCloseable> handle =
           new java.util.concurrent.atomic.AtomicReference<>();
-      Thread starter = new Thread(() -> {
-        try {
-          if (gate.await(10, TimeUnit.SECONDS)) {
-            handle.set(delegate.watch(prefix, fromRevision, listener));
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
+      Thread starter =
+          new Thread(
+              () -> {
+                try {
+                  if (gate.await(10, TimeUnit.SECONDS)) {
+                    handle.set(delegate.watch(prefix, fromRevision, listener));
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
       starter.start();
       return () -> {
         starter.join(10_000);

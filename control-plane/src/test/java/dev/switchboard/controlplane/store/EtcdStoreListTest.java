@@ -10,9 +10,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Lists are read in pages at one revision: a listing larger than gRPC's 4 MiB message limit
- * (found by the control-plane scale benchmark: a replica with 10,000 services could not start)
- * still arrives whole, consistent and confined to the store's prefix.
+ * Lists are read in pages at one revision: a listing larger than gRPC's 4 MiB message limit (found
+ * by the control-plane scale benchmark: a replica with 10,000 services could not start) still
+ * arrives whole, consistent and confined to the store's prefix.
  */
 class EtcdStoreListTest {
   private static EtcdProcess etcd;
@@ -22,8 +22,13 @@ class EtcdStoreListTest {
   @BeforeAll
   static void start() {
     etcd = EtcdProcess.start();
-    paged = EtcdStore.connect(List.of(etcd.endpoint()), "/paged", Duration.ofSeconds(10), 3,
-        EtcdStore.MAX_INBOUND_BYTES);
+    paged =
+        EtcdStore.connect(
+            List.of(etcd.endpoint()),
+            "/paged",
+            Duration.ofSeconds(10),
+            3,
+            EtcdStore.MAX_INBOUND_BYTES);
     // A sibling prefix that sorts right after ours: none of its keys may leak into our lists.
     neighbour = EtcdStore.connect(List.of(etcd.endpoint()), "/pagedx", Duration.ofSeconds(10));
   }
@@ -45,10 +50,22 @@ class EtcdStoreListTest {
     paged.commit(new Txn().then(Write.put("services/s", new byte[] {2})));
 
     Listing all = paged.list("");
-    assertThat(all.items()).extracting(KeyValue::key).containsExactly("pods/p0", "pods/p1",
-        "pods/p2", "pods/p3", "pods/p4", "pods/p5", "pods/p6", "pods/p7", "podsx", "services/s");
+    assertThat(all.items())
+        .extracting(KeyValue::key)
+        .containsExactly(
+            "pods/p0",
+            "pods/p1",
+            "pods/p2",
+            "pods/p3",
+            "pods/p4",
+            "pods/p5",
+            "pods/p6",
+            "pods/p7",
+            "podsx",
+            "services/s");
     assertThat(all.revision()).isEqualTo(paged.currentRevision());
-    assertThat(paged.list("pods/").items()).hasSize(8)
+    assertThat(paged.list("pods/").items())
+        .hasSize(8)
         .allSatisfy(kv -> assertThat(kv.key()).startsWith("pods/"));
 
     long before = all.revision();
@@ -60,8 +77,9 @@ class EtcdStoreListTest {
   @Test
   void aPageLargerThanTheMessageLimitIsAskedForInHalves() {
     // 1,000 keys of 1 KiB per page would be ~1 MiB: over a 256 KiB limit, so pages shrink.
-    EtcdStore small = EtcdStore.connect(List.of(etcd.endpoint()), "/halves",
-        Duration.ofSeconds(10), 1000, 256 << 10);
+    EtcdStore small =
+        EtcdStore.connect(
+            List.of(etcd.endpoint()), "/halves", Duration.ofSeconds(10), 1000, 256 << 10);
     try {
       byte[] value = new byte[1024];
       for (int batch = 0; batch < 10; batch++) {

@@ -32,19 +32,22 @@ class EtcdStoreTest {
 
   @Test
   void createIfAbsentSucceedsOnceAndReportsTheHolderOnFailure() {
-    Txn claim = new Txn()
-        .when(Condition.absent("alloc/a"))
-        .then(Write.put("alloc/a", "owner-1".getBytes(UTF_8)))
-        .readOnFailure("alloc/a");
+    Txn claim =
+        new Txn()
+            .when(Condition.absent("alloc/a"))
+            .then(Write.put("alloc/a", "owner-1".getBytes(UTF_8)))
+            .readOnFailure("alloc/a");
     assertThat(store.commit(claim).succeeded()).isTrue();
 
-    Txn second = new Txn()
-        .when(Condition.absent("alloc/a"))
-        .then(Write.put("alloc/a", "owner-2".getBytes(UTF_8)))
-        .readOnFailure("alloc/a");
+    Txn second =
+        new Txn()
+            .when(Condition.absent("alloc/a"))
+            .then(Write.put("alloc/a", "owner-2".getBytes(UTF_8)))
+            .readOnFailure("alloc/a");
     TxnResult result = store.commit(second);
     assertThat(result.succeeded()).isFalse();
-    assertThat(new String(result.read("alloc/a").orElseThrow().value(), UTF_8)).isEqualTo("owner-1");
+    assertThat(new String(result.read("alloc/a").orElseThrow().value(), UTF_8))
+        .isEqualTo("owner-1");
     assertThat(new String(store.get("alloc/a").orElseThrow().value(), UTF_8)).isEqualTo("owner-1");
   }
 
@@ -53,21 +56,39 @@ class EtcdStoreTest {
     TxnResult created = store.commit(new Txn().then(Write.put("obj/x", new byte[] {1})));
     long rev = store.get("obj/x").orElseThrow().modRevision();
     assertThat(rev).isEqualTo(created.revision());
-    assertThat(store.commit(new Txn().when(Condition.modRevisionIs("obj/x", rev))
-        .then(Write.put("obj/x", new byte[] {2}))).succeeded()).isTrue();
-    assertThat(store.commit(new Txn().when(Condition.modRevisionIs("obj/x", rev))
-        .then(Write.put("obj/x", new byte[] {3}))).succeeded()).isFalse();
+    assertThat(
+            store
+                .commit(
+                    new Txn()
+                        .when(Condition.modRevisionIs("obj/x", rev))
+                        .then(Write.put("obj/x", new byte[] {2})))
+                .succeeded())
+        .isTrue();
+    assertThat(
+            store
+                .commit(
+                    new Txn()
+                        .when(Condition.modRevisionIs("obj/x", rev))
+                        .then(Write.put("obj/x", new byte[] {3})))
+                .succeeded())
+        .isFalse();
     assertThat(store.get("obj/x").orElseThrow().value()).containsExactly(2);
   }
 
   @Test
   void listIsScopedToPrefixAndNamespace() {
-    store.commit(new Txn().then(Write.put("list/a", new byte[0])).then(Write.put("list/b", new byte[0]))
-        .then(Write.put("listx", new byte[0])));
-    try (EtcdStore other = EtcdStore.connect(List.of(etcd.endpoint()), "/other", Duration.ofSeconds(5))) {
+    store.commit(
+        new Txn()
+            .then(Write.put("list/a", new byte[0]))
+            .then(Write.put("list/b", new byte[0]))
+            .then(Write.put("listx", new byte[0])));
+    try (EtcdStore other =
+        EtcdStore.connect(List.of(etcd.endpoint()), "/other", Duration.ofSeconds(5))) {
       other.commit(new Txn().then(Write.put("list/c", new byte[0])));
     }
-    assertThat(store.list("list/").items()).extracting(KeyValue::key).containsExactly("list/a", "list/b");
+    assertThat(store.list("list/").items())
+        .extracting(KeyValue::key)
+        .containsExactly("list/a", "list/b");
   }
 
   @Test
@@ -77,17 +98,21 @@ class EtcdStoreTest {
     store.commit(new Txn().then(Write.delete("w/1")));
     List<StoreEvent> events = new CopyOnWriteArrayList<>();
     List<Throwable> failures = new CopyOnWriteArrayList<>();
-    try (AutoCloseable watch = store.watch("w/", start, new WatchListener() {
-      @Override
-      public void onEvents(List<StoreEvent> batch) {
-        events.addAll(batch);
-      }
+    try (AutoCloseable watch =
+        store.watch(
+            "w/",
+            start,
+            new WatchListener() {
+              @Override
+              public void onEvents(List<StoreEvent> batch) {
+                events.addAll(batch);
+              }
 
-      @Override
-      public void onFailure(Throwable cause) {
-        failures.add(cause);
-      }
-    })) {
+              @Override
+              public void onFailure(Throwable cause) {
+                failures.add(cause);
+              }
+            })) {
       await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 2);
       assertThat(events.get(0).type()).isEqualTo(StoreEvent.Type.PUT);
       assertThat(events.get(1).type()).isEqualTo(StoreEvent.Type.DELETE);
@@ -98,15 +123,19 @@ class EtcdStoreTest {
     long now = store.currentRevision();
     store.compact(now);
     assertThatThrownBy(() -> store.list("w/", start)).isInstanceOf(CompactedException.class);
-    try (AutoCloseable watch = store.watch("w/", start, new WatchListener() {
-      @Override
-      public void onEvents(List<StoreEvent> batch) {}
+    try (AutoCloseable watch =
+        store.watch(
+            "w/",
+            start,
+            new WatchListener() {
+              @Override
+              public void onEvents(List<StoreEvent> batch) {}
 
-      @Override
-      public void onFailure(Throwable cause) {
-        failures.add(cause);
-      }
-    })) {
+              @Override
+              public void onFailure(Throwable cause) {
+                failures.add(cause);
+              }
+            })) {
       await().atMost(Duration.ofSeconds(10)).until(() -> !failures.isEmpty());
       assertThat(failures.get(0)).isInstanceOf(CompactedException.class);
     }

@@ -14,18 +14,23 @@ import java.util.Optional;
 /**
  * Joins the chunks of a response split with {@code more = true} into one {@link Batch}.
  *
- * <p>Why not apply each chunk as it comes: if the stream broke after the first chunk of a
- * snapshot, the agent would hold a fraction of the cluster while claiming its old version, and
- * the control plane's diff from that version would never resend what the partial snapshot
- * dropped. Held aside, an interrupted batch is simply discarded ({@link #reset()}).
+ * <p>Why not apply each chunk as it comes: if the stream broke after the first chunk of a snapshot,
+ * the agent would hold a fraction of the cluster while claiming its old version, and the control
+ * plane's diff from that version would never resend what the partial snapshot dropped. Held aside,
+ * an interrupted batch is simply discarded ({@link #reset()}).
  *
  * <p>Not thread-safe: confined to the client's executor.
  */
 final class BatchAssembler {
-  /** Latest state per object across the chunks (a later chunk may change or remove it again); null = removed. */
+  /**
+   * Latest state per object across the chunks (a later chunk may change or remove it again); null =
+   * removed.
+   */
   private final Map<ResourceKey, Resource> objects = new LinkedHashMap<>();
+
   /** The origins of every chunk, by revision. */
   private final Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
+
   private boolean started;
   private boolean snapshot;
 
@@ -61,22 +66,37 @@ final class BatchAssembler {
         removed.add(e.getKey());
       }
     }
-    Batch batch = new Batch(snapshot, resources, removed, response.getVersion(),
-        response.getTraceContextMap(), List.copyOf(origins.values()));
+    Batch batch =
+        new Batch(
+            snapshot,
+            resources,
+            removed,
+            response.getVersion(),
+            response.getTraceContextMap(),
+            List.copyOf(origins.values()));
     reset();
     return Optional.of(batch);
   }
 
   static ResourceKey keyOf(Resource r) {
     return switch (r.getKindCase()) {
-      case SERVICE -> ResourceKey.newBuilder().setKind(Kind.SERVICE)
-          .setNamespace(r.getService().getMetadata().getNamespace())
-          .setName(r.getService().getMetadata().getName()).build();
-      case ENDPOINTS -> ResourceKey.newBuilder().setKind(Kind.ENDPOINTS)
-          .setNamespace(r.getEndpoints().getMetadata().getNamespace())
-          .setName(r.getEndpoints().getMetadata().getName()).build();
-      case NODE -> ResourceKey.newBuilder().setKind(Kind.NODE)
-          .setName(r.getNode().getMetadata().getName()).build();
+      case SERVICE ->
+          ResourceKey.newBuilder()
+              .setKind(Kind.SERVICE)
+              .setNamespace(r.getService().getMetadata().getNamespace())
+              .setName(r.getService().getMetadata().getName())
+              .build();
+      case ENDPOINTS ->
+          ResourceKey.newBuilder()
+              .setKind(Kind.ENDPOINTS)
+              .setNamespace(r.getEndpoints().getMetadata().getNamespace())
+              .setName(r.getEndpoints().getMetadata().getName())
+              .build();
+      case NODE ->
+          ResourceKey.newBuilder()
+              .setKind(Kind.NODE)
+              .setName(r.getNode().getMetadata().getName())
+              .build();
       default -> ResourceKey.getDefaultInstance();
     };
   }

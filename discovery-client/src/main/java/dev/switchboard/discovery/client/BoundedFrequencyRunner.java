@@ -10,10 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a task (the proxier's sync) on request, kube-proxy's BoundedFrequencyRunner: at most one
- * run in flight, runs started at least {@code minInterval} apart, and any number of requests
- * made meanwhile merged into one later run. A burst of changes therefore costs one sync per
- * interval, and a lone change is applied at once.
+ * Runs a task (the proxier's sync) on request, kube-proxy's BoundedFrequencyRunner: at most one run
+ * in flight, runs started at least {@code minInterval} apart, and any number of requests made
+ * meanwhile merged into one later run. A burst of changes therefore costs one sync per interval,
+ * and a lone change is applied at once.
  *
  * <p>With a {@code maxInterval}, a run also happens that long after the last one even without a
  * request (a periodic resync, which retries what failed).
@@ -30,16 +30,22 @@ public final class BoundedFrequencyRunner implements AutoCloseable {
 
   @GuardedBy("this")
   private ScheduledFuture<?> scheduled;
+
   @GuardedBy("this")
   private long scheduledAtNanos;
+
   @GuardedBy("this")
   private boolean running;
+
   @GuardedBy("this")
   private boolean requestedWhileRunning;
+
   @GuardedBy("this")
   private long lastStartNanos;
+
   @GuardedBy("this")
   private boolean everRun;
+
   @GuardedBy("this")
   private boolean closed;
 
@@ -47,14 +53,24 @@ public final class BoundedFrequencyRunner implements AutoCloseable {
    * @param maxInterval {@link Duration#ZERO} for no periodic run
    * @param executor runs the task; need not be single-threaded
    */
-  public BoundedFrequencyRunner(String name, Runnable task, Duration minInterval,
-      Duration maxInterval, ScheduledExecutorService executor, LongSupplier nanoClock) {
+  public BoundedFrequencyRunner(
+      String name,
+      Runnable task,
+      Duration minInterval,
+      Duration maxInterval,
+      ScheduledExecutorService executor,
+      LongSupplier nanoClock) {
     if (minInterval.isNegative()) {
       throw new IllegalArgumentException("minInterval: " + minInterval + " (expected: >= 0)");
     }
-    if (maxInterval.isNegative() || (!maxInterval.isZero() && maxInterval.compareTo(minInterval) < 0)) {
-      throw new IllegalArgumentException("maxInterval: " + maxInterval
-          + " (expected: 0 for none, or >= minInterval " + minInterval + ")");
+    if (maxInterval.isNegative()
+        || (!maxInterval.isZero() && maxInterval.compareTo(minInterval) < 0)) {
+      throw new IllegalArgumentException(
+          "maxInterval: "
+              + maxInterval
+              + " (expected: 0 for none, or >= minInterval "
+              + minInterval
+              + ")");
     }
     this.name = name;
     this.task = task;

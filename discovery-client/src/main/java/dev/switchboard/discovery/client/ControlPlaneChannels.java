@@ -10,10 +10,10 @@ import java.util.concurrent.TimeUnit;
  * stream and for Admin calls alike, so both components behave the same when it vanishes.
  *
  * <p>Keepalive: a ping every 30 s (the control plane permits one every 5 s), dead after 10 s
- * without an answer, also while no call is open: a control plane that disappeared without a FIN
- * (a node lost, a partition) is noticed within 40 s and the stream reconnects elsewhere, instead
- * of waiting for TCP's retransmission timeout. Inbound messages up to 64 MiB: the control plane
- * splits batches at about 1 MiB, the margin is for one very large object.
+ * without an answer, also while no call is open: a control plane that disappeared without a FIN (a
+ * node lost, a partition) is noticed within 40 s and the stream reconnects elsewhere, instead of
+ * waiting for TCP's retransmission timeout. Inbound messages up to 64 MiB: the control plane splits
+ * batches at about 1 MiB, the margin is for one very large object.
  */
 public final class ControlPlaneChannels {
   static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;

@@ -20,13 +20,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's end of the Discovery stream: says hello with the version it holds, hands every
- * complete batch to a {@link Handler}, ACKs or NACKs each response once the handler has applied
- * it, and reconnects with backoff whenever the stream ends, resuming from its last version.
+ * complete batch to a {@link Handler}, ACKs or NACKs each response once the handler has applied it,
+ * and reconnects with backoff whenever the stream ends, resuming from its last version.
  *
- * <p>Threading: every gRPC callback runs on {@code executor} (the agent's single executor), and
- * so does everything here; there are no locks. Inbound flow control is manual: the next response
- * is requested only once the previous one has been handed over, so a burst of deltas waits in
- * gRPC's flow-control window instead of piling up in the executor's queue.
+ * <p>Threading: every gRPC callback runs on {@code executor} (the agent's single executor), and so
+ * does everything here; there are no locks. Inbound flow control is manual: the next response is
+ * requested only once the previous one has been handed over, so a burst of deltas waits in gRPC's
+ * flow-control window instead of piling up in the executor's queue.
  */
 public final class DiscoveryClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryClient.class);
@@ -35,8 +35,8 @@ public final class DiscoveryClient implements AutoCloseable {
   public interface Handler {
 
     /**
-     * Applies a complete batch to the agent's state. The returned future completes once the
-     * batch is programmed, with "" or the reason something could not be (sent as a NACK).
+     * Applies a complete batch to the agent's state. The returned future completes once the batch
+     * is programmed, with "" or the reason something could not be (sent as a NACK).
      */
     CompletableFuture<String> apply(Batch batch);
 
@@ -55,26 +55,34 @@ public final class DiscoveryClient implements AutoCloseable {
 
   /** Confined to the executor. */
   private final BatchAssembler assembler = new BatchAssembler();
+
   /** The channel of the current attempt; replaced after every failed one. */
   private ManagedChannel channel;
+
   private Call current;
   private int failures;
   private boolean closed;
+
   /** The last response answered on the current stream, re-ACKed when the error state changes. */
   private String lastNonce;
+
   private long lastAckedVersion;
   private String lastReported = "";
   private volatile boolean connected;
 
   /**
    * @param channels makes the channel of an attempt. A new channel per attempt after a failure
-   *     makes every attempt one real connection attempt, timed by {@code backoff} alone: a
-   *     channel that failed stays in TRANSIENT_FAILURE and fails new calls at once until its own
-   *     (longer, uncontrolled) reconnect backoff has passed.
+   *     makes every attempt one real connection attempt, timed by {@code backoff} alone: a channel
+   *     that failed stays in TRANSIENT_FAILURE and fails new calls at once until its own (longer,
+   *     uncontrolled) reconnect backoff has passed.
    * @param hello node name, address, role and labels; its last_version is filled in per attempt
    */
-  public DiscoveryClient(Supplier<ManagedChannel> channels, ScheduledExecutorService executor,
-      Backoff backoff, Hello hello, Handler handler) {
+  public DiscoveryClient(
+      Supplier<ManagedChannel> channels,
+      ScheduledExecutorService executor,
+      Backoff backoff,
+      Hello hello,
+      Handler handler) {
     this.channels = channels;
     this.executor = executor;
     this.backoff = backoff;
@@ -93,9 +101,9 @@ public final class DiscoveryClient implements AutoCloseable {
   }
 
   /**
-   * Tells the control plane that what is programmed changed without a response (a retry of a
-   * failed listener succeeded, or failed differently): re-ACKs the last response with the new
-   * error detail. On the executor.
+   * Tells the control plane that what is programmed changed without a response (a retry of a failed
+   * listener succeeded, or failed differently): re-ACKs the last response with the new error
+   * detail. On the executor.
    */
   public void reportError(String error) {
     if (current != null && lastNonce != null && !error.equals(lastReported)) {
@@ -116,7 +124,9 @@ public final class DiscoveryClient implements AutoCloseable {
     assembler.reset();
     DiscoveryGrpc.newStub(channel).withExecutor(executor).stream(call);
     Hello withVersion = hello.toBuilder().setLastVersion(handler.version()).build();
-    log.info("discovery: connecting as {} (version {})", hello.getNodeName(),
+    log.info(
+        "discovery: connecting as {} (version {})",
+        hello.getNodeName(),
         withVersion.getLastVersion());
     call.send(DiscoveryRequest.newBuilder().setHello(withVersion).build());
   }
@@ -141,9 +151,12 @@ public final class DiscoveryClient implements AutoCloseable {
     failures++;
     Duration delay = backoff.delay(failures);
     Status status = error == null ? Status.OK : Status.fromThrowable(error);
-    log.warn("discovery: stream ended ({}{}); reconnecting in {} ms (attempt {})",
-        status.getCode(), status.getDescription() == null ? "" : ": " + status.getDescription(),
-        delay.toMillis(), failures);
+    log.warn(
+        "discovery: stream ended ({}{}); reconnecting in {} ms (attempt {})",
+        status.getCode(),
+        status.getDescription() == null ? "" : ": " + status.getDescription(),
+        delay.toMillis(),
+        failures);
     executor.schedule(this::connect, delay.toNanos(), TimeUnit.NANOSECONDS);
   }
 
@@ -154,7 +167,9 @@ public final class DiscoveryClient implements AutoCloseable {
     if (!connected) {
       connected = true;
       failures = 0;
-      log.info("discovery: connected; first response version {} ({})", response.getVersion(),
+      log.info(
+          "discovery: connected; first response version {} ({})",
+          response.getVersion(),
           response.getSnapshot() ? "snapshot" : "delta");
     }
     Optional<Batch> batch = assembler.add(response);
@@ -171,31 +186,34 @@ public final class DiscoveryClient implements AutoCloseable {
       log.error("discovery: applying version {} failed", response.getVersion(), e);
       programmed = CompletableFuture.completedFuture("agent error: " + e);
     }
-    programmed.whenCompleteAsync((error, failure) -> {
-      String detail = failure != null ? "agent error: " + failure : error;
-      if (call == current) {
-        call.ack(response.getNonce(), response.getVersion(), detail);
-      }
-    }, executor);
+    programmed.whenCompleteAsync(
+        (error, failure) -> {
+          String detail = failure != null ? "agent error: " + failure : error;
+          if (call == current) {
+            call.ack(response.getNonce(), response.getVersion(), detail);
+          }
+        },
+        executor);
     call.requestNext();
   }
 
   @Override
   public void close() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    executor.execute(() -> {
-      closed = true;
-      Call call = current;
-      current = null;
-      connected = false;
-      if (call != null) {
-        call.finish();
-      }
-      if (channel != null) {
-        channel.shutdown();
-      }
-      done.complete(null);
-    });
+    executor.execute(
+        () -> {
+          closed = true;
+          Call call = current;
+          current = null;
+          connected = false;
+          if (call != null) {
+            call.finish();
+          }
+          if (channel != null) {
+            channel.shutdown();
+          }
+          done.complete(null);
+        });
     try {
       done.get(5, TimeUnit.SECONDS);
       ManagedChannel last = channel;
@@ -238,8 +256,11 @@ public final class DiscoveryClient implements AutoCloseable {
       if (!errorDetail.isEmpty()) {
         log.warn("discovery: NACK version {}: {}", version, errorDetail);
       }
-      send(DiscoveryRequest.newBuilder().setAck(Ack.newBuilder().setNonce(nonce)
-          .setVersion(version).setErrorDetail(errorDetail)).build());
+      send(
+          DiscoveryRequest.newBuilder()
+              .setAck(
+                  Ack.newBuilder().setNonce(nonce).setVersion(version).setErrorDetail(errorDetail))
+              .build());
     }
 
     void requestNext() {

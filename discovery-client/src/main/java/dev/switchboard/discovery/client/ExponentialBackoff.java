@@ -5,10 +5,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 
 /**
- * Capped exponential backoff with jitter: {@code initial * multiplier^(failures-1)}, at most
- * {@code max}, then scaled by a random factor in {@code [1 - jitter, 1]}. The jitter spreads the
- * reconnections of every agent after a control-plane restart; it only ever shortens a delay, so
- * the cap holds.
+ * Capped exponential backoff with jitter: {@code initial * multiplier^(failures-1)}, at most {@code
+ * max}, then scaled by a random factor in {@code [1 - jitter, 1]}. The jitter spreads the
+ * reconnections of every agent after a control-plane restart; it only ever shortens a delay, so the
+ * cap holds.
  */
 public final class ExponentialBackoff implements Backoff {
   private final Duration initial;
@@ -20,8 +20,8 @@ public final class ExponentialBackoff implements Backoff {
   /**
    * @param random uniform in [0, 1); tests pass a fixed one
    */
-  public ExponentialBackoff(Duration initial, Duration max, double multiplier, double jitter,
-      DoubleSupplier random) {
+  public ExponentialBackoff(
+      Duration initial, Duration max, double multiplier, double jitter, DoubleSupplier random) {
     if (initial.isNegative() || initial.isZero()) {
       throw new IllegalArgumentException("initial: " + initial + " (expected: > 0)");
     }
@@ -43,8 +43,8 @@ public final class ExponentialBackoff implements Backoff {
 
   /** 100 ms doubling up to {@code max}, with 20% jitter. */
   public static ExponentialBackoff standard(Duration max) {
-    return new ExponentialBackoff(Duration.ofMillis(100), max, 2.0, 0.2,
-        () -> ThreadLocalRandom.current().nextDouble());
+    return new ExponentialBackoff(
+        Duration.ofMillis(100), max, 2.0, 0.2, () -> ThreadLocalRandom.current().nextDouble());
   }
 
   @Override

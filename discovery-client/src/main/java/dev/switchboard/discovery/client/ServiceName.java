@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * A service's (and its endpoints') namespace and name, Kubernetes' {@code NamespacedName}: how a
- * subscriber keys what it keeps per service (the agent tracks changes by it, cloud-lb its
- * listeners and status writes).
+ * subscriber keys what it keeps per service (the agent tracks changes by it, cloud-lb its listeners
+ * and status writes).
  */
 public record ServiceName(String namespace, String name) implements Comparable<ServiceName> {
 

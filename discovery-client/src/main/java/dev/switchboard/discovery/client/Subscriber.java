@@ -15,11 +15,11 @@ import java.util.function.Supplier;
 
 /**
  * A subscriber's loop from the stream to what it programs, the same for the node agent and
- * cloud-lb: the {@link DiscoveryClient} hands each complete batch to the component's
- * {@link State}; one {@link BoundedFrequencyRunner} merges the syncs that batches, the
- * component's own events (a bind retried, a node failing its checks) and the periodic resync
- * ask for; a sync's result answers every batch it covered (ACK, or NACK with the detail), and
- * when it covered none but the result changed, the last response is ACKed again with it.
+ * cloud-lb: the {@link DiscoveryClient} hands each complete batch to the component's {@link State};
+ * one {@link BoundedFrequencyRunner} merges the syncs that batches, the component's own events (a
+ * bind retried, a node failing its checks) and the periodic resync ask for; a sync's result answers
+ * every batch it covered (ACK, or NACK with the detail), and when it covered none but the result
+ * changed, the last response is ACKed again with it.
  *
  * <p>The split follows grpc-java's xDS client: the transport, ACK bookkeeping and tracing of a
  * batch live here, what the resources mean lives in the component.
@@ -53,7 +53,11 @@ public final class Subscriber implements AutoCloseable {
    * @param minSyncInterval syncs start at least this far apart (zero: as soon as asked)
    * @param resyncInterval a sync also runs this long after the last one, without a request
    */
-  public record Options(String component, Hello hello, Backoff backoff, Duration minSyncInterval,
+  public record Options(
+      String component,
+      Hello hello,
+      Backoff backoff,
+      Duration minSyncInterval,
       Duration resyncInterval) {
     public Options {
       Objects.requireNonNull(component, () -> "component: null (expected: non-null)");
@@ -65,28 +69,44 @@ public final class Subscriber implements AutoCloseable {
   private final State state;
   private final BoundedFrequencyRunner runner;
   private final DiscoveryClient client;
+
   /** Null when telemetry is off. */
   private final ProgrammingTelemetry programming;
+
   /** Batches applied and not yet covered by a sync. On the executor. */
   private final List<CompletableFuture<String>> waiting = new ArrayList<>();
+
   /** The last sync's result. Written on the executor, read by status pages on any thread. */
   private volatile String lastError = "";
 
   /**
    * @param channels makes the channel of each connection attempt (see {@link DiscoveryClient})
    * @param executor the component's control thread: a single-threaded scheduler
-   * @param telemetry traces each batch from arrival to programmed and records
-   *     network-programming latency, when enabled; closed by the caller
+   * @param telemetry traces each batch from arrival to programmed and records network-programming
+   *     latency, when enabled; closed by the caller
    */
-  public Subscriber(Supplier<ManagedChannel> channels, ScheduledExecutorService executor,
-      Options options, State state, Telemetry telemetry) {
+  public Subscriber(
+      Supplier<ManagedChannel> channels,
+      ScheduledExecutorService executor,
+      Options options,
+      State state,
+      Telemetry telemetry) {
     this.state = Objects.requireNonNull(state, () -> "state: null (expected: non-null)");
-    this.programming = telemetry.enabled() ? new ProgrammingTelemetry(telemetry,
-        options.component(), options.hello().getNodeName(), Clock.systemUTC()) : null;
-    this.runner = new BoundedFrequencyRunner("sync " + options.hello().getNodeName(), this::sync,
-        options.minSyncInterval(), options.resyncInterval(), executor, System::nanoTime);
-    this.client = new DiscoveryClient(channels, executor, options.backoff(), options.hello(),
-        new Handler());
+    this.programming =
+        telemetry.enabled()
+            ? new ProgrammingTelemetry(
+                telemetry, options.component(), options.hello().getNodeName(), Clock.systemUTC())
+            : null;
+    this.runner =
+        new BoundedFrequencyRunner(
+            "sync " + options.hello().getNodeName(),
+            this::sync,
+            options.minSyncInterval(),
+            options.resyncInterval(),
+            executor,
+            System::nanoTime);
+    this.client =
+        new DiscoveryClient(channels, executor, options.backoff(), options.hello(), new Handler());
   }
 
   /** Opens the first stream; returns at once. */
@@ -136,12 +156,20 @@ public final class Subscriber implements AutoCloseable {
     public CompletableFuture<String> apply(Batch batch) {
       CompletableFuture<String> programmed = new CompletableFuture<>();
       if (programming != null) {
-        ProgrammingTelemetry.Applying applying = programming.begin(batch.version(),
-            batch.snapshot(), batch.resources().size() + batch.removed().size(),
-            batch.traceContext(), batch.origins().stream().map(o -> new ProgrammingTelemetry.Origin(
-                o.getRevision(), o.getWriteTimeUnixNanos(), o.getTraceContextMap())).toList());
-        programmed.whenComplete((error, failure) ->
-            applying.done(failure != null ? "agent error: " + failure : error));
+        ProgrammingTelemetry.Applying applying =
+            programming.begin(
+                batch.version(),
+                batch.snapshot(),
+                batch.resources().size() + batch.removed().size(),
+                batch.traceContext(),
+                batch.origins().stream()
+                    .map(
+                        o ->
+                            new ProgrammingTelemetry.Origin(
+                                o.getRevision(), o.getWriteTimeUnixNanos(), o.getTraceContextMap()))
+                    .toList());
+        programmed.whenComplete(
+            (error, failure) -> applying.done(failure != null ? "agent error: " + failure : error));
       }
       state.apply(batch);
       waiting.add(programmed);

@@ -14,8 +14,12 @@ import org.junit.jupiter.api.Test;
 class BatchAssemblerTest {
 
   private static Resource node(String name, String address) {
-    return Resource.newBuilder().setNode(Node.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setName(name)).setAddress(address)).build();
+    return Resource.newBuilder()
+        .setNode(
+            Node.newBuilder()
+                .setMetadata(ObjectMeta.newBuilder().setName(name))
+                .setAddress(address))
+        .build();
   }
 
   private static ResourceKey nodeKey(String name) {
@@ -25,27 +29,52 @@ class BatchAssemblerTest {
   @Test
   void chunksAreHeldUntilTheLastAndTheLatestStateOfEachObjectWins() {
     BatchAssembler a = new BatchAssembler();
-    assertThat(a.add(DiscoveryResponse.newBuilder().setSnapshot(true).setVersion(5).setMore(true)
-        .addResources(node("n1", "127.0.1.1")).addResources(node("n2", "127.0.1.2")).build()))
+    assertThat(
+            a.add(
+                DiscoveryResponse.newBuilder()
+                    .setSnapshot(true)
+                    .setVersion(5)
+                    .setMore(true)
+                    .addResources(node("n1", "127.0.1.1"))
+                    .addResources(node("n2", "127.0.1.2"))
+                    .build()))
         .isEmpty();
     assertThat(a.inProgress()).isTrue();
-    Optional<Batch> batch = a.add(DiscoveryResponse.newBuilder().setVersion(9)
-        .addRemoved(nodeKey("n1")).addResources(node("n2", "127.0.1.22")).build());
-    assertThat(batch).hasValueSatisfying(b -> {
-      assertThat(b.snapshot()).isTrue();
-      assertThat(b.version()).isEqualTo(9);
-      assertThat(b.resources()).containsExactly(node("n2", "127.0.1.22"));
-      assertThat(b.removed()).isEmpty(); // a snapshot lists what exists; removals mean nothing
-    });
+    Optional<Batch> batch =
+        a.add(
+            DiscoveryResponse.newBuilder()
+                .setVersion(9)
+                .addRemoved(nodeKey("n1"))
+                .addResources(node("n2", "127.0.1.22"))
+                .build());
+    assertThat(batch)
+        .hasValueSatisfying(
+            b -> {
+              assertThat(b.snapshot()).isTrue();
+              assertThat(b.version()).isEqualTo(9);
+              assertThat(b.resources()).containsExactly(node("n2", "127.0.1.22"));
+              assertThat(b.removed())
+                  .isEmpty(); // a snapshot lists what exists; removals mean nothing
+            });
     assertThat(a.inProgress()).isFalse();
   }
 
   @Test
   void aRemovalThenReAddAcrossChunksKeepsTheObject() {
     BatchAssembler a = new BatchAssembler();
-    a.add(DiscoveryResponse.newBuilder().setVersion(3).setMore(true).addRemoved(nodeKey("n1")).build());
-    Batch b = a.add(DiscoveryResponse.newBuilder().setVersion(4)
-        .addResources(node("n1", "127.0.1.1")).build()).orElseThrow();
+    a.add(
+        DiscoveryResponse.newBuilder()
+            .setVersion(3)
+            .setMore(true)
+            .addRemoved(nodeKey("n1"))
+            .build());
+    Batch b =
+        a.add(
+                DiscoveryResponse.newBuilder()
+                    .setVersion(4)
+                    .addResources(node("n1", "127.0.1.1"))
+                    .build())
+            .orElseThrow();
     assertThat(b.snapshot()).isFalse();
     assertThat(b.resources()).containsExactly(node("n1", "127.0.1.1"));
     assertThat(b.removed()).isEmpty();

@@ -27,8 +27,14 @@ class BoundedFrequencyRunnerTest {
   @Test
   void aLoneRequestRunsAtOnce() {
     AtomicInteger runs = new AtomicInteger();
-    try (BoundedFrequencyRunner r = new BoundedFrequencyRunner("t", runs::incrementAndGet,
-        Duration.ofSeconds(10), Duration.ZERO, executor, System::nanoTime)) {
+    try (BoundedFrequencyRunner r =
+        new BoundedFrequencyRunner(
+            "t",
+            runs::incrementAndGet,
+            Duration.ofSeconds(10),
+            Duration.ZERO,
+            executor,
+            System::nanoTime)) {
       long start = System.nanoTime();
       r.run();
       await().atMost(Duration.ofSeconds(2)).until(() -> runs.get() == 1);
@@ -43,20 +49,21 @@ class BoundedFrequencyRunnerTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger concurrent = new AtomicInteger();
     AtomicInteger maxConcurrent = new AtomicInteger();
-    Runnable task = () -> {
-      maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
-      starts.add(System.nanoTime());
-      firstRunning.countDown();
-      try {
-        release.await(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      concurrent.decrementAndGet();
-    };
+    Runnable task =
+        () -> {
+          maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+          starts.add(System.nanoTime());
+          firstRunning.countDown();
+          try {
+            release.await(5, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          concurrent.decrementAndGet();
+        };
     Duration min = Duration.ofMillis(200);
-    try (BoundedFrequencyRunner r = new BoundedFrequencyRunner("t", task, min, Duration.ZERO,
-        executor, System::nanoTime)) {
+    try (BoundedFrequencyRunner r =
+        new BoundedFrequencyRunner("t", task, min, Duration.ZERO, executor, System::nanoTime)) {
       r.run();
       firstRunning.await(5, TimeUnit.SECONDS);
       for (int i = 0; i < 1000; i++) {
@@ -80,8 +87,14 @@ class BoundedFrequencyRunnerTest {
   @Test
   void runsPeriodicallyWithAMaximumInterval() {
     AtomicInteger runs = new AtomicInteger();
-    try (BoundedFrequencyRunner r = new BoundedFrequencyRunner("t", runs::incrementAndGet,
-        Duration.ofMillis(10), Duration.ofMillis(50), executor, System::nanoTime)) {
+    try (BoundedFrequencyRunner r =
+        new BoundedFrequencyRunner(
+            "t",
+            runs::incrementAndGet,
+            Duration.ofMillis(10),
+            Duration.ofMillis(50),
+            executor,
+            System::nanoTime)) {
       r.run();
       await().atMost(Duration.ofSeconds(5)).until(() -> runs.get() >= 4);
     }

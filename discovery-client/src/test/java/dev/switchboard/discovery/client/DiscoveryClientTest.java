@@ -83,38 +83,49 @@ class DiscoveryClientTest {
 
   @BeforeEach
   void start() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DiscoveryGrpc.DiscoveryImplBase() {
-          @Override
-          public StreamObserver<DiscoveryRequest> stream(StreamObserver<DiscoveryResponse> responses) {
-            ServerStream s = new ServerStream();
-            s.responses = responses;
-            streams.add(s);
-            return new StreamObserver<>() {
-              @Override
-              public void onNext(DiscoveryRequest r) {
-                s.requests.add(r);
-              }
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(
+                new DiscoveryGrpc.DiscoveryImplBase() {
+                  @Override
+                  public StreamObserver<DiscoveryRequest> stream(
+                      StreamObserver<DiscoveryResponse> responses) {
+                    ServerStream s = new ServerStream();
+                    s.responses = responses;
+                    streams.add(s);
+                    return new StreamObserver<>() {
+                      @Override
+                      public void onNext(DiscoveryRequest r) {
+                        s.requests.add(r);
+                      }
 
-              @Override
-              public void onError(Throwable t) {}
+                      @Override
+                      public void onError(Throwable t) {}
 
-              @Override
-              public void onCompleted() {
-                responses.onCompleted(); // as the control plane does when an agent leaves
-              }
-            };
-          }
-        }).build().start();
+                      @Override
+                      public void onCompleted() {
+                        responses.onCompleted(); // as the control plane does when an agent leaves
+                      }
+                    };
+                  }
+                })
+            .build()
+            .start();
     int port = server.getPort();
-    client = new DiscoveryClient(
-        () -> NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build(),
-        executor, failures -> {
-          backoffCalls.add(failures);
-          return Duration.ofMillis(10);
-        },
-        Hello.newBuilder().setNodeName("n1").setNodeAddress("127.0.1.1").setRole(Role.AGENT).build(),
-        handler);
+    client =
+        new DiscoveryClient(
+            () -> NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build(),
+            executor,
+            failures -> {
+              backoffCalls.add(failures);
+              return Duration.ofMillis(10);
+            },
+            Hello.newBuilder()
+                .setNodeName("n1")
+                .setNodeAddress("127.0.1.1")
+                .setRole(Role.AGENT)
+                .build(),
+            handler);
     client.start();
   }
 
@@ -126,13 +137,20 @@ class DiscoveryClientTest {
   }
 
   private static Resource node(String name) {
-    return Resource.newBuilder().setNode(Node.newBuilder().setMetadata(ObjectMeta.newBuilder().setName(name))).build();
+    return Resource.newBuilder()
+        .setNode(Node.newBuilder().setMetadata(ObjectMeta.newBuilder().setName(name)))
+        .build();
   }
 
-  private static DiscoveryResponse response(String nonce, long version, boolean snapshot, boolean more,
-      Resource... resources) {
-    return DiscoveryResponse.newBuilder().setNonce(nonce).setVersion(version).setSnapshot(snapshot)
-        .setMore(more).addAllResources(List.of(resources)).build();
+  private static DiscoveryResponse response(
+      String nonce, long version, boolean snapshot, boolean more, Resource... resources) {
+    return DiscoveryResponse.newBuilder()
+        .setNonce(nonce)
+        .setVersion(version)
+        .setSnapshot(snapshot)
+        .setMore(more)
+        .addAllResources(List.of(resources))
+        .build();
   }
 
   private static Ack ack(ServerStream s) throws InterruptedException {
@@ -154,11 +172,14 @@ class DiscoveryClientTest {
 
     s.responses.onNext(response("2", 7, false, false, node("b")));
     assertThat(ack(s)).isEqualTo(Ack.newBuilder().setNonce("2").setVersion(7).build());
-    assertThat(handler.batches).singleElement().satisfies(b -> {
-      assertThat(b.snapshot()).isTrue();
-      assertThat(b.version()).isEqualTo(7);
-      assertThat(b.resources()).containsExactly(node("a"), node("b"));
-    });
+    assertThat(handler.batches)
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.snapshot()).isTrue();
+              assertThat(b.version()).isEqualTo(7);
+              assertThat(b.resources()).containsExactly(node("a"), node("b"));
+            });
     assertThat(client.connected()).isTrue();
   }
 
@@ -166,22 +187,27 @@ class DiscoveryClientTest {
   void whatCannotBeProgrammedIsNackedWithTheReasonAndTheVersionStillAdvances() throws Exception {
     ServerStream s = streams.poll(10, TimeUnit.SECONDS);
     s.next();
-    handler.result = "service default/web port http (NodePort TCP 127.0.1.1:30080): cannot bind: in use";
+    handler.result =
+        "service default/web port http (NodePort TCP 127.0.1.1:30080): cannot bind: in use";
     s.responses.onNext(response("1", 5, true, false, node("a")));
-    assertThat(ack(s)).isEqualTo(Ack.newBuilder().setNonce("1").setVersion(5)
-        .setErrorDetail(handler.result).build());
+    assertThat(ack(s))
+        .isEqualTo(
+            Ack.newBuilder().setNonce("1").setVersion(5).setErrorDetail(handler.result).build());
     assertThat(handler.version()).isEqualTo(5);
   }
 
   @Test
-  void aBrokenStreamDropsItsIncompleteBatchAndTheNextHelloResumesFromTheLastVersion() throws Exception {
+  void aBrokenStreamDropsItsIncompleteBatchAndTheNextHelloResumesFromTheLastVersion()
+      throws Exception {
     ServerStream first = streams.poll(10, TimeUnit.SECONDS);
     first.next();
     first.responses.onNext(response("1", 9, true, false, node("a")));
     ack(first);
-    first.responses.onNext(response("2", 9, false, true, node("b"))); // a chunk, then the stream breaks
+    first.responses.onNext(
+        response("2", 9, false, true, node("b"))); // a chunk, then the stream breaks
     ack(first);
-    first.responses.onError(Status.UNAVAILABLE.withDescription("replica going away").asRuntimeException());
+    first.responses.onError(
+        Status.UNAVAILABLE.withDescription("replica going away").asRuntimeException());
 
     ServerStream second = streams.poll(10, TimeUnit.SECONDS);
     assertThat(second).as("a reconnection").isNotNull();

@@ -9,7 +9,6 @@ import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
 import dev.switchboard.v1.Hello;
 import dev.switchboard.v1.Role;
-import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -73,32 +72,45 @@ class SubscriberTest {
 
   @BeforeEach
   void start() throws IOException, InterruptedException {
-    server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(new DiscoveryGrpc.DiscoveryImplBase() {
-          @Override
-          public StreamObserver<DiscoveryRequest> stream(StreamObserver<DiscoveryResponse> out) {
-            responses = out;
-            return new StreamObserver<>() {
-              @Override
-              public void onNext(DiscoveryRequest r) {
-                requests.add(r);
-              }
+    server =
+        InProcessServerBuilder.forName(name)
+            .directExecutor()
+            .addService(
+                new DiscoveryGrpc.DiscoveryImplBase() {
+                  @Override
+                  public StreamObserver<DiscoveryRequest> stream(
+                      StreamObserver<DiscoveryResponse> out) {
+                    responses = out;
+                    return new StreamObserver<>() {
+                      @Override
+                      public void onNext(DiscoveryRequest r) {
+                        requests.add(r);
+                      }
 
-              @Override
-              public void onError(Throwable t) {}
+                      @Override
+                      public void onError(Throwable t) {}
 
-              @Override
-              public void onCompleted() {
-                out.onCompleted();
-              }
-            };
-          }
-        }).build().start();
-    subscriber = new Subscriber(
-        () -> InProcessChannelBuilder.forName(name).directExecutor().build(), executor,
-        new Subscriber.Options("test", Hello.newBuilder().setNodeName("node-1").setRole(Role.AGENT).build(),
-            failures -> Duration.ofMillis(50), MIN_SYNC_INTERVAL, Duration.ofHours(1)),
-        state, Telemetry.disabled());
+                      @Override
+                      public void onCompleted() {
+                        out.onCompleted();
+                      }
+                    };
+                  }
+                })
+            .build()
+            .start();
+    subscriber =
+        new Subscriber(
+            () -> InProcessChannelBuilder.forName(name).directExecutor().build(),
+            executor,
+            new Subscriber.Options(
+                "test",
+                Hello.newBuilder().setNodeName("node-1").setRole(Role.AGENT).build(),
+                failures -> Duration.ofMillis(50),
+                MIN_SYNC_INTERVAL,
+                Duration.ofHours(1)),
+            state,
+            Telemetry.disabled());
     subscriber.start();
     assertThat(next().hasHello()).isTrue();
   }
@@ -120,7 +132,8 @@ class SubscriberTest {
 
     DiscoveryRequest first = next();
     DiscoveryRequest second = next();
-    assertThat(List.of(first.getAck().getNonce(), second.getAck().getNonce())).containsExactly("n2", "n3");
+    assertThat(List.of(first.getAck().getNonce(), second.getAck().getNonce()))
+        .containsExactly("n2", "n3");
     assertThat(List.of(first.getAck().getErrorDetail(), second.getAck().getErrorDetail()))
         .containsOnly("default/web:http: cannot bind 127.0.0.1:80");
     assertThat(state.applied).containsExactly(1L, 2L, 3L);

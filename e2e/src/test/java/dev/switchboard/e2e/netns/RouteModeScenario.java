@@ -35,49 +35,72 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A node agent in cluster (route) mode, with everything it needs: etcd, a control plane, a pod.
- * Runs ONLY inside a network namespace that {@link RouteModeTest} created for it (its own
- * loopback, its own routing table, gone when this process exits): the service CIDR here is
- * 10.96.0.0/16, made local by the agent's {@code ip route add local}, and no packet leaves the
- * namespace. Prints one {@code RESULT ...} line; exits non-zero when the expectation fails.
+ * Runs ONLY inside a network namespace that {@link RouteModeTest} created for it (its own loopback,
+ * its own routing table, gone when this process exits): the service CIDR here is 10.96.0.0/16, made
+ * local by the agent's {@code ip route add local}, and no packet leaves the namespace. Prints one
+ * {@code RESULT ...} line; exits non-zero when the expectation fails.
  *
- * <p>Argument {@code route}: the agent may change routes (root in the namespace); a client
- * reaches the pod through the ClusterIP. {@code noperm}: it may not (no CAP_NET_ADMIN); the
- * agent says so, naming the capability, in its NACK.
+ * <p>Argument {@code route}: the agent may change routes (root in the namespace); a client reaches
+ * the pod through the ClusterIP. {@code noperm}: it may not (no CAP_NET_ADMIN); the agent says so,
+ * naming the capability, in its NACK.
  */
 public final class RouteModeScenario {
   static final String CIDR = "10.96.0.0/16";
 
-  private RouteModeScenario() {
-  }
+  private RouteModeScenario() {}
 
   public static void main(String[] args) throws Exception {
     boolean permitted = args[0].equals("route");
     try (EtcdProcess etcd = EtcdProcess.start();
-         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.local(etcd.endpoint(), "/route")
-             .withRanges(CIDR, "30000-32767", ""));
-         PodServer pod = new PodServer("127.0.10.1", 8080)) {
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
-      try (NodeAgent agent = NodeAgent.start(AgentConfig.local("node-1", InetAddress.getByName("127.0.1.1"),
-          "127.0.0.1:" + cp.port()).withClusterIps(ClusterIpMode.ROUTE, CIDR)
-          .withAdminPort(EtcdProcess.freePort()))) {
+        ControlPlane cp =
+            ControlPlane.start(
+                ControlPlaneConfig.local(etcd.endpoint(), "/route")
+                    .withRanges(CIDR, "30000-32767", ""));
+        PodServer pod = new PodServer("127.0.10.1", 8080)) {
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
+      try (NodeAgent agent =
+          NodeAgent.start(
+              AgentConfig.local(
+                      "node-1", InetAddress.getByName("127.0.1.1"), "127.0.0.1:" + cp.port())
+                  .withClusterIps(ClusterIpMode.ROUTE, CIDR)
+                  .withAdminPort(EtcdProcess.freePort()))) {
         AdminGrpc.AdminBlockingStub admin = AdminGrpc.newBlockingStub(channel);
-        Service web = admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyService(ApplyServiceRequest.newBuilder()
-            .setService(service()).build());
-        admin.withDeadlineAfter(10, TimeUnit.SECONDS).applyPod(ApplyPodRequest.newBuilder().setPod(pod()).build());
+        Service web =
+            admin
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .applyService(ApplyServiceRequest.newBuilder().setService(service()).build());
+        admin
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .applyPod(ApplyPodRequest.newBuilder().setPod(pod()).build());
         String clusterIp = web.getSpec().getClusterIp();
         if (permitted) {
           InetSocketAddress address = new InetSocketAddress(clusterIp, 80);
-          await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-              .ignoreExceptions().until(() -> "pod=web-1".equals(ask(address)));
-          System.out.println("RESULT route: " + clusterIp + ":80 answered pod=web-1; "
-              + run("ip", "route", "show", "table", "local", CIDR));
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .pollInterval(Duration.ofMillis(100))
+              .ignoreExceptions()
+              .until(() -> "pod=web-1".equals(ask(address)));
+          System.out.println(
+              "RESULT route: "
+                  + clusterIp
+                  + ":80 answered pod=web-1; "
+                  + run("ip", "route", "show", "table", "local", CIDR));
         } else {
           String[] nack = {""};
-          await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            nack[0] = cp.discovery().subscribers().stream().filter(s -> s.nodeName().equals("node-1"))
-                .map(s -> s.lastNack()).findFirst().orElse("");
-            return nack[0].contains(CIDR);
-          });
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .pollInterval(Duration.ofMillis(100))
+              .until(
+                  () -> {
+                    nack[0] =
+                        cp.discovery().subscribers().stream()
+                            .filter(s -> s.nodeName().equals("node-1"))
+                            .map(s -> s.lastNack())
+                            .findFirst()
+                            .orElse("");
+                    return nack[0].contains(CIDR);
+                  });
           System.out.println("RESULT noperm: " + nack[0]);
         }
       } finally {
@@ -90,17 +113,34 @@ public final class RouteModeScenario {
   private static Service service() {
     return Service.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web"))
-        .setSpec(ServiceSpec.newBuilder().setType("ClusterIP").putSelector("app", "web")
-            .addPorts(ServicePort.newBuilder().setName("http").setProtocol("TCP").setPort(80)
-                .setTargetPort(IntOrString.newBuilder().setIntValue(8080))))
+        .setSpec(
+            ServiceSpec.newBuilder()
+                .setType("ClusterIP")
+                .putSelector("app", "web")
+                .addPorts(
+                    ServicePort.newBuilder()
+                        .setName("http")
+                        .setProtocol("TCP")
+                        .setPort(80)
+                        .setTargetPort(IntOrString.newBuilder().setIntValue(8080))))
         .build();
   }
 
   private static Pod pod() {
     return Pod.newBuilder()
-        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web-1").putLabels("app", "web"))
-        .setSpec(PodSpec.newBuilder().setNodeName("node-1").addContainers(Container.newBuilder().setName("main")
-            .addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(8080))))
+        .setMetadata(
+            ObjectMeta.newBuilder()
+                .setNamespace("default")
+                .setName("web-1")
+                .putLabels("app", "web"))
+        .setSpec(
+            PodSpec.newBuilder()
+                .setNodeName("node-1")
+                .addContainers(
+                    Container.newBuilder()
+                        .setName("main")
+                        .addPorts(
+                            ContainerPort.newBuilder().setName("http").setContainerPort(8080))))
         .setStatus(PodStatus.newBuilder().setPodIp("127.0.10.1").setReady(true))
         .build();
   }
@@ -127,15 +167,18 @@ public final class RouteModeScenario {
     PodServer(String ip, int port) throws IOException {
       socket = new ServerSocket();
       socket.bind(new InetSocketAddress(ip, port));
-      Thread t = new Thread(() -> {
-        while (!socket.isClosed()) {
-          try (Socket s = socket.accept()) {
-            s.getOutputStream().write("pod=web-1\n".getBytes(StandardCharsets.UTF_8));
-          } catch (IOException e) {
-            // closed
-          }
-        }
-      }, "pod");
+      Thread t =
+          new Thread(
+              () -> {
+                while (!socket.isClosed()) {
+                  try (Socket s = socket.accept()) {
+                    s.getOutputStream().write("pod=web-1\n".getBytes(StandardCharsets.UTF_8));
+                  } catch (IOException e) {
+                    // closed
+                  }
+                }
+              },
+              "pod");
       t.setDaemon(true);
       t.start();
     }

@@ -25,8 +25,10 @@ class RouteModeTest {
   void anAgentAllowedToRouteMakesTheServiceCidrLocalAndItsClusterIpsAnswer() throws Exception {
     String hostRoutes = hostLocalRoutes();
     String out = inNamespace("route", "");
-    assertThat(out).containsPattern("RESULT route: 10\\.96\\.\\d+\\.\\d+:80 answered pod=web-1; local "
-        + "10\\.96\\.0\\.0/16 dev lo");
+    assertThat(out)
+        .containsPattern(
+            "RESULT route: 10\\.96\\.\\d+\\.\\d+:80 answered pod=web-1; local "
+                + "10\\.96\\.0\\.0/16 dev lo");
     assertThat(hostLocalRoutes()).as("the host's routing table").isEqualTo(hostRoutes);
   }
 
@@ -34,26 +36,46 @@ class RouteModeTest {
   void anAgentWithoutNetAdminSaysWhatItNeeds() throws Exception {
     // Root in the namespace, but without CAP_NET_ADMIN in its bounding set: as a pod without it.
     String out = inNamespace("noperm", "setpriv --bounding-set=-net_admin --inh-caps=-all ");
-    assertThat(out).contains("RESULT noperm: ")
-        .contains("cannot make service CIDR 10.96.0.0/16 local: `ip route add local 10.96.0.0/16 dev lo`"
-            + " failed: RTNETLINK answers: Operation not permitted — needs root or CAP_NET_ADMIN");
+    assertThat(out)
+        .contains("RESULT noperm: ")
+        .contains(
+            "cannot make service CIDR 10.96.0.0/16 local: `ip route add local 10.96.0.0/16 dev lo`"
+                + " failed: RTNETLINK answers: Operation not permitted — needs root or CAP_NET_ADMIN");
   }
 
-  private static String inNamespace(String mode, String wrapper) throws IOException, InterruptedException {
+  private static String inNamespace(String mode, String wrapper)
+      throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String script = "ip link set lo up && exec " + wrapper + "\"$0\" -Xmx256m -cp \"$1\" "
-        + RouteModeScenario.class.getName() + " " + mode;
-    List<String> command = new ArrayList<>(List.of("unshare", "--net", "--map-root-user", "--", "sh", "-c",
-        script, java, System.getProperty("java.class.path")));
+    String script =
+        "ip link set lo up && exec "
+            + wrapper
+            + "\"$0\" -Xmx256m -cp \"$1\" "
+            + RouteModeScenario.class.getName()
+            + " "
+            + mode;
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "unshare",
+                "--net",
+                "--map-root-user",
+                "--",
+                "sh",
+                "-c",
+                script,
+                java,
+                System.getProperty("java.class.path")));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[][] output = new byte[1][];
-    Thread reader = new Thread(() -> {
-      try {
-        output[0] = p.getInputStream().readAllBytes();
-      } catch (IOException e) {
-        output[0] = new byte[0];
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                output[0] = p.getInputStream().readAllBytes();
+              } catch (IOException e) {
+                output[0] = new byte[0];
+              }
+            });
     reader.start();
     boolean exited = p.waitFor(90, TimeUnit.SECONDS);
     if (!exited) {
@@ -68,7 +90,10 @@ class RouteModeTest {
   }
 
   private static String hostLocalRoutes() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("ip", "route", "show", "table", "local").redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("ip", "route", "show", "table", "local")
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(10, TimeUnit.SECONDS);
     return out;

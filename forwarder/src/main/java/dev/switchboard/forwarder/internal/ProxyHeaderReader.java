@@ -27,99 +27,106 @@ import java.util.List;
  * one in strict mode too.
  */
 public final class ProxyHeaderReader extends ByteToMessageDecoder {
-    private static final String DECODER = "proxy-header-decoder";
-    private static final String CONVERTER = "proxy-header-client";
+  private static final String DECODER = "proxy-header-decoder";
+  private static final String CONVERTER = "proxy-header-client";
 
-    /**
-     * Who the client is.
-     *
-     * @param address the client the header names, or the socket's peer
-     * @param fromHeader true when a PROXY header named it
-     */
-    public record Client(InetSocketAddress address, boolean fromHeader) {
+  /**
+   * Who the client is.
+   *
+   * @param address the client the header names, or the socket's peer
+   * @param fromHeader true when a PROXY header named it
+   */
+  public record Client(InetSocketAddress address, boolean fromHeader) {}
+
+  private boolean decided;
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (decided) {
+      return;
     }
+    ProtocolDetectionResult<HAProxyProtocolVersion> detected =
+        HAProxyMessageDecoder.detectProtocol(in);
+    switch (detected.state()) {
+      case NEEDS_MORE_DATA:
+        return; // ByteToMessageDecoder asks for the next read itself
+      case DETECTED:
+        decided = true;
+        ctx.pipeline()
+            .addAfter(ctx.name(), DECODER, new HAProxyMessageDecoder())
+            .addAfter(DECODER, CONVERTER, new Converter(peer(ctx)));
+        break;
+      default:
+        decided = true;
+        ctx.fireChannelRead(new Client(peer(ctx), false));
+        break;
+    }
+    // Removing a ByteToMessageDecoder passes what it holds on, as bytes, to the next handler.
+    ctx.pipeline().remove(this);
+  }
 
-    private boolean decided;
+  /**
+   * Stops waiting for a header (the client sent nothing, or not enough to tell, within the time
+   * allowed): true when the client is now served as itself ({@link Client} fired, bytes passed on),
+   * false when a header had started and is incomplete (the caller should close). On the channel's
+   * loop.
+   */
+  public static boolean giveUp(ChannelPipeline pipeline) {
+    ChannelHandlerContext ctx = pipeline.context(ProxyHeaderReader.class);
+    if (ctx == null) {
+      return pipeline.get(CONVERTER)
+          == null; // still decoding a header: false; else already decided
+    }
+    ProxyHeaderReader reader = (ProxyHeaderReader) ctx.handler();
+    reader.decided = true;
+    ctx.fireChannelRead(new Client(peer(ctx), false));
+    pipeline.remove(reader);
+    return true;
+  }
+
+  private static InetSocketAddress peer(ChannelHandlerContext ctx) {
+    return (InetSocketAddress) ctx.channel().remoteAddress();
+  }
+
+  /** Turns the decoder's message into a {@link Client}, then steps aside. */
+  private static final class Converter extends ChannelInboundHandlerAdapter {
+    private final InetSocketAddress peer;
+
+    Converter(InetSocketAddress peer) {
+      this.peer = peer;
+    }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (decided) {
-            return;
-        }
-        ProtocolDetectionResult<HAProxyProtocolVersion> detected = HAProxyMessageDecoder.detectProtocol(in);
-        switch (detected.state()) {
-            case NEEDS_MORE_DATA:
-                return; // ByteToMessageDecoder asks for the next read itself
-            case DETECTED:
-                decided = true;
-                ctx.pipeline().addAfter(ctx.name(), DECODER, new HAProxyMessageDecoder())
-                        .addAfter(DECODER, CONVERTER, new Converter(peer(ctx)));
-                break;
-            default:
-                decided = true;
-                ctx.fireChannelRead(new Client(peer(ctx), false));
-                break;
-        }
-        // Removing a ByteToMessageDecoder passes what it holds on, as bytes, to the next handler.
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof HAProxyMessage header)) {
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      try {
+        ctx.fireChannelRead(new Client(clientOf(header, peer), isProxied(header)));
+      } finally {
+        header.release();
         ctx.pipeline().remove(this);
+      }
+    }
+
+    private static boolean isProxied(HAProxyMessage h) {
+      return h.command() == HAProxyCommand.PROXY
+          && h.sourceAddress() != null
+          && (h.proxiedProtocol() == HAProxyProxiedProtocol.TCP4
+              || h.proxiedProtocol() == HAProxyProxiedProtocol.TCP6);
     }
 
     /**
-     * Stops waiting for a header (the client sent nothing, or not enough to tell, within the time
-     * allowed): true when the client is now served as itself ({@link Client} fired, bytes passed on),
-     * false when a header had started and is incomplete (the caller should close). On the channel's loop.
+     * The header's source for a proxied TCP connection; the socket's peer for LOCAL or other
+     * families.
      */
-    public static boolean giveUp(ChannelPipeline pipeline) {
-        ChannelHandlerContext ctx = pipeline.context(ProxyHeaderReader.class);
-        if (ctx == null) {
-            return pipeline.get(CONVERTER) == null; // still decoding a header: false; else already decided
-        }
-        ProxyHeaderReader reader = (ProxyHeaderReader) ctx.handler();
-        reader.decided = true;
-        ctx.fireChannelRead(new Client(peer(ctx), false));
-        pipeline.remove(reader);
-        return true;
+    private static InetSocketAddress clientOf(HAProxyMessage h, InetSocketAddress peer) {
+      if (!isProxied(h)) {
+        return peer;
+      }
+      return new InetSocketAddress(
+          NetUtil.createInetAddressFromIpAddressString(h.sourceAddress()), h.sourcePort());
     }
-
-    private static InetSocketAddress peer(ChannelHandlerContext ctx) {
-        return (InetSocketAddress) ctx.channel().remoteAddress();
-    }
-
-    /** Turns the decoder's message into a {@link Client}, then steps aside. */
-    private static final class Converter extends ChannelInboundHandlerAdapter {
-        private final InetSocketAddress peer;
-
-        Converter(InetSocketAddress peer) {
-            this.peer = peer;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof HAProxyMessage header)) {
-                ctx.fireChannelRead(msg);
-                return;
-            }
-            try {
-                ctx.fireChannelRead(new Client(clientOf(header, peer), isProxied(header)));
-            } finally {
-                header.release();
-                ctx.pipeline().remove(this);
-            }
-        }
-
-        private static boolean isProxied(HAProxyMessage h) {
-            return h.command() == HAProxyCommand.PROXY && h.sourceAddress() != null
-                    && (h.proxiedProtocol() == HAProxyProxiedProtocol.TCP4
-                        || h.proxiedProtocol() == HAProxyProxiedProtocol.TCP6);
-        }
-
-        /** The header's source for a proxied TCP connection; the socket's peer for LOCAL or other families. */
-        private static InetSocketAddress clientOf(HAProxyMessage h, InetSocketAddress peer) {
-            if (!isProxied(h)) {
-                return peer;
-            }
-            return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(h.sourceAddress()),
-                    h.sourcePort());
-        }
-    }
+  }
 }

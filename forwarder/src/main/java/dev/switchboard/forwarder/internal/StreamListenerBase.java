@@ -29,177 +29,218 @@ import org.slf4j.LoggerFactory;
  * report of a finished connection. Subclasses say how an admitted connection is forwarded.
  */
 public abstract class StreamListenerBase extends ListenerBase {
-    private static final Logger log = LoggerFactory.getLogger(StreamListenerBase.class);
+  private static final Logger log = LoggerFactory.getLogger(StreamListenerBase.class);
 
-
-    protected StreamListenerBase(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
-        super(spec, ctx, initial);
-        if (spec.protocol() != Protocol.TCP) {
-            throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
-        }
+  protected StreamListenerBase(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
+    super(spec, ctx, initial);
+    if (spec.protocol() != Protocol.TCP) {
+      throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
     }
+  }
 
-    /**
-     * On the listener's loop: a connection passed the limit and has {@code first} to connect to
-     * (null when the listener accepts PROXY headers: the pick waits for the header, see
-     * {@link #pickFor}). It is counted as active; the subclass must end it with
-     * {@link #connectionFinished}. It is not registered yet: the subclass registers it, or passes it
-     * on through {@code gate} to the acceptor.
-     */
-    protected abstract void admitted(ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first);
+  /**
+   * On the listener's loop: a connection passed the limit and has {@code first} to connect to (null
+   * when the listener accepts PROXY headers: the pick waits for the header, see {@link #pickFor}).
+   * It is counted as active; the subclass must end it with {@link #connectionFinished}. It is not
+   * registered yet: the subclass registers it, or passes it on through {@code gate} to the
+   * acceptor.
+   */
+  protected abstract void admitted(
+      ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first);
 
-    /** The server channel's first handler: every accepted socket passes it before registration. */
-    protected final ChannelInboundHandlerAdapter acceptGate() {
-        return new AcceptGate();
+  /** The server channel's first handler: every accepted socket passes it before registration. */
+  protected final ChannelInboundHandlerAdapter acceptGate() {
+    return new AcceptGate();
+  }
+
+  public final ListenerCounters counters() {
+    return counters;
+  }
+
+  public final ForwarderContext context() {
+    return ctx;
+  }
+
+  /** A failure while the forwarder shuts down is the shutdown's doing. */
+  public final Outcome errorOutcome() {
+    return ctx.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
+  }
+
+  /**
+   * Picks another endpoint for a connection whose connect failed; the pick runs on the listener's
+   * loop (where the picker lives), the answer on {@code replyOn}. Null when none is left.
+   */
+  private void repick(
+      InetSocketAddress client,
+      Set<InetSocketAddress> tried,
+      Executor replyOn,
+      Consumer<Endpoint> reply) {
+    try {
+      loop.execute(
+          () -> {
+            Endpoint next = targeting.pick(client, tried);
+            replyOn.execute(() -> reply.accept(next));
+          });
+    } catch (RejectedExecutionException e) {
+      replyOn.execute(() -> reply.accept(null)); // shutting down
     }
+  }
 
-    public final ListenerCounters counters() {
-        return counters;
+  /**
+   * After a connect to {@code failed} failed: counts it, and answers on {@code replyOn} with
+   * another endpoint not in {@code excluded} (a retry, counted), or null when {@code attempts} used
+   * up the listener's maxConnectAttempts or no candidate is left (the caller then resets the
+   * client).
+   */
+  public final void afterConnectFailure(
+      ConnectionInfo info,
+      Endpoint failed,
+      int attempts,
+      Throwable cause,
+      Set<InetSocketAddress> excluded,
+      Executor replyOn,
+      Consumer<Endpoint> reply) {
+    counters.connectFailures.increment();
+    log.debug(
+        "{}: connect {} failed (attempt {}): {}",
+        info.listener(),
+        failed,
+        attempts,
+        cause.toString());
+    if (attempts >= spec.options().maxConnectAttempts()) {
+      reply.accept(null);
+      return;
     }
-
-    public final ForwarderContext context() {
-        return ctx;
-    }
-
-    /** A failure while the forwarder shuts down is the shutdown's doing. */
-    public final Outcome errorOutcome() {
-        return ctx.shuttingDown() ? Outcome.CLOSED : Outcome.ERROR;
-    }
-
-    /**
-     * Picks another endpoint for a connection whose connect failed; the pick runs on the listener's
-     * loop (where the picker lives), the answer on {@code replyOn}. Null when none is left.
-     */
-    private void repick(InetSocketAddress client, Set<InetSocketAddress> tried, Executor replyOn,
-                        Consumer<Endpoint> reply) {
-        try {
-            loop.execute(() -> {
-                Endpoint next = targeting.pick(client, tried);
-                replyOn.execute(() -> reply.accept(next));
-            });
-        } catch (RejectedExecutionException e) {
-            replyOn.execute(() -> reply.accept(null)); // shutting down
-        }
-    }
-
-    /**
-     * After a connect to {@code failed} failed: counts it, and answers on {@code replyOn} with another
-     * endpoint not in {@code excluded} (a retry, counted), or null when {@code attempts} used up the
-     * listener's maxConnectAttempts or no candidate is left (the caller then resets the client).
-     */
-    public final void afterConnectFailure(ConnectionInfo info, Endpoint failed, int attempts, Throwable cause,
-                                          Set<InetSocketAddress> excluded, Executor replyOn, Consumer<Endpoint> reply) {
-        counters.connectFailures.increment();
-        log.debug("{}: connect {} failed (attempt {}): {}", info.listener(), failed, attempts, cause.toString());
-        if (attempts >= spec.options().maxConnectAttempts()) {
-            reply.accept(null);
-            return;
-        }
-        repick(info.client(), excluded, replyOn, next -> {
-            if (next != null) {
-                counters.connectRetries.increment();
-            }
-            reply.accept(next);
+    repick(
+        info.client(),
+        excluded,
+        replyOn,
+        next -> {
+          if (next != null) {
+            counters.connectRetries.increment();
+          }
+          reply.accept(next);
         });
-    }
+  }
 
-    /**
-     * The first pick for a connection admitted without one (a PROXY header named its client), on the
-     * listener's loop; the answer on {@code replyOn}, null when no endpoint is ready (counted).
-     */
-    public final void pickFor(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
-        repick(client, Set.of(), replyOn, endpoint -> {
-            if (endpoint == null) {
-                counters.noEndpoint.increment();
-            }
-            reply.accept(endpoint);
-        });
-    }
-
-    /**
-     * A per-request mode's pick (each HTTP request): as {@link #pickFor}, but answered at once, in this
-     * call, when it is made on the listener's loop or the picker is stateless (no hop through the
-     * listener's task queue and back: a cost per request, not per connection, in this mode).
-     */
-    public final void pickForRequest(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
-        Endpoint endpoint;
-        EndpointPicker stateless;
-        if (loop.inEventLoop()) {
-            endpoint = targeting.pick(client, Set.of());
-        } else if ((stateless = targeting.statelessPicker()) != null) {
-            endpoint = stateless.pick(targeting.endpoints(), client, Set.of());
-        } else {
-            pickFor(client, replyOn, reply); // affinity or a custom picker: its state lives on the listener's loop
-            return;
-        }
-        if (endpoint == null) {
+  /**
+   * The first pick for a connection admitted without one (a PROXY header named its client), on the
+   * listener's loop; the answer on {@code replyOn}, null when no endpoint is ready (counted).
+   */
+  public final void pickFor(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
+    repick(
+        client,
+        Set.of(),
+        replyOn,
+        endpoint -> {
+          if (endpoint == null) {
             counters.noEndpoint.increment();
-        }
-        reply.accept(endpoint);
+          }
+          reply.accept(endpoint);
+        });
+  }
+
+  /**
+   * A per-request mode's pick (each HTTP request): as {@link #pickFor}, but answered at once, in
+   * this call, when it is made on the listener's loop or the picker is stateless (no hop through
+   * the listener's task queue and back: a cost per request, not per connection, in this mode).
+   */
+  public final void pickForRequest(
+      InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
+    Endpoint endpoint;
+    EndpointPicker stateless;
+    if (loop.inEventLoop()) {
+      endpoint = targeting.pick(client, Set.of());
+    } else if ((stateless = targeting.statelessPicker()) != null) {
+      endpoint = stateless.pick(targeting.endpoints(), client, Set.of());
+    } else {
+      pickFor(
+          client, replyOn,
+          reply); // affinity or a custom picker: its state lives on the listener's loop
+      return;
+    }
+    if (endpoint == null) {
+      counters.noEndpoint.increment();
+    }
+    reply.accept(endpoint);
+  }
+
+  /**
+   * Reports an admitted connection's end to the observer, then uncounts it (last: that may complete
+   * {@code terminated()}, after which everything is reported). {@code endpoint} is the last tried,
+   * or ignored when {@code attempts} is 0.
+   */
+  public final void connectionFinished(
+      ConnectionInfo info,
+      Endpoint endpoint,
+      int attempts,
+      Outcome outcome,
+      long bytesFromClient,
+      long bytesToClient,
+      long startNanos) {
+    ctx.closed(
+        info,
+        new ConnectionSummary(
+            attempts == 0 ? Optional.empty() : Optional.of(endpoint),
+            outcome,
+            bytesFromClient,
+            bytesToClient,
+            attempts,
+            Duration.ofNanos(System.nanoTime() - startNanos)));
+    connectionEnded();
+  }
+
+  /** Closes with a reset (SO_LINGER 0): the client should see a refusal, not an end of stream. */
+  public static void reset(Channel ch) {
+    try {
+      ch.config().setOption(ChannelOption.SO_LINGER, 0);
+    } catch (RuntimeException ignored) {
+      // a plain close is still a close
+    }
+    ch.close();
+  }
+
+  private final class AcceptGate extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext gate, Object msg) {
+      Channel child = (Channel) msg;
+      counters.total.increment();
+      InetSocketAddress client = (InetSocketAddress) child.remoteAddress();
+      ConnectionInfo info =
+          new ConnectionInfo(
+              ctx.nextId(), spec.name(), Protocol.TCP, client, localAddress(), Instant.now());
+      ctx.opened(info);
+      int max = spec.options().maxConnections();
+      if (max > 0 && counters.active.get() >= max) {
+        counters.rejectedOverLimit.increment();
+        reject(child, info, Outcome.REJECTED);
+        return;
+      }
+      if (spec.options().acceptProxyHeader()) {
+        counters.active.incrementAndGet();
+        child.pipeline().addFirst(new ProxyHeaderReader());
+        admitted(gate, child, info, null);
+        return;
+      }
+      Endpoint first = targeting.pick(client, Set.of());
+      if (first == null) {
+        counters.noEndpoint.increment();
+        reject(child, info, Outcome.NO_ENDPOINT);
+        return;
+      }
+      counters.active.incrementAndGet();
+      admitted(gate, child, info, first);
     }
 
-    /**
-     * Reports an admitted connection's end to the observer, then uncounts it (last: that may complete
-     * {@code terminated()}, after which everything is reported). {@code endpoint} is the last tried,
-     * or ignored when {@code attempts} is 0.
-     */
-    public final void connectionFinished(ConnectionInfo info, Endpoint endpoint, int attempts, Outcome outcome,
-                                         long bytesFromClient, long bytesToClient, long startNanos) {
-        ctx.closed(info, new ConnectionSummary(attempts == 0 ? Optional.empty() : Optional.of(endpoint), outcome,
-                bytesFromClient, bytesToClient, attempts, Duration.ofNanos(System.nanoTime() - startNanos)));
-        connectionEnded();
+    /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */
+    private void reject(Channel child, ConnectionInfo info, Outcome outcome) {
+      try {
+        child.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException ignored) {
+        // still closed below
+      }
+      child.unsafe().closeForcibly();
+      ctx.closed(info, new ConnectionSummary(Optional.empty(), outcome, 0, 0, 0, Duration.ZERO));
     }
-
-    /** Closes with a reset (SO_LINGER 0): the client should see a refusal, not an end of stream. */
-    public static void reset(Channel ch) {
-        try {
-            ch.config().setOption(ChannelOption.SO_LINGER, 0);
-        } catch (RuntimeException ignored) {
-            // a plain close is still a close
-        }
-        ch.close();
-    }
-
-    private final class AcceptGate extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext gate, Object msg) {
-            Channel child = (Channel) msg;
-            counters.total.increment();
-            InetSocketAddress client = (InetSocketAddress) child.remoteAddress();
-            ConnectionInfo info = new ConnectionInfo(ctx.nextId(), spec.name(), Protocol.TCP, client,
-                    localAddress(), Instant.now());
-            ctx.opened(info);
-            int max = spec.options().maxConnections();
-            if (max > 0 && counters.active.get() >= max) {
-                counters.rejectedOverLimit.increment();
-                reject(child, info, Outcome.REJECTED);
-                return;
-            }
-            if (spec.options().acceptProxyHeader()) {
-                counters.active.incrementAndGet();
-                child.pipeline().addFirst(new ProxyHeaderReader());
-                admitted(gate, child, info, null);
-                return;
-            }
-            Endpoint first = targeting.pick(client, Set.of());
-            if (first == null) {
-                counters.noEndpoint.increment();
-                reject(child, info, Outcome.NO_ENDPOINT);
-                return;
-            }
-            counters.active.incrementAndGet();
-            admitted(gate, child, info, first);
-        }
-
-        /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */
-        private void reject(Channel child, ConnectionInfo info, Outcome outcome) {
-            try {
-                child.config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException ignored) {
-                // still closed below
-            }
-            child.unsafe().closeForcibly();
-            ctx.closed(info, new ConnectionSummary(Optional.empty(), outcome, 0, 0, 0, Duration.ZERO));
-        }
-    }
+  }
 }

@@ -14,11 +14,11 @@ import java.util.Set;
 @FunctionalInterface
 public interface EndpointPicker {
 
-    /**
-     * @param endpoints the listener's current set; pick among {@link EndpointSet#candidates()}
-     * @param client the client's address (for affinity or hashing)
-     * @param excluded addresses already tried for this connection, not to be picked again
-     * @return the chosen candidate, or null when no candidate is left
-     */
-    Endpoint pick(EndpointSet endpoints, InetSocketAddress client, Set<InetSocketAddress> excluded);
+  /**
+   * @param endpoints the listener's current set; pick among {@link EndpointSet#candidates()}
+   * @param client the client's address (for affinity or hashing)
+   * @param excluded addresses already tried for this connection, not to be picked again
+   * @return the chosen candidate, or null when no candidate is left
+   */
+  Endpoint pick(EndpointSet endpoints, InetSocketAddress client, Set<InetSocketAddress> excluded);
 }

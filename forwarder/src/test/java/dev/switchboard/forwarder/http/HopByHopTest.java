@@ -13,12 +13,16 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 
-/** The connection rules of a pooled exchange: the close option, replayable requests, close-delimited bodies. */
+/**
+ * The connection rules of a pooled exchange: the close option, replayable requests, close-delimited
+ * bodies.
+ */
 class HopByHopTest {
 
   @Test
   void onlyTheCloseOptionIsDropped() {
-    HttpHeaders h = new DefaultHttpHeaders().add("Connection", "Close, TE").add("Connection", "x-private");
+    HttpHeaders h =
+        new DefaultHttpHeaders().add("Connection", "Close, TE").add("Connection", "x-private");
     HopByHop.dropClose(h);
     assertThat(h.getAll("connection")).containsExactly("TE, x-private");
     HttpHeaders only = new DefaultHttpHeaders().add("Connection", "close");
@@ -43,7 +47,8 @@ class HopByHopTest {
     HttpResponse sized = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     sized.headers().set("Content-Length", 0);
     assertThat(HopByHop.closeDelimited(request(HttpMethod.GET, null), sized)).isFalse();
-    HttpResponse noContent = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+    HttpResponse noContent =
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
     assertThat(HopByHop.closeDelimited(request(HttpMethod.GET, null), noContent)).isFalse();
   }
 

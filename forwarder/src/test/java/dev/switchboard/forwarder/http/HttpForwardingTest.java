@@ -42,46 +42,66 @@ class HttpForwardingTest {
   private final List<String> completed = new CopyOnWriteArrayList<>();
   private final List<ConnectionSummary> closed = new CopyOnWriteArrayList<>();
   private final AtomicInteger hops = new AtomicInteger();
+
   /** The client each request came from, as the observer was told. */
   private final List<InetSocketAddress> clients = new CopyOnWriteArrayList<>();
+
   private Forwarder forwarder;
   private RawHttp.Backend backend;
   private Listener listener;
+
   /** The same, accepting PROXY headers (a NodePort behind a cloud-lb that sends them). */
   private Listener proxied;
 
   @BeforeEach
   void start() throws Exception {
     backend = new RawHttp.Backend("127.0.10.31");
-    forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(2).withObserver(new ConnectionObserver() {
-      @Override
-      public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
-        closed.add(summary);
-      }
-    }));
-    HttpExchangeObserver observer = (connection, endpoint, request) -> {
-      clients.add(connection.client());
-      String hop = Integer.toString(hops.incrementAndGet());
-      request.headers().set("x-hop", hop);
-      String uri = request.uri();
-      return new HttpExchangeObserver.Exchange() {
-        @Override
-        public void onComplete() {
-          completed.add(uri + "#" + hop);
-        }
+    forwarder =
+        Forwarder.create(
+            ForwarderOptions.defaults()
+                .withIoThreads(2)
+                .withObserver(
+                    new ConnectionObserver() {
+                      @Override
+                      public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
+                        closed.add(summary);
+                      }
+                    }));
+    HttpExchangeObserver observer =
+        (connection, endpoint, request) -> {
+          clients.add(connection.client());
+          String hop = Integer.toString(hops.incrementAndGet());
+          request.headers().set("x-hop", hop);
+          String uri = request.uri();
+          return new HttpExchangeObserver.Exchange() {
+            @Override
+            public void onComplete() {
+              completed.add(uri + "#" + hop);
+            }
 
-        @Override
-        public void onFailed(String reason) {
-          completed.add(uri + "#failed");
-        }
-      };
-    };
-    ListenerSpec spec = ListenerSpec.tcp("default/web:http", new InetSocketAddress("127.0.0.1", 0))
-        .withHttp(HttpOptions.of(observer));
-    ServiceTarget target = ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())));
+            @Override
+            public void onFailed(String reason) {
+              completed.add(uri + "#failed");
+            }
+          };
+        };
+    ListenerSpec spec =
+        ListenerSpec.tcp("default/web:http", new InetSocketAddress("127.0.0.1", 0))
+            .withHttp(HttpOptions.of(observer));
+    ServiceTarget target =
+        ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())));
     listener = forwarder.addListener(spec, target).get();
-    proxied = forwarder.addListener(new ListenerSpec("default/web:proxied", spec.protocol(),
-        new InetSocketAddress("127.0.0.1", 0), spec.options().withAcceptProxyHeader(true), spec.http()), target).get();
+    proxied =
+        forwarder
+            .addListener(
+                new ListenerSpec(
+                    "default/web:proxied",
+                    spec.protocol(),
+                    new InetSocketAddress("127.0.0.1", 0),
+                    spec.options().withAcceptProxyHeader(true),
+                    spec.http()),
+                target)
+            .get();
   }
 
   @AfterEach
@@ -91,19 +111,28 @@ class HttpForwardingTest {
   }
 
   /**
-   * As in TCP mode (PreambleTest): a preamble that throws resets the client, no request reaches
-   * the endpoint, no exchange is reported, and the connection ends as ERROR. (Endpoints are
-   * connected per request in this mode, so the first request is what dials.)
+   * As in TCP mode (PreambleTest): a preamble that throws resets the client, no request reaches the
+   * endpoint, no exchange is reported, and the connection ends as ERROR. (Endpoints are connected
+   * per request in this mode, so the first request is what dials.)
    */
   @Test
   void aPreambleThatThrowsResetsTheClientAndNoRequestReachesTheEndpoint() throws Exception {
-    ConnectionPreamble broken = (alloc, c, e) -> {
-      throw new IllegalStateException("no header for you");
-    };
-    Listener failing = forwarder.addListener(new ListenerSpec("default/web:preamble", Protocol.TCP,
-        new InetSocketAddress("127.0.0.1", 0), ListenerOptions.DEFAULTS.withPreamble(broken),
-        HttpOptions.of(HttpExchangeObserver.NOOP)),
-        ServiceTarget.of(Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port())))).get();
+    ConnectionPreamble broken =
+        (alloc, c, e) -> {
+          throw new IllegalStateException("no header for you");
+        };
+    Listener failing =
+        forwarder
+            .addListener(
+                new ListenerSpec(
+                    "default/web:preamble",
+                    Protocol.TCP,
+                    new InetSocketAddress("127.0.0.1", 0),
+                    ListenerOptions.DEFAULTS.withPreamble(broken),
+                    HttpOptions.of(HttpExchangeObserver.NOOP)),
+                ServiceTarget.of(
+                    Endpoint.ready(new InetSocketAddress("127.0.10.31", backend.port()))))
+            .get();
 
     try (Socket s = new Socket()) {
       s.setSoTimeout(10_000);
@@ -111,12 +140,15 @@ class HttpForwardingTest {
       s.getOutputStream().write(RawHttp.request("GET", "/never"));
       s.getOutputStream().flush();
       assertThatThrownBy(() -> s.getInputStream().read())
-          .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+          .isInstanceOf(SocketException.class)
+          .hasMessageContaining("reset");
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
     assertThat(closed.get(0).outcome()).isEqualTo(Outcome.ERROR);
     assertThat(closed.get(0).connectAttempts()).isEqualTo(1);
-    assertThat(backend.connections.get()).as("the endpoint was connected, then closed").isEqualTo(1);
+    assertThat(backend.connections.get())
+        .as("the endpoint was connected, then closed")
+        .isEqualTo(1);
     assertThat(backend.requests).isEmpty();
     assertThat(completed).isEmpty();
   }
@@ -161,8 +193,10 @@ class HttpForwardingTest {
         assertThat(bodies.get(i)).startsWith("path=/p" + i + ";h=");
       }
     }
-    assertThat(backend.requests).extracting(m -> m.firstLine().split(" ")[1])
-        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, n).mapToObj(i -> "/p" + i).toList());
+    assertThat(backend.requests)
+        .extracting(m -> m.firstLine().split(" ")[1])
+        .containsExactlyElementsOf(
+            java.util.stream.IntStream.range(0, n).mapToObj(i -> "/p" + i).toList());
     assertThat(backend.requests).extracting(m -> m.headers().get("x-hop")).doesNotHaveDuplicates();
     await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() == n);
     assertThat(completed).noneMatch(c -> c.endsWith("#failed"));
@@ -187,7 +221,8 @@ class HttpForwardingTest {
   }
 
   @Test
-  void behindAProxyHeaderPipelinedRequestsArriveWithoutItAndTheObserverSeesTheNamedClient() throws Exception {
+  void behindAProxyHeaderPipelinedRequestsArriveWithoutItAndTheObserverSeesTheNamedClient()
+      throws Exception {
     try (Socket s = connect(proxied)) {
       java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
       all.write(dev.switchboard.forwarder.ProxyHeaderBytes.v2("127.0.77.7", 4242, "127.0.2.9", 80));
@@ -201,8 +236,9 @@ class HttpForwardingTest {
         assertThat(RawHttp.read(in).bodyText()).startsWith("path=/x" + i + ";h=");
       }
     }
-    assertThat(backend.requests).extracting(m -> m.firstLine()).containsExactly(
-        "GET /x0 HTTP/1.1", "GET /x1 HTTP/1.1", "GET /x2 HTTP/1.1");
+    assertThat(backend.requests)
+        .extracting(m -> m.firstLine())
+        .containsExactly("GET /x0 HTTP/1.1", "GET /x1 HTTP/1.1", "GET /x2 HTTP/1.1");
     assertThat(clients).containsOnly(new InetSocketAddress("127.0.77.7", 4242)).hasSize(3);
     await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() == 3);
     assertThat(completed).noneMatch(c -> c.endsWith("#failed"));
@@ -221,7 +257,9 @@ class HttpForwardingTest {
       // Bytes an HTTP parser would choke on, and some that look like HTTP: both pass untouched.
       byte[] raw = new byte[4096];
       new java.util.Random(7).nextBytes(raw);
-      byte[] looksLikeHttp = "GET /not-a-request HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] looksLikeHttp =
+          "GET /not-a-request HTTP/1.1\r\n\r\n"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       for (byte[] chunk : List.of(raw, looksLikeHttp)) {
         out.write(chunk);
         out.flush();

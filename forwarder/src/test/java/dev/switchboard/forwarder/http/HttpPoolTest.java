@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * HTTP/1.1 mode balances per request over pooled endpoint connections: spread per request on one
  * client connection, affinity, reuse across client connections, endpoints closing idle connections,
  * the replay rule, pipelining across endpoints, private connections behind a preamble, and removal.
- * Netty's leak detector runs at PARANOID; any leak it reports fails the test. Real sockets on 127/8.
+ * Netty's leak detector runs at PARANOID; any leak it reports fails the test. Real sockets on
+ * 127/8.
  */
 @Timeout(60)
 class HttpPoolTest {
@@ -61,12 +62,17 @@ class HttpPoolTest {
     for (int i = 1; i <= 3; i++) {
       backends.add(new RawHttp.Backend("127.0.10.4" + i));
     }
-    forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(2).withObserver(new ConnectionObserver() {
-      @Override
-      public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
-        closed.add(summary);
-      }
-    }));
+    forwarder =
+        Forwarder.create(
+            ForwarderOptions.defaults()
+                .withIoThreads(2)
+                .withObserver(
+                    new ConnectionObserver() {
+                      @Override
+                      public void onClose(ConnectionInfo connection, ConnectionSummary summary) {
+                        closed.add(summary);
+                      }
+                    }));
   }
 
   @AfterEach
@@ -86,7 +92,9 @@ class HttpPoolTest {
     }
     ((Logger) LoggerFactory.getLogger(ResourceLeakDetector.class)).detachAppender(leaks);
     ResourceLeakDetector.setLevel(leakLevel);
-    assertThat(leaks.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("LEAK"));
+    assertThat(leaks.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .noneMatch(m -> m.contains("LEAK"));
   }
 
   @Test
@@ -106,8 +114,10 @@ class HttpPoolTest {
 
   @Test
   void clientIpAffinityKeepsAClientOnOneEndpoint() throws Exception {
-    Listener l = listener(ListenerOptions.DEFAULTS,
-        ServiceTarget.of(endpoints(3)).withAffinity(SessionAffinity.clientIp()));
+    Listener l =
+        listener(
+            ListenerOptions.DEFAULTS,
+            ServiceTarget.of(endpoints(3)).withAffinity(SessionAffinity.clientIp()));
     for (int c = 0; c < 5; c++) {
       try (Socket s = connect(l)) {
         for (int i = 0; i < 20; i++) {
@@ -115,7 +125,9 @@ class HttpPoolTest {
         }
       }
     }
-    assertThat(backends).filteredOn(b -> !b.requests.isEmpty()).hasSize(1)
+    assertThat(backends)
+        .filteredOn(b -> !b.requests.isEmpty())
+        .hasSize(1)
         .allSatisfy(b -> assertThat(b.requests).hasSize(100));
   }
 
@@ -128,13 +140,16 @@ class HttpPoolTest {
       }
     }
     assertThat(backends.get(0).requests).hasSize(100);
-    // One pool per event loop (2 here); a few more when a client comes back before the last response's release.
+    // One pool per event loop (2 here); a few more when a client comes back before the last
+    // response's release.
     assertThat(backends.get(0).connections.get()).isLessThanOrEqualTo(6);
     await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 100);
-    assertThat(closed).allSatisfy(s -> {
-      assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
-      assertThat(s.endpoint()).isPresent();
-    });
+    assertThat(closed)
+        .allSatisfy(
+            s -> {
+              assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
+              assertThat(s.endpoint()).isPresent();
+            });
   }
 
   @Test
@@ -152,7 +167,9 @@ class HttpPoolTest {
       }
     }
     RawHttp.Backend b = backends.get(0);
-    assertThat(b.requests).hasSize(20).allSatisfy(m -> assertThat(m.headers()).doesNotContainKey("connection"));
+    assertThat(b.requests)
+        .hasSize(20)
+        .allSatisfy(m -> assertThat(m.headers()).doesNotContainKey("connection"));
     assertThat(b.connections.get()).isLessThanOrEqualTo(4);
   }
 
@@ -181,7 +198,9 @@ class HttpPoolTest {
       try (Socket s = connect(l)) {
         assertThat(get(s, "/i" + i).firstLine()).isEqualTo("HTTP/1.1 200 OK");
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> b.closedConnections.get() > before); // closed while idle
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> b.closedConnections.get() > before); // closed while idle
     }
     assertThat(b.requests).hasSize(3);
     assertThat(b.connections.get()).isEqualTo(3);
@@ -196,21 +215,28 @@ class HttpPoolTest {
       assertThat(get(s, "/first").firstLine()).isEqualTo("HTTP/1.1 200 OK");
       // Reuses the connection, which dies without answering: sent again on a fresh one.
       assertThat(get(s, "/again").bodyText()).startsWith("path=/again;");
-      assertThat(b.requests).extracting(RawHttp.Message::firstLine)
+      assertThat(b.requests)
+          .extracting(RawHttp.Message::firstLine)
           .containsExactly("GET /first HTTP/1.1", "GET /again HTTP/1.1", "GET /again HTTP/1.1");
 
-      // The fresh connection from the retry is pooled (this client's loop) and answered one request:
+      // The fresh connection from the retry is pooled (this client's loop) and answered one
+      // request:
       // this POST is its second, so it dies unanswered, and a POST is not sent again.
       OutputStream out = s.getOutputStream();
-      out.write("POST /pay HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          "POST /pay HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello"
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       RawHttp.Message r = RawHttp.read(s.getInputStream());
       assertThat(r.firstLine()).isEqualTo("HTTP/1.1 502 Bad Gateway");
       assertThat(r.headers()).containsEntry("connection", "close");
       assertThat(s.getInputStream().read()).isEqualTo(-1);
     }
-    assertThat(b.requests).extracting(RawHttp.Message::firstLine).filteredOn(f -> f.startsWith("POST"))
-        .as("not replayed").hasSize(1);
+    assertThat(b.requests)
+        .extracting(RawHttp.Message::firstLine)
+        .filteredOn(f -> f.startsWith("POST"))
+        .as("not replayed")
+        .hasSize(1);
   }
 
   @Test
@@ -240,8 +266,10 @@ class HttpPoolTest {
   @Test
   void behindAPreambleEndpointConnectionsStayPrivateToTheirClient() throws Exception {
     // A preamble naming the client (here an empty line, which HTTP servers skip before a request).
-    ListenerOptions options = ListenerOptions.DEFAULTS.withPreamble(
-        (alloc, c, e) -> alloc.buffer(2).writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII)));
+    ListenerOptions options =
+        ListenerOptions.DEFAULTS.withPreamble(
+            (alloc, c, e) ->
+                alloc.buffer(2).writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII)));
     Listener l = listener(options, ServiceTarget.of(endpoints(1)));
     for (int c = 0; c < 3; c++) {
       try (Socket s = connect(l)) {
@@ -250,7 +278,9 @@ class HttpPoolTest {
         }
       }
     }
-    assertThat(backends.get(0).connections.get()).as("one per client, reused by its own requests").isEqualTo(3);
+    assertThat(backends.get(0).connections.get())
+        .as("one per client, reused by its own requests")
+        .isEqualTo(3);
     await().atMost(Duration.ofSeconds(5)).until(() -> backends.get(0).closedConnections.get() == 3);
   }
 
@@ -267,18 +297,26 @@ class HttpPoolTest {
     assertThat(gone.connections.get()).isPositive();
     assertThat(gone.closedConnections.get()).isZero();
     l.update(ServiceTarget.of(three.subList(1, 3))).get();
-    await().atMost(Duration.ofSeconds(5)).until(() -> gone.closedConnections.get() == gone.connections.get());
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> gone.closedConnections.get() == gone.connections.get());
     assertThat(backends.get(1).closedConnections.get()).as("the others stay pooled").isZero();
     l.close().get();
-    await().atMost(Duration.ofSeconds(5)).until(() -> backends.stream()
-        .allMatch(b -> b.closedConnections.get() == b.connections.get()));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                backends.stream().allMatch(b -> b.closedConnections.get() == b.connections.get()));
   }
 
   @Test
   void idleTimeoutAndPoolSizeAreConfigurable() throws Exception {
     RawHttp.Backend b = backends.get(0);
-    Listener expiring = listener(ListenerOptions.DEFAULTS, ServiceTarget.of(endpoints(1)),
-        HttpOptions.of(HttpExchangeObserver.NOOP).withPool(16, Duration.ofMillis(300)));
+    Listener expiring =
+        listener(
+            ListenerOptions.DEFAULTS,
+            ServiceTarget.of(endpoints(1)),
+            HttpOptions.of(HttpExchangeObserver.NOOP).withPool(16, Duration.ofMillis(300)));
     try (Socket s = connect(expiring)) {
       assertThat(get(s, "/e").firstLine()).isEqualTo("HTTP/1.1 200 OK");
       // The client stays connected; the pooled endpoint connection is closed after 300 ms idle.
@@ -287,8 +325,11 @@ class HttpPoolTest {
     }
     assertThat(b.connections.get()).isEqualTo(2);
 
-    Listener unpooled = listener(ListenerOptions.DEFAULTS, ServiceTarget.of(endpoints(1)),
-        HttpOptions.of(HttpExchangeObserver.NOOP).withPool(0, Duration.ofSeconds(60)));
+    Listener unpooled =
+        listener(
+            ListenerOptions.DEFAULTS,
+            ServiceTarget.of(endpoints(1)),
+            HttpOptions.of(HttpExchangeObserver.NOOP).withPool(0, Duration.ofSeconds(60)));
     try (Socket s = connect(unpooled)) {
       for (int i = 0; i < 5; i++) {
         assertThat(get(s, "/u" + i).firstLine()).isEqualTo("HTTP/1.1 200 OK");
@@ -313,7 +354,8 @@ class HttpPoolTest {
   private List<Endpoint> endpoints(int n) {
     List<Endpoint> list = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      list.add(Endpoint.ready(new InetSocketAddress("127.0.10.4" + (i + 1), backends.get(i).port())));
+      list.add(
+          Endpoint.ready(new InetSocketAddress("127.0.10.4" + (i + 1), backends.get(i).port())));
     }
     return list;
   }
@@ -322,9 +364,18 @@ class HttpPoolTest {
     return listener(options, target, HttpOptions.of(HttpExchangeObserver.NOOP));
   }
 
-  private Listener listener(ListenerOptions options, ServiceTarget target, HttpOptions http) throws Exception {
-    return forwarder.addListener(new ListenerSpec("default/web:http", Protocol.TCP,
-        new InetSocketAddress("127.0.0.1", 0), options, http), target).get();
+  private Listener listener(ListenerOptions options, ServiceTarget target, HttpOptions http)
+      throws Exception {
+    return forwarder
+        .addListener(
+            new ListenerSpec(
+                "default/web:http",
+                Protocol.TCP,
+                new InetSocketAddress("127.0.0.1", 0),
+                options,
+                http),
+            target)
+        .get();
   }
 
   private static Socket connect(Listener to) throws Exception {

@@ -23,8 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request in order with its path, the headers it saw, and an optional large body.
  */
 final class RawHttp {
-  private RawHttp() {
-  }
+  private RawHttp() {}
 
   /** One message: first line, headers (lower-case names), body. */
   record Message(String firstLine, Map<String, String> headers, byte[] body) {
@@ -33,7 +32,10 @@ final class RawHttp {
     }
   }
 
-  /** Reads one message; null at a clean end of stream. Empty lines before it are skipped (RFC 9112 2.2). */
+  /**
+   * Reads one message; null at a clean end of stream. Empty lines before it are skipped (RFC 9112
+   * 2.2).
+   */
   static Message read(InputStream in) throws IOException {
     String first = line(in);
     while (first != null && first.isEmpty()) {
@@ -45,7 +47,8 @@ final class RawHttp {
     Map<String, String> headers = new LinkedHashMap<>();
     for (String l; !(l = line(in)).isEmpty(); ) {
       int colon = l.indexOf(':');
-      headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
+      headers.put(
+          l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
     }
     int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
     byte[] body = in.readNBytes(length);
@@ -82,37 +85,50 @@ final class RawHttp {
   /**
    * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
    * or, for {@code /big/N}, N bytes of 'x'; to {@code Upgrade: echo}, 101 and then it echoes raw
-   * bytes; after {@code /close...}, says {@code Connection: close} and closes. Records every request.
+   * bytes; after {@code /close...}, says {@code Connection: close} and closes. Records every
+   * request.
    */
   static final class Backend implements AutoCloseable {
     final ServerSocket socket;
     final List<Message> requests = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+
     /** Connections that ended (either side closed). */
     final AtomicInteger closedConnections = new AtomicInteger();
-    /** When > 0: a connection idle this long between requests is closed by the backend (its keep-alive timeout). */
+
+    /**
+     * When > 0: a connection idle this long between requests is closed by the backend (its
+     * keep-alive timeout).
+     */
     volatile int keepAliveMillis;
-    /** When true: the second request on a connection is read, then the connection closed unanswered. */
+
+    /**
+     * When true: the second request on a connection is read, then the connection closed unanswered.
+     */
     volatile boolean dropSecondRequest;
-    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "raw-http-backend");
-      t.setDaemon(true);
-      return t;
-    });
+
+    private final ExecutorService pool =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "raw-http-backend");
+              t.setDaemon(true);
+              return t;
+            });
 
     Backend(String ip) throws IOException {
       socket = new ServerSocket(0, 64, InetAddress.getByName(ip));
-      pool.execute(() -> {
-        while (!socket.isClosed()) {
-          try {
-            Socket s = socket.accept();
-            connections.incrementAndGet();
-            pool.execute(() -> serve(s));
-          } catch (IOException e) {
-            return;
-          }
-        }
-      });
+      pool.execute(
+          () -> {
+            while (!socket.isClosed()) {
+              try {
+                Socket s = socket.accept();
+                connections.incrementAndGet();
+                pool.execute(() -> serve(s));
+              } catch (IOException e) {
+                return;
+              }
+            }
+          });
     }
 
     int port() {
@@ -121,7 +137,9 @@ final class RawHttp {
 
     private void serve(Socket s) {
       int served = 0;
-      try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+      try (s;
+          InputStream in = s.getInputStream();
+          OutputStream out = s.getOutputStream()) {
         // Head and body are two writes: without this, on a kept-alive connection the body waits
         // for the proxy's delayed ACK of the head (Nagle), 40 ms a response. Servers set it too.
         s.setTcpNoDelay(true);
@@ -136,18 +154,29 @@ final class RawHttp {
           String path = m.firstLine().split(" ")[1];
           if ("echo".equalsIgnoreCase(m.headers().get("upgrade"))) {
             // Switches to a raw echo protocol, with its first bytes in the 101's own segment.
-            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
-                + "hello from the new protocol\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(
+                ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+                        + "hello from the new protocol\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             in.transferTo(out);
             return;
           }
-          byte[] body = path.startsWith("/big/")
-              ? "x".repeat(Integer.parseInt(path.substring(5))).getBytes(StandardCharsets.US_ASCII)
-              : ("path=" + path + ";h=" + m.headers().get("x-hop")).getBytes(StandardCharsets.UTF_8);
-          boolean closing = path.startsWith("/close"); // the server ends this connection after the response
-          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + (closing ? "\r\nConnection: close" : "")
-              + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          byte[] body =
+              path.startsWith("/big/")
+                  ? "x"
+                      .repeat(Integer.parseInt(path.substring(5)))
+                      .getBytes(StandardCharsets.US_ASCII)
+                  : ("path=" + path + ";h=" + m.headers().get("x-hop"))
+                      .getBytes(StandardCharsets.UTF_8);
+          boolean closing =
+              path.startsWith("/close"); // the server ends this connection after the response
+          out.write(
+              ("HTTP/1.1 200 OK\r\nContent-Length: "
+                      + body.length
+                      + (closing ? "\r\nConnection: close" : "")
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
           out.write(body);
           out.flush();
           if (closing || "close".equalsIgnoreCase(m.headers().get("connection"))) {

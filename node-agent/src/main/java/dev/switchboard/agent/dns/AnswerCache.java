@@ -14,8 +14,12 @@ final class AnswerCache {
   static final int MAX_ENTRIES = 4096;
 
   /** A zone answer with its records encoded (TTL of the zone). */
-  record Prepared(DnsZone.Rcode rcode, boolean authoritative, List<WireCodec.Wire> answers,
-      List<WireCodec.Wire> authority, List<WireCodec.Wire> additional) {}
+  record Prepared(
+      DnsZone.Rcode rcode,
+      boolean authoritative,
+      List<WireCodec.Wire> answers,
+      List<WireCodec.Wire> authority,
+      List<WireCodec.Wire> additional) {}
 
   private record Key(String name, int qtype) {}
 
@@ -48,8 +52,12 @@ final class AnswerCache {
   static Prepared prepare(DnsZone zone, String name, int qtype) {
     DnsZone.Answer a = zone.lookup(name, qtype);
     long ttl = zone.ttlSeconds();
-    return new Prepared(a.rcode(), a.authoritative(), wire(a.answers(), name, ttl),
-        wire(a.authority(), name, ttl), wire(a.additional(), name, ttl));
+    return new Prepared(
+        a.rcode(),
+        a.authoritative(),
+        wire(a.answers(), name, ttl),
+        wire(a.authority(), name, ttl),
+        wire(a.additional(), name, ttl));
   }
 
   private static List<WireCodec.Wire> wire(List<ZoneRecord> records, String name, long ttl) {

@@ -9,26 +9,30 @@ import java.util.regex.Pattern;
 /**
  * The node agent's cluster DNS.
  *
- * @param port UDP and TCP port on the node address; 0 turns DNS off (a port picked at random
- *     would be of no use to clients, which must be told where to ask)
+ * @param port UDP and TCP port on the node address; 0 turns DNS off (a port picked at random would
+ *     be of no use to clients, which must be told where to ask)
  * @param zone the cluster domain ({@code cluster.local}), without the trailing dot
  * @param ttlSeconds the TTL of every answer, and of negative answers (the SOA minimum)
  * @param upstreams resolvers asked the names outside the zone, in order; empty: those are REFUSED
- * @param address where to listen; null: the node address. In Kubernetes, the cluster DNS
- *     address every pod is told (kubelet's {@code clusterDNS}): the service CIDR's first address,
- *     which the control plane never hands out, made local on every node by the route mode
+ * @param address where to listen; null: the node address. In Kubernetes, the cluster DNS address
+ *     every pod is told (kubelet's {@code clusterDNS}): the service CIDR's first address, which the
+ *     control plane never hands out, made local on every node by the route mode
  */
-public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams,
-    InetAddress address) {
+public record DnsConfig(
+    int port, String zone, int ttlSeconds, List<InetSocketAddress> upstreams, InetAddress address) {
   // first: DISABLED below is validated against it
   private static final Pattern ZONE =
-      Pattern.compile("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
+      Pattern.compile(
+          "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
 
   /** Not 53: local mode runs without root. */
   public static final int DEFAULT_LOCAL_PORT = 10053;
+
   public static final String DEFAULT_ZONE = "cluster.local";
+
   /** As CoreDNS's kubernetes plugin. */
   public static final int DEFAULT_TTL_SECONDS = 5;
+
   public static final DnsConfig DISABLED = new DnsConfig(0, DEFAULT_ZONE, DEFAULT_TTL_SECONDS);
 
   public DnsConfig {
@@ -38,8 +42,8 @@ public record DnsConfig(int port, String zone, int ttlSeconds, List<InetSocketAd
       throw new IllegalArgumentException("port: " + port + " (expected: 0-65535, 0 = off)");
     }
     if (!ZONE.matcher(zone).matches() || zone.length() > 253) {
-      throw new IllegalArgumentException("zone: \"" + zone
-          + "\" (expected: a lower-case domain name such as cluster.local)");
+      throw new IllegalArgumentException(
+          "zone: \"" + zone + "\" (expected: a lower-case domain name such as cluster.local)");
     }
     if (ttlSeconds < 0 || ttlSeconds > 3600) {
       throw new IllegalArgumentException("ttlSeconds: " + ttlSeconds + " (expected: 0-3600)");

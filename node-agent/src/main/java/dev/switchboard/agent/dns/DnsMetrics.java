@@ -23,19 +23,24 @@ final class DnsMetrics {
   private static final AttributeKey<String> PROTO = AttributeKey.stringKey("proto");
   private static final AttributeKey<String> TYPE = AttributeKey.stringKey("type");
   private static final AttributeKey<String> RCODE = AttributeKey.stringKey("rcode");
-  private static final List<String> TYPES = List.of("A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS",
-      "CNAME", "MX", "ANY", "HTTPS");
-  private static final String[] RCODES = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-      "REFUSED"};
+  private static final List<String> TYPES =
+      List.of("A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS", "CNAME", "MX", "ANY", "HTTPS");
+  private static final String[] RCODES = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"
+  };
 
   /** Counts per label set, [proto][type] and [rcode]: written by the event loop alone. */
   private final AtomicLongArray requests = new AtomicLongArray(2 * (TYPES.size() + 1));
+
   private final AtomicLongArray responses = new AtomicLongArray(RCODES.length + 1);
   private final DoubleHistogram duration;
+
   /** Label sets made once: [udp, tcp] x (TYPES, then other); rcodes (RCODES, then other). */
   private final Attributes[][] requestAttributes = new Attributes[2][TYPES.size() + 1];
+
   private final Attributes[] responseAttributes = new Attributes[RCODES.length + 1];
   private final Attributes[] protoAttributes = new Attributes[2];
+
   /** Query type name → its index in TYPES. */
   private final Map<String, Integer> typeIndex = new HashMap<>();
 
@@ -43,39 +48,48 @@ final class DnsMetrics {
     var meter = telemetry.meter("dev.switchboard.dns");
     // Observed when read (a scrape), not added per query: the SDK's per-add attribute lookup
     // was most of the metrics' cost.
-    meter.counterBuilder("coredns.dns.requests")
+    meter
+        .counterBuilder("coredns.dns.requests")
         .setDescription("DNS queries received, by transport (udp, tcp) and query type")
-        .buildWithCallback(m -> {
-          for (int p = 0; p < 2; p++) {
-            for (int t = 0; t <= TYPES.size(); t++) {
-              long v = requests.get(p * (TYPES.size() + 1) + t);
-              if (v > 0) {
-                m.record(v, requestAttributes[p][t]);
+        .buildWithCallback(
+            m -> {
+              for (int p = 0; p < 2; p++) {
+                for (int t = 0; t <= TYPES.size(); t++) {
+                  long v = requests.get(p * (TYPES.size() + 1) + t);
+                  if (v > 0) {
+                    m.record(v, requestAttributes[p][t]);
+                  }
+                }
               }
-            }
-          }
-        });
-    meter.counterBuilder("coredns.dns.responses")
+            });
+    meter
+        .counterBuilder("coredns.dns.responses")
         .setDescription("DNS responses sent, by response code")
-        .buildWithCallback(m -> {
-          for (int c = 0; c <= RCODES.length; c++) {
-            long v = responses.get(c);
-            if (v > 0) {
-              m.record(v, responseAttributes[c]);
-            }
-          }
-        });
-    duration = meter.histogramBuilder("coredns.dns.request.duration").setUnit("s")
-        .setDescription("Time from a decoded query to its response handed to the socket")
-        .setExplicitBucketBoundariesAdvice(List.of(0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008,
-            0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024))
-        .build();
+        .buildWithCallback(
+            m -> {
+              for (int c = 0; c <= RCODES.length; c++) {
+                long v = responses.get(c);
+                if (v > 0) {
+                  m.record(v, responseAttributes[c]);
+                }
+              }
+            });
+    duration =
+        meter
+            .histogramBuilder("coredns.dns.request.duration")
+            .setUnit("s")
+            .setDescription("Time from a decoded query to its response handed to the socket")
+            .setExplicitBucketBoundariesAdvice(
+                List.of(
+                    0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256,
+                    0.512, 1.024))
+            .build();
     for (int p = 0; p < 2; p++) {
       String proto = p == 0 ? "udp" : "tcp";
       protoAttributes[p] = Attributes.of(PROTO, proto);
       for (int t = 0; t <= TYPES.size(); t++) {
-        requestAttributes[p][t] = Attributes.of(PROTO, proto, TYPE,
-            t < TYPES.size() ? TYPES.get(t) : "other");
+        requestAttributes[p][t] =
+            Attributes.of(PROTO, proto, TYPE, t < TYPES.size() ? TYPES.get(t) : "other");
       }
     }
     for (int c = 0; c <= RCODES.length; c++) {

@@ -11,13 +11,12 @@ import io.netty.handler.codec.dns.DnsSection;
 import java.util.List;
 
 /**
- * Turns a decoded query and the current {@link DnsZone} into a response (Netty's DNS message
- * model; the codec writes it). Here live the wire rules the zone does not know about: one
- * question per query, opcode QUERY only, class IN, EDNS0 (RFC 6891: the requestor's UDP payload
- * size, capped at {@value #MAX_UDP_PAYLOAD} as DNS Flag Day 2020 advises, at least 512), and
- * truncation: a UDP answer that does not fit keeps the whole records that do, drops the rest and
- * the authority and additional sections, and sets TC, so the client asks again over TCP, which
- * has no limit here.
+ * Turns a decoded query and the current {@link DnsZone} into a response (Netty's DNS message model;
+ * the codec writes it). Here live the wire rules the zone does not know about: one question per
+ * query, opcode QUERY only, class IN, EDNS0 (RFC 6891: the requestor's UDP payload size, capped at
+ * {@value #MAX_UDP_PAYLOAD} as DNS Flag Day 2020 advises, at least 512), and truncation: a UDP
+ * answer that does not fit keeps the whole records that do, drops the rest and the authority and
+ * additional sections, and sets TC, so the client asks again over TCP, which has no limit here.
  *
  * <p>The zone's records are written as {@link WireCodec} encodes them (once per snapshot, in an
  * {@link AnswerCache}), so the size of a response is known before it is encoded.
@@ -26,8 +25,10 @@ final class DnsResponder {
   static final int MIN_UDP_PAYLOAD = 512;
   static final int MAX_UDP_PAYLOAD = 1232;
   private static final int HEADER_BYTES = 12;
+
   /** The OPT record we add: root name, type, class, TTL, RDLENGTH 0. */
   private static final int OPT_BYTES = 11;
+
   private static final int CLASS_IN = DnsRecord.CLASS_IN;
   private static final int CLASS_ANY = DnsRecord.CLASS_ANY;
 
@@ -39,16 +40,16 @@ final class DnsResponder {
    * @param outsideZone REFUSED because the name is not ours: an upstream may answer it
    * @param payload the client's EDNS0 payload size, -1 without EDNS0
    */
-  record Outcome(DnsResponseCode code, int qtype, boolean truncated, boolean outsideZone,
-      int payload) {
+  record Outcome(
+      DnsResponseCode code, int qtype, boolean truncated, boolean outsideZone, int payload) {
     Outcome(DnsResponseCode code, int qtype, boolean truncated) {
       this(code, qtype, truncated, false, -1);
     }
   }
 
   /**
-   * Fills {@code response} (created with the query's id and opcode) with the answer to
-   * {@code query}, computed afresh (tests).
+   * Fills {@code response} (created with the query's id and opcode) with the answer to {@code
+   * query}, computed afresh (tests).
    *
    * @param udp true over UDP: the answer is cut to the client's payload size
    */
@@ -60,8 +61,8 @@ final class DnsResponder {
    * As above, with the zone's answers in wire form taken from {@code cache} (null: none). The
    * response must be written with {@link WireCodec#ENCODER}.
    */
-  static Outcome answer(DnsZone zone, AnswerCache cache, DnsQuery query, DnsResponse response,
-      boolean udp) {
+  static Outcome answer(
+      DnsZone zone, AnswerCache cache, DnsQuery query, DnsResponse response, boolean udp) {
     response.setRecursionDesired(query.isRecursionDesired());
     int payload = -1; // no EDNS0
     for (int i = 0; i < query.count(DnsSection.ADDITIONAL); i++) {
@@ -71,8 +72,10 @@ final class DnsResponder {
         break;
       }
     }
-    int limit = payload < 0 ? MIN_UDP_PAYLOAD
-        : Math.min(MAX_UDP_PAYLOAD, Math.max(MIN_UDP_PAYLOAD, payload));
+    int limit =
+        payload < 0
+            ? MIN_UDP_PAYLOAD
+            : Math.min(MAX_UDP_PAYLOAD, Math.max(MIN_UDP_PAYLOAD, payload));
     int size = HEADER_BYTES + (payload < 0 ? 0 : OPT_BYTES);
     if (payload >= 0) {
       response.addRecord(DnsSection.ADDITIONAL, WireCodec.OPT.record(""));
@@ -94,16 +97,19 @@ final class DnsResponder {
     int qtype = q.type().intValue();
     // The decoded question itself: nothing in it is reference-counted, and building another
     // (Netty's) would pass the name through IDN again.
-    response.addRecord(DnsSection.QUESTION, q instanceof WireCodec.Question ? q
-        : new WireCodec.Question(q.name(), q.type(), q.dnsClass()));
+    response.addRecord(
+        DnsSection.QUESTION,
+        q instanceof WireCodec.Question
+            ? q
+            : new WireCodec.Question(q.name(), q.type(), q.dnsClass()));
     size += nameBytes + 4;
     if (q.dnsClass() != CLASS_IN && q.dnsClass() != CLASS_ANY) {
       response.setCode(DnsResponseCode.REFUSED); // e.g. CHAOS version.bind
       return new Outcome(DnsResponseCode.REFUSED, qtype, false);
     }
     String name = DnsZone.absolute(q.name());
-    AnswerCache.Prepared answer = cache == null ? AnswerCache.prepare(zone, name, qtype)
-        : cache.get(zone, name, qtype);
+    AnswerCache.Prepared answer =
+        cache == null ? AnswerCache.prepare(zone, name, qtype) : cache.get(zone, name, qtype);
     if (answer.rcode() == DnsZone.Rcode.REFUSED) {
       response.setCode(DnsResponseCode.REFUSED);
       return new Outcome(DnsResponseCode.REFUSED, qtype, false, true, payload);
@@ -125,15 +131,31 @@ final class DnsResponder {
       return new Outcome(code, qtype, true);
     }
     // Authority and additional records are optional: left out when they do not fit, without TC.
-    size = addWhileFits(response, DnsSection.AUTHORITY, answer.authority(), q.name(), size,
-        udp ? limit : Integer.MAX_VALUE);
-    addWhileFits(response, DnsSection.ADDITIONAL, answer.additional(), q.name(), size,
+    size =
+        addWhileFits(
+            response,
+            DnsSection.AUTHORITY,
+            answer.authority(),
+            q.name(),
+            size,
+            udp ? limit : Integer.MAX_VALUE);
+    addWhileFits(
+        response,
+        DnsSection.ADDITIONAL,
+        answer.additional(),
+        q.name(),
+        size,
         udp ? limit : Integer.MAX_VALUE);
     return new Outcome(code, qtype, false);
   }
 
-  private static int addWhileFits(DnsResponse response, DnsSection section,
-      List<WireCodec.Wire> records, String qname, int size, int limit) {
+  private static int addWhileFits(
+      DnsResponse response,
+      DnsSection section,
+      List<WireCodec.Wire> records,
+      String qname,
+      int size,
+      int limit) {
     for (WireCodec.Wire r : records) {
       if (size + r.size() > limit) {
         break;

@@ -1,8 +1,8 @@
 package dev.switchboard.agent.dns;
 
 import dev.switchboard.agent.state.ChangeTracker;
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.forwarder.Transport;
 import dev.switchboard.telemetry.Telemetry;
 import io.netty.bootstrap.Bootstrap;
@@ -25,12 +25,12 @@ import io.netty.handler.codec.dns.DatagramDnsQuery;
 import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
 import io.netty.handler.codec.dns.DatagramDnsResponse;
 import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
+import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DefaultDnsResponse;
 import io.netty.handler.codec.dns.DnsOpCode;
 import io.netty.handler.codec.dns.DnsQuery;
-import io.netty.handler.codec.dns.DnsResponse;
 import io.netty.handler.codec.dns.DnsQuestion;
-import io.netty.handler.codec.dns.DefaultDnsQuestion;
+import io.netty.handler.codec.dns.DnsResponse;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
 import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
@@ -55,100 +55,138 @@ import org.slf4j.LoggerFactory;
  * The node agent's cluster DNS: UDP and TCP on one port of the node address, answered from the
  * current {@link DnsZone} with Netty's DNS codec.
  *
- * <p>Transport: the forwarder's choice ({@link Transport}: native epoll on Linux, with recvmmsg
- * and sendmmsg for UDP; NIO elsewhere). Threading: one event loop thread of its own (never a forwarding loop, so a flood of
- * queries does not slow forwarded connections, and the reverse) runs both sockets and every TCP
- * connection. The zone is replaced by the agent's executor ({@link #update}, after each sync) and
- * read here through a volatile field: no lock on the query path.
+ * <p>Transport: the forwarder's choice ({@link Transport}: native epoll on Linux, with recvmmsg and
+ * sendmmsg for UDP; NIO elsewhere). Threading: one event loop thread of its own (never a forwarding
+ * loop, so a flood of queries does not slow forwarded connections, and the reverse) runs both
+ * sockets and every TCP connection. The zone is replaced by the agent's executor ({@link #update},
+ * after each sync) and read here through a volatile field: no lock on the query path.
  *
  * <p>Bounded by construction: a query is answered as soon as it is decoded (nothing queues per
  * query); UDP answers are dropped when the socket cannot take them; TCP connections are at most
  * {@value #MAX_TCP_CONNECTIONS}, closed after {@value #TCP_IDLE_SECONDS} s without a query, and
- * stop being read while their answers are not being read. Malformed packets get FORMERR when
- * they have a query's header (12 bytes, QR clear) and are dropped otherwise; a TCP connection
- * that sends one is closed.
+ * stop being read while their answers are not being read. Malformed packets get FORMERR when they
+ * have a query's header (12 bytes, QR clear) and are dropped otherwise; a TCP connection that sends
+ * one is closed.
  */
 public final class DnsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DnsServer.class);
   static final int MAX_TCP_CONNECTIONS = 256;
   static final int TCP_IDLE_SECONDS = 10;
   private static final int HEADER_BYTES = 12;
+
   /** Largest query read over UDP; a longer datagram is cut and then fails to decode. */
   private static final int MAX_UDP_QUERY = 4096;
+
   private static final int BIND_TIMEOUT_SECONDS = 10;
   private static final int UDP_RECEIVE_BUFFER = 4 << 20;
   private static final int MAX_TCP_MESSAGE = 65535;
+
   /** Queries read per recvmmsg(2) call (epoll). */
   private static final int UDP_BATCH = 16;
 
   private final EventLoopGroup group;
   private final Channel udp;
   private final Channel tcp;
+
   /** The zone answered from; written by the agent's executor, read by the event loop. */
   private volatile DnsZone zone;
+
   private final AtomicInteger tcpConnections = new AtomicInteger();
   private final LongAdder queries = new LongAdder();
   private final LongAdder malformed = new LongAdder();
   private final LongAdder truncated = new LongAdder();
   private final LongAdder dropped = new LongAdder();
+
   /** Confined to the event loop, like everything that records into it. */
   private final DnsMetrics metrics;
+
   /** The current zone's answers in wire form; confined to the event loop. */
   private final AnswerCache answers = new AnswerCache();
+
   /** Null without upstreams. */
   private final UpstreamForwarder forwarder;
 
-  private DnsServer(Transport transport, EventLoopGroup group, DnsZone zone,
-      InetSocketAddress address, DnsMetrics metrics, List<InetSocketAddress> upstreams)
+  private DnsServer(
+      Transport transport,
+      EventLoopGroup group,
+      DnsZone zone,
+      InetSocketAddress address,
+      DnsMetrics metrics,
+      List<InetSocketAddress> upstreams)
       throws IOException {
     this.group = group;
     this.zone = zone;
     this.metrics = metrics;
-    this.forwarder = upstreams.isEmpty() ? null : UpstreamForwarder.start(transport, group, upstreams);
+    this.forwarder =
+        upstreams.isEmpty() ? null : UpstreamForwarder.start(transport, group, upstreams);
     Bootstrap udpBootstrap = new Bootstrap().group(group).channel(transport.datagramChannel());
     if (transport.kind() == Transport.Kind.EPOLL) {
       // recvmmsg(2): up to UDP_BATCH queries per system call, each in a slice of one buffer
       // (sendmmsg(2) for the answers comes with the epoll transport when several are queued).
-      udpBootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
-          .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY * UDP_BATCH));
+      udpBootstrap
+          .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
+          .option(
+              ChannelOption.RCVBUF_ALLOCATOR,
+              new FixedRecvByteBufAllocator(MAX_UDP_QUERY * UDP_BATCH));
     } else {
-      udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY));
+      udpBootstrap.option(
+          ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY));
     }
-    this.udp = bind(udpBootstrap
-        // A burst of queries waits in the kernel while the loop is busy: the default (~208 KiB,
-        // ~280 queries) dropped half of a 500-query burst; the kernel caps this at rmem_max.
-        .option(ChannelOption.SO_RCVBUF, UDP_RECEIVE_BUFFER)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 512 << 10))
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline()
-                .addLast(new LenientQueryDecoder())
-                .addLast(new DatagramDnsResponseEncoder(WireCodec.ENCODER))
-                .addLast(new UdpResponder());
-          }
-        }).bind(address), "UDP", address);
+    this.udp =
+        bind(
+            udpBootstrap
+                // A burst of queries waits in the kernel while the loop is busy: the default (~208
+                // KiB,
+                // ~280 queries) dropped half of a 500-query burst; the kernel caps this at
+                // rmem_max.
+                .option(ChannelOption.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+                .option(
+                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                    new WriteBufferWaterMark(256 << 10, 512 << 10))
+                .handler(
+                    new ChannelInitializer<Channel>() {
+                      @Override
+                      protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                            .addLast(new LenientQueryDecoder())
+                            .addLast(new DatagramDnsResponseEncoder(WireCodec.ENCODER))
+                            .addLast(new UdpResponder());
+                      }
+                    })
+                .bind(address),
+            "UDP",
+            address);
     try {
-      this.tcp = bind(new ServerBootstrap().group(group).channel(transport.serverSocketChannel())
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 << 10, 128 << 10))
-          .childHandler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              if (tcpConnections.incrementAndGet() > MAX_TCP_CONNECTIONS) {
-                tcpConnections.decrementAndGet();
-                dropped.increment();
-                ch.close();
-                return;
-              }
-              ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
-              ch.pipeline()
-                  .addLast(new ReadTimeoutHandler(TCP_IDLE_SECONDS, TimeUnit.SECONDS))
-                  .addLast(new TcpDnsQueryDecoder(WireCodec.DECODER, MAX_TCP_MESSAGE))
-                  .addLast(new TcpDnsResponseEncoder(WireCodec.ENCODER))
-                  .addLast(new TcpResponder());
-            }
-          }).bind(address), "TCP", address);
+      this.tcp =
+          bind(
+              new ServerBootstrap()
+                  .group(group)
+                  .channel(transport.serverSocketChannel())
+                  .option(ChannelOption.SO_REUSEADDR, true)
+                  .childOption(
+                      ChannelOption.WRITE_BUFFER_WATER_MARK,
+                      new WriteBufferWaterMark(64 << 10, 128 << 10))
+                  .childHandler(
+                      new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                          if (tcpConnections.incrementAndGet() > MAX_TCP_CONNECTIONS) {
+                            tcpConnections.decrementAndGet();
+                            dropped.increment();
+                            ch.close();
+                            return;
+                          }
+                          ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
+                          ch.pipeline()
+                              .addLast(new ReadTimeoutHandler(TCP_IDLE_SECONDS, TimeUnit.SECONDS))
+                              .addLast(new TcpDnsQueryDecoder(WireCodec.DECODER, MAX_TCP_MESSAGE))
+                              .addLast(new TcpDnsResponseEncoder(WireCodec.ENCODER))
+                              .addLast(new TcpResponder());
+                        }
+                      })
+                  .bind(address),
+              "TCP",
+              address);
     } catch (IOException e) {
       udp.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
       if (forwarder != null) {
@@ -159,28 +197,40 @@ public final class DnsServer implements AutoCloseable {
   }
 
   /**
-   * Binds UDP and TCP {@code address:config.port()} and answers from an empty zone (SERVFAIL
-   * inside it) until the first {@link #update}.
+   * Binds UDP and TCP {@code address:config.port()} and answers from an empty zone (SERVFAIL inside
+   * it) until the first {@link #update}.
    *
    * @param serviceCidr the ClusterIP range: its unknown reverse names are NXDOMAIN
    * @param telemetry where CoreDNS-named metrics go ({@link DnsMetrics})
    * @throws IOException naming the protocol and address when either cannot be bound
    */
-  public static DnsServer start(DnsConfig config, InetAddress address, String serviceCidr,
-      String node, Telemetry telemetry) throws IOException {
+  public static DnsServer start(
+      DnsConfig config, InetAddress address, String serviceCidr, String node, Telemetry telemetry)
+      throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("config: " + config + " (expected: a port, DNS on)");
     }
     DnsZone empty = DnsZone.empty(config.zone(), config.ttlSeconds(), serviceCidr);
     Transport transport = Transport.select(null);
-    EventLoopGroup group = transport.newEventLoopGroup(1,
-        new DefaultThreadFactory("switchboard-dns-" + node, true));
+    EventLoopGroup group =
+        transport.newEventLoopGroup(1, new DefaultThreadFactory("switchboard-dns-" + node, true));
     try {
-      DnsServer server = new DnsServer(transport, group, empty, new InetSocketAddress(address, config.port()),
-          new DnsMetrics(telemetry), config.upstreams());
-      log.info("cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}", empty.origin(),
-          server.address(), config.ttlSeconds(), config.upstreams().isEmpty()
-              ? "other names refused" : "other names forwarded to " + config.upstreams());
+      DnsServer server =
+          new DnsServer(
+              transport,
+              group,
+              empty,
+              new InetSocketAddress(address, config.port()),
+              new DnsMetrics(telemetry),
+              config.upstreams());
+      log.info(
+          "cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}",
+          empty.origin(),
+          server.address(),
+          config.ttlSeconds(),
+          config.upstreams().isEmpty()
+              ? "other names refused"
+              : "other names forwarded to " + config.upstreams());
       return server;
     } catch (IOException | RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -189,8 +239,8 @@ public final class DnsServer implements AutoCloseable {
   }
 
   /**
-   * Applies the services that changed in a sync (on the agent's executor): builds the next zone
-   * and publishes it. Serial: the state's version. A failure keeps the previous zone (logged).
+   * Applies the services that changed in a sync (on the agent's executor): builds the next zone and
+   * publishes it. Serial: the state's version. A failure keeps the previous zone (logged).
    */
   public void update(long version, Map<ServiceName, ChangeTracker.Change<ServiceView>> changes) {
     DnsZone current = zone;
@@ -202,8 +252,12 @@ public final class DnsServer implements AutoCloseable {
       changes.forEach((name, change) -> views.put(name, change.current()));
       zone = current.update(version, views);
     } catch (RuntimeException e) {
-      log.error("cluster DNS: version {} not applied, still answering from version {}: {}",
-          version, current.serial(), e.toString(), e);
+      log.error(
+          "cluster DNS: version {} not applied, still answering from version {}: {}",
+          version,
+          current.serial(),
+          e.toString(),
+          e);
     }
   }
 
@@ -249,23 +303,33 @@ public final class DnsServer implements AutoCloseable {
 
   private static Channel bind(ChannelFuture f, String protocol, InetSocketAddress address)
       throws IOException {
-    String where = "cannot bind DNS " + protocol + " " + address.getAddress().getHostAddress()
-        + ":" + address.getPort();
+    String where =
+        "cannot bind DNS "
+            + protocol
+            + " "
+            + address.getAddress().getHostAddress()
+            + ":"
+            + address.getPort();
     if (!f.awaitUninterruptibly(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       f.channel().close();
       throw new IOException(where + ": no answer within " + BIND_TIMEOUT_SECONDS + " s");
     }
     if (!f.isSuccess()) {
       Throwable cause = f.cause();
-      throw new IOException(where + ": "
-          + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+      throw new IOException(
+          where
+              + ": "
+              + (cause.getMessage() == null
+                  ? cause.getClass().getSimpleName()
+                  : cause.getMessage()),
+          cause);
     }
     return f.channel();
   }
 
   /** A datagram that did not decode but has a query's header: answered FORMERR with its id. */
-  private record Malformed(int id, DnsOpCode opCode, InetSocketAddress sender,
-      InetSocketAddress recipient) {}
+  private record Malformed(
+      int id, DnsOpCode opCode, InetSocketAddress sender, InetSocketAddress recipient) {}
 
   /** Netty's decoder, with a decoding failure turned into a {@link Malformed} or a drop. */
   private final class LenientQueryDecoder extends DatagramDnsQueryDecoder {
@@ -281,12 +345,15 @@ public final class DnsServer implements AutoCloseable {
         super.decode(ctx, packet, out);
       } catch (Exception e) {
         malformed.increment();
-        boolean isQuery = in.writerIndex() - start >= HEADER_BYTES
-            && (in.getUnsignedByte(start + 2) & 0x80) == 0;
+        boolean isQuery =
+            in.writerIndex() - start >= HEADER_BYTES && (in.getUnsignedByte(start + 2) & 0x80) == 0;
         if (isQuery) { // a response sent to us is never answered: no loops between servers
-          out.add(new Malformed(in.getUnsignedShort(start),
-              DnsOpCode.valueOf((in.getUnsignedByte(start + 2) >> 3) & 0xf), packet.sender(),
-              packet.recipient()));
+          out.add(
+              new Malformed(
+                  in.getUnsignedShort(start),
+                  DnsOpCode.valueOf((in.getUnsignedByte(start + 2) >> 3) & 0xf),
+                  packet.sender(),
+                  packet.recipient()));
         }
         log.debug("DNS: malformed query from {}: {}", packet.sender(), e.toString());
       }
@@ -298,19 +365,25 @@ public final class DnsServer implements AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
       DatagramDnsResponse response;
       if (msg instanceof DatagramDnsQuery query) {
-        response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id(),
-            query.opCode());
+        response =
+            new DatagramDnsResponse(query.recipient(), query.sender(), query.id(), query.opCode());
         DnsResponder.Outcome outcome = respond(query, response, true);
         if (outcome.truncated()) {
           truncated.increment();
         }
-        if (forwarded(outcome, query, response, true, ctx,
+        if (forwarded(
+            outcome,
+            query,
+            response,
+            true,
+            ctx,
             raw -> new DatagramPacket(raw, query.sender(), query.recipient()))) {
           return;
         }
       } else if (msg instanceof Malformed m) {
-        response = new DatagramDnsResponse(m.recipient(), m.sender(), m.id(), m.opCode(),
-            DnsResponseCode.FORMERR);
+        response =
+            new DatagramDnsResponse(
+                m.recipient(), m.sender(), m.id(), m.opCode(), DnsResponseCode.FORMERR);
         metrics.record(true, "", DnsResponseCode.FORMERR.intValue(), 0);
       } else {
         return;
@@ -340,8 +413,13 @@ public final class DnsServer implements AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, DnsQuery query) {
       DnsResponse response = new DefaultDnsResponse(query.id(), query.opCode());
       DnsResponder.Outcome outcome = respond(query, response, false);
-      if (forwarded(outcome, query, response, false, ctx, raw -> Unpooled.wrappedBuffer(
-          Unpooled.buffer(2).writeShort(raw.readableBytes()), raw))) {
+      if (forwarded(
+          outcome,
+          query,
+          response,
+          false,
+          ctx,
+          raw -> Unpooled.wrappedBuffer(Unpooled.buffer(2).writeShort(raw.readableBytes()), raw))) {
         return;
       }
       ctx.write(response);
@@ -392,16 +470,22 @@ public final class DnsServer implements AutoCloseable {
 
   private static String typeName(DnsQuery query) {
     return query.count(DnsSection.QUESTION) == 1
-        ? query.recordAt(DnsSection.QUESTION).type().name() : "";
+        ? query.recordAt(DnsSection.QUESTION).type().name()
+        : "";
   }
 
   /**
-   * When the name is outside the zone and there are upstreams: releases the local answer, asks
-   * the upstreams, and writes their response ({@code frame} makes it a UDP packet or a TCP frame)
+   * When the name is outside the zone and there are upstreams: releases the local answer, asks the
+   * upstreams, and writes their response ({@code frame} makes it a UDP packet or a TCP frame)
    * straight to the socket, or SERVFAIL when none answers. False: answer locally.
    */
-  private boolean forwarded(DnsResponder.Outcome outcome, DnsQuery query, DnsResponse response,
-      boolean udp, ChannelHandlerContext ctx, Function<ByteBuf, Object> frame) {
+  private boolean forwarded(
+      DnsResponder.Outcome outcome,
+      DnsQuery query,
+      DnsResponse response,
+      boolean udp,
+      ChannelHandlerContext ctx,
+      Function<ByteBuf, Object> frame) {
     if (forwarder == null || !outcome.outsideZone()) {
       return false;
     }
@@ -413,19 +497,29 @@ public final class DnsServer implements AutoCloseable {
     ChannelHandlerContext head = ctx.pipeline().firstContext();
     Channel channel = ctx.channel();
     response.setCode(DnsResponseCode.SERVFAIL); // what is sent if no upstream answers
-    forwarder.forward(query.id(), question, outcome.payload(), udp, raw -> {
-      metrics.record(udp, type, raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
-          System.nanoTime() - started);
-      response.release();
-      if (channel.isActive()) {
-        head.writeAndFlush(frame.apply(raw), head.voidPromise());
-      } else {
-        raw.release();
-      }
-    }, () -> {
-      metrics.record(udp, type, DnsResponseCode.SERVFAIL.intValue(), System.nanoTime() - started);
-      channel.writeAndFlush(response, channel.voidPromise());
-    });
+    forwarder.forward(
+        query.id(),
+        question,
+        outcome.payload(),
+        udp,
+        raw -> {
+          metrics.record(
+              udp,
+              type,
+              raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
+              System.nanoTime() - started);
+          response.release();
+          if (channel.isActive()) {
+            head.writeAndFlush(frame.apply(raw), head.voidPromise());
+          } else {
+            raw.release();
+          }
+        },
+        () -> {
+          metrics.record(
+              udp, type, DnsResponseCode.SERVFAIL.intValue(), System.nanoTime() - started);
+          channel.writeAndFlush(response, channel.voidPromise());
+        });
     return true;
   }
 }

@@ -1,7 +1,7 @@
 package dev.switchboard.agent.dns;
 
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,14 +13,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The cluster zone as one immutable snapshot: the answer to any question is computed from it
- * alone, so the DNS server's event loop reads the current snapshot through a volatile field and
- * never locks, while the agent's executor builds the next one with {@link #update} (which shares
- * the records of every service that did not change).
+ * The cluster zone as one immutable snapshot: the answer to any question is computed from it alone,
+ * so the DNS server's event loop reads the current snapshot through a volatile field and never
+ * locks, while the agent's executor builds the next one with {@link #update} (which shares the
+ * records of every service that did not change).
  *
  * <p>What it answers (Kubernetes DNS-based service discovery, schema {@value #SCHEMA_VERSION}):
- * {@code <svc>.<ns>.svc.<zone>} (see {@link ServiceRecords}), {@code dns-version.<zone>} TXT,
- * the zone's SOA, the deprecated {@code <a-b-c-d>.<ns>.pod.<zone>} A, and PTR of ClusterIPs and of
+ * {@code <svc>.<ns>.svc.<zone>} (see {@link ServiceRecords}), {@code dns-version.<zone>} TXT, the
+ * zone's SOA, the deprecated {@code <a-b-c-d>.<ns>.pod.<zone>} A, and PTR of ClusterIPs and of
  * headless services' endpoints. A name in the zone that does not exist is NXDOMAIN; a name that
  * exists (with other types, or as the parent of one that does, RFC 8020) without the asked type is
  * NODATA: NOERROR with the SOA in the authority section. Names outside the zone are REFUSED here
@@ -40,22 +40,36 @@ public final class DnsZone {
 
   private final String origin;
   private final int ttlSeconds;
-  /** The service CIDR as network and mask: reverse names inside it are ours (NXDOMAIN if unknown). */
+
+  /**
+   * The service CIDR as network and mask: reverse names inside it are ours (NXDOMAIN if unknown).
+   */
   private final int cidrNetwork;
+
   private final int cidrMask;
   private final boolean ready;
   private final ZoneRecord.Soa soa;
   private final ZoneRecord.Soa reverseSoa;
   private final ZoneRecord.Txt schemaVersion;
+
   /** Every service held (with a Service object), with its records; NONE when it has none. */
   private final Map<ServiceName, ServiceRecords> services;
+
   /** Services per namespace: {@code <ns>.svc.<zone>} exists while it has one. */
   private final Map<String, Integer> namespaces;
+
   /** Reverse name → PTR records (a pod IP may be an endpoint of several headless services). */
   private final Map<String, List<ZoneRecord>> pointers;
 
-  private DnsZone(String origin, int ttlSeconds, int cidrNetwork, int cidrMask, boolean ready,
-      long serial, Map<ServiceName, ServiceRecords> services, Map<String, Integer> namespaces,
+  private DnsZone(
+      String origin,
+      int ttlSeconds,
+      int cidrNetwork,
+      int cidrMask,
+      boolean ready,
+      long serial,
+      Map<ServiceName, ServiceRecords> services,
+      Map<String, Integer> namespaces,
       Map<String, List<ZoneRecord>> pointers) {
     this.origin = origin;
     this.ttlSeconds = ttlSeconds;
@@ -65,16 +79,32 @@ public final class DnsZone {
     this.services = services;
     this.namespaces = namespaces;
     this.pointers = pointers;
-    this.soa = new ZoneRecord.Soa(origin, "ns.dns." + origin, "hostmaster." + origin,
-        serial & 0xffffffffL, SOA_REFRESH, SOA_RETRY, SOA_EXPIRE, ttlSeconds);
-    this.reverseSoa = new ZoneRecord.Soa(REVERSE_ZONE, soa.primary(), soa.mailbox(), soa.serial(),
-        SOA_REFRESH, SOA_RETRY, SOA_EXPIRE, ttlSeconds);
+    this.soa =
+        new ZoneRecord.Soa(
+            origin,
+            "ns.dns." + origin,
+            "hostmaster." + origin,
+            serial & 0xffffffffL,
+            SOA_REFRESH,
+            SOA_RETRY,
+            SOA_EXPIRE,
+            ttlSeconds);
+    this.reverseSoa =
+        new ZoneRecord.Soa(
+            REVERSE_ZONE,
+            soa.primary(),
+            soa.mailbox(),
+            soa.serial(),
+            SOA_REFRESH,
+            SOA_RETRY,
+            SOA_EXPIRE,
+            ttlSeconds);
     this.schemaVersion = new ZoneRecord.Txt("dns-version." + origin, SCHEMA_VERSION);
   }
 
   /**
-   * A zone with no services, not ready (in-zone questions are SERVFAIL) until the first
-   * {@link #update}.
+   * A zone with no services, not ready (in-zone questions are SERVFAIL) until the first {@link
+   * #update}.
    *
    * @param zone the cluster domain, e.g. {@code cluster.local}
    * @param serviceCidr the ClusterIP range, e.g. {@code 10.96.0.0/12}: unknown reverse names in it
@@ -89,13 +119,12 @@ public final class DnsZone {
     Inet4Address network = m.matches() ? ServiceRecords.ipv4(m.group(1)) : null;
     int prefix = m.matches() ? Integer.parseInt(m.group(2)) : -1;
     if (network == null || prefix > 32) {
-      throw new IllegalArgumentException("serviceCidr: " + serviceCidr
-          + " (expected: an IPv4 CIDR, e.g. 10.96.0.0/12)");
+      throw new IllegalArgumentException(
+          "serviceCidr: " + serviceCidr + " (expected: an IPv4 CIDR, e.g. 10.96.0.0/12)");
     }
     int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
     int network32 = ServiceRecords.toInt(network) & mask;
-    return new DnsZone(origin, ttlSeconds, network32, mask, false, 0, Map.of(),
-        Map.of(), Map.of());
+    return new DnsZone(origin, ttlSeconds, network32, mask, false, 0, Map.of(), Map.of(), Map.of());
   }
 
   /**
@@ -112,11 +141,13 @@ public final class DnsZone {
       if (old != null) {
         nextNamespaces.computeIfPresent(name.namespace(), (ns, n) -> n == 1 ? null : n - 1);
         for (ZoneRecord.Ptr p : old.pointers()) {
-          nextPointers.computeIfPresent(p.name(), (k, list) -> {
-            List<ZoneRecord> rest = new ArrayList<>(list);
-            rest.remove(p);
-            return rest.isEmpty() ? null : List.copyOf(rest);
-          });
+          nextPointers.computeIfPresent(
+              p.name(),
+              (k, list) -> {
+                List<ZoneRecord> rest = new ArrayList<>(list);
+                rest.remove(p);
+                return rest.isEmpty() ? null : List.copyOf(rest);
+              });
         }
       }
       ServiceView view = e.getValue();
@@ -125,16 +156,27 @@ public final class DnsZone {
         nextServices.put(name, records);
         nextNamespaces.merge(name.namespace(), 1, Integer::sum);
         for (ZoneRecord.Ptr p : records.pointers()) {
-          nextPointers.merge(p.name(), List.of(p), (a, b) -> {
-            List<ZoneRecord> all = new ArrayList<>(a);
-            all.addAll(b);
-            return List.copyOf(all);
-          });
+          nextPointers.merge(
+              p.name(),
+              List.of(p),
+              (a, b) -> {
+                List<ZoneRecord> all = new ArrayList<>(a);
+                all.addAll(b);
+                return List.copyOf(all);
+              });
         }
       }
     }
-    return new DnsZone(origin, ttlSeconds, cidrNetwork, cidrMask, true, serial, nextServices,
-        nextNamespaces, nextPointers);
+    return new DnsZone(
+        origin,
+        ttlSeconds,
+        cidrNetwork,
+        cidrMask,
+        true,
+        serial,
+        nextServices,
+        nextNamespaces,
+        nextPointers);
   }
 
   /** The answer to {@code qname} (any case, dot or not at the end) of type code {@code qtype}. */
@@ -161,7 +203,9 @@ public final class DnsZone {
     return new Answer(Rcode.NOERROR, answers, List.of(), additional(answers));
   }
 
-  /** The records at {@code name} (absolute, lower case, in the zone); null when it does not exist. */
+  /**
+   * The records at {@code name} (absolute, lower case, in the zone); null when it does not exist.
+   */
   private List<ZoneRecord> recordsAt(String name) {
     if (name.equals(origin)) {
       return List.of(soa);
@@ -208,7 +252,8 @@ public final class DnsZone {
     if (ip == null || (ServiceRecords.toInt(ip) & cidrMask) != cidrNetwork) {
       return Answer.REFUSED; // not a ClusterIP: someone else's reverse zone
     }
-    return ready ? new Answer(Rcode.NXDOMAIN, List.of(), List.of(reverseSoa), List.of())
+    return ready
+        ? new Answer(Rcode.NXDOMAIN, List.of(), List.of(reverseSoa), List.of())
         : Answer.SERVFAIL;
   }
 
@@ -249,8 +294,9 @@ public final class DnsZone {
   /** {@code a-b-c-d} as an address; null when it is not one. */
   private static Inet4Address dashed(String label) {
     Matcher m = DASHED_IPV4.matcher(label);
-    return m.matches() ? ServiceRecords.ipv4(m.group(1) + "." + m.group(2) + "." + m.group(3)
-        + "." + m.group(4)) : null;
+    return m.matches()
+        ? ServiceRecords.ipv4(m.group(1) + "." + m.group(2) + "." + m.group(3) + "." + m.group(4))
+        : null;
   }
 
   /** The address of {@code d.c.b.a.in-addr.arpa.}; null when the name is not a whole address. */
@@ -294,7 +340,10 @@ public final class DnsZone {
 
   /** The response codes a zone gives; the server adds FORMERR and NOTIMP of its own. */
   public enum Rcode {
-    NOERROR(0), SERVFAIL(2), NXDOMAIN(3), REFUSED(5);
+    NOERROR(0),
+    SERVFAIL(2),
+    NXDOMAIN(3),
+    REFUSED(5);
 
     private final int code;
 
@@ -313,7 +362,10 @@ public final class DnsZone {
    * @param authority the SOA for NXDOMAIN and NODATA (its minimum is the negative TTL)
    * @param additional the A records of SRV targets
    */
-  public record Answer(Rcode rcode, List<ZoneRecord> answers, List<ZoneRecord> authority,
+  public record Answer(
+      Rcode rcode,
+      List<ZoneRecord> answers,
+      List<ZoneRecord> authority,
       List<ZoneRecord> additional) {
     static final Answer REFUSED = new Answer(Rcode.REFUSED, List.of(), List.of(), List.of());
     static final Answer SERVFAIL = new Answer(Rcode.SERVFAIL, List.of(), List.of(), List.of());

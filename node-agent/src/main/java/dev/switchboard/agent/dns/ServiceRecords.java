@@ -26,9 +26,9 @@ import java.util.TreeMap;
  *       _<port>._<proto>.<svc>...} → port and the service's name, per named port; {@code PTR} of
  *       the ClusterIP.
  *   <li>Headless ({@code None}): one {@code A} per ready endpoint at the service's name and at the
- *       endpoint's own name; an {@code SRV} per ready endpoint and named port (the endpoint's
- *       port, the endpoint's name); a {@code PTR} per endpoint address. No ready endpoint: no
- *       records at all, so the name is NXDOMAIN, as the specification asks.
+ *       endpoint's own name; an {@code SRV} per ready endpoint and named port (the endpoint's port,
+ *       the endpoint's name); a {@code PTR} per endpoint address. No ready endpoint: no records at
+ *       all, so the name is NXDOMAIN, as the specification asks.
  * </ul>
  *
  * <p>An endpoint's name is its address with dashes ({@code 10-1-2-3}): the specification's
@@ -40,6 +40,7 @@ final class ServiceRecords {
 
   /** Absolute owner name → its records; an empty list marks a name that exists without records. */
   private final Map<String, List<ZoneRecord>> byOwner;
+
   /** The reverse-lookup records this service contributes to the zone. */
   private final List<ZoneRecord.Ptr> pointers;
 
@@ -65,8 +66,10 @@ final class ServiceRecords {
       add(owners, a);
       for (ServicePort port : service.getSpec().getPortsList()) {
         if (!port.getName().isEmpty()) {
-          add(owners, new ZoneRecord.Srv(srvName(port.getName(), port.getProtocol(), fqdn), 0, 100,
-              port.getPort(), fqdn));
+          add(
+              owners,
+              new ZoneRecord.Srv(
+                  srvName(port.getName(), port.getProtocol(), fqdn), 0, 100, port.getPort(), fqdn));
         }
       }
       pointers.add(new ZoneRecord.Ptr(reverseName(ip), fqdn));
@@ -85,8 +88,12 @@ final class ServiceRecords {
     return new ServiceRecords(Map.copyOf(frozen), List.copyOf(pointers));
   }
 
-  private static void headless(String fqdn, Service service, Endpoints endpoints,
-      Map<String, List<ZoneRecord>> owners, List<ZoneRecord.Ptr> pointers) {
+  private static void headless(
+      String fqdn,
+      Service service,
+      Endpoints endpoints,
+      Map<String, List<ZoneRecord>> owners,
+      List<ZoneRecord.Ptr> pointers) {
     if (endpoints == null) {
       return;
     }
@@ -94,10 +101,11 @@ final class ServiceRecords {
     // address → endpoint, in address order so that answers are stable between snapshots
     Map<Integer, ReadyEndpoint> ready = new TreeMap<>(Integer::compareUnsigned);
     for (Endpoint e : endpoints.getEndpointsList()) {
-      Inet4Address ip = publishNotReady || e.getConditions().getReady() ? ipv4(e.getAddress()) : null;
+      Inet4Address ip =
+          publishNotReady || e.getConditions().getReady() ? ipv4(e.getAddress()) : null;
       if (ip != null) {
-        ready.putIfAbsent(toInt(ip), new ReadyEndpoint(ip,
-            e.getAddress().replace('.', '-') + "." + fqdn, e));
+        ready.putIfAbsent(
+            toInt(ip), new ReadyEndpoint(ip, e.getAddress().replace('.', '-') + "." + fqdn, e));
       }
     }
     for (ReadyEndpoint e : ready.values()) {
@@ -159,7 +167,13 @@ final class ServiceRecords {
   /** {@code d.c.b.a.in-addr.arpa.} of {@code a.b.c.d}. */
   static String reverseName(Inet4Address ip) {
     byte[] b = ip.getAddress();
-    return (b[3] & 0xff) + "." + (b[2] & 0xff) + "." + (b[1] & 0xff) + "." + (b[0] & 0xff)
+    return (b[3] & 0xff)
+        + "."
+        + (b[2] & 0xff)
+        + "."
+        + (b[1] & 0xff)
+        + "."
+        + (b[0] & 0xff)
         + ".in-addr.arpa.";
   }
 

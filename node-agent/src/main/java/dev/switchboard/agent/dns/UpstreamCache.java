@@ -6,17 +6,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Upstream answers kept for their TTL, so that a pod asking the same outside name again (every
- * HTTP client does) costs no round trip. Bounded twice: at most {@value #DEFAULT_MAX_ENTRIES}
- * answers and {@value #DEFAULT_MAX_BYTES} bytes, least recently used first out. TTLs are capped
- * (CoreDNS's cache: {@value #MAX_TTL} s, {@value #MAX_NEGATIVE_TTL} s for denials) and count down:
- * an answer served from here carries what is left of each record's TTL.
+ * Upstream answers kept for their TTL, so that a pod asking the same outside name again (every HTTP
+ * client does) costs no round trip. Bounded twice: at most {@value #DEFAULT_MAX_ENTRIES} answers
+ * and {@value #DEFAULT_MAX_BYTES} bytes, least recently used first out. TTLs are capped (CoreDNS's
+ * cache: {@value #MAX_TTL} s, {@value #MAX_NEGATIVE_TTL} s for denials) and count down: an answer
+ * served from here carries what is left of each record's TTL.
  *
  * <p>Kept: NOERROR with answers (TTL: the smallest of its records but OPT); NXDOMAIN and NODATA
- * (NOERROR without answers) for RFC 2308's negative TTL, the smaller of the authority SOA's TTL
- * and its MINIMUM field, and not at all without an SOA (RFC 2308 5). Never kept: other codes,
- * truncated answers, a TTL of 0, anything that does not parse. The message is walked once, when
- * it is stored, for the offsets of its TTLs; a hit copies the bytes and rewrites those.
+ * (NOERROR without answers) for RFC 2308's negative TTL, the smaller of the authority SOA's TTL and
+ * its MINIMUM field, and not at all without an SOA (RFC 2308 5). Never kept: other codes, truncated
+ * answers, a TTL of 0, anything that does not parse. The message is walked once, when it is stored,
+ * for the offsets of its TTLs; a hit copies the bytes and rewrites those.
  *
  * <p>Confined to the DNS event loop.
  */
@@ -32,8 +32,8 @@ final class UpstreamCache {
   /** A question as the cache tells them apart; {@code edns}: the client sent an OPT record. */
   record Key(String name, int type, int dnsClass, boolean edns) {}
 
-  private record Entry(byte[] message, int[] ttlOffsets, int[] ttls, long storedNanos,
-      long expiresNanos) {}
+  private record Entry(
+      byte[] message, int[] ttlOffsets, int[] ttls, long storedNanos, long expiresNanos) {}
 
   private final int maxEntries;
   private final int maxBytes;
@@ -48,8 +48,8 @@ final class UpstreamCache {
   }
 
   /**
-   * The cached answer to {@code key} with id {@code id} and the TTLs as they stand at
-   * {@code nowNanos}, or null. The caller releases it.
+   * The cached answer to {@code key} with id {@code id} and the TTLs as they stand at {@code
+   * nowNanos}, or null. The caller releases it.
    */
   ByteBuf get(Key key, int id, long nowNanos, ByteBufAllocator alloc) {
     Entry e = entries.get(key);
@@ -91,8 +91,8 @@ final class UpstreamCache {
     }
     message[0] = 0;
     message[1] = 0;
-    entries.put(key, new Entry(message, offsets[0], offsets[1], nowNanos,
-        nowNanos + ttl * 1_000_000_000L));
+    entries.put(
+        key, new Entry(message, offsets[0], offsets[1], nowNanos, nowNanos + ttl * 1_000_000_000L));
     bytes += message.length;
     var it = entries.entrySet().iterator();
     while ((entries.size() > maxEntries || bytes > maxBytes) && it.hasNext()) {

@@ -11,21 +11,22 @@ import io.netty.handler.codec.dns.DnsRecordType;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The record coders the DNS server plugs into Netty's message codecs (which still frame, decode
- * and encode every message: header, sections, EDNS0). Why: Netty's own records pass every name
- * through {@code IDN.toASCII} when they are built, and its encoder splits every name with a regex;
- * measured under dnsperf that was a fifth of the agent's CPU per query, and its name decoder
- * (a StringBuilder and a charset decoder per label) another tenth. Here a question is decoded
- * into a {@link Question} (its name read once into bytes, kept to be echoed), and the zone's records are
+ * The record coders the DNS server plugs into Netty's message codecs (which still frame, decode and
+ * encode every message: header, sections, EDNS0). Why: Netty's own records pass every name through
+ * {@code IDN.toASCII} when they are built, and its encoder splits every name with a regex; measured
+ * under dnsperf that was a fifth of the agent's CPU per query, and its name decoder (a
+ * StringBuilder and a charset decoder per label) another tenth. Here a question is decoded into a
+ * {@link Question} (its name read once into bytes, kept to be echoed), and the zone's records are
  * encoded once per snapshot ({@link #encode}) and written as bytes ({@link Record}); anything else
  * goes to Netty's coders.
  *
- * <p>Records owned by the question's name start with a compression pointer to it (offset 12,
- * RFC 1035 4.1.4): shorter, and the owner is spelled as the client spelled it (0x20 case).
+ * <p>Records owned by the question's name start with a compression pointer to it (offset 12, RFC
+ * 1035 4.1.4): shorter, and the owner is spelled as the client spelled it (0x20 case).
  */
 final class WireCodec {
   /** A pointer to the question's name, which always starts right after the 12-byte header. */
   private static final int POINTER_TO_QUESTION = 0xc00c;
+
   private static final int MAX_NAME = 255;
   static final DnsRecordEncoder ENCODER = new Encoder();
   static final DnsRecordDecoder DECODER = new Decoder();
@@ -33,8 +34,8 @@ final class WireCodec {
   private WireCodec() {}
 
   /**
-   * A decoded question: Netty's {@link DnsQuestion} without the IDN pass, with its name as it
-   * came (uncompressed labels, the client's case), which is what the response repeats.
+   * A decoded question: Netty's {@link DnsQuestion} without the IDN pass, with its name as it came
+   * (uncompressed labels, the client's case), which is what the response repeats.
    *
    * @param wireName null when made from a name (tests, Netty's questions)
    */
@@ -109,8 +110,11 @@ final class WireCodec {
     } else if (r instanceof ZoneRecord.Soa s) {
       writeName(out, s.primary());
       writeName(out, s.mailbox());
-      out.writeInt((int) s.serial()).writeInt(s.refresh()).writeInt(s.retry())
-          .writeInt(s.expire()).writeInt(s.minimum());
+      out.writeInt((int) s.serial())
+          .writeInt(s.refresh())
+          .writeInt(s.retry())
+          .writeInt(s.expire())
+          .writeInt(s.minimum());
     } else {
       throw new IllegalArgumentException("record: " + r + " (expected: A, SRV, PTR, TXT or SOA)");
     }
@@ -121,11 +125,28 @@ final class WireCodec {
   }
 
   /** Our OPT record: our UDP payload size, extended rcode 0, version 0, no options. */
-  static final Wire OPT = new Wire("", DnsRecordType.OPT, 0,
-      new byte[] {0, 0, 41, (byte) (DnsResponder.MAX_UDP_PAYLOAD >> 8),
-          (byte) DnsResponder.MAX_UDP_PAYLOAD, 0, 0, 0, 0, 0, 0});
+  static final Wire OPT =
+      new Wire(
+          "",
+          DnsRecordType.OPT,
+          0,
+          new byte[] {
+            0,
+            0,
+            41,
+            (byte) (DnsResponder.MAX_UDP_PAYLOAD >> 8),
+            (byte) DnsResponder.MAX_UDP_PAYLOAD,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0
+          });
 
-  /** {@code name} (ASCII, absolute or not; checked by {@link DnsResponder#wireLength}) as labels. */
+  /**
+   * {@code name} (ASCII, absolute or not; checked by {@link DnsResponder#wireLength}) as labels.
+   */
   static void writeName(ByteBuf out, String name) {
     int start = 0;
     int n = name.length();
@@ -145,9 +166,9 @@ final class WireCodec {
 
   /**
    * Reads a name at the reader index as uncompressed labels (RFC 1035 3.1, 4.1.4), following
-   * compression pointers (offsets from index 0, the message's first byte, as Netty's decoder
-   * reads them). A pointer must point before itself, so loops cannot happen; a name over 255
-   * bytes, an extended label type or a name running off the message is {@link CorruptedFrameException}.
+   * compression pointers (offsets from index 0, the message's first byte, as Netty's decoder reads
+   * them). A pointer must point before itself, so loops cannot happen; a name over 255 bytes, an
+   * extended label type or a name running off the message is {@link CorruptedFrameException}.
    */
   static byte[] decodeName(ByteBuf in) {
     byte[] name = new byte[MAX_NAME];
@@ -166,8 +187,8 @@ final class WireCodec {
         }
         int target = (len & 0x3f) << 8 | in.getUnsignedByte(at + 1);
         if (target >= at) {
-          throw new CorruptedFrameException("compression pointer " + target + " at " + at
-              + " does not point backwards");
+          throw new CorruptedFrameException(
+              "compression pointer " + target + " at " + at + " does not point backwards");
         }
         if (resume < 0) {
           resume = at + 2;
@@ -237,8 +258,11 @@ final class WireCodec {
     @Override
     public DnsQuestion decodeQuestion(ByteBuf in) {
       byte[] wire = decodeName(in);
-      return new Question(dotted(wire), DnsRecordType.valueOf(in.readUnsignedShort()),
-          in.readUnsignedShort(), wire);
+      return new Question(
+          dotted(wire),
+          DnsRecordType.valueOf(in.readUnsignedShort()),
+          in.readUnsignedShort(),
+          wire);
     }
 
     @Override

@@ -74,8 +74,16 @@ public sealed interface ZoneRecord {
   }
 
   /** The zone's start of authority; {@code minimum} is the TTL of negative answers (RFC 2308). */
-  record Soa(String name, String primary, String mailbox, long serial, int refresh, int retry,
-      int expire, int minimum) implements ZoneRecord {
+  record Soa(
+      String name,
+      String primary,
+      String mailbox,
+      long serial,
+      int refresh,
+      int retry,
+      int expire,
+      int minimum)
+      implements ZoneRecord {
     public Soa {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(primary, "primary");
@@ -90,7 +98,14 @@ public sealed interface ZoneRecord {
 
   /** The record types the zone holds or is asked about, with their wire codes. */
   enum RecordType {
-    A(1), NS(2), SOA(6), PTR(12), TXT(16), AAAA(28), SRV(33), ANY(255);
+    A(1),
+    NS(2),
+    SOA(6),
+    PTR(12),
+    TXT(16),
+    AAAA(28),
+    SRV(33),
+    ANY(255);
 
     private final int code;
 

@@ -17,18 +17,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The healthCheckNodePorts of LoadBalancer services with externalTrafficPolicy Local, served on
- * the node address as kube-proxy does: 200 while this node has ready endpoints of the service,
- * 503 otherwise, with {@code {"service":{"namespace":..,"name":..},"localEndpoints":N}}. A change
- * of the count only swaps what the server answers; the socket stays.
+ * The healthCheckNodePorts of LoadBalancer services with externalTrafficPolicy Local, served on the
+ * node address as kube-proxy does: 200 while this node has ready endpoints of the service, 503
+ * otherwise, with {@code {"service":{"namespace":..,"name":..},"localEndpoints":N}}. A change of
+ * the count only swaps what the server answers; the socket stays.
  *
- * <p>Not thread-safe: synced on the agent's executor (answers are read from event loops through
- * an {@link AtomicReference}).
+ * <p>Not thread-safe: synced on the agent's executor (answers are read from event loops through an
+ * {@link AtomicReference}).
  */
 public final class HealthCheckServers implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HealthCheckServers.class);
 
-  private record Server(ServiceName owner, AtomicReference<HealthCheckPlan> plan, HttpEndpoint http) {}
+  private record Server(
+      ServiceName owner, AtomicReference<HealthCheckPlan> plan, HttpEndpoint http) {}
 
   private final EventLoopGroup group;
   private final InetAddress nodeAddress;
@@ -60,10 +61,12 @@ public final class HealthCheckServers implements AutoCloseable {
           log.info("closed health check {} of service {}", old.port(), name);
         }
       }
-      e.getValue().ifPresent(plan -> {
-        wanted.put(name, plan);
-        serve(plan);
-      });
+      e.getValue()
+          .ifPresent(
+              plan -> {
+                wanted.put(name, plan);
+                serve(plan);
+              });
     }
     for (ServiceName name : List.copyOf(failures.keySet())) {
       if (!changed.containsKey(name)) {
@@ -86,24 +89,38 @@ public final class HealthCheckServers implements AutoCloseable {
         s.plan().set(plan);
         failures.remove(plan.service());
       } else {
-        failures.put(plan.service(), "service " + plan.service() + " healthCheckNodePort "
-            + plan.port() + ": not served: the port belongs to service " + s.owner());
+        failures.put(
+            plan.service(),
+            "service "
+                + plan.service()
+                + " healthCheckNodePort "
+                + plan.port()
+                + ": not served: the port belongs to service "
+                + s.owner());
       }
       return;
     }
     AtomicReference<HealthCheckPlan> current = new AtomicReference<>(plan);
     InetSocketAddress address = new InetSocketAddress(nodeAddress, plan.port());
     try {
-      HttpEndpoint http = HttpEndpoint.bind(group, address, (method, path) -> answer(current.get()),
-          Duration.ofSeconds(5));
+      HttpEndpoint http =
+          HttpEndpoint.bind(
+              group, address, (method, path) -> answer(current.get()), Duration.ofSeconds(5));
       servers.put(plan.port(), new Server(plan.service(), current, http));
       if (failures.remove(plan.service()) != null) {
-        log.info("serving health check of service {} on {} after earlier failures", plan.service(),
+        log.info(
+            "serving health check of service {} on {} after earlier failures",
+            plan.service(),
             HttpEndpoint.hostPort(address));
       }
     } catch (IOException e) {
-      String reason = "service " + plan.service() + " healthCheckNodePort (TCP "
-          + HttpEndpoint.hostPort(address) + "): " + e.getMessage();
+      String reason =
+          "service "
+              + plan.service()
+              + " healthCheckNodePort (TCP "
+              + HttpEndpoint.hostPort(address)
+              + "): "
+              + e.getMessage();
       if (!reason.equals(failures.put(plan.service(), reason))) {
         log.warn("{}", reason);
       }
@@ -111,9 +128,14 @@ public final class HealthCheckServers implements AutoCloseable {
   }
 
   static HttpEndpoint.Response answer(HealthCheckPlan plan) {
-    String body = "{\"service\":{\"namespace\":" + quote(plan.service().namespace())
-        + ",\"name\":" + quote(plan.service().name()) + "},\"localEndpoints\":"
-        + plan.localEndpoints() + ",\"serviceProxyHealthy\":true}\n";
+    String body =
+        "{\"service\":{\"namespace\":"
+            + quote(plan.service().namespace())
+            + ",\"name\":"
+            + quote(plan.service().name())
+            + "},\"localEndpoints\":"
+            + plan.localEndpoints()
+            + ",\"serviceProxyHealthy\":true}\n";
     return HttpEndpoint.Response.json(plan.localEndpoints() > 0 ? 200 : 503, body);
   }
 

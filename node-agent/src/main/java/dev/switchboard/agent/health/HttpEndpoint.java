@@ -64,33 +64,46 @@ public final class HttpEndpoint implements AutoCloseable {
    *
    * @throws IOException naming the address when it cannot bind
    */
-  public static HttpEndpoint bind(EventLoopGroup group, InetSocketAddress address, Handler handler,
-      Duration timeout) throws IOException {
-    ServerBootstrap b = new ServerBootstrap()
-        .group(group)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline()
-                .addLast(new ReadTimeoutHandler(30, TimeUnit.SECONDS))
-                .addLast(new HttpServerCodec(4096, 8192, 8192))
-                .addLast(new HttpServerKeepAliveHandler())
-                .addLast(new HttpObjectAggregator(8192))
-                .addLast(new Responder(handler));
-          }
-        });
+  public static HttpEndpoint bind(
+      EventLoopGroup group, InetSocketAddress address, Handler handler, Duration timeout)
+      throws IOException {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(new ReadTimeoutHandler(30, TimeUnit.SECONDS))
+                        .addLast(new HttpServerCodec(4096, 8192, 8192))
+                        .addLast(new HttpServerKeepAliveHandler())
+                        .addLast(new HttpObjectAggregator(8192))
+                        .addLast(new Responder(handler));
+                  }
+                });
     ChannelFuture f = b.bind(address);
     if (!f.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       f.channel().close();
-      throw new IOException("cannot bind HTTP " + hostPort(address) + ": no answer within "
-          + timeout.toMillis() + " ms");
+      throw new IOException(
+          "cannot bind HTTP "
+              + hostPort(address)
+              + ": no answer within "
+              + timeout.toMillis()
+              + " ms");
     }
     if (!f.isSuccess()) {
       Throwable cause = f.cause();
-      throw new IOException("cannot bind HTTP " + hostPort(address) + ": "
-          + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+      throw new IOException(
+          "cannot bind HTTP "
+              + hostPort(address)
+              + ": "
+              + (cause.getMessage() == null
+                  ? cause.getClass().getSimpleName()
+                  : cause.getMessage()),
+          cause);
     }
     return new HttpEndpoint(f.channel());
   }
@@ -130,11 +143,17 @@ public final class HttpEndpoint implements AutoCloseable {
         }
         r = handler.handle(request.method().name(), path == null ? "/" : path);
       }
-      byte[] body = request.method().name().equals("HEAD") ? new byte[0]
-          : r.body().getBytes(StandardCharsets.UTF_8);
-      FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-          HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(body));
-      response.headers()
+      byte[] body =
+          request.method().name().equals("HEAD")
+              ? new byte[0]
+              : r.body().getBytes(StandardCharsets.UTF_8);
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.valueOf(r.status()),
+              Unpooled.wrappedBuffer(body));
+      response
+          .headers()
           .set(HttpHeaderNames.CONTENT_TYPE, r.contentType())
           .set("X-Content-Type-Options", "nosniff")
           .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);

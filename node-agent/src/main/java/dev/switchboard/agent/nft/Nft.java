@@ -64,13 +64,16 @@ public interface Nft {
       return new Result(-1, "cannot run " + command.get(0) + ": " + e.getMessage());
     }
     CompletableFuture<String> output = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (InputStream in = p.getInputStream()) {
-        output.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        output.complete("");
-      }
-    }, "nft-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (InputStream in = p.getInputStream()) {
+                output.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+              } catch (IOException e) {
+                output.complete("");
+              }
+            },
+            "nft-output");
     reader.setDaemon(true);
     reader.start();
     try (OutputStream in = p.getOutputStream()) {
@@ -81,7 +84,8 @@ public interface Nft {
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        return new Result(-1, String.join(" ", command) + ": no answer within " + timeout.toMillis() + " ms");
+        return new Result(
+            -1, String.join(" ", command) + ": no answer within " + timeout.toMillis() + " ms");
       }
       return new Result(p.exitValue(), output.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
     } catch (InterruptedException e) {

@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The {@code nft -f} batches that bring the kernel's table from one state to another. Each batch
- * is one netlink transaction: applied whole or not at all. Pure text, for tests to compare.
+ * The {@code nft -f} batches that bring the kernel's table from one state to another. Each batch is
+ * one netlink transaction: applied whole or not at all. Pure text, for tests to compare.
  */
 public final class NftBatch {
   private static final List<String> MAPS =
@@ -21,8 +21,8 @@ public final class NftBatch {
 
   /**
    * A batch that changes nothing and fails (nft: "No such file or directory") when the table is
-   * gone. Adding a chain that exists is a no-op that costs ~20 ms at 40,000 chains; any
-   * {@code list} command makes nft read the whole table first (seconds at that size).
+   * gone. Adding a chain that exists is a no-op that costs ~20 ms at 40,000 chains; any {@code
+   * list} command makes nft read the whole table first (seconds at that size).
    */
   public static String probe() {
     return "add chain ip " + TABLE + " services\n";
@@ -34,8 +34,8 @@ public final class NftBatch {
   }
 
   /**
-   * The batch that replaces the table with {@code rendered} in one transaction, from nothing
-   * known: what the kernel holds (ClientIP affinity entries too) is dropped first.
+   * The batch that replaces the table with {@code rendered} in one transaction, from nothing known:
+   * what the kernel holds (ClientIP affinity entries too) is dropped first.
    */
   public static String replace(NftRuleset.Rendered rendered) {
     return replace(rendered.table());
@@ -65,19 +65,22 @@ public final class NftBatch {
    * entries that went or changed are deleted, chains whose rules changed are flushed and written
    * again, chains that went are flushed and deleted, new chains and entries are added, affinity
    * sets come and go with their endpoints (and are made again when their timeout changes).
-   * Everything else, ClientIP affinity entries included, is left alone. "" when nothing
-   * differs. It fails (nft: "No such file or directory") when the table is not what
-   * {@code applied} says; then {@link #replace} repairs it.
+   * Everything else, ClientIP affinity entries included, is left alone. "" when nothing differs. It
+   * fails (nft: "No such file or directory") when the table is not what {@code applied} says; then
+   * {@link #replace} repairs it.
    *
    * @param applied the services' shares now (absent: none)
    * @param next the services' shares wanted (absent: none)
-   * @param hairpinAdded {@code @hairpin} entries no service had and one now has (shared by
-   *     services with a common endpoint, so the caller counts them)
+   * @param hairpinAdded {@code @hairpin} entries no service had and one now has (shared by services
+   *     with a common endpoint, so the caller counts them)
    * @param hairpinRemoved {@code @hairpin} entries that no service has any more
    */
-  public static String incremental(Map<ServiceName, NftRuleset.Fragment> applied,
-      Map<ServiceName, NftRuleset.Fragment> next, Collection<ServiceName> services,
-      Set<String> hairpinAdded, Set<String> hairpinRemoved) {
+  public static String incremental(
+      Map<ServiceName, NftRuleset.Fragment> applied,
+      Map<ServiceName, NftRuleset.Fragment> next,
+      Collection<ServiceName> services,
+      Set<String> hairpinAdded,
+      Set<String> hairpinRemoved) {
     StringBuilder deletes = new StringBuilder();
     StringBuilder flushes = new StringBuilder();
     StringBuilder removals = new StringBuilder();
@@ -94,51 +97,102 @@ public final class NftBatch {
       for (String map : MAPS) {
         Map<String, String> old = before.elements(map);
         Map<String, String> neu = after.elements(map);
-        old.forEach((element, verdict) -> {
-          if (!verdict.equals(neu.get(element))) {
-            deletes.append("delete element ip ").append(TABLE).append(' ').append(map)
-                .append(" { ").append(element).append(" }\n");
-          }
-        });
-        neu.forEach((element, verdict) -> {
-          if (!verdict.equals(old.get(element))) {
-            adds.append("add element ip ").append(TABLE).append(' ').append(map)
-                .append(" { ").append(element).append(" : ").append(verdict).append(" }\n");
-          }
-        });
+        old.forEach(
+            (element, verdict) -> {
+              if (!verdict.equals(neu.get(element))) {
+                deletes
+                    .append("delete element ip ")
+                    .append(TABLE)
+                    .append(' ')
+                    .append(map)
+                    .append(" { ")
+                    .append(element)
+                    .append(" }\n");
+              }
+            });
+        neu.forEach(
+            (element, verdict) -> {
+              if (!verdict.equals(old.get(element))) {
+                adds.append("add element ip ")
+                    .append(TABLE)
+                    .append(' ')
+                    .append(map)
+                    .append(" { ")
+                    .append(element)
+                    .append(" : ")
+                    .append(verdict)
+                    .append(" }\n");
+              }
+            });
       }
-      before.chains().forEach((chain, rules) -> {
-        if (!rules.equals(after.chains().get(chain))) {
-          flushes.append("flush chain ip ").append(TABLE).append(' ').append(chain).append('\n');
-        }
-        if (!after.chains().containsKey(chain)) {
-          removals.append("delete chain ip ").append(TABLE).append(' ').append(chain).append('\n');
-        }
-      });
-      before.affinitySets().forEach((set, timeout) -> {
-        if (!timeout.equals(after.affinitySets().get(set))) {
-          removals.append("delete set ip ").append(TABLE).append(' ').append(set).append('\n');
-        }
-      });
-      after.affinitySets().forEach((set, timeout) -> {
-        if (!timeout.equals(before.affinitySets().get(set))) {
-          NftRuleset.affinitySet(block, set, timeout);
-        }
-      });
-      after.chains().forEach((chain, rules) -> {
-        if (!rules.equals(before.chains().get(chain))) {
-          NftRuleset.chain(block, chain, null, rules.toArray(String[]::new));
-        }
-      });
+      before
+          .chains()
+          .forEach(
+              (chain, rules) -> {
+                if (!rules.equals(after.chains().get(chain))) {
+                  flushes
+                      .append("flush chain ip ")
+                      .append(TABLE)
+                      .append(' ')
+                      .append(chain)
+                      .append('\n');
+                }
+                if (!after.chains().containsKey(chain)) {
+                  removals
+                      .append("delete chain ip ")
+                      .append(TABLE)
+                      .append(' ')
+                      .append(chain)
+                      .append('\n');
+                }
+              });
+      before
+          .affinitySets()
+          .forEach(
+              (set, timeout) -> {
+                if (!timeout.equals(after.affinitySets().get(set))) {
+                  removals
+                      .append("delete set ip ")
+                      .append(TABLE)
+                      .append(' ')
+                      .append(set)
+                      .append('\n');
+                }
+              });
+      after
+          .affinitySets()
+          .forEach(
+              (set, timeout) -> {
+                if (!timeout.equals(before.affinitySets().get(set))) {
+                  NftRuleset.affinitySet(block, set, timeout);
+                }
+              });
+      after
+          .chains()
+          .forEach(
+              (chain, rules) -> {
+                if (!rules.equals(before.chains().get(chain))) {
+                  NftRuleset.chain(block, chain, null, rules.toArray(String[]::new));
+                }
+              });
     }
     if (!any) {
       return "";
     }
     for (String pair : new TreeSet<>(hairpinRemoved)) {
-      deletes.append("delete element ip ").append(TABLE).append(" hairpin { ").append(pair).append(" }\n");
+      deletes
+          .append("delete element ip ")
+          .append(TABLE)
+          .append(" hairpin { ")
+          .append(pair)
+          .append(" }\n");
     }
     for (String pair : new TreeSet<>(hairpinAdded)) {
-      adds.append("add element ip ").append(TABLE).append(" hairpin { ").append(pair).append(" }\n");
+      adds.append("add element ip ")
+          .append(TABLE)
+          .append(" hairpin { ")
+          .append(pair)
+          .append(" }\n");
     }
     StringBuilder out = new StringBuilder().append(deletes).append(flushes).append(removals);
     if (block.length() > 0) {

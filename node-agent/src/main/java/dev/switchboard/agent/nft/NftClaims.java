@@ -9,21 +9,22 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Which service owns each match key when several claim it (only in transient states: the
- * control plane hands out ClusterIPs, NodePorts and LB IPs once): the first by name, as a full
- * render sorted by name would decide. Kept up to date per changed service, so settling a
- * change costs what changed, not the table. Not thread-safe.
+ * Which service owns each match key when several claim it (only in transient states: the control
+ * plane hands out ClusterIPs, NodePorts and LB IPs once): the first by name, as a full render
+ * sorted by name would decide. Kept up to date per changed service, so settling a change costs what
+ * changed, not the table. Not thread-safe.
  */
 public final class NftClaims {
   private final Map<String, TreeSet<ServiceName>> claimants = new HashMap<>();
 
   /**
-   * Records that {@code service} claims what {@code next} claims instead of what
-   * {@code previous} did (either may be null).
+   * Records that {@code service} claims what {@code next} claims instead of what {@code previous}
+   * did (either may be null).
    *
    * @return every service whose owned entries may have changed, {@code service} included
    */
-  public Set<ServiceName> update(ServiceName service, NftRuleset.Fragment previous, NftRuleset.Fragment next) {
+  public Set<ServiceName> update(
+      ServiceName service, NftRuleset.Fragment previous, NftRuleset.Fragment next) {
     Set<ServiceName> affected = new HashSet<>();
     affected.add(service);
     Set<String> before = previous == null ? Set.of() : previous.claims().keySet();
@@ -50,17 +51,26 @@ public final class NftClaims {
     return affected;
   }
 
-  /** {@code raw} without what other services own; each entry it loses is one line in {@code errors}. */
-  public NftRuleset.Fragment effective(ServiceName service, NftRuleset.Fragment raw, List<String> errors) {
+  /**
+   * {@code raw} without what other services own; each entry it loses is one line in {@code errors}.
+   */
+  public NftRuleset.Fragment effective(
+      ServiceName service, NftRuleset.Fragment raw, List<String> errors) {
     Set<String> lost = new HashSet<>();
-    raw.claims().forEach((key, listener) -> {
-      ServiceName owner = claimants.get(key).first();
-      if (!owner.equals(service)) {
-        lost.add(key);
-        errors.add(listener + ": not programmed: " + key.substring(key.indexOf(' ') + 1)
-            + " is already taken by service " + owner);
-      }
-    });
+    raw.claims()
+        .forEach(
+            (key, listener) -> {
+              ServiceName owner = claimants.get(key).first();
+              if (!owner.equals(service)) {
+                lost.add(key);
+                errors.add(
+                    listener
+                        + ": not programmed: "
+                        + key.substring(key.indexOf(' ') + 1)
+                        + " is already taken by service "
+                        + owner);
+              }
+            });
     return raw.without(lost);
   }
 }

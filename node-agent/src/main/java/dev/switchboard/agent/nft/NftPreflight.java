@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Checks, before an agent in nftables mode starts, that it can program the kernel: the
- * {@code nft} tool runs, and the process holds CAP_NET_ADMIN (in its network namespace). An
- * agent that could not would otherwise start, look healthy and forward nothing.
+ * Checks, before an agent in nftables mode starts, that it can program the kernel: the {@code nft}
+ * tool runs, and the process holds CAP_NET_ADMIN (in its network namespace). An agent that could
+ * not would otherwise start, look healthy and forward nothing.
  */
 public final class NftPreflight {
   /** CAP_NET_ADMIN's bit in /proc/self/status CapEff (linux/capability.h). */
@@ -24,8 +24,10 @@ public final class NftPreflight {
   public static String check(Duration timeout) {
     Nft.Result version = Nft.run(List.of("nft", "--version"), "", timeout);
     Optional<Boolean> netAdmin = effectiveNetAdmin();
-    Nft.Result listTables = version.exitCode() == 0 && netAdmin.orElse(true)
-        ? Nft.run(List.of("nft", "list", "tables"), "", timeout) : null;
+    Nft.Result listTables =
+        version.exitCode() == 0 && netAdmin.orElse(true)
+            ? Nft.run(List.of("nft", "list", "tables"), "", timeout)
+            : null;
     return problems(version, netAdmin, listTables);
   }
 
@@ -39,20 +41,27 @@ public final class NftPreflight {
   static String problems(Nft.Result version, Optional<Boolean> netAdmin, Nft.Result listTables) {
     List<String> missing = new ArrayList<>();
     if (version.exitCode() != 0) {
-      missing.add("the nft tool is missing (" + version.error() + "; Debian/Ubuntu: apt-get install nftables)");
+      missing.add(
+          "the nft tool is missing ("
+              + version.error()
+              + "; Debian/Ubuntu: apt-get install nftables)");
     }
-    boolean refused = listTables != null && listTables.exitCode() != 0
-        && listTables.output().contains("Operation not permitted");
+    boolean refused =
+        listTables != null
+            && listTables.exitCode() != 0
+            && listTables.output().contains("Operation not permitted");
     if (netAdmin.isPresent() && !netAdmin.get() || refused) {
-      missing.add("CAP_NET_ADMIN is missing (run as root or grant the capability, "
-          + "e.g. securityContext.capabilities.add: [NET_ADMIN])");
+      missing.add(
+          "CAP_NET_ADMIN is missing (run as root or grant the capability, "
+              + "e.g. securityContext.capabilities.add: [NET_ADMIN])");
     } else if (listTables != null && listTables.exitCode() != 0) {
       missing.add("`nft list tables` failed: " + listTables.error());
     }
     if (missing.isEmpty()) {
       return "";
     }
-    return "--proxy-mode nftables needs the nft tool and CAP_NET_ADMIN: " + String.join("; ", missing)
+    return "--proxy-mode nftables needs the nft tool and CAP_NET_ADMIN: "
+        + String.join("; ", missing)
         + " (or run with --proxy-mode userspace)";
   }
 

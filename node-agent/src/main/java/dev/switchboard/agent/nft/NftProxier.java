@@ -22,18 +22,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kernel data path: keeps {@code table ip switchboard} equal to the kernel's share of every
- * service ({@link DataPath#KERNEL} listeners). Each sync renders only the services that changed
- * and writes what it needs in one {@code nft -f -} transaction: the kernel applies all of it or
- * nothing, so a failed batch leaves the previous table working, and nft's own error line goes
- * into the NACK. The first
- * batch (and any after a failure) replaces the table. A sync with changes writes only the
- * services whose share of the table changed ({@link NftBatch#incremental}): their map
- * entries, chains and affinity sets; the rest, ClientIP affinity entries included, is left
- * alone. A sync without changes (the periodic resync) only checks that the table is there; when
- * it is gone (someone ran {@code nft flush ruleset}), or an incremental batch fails because the
- * table is not what this agent wrote, the same sync replaces the table whole. Edits inside the
- * table that leave it in place are not noticed. After a batch that removed UDP endpoints, their
- * conntrack flows are deleted ({@link Conntrack}).
+ * service ({@link DataPath#KERNEL} listeners). Each sync renders only the services that changed and
+ * writes what it needs in one {@code nft -f -} transaction: the kernel applies all of it or
+ * nothing, so a failed batch leaves the previous table working, and nft's own error line goes into
+ * the NACK. The first batch (and any after a failure) replaces the table. A sync with changes
+ * writes only the services whose share of the table changed ({@link NftBatch#incremental}): their
+ * map entries, chains and affinity sets; the rest, ClientIP affinity entries included, is left
+ * alone. A sync without changes (the periodic resync) only checks that the table is there; when it
+ * is gone (someone ran {@code nft flush ruleset}), or an incremental batch fails because the table
+ * is not what this agent wrote, the same sync replaces the table whole. Edits inside the table that
+ * leave it in place are not noticed. After a batch that removed UDP endpoints, their conntrack
+ * flows are deleted ({@link Conntrack}).
  *
  * <p>Not thread-safe: confined to the agent's executor, like the userspace {@code Proxier}.
  */
@@ -45,32 +44,51 @@ public final class NftProxier {
 
   private final Nft nft;
   private final Conntrack conntrack;
+
   /** The kernel listeners of each service that has some. */
   private final Map<ServiceName, List<ListenerPlan>> kernelListeners = new HashMap<>();
+
   /** Each service's share as rendered, before conflicts between services are settled. */
   private final Map<ServiceName, NftRuleset.Fragment> rendered = new HashMap<>();
+
   private final NftClaims claims = new NftClaims();
-  /** Services per endpoint address in {@link #wanted}: its {@code @hairpin} entry lives while any has it. */
+
+  /**
+   * Services per endpoint address in {@link #wanted}: its {@code @hairpin} entry lives while any
+   * has it.
+   */
   private final Map<String, Integer> hairpinRefs = new HashMap<>();
+
   /** Each service's share as wanted in the kernel (conflicts settled). */
   private final Map<ServiceName, NftRuleset.Fragment> wanted = new TreeMap<>();
+
   /** What rendering could not program, per service; only non-empty lists. */
   private final Map<ServiceName, List<String>> renderErrors = new HashMap<>();
+
   /** Entries a service lost to another claiming them too, per service; only non-empty lists. */
   private final Map<ServiceName, List<String>> conflicts = new HashMap<>();
-  /** True when the kernel holds exactly {@link #wanted}; false before the first batch and after a failure. */
+
+  /**
+   * True when the kernel holds exactly {@link #wanted}; false before the first batch and after a
+   * failure.
+   */
   private boolean inSync;
+
   /** Why the last batch was refused; "" when it was applied. */
   private String failure = "";
+
   /** Map entries in {@link #wanted}. */
   private int wantedPorts;
+
   private int programmedPorts;
 
   public NftProxier(Nft nft) {
     this(nft, (serviceIp, port, endpointIp) -> "");
   }
 
-  /** @param conntrack forgets UDP flows of endpoints that went away */
+  /**
+   * @param conntrack forgets UDP flows of endpoints that went away
+   */
   public NftProxier(Nft nft, Conntrack conntrack) {
     this.nft = nft;
     this.conntrack = conntrack;
@@ -78,33 +96,35 @@ public final class NftProxier {
 
   /**
    * Applies the plans of the services that changed ({@link ServicePlan#NONE} for a deleted one);
-   * their userspace listeners are ignored here. Renders only those services (and any whose
-   * entries a change hands over, which happens only in conflicts).
+   * their userspace listeners are ignored here. Renders only those services (and any whose entries
+   * a change hands over, which happens only in conflicts).
    *
    * @return what is not programmed, one line per problem, sorted; empty when all is well
    */
   public List<String> sync(Map<ServiceName, ServicePlan> changed) {
     List<StaleFlows> stale = new ArrayList<>();
     Set<ServiceName> affected = new HashSet<>();
-    changed.forEach((name, plan) -> {
-      List<ListenerPlan> kernel = plan.listeners().stream()
-          .filter(l -> DataPath.of(l) == DataPath.KERNEL).toList();
-      stale.addAll(staleUdpFlows(kernelListeners.getOrDefault(name, List.of()), kernel));
-      List<String> errors = new ArrayList<>();
-      NftRuleset.Fragment next = null;
-      if (kernel.isEmpty()) {
-        kernelListeners.remove(name);
-      } else {
-        kernelListeners.put(name, kernel);
-        next = NftRuleset.renderService(name, kernel, errors);
-      }
-      NftRuleset.Fragment previous = next == null ? rendered.remove(name) : rendered.put(name, next);
-      affected.addAll(claims.update(name, previous, next));
-      renderErrors.remove(name);
-      if (!errors.isEmpty()) {
-        renderErrors.put(name, errors);
-      }
-    });
+    changed.forEach(
+        (name, plan) -> {
+          List<ListenerPlan> kernel =
+              plan.listeners().stream().filter(l -> DataPath.of(l) == DataPath.KERNEL).toList();
+          stale.addAll(staleUdpFlows(kernelListeners.getOrDefault(name, List.of()), kernel));
+          List<String> errors = new ArrayList<>();
+          NftRuleset.Fragment next = null;
+          if (kernel.isEmpty()) {
+            kernelListeners.remove(name);
+          } else {
+            kernelListeners.put(name, kernel);
+            next = NftRuleset.renderService(name, kernel, errors);
+          }
+          NftRuleset.Fragment previous =
+              next == null ? rendered.remove(name) : rendered.put(name, next);
+          affected.addAll(claims.update(name, previous, next));
+          renderErrors.remove(name);
+          if (!errors.isEmpty()) {
+            renderErrors.put(name, errors);
+          }
+        });
     Map<ServiceName, NftRuleset.Fragment> before = new HashMap<>();
     Set<String> hairpinAdded = new TreeSet<>();
     Set<String> hairpinRemoved = new TreeSet<>();
@@ -113,12 +133,14 @@ public final class NftProxier {
       if (old != null) {
         before.put(name, old);
         wantedPorts -= old.ports();
-        old.endpointIps().forEach(ip -> {
-          if (hairpinRefs.merge(ip, -1, Integer::sum) == 0) {
-            hairpinRefs.remove(ip);
-            hairpinRemoved.add(NftRuleset.hairpin(ip));
-          }
-        });
+        old.endpointIps()
+            .forEach(
+                ip -> {
+                  if (hairpinRefs.merge(ip, -1, Integer::sum) == 0) {
+                    hairpinRefs.remove(ip);
+                    hairpinRemoved.add(NftRuleset.hairpin(ip));
+                  }
+                });
       }
       conflicts.remove(name);
       NftRuleset.Fragment raw = rendered.get(name);
@@ -130,11 +152,14 @@ public final class NftProxier {
       NftRuleset.Fragment settled = claims.effective(name, raw, lost);
       wanted.put(name, settled);
       wantedPorts += settled.ports();
-      settled.endpointIps().forEach(ip -> {
-        if (hairpinRefs.merge(ip, 1, Integer::sum) == 1) {
-          hairpinAdded.add(NftRuleset.hairpin(ip));
-        }
-      });
+      settled
+          .endpointIps()
+          .forEach(
+              ip -> {
+                if (hairpinRefs.merge(ip, 1, Integer::sum) == 1) {
+                  hairpinAdded.add(NftRuleset.hairpin(ip));
+                }
+              });
       if (!lost.isEmpty()) {
         conflicts.put(name, lost);
       }
@@ -153,8 +178,10 @@ public final class NftProxier {
       moved.retainAll(hairpinRemoved);
       hairpinAdded.removeAll(moved);
       hairpinRemoved.removeAll(moved);
-      String batch = changed.isEmpty() ? NftBatch.probe()
-          : NftBatch.incremental(before, wanted, affected, hairpinAdded, hairpinRemoved);
+      String batch =
+          changed.isEmpty()
+              ? NftBatch.probe()
+              : NftBatch.incremental(before, wanted, affected, hairpinAdded, hairpinRemoved);
       if (batch.isEmpty()) {
         return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
       }
@@ -162,13 +189,17 @@ public final class NftProxier {
       if (!error.isEmpty()) {
         // The table is not as this agent left it (deleted or edited by hand): replace it whole.
         // (A lost table also drops ClientIP affinity entries; nothing can bring them back.)
-        log.warn("table ip {} differs from what this agent wrote ({}); replacing it", NftRuleset.TABLE, error);
+        log.warn(
+            "table ip {} differs from what this agent wrote ({}); replacing it",
+            NftRuleset.TABLE,
+            error);
         error = nft.apply(NftBatch.replace(NftRuleset.table(wanted)));
       }
     }
     if (error.isEmpty()) {
       for (StaleFlows flows : stale) {
-        String failed = conntrack.deleteUdpFlows(flows.serviceIp(), flows.port(), flows.endpointIp());
+        String failed =
+            conntrack.deleteUdpFlows(flows.serviceIp(), flows.port(), flows.endpointIp());
         if (!failed.isEmpty()) {
           log.warn("stale UDP flows to {} stay until they expire: {}", flows.endpointIp(), failed);
         }
@@ -179,11 +210,19 @@ public final class NftProxier {
         log.info("table ip {} programmed after earlier failures", NftRuleset.TABLE);
       }
       failure = "";
-      log.debug("table ip {}: {} services changed, {} ports, applied in {} us", NftRuleset.TABLE,
-          affected.size(), wantedPorts, (System.nanoTime() - started) / 1000);
+      log.debug(
+          "table ip {}: {} services changed, {} ports, applied in {} us",
+          NftRuleset.TABLE,
+          affected.size(),
+          wantedPorts,
+          (System.nanoTime() - started) / 1000);
     } else {
       inSync = false; // unknown: the next sync replaces the table whole
-      String next = "nftables: table ip " + NftRuleset.TABLE + " not updated (the previous rules stay): " + error;
+      String next =
+          "nftables: table ip "
+              + NftRuleset.TABLE
+              + " not updated (the previous rules stay): "
+              + error;
       if (!next.equals(failure)) {
         log.warn("{}", next);
       }
@@ -193,7 +232,8 @@ public final class NftProxier {
   }
 
   /** UDP endpoints {@code before} sent new flows to and {@code after} does not, per port. */
-  private static List<StaleFlows> staleUdpFlows(List<ListenerPlan> before, List<ListenerPlan> after) {
+  private static List<StaleFlows> staleUdpFlows(
+      List<ListenerPlan> before, List<ListenerPlan> after) {
     Map<ListenerKey, Set<String>> kept = new HashMap<>();
     for (ListenerPlan l : after) {
       if (l.key().protocol() == Protocol.UDP) {
@@ -207,8 +247,10 @@ public final class NftProxier {
       }
       Set<String> gone = candidateIps(l);
       gone.removeAll(kept.getOrDefault(l.key(), Set.of()));
-      Optional<String> serviceIp = l.kind() == ListenerPlan.Kind.NODE_PORT
-          ? Optional.empty() : Optional.of(l.key().address().getHostAddress());
+      Optional<String> serviceIp =
+          l.kind() == ListenerPlan.Kind.NODE_PORT
+              ? Optional.empty()
+              : Optional.of(l.key().address().getHostAddress());
       gone.stream().sorted().forEach(ip -> out.add(new StaleFlows(serviceIp, l.key().port(), ip)));
     }
     return out;

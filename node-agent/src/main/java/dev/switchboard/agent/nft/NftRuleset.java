@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,10 +19,10 @@ import java.util.TreeSet;
 
 /**
  * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
- * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives
- * the same text (sorted), tests compare strings, and each service's share is rendered on its own
- * ({@link #renderService}, a {@link Fragment}) so a sync renders and writes only the services
- * that changed ({@link #incrementalBatch}); {@link #table} assembles the whole table.
+ * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives the
+ * same text (sorted), tests compare strings, and each service's share is rendered on its own
+ * ({@link #renderService}, a {@link Fragment}) so a sync renders and writes only the services that
+ * changed ({@link #incrementalBatch}); {@link #table} assembles the whole table.
  *
  * <pre>
  *   nat-prerouting (dstnat) / nat-output (-100) → services
@@ -43,26 +41,27 @@ import java.util.TreeSet;
  * </pre>
  *
  * <p>Endpoints: the forwarder's rule ({@link EndpointSet#candidates()}): ready ones; the serving
- * terminating ones only when none is ready. Masquerade: NodePort traffic of a Cluster policy
- * (the endpoint may be on another node, so its reply must come back through this one) and
- * hairpin traffic (a pod reaching itself through its service); ClusterIP traffic keeps its
- * source, as kube-proxy does without a cluster CIDR. IPv4 only (the table's family is {@code ip}):
- * IPv6 ClusterIPs and endpoints are reported, not programmed.
+ * terminating ones only when none is ready. Masquerade: NodePort traffic of a Cluster policy (the
+ * endpoint may be on another node, so its reply must come back through this one) and hairpin
+ * traffic (a pod reaching itself through its service); ClusterIP traffic keeps its source, as
+ * kube-proxy does without a cluster CIDR. IPv4 only (the table's family is {@code ip}): IPv6
+ * ClusterIPs and endpoints are reported, not programmed.
  */
 public final class NftRuleset {
   /** The one table Switchboard owns; nothing else is touched. */
   public static final String TABLE = "switchboard";
+
   /** The packet mark bit that asks {@code masquerading} to masquerade (kube-proxy's bit). */
   public static final int MASQUERADE_MARK = 0x4000;
 
   private static final String REJECT_CHAIN = "reject-chain";
-  private static final Comparator<ListenerPlan> ORDER = Comparator
-      .comparing(ListenerPlan::service)
-      .thenComparing(ListenerPlan::port)
-      .thenComparing(ListenerPlan::kind)
-      .thenComparing(l -> l.key().protocol())
-      .thenComparing(l -> l.key().address().getHostAddress())
-      .thenComparingInt(l -> l.key().port());
+  private static final Comparator<ListenerPlan> ORDER =
+      Comparator.comparing(ListenerPlan::service)
+          .thenComparing(ListenerPlan::port)
+          .thenComparing(ListenerPlan::kind)
+          .thenComparing(l -> l.key().protocol())
+          .thenComparing(l -> l.key().address().getHostAddress())
+          .thenComparingInt(l -> l.key().port());
 
   /**
    * The whole table and what could not be programmed.
@@ -72,7 +71,8 @@ public final class NftRuleset {
    * @param ports the listeners programmed (with or without endpoints)
    * @param fragments each service's share as programmed (conflicting entries left out)
    */
-  public record Rendered(String table, List<String> errors, int ports, Map<ServiceName, Fragment> fragments) {
+  public record Rendered(
+      String table, List<String> errors, int ports, Map<ServiceName, Fragment> fragments) {
     public Rendered {
       errors = List.copyOf(errors);
       fragments = Map.copyOf(fragments);
@@ -92,18 +92,23 @@ public final class NftRuleset {
    * @param elements map name → element → verdict
    * @param chains chain name → rules (its port chains and endpoint chains)
    * @param affinitySets affinity set name → timeout in seconds
-   * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp .
-   *     30080}) → the listener it serves, for conflicts between services
+   * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp . 30080})
+   *     → the listener it serves, for conflicts between services
    * @param endpointIps its endpoints' addresses, for the {@code @hairpin} set (shared between
    *     services, so not part of {@link #elements})
    */
-  public record Fragment(Map<String, Map<String, String>> elements, Map<String, List<String>> chains,
-      Map<String, Long> affinitySets, Map<String, String> claims, Set<String> endpointIps) {
+  public record Fragment(
+      Map<String, Map<String, String>> elements,
+      Map<String, List<String>> chains,
+      Map<String, Long> affinitySets,
+      Map<String, String> claims,
+      Set<String> endpointIps) {
     static final Fragment EMPTY = new Fragment(Map.of(), Map.of(), Map.of(), Map.of(), Set.of());
 
     public Fragment {
       Map<String, Map<String, String>> copy = new TreeMap<>();
-      elements.forEach((map, els) -> copy.put(map, Collections.unmodifiableMap(new TreeMap<>(els))));
+      elements.forEach(
+          (map, els) -> copy.put(map, Collections.unmodifiableMap(new TreeMap<>(els))));
       elements = Collections.unmodifiableMap(copy);
       chains = Collections.unmodifiableMap(new TreeMap<>(chains));
       affinitySets = Collections.unmodifiableMap(new TreeMap<>(affinitySets));
@@ -120,18 +125,22 @@ public final class NftRuleset {
       return claims.size();
     }
 
-    /** The same without the map entries of {@code lost} claims (their chains stay, unreferenced). */
+    /**
+     * The same without the map entries of {@code lost} claims (their chains stay, unreferenced).
+     */
     Fragment without(Set<String> lost) {
       if (lost.isEmpty()) {
         return this;
       }
       Map<String, Map<String, String>> kept = new TreeMap<>();
-      elements.forEach((map, els) -> {
-        String family = map.equals("service-ips") || map.equals("no-endpoint-services") ? "addr " : "port ";
-        Map<String, String> left = new TreeMap<>(els);
-        left.keySet().removeIf(element -> lost.contains(family + element));
-        kept.put(map, left);
-      });
+      elements.forEach(
+          (map, els) -> {
+            String family =
+                map.equals("service-ips") || map.equals("no-endpoint-services") ? "addr " : "port ";
+            Map<String, String> left = new TreeMap<>(els);
+            left.keySet().removeIf(element -> lost.contains(family + element));
+            kept.put(map, left);
+          });
       Map<String, String> keptClaims = new TreeMap<>(claims);
       keptClaims.keySet().removeAll(lost);
       return new Fragment(kept, chains, affinitySets, keptClaims, endpointIps);
@@ -152,18 +161,20 @@ public final class NftRuleset {
     List<String> errors = new ArrayList<>();
     NftClaims claims = new NftClaims();
     Map<ServiceName, Fragment> raw = new TreeMap<>();
-    byService.forEach((service, ls) -> {
-      Fragment f = renderService(service, ls, errors);
-      raw.put(service, f);
-      claims.update(service, null, f);
-    });
+    byService.forEach(
+        (service, ls) -> {
+          Fragment f = renderService(service, ls, errors);
+          raw.put(service, f);
+          claims.update(service, null, f);
+        });
     Map<ServiceName, Fragment> effective = new TreeMap<>();
     int[] ports = {0};
-    raw.forEach((service, f) -> {
-      Fragment e = claims.effective(service, f, errors);
-      effective.put(service, e);
-      ports[0] += e.ports();
-    });
+    raw.forEach(
+        (service, f) -> {
+          Fragment e = claims.effective(service, f, errors);
+          effective.put(service, e);
+          ports[0] += e.ports();
+        });
     return new Rendered(table(effective), errors, ports[0], effective);
   }
 
@@ -172,8 +183,8 @@ public final class NftRuleset {
    * each in {@code errors}. Whether another service claims the same entries is not known here
    * ({@link NftClaims}).
    */
-  public static Fragment renderService(ServiceName service, Collection<ListenerPlan> listeners,
-      List<String> errors) {
+  public static Fragment renderService(
+      ServiceName service, Collection<ListenerPlan> listeners, List<String> errors) {
     List<ListenerPlan> sorted = new ArrayList<>(listeners);
     sorted.sort(ORDER);
     Map<String, Map<String, String>> elements = new TreeMap<>();
@@ -185,7 +196,8 @@ public final class NftRuleset {
 
     for (ListenerPlan l : sorted) {
       if (!l.service().equals(service)) {
-        throw new IllegalArgumentException("listeners: " + l.describe() + " (expected: of service " + service + ")");
+        throw new IllegalArgumentException(
+            "listeners: " + l.describe() + " (expected: of service " + service + ")");
       }
       String proto = l.key().protocol() == Protocol.TCP ? "tcp" : "udp";
       boolean clusterIp = l.kind() == ListenerPlan.Kind.CLUSTER_IP;
@@ -203,33 +215,50 @@ public final class NftRuleset {
       }
       String claim = (byAddress ? "addr " : "port ") + element;
       if (claims.containsKey(claim)) {
-        errors.add(l.describe() + ": not programmed: " + element + " is already taken by another port");
+        errors.add(
+            l.describe() + ": not programmed: " + element + " is already taken by another port");
         continue;
       }
       claims.put(claim, l.describe());
 
-      String base = name(service.namespace()) + "/" + name(service.name()) + "/" + proto + "/" + name(l.port());
+      String base =
+          name(service.namespace())
+              + "/"
+              + name(service.name())
+              + "/"
+              + proto
+              + "/"
+              + name(l.port());
       List<Endpoint> candidates = new ArrayList<>();
       for (Endpoint e : new EndpointSet(l.target().endpoints()).candidates()) {
         if (e.ip() instanceof Inet4Address) {
           candidates.add(e);
         } else {
-          errors.add(l.describe() + ": endpoint " + e.ip().getHostAddress() + " not programmed: "
-              + "nftables mode serves IPv4 only");
+          errors.add(
+              l.describe()
+                  + ": endpoint "
+                  + e.ip().getHostAddress()
+                  + " not programmed: "
+                  + "nftables mode serves IPv4 only");
         }
       }
       if (candidates.isEmpty()) {
-        elements.computeIfAbsent(byAddress ? "no-endpoint-services" : "no-endpoint-nodeports",
-            m -> new TreeMap<>()).put(element, "goto " + REJECT_CHAIN);
+        elements
+            .computeIfAbsent(
+                byAddress ? "no-endpoint-services" : "no-endpoint-nodeports", m -> new TreeMap<>())
+            .put(element, "goto " + REJECT_CHAIN);
         continue;
       }
       String chain = (clusterIp ? "svc-" : "ext-") + base;
-      elements.computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
+      elements
+          .computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
           .put(element, "goto " + chain);
 
       SessionAffinity affinity = l.target().affinity();
-      long affinitySeconds = affinity.type() == SessionAffinity.Type.CLIENT_IP
-          ? Math.max(1, affinity.timeout().toSeconds()) : 0;
+      long affinitySeconds =
+          affinity.type() == SessionAffinity.Type.CLIENT_IP
+              ? Math.max(1, affinity.timeout().toSeconds())
+              : 0;
       List<String> rules = new ArrayList<>();
       if (!clusterIp && !l.localOnly()) {
         rules.add("jump mark-for-masquerade");
@@ -243,13 +272,20 @@ public final class NftRuleset {
         for (int k = 0; k < candidates.size(); k++) {
           Endpoint e = candidates.get(k);
           int left = candidates.size() - k;
-          rules.add("meta l4proto " + proto + (left > 1 ? " numgen random mod " + left + " 0" : "")
-              + " dnat to " + e.ip().getHostAddress() + ":" + e.port());
+          rules.add(
+              "meta l4proto "
+                  + proto
+                  + (left > 1 ? " numgen random mod " + left + " 0" : "")
+                  + " dnat to "
+                  + e.ip().getHostAddress()
+                  + ":"
+                  + e.port());
         }
         chains.put(chain, rules);
         continue;
       }
-      // ClientIP affinity: a per-endpoint set of recent clients, checked first (kube-proxy's shape).
+      // ClientIP affinity: a per-endpoint set of recent clients, checked first (kube-proxy's
+      // shape).
       List<String> targets = new ArrayList<>();
       for (Endpoint e : candidates) {
         String ip = e.ip().getHostAddress();
@@ -265,12 +301,15 @@ public final class NftRuleset {
       rules.add(vmap.append(" }").toString());
       chains.put(chain, rules);
     }
-    endpointChains.forEach((endpointName, ep) -> {
-      affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
-      chains.put("ep-" + endpointName, List.of(
-          "update @affinity-" + endpointName + " { ip saddr }",
-          "meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port()));
-    });
+    endpointChains.forEach(
+        (endpointName, ep) -> {
+          affinitySets.put("affinity-" + endpointName, ep.affinitySeconds());
+          chains.put(
+              "ep-" + endpointName,
+              List.of(
+                  "update @affinity-" + endpointName + " { ip saddr }",
+                  "meta l4proto " + ep.proto() + " dnat to " + ep.ip() + ":" + ep.port()));
+        });
     return new Fragment(elements, chains, affinitySets, claims, endpointIps);
   }
 
@@ -284,10 +323,13 @@ public final class NftRuleset {
     map(out, "no-endpoint-nodeports", "inet_proto . inet_service", sorted);
     Map<String, Long> affinitySets = new TreeMap<>();
     Map<String, List<String>> chains = new TreeMap<>();
-    sorted.values().forEach(f -> {
-      affinitySets.putAll(f.affinitySets());
-      chains.putAll(f.chains());
-    });
+    sorted
+        .values()
+        .forEach(
+            f -> {
+              affinitySets.putAll(f.affinitySets());
+              chains.putAll(f.chains());
+            });
     affinitySets.forEach((set, timeout) -> affinitySet(out, set, timeout));
     out.append("  set hairpin {\n    type ipv4_addr . ipv4_addr\n");
     Set<String> hairpins = hairpins(sorted.values());
@@ -296,42 +338,61 @@ public final class NftRuleset {
     }
     out.append("  }\n");
     String mark = "0x" + Integer.toHexString(MASQUERADE_MARK);
-    chain(out, REJECT_CHAIN, null,
+    chain(
+        out,
+        REJECT_CHAIN,
+        null,
         "meta l4proto tcp reject with tcp reset",
         "reject with icmp type port-unreachable");
     chain(out, "mark-for-masquerade", null, "meta mark set meta mark | " + mark);
     // Hairpin: a pod that reached itself through its service must see the node as the source,
     // or it would answer itself directly and the client would drop the reply. One set entry
     // per endpoint address (as IPVS mode's KUBE-LOOP-BACK), not a rule per endpoint.
-    chain(out, "masquerading", "type nat hook postrouting priority srcnat; policy accept;",
+    chain(
+        out,
+        "masquerading",
+        "type nat hook postrouting priority srcnat; policy accept;",
         "ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade",
         "meta mark & " + mark + " == 0 return",
         "meta mark set meta mark ^ " + mark,
         "masquerade fully-random");
     // NodePorts on every local address but loopback, as kube-proxy (127/8 needs route_localnet).
     String localNotLoopback = "fib daddr type local ip daddr != 127.0.0.0/8 ";
-    chain(out, "services", null,
+    chain(
+        out,
+        "services",
+        null,
         "ip daddr . meta l4proto . th dport vmap @service-ips",
         localNotLoopback + "meta l4proto . th dport vmap @service-nodeports");
     // After DNAT the address is an endpoint's: only what was not translated is checked.
-    chain(out, "endpoints-check", null,
+    chain(
+        out,
+        "endpoints-check",
+        null,
         "ct status dnat return",
         "ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
         localNotLoopback + "meta l4proto . th dport vmap @no-endpoint-nodeports");
-    chain(out, "nat-prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+    chain(
+        out,
+        "nat-prerouting",
+        "type nat hook prerouting priority dstnat; policy accept;",
         "jump services");
     // "dstnat" is refused as a priority name in the output hook: the number is the same.
-    chain(out, "nat-output", "type nat hook output priority -100; policy accept;",
-        "jump services");
+    chain(out, "nat-output", "type nat hook output priority -100; policy accept;", "jump services");
     for (String hook : List.of("input", "forward", "output")) {
-      chain(out, "filter-" + hook, "type filter hook " + hook + " priority -110; policy accept;",
+      chain(
+          out,
+          "filter-" + hook,
+          "type filter hook " + hook + " priority -110; policy accept;",
           "ct state new jump endpoints-check");
     }
     chains.forEach((name, rules) -> chain(out, name, null, rules.toArray(String[]::new)));
     return out.append("}\n").toString();
   }
 
-  /** The {@code @hairpin} entries ({@code ip . ip}) of every endpoint address in {@code fragments}. */
+  /**
+   * The {@code @hairpin} entries ({@code ip . ip}) of every endpoint address in {@code fragments}.
+   */
   static Set<String> hairpins(Collection<Fragment> fragments) {
     Set<String> all = new TreeSet<>();
     fragments.forEach(f -> f.endpointIps().forEach(ip -> all.add(hairpin(ip))));
@@ -344,34 +405,52 @@ public final class NftRuleset {
   }
 
   /**
-   * A name part nft accepts in an identifier ({@code [A-Za-z0-9/_.-]}); Kubernetes names and
-   * port names already are, anything else becomes {@code _}.
+   * A name part nft accepts in an identifier ({@code [A-Za-z0-9/_.-]}); Kubernetes names and port
+   * names already are, anything else becomes {@code _}.
    */
   static String name(String part) {
     StringBuilder b = new StringBuilder(part.length());
     for (int i = 0; i < part.length(); i++) {
       char c = part.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '_' || c == '.';
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '_'
+              || c == '.';
       b.append(ok ? c : '_');
     }
     return b.length() == 0 ? "_" : b.toString();
   }
 
   static void affinitySet(StringBuilder out, String name, long timeoutSeconds) {
-    out.append("  set ").append(name).append(" {\n")
+    out.append("  set ")
+        .append(name)
+        .append(" {\n")
         .append("    type ipv4_addr\n")
         .append("    flags dynamic,timeout\n")
-        .append("    timeout ").append(timeoutSeconds).append("s\n")
+        .append("    timeout ")
+        .append(timeoutSeconds)
+        .append("s\n")
         .append("  }\n");
   }
 
-  private static void map(StringBuilder out, String name, String type, Map<ServiceName, Fragment> fragments) {
-    out.append("  map ").append(name).append(" {\n")
-        .append("    type ").append(type).append(" : verdict\n");
+  private static void map(
+      StringBuilder out, String name, String type, Map<ServiceName, Fragment> fragments) {
+    out.append("  map ")
+        .append(name)
+        .append(" {\n")
+        .append("    type ")
+        .append(type)
+        .append(" : verdict\n");
     List<String> elements = new ArrayList<>();
-    fragments.values().forEach(f -> f.elements(name).forEach((element, verdict) ->
-        elements.add(element + " : " + verdict)));
+    fragments
+        .values()
+        .forEach(
+            f ->
+                f.elements(name)
+                    .forEach((element, verdict) -> elements.add(element + " : " + verdict)));
     if (!elements.isEmpty()) {
       out.append("    elements = {\n");
       for (int i = 0; i < elements.size(); i++) {

@@ -30,12 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kubelet's prober for this node's pods. It watches the pods bound to this node (Admin
- * {@code Watch} with {@code spec.nodeName=<node>}, as a kubelet watches its pods), runs each
- * pod's readiness and startup probes on their schedules, and writes the pod's Ready condition
- * whenever what the probes say differs from what is stored (level-triggered: a transition is one
- * write, a probe that keeps saying the same is none, and a write lost while the control plane was
- * away is made again when it is back, the latest state winning).
+ * The kubelet's prober for this node's pods. It watches the pods bound to this node (Admin {@code
+ * Watch} with {@code spec.nodeName=<node>}, as a kubelet watches its pods), runs each pod's
+ * readiness and startup probes on their schedules, and writes the pod's Ready condition whenever
+ * what the probes say differs from what is stored (level-triggered: a transition is one write, a
+ * probe that keeps saying the same is none, and a write lost while the control plane was away is
+ * made again when it is back, the latest state winning).
  *
  * <p>Probes run off every forwarding event loop: sockets on the {@link SocketProber}'s own loop,
  * state on {@code executor}, a thread this object owns. Probing goes on while the control plane is
@@ -51,28 +51,36 @@ public final class PodProber implements AutoCloseable {
   private final ProbeRunner runner;
   private final Backoff backoff;
   private final AtomicLong writes = new AtomicLong();
+
   /** probes.size(), for readers on other threads. */
   private volatile int probedPods;
 
   /** Pods bound to this node, as last watched, by namespace/name. On the executor. */
   @GuardedBy("executor")
   private final Map<String, Pod> pods = new HashMap<>();
+
   /** The probes of the probed ones. On the executor. */
   @GuardedBy("executor")
   private final Map<String, PodProbes> probes = new HashMap<>();
+
   /** Pods with a condition write in flight. On the executor. */
   @GuardedBy("executor")
   private final Set<String> writing = new HashSet<>();
+
   /** Consecutive failed writes per pod, for their backoff. On the executor. */
   @GuardedBy("executor")
   private final Map<String, Integer> writeFailures = new HashMap<>();
+
   /** Pods seen since the watch started; null once its initial list is over. On the executor. */
   @GuardedBy("executor")
   private Set<String> relisted;
+
   @GuardedBy("executor")
   private int failures;
+
   @GuardedBy("executor")
   private ClientCallStreamObserver<WatchRequest> watch;
+
   @GuardedBy("executor")
   private boolean closed;
 
@@ -80,8 +88,12 @@ public final class PodProber implements AutoCloseable {
    * @param controlPlane the Admin API (a node certificate may watch and report its own pods)
    * @param executor a single thread this object owns and shuts down on {@link #close}
    */
-  public PodProber(String node, Channel controlPlane, SocketProber sockets,
-      ScheduledExecutorService executor, Backoff backoff) {
+  public PodProber(
+      String node,
+      Channel controlPlane,
+      SocketProber sockets,
+      ScheduledExecutorService executor,
+      Backoff backoff) {
     this.node = node;
     this.admin = AdminGrpc.newStub(controlPlane);
     this.executor = executor;
@@ -102,12 +114,15 @@ public final class PodProber implements AutoCloseable {
   @Override
   public void close() {
     try {
-      executor.submit(() -> {
-        closed = true;
-        if (watch != null) {
-          watch.cancel("node agent stopping", null);
-        }
-      }).get(5, TimeUnit.SECONDS);
+      executor
+          .submit(
+              () -> {
+                closed = true;
+                if (watch != null) {
+                  watch.cancel("node agent stopping", null);
+                }
+              })
+          .get(5, TimeUnit.SECONDS);
     } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
       // closed already, or stuck: stopped below all the same
     } catch (InterruptedException e) {
@@ -138,8 +153,12 @@ public final class PodProber implements AutoCloseable {
     // Always a fresh list of this node's pods (the control plane indexes pods by node, so it is
     // cheap), never a replay from a version: a replay reads the whole cluster's pods from etcd.
     relisted = new HashSet<>();
-    admin.watch(WatchRequest.newBuilder().setKind(Kind.POD).setFieldSelector("spec.nodeName=" + node)
-        .build(), new ClientResponseObserver<WatchRequest, WatchEvent>() {
+    admin.watch(
+        WatchRequest.newBuilder()
+            .setKind(Kind.POD)
+            .setFieldSelector("spec.nodeName=" + node)
+            .build(),
+        new ClientResponseObserver<WatchRequest, WatchEvent>() {
           @Override
           public void beforeStart(ClientCallStreamObserver<WatchRequest> stream) {
             run(() -> watch = stream);
@@ -169,7 +188,10 @@ public final class PodProber implements AutoCloseable {
     }
     failures++;
     Duration delay = backoff.delay(failures);
-    log.info("pod watch ended ({}: {}); again in {} ms", status.getCode(), status.getDescription(),
+    log.info(
+        "pod watch ended ({}: {}); again in {} ms",
+        status.getCode(),
+        status.getDescription(),
         delay.toMillis());
     executor.schedule(this::watch, delay.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -187,7 +209,7 @@ public final class PodProber implements AutoCloseable {
           relisted = null;
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 
@@ -212,7 +234,8 @@ public final class PodProber implements AutoCloseable {
       probes.put(key, started);
       probedPods = probes.size();
       for (PodProbes.Slot slot : started.slots()) {
-        schedule(key, started, slot, Duration.ofSeconds(slot.state.probe().getInitialDelaySeconds()));
+        schedule(
+            key, started, slot, Duration.ofSeconds(slot.state.probe().getInitialDelaySeconds()));
       }
     }
   }
@@ -239,7 +262,10 @@ public final class PodProber implements AutoCloseable {
     slot.next = executor.schedule(() -> probe(key, p, slot), delay.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /** Runs the slot's probe if it is active, then schedules its next run one period after this one started. */
+  /**
+   * Runs the slot's probe if it is active, then schedules its next run one period after this one
+   * started.
+   */
   private void probe(String key, PodProbes p, PodProbes.Slot slot) {
     if (closed || probes.get(key) != p) {
       return;
@@ -251,21 +277,34 @@ public final class PodProber implements AutoCloseable {
       return;
     }
     long started = System.nanoTime();
-    runner.run(p.pod(), probe).whenComplete((failure, error) -> run(() -> {
-      if (closed || probes.get(key) != p) {
-        return;
-      }
-      if (slot.state.record(error != null ? error.toString() : failure)) {
-        log.info("pod {}: {} probe of {} {}", key, slot.startup ? "startup" : "readiness",
-            slot.container, slot.state.passing() ? "passes" : "fails: " + slot.state.lastFailure());
-        reconcile(key);
-      }
-      long elapsed = System.nanoTime() - started;
-      schedule(key, p, slot, period.minusNanos(Math.min(elapsed, period.toNanos())));
-    }));
+    runner
+        .run(p.pod(), probe)
+        .whenComplete(
+            (failure, error) ->
+                run(
+                    () -> {
+                      if (closed || probes.get(key) != p) {
+                        return;
+                      }
+                      if (slot.state.record(error != null ? error.toString() : failure)) {
+                        log.info(
+                            "pod {}: {} probe of {} {}",
+                            key,
+                            slot.startup ? "startup" : "readiness",
+                            slot.container,
+                            slot.state.passing() ? "passes" : "fails: " + slot.state.lastFailure());
+                        reconcile(key);
+                      }
+                      long elapsed = System.nanoTime() - started;
+                      schedule(
+                          key, p, slot, period.minusNanos(Math.min(elapsed, period.toNanos())));
+                    }));
   }
 
-  /** Writes the pod's Ready when the probes disagree with what is stored; one write in flight per pod. */
+  /**
+   * Writes the pod's Ready when the probes disagree with what is stored; one write in flight per
+   * pod.
+   */
   private void reconcile(String key) {
     PodProbes p = probes.get(key);
     Pod stored = pods.get(key);
@@ -279,44 +318,65 @@ public final class PodProber implements AutoCloseable {
     String reason = p.reason();
     writing.add(key);
     writes.incrementAndGet();
-    admin.withDeadlineAfter(10, TimeUnit.SECONDS).setPodConditions(SetPodConditionsRequest.newBuilder()
-        .setNamespace(stored.getMetadata().getNamespace()).setName(stored.getMetadata().getName())
-        .setReady(ready).setReadyMessage(reason).build(), new StreamObserver<>() {
-          @Override
-          public void onNext(Pod written) {
-            run(() -> {
-              Pod now = pods.get(key);
-              if (now != null && now.getMetadata().getResourceVersion()
-                  < written.getMetadata().getResourceVersion()) {
-                pods.put(key, written);
+    admin
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .setPodConditions(
+            SetPodConditionsRequest.newBuilder()
+                .setNamespace(stored.getMetadata().getNamespace())
+                .setName(stored.getMetadata().getName())
+                .setReady(ready)
+                .setReadyMessage(reason)
+                .build(),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(Pod written) {
+                run(
+                    () -> {
+                      Pod now = pods.get(key);
+                      if (now != null
+                          && now.getMetadata().getResourceVersion()
+                              < written.getMetadata().getResourceVersion()) {
+                        pods.put(key, written);
+                      }
+                    });
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                Status s = Status.fromThrowable(t);
+                run(
+                    () -> {
+                      writing.remove(key);
+                      int n = writeFailures.merge(key, 1, Integer::sum);
+                      Duration delay = backoff.delay(n);
+                      if (n == 1
+                          || n % 30
+                              == 0) { // the control plane may be away for a while: say so, not on
+                        // every try
+                        log.warn(
+                            "pod {}: could not write ready={} ({}: {}; {} tries); again in {} ms",
+                            key,
+                            ready,
+                            s.getCode(),
+                            s.getDescription(),
+                            n,
+                            delay.toMillis());
+                      }
+                      executor.schedule(
+                          () -> reconcile(key), delay.toNanos(), TimeUnit.NANOSECONDS);
+                    });
+              }
+
+              @Override
+              public void onCompleted() {
+                run(
+                    () -> {
+                      writing.remove(key);
+                      writeFailures.remove(key);
+                      reconcile(key); // the probes may have changed their minds meanwhile
+                    });
               }
             });
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            Status s = Status.fromThrowable(t);
-            run(() -> {
-              writing.remove(key);
-              int n = writeFailures.merge(key, 1, Integer::sum);
-              Duration delay = backoff.delay(n);
-              if (n == 1 || n % 30 == 0) { // the control plane may be away for a while: say so, not on every try
-                log.warn("pod {}: could not write ready={} ({}: {}; {} tries); again in {} ms", key, ready,
-                    s.getCode(), s.getDescription(), n, delay.toMillis());
-              }
-              executor.schedule(() -> reconcile(key), delay.toNanos(), TimeUnit.NANOSECONDS);
-            });
-          }
-
-          @Override
-          public void onCompleted() {
-            run(() -> {
-              writing.remove(key);
-              writeFailures.remove(key);
-              reconcile(key); // the probes may have changed their minds meanwhile
-            });
-          }
-        });
   }
 
   private static String key(Pod pod) {

@@ -18,8 +18,10 @@ final class PodProbes {
     final String container;
     final boolean startup;
     final ProbeState state;
+
     /** Set when a run is in flight or scheduled; the prober owns it. */
     java.util.concurrent.Future<?> next;
+
     boolean running;
 
     Slot(String container, boolean startup, Probe probe) {
@@ -83,7 +85,8 @@ final class PodProbes {
     for (Slot s : slots) {
       if (!s.state.passing() && (s.startup || started(s.container))) {
         String kind = s.startup ? "Startup" : "Readiness";
-        return s.state.lastFailure().isEmpty() ? kind + " probe has not passed yet"
+        return s.state.lastFailure().isEmpty()
+            ? kind + " probe has not passed yet"
             : kind + " probe failed: " + s.state.lastFailure();
       }
     }

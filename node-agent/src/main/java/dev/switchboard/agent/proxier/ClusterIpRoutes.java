@@ -8,10 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Cluster mode: makes the whole service CIDR local to this host once, with
- * {@code ip route add local <cidr> dev lo}, so that every ClusterIP can be bound like a local
- * address without configuring each one. Needs root or CAP_NET_ADMIN; without it, says so, and
- * the ClusterIP listeners then fail to bind and are reported.
+ * Cluster mode: makes the whole service CIDR local to this host once, with {@code ip route add
+ * local <cidr> dev lo}, so that every ClusterIP can be bound like a local address without
+ * configuring each one. Needs root or CAP_NET_ADMIN; without it, says so, and the ClusterIP
+ * listeners then fail to bind and are reported.
  *
  * <p>Local mode needs none of this: 127.0.0.0/8 is local already.
  */
@@ -34,15 +34,16 @@ public final class ClusterIpRoutes {
 
   /** Runs commands as child processes, each bounded to 10 s. */
   public static ClusterIpRoutes system() {
-    return new ClusterIpRoutes(command -> {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return new CommandRunner.Result(-1, "timed out after 10 s");
-      }
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      return new CommandRunner.Result(p.exitValue(), out);
-    });
+    return new ClusterIpRoutes(
+        command -> {
+          Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+          if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new CommandRunner.Result(-1, "timed out after 10 s");
+          }
+          String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+          return new CommandRunner.Result(p.exitValue(), out);
+        });
   }
 
   /**
@@ -57,8 +58,13 @@ public final class ClusterIpRoutes {
     try {
       result = runner.run(command);
     } catch (IOException e) {
-      return "cannot make service CIDR " + cidr + " local: `" + shown + "` could not run ("
-          + e.getMessage() + "); is iproute2 installed?";
+      return "cannot make service CIDR "
+          + cidr
+          + " local: `"
+          + shown
+          + "` could not run ("
+          + e.getMessage()
+          + "); is iproute2 installed?";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "cannot make service CIDR " + cidr + " local: interrupted";
@@ -68,9 +74,10 @@ public final class ClusterIpRoutes {
       return "";
     }
     String why = result.output().isEmpty() ? "exit code " + result.exitCode() : result.output();
-    String hint = why.contains("Operation not permitted")
-        ? " — needs root or CAP_NET_ADMIN (or use --cluster-ip-mode local with a 127.0.0.0/8 CIDR)"
-        : "";
+    String hint =
+        why.contains("Operation not permitted")
+            ? " — needs root or CAP_NET_ADMIN (or use --cluster-ip-mode local with a 127.0.0.0/8 CIDR)"
+            : "";
     return "cannot make service CIDR " + cidr + " local: `" + shown + "` failed: " + why + hint;
   }
 }

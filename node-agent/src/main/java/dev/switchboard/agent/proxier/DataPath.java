@@ -3,12 +3,12 @@ package dev.switchboard.agent.proxier;
 import dev.switchboard.v1.ProxyNeeds;
 
 /**
- * Where a listener's traffic is forwarded when the agent runs in nftables mode. A pure function
- * of the plan, so every agent and every reader (status pages, docs) agrees on it.
+ * Where a listener's traffic is forwarded when the agent runs in nftables mode. A pure function of
+ * the plan, so every agent and every reader (status pages, docs) agrees on it.
  *
- * <p>The kernel rewrites addresses only: it cannot read HTTP (per-request spans and
- * {@code traceparent} for appProtocol {@code http}) nor strip a PROXY protocol header, so ports
- * that need either stay in the userspace forwarder.
+ * <p>The kernel rewrites addresses only: it cannot read HTTP (per-request spans and {@code
+ * traceparent} for appProtocol {@code http}) nor strip a PROXY protocol header, so ports that need
+ * either stay in the userspace forwarder.
  */
 public enum DataPath {
   /** The Netty forwarder in the agent's JVM. */
@@ -27,7 +27,10 @@ public enum DataPath {
     return plan.http() || plan.acceptProxyHeader() ? USERSPACE : KERNEL;
   }
 
-  /** Why {@code plan} needs the proxy ("appProtocol http", "PROXY protocol (…)"); "" when it does not. */
+  /**
+   * Why {@code plan} needs the proxy ("appProtocol http", "PROXY protocol (…)"); "" when it does
+   * not.
+   */
   public static String reason(ListenerPlan plan) {
     return ProxyNeeds.reason(plan.http(), plan.acceptProxyHeader());
   }

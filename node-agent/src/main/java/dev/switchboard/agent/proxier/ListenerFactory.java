@@ -9,6 +9,9 @@ import java.util.concurrent.CompletableFuture;
 @FunctionalInterface
 public interface ListenerFactory {
 
-  /** Fails with {@link dev.switchboard.forwarder.ListenerBindException} when the socket cannot be bound. */
+  /**
+   * Fails with {@link dev.switchboard.forwarder.ListenerBindException} when the socket cannot be
+   * bound.
+   */
   CompletableFuture<Listener> open(ListenerSpec spec, ServiceTarget target);
 }

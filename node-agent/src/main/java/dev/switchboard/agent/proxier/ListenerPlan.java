@@ -20,31 +20,57 @@ import dev.switchboard.forwarder.ServiceTarget;
  *     NodePorts, internalTrafficPolicy for ClusterIPs): {@code target} holds only this node's
  *     endpoints, and the kernel data path keeps the client's address (no masquerade)
  */
-public record ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-    boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader,
+public record ListenerPlan(
+    ListenerKey key,
+    ServiceName service,
+    String port,
+    Kind kind,
+    boolean reusePort,
+    ServiceTarget target,
+    boolean http,
+    boolean acceptProxyHeader,
     boolean localOnly) {
 
-  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-      boolean reusePort, ServiceTarget target, boolean http, boolean acceptProxyHeader) {
+  public ListenerPlan(
+      ListenerKey key,
+      ServiceName service,
+      String port,
+      Kind kind,
+      boolean reusePort,
+      ServiceTarget target,
+      boolean http,
+      boolean acceptProxyHeader) {
     this(key, service, port, kind, reusePort, target, http, acceptProxyHeader, false);
   }
 
-  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-      boolean reusePort, ServiceTarget target) {
+  public ListenerPlan(
+      ListenerKey key,
+      ServiceName service,
+      String port,
+      Kind kind,
+      boolean reusePort,
+      ServiceTarget target) {
     this(key, service, port, kind, reusePort, target, false, false, false);
   }
 
-  public ListenerPlan(ListenerKey key, ServiceName service, String port, Kind kind,
-      boolean reusePort, ServiceTarget target, boolean http) {
+  public ListenerPlan(
+      ListenerKey key,
+      ServiceName service,
+      String port,
+      Kind kind,
+      boolean reusePort,
+      ServiceTarget target,
+      boolean http) {
     this(key, service, port, kind, reusePort, target, http, false, false);
   }
 
   public enum Kind {
-    NODE_PORT("NodePort"), CLUSTER_IP("ClusterIP"),
+    NODE_PORT("NodePort"),
+    CLUSTER_IP("ClusterIP"),
     /**
-     * A LoadBalancer ingress IP (status.loadBalancer.ingress) at the service port: only the
-     * kernel data path serves it on a node (cloud-lb binds these addresses itself, the userspace
-     * forwarder never does).
+     * A LoadBalancer ingress IP (status.loadBalancer.ingress) at the service port: only the kernel
+     * data path serves it on a node (cloud-lb binds these addresses itself, the userspace forwarder
+     * never does).
      */
     LOAD_BALANCER("LoadBalancer");
 
@@ -67,8 +93,12 @@ public record ListenerPlan(ListenerKey key, ServiceName service, String port, Ki
 
   /** True when the socket is the same, so only the target may need an update. */
   public boolean sameSocket(ListenerPlan other) {
-    return key.equals(other.key) && service.equals(other.service) && port.equals(other.port)
-        && kind == other.kind && reusePort == other.reusePort && http == other.http
+    return key.equals(other.key)
+        && service.equals(other.service)
+        && port.equals(other.port)
+        && kind == other.kind
+        && reusePort == other.reusePort
+        && http == other.http
         && acceptProxyHeader == other.acceptProxyHeader;
   }
 

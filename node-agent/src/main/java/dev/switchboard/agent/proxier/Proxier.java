@@ -23,17 +23,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the forwarder's listeners equal to what the services ask for. Each sync takes the new
- * plans of the services that changed, closes what they no longer want, updates the endpoints of
- * listeners that stay (open connections are untouched), and binds what is new; listeners of
- * other services are not looked at.
+ * Keeps the forwarder's listeners equal to what the services ask for. Each sync takes the new plans
+ * of the services that changed, closes what they no longer want, updates the endpoints of listeners
+ * that stay (open connections are untouched), and binds what is new; listeners of other services
+ * are not looked at.
  *
- * <p>A listener that cannot bind (its port is taken by another process, its address is not
- * local) is reported with a reason naming the service, port and address, and tried again at
- * every sync until it binds or is no longer wanted; every other listener works meanwhile.
+ * <p>A listener that cannot bind (its port is taken by another process, its address is not local)
+ * is reported with a reason naming the service, port and address, and tried again at every sync
+ * until it binds or is no longer wanted; every other listener works meanwhile.
  *
- * <p>Not thread-safe: confined to the agent's executor. Waits for the forwarder (binds are
- * quick), at most {@code timeout} per step.
+ * <p>Not thread-safe: confined to the agent's executor. Waits for the forwarder (binds are quick),
+ * at most {@code timeout} per step.
  */
 public final class Proxier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Proxier.class);
@@ -43,26 +43,35 @@ public final class Proxier implements AutoCloseable {
   private final ListenerFactory factory;
   private final ListenerOptions options;
   private final Duration timeout;
+
   /** For ports marked http; null: every listener is plain L4. */
   private final HttpOptions http;
 
   /** What each service wants, bound or not. */
   private final Map<ServiceName, List<ListenerPlan>> wanted = new HashMap<>();
+
   /** Which service a socket belongs to; a second service wanting it is in conflict. */
   private final Map<ListenerKey, ServiceName> owners = new HashMap<>();
+
   private final Map<ListenerKey, Bound> bound = new HashMap<>();
+
   /** Owned, wanted and not bound: why. */
   private final Map<ListenerKey, String> failures = new HashMap<>();
+
   /** Sockets a service wanted while another owned them. */
   private final Set<ListenerKey> contested = new HashSet<>();
+
   private final Map<ServiceName, List<String>> serviceErrors = new HashMap<>();
 
   public Proxier(ListenerFactory factory, ListenerOptions options, Duration timeout) {
     this(factory, options, timeout, null);
   }
 
-  /** @param http how listeners of ports marked http forward (null: as plain TCP) */
-  public Proxier(ListenerFactory factory, ListenerOptions options, Duration timeout, HttpOptions http) {
+  /**
+   * @param http how listeners of ports marked http forward (null: as plain TCP)
+   */
+  public Proxier(
+      ListenerFactory factory, ListenerOptions options, Duration timeout, HttpOptions http) {
     this.factory = factory;
     this.options = options;
     this.timeout = timeout;
@@ -70,8 +79,8 @@ public final class Proxier implements AutoCloseable {
   }
 
   /**
-   * Applies the plans of the services that changed ({@link ServicePlan#NONE} for a deleted one)
-   * and retries failed listeners.
+   * Applies the plans of the services that changed ({@link ServicePlan#NONE} for a deleted one) and
+   * retries failed listeners.
    *
    * @return what is not programmed, one line per problem, sorted; empty when all is well
    */
@@ -154,10 +163,13 @@ public final class Proxier implements AutoCloseable {
     // 3. Bind, all at once, then wait.
     Map<ListenerKey, CompletableFuture<Listener>> opening = new LinkedHashMap<>();
     for (ListenerPlan l : toBind.values()) {
-      ListenerSpec spec = new ListenerSpec(l.listenerName(), l.key().protocol(),
-          l.key().socketAddress(), options.withReusePort(l.reusePort())
-          .withAcceptProxyHeader(l.acceptProxyHeader()))
-          .withHttp(l.http() ? http : null);
+      ListenerSpec spec =
+          new ListenerSpec(
+                  l.listenerName(),
+                  l.key().protocol(),
+                  l.key().socketAddress(),
+                  options.withReusePort(l.reusePort()).withAcceptProxyHeader(l.acceptProxyHeader()))
+              .withHttp(l.http() ? http : null);
       opening.put(l.key(), factory.open(spec, l.target()));
     }
     for (Map.Entry<ListenerKey, CompletableFuture<Listener>> e : opening.entrySet()) {
@@ -177,7 +189,9 @@ public final class Proxier implements AutoCloseable {
         }
       } catch (TimeoutException ex) {
         e.getValue().thenAccept(Listener::close); // if it binds later, it is not ours any more
-        failures.put(l.key(), l.describe() + ": cannot bind: no answer within " + timeout.toMillis() + " ms");
+        failures.put(
+            l.key(),
+            l.describe() + ": cannot bind: no answer within " + timeout.toMillis() + " ms");
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         failures.put(l.key(), l.describe() + ": interrupted while binding");
@@ -187,7 +201,9 @@ public final class Proxier implements AutoCloseable {
     return errors();
   }
 
-  /** Everything not programmed, sorted: bind failures and what services asked that cannot be done. */
+  /**
+   * Everything not programmed, sorted: bind failures and what services asked that cannot be done.
+   */
   public List<String> errors() {
     TreeSet<String> all = new TreeSet<>(failures.values());
     serviceErrors.values().forEach(all::addAll);
@@ -236,7 +252,9 @@ public final class Proxier implements AutoCloseable {
     if (owner == null) {
       return java.util.Optional.empty();
     }
-    return wanted.getOrDefault(owner, List.of()).stream().filter(l -> l.key().equals(key)).findFirst();
+    return wanted.getOrDefault(owner, List.of()).stream()
+        .filter(l -> l.key().equals(key))
+        .findFirst();
   }
 
   private static Map<ListenerKey, ListenerPlan> byKey(List<ListenerPlan> plans) {

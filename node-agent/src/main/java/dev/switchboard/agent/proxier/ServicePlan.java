@@ -7,8 +7,8 @@ import java.util.Optional;
  * What one service asks of this node: its listeners, its health check port, and what in it could
  * not be understood (reported in NACKs).
  */
-public record ServicePlan(List<ListenerPlan> listeners, Optional<HealthCheckPlan> healthCheck,
-    List<String> errors) {
+public record ServicePlan(
+    List<ListenerPlan> listeners, Optional<HealthCheckPlan> healthCheck, List<String> errors) {
 
   public static final ServicePlan NONE = new ServicePlan(List.of(), Optional.empty(), List.of());
 

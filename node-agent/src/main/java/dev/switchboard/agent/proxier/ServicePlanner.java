@@ -1,8 +1,8 @@
 package dev.switchboard.agent.proxier;
 
+import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.discovery.client.ServiceName;
-import dev.switchboard.agent.state.ServiceView;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
@@ -23,23 +23,23 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Works out what one service asks of this node, as kube-proxy does. A pure function of the
- * service, its endpoints and this node's identity.
+ * Works out what one service asks of this node, as kube-proxy does. A pure function of the service,
+ * its endpoints and this node's identity.
  *
  * <ul>
  *   <li>ClusterIP: a listener on clusterIP:port per service port, unless headless ({@code None}).
- *       Shared by every agent of a host with SO_REUSEPORT.</li>
- *   <li>NodePort and LoadBalancer: a listener on the node address at each port's nodePort.</li>
+ *       Shared by every agent of a host with SO_REUSEPORT.
+ *   <li>NodePort and LoadBalancer: a listener on the node address at each port's nodePort.
  *   <li>LoadBalancer with status.loadBalancer.ingress IPs: an entry per IP and service port, for
- *       the kernel data path only (external traffic policy, like the NodePort).</li>
- *   <li>Endpoints of a service port: those listing a port of the same name. Their conditions go
- *       to the forwarder as they are: it uses the ready ones, and the serving terminating ones
- *       only when none is ready.</li>
+ *       the kernel data path only (external traffic policy, like the NodePort).
+ *   <li>Endpoints of a service port: those listing a port of the same name. Their conditions go to
+ *       the forwarder as they are: it uses the ready ones, and the serving terminating ones only
+ *       when none is ready.
  *   <li>externalTrafficPolicy Local: NodePort listeners use only this node's endpoints;
- *       internalTrafficPolicy Local: ClusterIP listeners likewise.</li>
- *   <li>sessionAffinity ClientIP: pins a client IP to its endpoint for the configured timeout.</li>
- *   <li>appProtocol {@code http} (TCP ports): marked for HTTP/1.1 forwarding (per-request spans).</li>
- *   <li>LoadBalancer with externalTrafficPolicy Local: a health check on healthCheckNodePort.</li>
+ *       internalTrafficPolicy Local: ClusterIP listeners likewise.
+ *   <li>sessionAffinity ClientIP: pins a client IP to its endpoint for the configured timeout.
+ *   <li>appProtocol {@code http} (TCP ports): marked for HTTP/1.1 forwarding (per-request spans).
+ *   <li>LoadBalancer with externalTrafficPolicy Local: a health check on healthCheckNodePort.
  * </ul>
  */
 public final class ServicePlanner {
@@ -59,7 +59,8 @@ public final class ServicePlanner {
       return ServicePlan.NONE; // endpoints without their service: nothing to listen on yet
     }
     ServiceSpec spec = service.getSpec();
-    Endpoints endpoints = view.endpoints() == null ? Endpoints.getDefaultInstance() : view.endpoints();
+    Endpoints endpoints =
+        view.endpoints() == null ? Endpoints.getDefaultInstance() : view.endpoints();
     List<ListenerPlan> listeners = new ArrayList<>();
     List<String> errors = new ArrayList<>();
 
@@ -74,7 +75,12 @@ public final class ServicePlanner {
     if (!ip.isEmpty() && !ip.equals("None")) {
       clusterIp = IpLiterals.parse(ip);
       if (clusterIp.isEmpty()) {
-        errors.add("service " + name + ": spec.clusterIP " + ip + " is not an IP address; no ClusterIP listeners");
+        errors.add(
+            "service "
+                + name
+                + ": spec.clusterIP "
+                + ip
+                + " is not an IP address; no ClusterIP listeners");
       }
     }
 
@@ -86,8 +92,12 @@ public final class ServicePlanner {
         }
         Optional<InetAddress> lbIp = IpLiterals.parse(ingress.getIp());
         if (lbIp.isEmpty()) {
-          errors.add("service " + name + ": status.loadBalancer.ingress ip " + ingress.getIp()
-              + " is not an IP address; skipped");
+          errors.add(
+              "service "
+                  + name
+                  + ": status.loadBalancer.ingress ip "
+                  + ingress.getIp()
+                  + " is not an IP address; skipped");
         } else if (!loadBalancerIps.contains(lbIp.get())) {
           loadBalancerIps.add(lbIp.get());
         }
@@ -95,47 +105,77 @@ public final class ServicePlanner {
     }
 
     for (ServicePort port : spec.getPortsList()) {
-      String portName = port.getName().isEmpty() ? Integer.toString(port.getPort()) : port.getName();
+      String portName =
+          port.getName().isEmpty() ? Integer.toString(port.getPort()) : port.getName();
       Protocol protocol = protocol(port.getProtocol());
       if (protocol == null) {
-        errors.add("service " + name + " port " + portName + ": protocol " + port.getProtocol()
-            + " is not supported (expected: TCP or UDP)");
+        errors.add(
+            "service "
+                + name
+                + " port "
+                + portName
+                + ": protocol "
+                + port.getProtocol()
+                + " is not supported (expected: TCP or UDP)");
         continue;
       }
       List<Endpoint> all = endpointsFor(port.getName(), endpoints, name, errors);
       boolean http = ProxyNeeds.http(port);
       boolean proxyHeaders = ProxyNeeds.proxyProtocol(service, port);
-      List<Endpoint> local = all.stream()
-          .filter(e -> e.nodeName().map(nodeName::equals).orElse(false)).toList();
+      List<Endpoint> local =
+          all.stream().filter(e -> e.nodeName().map(nodeName::equals).orElse(false)).toList();
       if (clusterIp.isPresent()) {
-        listeners.add(new ListenerPlan(new ListenerKey(protocol, clusterIp.get(), port.getPort()),
-            name, portName, ListenerPlan.Kind.CLUSTER_IP, true,
-            new ServiceTarget(internalLocal ? local : all, affinity), http, false, internalLocal));
+        listeners.add(
+            new ListenerPlan(
+                new ListenerKey(protocol, clusterIp.get(), port.getPort()),
+                name,
+                portName,
+                ListenerPlan.Kind.CLUSTER_IP,
+                true,
+                new ServiceTarget(internalLocal ? local : all, affinity),
+                http,
+                false,
+                internalLocal));
       }
       for (InetAddress ingress : loadBalancerIps) {
-        listeners.add(new ListenerPlan(new ListenerKey(protocol, ingress, port.getPort()),
-            name, portName, ListenerPlan.Kind.LOAD_BALANCER, false,
-            new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders, externalLocal));
+        listeners.add(
+            new ListenerPlan(
+                new ListenerKey(protocol, ingress, port.getPort()),
+                name,
+                portName,
+                ListenerPlan.Kind.LOAD_BALANCER,
+                false,
+                new ServiceTarget(externalLocal ? local : all, affinity),
+                http,
+                proxyHeaders,
+                externalLocal));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
-        listeners.add(new ListenerPlan(new ListenerKey(protocol, nodeAddress, port.getNodePort()),
-            name, portName, ListenerPlan.Kind.NODE_PORT, false,
-            new ServiceTarget(externalLocal ? local : all, affinity), http,
-            proxyHeaders, externalLocal));
+        listeners.add(
+            new ListenerPlan(
+                new ListenerKey(protocol, nodeAddress, port.getNodePort()),
+                name,
+                portName,
+                ListenerPlan.Kind.NODE_PORT,
+                false,
+                new ServiceTarget(externalLocal ? local : all, affinity),
+                http,
+                proxyHeaders,
+                externalLocal));
       }
     }
 
     Optional<HealthCheckPlan> healthCheck = Optional.empty();
     if (type.equals("LoadBalancer") && externalLocal && spec.getHealthCheckNodePort() > 0) {
-      healthCheck = Optional.of(new HealthCheckPlan(name, spec.getHealthCheckNodePort(),
-          localReady(endpoints)));
+      healthCheck =
+          Optional.of(
+              new HealthCheckPlan(name, spec.getHealthCheckNodePort(), localReady(endpoints)));
     }
     return new ServicePlan(listeners, healthCheck, dedupe(errors));
   }
 
-  private List<Endpoint> endpointsFor(String portName, Endpoints endpoints, ServiceName service,
-      List<String> errors) {
+  private List<Endpoint> endpointsFor(
+      String portName, Endpoints endpoints, ServiceName service, List<String> errors) {
     List<Endpoint> out = new ArrayList<>();
     for (dev.switchboard.v1.Endpoint e : endpoints.getEndpointsList()) {
       EndpointPort match = null;
@@ -150,13 +190,22 @@ public final class ServicePlanner {
       }
       Optional<InetAddress> address = IpLiterals.parse(e.getAddress());
       if (address.isEmpty()) {
-        errors.add("service " + service + ": endpoint address " + e.getAddress()
-            + " is not an IP address; skipped");
+        errors.add(
+            "service "
+                + service
+                + ": endpoint address "
+                + e.getAddress()
+                + " is not an IP address; skipped");
         continue;
       }
-      out.add(new Endpoint(address.get(), match.getPort(), e.getConditions().getReady(),
-          e.getConditions().getServing(), e.getConditions().getTerminating(),
-          e.getNodeName().isEmpty() ? Optional.empty() : Optional.of(e.getNodeName())));
+      out.add(
+          new Endpoint(
+              address.get(),
+              match.getPort(),
+              e.getConditions().getReady(),
+              e.getConditions().getServing(),
+              e.getConditions().getTerminating(),
+              e.getNodeName().isEmpty() ? Optional.empty() : Optional.of(e.getNodeName())));
     }
     return out;
   }
@@ -164,7 +213,8 @@ public final class ServicePlanner {
   private int localReady(Endpoints endpoints) {
     Set<String> addresses = new HashSet<>();
     for (dev.switchboard.v1.Endpoint e : endpoints.getEndpointsList()) {
-      if (nodeName.equals(e.getNodeName()) && e.getConditions().getReady()
+      if (nodeName.equals(e.getNodeName())
+          && e.getConditions().getReady()
           && !e.getConditions().getTerminating()) {
         addresses.add(e.getAddress());
       }
@@ -177,7 +227,8 @@ public final class ServicePlanner {
       return SessionAffinity.NONE;
     }
     int seconds = spec.getSessionAffinityConfig().getClientIp().getTimeoutSeconds();
-    return SessionAffinity.clientIp(seconds > 0 ? Duration.ofSeconds(seconds) : DEFAULT_AFFINITY_TIMEOUT);
+    return SessionAffinity.clientIp(
+        seconds > 0 ? Duration.ofSeconds(seconds) : DEFAULT_AFFINITY_TIMEOUT);
   }
 
   private static Protocol protocol(String protocol) {

@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * Pending changes per object, kube-proxy style: the first change of an object remembers its state
- * before, later ones only replace its state after, and an object whose state after equals its
- * state before is dropped. A sync takes everything pending at once with {@link #drain()}.
+ * before, later ones only replace its state after, and an object whose state after equals its state
+ * before is dropped. A sync takes everything pending at once with {@link #drain()}.
  *
  * <p>Not thread-safe: confined to the agent's executor.
  *

@@ -1,7 +1,7 @@
 package dev.switchboard.agent.state;
 
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.discovery.client.Batch;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;
@@ -15,15 +15,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The last state the agent received: every service, its endpoints and every node, with the
- * version they were received at. It is kept across disconnections (the agent keeps forwarding
- * with it) and is what the next hello resumes from.
+ * The last state the agent received: every service, its endpoints and every node, with the version
+ * they were received at. It is kept across disconnections (the agent keeps forwarding with it) and
+ * is what the next hello resumes from.
  *
  * <p>Every applied batch records, per service, what changed in a {@link ChangeTracker}; the
  * proxier's sync takes those changes, so the work of a sync is proportional to what changed.
  *
- * <p>Endpoints are kept compacted ({@link EndpointsCompactor}: shared strings and messages, no
- * pod names): they are most of an agent's memory at scale.
+ * <p>Endpoints are kept compacted ({@link EndpointsCompactor}: shared strings and messages, no pod
+ * names): they are most of an agent's memory at scale.
  *
  * <p>Not thread-safe: confined to the agent's executor.
  */
@@ -53,19 +53,23 @@ public final class ClusterState {
     for (Resource r : batch.resources()) {
       switch (r.getKindCase()) {
         case SERVICE -> {
-          ServiceName name = nameOf(r.getService().getMetadata().getNamespace(),
-              r.getService().getMetadata().getName());
+          ServiceName name =
+              nameOf(
+                  r.getService().getMetadata().getNamespace(),
+                  r.getService().getMetadata().getName());
           before.putIfAbsent(name, view(name));
           services.put(name, r.getService());
         }
         case ENDPOINTS -> {
-          ServiceName name = nameOf(r.getEndpoints().getMetadata().getNamespace(),
-              r.getEndpoints().getMetadata().getName());
+          ServiceName name =
+              nameOf(
+                  r.getEndpoints().getMetadata().getNamespace(),
+                  r.getEndpoints().getMetadata().getName());
           before.putIfAbsent(name, view(name));
           endpoints.put(name, compactor.compact(r.getEndpoints()));
         }
         case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
-        default -> { } // a kind this agent does not know: nothing to program
+        default -> {} // a kind this agent does not know: nothing to program
       }
     }
     for (ResourceKey k : batch.removed()) {

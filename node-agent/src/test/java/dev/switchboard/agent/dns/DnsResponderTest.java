@@ -7,8 +7,8 @@ import static dev.switchboard.agent.Protos.service;
 import static dev.switchboard.agent.Protos.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.ObjectMeta;
 import io.netty.buffer.ByteBuf;
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The wire rules of {@link DnsResponder}, sizes checked against what Netty's encoder really
- * writes (the end-to-end tests read the answers with dig).
+ * The wire rules of {@link DnsResponder}, sizes checked against what Netty's encoder really writes
+ * (the end-to-end tests read the answers with dig).
  */
 @Timeout(10)
 class DnsResponderTest {
@@ -44,15 +44,22 @@ class DnsResponderTest {
   private DnsResponse response;
 
   DnsResponderTest() {
-    Endpoints.Builder e = Endpoints.newBuilder().setMetadata(ObjectMeta.newBuilder()
-        .setNamespace("default").setName("big"));
+    Endpoints.Builder e =
+        Endpoints.newBuilder()
+            .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("big"));
     for (int i = 1; i <= ENDPOINTS; i++) {
       e.addEndpoints(endpoint("127.0.40." + i, "n1", true, true, false, endpointPort("http", 80)));
     }
-    zone = DnsZone.empty("cluster.local", 5, "127.96.0.0/16").update(1, Map.of(
-        new ServiceName("default", "big"),
-        new ServiceView(service("big", spec("ClusterIP", "None").addPorts(port("http", "TCP", 80, 0))),
-            e.build())));
+    zone =
+        DnsZone.empty("cluster.local", 5, "127.96.0.0/16")
+            .update(
+                1,
+                Map.of(
+                    new ServiceName("default", "big"),
+                    new ServiceView(
+                        service(
+                            "big", spec("ClusterIP", "None").addPorts(port("http", "TCP", 80, 0))),
+                        e.build())));
   }
 
   @AfterEach
@@ -71,7 +78,8 @@ class DnsResponderTest {
     query = new DefaultDnsQuery(7, DnsOpCode.QUERY);
     query.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(name, type));
     if (payload >= 0) {
-      query.addRecord(DnsSection.ADDITIONAL,
+      query.addRecord(
+          DnsSection.ADDITIONAL,
           new DefaultDnsRawRecord("", DnsRecordType.OPT, payload, 0, Unpooled.EMPTY_BUFFER));
     }
     return query;
@@ -116,7 +124,8 @@ class DnsResponderTest {
     DnsResponder.Outcome outcome = answer(query(BIG, DnsRecordType.A, 1232), false);
     assertThat(outcome.truncated()).isFalse();
     assertThat(response.count(DnsSection.ANSWER)).isEqualTo(ENDPOINTS);
-    assertThat(encodedSize()).isGreaterThan(ENDPOINTS * 16); // pointer owner, type, class, TTL, length, address
+    assertThat(encodedSize())
+        .isGreaterThan(ENDPOINTS * 16); // pointer owner, type, class, TTL, length, address
   }
 
   @Test
@@ -125,7 +134,8 @@ class DnsResponderTest {
     assertThat(response.isTruncated()).isFalse();
     assertThat(response.isAuthoritativeAnswer()).isTrue();
     assertThat(response.count(DnsSection.ANSWER)).isEqualTo(1);
-    assertThat(response.<io.netty.handler.codec.dns.DnsRecord>recordAt(DnsSection.ADDITIONAL).type())
+    assertThat(
+            response.<io.netty.handler.codec.dns.DnsRecord>recordAt(DnsSection.ADDITIONAL).type())
         .isEqualTo(DnsRecordType.OPT);
   }
 
@@ -152,7 +162,8 @@ class DnsResponderTest {
     release();
 
     query = new DefaultDnsQuery(10, DnsOpCode.QUERY);
-    query.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion("version.bind.", DnsRecordType.TXT, 3));
+    query.addRecord(
+        DnsSection.QUESTION, new DefaultDnsQuestion("version.bind.", DnsRecordType.TXT, 3));
     assertThat(answer(query, true).code()).isEqualTo(DnsResponseCode.REFUSED); // class CHAOS
   }
 

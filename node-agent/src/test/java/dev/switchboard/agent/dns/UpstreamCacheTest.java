@@ -17,19 +17,38 @@ class UpstreamCacheTest {
   /** A response to a.example A: rcode, answers (A, TTL), an authority SOA (TTL, minimum). */
   private static ByteBuf response(int flags, int[] answerTtls, int soaTtl, int soaMinimum) {
     ByteBuf m = Unpooled.buffer();
-    m.writeShort(0x1234).writeShort(0x8000 | flags).writeShort(1).writeShort(answerTtls.length)
-        .writeShort(soaTtl < 0 ? 0 : 1).writeShort(1);
+    m.writeShort(0x1234)
+        .writeShort(0x8000 | flags)
+        .writeShort(1)
+        .writeShort(answerTtls.length)
+        .writeShort(soaTtl < 0 ? 0 : 1)
+        .writeShort(1);
     WireCodec.writeName(m, "a.example.");
     m.writeShort(1).writeShort(1);
     for (int ttl : answerTtls) {
-      m.writeShort(0xc00c).writeShort(1).writeShort(1).writeInt(ttl).writeShort(4).writeInt(0x0a000001);
+      m.writeShort(0xc00c)
+          .writeShort(1)
+          .writeShort(1)
+          .writeInt(ttl)
+          .writeShort(4)
+          .writeInt(0x0a000001);
     }
     if (soaTtl >= 0) {
-      m.writeByte(7).writeBytes("example".getBytes()).writeByte(0).writeShort(6).writeShort(1)
+      m.writeByte(7)
+          .writeBytes("example".getBytes())
+          .writeByte(0)
+          .writeShort(6)
+          .writeShort(1)
           .writeInt(soaTtl);
       int len = m.writerIndex();
-      m.writeShort(0).writeByte(0).writeByte(0).writeInt(1).writeInt(7200).writeInt(1800)
-          .writeInt(86400).writeInt(soaMinimum);
+      m.writeShort(0)
+          .writeByte(0)
+          .writeByte(0)
+          .writeInt(1)
+          .writeInt(7200)
+          .writeInt(1800)
+          .writeInt(86400)
+          .writeInt(soaMinimum);
       m.setShort(len, m.writerIndex() - len - 2);
     }
     m.writeByte(0).writeShort(41).writeShort(1232).writeInt(0).writeShort(0); // OPT: TTL untouched
@@ -52,7 +71,9 @@ class UpstreamCacheTest {
     assertThat(ttlAt(hit, offsets[1])).isEqualTo(6);
     assertThat(hit.getUnsignedShort(hit.writerIndex() - 6)).as("OPT flags").isZero();
     hit.release();
-    assertThat(cache.get(KEY, 1, 10 * SECOND, ByteBufAllocator.DEFAULT)).as("expired at 10 s").isNull();
+    assertThat(cache.get(KEY, 1, 10 * SECOND, ByteBufAllocator.DEFAULT))
+        .as("expired at 10 s")
+        .isNull();
     assertThat(cache.size()).isZero();
   }
 
@@ -76,7 +97,8 @@ class UpstreamCacheTest {
     cache.put(KEY, response(5, new int[0], 30, 30), 0); // REFUSED
     cache.put(KEY, response(0x0200, new int[] {30}, -1, 0), 0); // TC
     cache.put(KEY, response(0, new int[] {0, 30}, -1, 0), 0); // a TTL of 0
-    cache.put(KEY, Unpooled.wrappedBuffer(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}), 0);
+    cache.put(
+        KEY, Unpooled.wrappedBuffer(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}), 0);
     assertThat(cache.size()).isZero();
   }
 

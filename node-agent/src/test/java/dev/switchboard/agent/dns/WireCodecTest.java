@@ -27,7 +27,9 @@ class WireCodecTest {
     assertThat(msg.readerIndex()).isEqualTo(second);
     byte[] wire = WireCodec.decodeName(msg);
     assertThat(WireCodec.dotted(wire)).isEqualTo("a.Www.Example.com.");
-    assertThat(msg.readUnsignedShort()).as("the reader continues after the pointer").isEqualTo(0x1234);
+    assertThat(msg.readUnsignedShort())
+        .as("the reader continues after the pointer")
+        .isEqualTo(0x1234);
     msg.readerIndex(second);
     assertThat(WireCodec.dotted(WireCodec.decodeName(msg)))
         .isEqualTo(DefaultDnsRecordDecoder.decodeName(msg.readerIndex(second)));
@@ -48,16 +50,19 @@ class WireCodecTest {
     assertThatThrownBy(() -> WireCodec.decodeName(forward.readerIndex(12)))
         .isInstanceOf(CorruptedFrameException.class);
     ByteBuf extended = Unpooled.wrappedBuffer(new byte[] {0x41, 0});
-    assertThatThrownBy(() -> WireCodec.decodeName(extended)).isInstanceOf(CorruptedFrameException.class);
+    assertThatThrownBy(() -> WireCodec.decodeName(extended))
+        .isInstanceOf(CorruptedFrameException.class);
     ByteBuf cut = Unpooled.wrappedBuffer(new byte[] {5, 'a', 'b'});
     assertThatThrownBy(() -> WireCodec.decodeName(cut)).isInstanceOf(CorruptedFrameException.class);
     ByteBuf unterminated = Unpooled.wrappedBuffer(new byte[] {1, 'a'});
-    assertThatThrownBy(() -> WireCodec.decodeName(unterminated)).isInstanceOf(CorruptedFrameException.class);
+    assertThatThrownBy(() -> WireCodec.decodeName(unterminated))
+        .isInstanceOf(CorruptedFrameException.class);
     ByteBuf longName = Unpooled.buffer();
     for (int i = 0; i < 5; i++) {
       longName.writeByte(63).writeZero(63); // 5 x 64 = 320 > 255
     }
     longName.writeByte(0);
-    assertThatThrownBy(() -> WireCodec.decodeName(longName)).isInstanceOf(CorruptedFrameException.class);
+    assertThatThrownBy(() -> WireCodec.decodeName(longName))
+        .isInstanceOf(CorruptedFrameException.class);
   }
 }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * An agent that starts before its control plane, outlives it, and follows its successor: the
- * same etcd and key prefix, a new control plane on the same port.
+ * An agent that starts before its control plane, outlives it, and follows its successor: the same
+ * etcd and key prefix, a new control plane on the same port.
  */
 @Timeout(60)
 class ControlPlaneRestartTest {
@@ -32,14 +32,15 @@ class ControlPlaneRestartTest {
   @Test
   void readinessWaitsForTheFirstSnapshotAndForwardingOutlivesTheControlPlane() throws Exception {
     List<Integer> backoffCalls = new CopyOnWriteArrayList<>();
-    Backoff recording = failures -> {
-      backoffCalls.add(failures);
-      return Duration.ofMillis(Math.min(400, 25L << Math.min(failures, 4)));
-    };
+    Backoff recording =
+        failures -> {
+          backoffCalls.add(failures);
+          return Duration.ofMillis(Math.min(400, 25L << Math.min(failures, 4)));
+        };
     try (EtcdProcess etcd = EtcdProcess.start();
-         AgentCluster cluster = new AgentCluster(etcd);
-         TcpBackend p1 = new TcpBackend("p1", "127.0.10.11");
-         TcpBackend p2 = new TcpBackend("p2", "127.0.10.12")) {
+        AgentCluster cluster = new AgentCluster(etcd);
+        TcpBackend p1 = new TcpBackend("p1", "127.0.10.11");
+        TcpBackend p2 = new TcpBackend("p2", "127.0.10.12")) {
       NodeAgent agent = cluster.startAgent("n1", "127.0.1.1", recording);
 
       // No control plane yet: alive, not ready; the client keeps retrying with growing delays.

@@ -12,20 +12,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code dig} (BIND's, Debian's dnsutils) run as a process against a server, its output parsed:
- * a real resolver client, so the tests do not trust the server's own codec to read its answers.
- * Every run is bounded (dig: 2 s per try, one try; the process: 15 s).
+ * {@code dig} (BIND's, Debian's dnsutils) run as a process against a server, its output parsed: a
+ * real resolver client, so the tests do not trust the server's own codec to read its answers. Every
+ * run is bounded (dig: 2 s per try, one try; the process: 15 s).
  */
 final class Dig {
-  private static final Pattern STATUS = Pattern.compile(";; ->>HEADER<<- opcode: (\\w+), status: (\\w+), id: \\d+");
+  private static final Pattern STATUS =
+      Pattern.compile(";; ->>HEADER<<- opcode: (\\w+), status: (\\w+), id: \\d+");
   private static final Pattern FLAGS = Pattern.compile(";; flags:([a-z ]*);");
 
   /** One answer record: owner, TTL, type and data as dig prints them. */
   record Rr(String name, long ttl, String type, String data) {}
 
   /** What dig printed: status, header flags, and the records of each section. */
-  record Result(String status, Set<String> flags, List<Rr> answer, List<Rr> authority,
-      List<Rr> additional, String output) {
+  record Result(
+      String status,
+      Set<String> flags,
+      List<Rr> answer,
+      List<Rr> authority,
+      List<Rr> additional,
+      String output) {
     /** The data of the answers of {@code type}. */
     List<String> data(String type) {
       return answer.stream().filter(r -> r.type().equals(type)).map(Rr::data).toList();
@@ -36,8 +42,15 @@ final class Dig {
 
   /** {@code dig @server -p port <args>}; fails the test when dig does not answer in time. */
   static Result dig(InetSocketAddress server, String... args) {
-    List<String> command = new ArrayList<>(List.of("dig", "@" + server.getAddress().getHostAddress(),
-        "-p", Integer.toString(server.getPort()), "+time=2", "+tries=1"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "dig",
+                "@" + server.getAddress().getHostAddress(),
+                "-p",
+                Integer.toString(server.getPort()),
+                "+time=2",
+                "+tries=1"));
     command.addAll(List.of(args));
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -79,7 +92,12 @@ final class Dig {
         section.add(new Rr(f[0], Long.parseLong(f[1]), f[3], f.length > 4 ? f[4] : ""));
       }
     }
-    return new Result(status.group(2), Set.of(flags.group(1).trim().split(" ")), answer, authority,
-        additional, out);
+    return new Result(
+        status.group(2),
+        Set.of(flags.group(1).trim().split(" ")),
+        answer,
+        authority,
+        additional,
+        out);
   }
 }

@@ -12,8 +12,8 @@ import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.agent.dns.DnsServer;
 import dev.switchboard.agent.state.ChangeTracker;
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.DeleteRequest;
@@ -45,9 +45,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Cluster DNS end to end: a real control plane on a real etcd, a real agent serving DNS on
- * 127.0.1.53, and BIND's {@code dig} as the client (a real resolver, not our codec), for every
- * kind of record, negative answers, truncation, updates, malformed packets and a control plane
- * that goes away.
+ * 127.0.1.53, and BIND's {@code dig} as the client (a real resolver, not our codec), for every kind
+ * of record, negative answers, truncation, updates, malformed packets and a control plane that goes
+ * away.
  */
 @Timeout(120)
 class DnsTest {
@@ -61,8 +61,10 @@ class DnsTest {
   private static AgentCluster cluster;
   private static NodeAgent agent;
   private static InetSocketAddress dns;
+
   /** redis-master: a ClusterIP service with a named TCP port, served by a real backend. */
   private static Service redis;
+
   private static TcpBackend redisBackend;
   private static DnsServer upstream;
 
@@ -70,18 +72,38 @@ class DnsTest {
   static void start() {
     etcd = EtcdProcess.start();
     // Real metrics (Prometheus at /metrics), no export.
-    cluster = new AgentCluster(etcd, component -> Telemetry.configure("switchboard-" + component, Map.of()));
+    cluster =
+        new AgentCluster(
+            etcd, component -> Telemetry.configure("switchboard-" + component, Map.of()));
     cluster.startControlPlane();
     upstream = startUpstream();
-    agent = cluster.startAgent(NODE, NODE_IP, new DnsConfig(Net.freePort(NODE_IP), ZONE, 5,
-        List.of(upstream.address())));
+    agent =
+        cluster.startAgent(
+            NODE,
+            NODE_IP,
+            new DnsConfig(Net.freePort(NODE_IP), ZONE, 5, List.of(upstream.address())));
     dns = agent.dns().address();
 
     redisBackend = new TcpBackend("redis-1", "127.0.30.1");
-    redis = cluster.apply(service("redis-master", "ClusterIP",
-        port("redis", "TCP", 6000 + ThreadLocalRandom.current().nextInt(1000), 0)));
-    long version = cluster.apply(pod("redis-1", "redis-master", "127.0.30.1", NODE,
-        "redis", "TCP", redisBackend.port())).getMetadata().getResourceVersion();
+    redis =
+        cluster.apply(
+            service(
+                "redis-master",
+                "ClusterIP",
+                port("redis", "TCP", 6000 + ThreadLocalRandom.current().nextInt(1000), 0)));
+    long version =
+        cluster
+            .apply(
+                pod(
+                    "redis-1",
+                    "redis-master",
+                    "127.0.30.1",
+                    NODE,
+                    "redis",
+                    "TCP",
+                    redisBackend.port()))
+            .getMetadata()
+            .getResourceVersion();
 
     Service.Builder db = service("db", "ClusterIP", port("pg", "TCP", 5432, 0));
     db.getSpecBuilder().setClusterIp("None");
@@ -89,15 +111,20 @@ class DnsTest {
     cluster.apply(pod("db-1", "db", "127.0.31.1", NODE, "pg", "TCP", 15432));
     cluster.apply(pod("db-2", "db", "127.0.31.2", NODE, "pg", "TCP", 15433));
     Pod unready = pod("db-3", "db", "127.0.31.3", NODE, "pg", "TCP", 15434);
-    cluster.apply(unready.toBuilder().setStatus(PodStatus.newBuilder().setPodIp("127.0.31.3")
-        .setReady(false)).build());
+    cluster.apply(
+        unready.toBuilder()
+            .setStatus(PodStatus.newBuilder().setPodIp("127.0.31.3").setReady(false))
+            .build());
 
     Service.Builder big = service("big", "ClusterIP", port("http", "TCP", 80, 0));
     big.getSpecBuilder().setClusterIp("None");
     cluster.apply(big);
     for (int i = 1; i <= BIG_ENDPOINTS; i++) {
-      version = cluster.apply(pod("big-" + i, "big", "127.0.32." + i, NODE, "http", "TCP", 8080))
-          .getMetadata().getResourceVersion();
+      version =
+          cluster
+              .apply(pod("big-" + i, "big", "127.0.32." + i, NODE, "http", "TCP", 8080))
+              .getMetadata()
+              .getResourceVersion();
     }
     cluster.awaitProgrammed(version);
   }
@@ -108,12 +135,23 @@ class DnsTest {
    */
   private static DnsServer startUpstream() {
     try {
-      DnsServer server = DnsServer.start(new DnsConfig(Net.freePort(UPSTREAM_IP), "upstream.test", 7),
-          Net.ip(UPSTREAM_IP), "10.1.0.0/16", "upstream", Telemetry.disabled());
-      Service web = Service.newBuilder().setMetadata(ObjectMeta.newBuilder().setNamespace("default")
-          .setName("web")).setSpec(ServiceSpec.newBuilder().setClusterIp("10.1.2.3")).build();
-      server.update(1, Map.of(new ServiceName("default", "web"),
-          new ChangeTracker.Change<>(ServiceView.ABSENT, new ServiceView(web, null))));
+      DnsServer server =
+          DnsServer.start(
+              new DnsConfig(Net.freePort(UPSTREAM_IP), "upstream.test", 7),
+              Net.ip(UPSTREAM_IP),
+              "10.1.0.0/16",
+              "upstream",
+              Telemetry.disabled());
+      Service web =
+          Service.newBuilder()
+              .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web"))
+              .setSpec(ServiceSpec.newBuilder().setClusterIp("10.1.2.3"))
+              .build();
+      server.update(
+          1,
+          Map.of(
+              new ServiceName("default", "web"),
+              new ChangeTracker.Change<>(ServiceView.ABSENT, new ServiceView(web, null))));
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -145,11 +183,14 @@ class DnsTest {
     Dig.Result r = dig(dns, name("redis-master"), "A");
     assertThat(r.status()).as(r.output()).isEqualTo("NOERROR");
     assertThat(r.flags()).contains("qr", "aa");
-    assertThat(r.answer()).singleElement().satisfies(rr -> {
-      assertThat(rr.name()).isEqualTo(name("redis-master"));
-      assertThat(rr.ttl()).isEqualTo(5);
-      assertThat(rr.data()).isEqualTo(redis.getSpec().getClusterIp());
-    });
+    assertThat(r.answer())
+        .singleElement()
+        .satisfies(
+            rr -> {
+              assertThat(rr.name()).isEqualTo(name("redis-master"));
+              assertThat(rr.ttl()).isEqualTo(5);
+              assertThat(rr.data()).isEqualTo(redis.getSpec().getClusterIp());
+            });
     // over TCP too, and in any case
     assertThat(dig(dns, "+tcp", "REDIS-Master.Default.SVC.Cluster.Local", "A").data("A"))
         .containsExactly(redis.getSpec().getClusterIp());
@@ -173,8 +214,9 @@ class DnsTest {
     assertThat(r.additional()).extracting(Dig.Rr::data).contains(redis.getSpec().getClusterIp());
 
     Dig.Result headless = dig(dns, "_pg._tcp." + name("db"), "SRV");
-    assertThat(headless.data("SRV")).containsExactlyInAnyOrder(
-        "0 50 15432 127-0-31-1." + name("db"), "0 50 15433 127-0-31-2." + name("db"));
+    assertThat(headless.data("SRV"))
+        .containsExactlyInAnyOrder(
+            "0 50 15432 127-0-31-1." + name("db"), "0 50 15433 127-0-31-2." + name("db"));
   }
 
   @Test
@@ -182,7 +224,8 @@ class DnsTest {
     Dig.Result r = dig(dns, "-x", redis.getSpec().getClusterIp());
     assertThat(r.status()).as(r.output()).isEqualTo("NOERROR");
     assertThat(r.data("PTR")).containsExactly(name("redis-master"));
-    assertThat(dig(dns, "-x", "127.0.31.1").data("PTR")).containsExactly("127-0-31-1." + name("db"));
+    assertThat(dig(dns, "-x", "127.0.31.1").data("PTR"))
+        .containsExactly("127-0-31-1." + name("db"));
     assertThat(dig(dns, "-x", "127.96.255.254").status()).isEqualTo("NXDOMAIN"); // in the CIDR
   }
 
@@ -191,11 +234,14 @@ class DnsTest {
     Dig.Result nx = dig(dns, name("nope"), "A");
     assertThat(nx.status()).as(nx.output()).isEqualTo("NXDOMAIN");
     assertThat(nx.flags()).contains("aa");
-    assertThat(nx.authority()).singleElement().satisfies(soa -> {
-      assertThat(soa.type()).isEqualTo("SOA");
-      assertThat(soa.name()).isEqualTo(ZONE + ".");
-      assertThat(soa.data()).startsWith("ns.dns." + ZONE + ". hostmaster." + ZONE + ". ");
-    });
+    assertThat(nx.authority())
+        .singleElement()
+        .satisfies(
+            soa -> {
+              assertThat(soa.type()).isEqualTo("SOA");
+              assertThat(soa.name()).isEqualTo(ZONE + ".");
+              assertThat(soa.data()).startsWith("ns.dns." + ZONE + ". hostmaster." + ZONE + ". ");
+            });
 
     Dig.Result nodata = dig(dns, name("redis-master"), "AAAA");
     assertThat(nodata.status()).as(nodata.output()).isEqualTo("NOERROR");
@@ -213,18 +259,27 @@ class DnsTest {
     String web = "web.default.svc.upstream.test.";
     Dig.Result udp = dig(dns, web, "A");
     assertThat(udp.status()).as(udp.output()).isEqualTo("NOERROR");
-    assertThat(udp.answer()).singleElement().satisfies(rr -> {
-      assertThat(rr.data()).isEqualTo("10.1.2.3");
-      assertThat(rr.ttl()).isEqualTo(7); // the upstream's answer, as it came
-    });
+    assertThat(udp.answer())
+        .singleElement()
+        .satisfies(
+            rr -> {
+              assertThat(rr.data()).isEqualTo("10.1.2.3");
+              assertThat(rr.ttl()).isEqualTo(7); // the upstream's answer, as it came
+            });
     assertThat(dig(dns, "+tcp", web, "A").data("A")).containsExactly("10.1.2.3");
     assertThat(dig(dns, "nope.default.svc.upstream.test", "A").status()).isEqualTo("NXDOMAIN");
     assertThat(dig(dns, "+noedns", web, "A").data("A")).containsExactly("10.1.2.3");
 
     // An upstream nobody listens on: SERVFAIL once the wait (1.5 s) is over.
-    InetSocketAddress nobody = new InetSocketAddress(Net.ip("127.0.1.55"), Net.freePort("127.0.1.55"));
-    try (DnsServer lonely = DnsServer.start(new DnsConfig(Net.freePort("127.0.1.56"), ZONE, 5,
-        List.of(nobody)), Net.ip("127.0.1.56"), "127.96.0.0/16", "lonely", Telemetry.disabled())) {
+    InetSocketAddress nobody =
+        new InetSocketAddress(Net.ip("127.0.1.55"), Net.freePort("127.0.1.55"));
+    try (DnsServer lonely =
+        DnsServer.start(
+            new DnsConfig(Net.freePort("127.0.1.56"), ZONE, 5, List.of(nobody)),
+            Net.ip("127.0.1.56"),
+            "127.96.0.0/16",
+            "lonely",
+            Telemetry.disabled())) {
       Dig.Result failed = dig(lonely.address(), "+time=5", "example.org", "A");
       assertThat(failed.status()).as(failed.output()).isEqualTo("SERVFAIL");
     }
@@ -253,11 +308,20 @@ class DnsTest {
     String late = name("late");
     assertThat(dig(dns, late, "A").status()).isEqualTo("NXDOMAIN");
     Service created = cluster.apply(service("late", "ClusterIP", port("http", "TCP", 80, 0)));
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
-        assertThat(dig(dns, late, "A").data("A")).containsExactly(created.getSpec().getClusterIp()));
-    cluster.admin().deleteService(DeleteRequest.newBuilder().setNamespace("default").setName("late").build());
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
-        assertThat(dig(dns, late, "A").status()).isEqualTo("NXDOMAIN"));
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () ->
+                assertThat(dig(dns, late, "A").data("A"))
+                    .containsExactly(created.getSpec().getClusterIp()));
+    cluster
+        .admin()
+        .deleteService(DeleteRequest.newBuilder().setNamespace("default").setName("late").build());
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(() -> assertThat(dig(dns, late, "A").status()).isEqualTo("NXDOMAIN"));
   }
 
   @Test
@@ -288,7 +352,8 @@ class DnsTest {
       // a truncated header: too short to answer
       assertThat(send(s, new byte[] {0x12, 0x34, 0x01, 0x00, 0x00})).isNull();
       // a compression pointer to itself
-      byte[] loop = concat(header(0x1111, 0x0100, 1, 0), new byte[] {(byte) 0xc0, 0x0c, 0, 1, 0, 1});
+      byte[] loop =
+          concat(header(0x1111, 0x0100, 1, 0), new byte[] {(byte) 0xc0, 0x0c, 0, 1, 0, 1});
       assertFormerr(send(s, loop), 0x1111);
       // a header announcing a question that is not there
       assertFormerr(send(s, header(0x2222, 0x0100, 1, 0)), 0x2222);
@@ -320,7 +385,8 @@ class DnsTest {
       assertThat(in.read()).isEqualTo(-1);
     }
     assertThat(agent.dns().malformed()).isGreaterThan(malformedBefore);
-    assertThat(dig(dns, name("redis-master"), "A").data("A")).containsExactly(redis.getSpec().getClusterIp());
+    assertThat(dig(dns, name("redis-master"), "A").data("A"))
+        .containsExactly(redis.getSpec().getClusterIp());
     assertThat(dig(dns, "+tcp", name("redis-master"), "A").data("A"))
         .containsExactly(redis.getSpec().getClusterIp());
   }
@@ -335,11 +401,13 @@ class DnsTest {
     String udpA = "coredns_dns_requests_total{proto=\"udp\",type=\"A\"}";
     String tcpSrv = "coredns_dns_requests_total{proto=\"tcp\",type=\"SRV\"}";
     String nx = "coredns_dns_responses_total{rcode=\"NXDOMAIN\"}";
-    assertThat(after.get(udpA) - before.getOrDefault(udpA, 0.0)).as(after.keySet().toString())
+    assertThat(after.get(udpA) - before.getOrDefault(udpA, 0.0))
+        .as(after.keySet().toString())
         .isGreaterThanOrEqualTo(1.0);
     assertThat(after.get(tcpSrv) - before.getOrDefault(tcpSrv, 0.0)).isGreaterThanOrEqualTo(1.0);
     assertThat(after.get(nx) - before.getOrDefault(nx, 0.0)).isGreaterThanOrEqualTo(1.0);
-    assertThat(after.keySet()).anyMatch(k -> k.startsWith("coredns_dns_request_duration_seconds_bucket{"));
+    assertThat(after.keySet())
+        .anyMatch(k -> k.startsWith("coredns_dns_request_duration_seconds_bucket{"));
   }
 
   /**
@@ -373,7 +441,9 @@ class DnsTest {
     assertThat(unanswered).isEmpty();
   }
 
-  /** Sends a datagram and returns the reply, or null when none comes within the socket's timeout. */
+  /**
+   * Sends a datagram and returns the reply, or null when none comes within the socket's timeout.
+   */
   private static byte[] send(DatagramSocket s, byte[] packet) throws IOException {
     s.send(new DatagramPacket(packet, packet.length, dns));
     byte[] buf = new byte[2048];
@@ -397,8 +467,20 @@ class DnsTest {
   }
 
   private static byte[] header(int id, int flags, int questions, int additional) {
-    return new byte[] {(byte) (id >> 8), (byte) id, (byte) (flags >> 8), (byte) flags,
-        (byte) (questions >> 8), (byte) questions, 0, 0, 0, 0, (byte) (additional >> 8), (byte) additional};
+    return new byte[] {
+      (byte) (id >> 8),
+      (byte) id,
+      (byte) (flags >> 8),
+      (byte) flags,
+      (byte) (questions >> 8),
+      (byte) questions,
+      0,
+      0,
+      0,
+      0,
+      (byte) (additional >> 8),
+      (byte) additional
+    };
   }
 
   private static byte[] question(String name) {

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * What the agent's DNS does with names it does not own, and with AAAA: BIND's {@code dig} asks
- * a real agent DNS server whose upstream is another real one (our own server, authoritative for
+ * What the agent's DNS does with names it does not own, and with AAAA: BIND's {@code dig} asks a
+ * real agent DNS server whose upstream is another real one (our own server, authoritative for
  * {@code upstream.test}, on its own address), so every answer crossed real sockets twice.
  */
 @Timeout(60)
@@ -41,19 +41,35 @@ class DnsUpstreamTest {
   private DnsServer agent;
 
   private void start() throws IOException {
-    upstream = DnsServer.start(new DnsConfig(Net.freePort(UPSTREAM_IP), "upstream.test", UPSTREAM_TTL),
-        Net.ip(UPSTREAM_IP), "10.1.0.0/16", "upstream", Telemetry.disabled());
+    upstream =
+        DnsServer.start(
+            new DnsConfig(Net.freePort(UPSTREAM_IP), "upstream.test", UPSTREAM_TTL),
+            Net.ip(UPSTREAM_IP),
+            "10.1.0.0/16",
+            "upstream",
+            Telemetry.disabled());
     Endpoints.Builder endpoints = Endpoints.newBuilder();
     for (int i = 1; i <= BIG; i++) {
-      endpoints.addEndpoints(Endpoint.newBuilder().setAddress("10.2.0." + i)
-          .setConditions(EndpointConditions.newBuilder().setReady(true)));
+      endpoints.addEndpoints(
+          Endpoint.newBuilder()
+              .setAddress("10.2.0." + i)
+              .setConditions(EndpointConditions.newBuilder().setReady(true)));
     }
-    upstream.update(1, Map.of(
-        new ServiceName("default", "web"), change(service("web", "10.1.2.3"), null),
-        new ServiceName("default", "big"), change(service("big", "None"), endpoints.build())));
-    agent = DnsServer.start(new DnsConfig(Net.freePort(AGENT_IP), "cluster.local", 5,
-        List.of(upstream.address())), Net.ip(AGENT_IP), "127.96.0.0/16", "agent", Telemetry.disabled());
-    agent.update(1, Map.of(new ServiceName("default", "redis"), change(service("redis", "127.96.0.9"), null)));
+    upstream.update(
+        1,
+        Map.of(
+            new ServiceName("default", "web"), change(service("web", "10.1.2.3"), null),
+            new ServiceName("default", "big"), change(service("big", "None"), endpoints.build())));
+    agent =
+        DnsServer.start(
+            new DnsConfig(Net.freePort(AGENT_IP), "cluster.local", 5, List.of(upstream.address())),
+            Net.ip(AGENT_IP),
+            "127.96.0.0/16",
+            "agent",
+            Telemetry.disabled());
+    agent.update(
+        1,
+        Map.of(new ServiceName("default", "redis"), change(service("redis", "127.96.0.9"), null)));
   }
 
   @AfterEach
@@ -74,7 +90,8 @@ class DnsUpstreamTest {
     assertThat(aaaa.status()).as(aaaa.output()).isEqualTo("NOERROR");
     assertThat(aaaa.answer()).isEmpty();
     assertThat(aaaa.authority()).extracting(Dig.Rr::type).containsExactly("SOA");
-    assertThat(dig(dns, "redis.default.svc.cluster.local", "A").data("A")).containsExactly("127.96.0.9");
+    assertThat(dig(dns, "redis.default.svc.cluster.local", "A").data("A"))
+        .containsExactly("127.96.0.9");
     assertThat(dig(dns, "nope.default.svc.cluster.local", "AAAA").status()).isEqualTo("NXDOMAIN");
   }
 
@@ -109,10 +126,13 @@ class DnsUpstreamTest {
     assertThat(upstream.queries()).as("served from the cache").isEqualTo(asked);
     assertThat(again.answer().get(0).ttl()).isBetween(0L, (long) UPSTREAM_TTL);
     // once the TTL is over, the upstream is asked again
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      assertThat(dig(dns, web, "A").data("A")).containsExactly("10.1.2.3");
-      assertThat(upstream.queries()).isGreaterThan(asked);
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(dig(dns, web, "A").data("A")).containsExactly("10.1.2.3");
+              assertThat(upstream.queries()).isGreaterThan(asked);
+            });
   }
 
   @Test
@@ -131,12 +151,16 @@ class DnsUpstreamTest {
     Dig.Result nodata = dig(dns, web, "TXT");
     assertThat(nodata.status()).isEqualTo("NOERROR");
     assertThat(nodata.answer()).isEmpty();
-    assertThat(upstream.queries()).as("both negative answers served from the cache").isEqualTo(asked);
+    assertThat(upstream.queries())
+        .as("both negative answers served from the cache")
+        .isEqualTo(asked);
     // With the upstream gone the cached denial still holds until its TTL ends, then SERVFAIL.
     upstream.close();
     upstream = null;
-    await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-        assertThat(dig(dns, "+time=5", nope, "A").status()).isEqualTo("SERVFAIL"));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> assertThat(dig(dns, "+time=5", nope, "A").status()).isEqualTo("SERVFAIL"));
   }
 
   private static ChangeTracker.Change<ServiceView> change(Service service, Endpoints endpoints) {
@@ -144,7 +168,9 @@ class DnsUpstreamTest {
   }
 
   private static Service service(String name, String clusterIp) {
-    return Service.newBuilder().setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
-        .setSpec(ServiceSpec.newBuilder().setClusterIp(clusterIp)).build();
+    return Service.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName(name))
+        .setSpec(ServiceSpec.newBuilder().setClusterIp(clusterIp))
+        .build();
   }
 }

@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three real agents (nodes n1–n3 on 127.0.1.1–3) following a real control plane on a real etcd,
- * forwarding real connections to real backends (127.0.10.x). Services are created through the
- * Admin API, as a user would.
+ * forwarding real connections to real backends (127.0.10.x). Services are created through the Admin
+ * API, as a user would.
  */
 @Timeout(60)
 class ForwardingTest {
@@ -46,8 +46,10 @@ class ForwardingTest {
 
   private static EtcdProcess etcd;
   private static AgentCluster cluster;
+
   /** The shared "web" service: TCP "http" and UDP "dns", one pod per node. */
   private static Service web;
+
   private static final List<AutoCloseable> backends = new ArrayList<>();
 
   @BeforeAll
@@ -58,9 +60,13 @@ class ForwardingTest {
     for (int i = 0; i < 3; i++) {
       cluster.startAgent(NODES[i], NODE_IPS[i]);
     }
-    web = cluster.apply(service("web", "NodePort",
-        port("http", "TCP", 8000 + ThreadLocalRandom.current().nextInt(1000), 0),
-        port("dns", "UDP", 9000 + ThreadLocalRandom.current().nextInt(1000), 0)));
+    web =
+        cluster.apply(
+            service(
+                "web",
+                "NodePort",
+                port("http", "TCP", 8000 + ThreadLocalRandom.current().nextInt(1000), 0),
+                port("dns", "UDP", 9000 + ThreadLocalRandom.current().nextInt(1000), 0)));
     long version = 0;
     for (int i = 0; i < 3; i++) {
       String ip = "127.0.10." + (i + 1);
@@ -68,8 +74,19 @@ class ForwardingTest {
       UdpBackend udp = new UdpBackend("web-" + (i + 1), ip);
       backends.add(tcp);
       backends.add(udp);
-      Pod p = cluster.apply(pod("web-" + (i + 1), "web", ip, NODES[i],
-          "http", "TCP", tcp.port(), "dns", "UDP", udp.port()));
+      Pod p =
+          cluster.apply(
+              pod(
+                  "web-" + (i + 1),
+                  "web",
+                  ip,
+                  NODES[i],
+                  "http",
+                  "TCP",
+                  tcp.port(),
+                  "dns",
+                  "UDP",
+                  udp.port()));
       version = Math.max(version, p.getMetadata().getResourceVersion());
     }
     cluster.awaitProgrammed(version);
@@ -103,16 +120,18 @@ class ForwardingTest {
       List<Future<?>> done = new ArrayList<>();
       for (int node = 0; node < 3; node++) {
         InetSocketAddress target = addr(NODE_IPS[node], nodePort);
-        done.add(clients.submit(() -> {
-          for (int i = 0; i < 1000; i++) {
-            String name = ask(target);
-            if (name == null) {
-              failures.incrementAndGet();
-            } else {
-              counts.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
-            }
-          }
-        }));
+        done.add(
+            clients.submit(
+                () -> {
+                  for (int i = 0; i < 1000; i++) {
+                    String name = ask(target);
+                    if (name == null) {
+                      failures.incrementAndGet();
+                    } else {
+                      counts.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+                    }
+                  }
+                }));
       }
       for (Future<?> f : done) {
         f.get();
@@ -158,7 +177,7 @@ class ForwardingTest {
   @Test
   void terminatingOrRemovedEndpointsGetNoNewConnectionsWhileOpenOnesComplete() throws Exception {
     try (TcpBackend d1 = new TcpBackend("drain-1", "127.0.10.7");
-         TcpBackend d2 = new TcpBackend("drain-2", "127.0.10.8")) {
+        TcpBackend d2 = new TcpBackend("drain-2", "127.0.10.8")) {
       Service svc = cluster.apply(service("drain", "NodePort", port("http", "TCP", 80, 0)));
       cluster.apply(pod("drain-1", "drain", "127.0.10.7", "n1", "http", "TCP", d1.port()));
       Pod p2 = cluster.apply(pod("drain-2", "drain", "127.0.10.8", "n2", "http", "TCP", d2.port()));
@@ -177,7 +196,8 @@ class ForwardingTest {
       }
       assertThat(kept).as("a connection to drain-2").isNotNull();
       try (Net.Conn open = kept) {
-        cluster.awaitProgrammed(cluster.setTerminating("drain-2").getMetadata().getResourceVersion());
+        cluster.awaitProgrammed(
+            cluster.setTerminating("drain-2").getMetadata().getResourceVersion());
         for (int i = 0; i < 30; i++) {
           assertThat(ask(target)).isEqualTo("drain-1");
         }
@@ -197,9 +217,13 @@ class ForwardingTest {
   @Test
   void clientIpAffinityPinsEachClientToOnePod() {
     Service.Builder sticky = service("sticky", "NodePort", port("http", "TCP", 80, 0));
-    sticky.getSpecBuilder().putSelector("app", "web").setSessionAffinity("ClientIP")
-        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
-            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(600)));
+    sticky
+        .getSpecBuilder()
+        .putSelector("app", "web")
+        .setSessionAffinity("ClientIP")
+        .setSessionAffinityConfig(
+            SessionAffinityConfig.newBuilder()
+                .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(600)));
     Service svc = cluster.apply(sticky);
     cluster.awaitProgrammed(cluster.currentRevision());
     InetSocketAddress target = addr("127.0.1.1", svc.getSpec().getPorts(0).getNodePort());
@@ -210,34 +234,39 @@ class ForwardingTest {
         podsByClient.computeIfAbsent(source, s -> new HashSet<>()).add(ask(target, Net.ip(source)));
       }
     }
-    podsByClient.forEach((client, pods) -> assertThat(pods).as(client).hasSize(1).doesNotContainNull());
+    podsByClient.forEach(
+        (client, pods) -> assertThat(pods).as(client).hasSize(1).doesNotContainNull());
     // 10 clients all pinned to the same one of 3 pods: probability 3 * 3^-10 < 1e-4.
-    assertThat(podsByClient.values().stream().flatMap(Set::stream).distinct().count()).isGreaterThan(1);
+    assertThat(podsByClient.values().stream().flatMap(Set::stream).distinct().count())
+        .isGreaterThan(1);
   }
 
   @Test
   void externalTrafficPolicyLocalUsesOnlyLocalPodsAndTheHealthCheckSaysWhichNodesHaveThem() {
     try (TcpBackend l1 = new TcpBackend("local-1", "127.0.10.4");
-         TcpBackend l2 = new TcpBackend("local-2", "127.0.10.5");
-         TcpBackend l3 = new TcpBackend("local-3", "127.0.10.6")) {
+        TcpBackend l2 = new TcpBackend("local-2", "127.0.10.5");
+        TcpBackend l3 = new TcpBackend("local-3", "127.0.10.6")) {
       Service.Builder local = service("local", "LoadBalancer", port("http", "TCP", 80, 0));
       local.getSpecBuilder().setExternalTrafficPolicy("Local");
       Service svc = cluster.apply(local);
       cluster.apply(pod("local-1", "local", "127.0.10.4", "n1", "http", "TCP", l1.port()));
       cluster.apply(pod("local-2", "local", "127.0.10.5", "n1", "http", "TCP", l2.port()));
-      Pod last = cluster.apply(pod("local-3", "local", "127.0.10.6", "n3", "http", "TCP", l3.port()));
+      Pod last =
+          cluster.apply(pod("local-3", "local", "127.0.10.6", "n3", "http", "TCP", l3.port()));
       cluster.awaitProgrammed(last.getMetadata().getResourceVersion());
       int hc = svc.getSpec().getHealthCheckNodePort();
       assertThat(hc).isPositive();
 
       Net.Http n1 = Net.get(addr("127.0.1.1", hc), "/");
       assertThat(n1.status()).isEqualTo(200);
-      assertThat(n1.body()).contains("\"service\":{\"namespace\":\"default\",\"name\":\"local\"}")
+      assertThat(n1.body())
+          .contains("\"service\":{\"namespace\":\"default\",\"name\":\"local\"}")
           .contains("\"localEndpoints\":2");
       Net.Http n2 = Net.get(addr("127.0.1.2", hc), "/");
       assertThat(n2.status()).isEqualTo(503);
       assertThat(n2.body()).contains("\"localEndpoints\":0");
-      assertThat(Net.get(addr("127.0.1.3", hc), "/healthz").body()).contains("\"localEndpoints\":1");
+      assertThat(Net.get(addr("127.0.1.3", hc), "/healthz").body())
+          .contains("\"localEndpoints\":1");
 
       int nodePort = svc.getSpec().getPorts(0).getNodePort();
       Set<String> fromN1 = new HashSet<>();
@@ -270,14 +299,32 @@ class ForwardingTest {
     }
     assertThat(squatter).isNotNull();
     try (TcpBackend c1 = new TcpBackend("clash-1", "127.0.10.9")) {
-      Service svc = cluster.apply(service("clash", "NodePort",
-          port("a", "TCP", 80, taken), port("b", "TCP", 81, 0)));
-      Pod p = cluster.apply(pod("clash-1", "clash", "127.0.10.9", "n1", "a", "TCP", c1.port(),
-          "b", "TCP", c1.port()));
+      Service svc =
+          cluster.apply(
+              service("clash", "NodePort", port("a", "TCP", 80, taken), port("b", "TCP", 81, 0)));
+      Pod p =
+          cluster.apply(
+              pod(
+                  "clash-1",
+                  "clash",
+                  "127.0.10.9",
+                  "n1",
+                  "a",
+                  "TCP",
+                  c1.port(),
+                  "b",
+                  "TCP",
+                  c1.port()));
       cluster.awaitProgrammed(p.getMetadata().getResourceVersion());
-      String expected = "service default/clash port a (NodePort TCP 127.0.1.2:" + taken + "): cannot bind: ";
-      await().atMost(WAIT).untilAsserted(() -> assertThat(cluster.subscriber("n2").orElseThrow().lastNack())
-          .contains(expected).containsIgnoringCase("address already in use"));
+      String expected =
+          "service default/clash port a (NodePort TCP 127.0.1.2:" + taken + "): cannot bind: ";
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(cluster.subscriber("n2").orElseThrow().lastNack())
+                      .contains(expected)
+                      .containsIgnoringCase("address already in use"));
       assertThat(cluster.subscriber("n1").orElseThrow().lastNack()).isEmpty();
       assertThat(cluster.subscriber("n3").orElseThrow().lastNack()).isEmpty();
 
@@ -285,7 +332,8 @@ class ForwardingTest {
       assertThat(ask(addr("127.0.1.2", other))).isEqualTo("clash-1");
       assertThat(ask(addr("127.0.1.1", taken))).isEqualTo("clash-1");
       assertThat(ask(addr(svc.getSpec().getClusterIp(), 80))).isEqualTo("clash-1");
-      assertThat(ask(addr("127.0.1.2", web.getSpec().getPorts(0).getNodePort()))).startsWith("web-");
+      assertThat(ask(addr("127.0.1.2", web.getSpec().getPorts(0).getNodePort())))
+          .startsWith("web-");
 
       // Freed: the next periodic sync binds it, and the agent withdraws its NACK.
       squatter.close();

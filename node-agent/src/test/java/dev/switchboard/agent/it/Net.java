@@ -20,8 +20,8 @@ import java.time.Duration;
 
 /** Client-side helpers of the integration tests; every call is bounded by a timeout. */
 final class Net {
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private Net() {}
 
@@ -71,7 +71,8 @@ final class Net {
         }
         s.connect(target, 2000);
         s.setSoTimeout(5000);
-        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader in =
+            new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
         return new Conn(s, in, in.readLine());
       } catch (IOException e) {
         s.close();
@@ -114,9 +115,19 @@ final class Net {
   /** GET; status -1 when nothing answered. */
   static Http get(InetSocketAddress address, String path) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
-          + address.getAddress().getHostAddress() + ":" + address.getPort() + path))
-          .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://"
+                              + address.getAddress().getHostAddress()
+                              + ":"
+                              + address.getPort()
+                              + path))
+                  .timeout(Duration.ofSeconds(3))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       return new Http(r.statusCode(), r.body());
     } catch (IOException e) {
       return new Http(-1, e.toString());

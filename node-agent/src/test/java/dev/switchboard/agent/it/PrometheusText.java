@@ -9,20 +9,30 @@ import java.util.regex.Pattern;
 
 /**
  * A strict reader of Prometheus' text exposition format 0.0.4: every line must be a HELP, a TYPE
- * (before the family's samples, once per family) or a sample with a valid name, well-formed
- * labels and a float value. Fails the test at the first line that is not.
+ * (before the family's samples, once per family) or a sample with a valid name, well-formed labels
+ * and a float value. Fails the test at the first line that is not.
  */
 final class PrometheusText {
   private static final String NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
   private static final String LABEL = "[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\[\\\\\"n])*\"";
-  private static final String VALUE = "(?:[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|[-+]?Inf|NaN)";
+  private static final String VALUE =
+      "(?:[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|[-+]?Inf|NaN)";
   private static final Pattern HELP = Pattern.compile("^# HELP (" + NAME + ") .*$");
-  private static final Pattern TYPE = Pattern.compile("^# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)$");
-  private static final Pattern SAMPLE = Pattern.compile("^(" + NAME + ")(\\{(?:" + LABEL + "(?:," + LABEL
-      + ")*,?)?})? (" + VALUE + ")(?: -?[0-9]+)?$");
+  private static final Pattern TYPE =
+      Pattern.compile("^# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)$");
+  private static final Pattern SAMPLE =
+      Pattern.compile(
+          "^("
+              + NAME
+              + ")(\\{(?:"
+              + LABEL
+              + "(?:,"
+              + LABEL
+              + ")*,?)?})? ("
+              + VALUE
+              + ")(?: -?[0-9]+)?$");
 
-  private PrometheusText() {
-  }
+  private PrometheusText() {}
 
   /** Checks every line; returns the samples, {@code name{labels}} → value. */
   static Map<String, Double> parse(String text) {
@@ -41,7 +51,8 @@ final class PrometheusText {
       } else if ((m = SAMPLE.matcher(line)).matches()) {
         String key = m.group(1) + (m.group(2) == null ? "" : m.group(2));
         assertThat(samples.put(key, Double.valueOf(m.group(3).replace("Inf", "Infinity"))))
-            .as("duplicate sample: %s", line).isNull();
+            .as("duplicate sample: %s", line)
+            .isNull();
       } else {
         throw new AssertionError("not Prometheus text format: \"" + line + "\"\nin:\n" + text);
       }

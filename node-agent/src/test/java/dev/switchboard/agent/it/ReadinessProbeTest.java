@@ -25,21 +25,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Health observed, not asserted: the agent of a pod's node runs its readiness probe, and the
- * pod's endpoint follows the probe — out when its process stops, back when it answers again —
- * with one condition write per transition and none per probe.
+ * Health observed, not asserted: the agent of a pod's node runs its readiness probe, and the pod's
+ * endpoint follows the probe — out when its process stops, back when it answers again — with one
+ * condition write per transition and none per probe.
  */
 @Timeout(90)
 class ReadinessProbeTest {
   private static final String NODE_IP = "127.0.1.41";
   private static final String POD_IP = "127.0.10.41";
+
   /** 1 s × 3, the example. */
   private static final int PERIOD_SECONDS = 1;
+
   private static final int FAILURE_THRESHOLD = 3;
 
   @Test
   void aPodWhoseProcessStopsLeavesItsServiceAndComesBackWhenItAnswers() throws Exception {
-    try (EtcdProcess etcd = EtcdProcess.start(); AgentCluster cluster = new AgentCluster(etcd)) {
+    try (EtcdProcess etcd = EtcdProcess.start();
+        AgentCluster cluster = new AgentCluster(etcd)) {
       cluster.startControlPlane();
       NodeAgent agent = cluster.startAgent("n1", NODE_IP);
       HttpServer process = serve(0);
@@ -53,17 +56,23 @@ class ReadinessProbeTest {
 
       long stopped = System.nanoTime();
       process.stop(0);
-      await("out of the service").atMost(WAIT).pollInterval(Duration.ofMillis(20))
+      await("out of the service")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(20))
           .until(() -> !endpointReady(cluster));
       long notReady = cluster.currentRevision();
       cluster.awaitProgrammed(notReady);
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
       assertThat(stored(cluster).getStatus().getReadyMessage())
           .startsWith("Readiness probe failed: connection refused");
-      System.out.printf("readiness probe %d s x %d: endpoint out of the agent's table %d ms after the"
-          + " pod's process stopped%n", PERIOD_SECONDS, FAILURE_THRESHOLD, millis);
-      // period × threshold, plus up to one period of phase, plus programming; generous for a busy box.
-      assertThat(millis).isLessThan(TimeUnit.SECONDS.toMillis(PERIOD_SECONDS * (FAILURE_THRESHOLD + 1)) + 4000);
+      System.out.printf(
+          "readiness probe %d s x %d: endpoint out of the agent's table %d ms after the"
+              + " pod's process stopped%n",
+          PERIOD_SECONDS, FAILURE_THRESHOLD, millis);
+      // period × threshold, plus up to one period of phase, plus programming; generous for a busy
+      // box.
+      assertThat(millis)
+          .isLessThan(TimeUnit.SECONDS.toMillis(PERIOD_SECONDS * (FAILURE_THRESHOLD + 1)) + 4000);
 
       HttpServer again = serve(port);
       try {
@@ -82,7 +91,8 @@ class ReadinessProbeTest {
    */
   @Test
   void aTransitionWhileTheControlPlaneIsAwayIsWrittenWhenItIsBack() throws Exception {
-    try (EtcdProcess etcd = EtcdProcess.start(); AgentCluster cluster = new AgentCluster(etcd)) {
+    try (EtcdProcess etcd = EtcdProcess.start();
+        AgentCluster cluster = new AgentCluster(etcd)) {
       cluster.startControlPlane();
       NodeAgent agent = cluster.startAgent("n1", NODE_IP);
       HttpServer process = serve(0);
@@ -95,40 +105,60 @@ class ReadinessProbeTest {
       cluster.stopControlPlane();
       process.stop(0);
       // Three failed probes at 1 s: the prober has made up its mind and tried to say so.
-      await("the prober tries to report").atMost(WAIT).until(() -> agent.probeWrites() > writesBefore);
+      await("the prober tries to report")
+          .atMost(WAIT)
+          .until(() -> agent.probeWrites() > writesBefore);
       cluster.startControlPlane();
-      await("not ready once the control plane is back").atMost(WAIT).until(() -> !endpointReady(cluster));
-      assertThat(stored(cluster).getStatus().getReadyMessage()).startsWith("Readiness probe failed:");
+      await("not ready once the control plane is back")
+          .atMost(WAIT)
+          .until(() -> !endpointReady(cluster));
+      assertThat(stored(cluster).getStatus().getReadyMessage())
+          .startsWith("Readiness probe failed:");
     }
   }
 
   private static Pod probed(int port) {
     Pod written = pod("web-1", "web", POD_IP, "n1", "http", "TCP", port);
-    return written.toBuilder().setSpec(written.getSpec().toBuilder().setContainers(0,
-        written.getSpec().getContainers(0).toBuilder().setReadinessProbe(Probe.newBuilder()
-            .setPeriodSeconds(PERIOD_SECONDS).setFailureThreshold(FAILURE_THRESHOLD)
-            .setHttpGet(HTTPGetAction.newBuilder().setPath("/healthz")
-                .setPort(IntOrString.newBuilder().setStrValue("http")))))).build();
+    return written.toBuilder()
+        .setSpec(
+            written.getSpec().toBuilder()
+                .setContainers(
+                    0,
+                    written.getSpec().getContainers(0).toBuilder()
+                        .setReadinessProbe(
+                            Probe.newBuilder()
+                                .setPeriodSeconds(PERIOD_SECONDS)
+                                .setFailureThreshold(FAILURE_THRESHOLD)
+                                .setHttpGet(
+                                    HTTPGetAction.newBuilder()
+                                        .setPath("/healthz")
+                                        .setPort(IntOrString.newBuilder().setStrValue("http"))))))
+        .build();
   }
 
   private static boolean endpointReady(AgentCluster cluster) {
-    Endpoints e = cluster.admin().getEndpoints(GetRequest.newBuilder().setNamespace("default")
-        .setName("web").build());
-    return e.getEndpointsCount() == 1 && e.getEndpointsList().stream().allMatch(
-        (Endpoint ep) -> ep.getConditions().getReady());
+    Endpoints e =
+        cluster
+            .admin()
+            .getEndpoints(GetRequest.newBuilder().setNamespace("default").setName("web").build());
+    return e.getEndpointsCount() == 1
+        && e.getEndpointsList().stream().allMatch((Endpoint ep) -> ep.getConditions().getReady());
   }
 
   private static Pod stored(AgentCluster cluster) {
-    return cluster.admin().getPod(GetRequest.newBuilder().setNamespace("default").setName("web-1")
-        .build());
+    return cluster
+        .admin()
+        .getPod(GetRequest.newBuilder().setNamespace("default").setName("web-1").build());
   }
 
   private static HttpServer serve(int port) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(POD_IP, port), 16);
-    server.createContext("/healthz", exchange -> {
-      exchange.sendResponseHeaders(200, -1);
-      exchange.close();
-    });
+    server.createContext(
+        "/healthz",
+        exchange -> {
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
     server.start();
     return server;
   }

@@ -22,11 +22,13 @@ final class TcpBackend implements AutoCloseable {
   final AtomicInteger open = new AtomicInteger();
   final AtomicInteger accepted = new AtomicInteger();
   private final ServerSocket socket;
-  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "backend");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService pool =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "backend");
+            t.setDaemon(true);
+            return t;
+          });
 
   TcpBackend(String name, String ip) {
     this.name = name;
@@ -60,7 +62,8 @@ final class TcpBackend implements AutoCloseable {
       OutputStream out = s.getOutputStream();
       out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
       String line;
       while ((line = in.readLine()) != null) {
         out.write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));

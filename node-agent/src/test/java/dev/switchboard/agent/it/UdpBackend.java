@@ -36,8 +36,9 @@ final class UdpBackend implements AutoCloseable {
       try {
         DatagramPacket p = new DatagramPacket(buf, buf.length);
         socket.receive(p);
-        byte[] reply = (name + ":" + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8))
-            .getBytes(StandardCharsets.UTF_8);
+        byte[] reply =
+            (name + ":" + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8))
+                .getBytes(StandardCharsets.UTF_8);
         socket.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));
       } catch (IOException e) {
         return;

@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 class NftPreflightTest {
   private static final Nft.Result VERSION = new Nft.Result(0, "nftables v1.0.6 (Lester Gooch #5)");
   private static final Nft.Result TABLES = new Nft.Result(0, "table ip filter\n");
-  private static final Nft.Result NOT_FOUND = new Nft.Result(-1, "cannot run nft: Cannot run program \"nft\": "
-      + "error=2, No such file or directory");
+  private static final Nft.Result NOT_FOUND =
+      new Nft.Result(
+          -1,
+          "cannot run nft: Cannot run program \"nft\": " + "error=2, No such file or directory");
 
   @Test
   void nothingToSayWhenNftRunsWithNetAdmin() {
@@ -18,23 +20,27 @@ class NftPreflightTest {
 
   @Test
   void bothMissingAreNamedWithTheirFixes() {
-    assertThat(NftPreflight.problems(NOT_FOUND, Optional.of(false), null)).isEqualTo(
-        "--proxy-mode nftables needs the nft tool and CAP_NET_ADMIN: the nft tool is missing (cannot run nft: "
-            + "Cannot run program \"nft\": error=2, No such file or directory; Debian/Ubuntu: apt-get install "
-            + "nftables); CAP_NET_ADMIN is missing (run as root or grant the capability, e.g. "
-            + "securityContext.capabilities.add: [NET_ADMIN]) (or run with --proxy-mode userspace)");
+    assertThat(NftPreflight.problems(NOT_FOUND, Optional.of(false), null))
+        .isEqualTo(
+            "--proxy-mode nftables needs the nft tool and CAP_NET_ADMIN: the nft tool is missing (cannot run nft: "
+                + "Cannot run program \"nft\": error=2, No such file or directory; Debian/Ubuntu: apt-get install "
+                + "nftables); CAP_NET_ADMIN is missing (run as root or grant the capability, e.g. "
+                + "securityContext.capabilities.add: [NET_ADMIN]) (or run with --proxy-mode userspace)");
   }
 
   @Test
   void aKernelRefusalCountsAsMissingNetAdmin() {
-    Nft.Result refused = new Nft.Result(1, "Error: Could not receive tables from kernel: Operation not permitted\n");
+    Nft.Result refused =
+        new Nft.Result(1, "Error: Could not receive tables from kernel: Operation not permitted\n");
     assertThat(NftPreflight.problems(VERSION, Optional.empty(), refused))
-        .contains("CAP_NET_ADMIN is missing").doesNotContain("nft tool is missing");
+        .contains("CAP_NET_ADMIN is missing")
+        .doesNotContain("nft tool is missing");
   }
 
   @Test
   void nftsErrorLineIsTheOneMarkedError() {
-    Nft.Result failed = new Nft.Result(1, "/dev/stdin:3:1-2: Error: syntax error, unexpected junk\njunk\n^^^^\n");
+    Nft.Result failed =
+        new Nft.Result(1, "/dev/stdin:3:1-2: Error: syntax error, unexpected junk\njunk\n^^^^\n");
     assertThat(failed.error()).isEqualTo("/dev/stdin:3:1-2: Error: syntax error, unexpected junk");
     assertThat(new Nft.Result(1, "").error()).isEqualTo("nft exited with code 1");
   }

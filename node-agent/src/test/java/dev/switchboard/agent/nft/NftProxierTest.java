@@ -10,8 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
 import java.net.InetAddress;
@@ -25,13 +25,15 @@ class NftProxierTest {
   private static final ServiceName WEB = new ServiceName("default", "web");
   private final List<String> batches = new ArrayList<>();
   private String answer = "";
-  private final NftProxier proxier = new NftProxier(batch -> {
-    batches.add(batch);
-    return answer;
-  });
+  private final NftProxier proxier =
+      new NftProxier(
+          batch -> {
+            batches.add(batch);
+            return answer;
+          });
   private final ServicePlanner planner = new ServicePlanner("n1", ip("10.0.0.1"));
-  private final Endpoints eps = endpoints("web",
-      endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
+  private final Endpoints eps =
+      endpoints("web", endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
 
   @Test
   void theFirstBatchReplacesTheTableAndAResyncOnlyChecksItIsThere() {
@@ -40,7 +42,8 @@ class NftProxierTest {
 
     assertThat(batches).hasSize(2);
     assertThat(batches.get(0))
-        .startsWith("add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
+        .startsWith(
+            "add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
         .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http");
     assertThat(batches.get(1)).isEqualTo("add chain ip switchboard services\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
@@ -68,12 +71,14 @@ class NftProxierTest {
   void aRefusedBatchIsReportedWithNftsOwnLineAndTheNextSyncReplacesTheTable() {
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
     answer = "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory";
-    assertThat(proxier.sync(Map.of(WEB, ServicePlan.NONE))).containsExactly(
-        "nftables: table ip switchboard not updated (the previous rules stay): "
-            + "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory");
+    assertThat(proxier.sync(Map.of(WEB, ServicePlan.NONE)))
+        .containsExactly(
+            "nftables: table ip switchboard not updated (the previous rules stay): "
+                + "/dev/stdin:12:5-20: Error: Could not process rule: No such file or directory");
     // The incremental batch failed, so the same sync tried a whole replacement, which failed too.
     assertThat(batches).hasSize(3);
-    assertThat(batches.get(1)).startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n");
+    assertThat(batches.get(1))
+        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n");
     assertThat(batches.get(2)).contains("delete table");
     answer = "";
     assertThat(proxier.sync(Map.of())).isEmpty();
@@ -89,7 +94,9 @@ class NftProxierTest {
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
     assertThat(batches.get(1)).contains("svc-default/web/tcp/http");
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
-    assertThat(batches.get(2)).isEqualTo("""
+    assertThat(batches.get(2))
+        .isEqualTo(
+            """
         delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }
         delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }
         flush chain ip switchboard svc-default/web/tcp/http
@@ -100,7 +107,8 @@ class NftProxierTest {
   @Test
   void aHairpinEntrySharedByTwoServicesStaysUntilTheLastOneLetsItGo() {
     ServiceName other = new ServiceName("default", "web2");
-    Service web2 = service("web2", spec("ClusterIP", "10.96.0.11").addPorts(port("http", "TCP", 80, 0)));
+    Service web2 =
+        service("web2", spec("ClusterIP", "10.96.0.11").addPorts(port("http", "TCP", 80, 0)));
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
     proxier.sync(Map.of(other, planner.plan(other, new ServiceView(web2, eps))));
     assertThat(batches.get(1)).doesNotContain("hairpin"); // 10.244.0.1 already had its entry
@@ -108,22 +116,30 @@ class NftProxierTest {
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
     assertThat(batches.get(2)).doesNotContain("hairpin");
     proxier.sync(Map.of(other, ServicePlan.NONE));
-    assertThat(batches.get(3)).contains("delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }\n");
+    assertThat(batches.get(3))
+        .contains("delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }\n");
   }
 
   @Test
   void udpFlowsToAnEndpointThatWentAwayAreForgottenOnceTheRulesAreIn() {
     List<String> deleted = new ArrayList<>();
-    NftProxier withConntrack = new NftProxier(batch -> "", (clusterIp, port, endpointIp) -> {
-      deleted.add(clusterIp.orElse("*") + ":" + port + " -> " + endpointIp);
-      return "";
-    });
-    Service dns = service("dns", spec("NodePort", "10.96.0.10").addPorts(port("dns", "UDP", 53, 30053)));
-    Endpoints two = endpoints("dns",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)),
-        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("dns", 5353)));
-    Endpoints one = endpoints("dns",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)));
+    NftProxier withConntrack =
+        new NftProxier(
+            batch -> "",
+            (clusterIp, port, endpointIp) -> {
+              deleted.add(clusterIp.orElse("*") + ":" + port + " -> " + endpointIp);
+              return "";
+            });
+    Service dns =
+        service("dns", spec("NodePort", "10.96.0.10").addPorts(port("dns", "UDP", 53, 30053)));
+    Endpoints two =
+        endpoints(
+            "dns",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)),
+            endpoint("10.244.0.2", "n1", true, true, false, endpointPort("dns", 5353)));
+    Endpoints one =
+        endpoints(
+            "dns", endpoint("10.244.0.1", "n1", true, true, false, endpointPort("dns", 5353)));
 
     withConntrack.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(dns, two))));
     assertThat(deleted).isEmpty();
@@ -137,20 +153,24 @@ class NftProxierTest {
   void whenTwoServicesClaimOneAddressTheFirstByNameHasItUntilItLetsGo() {
     ServiceName a = new ServiceName("default", "a");
     ServiceName b = new ServiceName("default", "b");
-    Service same = service("x", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Service same =
+        service("x", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
     assertThat(proxier.sync(Map.of(b, planner.plan(b, new ServiceView(same, eps))))).isEmpty();
 
-    assertThat(proxier.sync(Map.of(a, planner.plan(a, new ServiceView(same, eps))))).containsExactly(
-        "service default/b port http (ClusterIP TCP 10.96.0.10:80): not programmed: 10.96.0.10 . tcp . 80 "
-            + "is already taken by service default/a");
+    assertThat(proxier.sync(Map.of(a, planner.plan(a, new ServiceView(same, eps)))))
+        .containsExactly(
+            "service default/b port http (ClusterIP TCP 10.96.0.10:80): not programmed: 10.96.0.10 . tcp . 80 "
+                + "is already taken by service default/a");
     assertThat(batches.get(1))
         .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
-        .endsWith("add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/a/tcp/http }\n");
+        .endsWith(
+            "add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/a/tcp/http }\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
 
     assertThat(proxier.sync(Map.of(a, ServicePlan.NONE))).isEmpty();
     assertThat(batches.get(2))
-        .endsWith("add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/b/tcp/http }\n");
+        .endsWith(
+            "add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/b/tcp/http }\n");
   }
 
   @Test
@@ -160,8 +180,10 @@ class NftProxierTest {
   }
 
   private static Service web(String appProtocol) {
-    return service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0).toBuilder()
-        .setAppProtocol(appProtocol)));
+    return service(
+        "web",
+        spec("ClusterIP", "10.96.0.10")
+            .addPorts(port("http", "TCP", 80, 0).toBuilder().setAppProtocol(appProtocol)));
   }
 
   private ServicePlan plan(Service service, Endpoints endpoints) {

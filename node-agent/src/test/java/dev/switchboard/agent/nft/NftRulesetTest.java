@@ -10,8 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.agent.proxier.ListenerPlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
-import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.agent.state.ServiceView;
+import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.v1.ClientIPConfig;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.LoadBalancerIngress;
@@ -32,15 +32,20 @@ class NftRulesetTest {
 
   @Test
   void aClusterIpServiceIsAMapEntryAndOneChainThatPicksAnEndpointAtRandom() {
-    Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
-    Endpoints eps = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.2", "n2", true, true, false, endpointPort("http", 8080)));
+    Service web =
+        service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Endpoints eps =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.2", "n2", true, true, false, endpointPort("http", 8080)));
 
     String table = render(WEB, web, eps).table();
 
     assertThat(table).startsWith("table ip switchboard {\n").endsWith("}\n");
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           map service-ips {
             type ipv4_addr . inet_proto . inet_service : verdict
             elements = {
@@ -48,21 +53,28 @@ class NftRulesetTest {
             }
           }
         """);
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain svc-default/web/tcp/http {
             meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
             meta l4proto tcp dnat to 10.244.0.2:8080
           }
         """);
     // Hairpin (a pod reaching itself through its service) by one set entry per endpoint address.
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           set hairpin {
             type ipv4_addr . ipv4_addr
             elements = { 10.244.0.1 . 10.244.0.1,
               10.244.0.2 . 10.244.0.2 }
           }
-        """).contains("    ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade\n");
-    assertThat(table).contains("""
+        """)
+        .contains("    ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade\n");
+    assertThat(table)
+        .contains(
+            """
           chain nat-output {
             type nat hook output priority -100; policy accept;
             jump services
@@ -74,21 +86,30 @@ class NftRulesetTest {
 
   @Test
   void aNodePortWithClusterPolicyIsMatchedOnLocalAddressesAndMasqueraded() {
-    Service web = service("web", spec("NodePort", "10.96.0.10").addPorts(port("dns", "UDP", 53, 30053)));
-    Endpoints eps = endpoints("web", endpoint("10.244.0.1", "n2", true, true, false, endpointPort("dns", 5353)));
+    Service web =
+        service("web", spec("NodePort", "10.96.0.10").addPorts(port("dns", "UDP", 53, 30053)));
+    Endpoints eps =
+        endpoints(
+            "web", endpoint("10.244.0.1", "n2", true, true, false, endpointPort("dns", 5353)));
 
     String table = render(WEB, web, eps).table();
 
     assertThat(table).contains("      udp . 30053 : goto ext-default/web/udp/dns\n");
-    assertThat(table).contains("    fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport "
-        + "vmap @service-nodeports\n");
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            "    fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport "
+                + "vmap @service-nodeports\n");
+    assertThat(table)
+        .contains(
+            """
           chain ext-default/web/udp/dns {
             jump mark-for-masquerade
             meta l4proto udp dnat to 10.244.0.1:5353
           }
         """);
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain masquerading {
             type nat hook postrouting priority srcnat; policy accept;
             ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade
@@ -101,40 +122,62 @@ class NftRulesetTest {
 
   @Test
   void loadBalancerIngressIpsShareTheExternalChainOfTheNodePort() {
-    Service lb = service("web", spec("LoadBalancer", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)))
-        .toBuilder().setStatus(ServiceStatus.newBuilder().setLoadBalancer(LoadBalancerStatus.newBuilder()
-            .addIngress(LoadBalancerIngress.newBuilder().setIp("203.0.113.7"))
-            .addIngress(LoadBalancerIngress.newBuilder().setHostname("lb.example.com")))).build();
-    Endpoints eps = endpoints("web", endpoint("10.244.0.1", "n2", true, true, false, endpointPort("http", 8080)));
+    Service lb =
+        service("web", spec("LoadBalancer", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)))
+            .toBuilder()
+            .setStatus(
+                ServiceStatus.newBuilder()
+                    .setLoadBalancer(
+                        LoadBalancerStatus.newBuilder()
+                            .addIngress(LoadBalancerIngress.newBuilder().setIp("203.0.113.7"))
+                            .addIngress(
+                                LoadBalancerIngress.newBuilder().setHostname("lb.example.com"))))
+            .build();
+    Endpoints eps =
+        endpoints(
+            "web", endpoint("10.244.0.1", "n2", true, true, false, endpointPort("http", 8080)));
 
     NftRuleset.Rendered rendered = render(WEB, lb, eps);
 
     assertThat(rendered.errors()).isEmpty();
     assertThat(rendered.ports()).isEqualTo(3);
-    assertThat(rendered.table()).contains("""
+    assertThat(rendered.table())
+        .contains(
+            """
               10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http,
               203.0.113.7 . tcp . 80 : goto ext-default/web/tcp/http
-        """).contains("      tcp . 30080 : goto ext-default/web/tcp/http\n");
+        """)
+        .contains("      tcp . 30080 : goto ext-default/web/tcp/http\n");
     assertThat(rendered.table()).containsOnlyOnce("  chain ext-default/web/tcp/http {\n");
   }
 
   @Test
   void trafficPolicyLocalUsesOnlyThisNodesEndpointsAndKeepsTheClientAddress() {
-    Service web = service("web", spec("NodePort", "10.96.0.10")
-        .setExternalTrafficPolicy("Local").addPorts(port("http", "TCP", 80, 30080)));
-    Endpoints eps = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.1.1", "n2", true, true, false, endpointPort("http", 8080)));
+    Service web =
+        service(
+            "web",
+            spec("NodePort", "10.96.0.10")
+                .setExternalTrafficPolicy("Local")
+                .addPorts(port("http", "TCP", 80, 30080)));
+    Endpoints eps =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.1.1", "n2", true, true, false, endpointPort("http", 8080)));
 
     String table = render(WEB, web, eps).table();
 
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain ext-default/web/tcp/http {
             meta l4proto tcp dnat to 10.244.0.1:8080
           }
         """);
     // The ClusterIP (policy Cluster) still spreads over both.
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain svc-default/web/tcp/http {
             meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
             meta l4proto tcp dnat to 10.244.1.1:8080
@@ -144,13 +187,18 @@ class NftRulesetTest {
 
   @Test
   void terminatingEndpointsAreUsedOnlyWhenNoneIsReady() {
-    Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
-    Endpoints mixed = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.2", "n1", false, true, true, endpointPort("http", 8080)));
-    Endpoints draining = endpoints("web",
-        endpoint("10.244.0.2", "n1", false, true, true, endpointPort("http", 8080)),
-        endpoint("10.244.0.3", "n1", false, false, true, endpointPort("http", 8080)));
+    Service web =
+        service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Endpoints mixed =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.2", "n1", false, true, true, endpointPort("http", 8080)));
+    Endpoints draining =
+        endpoints(
+            "web",
+            endpoint("10.244.0.2", "n1", false, true, true, endpointPort("http", 8080)),
+            endpoint("10.244.0.3", "n1", false, false, true, endpointPort("http", 8080)));
 
     assertThat(render(WEB, web, mixed).table())
         .contains("    meta l4proto tcp dnat to 10.244.0.1:8080\n")
@@ -162,11 +210,14 @@ class NftRulesetTest {
 
   @Test
   void aPortWithoutEndpointsIsRejectedNotDropped() {
-    Service web = service("web", spec("NodePort", "10.96.0.11").addPorts(port("http", "TCP", 80, 30081)));
+    Service web =
+        service("web", spec("NodePort", "10.96.0.11").addPorts(port("http", "TCP", 80, 30081)));
 
     String table = render(WEB, web, null).table();
 
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           map no-endpoint-services {
             type ipv4_addr . inet_proto . inet_service : verdict
             elements = {
@@ -180,13 +231,17 @@ class NftRulesetTest {
             }
           }
         """);
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain reject-chain {
             meta l4proto tcp reject with tcp reset
             reject with icmp type port-unreachable
           }
         """);
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           chain filter-output {
             type filter hook output priority -110; policy accept;
             ct state new jump endpoints-check
@@ -197,28 +252,41 @@ class NftRulesetTest {
 
   @Test
   void clientIpAffinityChecksEachEndpointsSetBeforePickingAndRefreshesItOnUse() {
-    Service web = service("web", spec("ClusterIP", "10.96.0.10").setSessionAffinity("ClientIP")
-        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
-            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
-        .addPorts(port("http", "TCP", 80, 0)));
-    Endpoints eps = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
+    Service web =
+        service(
+            "web",
+            spec("ClusterIP", "10.96.0.10")
+                .setSessionAffinity("ClientIP")
+                .setSessionAffinityConfig(
+                    SessionAffinityConfig.newBuilder()
+                        .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
+                .addPorts(port("http", "TCP", 80, 0)));
+    Endpoints eps =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
 
     String table = render(WEB, web, eps).table();
 
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            """
           set affinity-default/web/tcp/http/10.244.0.1/8080 {
             type ipv4_addr
             flags dynamic,timeout
             timeout 60s
           }
         """);
-    assertThat(table).contains("  chain svc-default/web/tcp/http {\n"
-        + "    ip saddr @affinity-default/web/tcp/http/10.244.0.1/8080 goto ep-default/web/tcp/http/10.244.0.1/8080\n"
-        + "    ip saddr @affinity-default/web/tcp/http/10.244.0.2/8080 goto ep-default/web/tcp/http/10.244.0.2/8080\n"
-        + "    numgen random mod 2 vmap");
-    assertThat(table).contains("""
+    assertThat(table)
+        .contains(
+            "  chain svc-default/web/tcp/http {\n"
+                + "    ip saddr @affinity-default/web/tcp/http/10.244.0.1/8080 goto ep-default/web/tcp/http/10.244.0.1/8080\n"
+                + "    ip saddr @affinity-default/web/tcp/http/10.244.0.2/8080 goto ep-default/web/tcp/http/10.244.0.2/8080\n"
+                + "    numgen random mod 2 vmap");
+    assertThat(table)
+        .contains(
+            """
           chain ep-default/web/tcp/http/10.244.0.2/8080 {
             update @affinity-default/web/tcp/http/10.244.0.2/8080 { ip saddr }
             meta l4proto tcp dnat to 10.244.0.2:8080
@@ -228,8 +296,10 @@ class NftRulesetTest {
 
   @Test
   void servicesAreRenderedInNameOrderSoTheSameStateGivesTheSameText() {
-    Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
-    Service db = service("db", spec("ClusterIP", "10.96.0.20").addPorts(port("pg", "TCP", 5432, 0)));
+    Service web =
+        service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Service db =
+        service("db", spec("ClusterIP", "10.96.0.20").addPorts(port("pg", "TCP", 5432, 0)));
     List<ListenerPlan> both = new ArrayList<>(plan(WEB, web, null));
     both.addAll(plan(DB, db, null));
     List<ListenerPlan> reversed = new ArrayList<>(both);
@@ -239,31 +309,37 @@ class NftRulesetTest {
 
     assertThat(NftRuleset.render(reversed).table()).isEqualTo(table);
     // default/web before prod/db, whatever order they came in.
-    assertThat(table.indexOf("10.96.0.10 . tcp . 80")).isLessThan(table.indexOf("10.96.0.20 . tcp . 5432"));
+    assertThat(table.indexOf("10.96.0.10 . tcp . 80"))
+        .isLessThan(table.indexOf("10.96.0.20 . tcp . 5432"));
     assertThat(NftRuleset.render(both).ports()).isEqualTo(2);
   }
 
   @Test
   void headlessServicesAndAnEmptyStateStillGiveTheWholeSkeleton() {
-    Service headless = service("web", spec("ClusterIP", "None").addPorts(port("http", "TCP", 80, 0)));
+    Service headless =
+        service("web", spec("ClusterIP", "None").addPorts(port("http", "TCP", 80, 0)));
 
     NftRuleset.Rendered rendered = render(WEB, headless, null);
 
     assertThat(rendered.table()).isEqualTo(NftRuleset.render(List.of()).table());
-    assertThat(rendered.table()).contains("  map service-ips {\n    type ipv4_addr . inet_proto . inet_service : verdict\n  }\n");
+    assertThat(rendered.table())
+        .contains(
+            "  map service-ips {\n    type ipv4_addr . inet_proto . inet_service : verdict\n  }\n");
     assertThat(rendered.ports()).isZero();
     assertThat(rendered.errors()).isEmpty();
   }
 
   @Test
   void ipv6IsReportedNotProgrammed() {
-    Service web = service("web", spec("ClusterIP", "fd00::10").addPorts(port("http", "TCP", 80, 0)));
+    Service web =
+        service("web", spec("ClusterIP", "fd00::10").addPorts(port("http", "TCP", 80, 0)));
 
     NftRuleset.Rendered rendered = render(WEB, web, null);
 
-    assertThat(rendered.errors()).containsExactly(
-        "service default/web port http (ClusterIP TCP fd00:0:0:0:0:0:0:10:80): not programmed: "
-            + "nftables mode serves IPv4 only");
+    assertThat(rendered.errors())
+        .containsExactly(
+            "service default/web port http (ClusterIP TCP fd00:0:0:0:0:0:0:10:80): not programmed: "
+                + "nftables mode serves IPv4 only");
     assertThat(rendered.table()).doesNotContain("fd00");
   }
 
@@ -271,27 +347,40 @@ class NftRulesetTest {
   void batchesReplaceOrDeleteOnlyTheSwitchboardTable() {
     NftRuleset.Rendered empty = NftRuleset.render(List.of());
 
-    assertThat(NftBatch.delete()).isEqualTo("add table ip switchboard\ndelete table ip switchboard\n");
+    assertThat(NftBatch.delete())
+        .isEqualTo("add table ip switchboard\ndelete table ip switchboard\n");
     assertThat(NftBatch.replace(empty)).isEqualTo(NftBatch.delete() + empty.table());
   }
 
   @Test
   void anIncrementalBatchKeepsAffinitySetsThatStayAndDeletesWhatWentAway() {
-    Service sticky = service("web", spec("ClusterIP", "10.96.0.10").setSessionAffinity("ClientIP")
-        .setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
-            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
-        .addPorts(port("http", "TCP", 80, 0)));
-    Endpoints two = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
-    Endpoints one = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
+    Service sticky =
+        service(
+            "web",
+            spec("ClusterIP", "10.96.0.10")
+                .setSessionAffinity("ClientIP")
+                .setSessionAffinityConfig(
+                    SessionAffinityConfig.newBuilder()
+                        .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(60)))
+                .addPorts(port("http", "TCP", 80, 0)));
+    Endpoints two =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
+    Endpoints one =
+        endpoints(
+            "web", endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)));
     NftRuleset.Rendered before = render(WEB, sticky, two);
     NftRuleset.Rendered after = render(WEB, sticky, one);
 
-    assertThat(before.affinitySets()).containsOnlyKeys("affinity-default/web/tcp/http/10.244.0.1/8080",
-        "affinity-default/web/tcp/http/10.244.0.2/8080");
-    assertThat(NftBatch.incremental(before, after)).isEqualTo("""
+    assertThat(before.affinitySets())
+        .containsOnlyKeys(
+            "affinity-default/web/tcp/http/10.244.0.1/8080",
+            "affinity-default/web/tcp/http/10.244.0.2/8080");
+    assertThat(NftBatch.incremental(before, after))
+        .isEqualTo(
+            """
         delete element ip switchboard hairpin { 10.244.0.2 . 10.244.0.2 }
         flush chain ip switchboard ep-default/web/tcp/http/10.244.0.2/8080
         flush chain ip switchboard svc-default/web/tcp/http
@@ -306,26 +395,40 @@ class NftRulesetTest {
         """);
 
     // A new timeout makes the set again: the kernel may not change it in place.
-    Service longer = sticky.toBuilder().setSpec(sticky.getSpec().toBuilder().setSessionAffinityConfig(
-        SessionAffinityConfig.newBuilder().setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(120)))).build();
+    Service longer =
+        sticky.toBuilder()
+            .setSpec(
+                sticky.getSpec().toBuilder()
+                    .setSessionAffinityConfig(
+                        SessionAffinityConfig.newBuilder()
+                            .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(120))))
+            .build();
     assertThat(NftBatch.incremental(after, render(WEB, longer, one)))
         .contains("delete set ip switchboard affinity-default/web/tcp/http/10.244.0.1/8080\n")
-        .contains("  set affinity-default/web/tcp/http/10.244.0.1/8080 {\n    type ipv4_addr\n"
-            + "    flags dynamic,timeout\n    timeout 120s\n  }\n")
+        .contains(
+            "  set affinity-default/web/tcp/http/10.244.0.1/8080 {\n    type ipv4_addr\n"
+                + "    flags dynamic,timeout\n    timeout 120s\n  }\n")
         .doesNotContain("delete chain");
   }
 
   @Test
   void anIncrementalBatchTouchesOnlyTheServiceThatChanged() {
-    Service web = service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
-    Service db = service("db", spec("ClusterIP", "10.96.0.20").addPorts(port("pg", "TCP", 5432, 0)));
-    Endpoints dbEps = endpoints("db", endpoint("10.244.1.1", "n1", true, true, false, endpointPort("pg", 5432)));
-    Endpoints before = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
-    Endpoints after = endpoints("web",
-        endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("10.244.0.3", "n1", true, true, false, endpointPort("http", 8080)));
+    Service web =
+        service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
+    Service db =
+        service("db", spec("ClusterIP", "10.96.0.20").addPorts(port("pg", "TCP", 5432, 0)));
+    Endpoints dbEps =
+        endpoints("db", endpoint("10.244.1.1", "n1", true, true, false, endpointPort("pg", 5432)));
+    Endpoints before =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.2", "n1", true, true, false, endpointPort("http", 8080)));
+    Endpoints after =
+        endpoints(
+            "web",
+            endpoint("10.244.0.1", "n1", true, true, false, endpointPort("http", 8080)),
+            endpoint("10.244.0.3", "n1", true, true, false, endpointPort("http", 8080)));
     List<ListenerPlan> dbPlan = plan(DB, db, dbEps);
     List<ListenerPlan> one = new ArrayList<>(plan(WEB, web, before));
     one.addAll(dbPlan);
@@ -334,7 +437,9 @@ class NftRulesetTest {
     NftRuleset.Rendered applied = NftRuleset.render(one);
 
     assertThat(NftBatch.incremental(applied, NftRuleset.render(one))).isEmpty();
-    assertThat(NftBatch.incremental(applied, NftRuleset.render(two))).isEqualTo("""
+    assertThat(NftBatch.incremental(applied, NftRuleset.render(two)))
+        .isEqualTo(
+            """
         delete element ip switchboard hairpin { 10.244.0.2 . 10.244.0.2 }
         flush chain ip switchboard svc-default/web/tcp/http
         table ip switchboard {
@@ -350,8 +455,10 @@ class NftRulesetTest {
     none.addAll(dbPlan);
     assertThat(NftBatch.incremental(applied, NftRuleset.render(none)))
         .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
-        .endsWith("add element ip switchboard no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }\n")
-        .doesNotContain("prod/db").doesNotContain("table ip switchboard {");
+        .endsWith(
+            "add element ip switchboard no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }\n")
+        .doesNotContain("prod/db")
+        .doesNotContain("table ip switchboard {");
   }
 
   @Test

@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
 class ProbeRunnerTest {
   private static final String POD_IP = "127.0.0.1";
   private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-  private final SocketProber sockets = new SocketProber(Transport.select(null), "probe-test", "test");
+  private final SocketProber sockets =
+      new SocketProber(Transport.select(null), "probe-test", "test");
   private final ProbeRunner runner = new ProbeRunner(sockets, executor);
 
   @AfterEach
@@ -59,21 +60,28 @@ class ProbeRunnerTest {
   void httpGetPassesFrom200To399AndFailsWithTheStatusOtherwise() throws Exception {
     AtomicReference<String> header = new AtomicReference<>();
     HttpServer server = HttpServer.create(new InetSocketAddress(POD_IP, 0), 16);
-    server.createContext("/", exchange -> {
-      header.set(exchange.getRequestHeaders().getFirst("X-Probe"));
-      int status = switch (exchange.getRequestURI().getPath()) {
-        case "/ready" -> 200;
-        case "/moved" -> 302;
-        default -> 503;
-      };
-      exchange.sendResponseHeaders(status, -1);
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          header.set(exchange.getRequestHeaders().getFirst("X-Probe"));
+          int status =
+              switch (exchange.getRequestURI().getPath()) {
+                case "/ready" -> 200;
+                case "/moved" -> 302;
+                default -> 503;
+              };
+          exchange.sendResponseHeaders(status, -1);
+          exchange.close();
+        });
     server.start();
     try {
       int port = server.getAddress().getPort();
-      assertThat(run(pod(port), http("/ready", IntOrString.newBuilder().setStrValue("http").build(), "HTTP")))
-          .as("a named port").isNull();
+      assertThat(
+              run(
+                  pod(port),
+                  http("/ready", IntOrString.newBuilder().setStrValue("http").build(), "HTTP")))
+          .as("a named port")
+          .isNull();
       assertThat(header.get()).isEqualTo("yes");
       assertThat(run(pod(port), http("/moved", number(port), "HTTP"))).isNull();
       assertThat(run(pod(port), http("/busy", number(port), "HTTP")))
@@ -86,7 +94,8 @@ class ProbeRunnerTest {
   @Test
   void httpsIsProbedWithoutVerifyingTheCertificate() throws Exception {
     CertificateAuthority ca = CertificateAuthority.create("some-ca", Duration.ofDays(1));
-    IssuedCertificate cert = ca.issueServer("not-this-pod", List.of("example.invalid"), Duration.ofDays(1));
+    IssuedCertificate cert =
+        ca.issueServer("not-this-pod", List.of("example.invalid"), Duration.ofDays(1));
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
     ks.setKeyEntry("server", cert.key(), new char[0], new Certificate[] {cert.certificate()});
@@ -96,15 +105,18 @@ class ProbeRunnerTest {
     tls.init(kmf.getKeyManagers(), null, null);
     HttpsServer server = HttpsServer.create(new InetSocketAddress(POD_IP, 0), 16);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
-    server.createContext("/", exchange -> {
-      exchange.sendResponseHeaders(200, -1);
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
     server.start();
     try {
       int port = server.getAddress().getPort();
       assertThat(run(pod(port), http("/", number(port), "HTTPS"))).isNull();
-      assertThat(run(pod(port), http("/", number(port), "HTTP"))).as("plain HTTP to a TLS port")
+      assertThat(run(pod(port), http("/", number(port), "HTTP")))
+          .as("plain HTTP to a TLS port")
           .isNotNull();
     } finally {
       server.stop(0);
@@ -115,16 +127,25 @@ class ProbeRunnerTest {
   void tcpSocketPassesWhenAcceptedAndARefusalOrASilentServerFails() throws Exception {
     int closedPort;
     try (ServerSocket listening = new ServerSocket(0, 16, java.net.InetAddress.getByName(POD_IP))) {
-      Probe tcp = Probe.newBuilder().setTimeoutSeconds(1).setTcpSocket(TCPSocketAction.newBuilder()
-          .setPort(number(listening.getLocalPort()))).build();
+      Probe tcp =
+          Probe.newBuilder()
+              .setTimeoutSeconds(1)
+              .setTcpSocket(TCPSocketAction.newBuilder().setPort(number(listening.getLocalPort())))
+              .build();
       assertThat(run(pod(listening.getLocalPort()), tcp)).isNull();
       closedPort = listening.getLocalPort();
     }
-    assertThat(run(pod(closedPort), Probe.newBuilder().setTcpSocket(TCPSocketAction.newBuilder()
-        .setPort(number(closedPort))).build())).isEqualTo("connection refused");
+    assertThat(
+            run(
+                pod(closedPort),
+                Probe.newBuilder()
+                    .setTcpSocket(TCPSocketAction.newBuilder().setPort(number(closedPort)))
+                    .build()))
+        .isEqualTo("connection refused");
     // Accepts, never answers: an HTTP probe times out (timeoutSeconds 1) and counts as failed.
     try (ServerSocket silent = new ServerSocket(0, 16, java.net.InetAddress.getByName(POD_IP))) {
-      Probe slow = http("/", number(silent.getLocalPort()), "HTTP").toBuilder().setTimeoutSeconds(1).build();
+      Probe slow =
+          http("/", number(silent.getLocalPort()), "HTTP").toBuilder().setTimeoutSeconds(1).build();
       assertThat(run(pod(silent.getLocalPort()), slow)).isEqualTo("timed out after 1000 ms");
     }
   }
@@ -132,8 +153,11 @@ class ProbeRunnerTest {
   @Test
   void grpcAsksTheHealthServiceAndNotServingFails() throws Exception {
     HealthStatusManager health = new HealthStatusManager();
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(POD_IP, 0))
-        .addService(health.getHealthService()).build().start();
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(POD_IP, 0))
+            .addService(health.getHealthService())
+            .build()
+            .start();
     try {
       int port = server.getPort();
       health.setStatus("", ServingStatus.SERVING);
@@ -141,7 +165,8 @@ class ProbeRunnerTest {
       assertThat(run(pod(port), grpc(port, ""))).isNull();
       assertThat(run(pod(port), grpc(port, "shop.Cart")))
           .isEqualTo("service unhealthy (responded with \"NOT_SERVING\")");
-      assertThat(run(pod(port), grpc(port, "shop.Unknown"))).startsWith("rpc error: code = NOT_FOUND");
+      assertThat(run(pod(port), grpc(port, "shop.Unknown")))
+          .startsWith("rpc error: code = NOT_FOUND");
     } finally {
       server.shutdownNow();
     }
@@ -152,14 +177,22 @@ class ProbeRunnerTest {
   }
 
   private static Probe http(String path, IntOrString port, String scheme) {
-    return Probe.newBuilder().setTimeoutSeconds(2).setHttpGet(HTTPGetAction.newBuilder().setPath(path)
-        .setPort(port).setScheme(scheme).addHttpHeaders(HTTPHeader.newBuilder().setName("X-Probe")
-            .setValue("yes"))).build();
+    return Probe.newBuilder()
+        .setTimeoutSeconds(2)
+        .setHttpGet(
+            HTTPGetAction.newBuilder()
+                .setPath(path)
+                .setPort(port)
+                .setScheme(scheme)
+                .addHttpHeaders(HTTPHeader.newBuilder().setName("X-Probe").setValue("yes")))
+        .build();
   }
 
   private static Probe grpc(int port, String service) {
-    return Probe.newBuilder().setTimeoutSeconds(2).setGrpc(GRPCAction.newBuilder().setPort(port)
-        .setService(service)).build();
+    return Probe.newBuilder()
+        .setTimeoutSeconds(2)
+        .setGrpc(GRPCAction.newBuilder().setPort(port).setService(service))
+        .build();
   }
 
   private static IntOrString number(int port) {
@@ -169,8 +202,14 @@ class ProbeRunnerTest {
   private static Pod pod(int httpPort) {
     return Pod.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setNamespace("default").setName("web-1"))
-        .setSpec(PodSpec.newBuilder().setNodeName("n1").addContainers(Container.newBuilder().setName("web")
-            .addPorts(ContainerPort.newBuilder().setName("http").setContainerPort(httpPort))))
+        .setSpec(
+            PodSpec.newBuilder()
+                .setNodeName("n1")
+                .addContainers(
+                    Container.newBuilder()
+                        .setName("web")
+                        .addPorts(
+                            ContainerPort.newBuilder().setName("http").setContainerPort(httpPort))))
         .setStatus(PodStatus.newBuilder().setPodIp(POD_IP))
         .build();
   }

@@ -30,9 +30,10 @@ class ProxierTest {
   private static final ServiceName B = new ServiceName("default", "b");
   private static final InetAddress NODE = IpLiterals.parse("127.0.3.1").orElseThrow();
 
-  private final Forwarder forwarder = Forwarder.create(ForwarderOptions.defaults().withIoThreads(1));
-  private final Proxier proxier = new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS,
-      Duration.ofSeconds(5));
+  private final Forwarder forwarder =
+      Forwarder.create(ForwarderOptions.defaults().withIoThreads(1));
+  private final Proxier proxier =
+      new Proxier(forwarder::addListener, ListenerOptions.DEFAULTS, Duration.ofSeconds(5));
 
   @AfterEach
   void close() {
@@ -75,9 +76,11 @@ class ProxierTest {
   void aPortMovingBetweenServicesInOneSyncIsRebound() {
     int p = freePort();
     assertThat(proxier.sync(changes(A, servicePlan(plan(A, p, "127.0.10.1"))))).isEmpty();
-    assertThat(proxier.sync(changes(A, ServicePlan.NONE, B, servicePlan(plan(B, p, "127.0.10.2"))))).isEmpty();
+    assertThat(proxier.sync(changes(A, ServicePlan.NONE, B, servicePlan(plan(B, p, "127.0.10.2")))))
+        .isEmpty();
     assertThat(proxier.listeners()).hasSize(1);
-    assertThat(proxier.listeners().values().iterator().next().spec().name()).isEqualTo("default/b:http");
+    assertThat(proxier.listeners().values().iterator().next().spec().name())
+        .isEqualTo("default/b:http");
   }
 
   @Test
@@ -89,8 +92,11 @@ class ProxierTest {
     List<String> errors;
     try (ServerSocket squatter = new ServerSocket(taken, 1, NODE)) {
       errors = proxier.sync(changes(A, servicePlan(blocked), B, servicePlan(fine)));
-      assertThat(errors).singleElement().asString()
-          .startsWith("service default/a port http (NodePort TCP 127.0.3.1:" + taken + "): cannot bind: ")
+      assertThat(errors)
+          .singleElement()
+          .asString()
+          .startsWith(
+              "service default/a port http (NodePort TCP 127.0.3.1:" + taken + "): cannot bind: ")
           .containsIgnoringCase("address already in use");
       assertThat(proxier.listeners()).containsOnlyKeys(fine.key());
       assertThat(proxier.sync(Map.of())).isEqualTo(errors); // still taken: same report
@@ -104,17 +110,32 @@ class ProxierTest {
     int p = freePort();
     assertThat(proxier.sync(changes(A, servicePlan(plan(A, p, "127.0.10.1"))))).isEmpty();
     List<String> errors = proxier.sync(changes(B, servicePlan(plan(B, p, "127.0.10.2"))));
-    assertThat(errors).containsExactly("service default/b port http (NodePort TCP 127.0.3.1:" + p
-        + "): not bound: the socket belongs to service default/a");
+    assertThat(errors)
+        .containsExactly(
+            "service default/b port http (NodePort TCP 127.0.3.1:"
+                + p
+                + "): not bound: the socket belongs to service default/a");
     assertThat(proxier.sync(changes(A, ServicePlan.NONE))).isEmpty();
-    assertThat(proxier.listeners().values()).singleElement()
+    assertThat(proxier.listeners().values())
+        .singleElement()
         .satisfies(l -> assertThat(l.spec().name()).isEqualTo("default/b:http"));
   }
 
   private static ListenerPlan plan(ServiceName service, int port, String endpoint) {
-    return new ListenerPlan(new ListenerKey(Protocol.TCP, NODE, port), service, "http",
-        ListenerPlan.Kind.NODE_PORT, false, ServiceTarget.of(new Endpoint(
-            IpLiterals.parse(endpoint).orElseThrow(), 8080, true, true, false, Optional.empty())));
+    return new ListenerPlan(
+        new ListenerKey(Protocol.TCP, NODE, port),
+        service,
+        "http",
+        ListenerPlan.Kind.NODE_PORT,
+        false,
+        ServiceTarget.of(
+            new Endpoint(
+                IpLiterals.parse(endpoint).orElseThrow(),
+                8080,
+                true,
+                true,
+                false,
+                Optional.empty())));
   }
 
   private static ServicePlan servicePlan(ListenerPlan... listeners) {

@@ -11,8 +11,8 @@ class ChangeTrackerTest {
     ChangeTracker<String, String> t = new ChangeTracker<>();
     t.update("a", "v1", "v2");
     t.update("a", "v2", "v3");
-    assertThat(t.drain()).containsExactly(
-        java.util.Map.entry("a", new ChangeTracker.Change<>("v1", "v3")));
+    assertThat(t.drain())
+        .containsExactly(java.util.Map.entry("a", new ChangeTracker.Change<>("v1", "v3")));
     assertThat(t.isEmpty()).isTrue();
   }
 

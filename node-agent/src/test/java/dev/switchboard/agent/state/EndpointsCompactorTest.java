@@ -16,30 +16,60 @@ class EndpointsCompactorTest {
 
   @Test
   void keepsEverythingTheAgentReadsAndDropsThePodName() throws Exception {
-    Endpoints in = parsed(endpoints("web",
-        endpoint("127.0.10.1", "n1", true, true, false, endpointPort("http", 8080)),
-        endpoint("127.0.10.2", "n2", false, true, true, endpointPort("http", 8081))).toBuilder()
-        .setEndpoints(0, endpoint("127.0.10.1", "n1", true, true, false, endpointPort("http", 8080))
-            .toBuilder().setPodName("web-1"))
-        .build());
+    Endpoints in =
+        parsed(
+            endpoints(
+                    "web",
+                    endpoint("127.0.10.1", "n1", true, true, false, endpointPort("http", 8080)),
+                    endpoint("127.0.10.2", "n2", false, true, true, endpointPort("http", 8081)))
+                .toBuilder()
+                .setEndpoints(
+                    0,
+                    endpoint("127.0.10.1", "n1", true, true, false, endpointPort("http", 8080))
+                        .toBuilder()
+                        .setPodName("web-1"))
+                .build());
 
     Endpoints out = new EndpointsCompactor().compact(in);
 
     assertThat(out.getEndpoints(0).getPodName()).isEmpty();
-    assertThat(out).isEqualTo(in.toBuilder()
-        .setEndpoints(0, in.getEndpoints(0).toBuilder().clearPodName()).build());
+    assertThat(out)
+        .isEqualTo(
+            in.toBuilder().setEndpoints(0, in.getEndpoints(0).toBuilder().clearPodName()).build());
   }
 
   @Test
   void sharesNodeNamesPortsAndConditionsAcrossServices() throws Exception {
     EndpointsCompactor compactor = new EndpointsCompactor();
     // Parsed separately, as two messages off the wire: equal values, distinct instances.
-    Endpoint a = compactor.compact(parsed(endpoints("a",
-        endpoint("127.0.10.1", "node-7", true, true, false, endpointPort("http", 8080)))))
-        .getEndpoints(0);
-    Endpoint b = compactor.compact(parsed(endpoints("b",
-        endpoint("127.0.10.2", "node-7", true, true, false, endpointPort("http", 8080)))))
-        .getEndpoints(0);
+    Endpoint a =
+        compactor
+            .compact(
+                parsed(
+                    endpoints(
+                        "a",
+                        endpoint(
+                            "127.0.10.1",
+                            "node-7",
+                            true,
+                            true,
+                            false,
+                            endpointPort("http", 8080)))))
+            .getEndpoints(0);
+    Endpoint b =
+        compactor
+            .compact(
+                parsed(
+                    endpoints(
+                        "b",
+                        endpoint(
+                            "127.0.10.2",
+                            "node-7",
+                            true,
+                            true,
+                            false,
+                            endpointPort("http", 8080)))))
+            .getEndpoints(0);
 
     assertThat(b.getNodeName()).isSameAs(a.getNodeName());
     assertThat(b.getConditions()).isSameAs(a.getConditions());

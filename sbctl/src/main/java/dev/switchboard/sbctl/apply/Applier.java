@@ -20,11 +20,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Applies validated manifests in an order that works whatever the files' order: Services,
- * then Pods, then EndpointSlices (whose selector-less Service must exist). Each object is read
- * first, so the result can be {@code created}, {@code configured} or {@code unchanged} (no
- * write). EndpointSlices applied together for one service are merged: together they replace
- * that service's endpoints.
+ * Applies validated manifests in an order that works whatever the files' order: Services, then
+ * Pods, then EndpointSlices (whose selector-less Service must exist). Each object is read first, so
+ * the result can be {@code created}, {@code configured} or {@code unchanged} (no write).
+ * EndpointSlices applied together for one service are merged: together they replace that service's
+ * endpoints.
  */
 public final class Applier {
   private final AdminClient client;
@@ -46,7 +46,8 @@ public final class Applier {
   public void plan(List<Manifest> manifests) {
     for (Manifest m : manifests) {
       if (m.slice() != null) {
-        slicesByService.computeIfAbsent(key(m.slice()), k -> new ArrayList<>())
+        slicesByService
+            .computeIfAbsent(key(m.slice()), k -> new ArrayList<>())
             .addAll(m.slice().endpoints());
       }
     }
@@ -64,8 +65,15 @@ public final class Applier {
   }
 
   private String service(Service desired) {
-    Service current = find(() -> client.admin().getService(get(desired.getMetadata()
-        .getNamespace(), desired.getMetadata().getName())));
+    Service current =
+        find(
+            () ->
+                client
+                    .admin()
+                    .getService(
+                        get(
+                            desired.getMetadata().getNamespace(),
+                            desired.getMetadata().getName())));
     if (current != null && Unchanged.service(current, desired)) {
       return "unchanged";
     }
@@ -74,8 +82,15 @@ public final class Applier {
   }
 
   private String pod(Pod desired) {
-    Pod current = find(() -> client.admin().getPod(get(desired.getMetadata().getNamespace(),
-        desired.getMetadata().getName())));
+    Pod current =
+        find(
+            () ->
+                client
+                    .admin()
+                    .getPod(
+                        get(
+                            desired.getMetadata().getNamespace(),
+                            desired.getMetadata().getName())));
     if (current != null && Unchanged.pod(current, desired)) {
       return "unchanged";
     }
@@ -90,8 +105,14 @@ public final class Applier {
     if (current != null && Unchanged.endpoints(currentList, desired)) {
       return "unchanged";
     }
-    client.admin().setEndpoints(SetEndpointsRequest.newBuilder().setNamespace(slice.namespace())
-        .setService(slice.service()).addAllEndpoints(desired).build());
+    client
+        .admin()
+        .setEndpoints(
+            SetEndpointsRequest.newBuilder()
+                .setNamespace(slice.namespace())
+                .setService(slice.service())
+                .addAllEndpoints(desired)
+                .build());
     return currentList.isEmpty() ? "created" : "configured";
   }
 

@@ -19,10 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Whether applying a manifest would change nothing, so that apply can say {@code unchanged}
- * and skip the write as kubectl does. The server's defaults and kept allocations are repeated
- * here (as the Admin API documents them); where this errs, it errs towards "configured", which
- * only costs a write that changes nothing.
+ * Whether applying a manifest would change nothing, so that apply can say {@code unchanged} and
+ * skip the write as kubectl does. The server's defaults and kept allocations are repeated here (as
+ * the Admin API documents them); where this errs, it errs towards "configured", which only costs a
+ * write that changes nothing.
  */
 final class Unchanged {
   private Unchanged() {}
@@ -46,9 +46,11 @@ final class Unchanged {
     }
     if (spec.getSessionAffinity().equals("ClientIP")
         && spec.getSessionAffinityConfig().getClientIp().getTimeoutSeconds() == 0) {
-      spec.setSessionAffinityConfig(SessionAffinityConfig.newBuilder()
-          .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(10800)));
-    } else if (spec.getSessionAffinity().equals("None") && spec.hasSessionAffinityConfig()
+      spec.setSessionAffinityConfig(
+          SessionAffinityConfig.newBuilder()
+              .setClientIp(ClientIPConfig.newBuilder().setTimeoutSeconds(10800)));
+    } else if (spec.getSessionAffinity().equals("None")
+        && spec.hasSessionAffinityConfig()
         && spec.getSessionAffinityConfig().getClientIp().getTimeoutSeconds() == 0) {
       spec.clearSessionAffinityConfig();
     }
@@ -57,11 +59,12 @@ final class Unchanged {
         port.setProtocol("TCP");
       }
       IntOrString t = port.getTargetPort();
-      boolean unset = switch (t.getValueCase()) {
-        case INT_VALUE -> t.getIntValue() == 0;
-        case STR_VALUE -> t.getStrValue().isEmpty();
-        case VALUE_NOT_SET -> true;
-      };
+      boolean unset =
+          switch (t.getValueCase()) {
+            case INT_VALUE -> t.getIntValue() == 0;
+            case STR_VALUE -> t.getStrValue().isEmpty();
+            case VALUE_NOT_SET -> true;
+          };
       if (unset) {
         port.setTargetPort(IntOrString.newBuilder().setIntValue(port.getPort()));
       }
@@ -109,15 +112,18 @@ final class Unchanged {
         }
       }
     }
-    boolean probed = d.getSpec().getContainersList().stream()
-        .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
+    boolean probed =
+        d.getSpec().getContainersList().stream()
+            .anyMatch(c -> c.hasReadinessProbe() || c.hasStartupProbe());
     if (probed) {
       // Ready is the node's word for a probed pod (the server keeps it): not the file's to change.
-      d.getStatusBuilder().setReady(current.getStatus().getReady())
+      d.getStatusBuilder()
+          .setReady(current.getStatus().getReady())
           .setReadyMessage(current.getStatus().getReadyMessage());
     }
     return sameMeta(current.getMetadata(), d.getMetadata())
-        && current.getSpec().equals(d.getSpec()) && current.getStatus().equals(d.getStatus());
+        && current.getSpec().equals(d.getSpec())
+        && current.getStatus().equals(d.getStatus());
   }
 
   static boolean endpoints(List<Endpoint> current, List<Endpoint> desired) {

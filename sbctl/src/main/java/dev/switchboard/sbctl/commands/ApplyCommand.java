@@ -18,28 +18,34 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code sbctl apply -f}: every document of every file is validated first; if any is invalid,
- * each problem is printed and nothing at all is applied. Then objects are applied one by one;
- * a server refusal of one is printed and the others still go ahead (exit code 1), as kubectl.
- * Objects of kinds Switchboard does not serve are skipped with one line each (exit code 1), as
- * kubectl does with kinds its server lacks, so a mixed file (Services and Deployments) still
- * applies its Services.
+ * {@code sbctl apply -f}: every document of every file is validated first; if any is invalid, each
+ * problem is printed and nothing at all is applied. Then objects are applied one by one; a server
+ * refusal of one is printed and the others still go ahead (exit code 1), as kubectl. Objects of
+ * kinds Switchboard does not serve are skipped with one line each (exit code 1), as kubectl does
+ * with kinds its server lacks, so a mixed file (Services and Deployments) still applies its
+ * Services.
  */
-@Command(name = "apply", sortOptions = false,
+@Command(
+    name = "apply",
+    sortOptions = false,
     description = "Creates or updates Services, Pods and EndpointSlices from Kubernetes manifests.")
 public final class ApplyCommand implements Callable<Integer> {
-  @ParentCommand
-  Sbctl root;
+  @ParentCommand Sbctl root;
 
-  @Mixin
-  ClientOptions client;
+  @Mixin ClientOptions client;
 
-  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE|DIR|-",
-      description = "A YAML or JSON file (any number of documents), a directory of .yaml, .yml "
-          + "and .json files, or - for stdin. Repeatable.")
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      paramLabel = "FILE|DIR|-",
+      description =
+          "A YAML or JSON file (any number of documents), a directory of .yaml, .yml "
+              + "and .json files, or - for stdin. Repeatable.")
   List<String> files;
 
-  @Option(names = {"-R", "--recursive"}, description = "Read directories recursively.")
+  @Option(
+      names = {"-R", "--recursive"},
+      description = "Read directories recursively.")
   boolean recursive;
 
   @Override
@@ -50,8 +56,11 @@ public final class ApplyCommand implements Callable<Integer> {
     List<Manifest> manifests = Namespaces.resolve(read.manifests(), client, errors);
     if (!errors.isEmpty()) {
       errors.forEach(t.err()::println);
-      t.err().println("error: nothing applied: fix the " + (errors.size() == 1 ? "problem"
-          : errors.size() + " problems") + " above and apply again");
+      t.err()
+          .println(
+              "error: nothing applied: fix the "
+                  + (errors.size() == 1 ? "problem" : errors.size() + " problems")
+                  + " above and apply again");
       return 1;
     }
     if (manifests.isEmpty()) {
@@ -74,9 +83,17 @@ public final class ApplyCommand implements Callable<Integer> {
           if (ServerErrors.isConnectionFailure(e)) {
             throw e; // no server: one line for the whole command
           }
-          t.err().println(ServerErrors.line(e, admin.server(), "error when applying \""
-              + m.source() + "\" (document " + m.document() + (m.item() == null ? ""
-              : ", " + m.item()) + "): "));
+          t.err()
+              .println(
+                  ServerErrors.line(
+                      e,
+                      admin.server(),
+                      "error when applying \""
+                          + m.source()
+                          + "\" (document "
+                          + m.document()
+                          + (m.item() == null ? "" : ", " + m.item())
+                          + "): "));
           failures++;
         }
       }

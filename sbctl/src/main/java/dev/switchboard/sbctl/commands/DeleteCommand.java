@@ -28,23 +28,29 @@ import picocli.CommandLine.ParentCommand;
  * {@code sbctl delete -f FILE} or {@code sbctl delete TYPE NAME...}. Deleting an EndpointSlice
  * clears its selector-less service's endpoints; deleting a service deletes its endpoints too.
  */
-@Command(name = "delete", sortOptions = false,
+@Command(
+    name = "delete",
+    sortOptions = false,
     description = "Deletes services, pods, or the endpoints of selector-less services.")
 public final class DeleteCommand implements Callable<Integer> {
-  @ParentCommand
-  Sbctl root;
+  @ParentCommand Sbctl root;
 
-  @Mixin
-  ClientOptions client;
+  @Mixin ClientOptions client;
 
-  @Option(names = {"-f", "--filename"}, paramLabel = "FILE|DIR|-",
+  @Option(
+      names = {"-f", "--filename"},
+      paramLabel = "FILE|DIR|-",
       description = "Delete the objects these manifests describe.")
   List<String> files = new ArrayList<>();
 
-  @Option(names = {"-R", "--recursive"}, description = "Read directories recursively.")
+  @Option(
+      names = {"-R", "--recursive"},
+      description = "Read directories recursively.")
   boolean recursive;
 
-  @Option(names = "--ignore-not-found", description = "An object that does not exist is not an error.")
+  @Option(
+      names = "--ignore-not-found",
+      description = "An object that does not exist is not an error.")
   boolean ignoreNotFound;
 
   @Parameters(paramLabel = "TYPE NAME", description = "svc, pod or endpoints, then names.")
@@ -79,37 +85,55 @@ public final class DeleteCommand implements Callable<Integer> {
   }
 
   /** What to delete: kind, namespace, name; for endpoints the service. */
-  private record Target(ResourceType type, String display, String namespace, String name,
-      String service) {}
+  private record Target(
+      ResourceType type, String display, String namespace, String name, String service) {}
 
   private void delete(AdminClient admin, Target target) {
     switch (target.type) {
       case SERVICES -> {
-        admin.admin().deleteService(DeleteRequest.newBuilder().setNamespace(target.namespace)
-            .setName(target.name).build());
+        admin
+            .admin()
+            .deleteService(
+                DeleteRequest.newBuilder()
+                    .setNamespace(target.namespace)
+                    .setName(target.name)
+                    .build());
         deletedServices.add(target.namespace + "/" + target.name);
       }
-      case PODS -> admin.admin().deletePod(DeleteRequest.newBuilder()
-          .setNamespace(target.namespace).setName(target.name).build());
+      case PODS ->
+          admin
+              .admin()
+              .deletePod(
+                  DeleteRequest.newBuilder()
+                      .setNamespace(target.namespace)
+                      .setName(target.name)
+                      .build());
       case ENDPOINTS -> {
         if (!deletedServices.contains(target.namespace + "/" + target.service)) {
-          admin.admin().setEndpoints(SetEndpointsRequest.newBuilder()
-              .setNamespace(target.namespace).setService(target.service).build());
+          admin
+              .admin()
+              .setEndpoints(
+                  SetEndpointsRequest.newBuilder()
+                      .setNamespace(target.namespace)
+                      .setService(target.service)
+                      .build());
         } // else: went with its service
       }
-      case NODES -> throw new CommandFailure("error: nodes cannot be deleted: a node leaves when"
-          + " its agent stops");
+      case NODES ->
+          throw new CommandFailure(
+              "error: nodes cannot be deleted: a node leaves when" + " its agent stops");
     }
   }
 
   private List<Target> fromArgs() {
     if (args.size() < 2) {
-      throw new CommandFailure("error: give -f FILE, or TYPE and at least one NAME"
-          + " (e.g. sbctl delete svc web)");
+      throw new CommandFailure(
+          "error: give -f FILE, or TYPE and at least one NAME" + " (e.g. sbctl delete svc web)");
     }
     ResourceType type = ResourceType.parse(args.get(0));
     if (type == ResourceType.NODES) {
-      throw new CommandFailure("error: nodes cannot be deleted: a node leaves when its agent stops");
+      throw new CommandFailure(
+          "error: nodes cannot be deleted: a node leaves when its agent stops");
     }
     List<Target> targets = new ArrayList<>();
     for (String name : args.subList(1, args.size())) {
@@ -128,15 +152,25 @@ public final class DeleteCommand implements Callable<Integer> {
     errors.addAll(read.skipped());
     List<Manifest> manifests = Namespaces.resolve(read.manifests(), client, errors);
     if (!errors.isEmpty()) {
-      throw new CommandFailure(String.join("\n", errors) + "\nerror: nothing deleted: fix the "
-          + (errors.size() == 1 ? "problem" : errors.size() + " problems") + " above");
+      throw new CommandFailure(
+          String.join("\n", errors)
+              + "\nerror: nothing deleted: fix the "
+              + (errors.size() == 1 ? "problem" : errors.size() + " problems")
+              + " above");
     }
     List<Target> targets = new ArrayList<>();
     for (Manifest m : manifests) {
-      ResourceType type = m.service() != null ? ResourceType.SERVICES
-          : m.pod() != null ? ResourceType.PODS : ResourceType.ENDPOINTS;
-      targets.add(new Target(type, m.resource(), m.namespace(), m.name(),
-          m.slice() == null ? m.name() : m.slice().service()));
+      ResourceType type =
+          m.service() != null
+              ? ResourceType.SERVICES
+              : m.pod() != null ? ResourceType.PODS : ResourceType.ENDPOINTS;
+      targets.add(
+          new Target(
+              type,
+              m.resource(),
+              m.namespace(),
+              m.name(),
+              m.slice() == null ? m.name() : m.slice().service()));
     }
     return targets;
   }

@@ -22,14 +22,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code sbctl describe svc|pod|node NAME...}: the multi-line view; a service with its endpoints. */
-@Command(name = "describe", description = "Shows one service (with its endpoints), pod or node in detail.")
+/**
+ * {@code sbctl describe svc|pod|node NAME...}: the multi-line view; a service with its endpoints.
+ */
+@Command(
+    name = "describe",
+    description = "Shows one service (with its endpoints), pod or node in detail.")
 public final class DescribeCommand implements Callable<Integer> {
-  @ParentCommand
-  Sbctl root;
+  @ParentCommand Sbctl root;
 
-  @Mixin
-  ClientOptions client;
+  @Mixin ClientOptions client;
 
   @Parameters(index = "0", paramLabel = "TYPE", description = "svc, pod or node.")
   String type;
@@ -42,8 +44,9 @@ public final class DescribeCommand implements Callable<Integer> {
     Terminal t = root.terminal();
     ResourceType resource = ResourceType.parse(type);
     if (resource == ResourceType.ENDPOINTS) {
-      throw new CommandFailure("error: describe endpoints is not supported: describe the service,"
-          + " which shows its endpoints");
+      throw new CommandFailure(
+          "error: describe endpoints is not supported: describe the service,"
+              + " which shows its endpoints");
     }
     int exit = 0;
     try (AdminClient admin = client.connect(t)) {
@@ -52,12 +55,14 @@ public final class DescribeCommand implements Callable<Integer> {
       for (String name : names) {
         try {
           Item item = fetcher.get(resource, client.namespace(), name);
-          String text = switch (resource) {
-            case SERVICES -> Describers.service((Service) item.object(), endpoints(admin,
-                item.namespace(), name));
-            case PODS -> Describers.pod((Pod) item.object());
-            default -> Describers.node((Node) item.object());
-          };
+          String text =
+              switch (resource) {
+                case SERVICES ->
+                    Describers.service(
+                        (Service) item.object(), endpoints(admin, item.namespace(), name));
+                case PODS -> Describers.pod((Pod) item.object());
+                default -> Describers.node((Node) item.object());
+              };
           if (!first) {
             t.out().println();
           }
@@ -78,8 +83,9 @@ public final class DescribeCommand implements Callable<Integer> {
 
   private static Endpoints endpoints(AdminClient admin, String namespace, String name) {
     try {
-      return admin.admin().getEndpoints(GetRequest.newBuilder().setNamespace(namespace)
-          .setName(name).build());
+      return admin
+          .admin()
+          .getEndpoints(GetRequest.newBuilder().setNamespace(namespace).setName(name).build());
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         return null;

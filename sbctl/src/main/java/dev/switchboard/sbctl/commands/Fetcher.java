@@ -20,6 +20,7 @@ import java.util.Map;
 /** Reads objects of one kind from the Admin API as {@link Item}s. */
 final class Fetcher {
   private final AdminClient client;
+
   /** Services by namespace/name, for the age and origin of endpoints. */
   private final Map<String, Service> services = new HashMap<>();
 
@@ -29,20 +30,34 @@ final class Fetcher {
 
   /** Every object of {@code type} in {@code namespace} ("" for all) matching the selector. */
   List<Item> list(ResourceType type, String namespace, String selector) {
-    ListRequest request = ListRequest.newBuilder().setNamespace(namespace)
-        .setLabelSelector(selector == null ? "" : selector).build();
+    ListRequest request =
+        ListRequest.newBuilder()
+            .setNamespace(namespace)
+            .setLabelSelector(selector == null ? "" : selector)
+            .build();
     List<Item> items = new ArrayList<>();
     switch (type) {
-      case SERVICES -> client.admin().listServices(request).getItemsList()
-          .forEach(s -> items.add(Item.of(s)));
-      case PODS -> client.admin().listPods(request).getItemsList().forEach(p -> items.add(Item.of(p)));
-      case NODES -> client.admin().listNodes(ListRequest.newBuilder()
-          .setLabelSelector(request.getLabelSelector()).build()).getItemsList()
-          .forEach(n -> items.add(Item.of(n)));
+      case SERVICES ->
+          client.admin().listServices(request).getItemsList().forEach(s -> items.add(Item.of(s)));
+      case PODS ->
+          client.admin().listPods(request).getItemsList().forEach(p -> items.add(Item.of(p)));
+      case NODES ->
+          client
+              .admin()
+              .listNodes(
+                  ListRequest.newBuilder().setLabelSelector(request.getLabelSelector()).build())
+              .getItemsList()
+              .forEach(n -> items.add(Item.of(n)));
       case ENDPOINTS -> {
-        client.admin().listServices(ListRequest.newBuilder().setNamespace(namespace).build())
-            .getItemsList().forEach(this::remember);
-        client.admin().listEndpoints(request).getItemsList()
+        client
+            .admin()
+            .listServices(ListRequest.newBuilder().setNamespace(namespace).build())
+            .getItemsList()
+            .forEach(this::remember);
+        client
+            .admin()
+            .listEndpoints(request)
+            .getItemsList()
             .forEach(e -> items.add(Item.of(e, service(e))));
       }
     }
@@ -66,8 +81,8 @@ final class Fetcher {
             yield Item.of(n);
           }
         }
-        throw new StatusRuntimeException(Status.NOT_FOUND.withDescription(
-            "nodes \"" + name + "\" not found"));
+        throw new StatusRuntimeException(
+            Status.NOT_FOUND.withDescription("nodes \"" + name + "\" not found"));
       }
     };
   }
@@ -78,8 +93,14 @@ final class Fetcher {
     Service s = services.get(key);
     if (s == null) {
       try {
-        s = client.admin().getService(GetRequest.newBuilder()
-            .setNamespace(e.getMetadata().getNamespace()).setName(e.getMetadata().getName()).build());
+        s =
+            client
+                .admin()
+                .getService(
+                    GetRequest.newBuilder()
+                        .setNamespace(e.getMetadata().getNamespace())
+                        .setName(e.getMetadata().getName())
+                        .build());
         remember(s);
       } catch (StatusRuntimeException ex) {
         if (ex.getStatus().getCode() != Status.Code.NOT_FOUND) {

@@ -25,14 +25,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code sbctl get}: tables like kubectl's, or Kubernetes-shaped YAML/JSON; -w follows changes. */
-@Command(name = "get", sortOptions = false,
+@Command(
+    name = "get",
+    sortOptions = false,
     description = "Lists services (svc), pods (po), endpoints (ep) or nodes (no).")
 public final class GetCommand implements Callable<Integer> {
-  @ParentCommand
-  Sbctl root;
+  @ParentCommand Sbctl root;
 
-  @Mixin
-  ClientOptions client;
+  @Mixin ClientOptions client;
 
   @Parameters(index = "0", paramLabel = "TYPE", description = "svc, pods, endpoints or nodes.")
   String type;
@@ -40,21 +40,31 @@ public final class GetCommand implements Callable<Integer> {
   @Parameters(index = "1..*", paramLabel = "NAME", description = "Only these objects.")
   List<String> names = new ArrayList<>();
 
-  @Option(names = {"-A", "--all-namespaces"}, description = "Every namespace.")
+  @Option(
+      names = {"-A", "--all-namespaces"},
+      description = "Every namespace.")
   boolean allNamespaces;
 
-  @Option(names = {"-l", "--selector"}, paramLabel = "SELECTOR",
+  @Option(
+      names = {"-l", "--selector"},
+      paramLabel = "SELECTOR",
       description = "Label selector, e.g. app=web,tier!=db,env in (a,b).")
   String selector;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT",
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
       description = "wide, yaml, json or name.")
   String output;
 
-  @Option(names = {"-w", "--watch"}, description = "After listing, print every change until interrupted.")
+  @Option(
+      names = {"-w", "--watch"},
+      description = "After listing, print every change until interrupted.")
   boolean watch;
 
-  @Option(names = "--output-watch-events", description = "With -w: add an EVENT column (ADDED, MODIFIED, DELETED).")
+  @Option(
+      names = "--output-watch-events",
+      description = "With -w: add an EVENT column (ADDED, MODIFIED, DELETED).")
   boolean watchEvents;
 
   @Option(names = "--no-headers", description = "Print tables without their header.")
@@ -91,8 +101,11 @@ public final class GetCommand implements Callable<Integer> {
         if (!items.isEmpty()) {
           table.print(t.out(), noHeaders);
         } else if (names.isEmpty() && !watch) {
-          t.err().println(allNamespaces || resource == ResourceType.NODES ? "No resources found"
-              : "No resources found in " + namespace + " namespace.");
+          t.err()
+              .println(
+                  allNamespaces || resource == ResourceType.NODES
+                      ? "No resources found"
+                      : "No resources found in " + namespace + " namespace.");
         }
       } else if (!items.isEmpty() || names.isEmpty()) {
         t.out().print(printer.manifests(items, !names.isEmpty() && names.size() == 1));
@@ -106,18 +119,28 @@ public final class GetCommand implements Callable<Integer> {
   }
 
   /**
-   * Follows Admin.Watch from the current state. The server first replays the current objects;
-   * those already printed by the listing are skipped. Ends when the thread is interrupted.
+   * Follows Admin.Watch from the current state. The server first replays the current objects; those
+   * already printed by the listing are skipped. Ends when the thread is interrupted.
    */
-  private void watch(AdminClient admin, Fetcher fetcher, ResourceType resource, String namespace,
-      Printer printer, Table table, List<Item> listed) {
+  private void watch(
+      AdminClient admin,
+      Fetcher fetcher,
+      ResourceType resource,
+      String namespace,
+      Printer printer,
+      Table table,
+      List<Item> listed) {
     Terminal t = root.terminal();
     Map<String, Object> printed = new HashMap<>();
     listed.forEach(i -> printed.put(i.key(), i.object()));
     boolean tableShown = !listed.isEmpty();
     boolean first = listed.isEmpty();
-    WatchRequest request = WatchRequest.newBuilder().setKind(kind(resource))
-        .setNamespace(namespace).setLabelSelector(selector == null ? "" : selector).build();
+    WatchRequest request =
+        WatchRequest.newBuilder()
+            .setKind(kind(resource))
+            .setNamespace(namespace)
+            .setLabelSelector(selector == null ? "" : selector)
+            .build();
     try {
       Iterator<WatchEvent> events = admin.streaming().watch(request);
       while (events.hasNext()) {
@@ -166,8 +189,9 @@ public final class GetCommand implements Callable<Integer> {
       case POD -> e.getPod();
       case ENDPOINTS -> e.getEndpoints();
       case NODE -> e.getNode();
-      case OBJECT_NOT_SET -> throw new StatusRuntimeException(Status.INTERNAL
-          .withDescription("watch event without an object"));
+      case OBJECT_NOT_SET ->
+          throw new StatusRuntimeException(
+              Status.INTERNAL.withDescription("watch event without an object"));
     };
   }
 

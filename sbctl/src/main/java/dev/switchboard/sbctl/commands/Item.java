@@ -13,27 +13,50 @@ import dev.switchboard.v1.Service;
  * @param createdMillis creation time; for endpoints their service's
  * @param derived for endpoints: whether its service has a selector (endpoints come from pods)
  */
-record Item(ResourceType type, String namespace, String name, Message object, long createdMillis,
+record Item(
+    ResourceType type,
+    String namespace,
+    String name,
+    Message object,
+    long createdMillis,
     boolean derived) {
 
   static Item of(Service s) {
-    return new Item(ResourceType.SERVICES, s.getMetadata().getNamespace(), s.getMetadata().getName(),
-        s, s.getMetadata().getCreationTimestampMillis(), false);
+    return new Item(
+        ResourceType.SERVICES,
+        s.getMetadata().getNamespace(),
+        s.getMetadata().getName(),
+        s,
+        s.getMetadata().getCreationTimestampMillis(),
+        false);
   }
 
   static Item of(Pod p) {
-    return new Item(ResourceType.PODS, p.getMetadata().getNamespace(), p.getMetadata().getName(), p,
-        p.getMetadata().getCreationTimestampMillis(), false);
+    return new Item(
+        ResourceType.PODS,
+        p.getMetadata().getNamespace(),
+        p.getMetadata().getName(),
+        p,
+        p.getMetadata().getCreationTimestampMillis(),
+        false);
   }
 
   static Item of(Node n) {
-    return new Item(ResourceType.NODES, "", n.getMetadata().getName(), n,
-        n.getMetadata().getCreationTimestampMillis(), false);
+    return new Item(
+        ResourceType.NODES,
+        "",
+        n.getMetadata().getName(),
+        n,
+        n.getMetadata().getCreationTimestampMillis(),
+        false);
   }
 
   static Item of(Endpoints e, Service service) {
-    return new Item(ResourceType.ENDPOINTS, e.getMetadata().getNamespace(),
-        e.getMetadata().getName(), e,
+    return new Item(
+        ResourceType.ENDPOINTS,
+        e.getMetadata().getNamespace(),
+        e.getMetadata().getName(),
+        e,
         service == null ? 0 : service.getMetadata().getCreationTimestampMillis(),
         service != null && service.getSpec().getSelectorCount() > 0);
   }

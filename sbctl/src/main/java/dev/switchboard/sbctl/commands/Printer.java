@@ -22,7 +22,13 @@ import java.util.Map;
 
 /** How {@code get} prints items: a table (plain or wide), YAML, JSON or names. */
 final class Printer {
-  enum Format { TABLE, WIDE, YAML, JSON, NAME }
+  enum Format {
+    TABLE,
+    WIDE,
+    YAML,
+    JSON,
+    NAME
+  }
 
   private final ResourceType type;
   private final Format format;
@@ -30,18 +36,23 @@ final class Printer {
   private final boolean watchEvents;
   private final Clock clock;
 
-  Printer(ResourceType type, String output, boolean allNamespaces, boolean watchEvents,
-      Clock clock) {
+  Printer(
+      ResourceType type, String output, boolean allNamespaces, boolean watchEvents, Clock clock) {
     this.type = type;
-    this.format = switch (output == null ? "" : output) {
-      case "" -> Format.TABLE;
-      case "wide" -> Format.WIDE;
-      case "yaml" -> Format.YAML;
-      case "json" -> Format.JSON;
-      case "name" -> Format.NAME;
-      default -> throw new CommandFailure("error: unable to match a printer suitable for the "
-          + "output format \"" + output + "\", allowed formats are: json,name,wide,yaml");
-    };
+    this.format =
+        switch (output == null ? "" : output) {
+          case "" -> Format.TABLE;
+          case "wide" -> Format.WIDE;
+          case "yaml" -> Format.YAML;
+          case "json" -> Format.JSON;
+          case "name" -> Format.NAME;
+          default ->
+              throw new CommandFailure(
+                  "error: unable to match a printer suitable for the "
+                      + "output format \""
+                      + output
+                      + "\", allowed formats are: json,name,wide,yaml");
+        };
     this.allNamespaces = allNamespaces && type != ResourceType.NODES;
     this.watchEvents = watchEvents;
     this.clock = clock;
@@ -63,16 +74,19 @@ final class Printer {
     if (allNamespaces) {
       header.add("NAMESPACE");
     }
-    header.addAll(switch (type) {
-      case SERVICES -> Rows.serviceHeader(format == Format.WIDE);
-      case PODS -> Rows.podHeader();
-      case ENDPOINTS -> Rows.endpointsHeader();
-      case NODES -> Rows.nodeHeader();
-    });
+    header.addAll(
+        switch (type) {
+          case SERVICES -> Rows.serviceHeader(format == Format.WIDE);
+          case PODS -> Rows.podHeader();
+          case ENDPOINTS -> Rows.endpointsHeader();
+          case NODES -> Rows.nodeHeader();
+        });
     return new Table(header);
   }
 
-  /** @param event the watch event type for --output-watch-events, else null */
+  /**
+   * @param event the watch event type for --output-watch-events, else null
+   */
   List<String> row(Item item, String event) {
     long now = clock.millis();
     List<String> row = new ArrayList<>();
@@ -82,12 +96,13 @@ final class Printer {
     if (allNamespaces) {
       row.add(item.namespace());
     }
-    row.addAll(switch (type) {
-      case SERVICES -> Rows.service((Service) item.object(), now, format == Format.WIDE);
-      case PODS -> Rows.pod((Pod) item.object(), now);
-      case ENDPOINTS -> Rows.endpoints((Endpoints) item.object(), item.createdMillis(), now);
-      case NODES -> Rows.node((Node) item.object(), now);
-    });
+    row.addAll(
+        switch (type) {
+          case SERVICES -> Rows.service((Service) item.object(), now, format == Format.WIDE);
+          case PODS -> Rows.pod((Pod) item.object(), now);
+          case ENDPOINTS -> Rows.endpoints((Endpoints) item.object(), item.createdMillis(), now);
+          case NODES -> Rows.node((Node) item.object(), now);
+        });
     return row;
   }
 
@@ -97,14 +112,15 @@ final class Printer {
       case SERVICES -> List.of(ServiceManifest.write((Service) item.object()));
       case PODS -> List.of(PodManifest.write((Pod) item.object(), clock));
       case NODES -> List.of(NodeManifest.write((Node) item.object()));
-      case ENDPOINTS -> EndpointSliceManifest.write((Endpoints) item.object(), item.derived(),
-          item.createdMillis());
+      case ENDPOINTS ->
+          EndpointSliceManifest.write(
+              (Endpoints) item.object(), item.derived(), item.createdMillis());
     };
   }
 
   /**
-   * YAML, JSON or names of the items: one object prints as itself, several as a kubectl
-   * {@code v1 List}, which {@code sbctl apply} reads back.
+   * YAML, JSON or names of the items: one object prints as itself, several as a kubectl {@code v1
+   * List}, which {@code sbctl apply} reads back.
    */
   String manifests(List<Item> items, boolean single) {
     List<Map<String, Object>> objects = new ArrayList<>();
@@ -113,9 +129,13 @@ final class Printer {
       StringBuilder b = new StringBuilder();
       for (Map<String, Object> o : objects) {
         String kind = (String) o.get("kind");
-        b.append(kind.equals("EndpointSlice") ? "endpointslice.discovery.k8s.io"
-            : kind.toLowerCase(java.util.Locale.ROOT)).append('/')
-            .append(((Map<?, ?>) o.get("metadata")).get("name")).append('\n');
+        b.append(
+                kind.equals("EndpointSlice")
+                    ? "endpointslice.discovery.k8s.io"
+                    : kind.toLowerCase(java.util.Locale.ROOT))
+            .append('/')
+            .append(((Map<?, ?>) o.get("metadata")).get("name"))
+            .append('\n');
       }
       return b.toString();
     }

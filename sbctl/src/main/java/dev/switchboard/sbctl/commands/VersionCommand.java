@@ -13,16 +13,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code sbctl version}. The Admin API has no version call, so for the server this says whether
- * it answers (a cheap ListNodes) and where, and exits 1 when it does not, as kubectl does.
+ * {@code sbctl version}. The Admin API has no version call, so for the server this says whether it
+ * answers (a cheap ListNodes) and where, and exits 1 when it does not, as kubectl does.
  */
-@Command(name = "version", description = "Prints the client version and whether the server answers.")
+@Command(
+    name = "version",
+    description = "Prints the client version and whether the server answers.")
 public final class VersionCommand implements Callable<Integer> {
-  @ParentCommand
-  Sbctl root;
+  @ParentCommand Sbctl root;
 
-  @Mixin
-  ClientOptions client;
+  @Mixin ClientOptions client;
 
   @Option(names = "--client", description = "Only the client version; do not contact the server.")
   boolean clientOnly;
@@ -37,8 +37,12 @@ public final class VersionCommand implements Callable<Integer> {
     }
     try (AdminClient admin = client.connect(t)) {
       admin.admin().listNodes(ListRequest.getDefaultInstance());
-      t.out().println("Server: " + admin.server() + " (reachable; the Admin API does not report"
-          + " a version)");
+      t.out()
+          .println(
+              "Server: "
+                  + admin.server()
+                  + " (reachable; the Admin API does not report"
+                  + " a version)");
     }
     return 0;
   }

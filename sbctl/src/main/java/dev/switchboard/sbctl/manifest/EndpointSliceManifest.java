@@ -15,22 +15,25 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * {@code discovery.k8s.io/v1 EndpointSlice} YAML ↔ a service's {@link Endpoints}. A slice
- * names its service with the {@code kubernetes.io/service-name} label, as in Kubernetes; its
- * ports apply to each of its endpoints, so endpoints with different ports print as several
- * slices, and slices applied together for one service are merged into one set of endpoints.
+ * {@code discovery.k8s.io/v1 EndpointSlice} YAML ↔ a service's {@link Endpoints}. A slice names its
+ * service with the {@code kubernetes.io/service-name} label, as in Kubernetes; its ports apply to
+ * each of its endpoints, so endpoints with different ports print as several slices, and slices
+ * applied together for one service are merged into one set of endpoints.
  */
 public final class EndpointSliceManifest {
   public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
   public static final String MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
+
   /** The managed-by value of derived endpoints (of services with a selector). */
   public static final String CONTROL_PLANE = "switchboard-control-plane";
+
   /** Endpoint fields about topology, which Switchboard does not use. */
-  public static final List<String> IGNORED_ENDPOINT = List.of("hostname", "zone", "hints",
-      "deprecatedTopology");
+  public static final List<String> IGNORED_ENDPOINT =
+      List.of("hostname", "zone", "hints", "deprecatedTopology");
+
   /** ObjectReference fields other than kind and name. */
-  public static final List<String> IGNORED_TARGET_REF = List.of("namespace", "uid", "apiVersion",
-      "resourceVersion", "fieldPath");
+  public static final List<String> IGNORED_TARGET_REF =
+      List.of("namespace", "uid", "apiVersion", "resourceVersion", "fieldPath");
 
   /** One slice as applied: the service it belongs to and its endpoints, ports filled in. */
   public record Slice(String name, String namespace, String service, List<Endpoint> endpoints) {}
@@ -44,13 +47,16 @@ public final class EndpointSliceManifest {
     meta.finish();
     String service = m.getLabelsOrDefault(SERVICE_NAME_LABEL, "");
     if (service.isEmpty() && meta.present()) {
-      root.problems().add("metadata.labels[" + SERVICE_NAME_LABEL
-          + "]: required: names the selector-less service these endpoints belong to");
+      root.problems()
+          .add(
+              "metadata.labels["
+                  + SERVICE_NAME_LABEL
+                  + "]: required: names the selector-less service these endpoints belong to");
     }
     String addressType = root.string("addressType");
     if (addressType != null && !addressType.equals("IPv4")) {
-      root.problems().add("addressType: not supported by Switchboard: \"" + addressType
-          + "\" (only IPv4)");
+      root.problems()
+          .add("addressType: not supported by Switchboard: \"" + addressType + "\" (only IPv4)");
     }
     List<EndpointPort> ports = new ArrayList<>();
     for (Fields port : root.objects("ports")) {
@@ -89,16 +95,22 @@ public final class EndpointSliceManifest {
     c.finish();
     // Kubernetes: an unset ready means "unknown", to be taken as ready; serving defaults to ready.
     boolean r = ready == null || ready;
-    b.setConditions(EndpointConditions.newBuilder().setReady(r)
-        .setServing(serving == null ? r : serving)
-        .setTerminating(terminating != null && terminating));
+    b.setConditions(
+        EndpointConditions.newBuilder()
+            .setReady(r)
+            .setServing(serving == null ? r : serving)
+            .setTerminating(terminating != null && terminating));
     setIfPresent(e.string("nodeName"), b::setNodeName);
     Fields ref = e.object("targetRef");
     if (ref.present()) {
       String kind = ref.string("kind");
       if (kind != null && !kind.equals("Pod")) {
-        ref.problems().add(ref.child("kind") + ": unsupported value \"" + kind
-            + "\": supported values: \"Pod\"");
+        ref.problems()
+            .add(
+                ref.child("kind")
+                    + ": unsupported value \""
+                    + kind
+                    + "\": supported values: \"Pod\"");
       }
       setIfPresent(ref.string("name"), b::setPodName);
       ref.ignore(IGNORED_TARGET_REF.toArray(String[]::new));
@@ -113,8 +125,8 @@ public final class EndpointSliceManifest {
    * A service's endpoints as EndpointSlices, one per distinct port list, named after the service
    * ({@code web}, then {@code web-2}, ...). Derived endpoints carry the managed-by label.
    */
-  public static List<Map<String, Object>> write(Endpoints endpoints, boolean derived,
-      long creationMillis) {
+  public static List<Map<String, Object>> write(
+      Endpoints endpoints, boolean derived, long creationMillis) {
     Map<List<EndpointPort>, List<Endpoint>> groups = new LinkedHashMap<>();
     for (Endpoint e : endpoints.getEndpointsList()) {
       groups.computeIfAbsent(e.getPortsList(), k -> new ArrayList<>()).add(e);
@@ -125,17 +137,18 @@ public final class EndpointSliceManifest {
     List<Map<String, Object>> slices = new ArrayList<>();
     String service = endpoints.getMetadata().getName();
     for (Map.Entry<List<EndpointPort>, List<Endpoint>> group : groups.entrySet()) {
-      ObjectMeta.Builder meta = ObjectMeta.newBuilder()
-          .setName(slices.isEmpty() ? service : service + "-" + (slices.size() + 1))
-          .setNamespace(endpoints.getMetadata().getNamespace())
-          .setResourceVersion(endpoints.getMetadata().getResourceVersion())
-          .setCreationTimestampMillis(creationMillis)
-          .putLabels(SERVICE_NAME_LABEL, service);
+      ObjectMeta.Builder meta =
+          ObjectMeta.newBuilder()
+              .setName(slices.isEmpty() ? service : service + "-" + (slices.size() + 1))
+              .setNamespace(endpoints.getMetadata().getNamespace())
+              .setResourceVersion(endpoints.getMetadata().getResourceVersion())
+              .setCreationTimestampMillis(creationMillis)
+              .putLabels(SERVICE_NAME_LABEL, service);
       if (derived) {
         meta.putLabels(MANAGED_BY_LABEL, CONTROL_PLANE);
       }
-      Map<String, Object> slice = Metadata.object("discovery.k8s.io/v1", "EndpointSlice",
-          Metadata.write(meta.build()));
+      Map<String, Object> slice =
+          Metadata.object("discovery.k8s.io/v1", "EndpointSlice", Metadata.write(meta.build()));
       slice.put("addressType", "IPv4");
       List<Object> items = new ArrayList<>();
       for (Endpoint e : group.getValue()) {
@@ -167,8 +180,9 @@ public final class EndpointSliceManifest {
     m.put("conditions", conditions);
     putIfSet(m, "nodeName", e.getNodeName());
     if (!e.getPodName().isEmpty()) {
-      m.put("targetRef", new TreeMap<>(Map.of("kind", "Pod", "name", e.getPodName(),
-          "namespace", namespace)));
+      m.put(
+          "targetRef",
+          new TreeMap<>(Map.of("kind", "Pod", "name", e.getPodName(), "namespace", namespace)));
     }
     return m;
   }

@@ -10,10 +10,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One YAML mapping, read field by field with its path. Every accessor declares the field as
- * known, so that {@link #finish()} can call whatever was neither read nor ignored an unknown
- * field: a typo such as {@code nodeport} must fail loudly instead of silently allocating a
- * random NodePort. Problems are collected, not thrown, so one run reports them all.
+ * One YAML mapping, read field by field with its path. Every accessor declares the field as known,
+ * so that {@link #finish()} can call whatever was neither read nor ignored an unknown field: a typo
+ * such as {@code nodeport} must fail loudly instead of silently allocating a random NodePort.
+ * Problems are collected, not thrown, so one run reports them all.
  */
 public final class Fields {
   private final Map<?, ?> map;
@@ -149,8 +149,11 @@ public final class Fields {
     for (Map.Entry<?, ?> e : m.entrySet()) {
       String entryPath = child(key) + "[" + e.getKey() + "]";
       if (!(e.getKey() instanceof String k)) {
-        problems.add(entryPath + ": keys must be strings, got " + describe(e.getKey())
-            + quoteHint(e.getKey()));
+        problems.add(
+            entryPath
+                + ": keys must be strings, got "
+                + describe(e.getKey())
+                + quoteHint(e.getKey()));
       } else if (!(e.getValue() instanceof String s)) {
         problems.add(typeError(entryPath, "a string", e.getValue()) + quoteHint(e.getValue()));
       } else {
@@ -185,8 +188,10 @@ public final class Fields {
       String k = String.valueOf(key);
       if (!known.contains(k)) {
         String suggestion = Suggestions.closest(k, known);
-        problems.add(child(k) + ": unknown field"
-            + (suggestion == null ? "" : " (did you mean " + suggestion + "?)"));
+        problems.add(
+            child(k)
+                + ": unknown field"
+                + (suggestion == null ? "" : " (did you mean " + suggestion + "?)"));
       }
     }
   }
@@ -222,8 +227,10 @@ public final class Fields {
       return "boolean " + b;
     }
     if (v instanceof Number n) {
-      return (n instanceof Integer || n instanceof Long || n instanceof BigInteger ? "integer "
-          : "number ") + n;
+      return (n instanceof Integer || n instanceof Long || n instanceof BigInteger
+              ? "integer "
+              : "number ")
+          + n;
     }
     if (v instanceof Map<?, ?>) {
       return "a mapping";

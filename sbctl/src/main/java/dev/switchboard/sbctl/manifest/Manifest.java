@@ -5,14 +5,19 @@ import dev.switchboard.v1.Pod;
 import dev.switchboard.v1.Service;
 
 /**
- * One object read from a manifest, with where it came from. Exactly one of service, pod and
- * slice is set.
+ * One object read from a manifest, with where it came from. Exactly one of service, pod and slice
+ * is set.
  *
  * @param source the file as the user named it ({@code <stdin>} for {@code -f -})
  * @param document 1-based index of the YAML document in the file
  * @param item {@code items[i]} inside a {@code v1 List}, or null
  */
-public record Manifest(String source, int document, String item, Service service, Pod pod,
+public record Manifest(
+    String source,
+    int document,
+    String item,
+    Service service,
+    Pod pod,
     EndpointSliceManifest.Slice slice) {
 
   public String kind() {
@@ -25,12 +30,14 @@ public record Manifest(String source, int document, String item, Service service
   }
 
   public String name() {
-    return service != null ? service.getMetadata().getName()
+    return service != null
+        ? service.getMetadata().getName()
         : pod != null ? pod.getMetadata().getName() : slice.name();
   }
 
   public String namespace() {
-    return service != null ? service.getMetadata().getNamespace()
+    return service != null
+        ? service.getMetadata().getNamespace()
         : pod != null ? pod.getMetadata().getNamespace() : slice.namespace();
   }
 
@@ -57,15 +64,31 @@ public record Manifest(String source, int document, String item, Service service
   /** The same object in {@code namespace}. */
   public Manifest withNamespace(String namespace) {
     if (service != null) {
-      return new Manifest(source, document, item, service.toBuilder()
-          .setMetadata(withNamespace(service.getMetadata(), namespace)).build(), null, null);
+      return new Manifest(
+          source,
+          document,
+          item,
+          service.toBuilder().setMetadata(withNamespace(service.getMetadata(), namespace)).build(),
+          null,
+          null);
     }
     if (pod != null) {
-      return new Manifest(source, document, item, null, pod.toBuilder()
-          .setMetadata(withNamespace(pod.getMetadata(), namespace)).build(), null);
+      return new Manifest(
+          source,
+          document,
+          item,
+          null,
+          pod.toBuilder().setMetadata(withNamespace(pod.getMetadata(), namespace)).build(),
+          null);
     }
-    return new Manifest(source, document, item, null, null, new EndpointSliceManifest.Slice(
-        slice.name(), namespace, slice.service(), slice.endpoints()));
+    return new Manifest(
+        source,
+        document,
+        item,
+        null,
+        null,
+        new EndpointSliceManifest.Slice(
+            slice.name(), namespace, slice.service(), slice.endpoints()));
   }
 
   private static ObjectMeta withNamespace(ObjectMeta meta, String namespace) {

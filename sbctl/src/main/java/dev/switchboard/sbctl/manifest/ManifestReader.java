@@ -18,11 +18,11 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
- * Reads {@code -f} arguments (files, directories of .yaml/.yml/.json, or {@code -} for stdin)
- * into {@link Manifest}s. Every problem in every document is collected, each naming the file,
- * the document and the field, so that the caller can refuse the whole set before applying any.
- * A well-formed object of a kind Switchboard does not serve (a Deployment next to its Service) is
- * not a problem but a skip, as kubectl reports a kind its server lacks and applies the rest.
+ * Reads {@code -f} arguments (files, directories of .yaml/.yml/.json, or {@code -} for stdin) into
+ * {@link Manifest}s. Every problem in every document is collected, each naming the file, the
+ * document and the field, so that the caller can refuse the whole set before applying any. A
+ * well-formed object of a kind Switchboard does not serve (a Deployment next to its Service) is not
+ * a problem but a skip, as kubectl reports a kind its server lacks and applies the rest.
  */
 public final class ManifestReader {
   public static final String STDIN = "<stdin>";
@@ -80,8 +80,13 @@ public final class ManifestReader {
   }
 
   private void parse(String source, String text) {
-    Load load = new Load(LoadSettings.builder().setLabel(source).setSchema(new CoreSchema())
-        .setAllowDuplicateKeys(false).build());
+    Load load =
+        new Load(
+            LoadSettings.builder()
+                .setLabel(source)
+                .setSchema(new CoreSchema())
+                .setAllowDuplicateKeys(false)
+                .build());
     Iterator<Object> documents = load.loadAllFromString(text).iterator();
     int index = 0;
     while (true) {
@@ -105,8 +110,14 @@ public final class ManifestReader {
   private static String syntaxError(String source, int document, YamlEngineException e) {
     StringBuilder b = new StringBuilder(source).append(": document ").append(document);
     if (e instanceof MarkedYamlEngineException marked) {
-      marked.getProblemMark().ifPresent(m -> b.append(": line ").append(m.getLine() + 1)
-          .append(", column ").append(m.getColumn() + 1));
+      marked
+          .getProblemMark()
+          .ifPresent(
+              m ->
+                  b.append(": line ")
+                      .append(m.getLine() + 1)
+                      .append(", column ")
+                      .append(m.getColumn() + 1));
       b.append(": YAML syntax error: ");
       if (marked.getContext() != null && !marked.getContext().isEmpty()) {
         b.append(marked.getContext()).append(": ");
@@ -121,9 +132,10 @@ public final class ManifestReader {
   private void document(String source, int index, String item, Object document) {
     String name = Metadata.peekName(document);
     if (!(document instanceof Map<?, ?> map)) {
-      errors.add(Manifest.where(source, index, item, null, null)
-          + ": expected a Kubernetes object (a mapping with apiVersion and kind), got "
-          + Fields.describe(document));
+      errors.add(
+          Manifest.where(source, index, item, null, null)
+              + ": expected a Kubernetes object (a mapping with apiVersion and kind), got "
+              + Fields.describe(document));
       return;
     }
     Object kind = map.get("kind");
@@ -132,11 +144,12 @@ public final class ManifestReader {
       errors.add(Manifest.where(source, index, item, null, null) + ": kind: required");
       return;
     }
-    String expected = switch (k) {
-      case "Service", "Pod", "List" -> "v1";
-      case "EndpointSlice" -> "discovery.k8s.io/v1";
-      default -> null;
-    };
+    String expected =
+        switch (k) {
+          case "Service", "Pod", "List" -> "v1";
+          case "EndpointSlice" -> "discovery.k8s.io/v1";
+          default -> null;
+        };
     String where = Manifest.where(source, index, item, k, name);
     if (expected == null) {
       if (!(apiVersion instanceof String v) || v.isEmpty()) {
@@ -147,9 +160,17 @@ public final class ManifestReader {
       return;
     }
     if (!expected.equals(apiVersion)) {
-      errors.add(where + ": apiVersion: " + (apiVersion == null ? "required"
-          : "unsupported value " + Fields.describe(apiVersion)) + " (" + k + " is " + expected
-          + ")");
+      errors.add(
+          where
+              + ": apiVersion: "
+              + (apiVersion == null
+                  ? "required"
+                  : "unsupported value " + Fields.describe(apiVersion))
+              + " ("
+              + k
+              + " is "
+              + expected
+              + ")");
       return;
     }
     List<String> problems = new ArrayList<>();
@@ -169,11 +190,14 @@ public final class ManifestReader {
         }
       }
     } else {
-      Manifest manifest = switch (k) {
-        case "Service" -> new Manifest(source, index, item, ServiceManifest.read(root), null, null);
-        case "Pod" -> new Manifest(source, index, item, null, PodManifest.read(root), null);
-        default -> new Manifest(source, index, item, null, null, EndpointSliceManifest.read(root));
-      };
+      Manifest manifest =
+          switch (k) {
+            case "Service" ->
+                new Manifest(source, index, item, ServiceManifest.read(root), null, null);
+            case "Pod" -> new Manifest(source, index, item, null, PodManifest.read(root), null);
+            default ->
+                new Manifest(source, index, item, null, null, EndpointSliceManifest.read(root));
+          };
       root.finish();
       if (problems.isEmpty()) {
         manifests.add(manifest);
@@ -185,22 +209,28 @@ public final class ManifestReader {
   }
 
   /**
-   * The skip line names the object by kind and name only (not file and document, as problems
-   * do): it is not something to fix in the file. A hint follows when a served kind does the job.
+   * The skip line names the object by kind and name only (not file and document, as problems do):
+   * it is not something to fix in the file. A hint follows when a served kind does the job.
    */
   private static String notServed(String kind, String name) {
-    String hint = switch (kind) {
-      case "Node" -> ": nodes are registered by their node agents, not applied";
-      case "Endpoints" -> ": use a discovery.k8s.io/v1 EndpointSlice instead";
-      default -> "";
-    };
-    return kind + (name == null || name.isEmpty() ? "" : " \"" + name + "\"")
-        + ": not served by Switchboard (it applies " + SERVED + ")" + hint;
+    String hint =
+        switch (kind) {
+          case "Node" -> ": nodes are registered by their node agents, not applied";
+          case "Endpoints" -> ": use a discovery.k8s.io/v1 EndpointSlice instead";
+          default -> "";
+        };
+    return kind
+        + (name == null || name.isEmpty() ? "" : " \"" + name + "\"")
+        + ": not served by Switchboard (it applies "
+        + SERVED
+        + ")"
+        + hint;
   }
 
   private static List<Path> listDirectory(Path dir, boolean recursive) {
     try (Stream<Path> files = recursive ? Files.walk(dir) : Files.list(dir)) {
-      return files.filter(Files::isRegularFile)
+      return files
+          .filter(Files::isRegularFile)
           .filter(f -> f.toString().matches(".*\\.(yaml|yml|json)$"))
           .sorted()
           .toList();

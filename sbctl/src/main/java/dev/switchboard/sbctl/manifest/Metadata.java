@@ -10,11 +10,19 @@ import java.util.TreeMap;
 /** {@code metadata} of every kind, both ways: what is kept, what is dropped, what is refused. */
 public final class Metadata {
   /**
-   * Written by a Kubernetes API server and harmless in a manifest: ignored on apply.
-   * {@code deletionTimestamp} is ignored too except on Pods, where it means terminating.
+   * Written by a Kubernetes API server and harmless in a manifest: ignored on apply. {@code
+   * deletionTimestamp} is ignored too except on Pods, where it means terminating.
    */
-  public static final List<String> IGNORED = List.of("uid", "creationTimestamp", "generation",
-      "managedFields", "selfLink", "finalizers", "ownerReferences", "deletionGracePeriodSeconds");
+  public static final List<String> IGNORED =
+      List.of(
+          "uid",
+          "creationTimestamp",
+          "generation",
+          "managedFields",
+          "selfLink",
+          "finalizers",
+          "ownerReferences",
+          "deletionGracePeriodSeconds");
 
   private Metadata() {}
 
@@ -41,8 +49,12 @@ public final class Metadata {
     } else if (rv instanceof Integer || rv instanceof Long) {
       b.setResourceVersion(((Number) rv).longValue());
     } else if (rv != null && !"".equals(rv)) {
-      meta.problems().add(meta.child("resourceVersion") + ": invalid value " + Fields.describe(rv)
-          + ": must be the number sbctl get printed");
+      meta.problems()
+          .add(
+              meta.child("resourceVersion")
+                  + ": invalid value "
+                  + Fields.describe(rv)
+                  + ": must be the number sbctl get printed");
     }
     meta.unsupported("generateName", "give metadata.name");
     meta.ignore(IGNORED.toArray(String[]::new));
@@ -51,7 +63,8 @@ public final class Metadata {
 
   /** Name of a document for error messages, before it is validated; null when it has none. */
   static String peekName(Object document) {
-    if (document instanceof Map<?, ?> m && m.get("metadata") instanceof Map<?, ?> meta
+    if (document instanceof Map<?, ?> m
+        && m.get("metadata") instanceof Map<?, ?> meta
         && meta.get("name") instanceof String s) {
       return s;
     }

@@ -15,10 +15,13 @@ public final class NodeManifest {
   public static Map<String, Object> write(Node node) {
     Map<String, Object> m = Metadata.object("v1", "Node", Metadata.write(node.getMetadata()));
     Map<String, Object> status = new TreeMap<>();
-    status.put("addresses", List.of(new TreeMap<>(Map.of("type", "InternalIP",
-        "address", node.getAddress()))));
-    status.put("conditions", List.of(new TreeMap<>(Map.of("type", "Ready",
-        "status", node.getReady() ? "True" : "False"))));
+    status.put(
+        "addresses",
+        List.of(new TreeMap<>(Map.of("type", "InternalIP", "address", node.getAddress()))));
+    status.put(
+        "conditions",
+        List.of(
+            new TreeMap<>(Map.of("type", "Ready", "status", node.getReady() ? "True" : "False"))));
     m.put("spec", Map.of());
     m.put("status", status);
     return m;

@@ -16,39 +16,104 @@ import java.util.TreeMap;
 
 /**
  * {@code v1 Pod} YAML ↔ {@link Pod}. A pod here is an address with labels and named ports:
- * everything about running containers is accepted and dropped, so a real pod manifest (or
- * {@code kubectl get pod -o yaml}) applies as is.
+ * everything about running containers is accepted and dropped, so a real pod manifest (or {@code
+ * kubectl get pod -o yaml}) applies as is.
  */
 public final class PodManifest {
   /** Every other core/v1 PodSpec field. */
-  public static final List<String> IGNORED_SPEC = List.of("volumes", "initContainers",
-      "ephemeralContainers", "restartPolicy", "terminationGracePeriodSeconds",
-      "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount",
-      "automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC",
-      "shareProcessNamespace", "securityContext", "imagePullSecrets", "hostname", "subdomain",
-      "affinity", "schedulerName", "tolerations", "hostAliases", "priorityClassName", "priority",
-      "dnsConfig", "readinessGates", "runtimeClassName", "enableServiceLinks", "preemptionPolicy",
-      "overhead", "topologySpreadConstraints", "setHostnameAsFQDN", "os", "hostUsers",
-      "schedulingGates", "resourceClaims", "resources");
+  public static final List<String> IGNORED_SPEC =
+      List.of(
+          "volumes",
+          "initContainers",
+          "ephemeralContainers",
+          "restartPolicy",
+          "terminationGracePeriodSeconds",
+          "activeDeadlineSeconds",
+          "dnsPolicy",
+          "nodeSelector",
+          "serviceAccountName",
+          "serviceAccount",
+          "automountServiceAccountToken",
+          "hostNetwork",
+          "hostPID",
+          "hostIPC",
+          "shareProcessNamespace",
+          "securityContext",
+          "imagePullSecrets",
+          "hostname",
+          "subdomain",
+          "affinity",
+          "schedulerName",
+          "tolerations",
+          "hostAliases",
+          "priorityClassName",
+          "priority",
+          "dnsConfig",
+          "readinessGates",
+          "runtimeClassName",
+          "enableServiceLinks",
+          "preemptionPolicy",
+          "overhead",
+          "topologySpreadConstraints",
+          "setHostnameAsFQDN",
+          "os",
+          "hostUsers",
+          "schedulingGates",
+          "resourceClaims",
+          "resources");
+
   /**
    * Every other core/v1 Container field. A liveness probe is dropped: nothing here restarts a
    * process (readiness and startup probes are kept, and run by the pod's node agent).
    */
-  public static final List<String> IGNORED_CONTAINER = List.of("image", "command", "args",
-      "workingDir", "envFrom", "env", "resources", "resizePolicy", "restartPolicy", "volumeMounts",
-      "volumeDevices", "livenessProbe", "lifecycle",
-      "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext",
-      "stdin", "stdinOnce", "tty");
+  public static final List<String> IGNORED_CONTAINER =
+      List.of(
+          "image",
+          "command",
+          "args",
+          "workingDir",
+          "envFrom",
+          "env",
+          "resources",
+          "resizePolicy",
+          "restartPolicy",
+          "volumeMounts",
+          "volumeDevices",
+          "livenessProbe",
+          "lifecycle",
+          "terminationMessagePath",
+          "terminationMessagePolicy",
+          "imagePullPolicy",
+          "securityContext",
+          "stdin",
+          "stdinOnce",
+          "tty");
+
   /** ContainerPort fields about the node's own ports, which pods here do not take. */
   public static final List<String> IGNORED_PORT = List.of("hostPort", "hostIP");
+
   /** Every other core/v1 PodStatus field: the Ready condition and podIP are what matter. */
-  public static final List<String> IGNORED_STATUS = List.of("phase", "message", "reason",
-      "nominatedNodeName", "hostIP", "hostIPs", "podIPs", "startTime", "initContainerStatuses",
-      "containerStatuses", "ephemeralContainerStatuses", "qosClass", "resize",
-      "resourceClaimStatuses", "observedGeneration");
+  public static final List<String> IGNORED_STATUS =
+      List.of(
+          "phase",
+          "message",
+          "reason",
+          "nominatedNodeName",
+          "hostIP",
+          "hostIPs",
+          "podIPs",
+          "startTime",
+          "initContainerStatuses",
+          "containerStatuses",
+          "ephemeralContainerStatuses",
+          "qosClass",
+          "resize",
+          "resourceClaimStatuses",
+          "observedGeneration");
+
   /** PodCondition fields other than type and status. */
-  public static final List<String> IGNORED_CONDITION = List.of("lastProbeTime",
-      "lastTransitionTime", "reason", "message", "observedGeneration");
+  public static final List<String> IGNORED_CONDITION =
+      List.of("lastProbeTime", "lastTransitionTime", "reason", "message", "observedGeneration");
 
   private PodManifest() {}
 
@@ -106,8 +171,13 @@ public final class PodManifest {
       String type = condition.string("type");
       String value = condition.string("status");
       if (value != null && !List.of("True", "False", "Unknown").contains(value)) {
-        condition.problems().add(condition.child("status") + ": unsupported value \"" + value
-            + "\": supported values: \"True\", \"False\", \"Unknown\"");
+        condition
+            .problems()
+            .add(
+                condition.child("status")
+                    + ": unsupported value \""
+                    + value
+                    + "\": supported values: \"True\", \"False\", \"Unknown\"");
       }
       if ("Ready".equals(type)) {
         b.setReady("True".equals(value));
@@ -160,8 +230,9 @@ public final class PodManifest {
     Map<String, Object> status = new TreeMap<>();
     putIfSet(status, "podIP", pod.getStatus().getPodIp());
     status.put("phase", pod.getStatus().getPodIp().isEmpty() ? "Pending" : "Running");
-    Map<String, Object> ready = new TreeMap<>(Map.of("type", "Ready",
-        "status", pod.getStatus().getReady() ? "True" : "False"));
+    Map<String, Object> ready =
+        new TreeMap<>(
+            Map.of("type", "Ready", "status", pod.getStatus().getReady() ? "True" : "False"));
     if (!pod.getStatus().getReadyMessage().isEmpty()) {
       ready.put("reason", "ContainersNotReady");
       ready.put("message", pod.getStatus().getReadyMessage());

@@ -17,9 +17,9 @@ import java.util.TreeMap;
 import java.util.function.IntConsumer;
 
 /**
- * A container's {@code readinessProbe} / {@code startupProbe} YAML ↔ {@link Probe}, field for
- * field as core/v1 has them. An {@code exec} probe is read too, so that the control plane refuses
- * it with its field error rather than sbctl dropping it.
+ * A container's {@code readinessProbe} / {@code startupProbe} YAML ↔ {@link Probe}, field for field
+ * as core/v1 has them. An {@code exec} probe is read too, so that the control plane refuses it with
+ * its field error rather than sbctl dropping it.
  */
 final class ProbeManifest {
   private ProbeManifest() {}
@@ -113,7 +113,7 @@ final class ProbeManifest {
         m.put("grpc", grpc);
       }
       case EXEC -> m.put("exec", Map.of("command", probe.getExec().getCommandList()));
-      default -> { }
+      default -> {}
     }
     m.put("initialDelaySeconds", probe.getInitialDelaySeconds());
     m.put("timeoutSeconds", probe.getTimeoutSeconds());
@@ -136,7 +136,7 @@ final class ProbeManifest {
     switch (port.getValueCase()) {
       case INT_VALUE -> m.put("port", port.getIntValue());
       case STR_VALUE -> m.put("port", port.getStrValue());
-      default -> { }
+      default -> {}
     }
   }
 

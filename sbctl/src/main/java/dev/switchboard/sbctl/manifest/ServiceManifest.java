@@ -15,9 +15,17 @@ import java.util.TreeMap;
 
 /** {@code v1 Service} YAML ↔ {@link Service}, with Kubernetes' field names. */
 public final class ServiceManifest {
-  /** ServiceSpec fields with no effect here (single-stack IPv4, one load balancer implementation). */
-  public static final List<String> IGNORED_SPEC = List.of("clusterIPs", "ipFamilies",
-      "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass", "trafficDistribution");
+  /**
+   * ServiceSpec fields with no effect here (single-stack IPv4, one load balancer implementation).
+   */
+  public static final List<String> IGNORED_SPEC =
+      List.of(
+          "clusterIPs",
+          "ipFamilies",
+          "ipFamilyPolicy",
+          "allocateLoadBalancerNodePorts",
+          "loadBalancerClass",
+          "trafficDistribution");
 
   private ServiceManifest() {}
 
@@ -48,8 +56,10 @@ public final class ServiceManifest {
       Integer timeout = clientIp.int32("timeoutSeconds");
       clientIp.finish();
       affinity.finish();
-      b.setSessionAffinityConfig(SessionAffinityConfig.newBuilder().setClientIp(
-          ClientIPConfig.newBuilder().setTimeoutSeconds(timeout == null ? 0 : timeout)));
+      b.setSessionAffinityConfig(
+          SessionAffinityConfig.newBuilder()
+              .setClientIp(
+                  ClientIPConfig.newBuilder().setTimeoutSeconds(timeout == null ? 0 : timeout)));
     }
     setIfPresent(spec.string("externalTrafficPolicy"), b::setExternalTrafficPolicy);
     Integer healthCheck = spec.int32("healthCheckNodePort");
@@ -116,7 +126,7 @@ public final class ServiceManifest {
       switch (p.getTargetPort().getValueCase()) {
         case INT_VALUE -> port.put("targetPort", p.getTargetPort().getIntValue());
         case STR_VALUE -> port.put("targetPort", p.getTargetPort().getStrValue());
-        default -> { }
+        default -> {}
       }
       if (p.getNodePort() != 0) {
         port.put("nodePort", p.getNodePort());
@@ -130,8 +140,13 @@ public final class ServiceManifest {
     putIfSet(spec, "clusterIP", s.getClusterIp());
     putIfSet(spec, "sessionAffinity", s.getSessionAffinity());
     if (s.hasSessionAffinityConfig()) {
-      spec.put("sessionAffinityConfig", Map.of("clientIP",
-          Map.of("timeoutSeconds", s.getSessionAffinityConfig().getClientIp().getTimeoutSeconds())));
+      spec.put(
+          "sessionAffinityConfig",
+          Map.of(
+              "clientIP",
+              Map.of(
+                  "timeoutSeconds",
+                  s.getSessionAffinityConfig().getClientIp().getTimeoutSeconds())));
     }
     putIfSet(spec, "externalTrafficPolicy", s.getExternalTrafficPolicy());
     if (s.getHealthCheckNodePort() != 0) {

@@ -21,17 +21,20 @@ import java.util.List;
 public final class Describers {
   private Describers() {}
 
-  /** @param endpoints the service's endpoints, or null when it has none yet */
+  /**
+   * @param endpoints the service's endpoints, or null when it has none yet
+   */
   public static String service(Service svc, Endpoints endpoints) {
     ServiceSpec s = svc.getSpec();
-    Description d = new Description()
-        .add(0, "Name", svc.getMetadata().getName())
-        .add(0, "Namespace", svc.getMetadata().getNamespace())
-        .add(0, "Labels", Description.pairs(svc.getMetadata().getLabelsMap()))
-        .add(0, "Annotations", Description.pairs(svc.getMetadata().getAnnotationsMap()))
-        .add(0, "Selector", Rows.selector(s.getSelectorMap()).replace("<none>", ""))
-        .add(0, "Type", s.getType())
-        .add(0, "IP", s.getClusterIp());
+    Description d =
+        new Description()
+            .add(0, "Name", svc.getMetadata().getName())
+            .add(0, "Namespace", svc.getMetadata().getNamespace())
+            .add(0, "Labels", Description.pairs(svc.getMetadata().getLabelsMap()))
+            .add(0, "Annotations", Description.pairs(svc.getMetadata().getAnnotationsMap()))
+            .add(0, "Selector", Rows.selector(s.getSelectorMap()).replace("<none>", ""))
+            .add(0, "Type", s.getType())
+            .add(0, "IP", s.getClusterIp());
     if (!s.getLoadBalancerIp().isEmpty()) {
       d.add(0, "LoadBalancer IP", s.getLoadBalancerIp());
     }
@@ -46,11 +49,12 @@ public final class Describers {
     for (ServicePort p : s.getPortsList()) {
       String name = p.getName().isEmpty() ? "<unset>" : p.getName();
       d.add(0, "Port", name + "  " + p.getPort() + "/" + p.getProtocol());
-      String target = switch (p.getTargetPort().getValueCase()) {
-        case INT_VALUE -> Integer.toString(p.getTargetPort().getIntValue());
-        case STR_VALUE -> p.getTargetPort().getStrValue();
-        case VALUE_NOT_SET -> Integer.toString(p.getPort());
-      };
+      String target =
+          switch (p.getTargetPort().getValueCase()) {
+            case INT_VALUE -> Integer.toString(p.getTargetPort().getIntValue());
+            case STR_VALUE -> p.getTargetPort().getStrValue();
+            case VALUE_NOT_SET -> Integer.toString(p.getPort());
+          };
       d.add(0, "TargetPort", target + "/" + p.getProtocol());
       if (p.getNodePort() != 0) {
         d.add(0, "NodePort", name + "  " + p.getNodePort() + "/" + p.getProtocol());
@@ -64,8 +68,11 @@ public final class Describers {
     List<String> notReady = new ArrayList<>();
     for (Endpoint ep : e.getEndpointsList()) {
       if (!ep.getConditions().getReady()) {
-        notReady.add(ep.getAddress() + (ep.getConditions().getTerminating() ? " (terminating)"
-            : ep.getConditions().getServing() ? " (serving)" : ""));
+        notReady.add(
+            ep.getAddress()
+                + (ep.getConditions().getTerminating()
+                    ? " (terminating)"
+                    : ep.getConditions().getServing() ? " (serving)" : ""));
       }
     }
     if (!notReady.isEmpty()) {
@@ -73,7 +80,9 @@ public final class Describers {
     }
     d.add(0, "Session Affinity", s.getSessionAffinity());
     if (s.getSessionAffinity().equals("ClientIP")) {
-      d.add(0, "Session Affinity Timeout",
+      d.add(
+          0,
+          "Session Affinity Timeout",
           s.getSessionAffinityConfig().getClientIp().getTimeoutSeconds() + "s");
     }
     if (!s.getExternalTrafficPolicy().isEmpty()) {
@@ -93,23 +102,31 @@ public final class Describers {
   }
 
   public static String pod(Pod pod) {
-    Description d = new Description()
-        .add(0, "Name", pod.getMetadata().getName())
-        .add(0, "Namespace", pod.getMetadata().getNamespace())
-        .add(0, "Node", pod.getSpec().getNodeName())
-        .add(0, "Start Time", pod.getMetadata().getCreationTimestampMillis() == 0 ? ""
-            : Metadata.timestamp(pod.getMetadata().getCreationTimestampMillis()))
-        .add(0, "Labels", Description.pairs(pod.getMetadata().getLabelsMap()))
-        .add(0, "Annotations", Description.pairs(pod.getMetadata().getAnnotationsMap()))
-        .add(0, "Status", Rows.podStatus(pod))
-        .add(0, "IP", pod.getStatus().getPodIp());
+    Description d =
+        new Description()
+            .add(0, "Name", pod.getMetadata().getName())
+            .add(0, "Namespace", pod.getMetadata().getNamespace())
+            .add(0, "Node", pod.getSpec().getNodeName())
+            .add(
+                0,
+                "Start Time",
+                pod.getMetadata().getCreationTimestampMillis() == 0
+                    ? ""
+                    : Metadata.timestamp(pod.getMetadata().getCreationTimestampMillis()))
+            .add(0, "Labels", Description.pairs(pod.getMetadata().getLabelsMap()))
+            .add(0, "Annotations", Description.pairs(pod.getMetadata().getAnnotationsMap()))
+            .add(0, "Status", Rows.podStatus(pod))
+            .add(0, "IP", pod.getStatus().getPodIp());
     d.text(0, "Containers:");
     for (Container c : pod.getSpec().getContainersList()) {
       d.text(1, (c.getName().isEmpty() ? "<unnamed>" : c.getName()) + ":");
       List<String> ports = new ArrayList<>();
       for (ContainerPort p : c.getPortsList()) {
-        ports.add(p.getContainerPort() + "/" + p.getProtocol()
-            + (p.getName().isEmpty() ? "" : " (" + p.getName() + ")"));
+        ports.add(
+            p.getContainerPort()
+                + "/"
+                + p.getProtocol()
+                + (p.getName().isEmpty() ? "" : " (" + p.getName() + ")"));
       }
       d.add(2, ports.size() == 1 ? "Port" : "Ports", String.join(", ", ports));
       if (c.hasReadinessProbe()) {
@@ -126,7 +143,8 @@ public final class Describers {
       d.text(1, conditions.format(row).stripTrailing());
     }
     if (!pod.getStatus().getReadyMessage().isEmpty()) {
-      // kubectl shows the probe's failure as the last Unhealthy event; here it is the stored reason.
+      // kubectl shows the probe's failure as the last Unhealthy event; here it is the stored
+      // reason.
       d.text(0, "Events:");
       d.text(1, "Type     Reason     Message");
       d.text(1, "Warning  Unhealthy  " + pod.getStatus().getReadyMessage());
@@ -134,18 +152,38 @@ public final class Describers {
     return d.render();
   }
 
-  /** As kubectl: {@code http-get http://:http/healthz delay=0s timeout=1s period=10s #success=1 #failure=3}. */
+  /**
+   * As kubectl: {@code http-get http://:http/healthz delay=0s timeout=1s period=10s #success=1
+   * #failure=3}.
+   */
   static String probe(Probe p) {
-    String how = switch (p.getHandlerCase()) {
-      case HTTP_GET -> "http-get " + p.getHttpGet().getScheme().toLowerCase(java.util.Locale.ROOT) + "://"
-          + p.getHttpGet().getHost() + ":" + port(p.getHttpGet().getPort()) + p.getHttpGet().getPath();
-      case TCP_SOCKET -> "tcp-socket " + p.getTcpSocket().getHost() + ":" + port(p.getTcpSocket().getPort());
-      case GRPC -> "grpc <pod>:" + p.getGrpc().getPort() + " " + p.getGrpc().getService();
-      case EXEC -> "exec " + p.getExec().getCommandList();
-      default -> "<none>";
-    };
-    return how + " delay=" + p.getInitialDelaySeconds() + "s timeout=" + p.getTimeoutSeconds() + "s period="
-        + p.getPeriodSeconds() + "s #success=" + p.getSuccessThreshold() + " #failure=" + p.getFailureThreshold();
+    String how =
+        switch (p.getHandlerCase()) {
+          case HTTP_GET ->
+              "http-get "
+                  + p.getHttpGet().getScheme().toLowerCase(java.util.Locale.ROOT)
+                  + "://"
+                  + p.getHttpGet().getHost()
+                  + ":"
+                  + port(p.getHttpGet().getPort())
+                  + p.getHttpGet().getPath();
+          case TCP_SOCKET ->
+              "tcp-socket " + p.getTcpSocket().getHost() + ":" + port(p.getTcpSocket().getPort());
+          case GRPC -> "grpc <pod>:" + p.getGrpc().getPort() + " " + p.getGrpc().getService();
+          case EXEC -> "exec " + p.getExec().getCommandList();
+          default -> "<none>";
+        };
+    return how
+        + " delay="
+        + p.getInitialDelaySeconds()
+        + "s timeout="
+        + p.getTimeoutSeconds()
+        + "s period="
+        + p.getPeriodSeconds()
+        + "s #success="
+        + p.getSuccessThreshold()
+        + " #failure="
+        + p.getFailureThreshold();
   }
 
   private static String port(IntOrString port) {
@@ -161,7 +199,9 @@ public final class Describers {
       return "userspace (" + ProxyNeeds.reason(true, false) + ")";
     }
     if (ProxyNeeds.proxyProtocol(svc, port) && !svc.getSpec().getType().equals("ClusterIP")) {
-      return "nftables (ClusterIP); userspace (NodePort, LoadBalancer: " + ProxyNeeds.reason(false, true) + ")";
+      return "nftables (ClusterIP); userspace (NodePort, LoadBalancer: "
+          + ProxyNeeds.reason(false, true)
+          + ")";
     }
     return "nftables";
   }
@@ -170,8 +210,12 @@ public final class Describers {
     return new Description()
         .add(0, "Name", node.getMetadata().getName())
         .add(0, "Labels", Description.pairs(node.getMetadata().getLabelsMap()))
-        .add(0, "CreationTimestamp", node.getMetadata().getCreationTimestampMillis() == 0 ? ""
-            : Metadata.timestamp(node.getMetadata().getCreationTimestampMillis()))
+        .add(
+            0,
+            "CreationTimestamp",
+            node.getMetadata().getCreationTimestampMillis() == 0
+                ? ""
+                : Metadata.timestamp(node.getMetadata().getCreationTimestampMillis()))
         .add(0, "Address", node.getAddress())
         .add(0, "Ready", node.getReady() ? "True" : "False")
         .render();

@@ -15,7 +15,7 @@ public final class Description {
 
   private final List<Line> lines = new ArrayList<>();
 
-  /** {@code Key:  value}; an empty list prints {@code <none>}. */
+  /** {@code Key: value}; an empty list prints {@code <none>}. */
   public Description add(int level, String key, List<String> values) {
     lines.add(new Line(level, key + ":", values.isEmpty() ? List.of("<none>") : values));
     return this;
@@ -55,8 +55,11 @@ public final class Description {
       int column = widths.get(l.level) + 2;
       for (int i = 0; i < l.values.size(); i++) {
         String key = i == 0 ? l.key : "";
-        b.append(indent).append(key).append(" ".repeat(column - key.length()))
-            .append(l.values.get(i)).append('\n');
+        b.append(indent)
+            .append(key)
+            .append(" ".repeat(column - key.length()))
+            .append(l.values.get(i))
+            .append('\n');
       }
     }
     return b.toString();

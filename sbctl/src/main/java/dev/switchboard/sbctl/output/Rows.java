@@ -24,8 +24,8 @@ public final class Rows {
   private Rows() {}
 
   public static List<String> serviceHeader(boolean wide) {
-    List<String> h = new ArrayList<>(List.of("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP",
-        "PORT(S)", "AGE"));
+    List<String> h =
+        new ArrayList<>(List.of("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"));
     if (wide) {
       h.add("SELECTOR");
     }
@@ -33,16 +33,24 @@ public final class Rows {
   }
 
   public static List<String> service(Service svc, long now, boolean wide) {
-    List<String> row = new ArrayList<>(List.of(svc.getMetadata().getName(), svc.getSpec().getType(),
-        orNone(svc.getSpec().getClusterIp()), externalIp(svc), ports(svc),
-        Age.of(svc.getMetadata().getCreationTimestampMillis(), now)));
+    List<String> row =
+        new ArrayList<>(
+            List.of(
+                svc.getMetadata().getName(),
+                svc.getSpec().getType(),
+                orNone(svc.getSpec().getClusterIp()),
+                externalIp(svc),
+                ports(svc),
+                Age.of(svc.getMetadata().getCreationTimestampMillis(), now)));
     if (wide) {
       row.add(selector(svc.getSpec().getSelectorMap()));
     }
     return row;
   }
 
-  /** Load balancer ingress for LoadBalancer services ({@code <pending>} until cloud-lb writes it). */
+  /**
+   * Load balancer ingress for LoadBalancer services ({@code <pending>} until cloud-lb writes it).
+   */
   public static String externalIp(Service svc) {
     List<String> ips = new ArrayList<>();
     for (LoadBalancerIngress i : svc.getStatus().getLoadBalancer().getIngressList()) {
@@ -61,8 +69,11 @@ public final class Rows {
     }
     List<String> ports = new ArrayList<>();
     for (ServicePort p : svc.getSpec().getPortsList()) {
-      ports.add(p.getPort() + (p.getNodePort() != 0 ? ":" + p.getNodePort() : "") + "/"
-          + p.getProtocol());
+      ports.add(
+          p.getPort()
+              + (p.getNodePort() != 0 ? ":" + p.getNodePort() : "")
+              + "/"
+              + p.getProtocol());
     }
     return String.join(",", ports);
   }
@@ -72,8 +83,10 @@ public final class Rows {
     if (selector.isEmpty()) {
       return "<none>";
     }
-    return new TreeMap<>(selector).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-        .collect(Collectors.joining(","));
+    return new TreeMap<>(selector)
+        .entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining(","));
   }
 
   public static List<String> podHeader() {
@@ -81,8 +94,12 @@ public final class Rows {
   }
 
   public static List<String> pod(Pod pod, long now) {
-    return List.of(pod.getMetadata().getName(), pod.getStatus().getReady() ? "1/1" : "0/1",
-        podStatus(pod), orNone(pod.getStatus().getPodIp()), orNone(pod.getSpec().getNodeName()),
+    return List.of(
+        pod.getMetadata().getName(),
+        pod.getStatus().getReady() ? "1/1" : "0/1",
+        podStatus(pod),
+        orNone(pod.getStatus().getPodIp()),
+        orNone(pod.getSpec().getNodeName()),
         Age.of(pod.getMetadata().getCreationTimestampMillis(), now));
   }
 
@@ -98,15 +115,19 @@ public final class Rows {
     return List.of("NAME", "ENDPOINTS", "AGE");
   }
 
-  /** @param createdMillis the service's creation time: endpoints live as long as it does */
+  /**
+   * @param createdMillis the service's creation time: endpoints live as long as it does
+   */
   public static List<String> endpoints(Endpoints e, long createdMillis, long now) {
-    return List.of(e.getMetadata().getName(), endpointList(e, null, MAX_ENDPOINTS),
+    return List.of(
+        e.getMetadata().getName(),
+        endpointList(e, null, MAX_ENDPOINTS),
         Age.of(createdMillis, now));
   }
 
   /**
-   * Ready addresses with their ports, port by port as kubectl lists them:
-   * {@code 127.0.10.1:8080,127.0.10.2:8080}, cut after {@code max} with {@code + N more...}.
+   * Ready addresses with their ports, port by port as kubectl lists them: {@code
+   * 127.0.10.1:8080,127.0.10.2:8080}, cut after {@code max} with {@code + N more...}.
    *
    * @param portName only this port (describe's per-port line), or null for all
    * @param max how many to show; 0 for all
@@ -151,8 +172,11 @@ public final class Rows {
   }
 
   public static List<String> node(Node node, long now) {
-    return List.of(node.getMetadata().getName(), node.getReady() ? "Ready" : "NotReady",
-        orNone(node.getAddress()), Age.of(node.getMetadata().getCreationTimestampMillis(), now));
+    return List.of(
+        node.getMetadata().getName(),
+        node.getReady() ? "Ready" : "NotReady",
+        orNone(node.getAddress()),
+        Age.of(node.getMetadata().getCreationTimestampMillis(), now));
   }
 
   static String orNone(String s) {

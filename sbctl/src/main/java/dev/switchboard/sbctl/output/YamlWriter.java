@@ -5,20 +5,22 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Block-style YAML in kubectl's layout (two-space indent, list dashes level with their key)
- * for the plain trees of maps, lists, strings, numbers and booleans that the manifest classes
- * build. Written by hand rather than with a YAML dumper so the layout and quoting are exactly
- * kubectl's: strings that YAML would read as something else are double-quoted.
+ * Block-style YAML in kubectl's layout (two-space indent, list dashes level with their key) for the
+ * plain trees of maps, lists, strings, numbers and booleans that the manifest classes build.
+ * Written by hand rather than with a YAML dumper so the layout and quoting are exactly kubectl's:
+ * strings that YAML would read as something else are double-quoted.
  */
 public final class YamlWriter {
   /** Safe to print unquoted: no indicator at the start, no ": " or " #", no spaces at the ends. */
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*");
+
   /** What the YAML 1.2 core schema would not read back as a string. */
-  private static final Pattern NOT_A_STRING = Pattern.compile(
-      "null|Null|NULL|~|true|True|TRUE|false|False|FALSE"
-          + "|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
-          + "|[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?"
-          + "|[-+]?\\.(inf|Inf|INF)|\\.nan|\\.NaN|\\.NAN");
+  private static final Pattern NOT_A_STRING =
+      Pattern.compile(
+          "null|Null|NULL|~|true|True|TRUE|false|False|FALSE"
+              + "|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+              + "|[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+              + "|[-+]?\\.(inf|Inf|INF)|\\.nan|\\.NaN|\\.NAN");
 
   private YamlWriter() {}
 

@@ -17,14 +17,17 @@ class ManifestReaderTest {
 
   @Test
   void readsEveryModelledServiceField() {
-    ManifestReader.Result r = ManifestReader.read(
-        List.of(Path.of("src/test/resources/manifests/web.yaml").toString()), false, null);
+    ManifestReader.Result r =
+        ManifestReader.read(
+            List.of(Path.of("src/test/resources/manifests/web.yaml").toString()), false, null);
     assertThat(r.errors()).isEmpty();
-    assertThat(r.manifests()).extracting(Manifest::kind).containsExactly("Service", "Service",
-        "Pod", "Pod", "EndpointSlice", "Service");
+    assertThat(r.manifests())
+        .extracting(Manifest::kind)
+        .containsExactly("Service", "Service", "Pod", "Pod", "EndpointSlice", "Service");
     Service web = r.manifests().get(0).service();
     assertThat(web.getMetadata().getLabelsMap()).containsEntry("tier", "front");
-    assertThat(web.getMetadata().getAnnotationsMap()).containsEntry("description", "the web front end");
+    assertThat(web.getMetadata().getAnnotationsMap())
+        .containsEntry("description", "the web front end");
     assertThat(web.getSpec().getType()).isEqualTo("NodePort");
     assertThat(web.getSpec().getPorts(0).getTargetPort())
         .isEqualTo(IntOrString.newBuilder().setStrValue("http").build());
@@ -43,7 +46,8 @@ class ManifestReaderTest {
     assertThat(pod.getSpec().getContainers(0).getPortsList()).hasSize(2);
     EndpointSliceManifest.Slice slice = r.manifests().get(4).slice();
     assertThat(slice.service()).isEqualTo("db");
-    assertThat(slice.endpoints()).extracting(Endpoint::getAddress)
+    assertThat(slice.endpoints())
+        .extracting(Endpoint::getAddress)
         .containsExactly("127.0.20.1", "127.0.20.2");
     assertThat(slice.endpoints().get(1).getConditions().getReady()).isFalse();
     assertThat(slice.endpoints().get(0).getPorts(0).getPort()).isEqualTo(5432);
@@ -51,15 +55,19 @@ class ManifestReaderTest {
 
   @Test
   void acceptsWhatKubectlGetPrintsFromARealCluster() {
-    ManifestReader.Result r = ManifestReader.read(
-        List.of("src/test/resources/manifests/kubectl-get-output.yaml"), false, null);
+    ManifestReader.Result r =
+        ManifestReader.read(
+            List.of("src/test/resources/manifests/kubectl-get-output.yaml"), false, null);
     assertThat(r.errors()).isEmpty();
-    assertThat(r.manifests().get(0).service().getSpec().getSelectorMap()).containsEntry("app", "api");
+    assertThat(r.manifests().get(0).service().getSpec().getSelectorMap())
+        .containsEntry("app", "api");
   }
 
   @Test
   void unknownFieldNamesFileDocumentObjectAndPathWithASuggestion() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Pod
         metadata: {name: p}
@@ -75,17 +83,20 @@ class ManifestReaderTest {
             nodeport: 30080
           selecter: {app: web}
         """);
-    assertThat(r.errors()).containsExactly(
-        "web.yaml: document 2 (Service \"web\"): spec.ports[0].nodeport: unknown field"
-            + " (did you mean nodePort?)",
-        "web.yaml: document 2 (Service \"web\"): spec.selecter: unknown field"
-            + " (did you mean selector?)");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 2 (Service \"web\"): spec.ports[0].nodeport: unknown field"
+                + " (did you mean nodePort?)",
+            "web.yaml: document 2 (Service \"web\"): spec.selecter: unknown field"
+                + " (did you mean selector?)");
     assertThat(r.manifests()).extracting(Manifest::name).containsExactly("p");
   }
 
   @Test
   void wrongTypesSayWhatWasExpected() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Service
         metadata:
@@ -96,18 +107,21 @@ class ManifestReaderTest {
           - port: "eighty"
           publishNotReadyAddresses: "yes"
         """);
-    assertThat(r.errors()).containsExactly(
-        "web.yaml: document 1 (Service \"web\"): metadata.labels[enabled]: invalid type:"
-            + " expected a string, got boolean true (quote it: \"true\")",
-        "web.yaml: document 1 (Service \"web\"): spec.ports[0].port: invalid type:"
-            + " expected an integer, got string \"eighty\"",
-        "web.yaml: document 1 (Service \"web\"): spec.publishNotReadyAddresses: invalid type:"
-            + " expected a boolean (true or false), got string \"yes\"");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 1 (Service \"web\"): metadata.labels[enabled]: invalid type:"
+                + " expected a string, got boolean true (quote it: \"true\")",
+            "web.yaml: document 1 (Service \"web\"): spec.ports[0].port: invalid type:"
+                + " expected an integer, got string \"eighty\"",
+            "web.yaml: document 1 (Service \"web\"): spec.publishNotReadyAddresses: invalid type:"
+                + " expected a boolean (true or false), got string \"yes\"");
   }
 
   @Test
   void syntaxErrorsGiveTheLine() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Service
         metadata:
@@ -120,12 +134,15 @@ class ManifestReaderTest {
          spec: {}
         """);
     assertThat(r.errors()).hasSize(1);
-    assertThat(r.errors().get(0)).startsWith("web.yaml: document 2: line 10, column 2: YAML syntax error: ");
+    assertThat(r.errors().get(0))
+        .startsWith("web.yaml: document 2: line 10, column 2: YAML syntax error: ");
   }
 
   @Test
   void unservedKindsAreSkippedAndWrongApiVersionsRefused() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web}
@@ -148,25 +165,29 @@ class ManifestReaderTest {
         items:
         - {apiVersion: apps/v1, kind: Deployment, metadata: {name: api}}
         """);
-    assertThat(r.errors()).containsExactly(
-        "web.yaml: document 2 (EndpointSlice \"x\"): apiVersion: unsupported value string \"v1\""
-            + " (EndpointSlice is discovery.k8s.io/v1)",
-        "web.yaml: document 4: expected a Kubernetes object (a mapping with apiVersion and kind),"
-            + " got string \"just a string\"",
-        "web.yaml: document 5 (ConfigMap \"z\"): apiVersion: required");
-    assertThat(r.skipped()).containsExactly(
-        "Deployment \"web\": not served by Switchboard (it applies v1 Service, v1 Pod,"
-            + " discovery.k8s.io/v1 EndpointSlice)",
-        "Endpoints \"y\": not served by Switchboard (it applies v1 Service, v1 Pod,"
-            + " discovery.k8s.io/v1 EndpointSlice): use a discovery.k8s.io/v1 EndpointSlice instead",
-        "Deployment \"api\": not served by Switchboard (it applies v1 Service, v1 Pod,"
-            + " discovery.k8s.io/v1 EndpointSlice)");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 2 (EndpointSlice \"x\"): apiVersion: unsupported value string \"v1\""
+                + " (EndpointSlice is discovery.k8s.io/v1)",
+            "web.yaml: document 4: expected a Kubernetes object (a mapping with apiVersion and kind),"
+                + " got string \"just a string\"",
+            "web.yaml: document 5 (ConfigMap \"z\"): apiVersion: required");
+    assertThat(r.skipped())
+        .containsExactly(
+            "Deployment \"web\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+                + " discovery.k8s.io/v1 EndpointSlice)",
+            "Endpoints \"y\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+                + " discovery.k8s.io/v1 EndpointSlice): use a discovery.k8s.io/v1 EndpointSlice instead",
+            "Deployment \"api\": not served by Switchboard (it applies v1 Service, v1 Pod,"
+                + " discovery.k8s.io/v1 EndpointSlice)");
     assertThat(r.manifests()).isEmpty();
   }
 
   @Test
   void fieldsThatWouldChangeBehaviourAreRefusedNotIgnored() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Service
         metadata: {name: web}
@@ -174,16 +195,19 @@ class ManifestReaderTest {
           externalIPs: [1.2.3.4]
           ports: [{port: 80, targetPort: 99999999999}]
         """);
-    assertThat(r.errors()).containsExactly(
-        "web.yaml: document 1 (Service \"web\"): spec.ports[0].targetPort: invalid value"
-            + " 99999999999: out of range for a 32-bit integer",
-        "web.yaml: document 1 (Service \"web\"): spec.externalIPs: not supported by Switchboard:"
-            + " use type LoadBalancer or NodePort");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 1 (Service \"web\"): spec.ports[0].targetPort: invalid value"
+                + " 99999999999: out of range for a 32-bit integer",
+            "web.yaml: document 1 (Service \"web\"): spec.externalIPs: not supported by Switchboard:"
+                + " use type LoadBalancer or NodePort");
   }
 
   @Test
   void requiredFieldsAndServiceNameLabel() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Service
         spec: {ports: [{name: x}]}
@@ -194,19 +218,22 @@ class ManifestReaderTest {
         addressType: IPv6
         endpoints: [{conditions: {}}]
         """);
-    assertThat(r.errors()).containsExactly(
-        "web.yaml: document 1 (Service): metadata.name: required",
-        "web.yaml: document 1 (Service): spec.ports[0].port: required",
-        "web.yaml: document 2 (EndpointSlice \"s\"): metadata.labels[kubernetes.io/service-name]:"
-            + " required: names the selector-less service these endpoints belong to",
-        "web.yaml: document 2 (EndpointSlice \"s\"): addressType: not supported by Switchboard:"
-            + " \"IPv6\" (only IPv4)",
-        "web.yaml: document 2 (EndpointSlice \"s\"): endpoints[0].addresses: required");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 1 (Service): metadata.name: required",
+            "web.yaml: document 1 (Service): spec.ports[0].port: required",
+            "web.yaml: document 2 (EndpointSlice \"s\"): metadata.labels[kubernetes.io/service-name]:"
+                + " required: names the selector-less service these endpoints belong to",
+            "web.yaml: document 2 (EndpointSlice \"s\"): addressType: not supported by Switchboard:"
+                + " \"IPv6\" (only IPv4)",
+            "web.yaml: document 2 (EndpointSlice \"s\"): endpoints[0].addresses: required");
   }
 
   @Test
   void podReadinessAndTerminationComeFromConditionsAndDeletionTimestamp() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -229,7 +256,9 @@ class ManifestReaderTest {
 
   @Test
   void listItemsAreReadAndNamedInErrors() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         apiVersion: v1
         kind: List
         metadata: {resourceVersion: ""}
@@ -244,13 +273,17 @@ class ManifestReaderTest {
           spec: {portz: []}
         """);
     assertThat(r.manifests()).extracting(Manifest::name).containsExactly("a");
-    assertThat(r.errors()).containsExactly("web.yaml: document 1, items[1] (Service \"b\"):"
-        + " spec.portz: unknown field (did you mean ports?)");
+    assertThat(r.errors())
+        .containsExactly(
+            "web.yaml: document 1, items[1] (Service \"b\"):"
+                + " spec.portz: unknown field (did you mean ports?)");
   }
 
   @Test
   void emptyDocumentsAndJsonAreFine() {
-    ManifestReader.Result r = parse("""
+    ManifestReader.Result r =
+        parse(
+            """
         ---
         # nothing here
         ---

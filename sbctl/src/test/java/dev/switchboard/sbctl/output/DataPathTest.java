@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class DataPathTest {
   @Test
   void plainPortsAreKernelHttpAndProxyProtocolPortsSayWhyTheyNeedTheForwarder() {
-    ServicePort plain = ServicePort.newBuilder().setName("db").setProtocol("TCP").setPort(5432).build();
+    ServicePort plain =
+        ServicePort.newBuilder().setName("db").setProtocol("TCP").setPort(5432).build();
     ServicePort http = plain.toBuilder().setAppProtocol("http").build();
     ServicePort udpHttp = http.toBuilder().setProtocol("UDP").build();
     Service svc = service("LoadBalancer", "");
@@ -22,8 +23,10 @@ class DataPathTest {
     assertThat(Describers.dataPath(svc, plain)).isEqualTo("nftables");
     assertThat(Describers.dataPath(svc, http)).isEqualTo("userspace (appProtocol http)");
     assertThat(Describers.dataPath(svc, udpHttp)).isEqualTo("nftables"); // HTTP is TCP only
-    assertThat(Describers.dataPath(proxied, plain)).isEqualTo("nftables (ClusterIP); userspace (NodePort, "
-        + "LoadBalancer: PROXY protocol (switchboard.dev/proxy-protocol: v2))");
+    assertThat(Describers.dataPath(proxied, plain))
+        .isEqualTo(
+            "nftables (ClusterIP); userspace (NodePort, "
+                + "LoadBalancer: PROXY protocol (switchboard.dev/proxy-protocol: v2))");
     assertThat(Describers.dataPath(service("ClusterIP", "v2"), plain)).isEqualTo("nftables");
   }
 
@@ -32,6 +35,9 @@ class DataPathTest {
     if (!proxyProtocol.isEmpty()) {
       meta.putAnnotations(Annotations.PROXY_PROTOCOL, proxyProtocol);
     }
-    return Service.newBuilder().setMetadata(meta).setSpec(ServiceSpec.newBuilder().setType(type)).build();
+    return Service.newBuilder()
+        .setMetadata(meta)
+        .setSpec(ServiceSpec.newBuilder().setType(type))
+        .build();
   }
 }

@@ -33,7 +33,9 @@ class OutputTest {
     t.add(List.of("database", "ClusterIP", "10m"));
     java.io.StringWriter out = new java.io.StringWriter();
     t.print(new java.io.PrintWriter(out), false);
-    assertThat(out.toString()).isEqualTo("""
+    assertThat(out.toString())
+        .isEqualTo(
+            """
         NAME       TYPE        AGE
         web        NodePort    5s
         database   ClusterIP   10m
@@ -43,9 +45,28 @@ class OutputTest {
   @Test
   void yamlQuotesWhatWouldReadBackAsAnotherType() {
     Map<String, Object> m = new LinkedHashMap<>();
-    List<String> tricky = List.of("true", "80", "1.5", "null", "~", "", "a: b", "-x", "# c",
-        "2026-01-01T00:00:00Z", "multi\nline", "tab\there", "yes", "0x1F", "127.0.0.1", "app.kubernetes.io/name",
-        "{json}", "*alias", "quote\"d", " lead");
+    List<String> tricky =
+        List.of(
+            "true",
+            "80",
+            "1.5",
+            "null",
+            "~",
+            "",
+            "a: b",
+            "-x",
+            "# c",
+            "2026-01-01T00:00:00Z",
+            "multi\nline",
+            "tab\there",
+            "yes",
+            "0x1F",
+            "127.0.0.1",
+            "app.kubernetes.io/name",
+            "{json}",
+            "*alias",
+            "quote\"d",
+            " lead");
     for (int i = 0; i < tricky.size(); i++) {
       m.put("k" + i, tricky.get(i));
     }
@@ -55,19 +76,32 @@ class OutputTest {
     m.put("none", List.of());
     m.put("list", List.of(Map.of("a", 1), "s"));
     String yaml = YamlWriter.write(m);
-    assertThat(yaml).contains("k0: \"true\"\n", "k1: \"80\"\n", "k14: 127.0.0.1\n",
-        "k15: app.kubernetes.io/name\n", "num: 80\n", "flag: true\n", "empty: {}\n", "none: []\n",
-        "list:\n- a: 1\n- s\n");
+    assertThat(yaml)
+        .contains(
+            "k0: \"true\"\n",
+            "k1: \"80\"\n",
+            "k14: 127.0.0.1\n",
+            "k15: app.kubernetes.io/name\n",
+            "num: 80\n",
+            "flag: true\n",
+            "empty: {}\n",
+            "none: []\n",
+            "list:\n- a: 1\n- s\n");
     // Whatever is written reads back as the same strings.
-    Object back = new org.snakeyaml.engine.v2.api.Load(
-        org.snakeyaml.engine.v2.api.LoadSettings.builder()
-            .setSchema(new org.snakeyaml.engine.v2.schema.CoreSchema()).build()).loadFromString(yaml);
+    Object back =
+        new org.snakeyaml.engine.v2.api.Load(
+                org.snakeyaml.engine.v2.api.LoadSettings.builder()
+                    .setSchema(new org.snakeyaml.engine.v2.schema.CoreSchema())
+                    .build())
+            .loadFromString(yaml);
     assertThat(back).isEqualTo(m);
   }
 
   @Test
   void jsonIsIndentedByFour() {
-    assertThat(JsonWriter.write(Map.of("a", List.of(1, "x\"y")))).isEqualTo("""
+    assertThat(JsonWriter.write(Map.of("a", List.of(1, "x\"y"))))
+        .isEqualTo(
+            """
         {
             "a": [
                 1,
