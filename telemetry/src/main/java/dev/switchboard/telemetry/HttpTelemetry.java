@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -24,7 +23,8 @@ import java.util.List;
  * in place of the client's, so a request is one trace from load balancer to agent to pod: each
  * hop's span is the child of the one before, and the pod sees the agent's span as its parent.
  *
- * <p>Metric: {@code switchboard.http.request.duration} by listener, method and status code.
+ * <p>Metric: {@code switchboard.http.request.duration} by listener, method ({@code _OTHER} for
+ * methods HTTP does not register) and status code. Without a trace exporter no span is built.
  */
 public final class HttpTelemetry implements HttpExchangeObserver {
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
@@ -54,11 +54,14 @@ public final class HttpTelemetry implements HttpExchangeObserver {
       };
 
   private final Tracer tracer;
+  private final boolean tracing;
   private final String role;
   private final DoubleHistogram duration;
+  private final HttpDurationAttributes durationAttributes = new HttpDurationAttributes();
 
   public HttpTelemetry(Telemetry telemetry, String role) {
     this.tracer = telemetry.tracer("dev.switchboard.forwarder.http");
+    this.tracing = telemetry.tracing();
     this.role = role;
     this.duration =
         telemetry
@@ -74,6 +77,11 @@ public final class HttpTelemetry implements HttpExchangeObserver {
 
   @Override
   public Exchange onRequest(ConnectionInfo connection, Endpoint endpoint, HttpRequest request) {
+    if (!tracing) {
+      // No span goes anywhere: the client's traceparent passes as it is, and only the duration
+      // is recorded (most of a span's cost is building it).
+      return new Timed(connection.listener(), request.method().name());
+    }
     HttpHeaders headers = request.headers();
     Context parent = W3C.extract(Context.root(), headers, GETTER);
     String method = request.method().name();
@@ -128,8 +136,42 @@ public final class HttpTelemetry implements HttpExchangeObserver {
       private void record() {
         duration.record(
             (System.nanoTime() - start) / 1e9,
-            Attributes.of(LISTENER, connection.listener(), METHOD, method, STATUS, status));
+            durationAttributes.of(
+                connection.listener(), HttpDurationAttributes.methodIndex(method), status));
       }
     };
+  }
+
+  /** An exchange that only records its duration: no trace exporter is configured. */
+  private final class Timed implements Exchange {
+    private final String listener;
+    private final int method;
+    private final long start = System.nanoTime();
+    private long status;
+
+    Timed(String listener, String method) {
+      this.listener = listener;
+      this.method = HttpDurationAttributes.methodIndex(method);
+    }
+
+    @Override
+    public void onResponse(HttpResponse response) {
+      status = response.status().code();
+    }
+
+    @Override
+    public void onComplete() {
+      record();
+    }
+
+    @Override
+    public void onFailed(String reason) {
+      record();
+    }
+
+    private void record() {
+      duration.record(
+          (System.nanoTime() - start) / 1e9, durationAttributes.of(listener, method, status));
+    }
   }
 }
