@@ -12,6 +12,7 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -99,39 +100,58 @@ public final class ConnectionTelemetry implements ConnectionObserver {
     this.tracing = telemetry.tracing();
     this.role = role;
     Meter meter = telemetry.meter("dev.switchboard.forwarder");
-    meter
-        .counterBuilder("switchboard.connections.opened")
-        .setDescription("Connections (TCP) and flows (UDP) accepted, by listener")
-        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.totalConnections(), a.listener)));
+    ObservableLongMeasurement opened =
+        meter
+            .counterBuilder("switchboard.connections.opened")
+            .setDescription("Connections (TCP) and flows (UDP) accepted, by listener")
+            .buildObserver();
     closed =
         meter
             .counterBuilder("switchboard.connections.closed")
             .setDescription("Connections and flows ended, by listener and outcome")
             .build();
-    meter
-        .upDownCounterBuilder("switchboard.connections.active")
-        .setDescription("Connections and flows open now, by listener")
-        .buildWithCallback(
-            m -> eachListener((a, s) -> m.record(s.activeConnections(), a.listener)));
-    meter
-        .counterBuilder("switchboard.connection.bytes")
-        .setUnit("By")
-        .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)")
-        .buildWithCallback(
-            m ->
-                eachListener(
-                    (a, s) -> {
-                      m.record(s.bytesIn(), a.fromClient);
-                      m.record(s.bytesOut(), a.toClient);
-                    }));
-    meter
-        .counterBuilder("switchboard.connect.failures")
-        .setDescription("Connects to an endpoint that failed (refused, timed out), by listener")
-        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectFailures(), a.listener)));
-    meter
-        .counterBuilder("switchboard.connect.retries")
-        .setDescription("Connects retried on another endpoint, by listener")
-        .buildWithCallback(m -> eachListener((a, s) -> m.record(s.connectRetries(), a.listener)));
+    ObservableLongMeasurement active =
+        meter
+            .upDownCounterBuilder("switchboard.connections.active")
+            .setDescription("Connections and flows open now, by listener")
+            .buildObserver();
+    ObservableLongMeasurement bytes =
+        meter
+            .counterBuilder("switchboard.connection.bytes")
+            .setUnit("By")
+            .setDescription("Bytes forwarded, by listener and direction (from_client, to_client)")
+            .buildObserver();
+    ObservableLongMeasurement failures =
+        meter
+            .counterBuilder("switchboard.connect.failures")
+            .setDescription("Connects to an endpoint that failed (refused, timed out), by listener")
+            .buildObserver();
+    ObservableLongMeasurement retries =
+        meter
+            .counterBuilder("switchboard.connect.retries")
+            .setDescription("Connects retried on another endpoint, by listener")
+            .buildObserver();
+    // One pass over the listeners per collection, one stats snapshot each, for all five.
+    meter.batchCallback(
+        () ->
+            eachListener(
+                (a, s) -> {
+                  opened.record(s.totalConnections(), a.listener);
+                  active.record(s.activeConnections(), a.listener);
+                  bytes.record(s.bytesIn(), a.fromClient);
+                  bytes.record(s.bytesOut(), a.toClient);
+                  if (s.connectFailures() > 0) {
+                    failures.record(s.connectFailures(), a.listener);
+                  }
+                  if (s.connectRetries() > 0) {
+                    retries.record(s.connectRetries(), a.listener);
+                  }
+                }),
+        opened,
+        active,
+        bytes,
+        failures,
+        retries);
     duration =
         meter
             .histogramBuilder("switchboard.connection.duration")
@@ -155,16 +175,23 @@ public final class ConnectionTelemetry implements ConnectionObserver {
     final Attributes listener;
     final Attributes fromClient;
     final Attributes toClient;
-    final Attributes[] byOutcome = new Attributes[OUTCOMES.length];
+
+    /** Filled as outcomes occur (a race fills a slot twice with equal values). */
+    private final Attributes[] byOutcome = new Attributes[OUTCOMES.length];
 
     ListenerAttributes(String name) {
       listener = Attributes.of(LISTENER, name);
       fromClient = Attributes.of(LISTENER, name, DIRECTION, "from_client");
       toClient = Attributes.of(LISTENER, name, DIRECTION, "to_client");
-      for (Outcome o : OUTCOMES) {
-        byOutcome[o.ordinal()] =
-            Attributes.of(LISTENER, name, OUTCOME, o.name().toLowerCase(Locale.ROOT));
+    }
+
+    Attributes outcome(Outcome o) {
+      Attributes a = byOutcome[o.ordinal()];
+      if (a == null) {
+        a = listener.toBuilder().put(OUTCOME, o.name().toLowerCase(Locale.ROOT)).build();
+        byOutcome[o.ordinal()] = a;
       }
+      return a;
     }
   }
 
@@ -178,9 +205,13 @@ public final class ConnectionTelemetry implements ConnectionObserver {
     Collection<? extends Listener> live = listeners.get();
     Set<String> names = new HashSet<>();
     for (Listener l : live) {
+      ListenerStats stats = l.stats();
+      if (stats.totalConnections() == 0) {
+        continue; // no series until a listener has served (as before), nor attributes kept for it
+      }
       String name = l.spec().name();
       names.add(name);
-      record.accept(attributesOf(name), l.stats());
+      record.accept(attributesOf(name), stats);
     }
     if (attributes.size() > names.size()) {
       attributes.keySet().retainAll(names);
@@ -195,7 +226,7 @@ public final class ConnectionTelemetry implements ConnectionObserver {
   @Override
   public void onClose(ConnectionInfo c, ConnectionSummary s) {
     ListenerAttributes a = attributesOf(c.listener());
-    closed.add(1, a.byOutcome[s.outcome().ordinal()]);
+    closed.add(1, a.outcome(s.outcome()));
     duration.record(s.duration().toNanos() / 1e9, a.listener);
     if (tracing) {
       span(c, s);
