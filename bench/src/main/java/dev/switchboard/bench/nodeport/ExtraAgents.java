@@ -22,16 +22,19 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Extra, labelled rows: node agents that users do not get from {@code bin/run-local}, each the same
  * {@code Main} with other JVM flags (the container images' flags; or an experiment), joined to a
  * small control plane of their own so that cloud-lb of the shipped cluster never sends to them.
- * Each serves the same pod on NodePort {@link #NODE_PORT} of its own address.
+ * Each serves the same pod on NodePort {@link #NODE_PORT} of its own address, and on {@link
+ * #HTTP_NODE_PORT} as an {@code appProtocol: http} port.
  */
 final class ExtraAgents implements AutoCloseable {
   static final int NODE_PORT = 30090;
+  static final int HTTP_NODE_PORT = 30091;
 
   private final Path dir;
   private final EtcdProcess etcd;
@@ -57,10 +60,16 @@ final class ExtraAgents implements AutoCloseable {
   }
 
   /**
-   * Starts node agent {@code name} on {@code ip} with {@code jvmFlags}; the pod is on the first
-   * one.
+   * Starts node agent {@code name} on {@code ip} with {@code jvmFlags} and {@code environment}
+   * added to this process's; the pod is on the first one.
    */
-  Process start(String name, String ip, List<String> jvmFlags, String podIp, int podPort)
+  Process start(
+      String name,
+      String ip,
+      List<String> jvmFlags,
+      Map<String, String> environment,
+      String podIp,
+      int podPort)
       throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
@@ -87,11 +96,12 @@ final class ExtraAgents implements AutoCloseable {
             Integer.toString(EtcdProcess.freePort()),
             "--insecure"));
     Path log = dir.resolve(name + ".log");
-    Process p =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     agents.add(p);
     System.err.println("bench: started " + name + " (pid " + p.pid() + ", log " + log + ")");
     if (!podApplied) {
@@ -119,7 +129,15 @@ final class ExtraAgents implements AutoCloseable {
                               .addPorts(
                                   ServicePort.newBuilder()
                                       .setPort(80)
+                                      .setName("tcp")
                                       .setNodePort(NODE_PORT)
+                                      .setTargetPort(IntOrString.newBuilder().setStrValue("http")))
+                              .addPorts(
+                                  ServicePort.newBuilder()
+                                      .setName("http")
+                                      .setPort(81)
+                                      .setAppProtocol("http")
+                                      .setNodePort(HTTP_NODE_PORT)
                                       .setTargetPort(
                                           IntOrString.newBuilder().setStrValue("http")))))
               .build());

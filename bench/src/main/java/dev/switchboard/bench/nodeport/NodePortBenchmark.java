@@ -21,12 +21,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE] [--scenarios
  * keepalive,newconn,bulk[,bulk1m]] [--targets id,...] [--extra "label=JVM flags"]... [--no-image]
- * [--hold SECONDS]}; in {@code --extra} flags, {@code @run-local} stands for the flags {@code
- * bin/run-local} gave its agents, e.g. {@code --extra "no-telemetry=@run-local
- * -Dotel.sdk.disabled=true"}; and {@code --hold SECONDS}: the last starts everything, prints each
- * target's address and server pids, and waits, for profiling by hand. "server CPU µs/req" is the
- * user + system time of the serving processes per request (all of them on a path: cloud-lb and the
- * agents; both HAProxies): steadier than req/s on a noisy machine.
+ * [--otlp] [--hold SECONDS]}; each extra row X is two rows, {@code nodeport-X} and {@code
+ * nodeport-http-X}; {@code --otlp} adds the extra row {@code otlp}: an agent with bin/run-local's
+ * flags exporting traces and metrics by OTLP to a sink in this process (which counts the spans it
+ * gets); in {@code --extra} flags, {@code @run-local} stands for the flags {@code bin/run-local}
+ * gave its agents, e.g. {@code --extra "no-telemetry=@run-local -Dotel.sdk.disabled=true"}; and
+ * {@code --hold SECONDS}: the last starts everything, prints each target's address and server pids,
+ * and waits, for profiling by hand. "server CPU µs/req" is the user + system time of the serving
+ * processes per request (all of them on a path: cloud-lb and the agents; both HAProxies): steadier
+ * than req/s on a noisy machine.
  */
 public final class NodePortBenchmark {
   private static final String POD_IP = "127.0.10.1";
@@ -35,6 +38,12 @@ public final class NodePortBenchmark {
   private static final String HAPROXY_HTTP_IP = "127.0.3.3";
   private static final int NODE_PORT = 30080;
   private static final int HTTP_NODE_PORT = 30081;
+
+  /**
+   * {@code --otlp}: an extra agent with bin/run-local's flags and an OTLP endpoint (a sink in this
+   * process), so telemetry with export on is priced in the same run as without.
+   */
+  private static final String OTLP_ROW = "otlp";
 
   /**
    * The node agent as the container images run it: Jib's jvmFlags (pom.xml) under the DaemonSet's
@@ -57,6 +66,9 @@ public final class NodePortBenchmark {
     if (!a.has("--no-image")) {
       extras.put("image", IMAGE_FLAGS);
     }
+    if (a.has("--otlp")) {
+      extras.put(OTLP_ROW, "@run-local");
+    }
     for (String e : a.values("--extra")) {
       int eq = e.indexOf('=');
       if (eq <= 0) {
@@ -70,7 +82,9 @@ public final class NodePortBenchmark {
     int haproxyPort = dev.switchboard.testing.EtcdProcess.freePort();
     try (ReferenceServers refs = new ReferenceServers(dir);
         ShippedCluster cluster = ShippedCluster.start(repo, dir);
-        ExtraAgents extra = extras.isEmpty() ? null : ExtraAgents.start(dir)) {
+        ExtraAgents extra = extras.isEmpty() ? null : ExtraAgents.start(dir);
+        OtlpSink sink = extras.containsKey(OTLP_ROW) ? OtlpSink.start("127.0.0.1") : null) {
+      List<Target> httpExtras = new ArrayList<>();
       Process nginx = refs.nginx(POD_IP, podPort);
       String pod = POD_IP + ":" + podPort;
       Process haproxy = refs.haproxyTcp("haproxy", HAPROXY_IP + ":" + haproxyPort, pod);
@@ -117,19 +131,34 @@ public final class NodePortBenchmark {
                 .trim();
         e.setValue(value);
         List<String> flags = value.isEmpty() ? List.of() : List.of(value.split("\\s+"));
-        Process agent = extra.start("extra-" + e.getKey(), ip, flags, POD_IP, podPort);
+        boolean otlp = e.getKey().equals(OTLP_ROW);
+        Process agent =
+            extra.start(
+                "extra-" + e.getKey(),
+                ip,
+                flags,
+                otlp ? sink.environment() : Map.of(),
+                POD_IP,
+                podPort);
+        String what =
+            switch (e.getKey()) {
+              case "image" -> "the container images' JVM flags";
+              case OTLP_ROW -> "bin/run-local's flags, exporting by OTLP/gRPC to a local sink";
+              default -> "other JVM flags";
+            };
         targets.add(
             new Target(
                 "nodeport-" + e.getKey(),
-                "extra row: NodePort, the same agent with "
-                    + (e.getKey().equals("image")
-                        ? "the container images' JVM flags"
-                        : "other JVM flags")
-                    + " ("
-                    + e.getValue()
-                    + ")",
+                "extra row: NodePort, the same agent with " + what + " (" + e.getValue() + ")",
                 "http://" + ip + ":" + ExtraAgents.NODE_PORT,
                 "haproxy",
+                () -> handles(agent)));
+        httpExtras.add(
+            new Target(
+                "nodeport-http-" + e.getKey(),
+                "extra row: NodePort of an appProtocol: http port, " + what,
+                "http://" + ip + ":" + ExtraAgents.HTTP_NODE_PORT,
+                "haproxy-http",
                 () -> handles(agent)));
       }
       targets.add(
@@ -166,6 +195,7 @@ public final class NodePortBenchmark {
               "http://127.0.1.1:" + HTTP_NODE_PORT,
               "haproxy-http",
               () -> List.of(cluster.nodeAgent("node-1"))));
+      targets.addAll(httpExtras);
       if (only != null) {
         List<String> ids = List.of(only.split(","));
         targets.removeIf(t -> !ids.contains(t.id()));
@@ -193,6 +223,9 @@ public final class NodePortBenchmark {
       List<Rounds.Scenario> scenarios =
           Rounds.SCENARIOS.stream().filter(sc -> scenarioIds.contains(sc.id())).toList();
       String report = Rounds.measure(targets, scenarios, rounds, seconds);
+      if (sink != null) {
+        report += "\n" + sink.summary() + "\n";
+      }
       System.out.println(report);
       String out = a.value("--out", null);
       if (out != null) {

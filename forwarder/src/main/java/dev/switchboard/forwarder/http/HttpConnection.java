@@ -4,6 +4,7 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
+import dev.switchboard.forwarder.internal.IdleTimer;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,12 +13,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +60,9 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
   /** Anything was written to the client (so a failure can no longer be a plain reset). */
   private boolean responded;
 
+  /** Touched by every read from and write to the client; null without an idle timeout. */
+  private IdleTimer idleTimer;
+
   private Endpoint lastEndpoint;
   private int connectAttempts;
 
@@ -73,17 +74,27 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
   /** Adds the client-side handlers; called on the acceptor's loop before registration. */
   void install() {
     int max = http.maxHeaderBytes();
-    long idleMillis = listener.spec().options().idleTimeout().toMillis();
-    if (idleMillis > 0) {
-      client
-          .pipeline()
-          .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-    }
     client
         .pipeline()
-        .addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
+        .addLast("bytes", new ByteCounter(this::readFromClient, this::writtenToClient))
         .addLast("codec", new HttpServerCodec(max, max, 64 * 1024))
         .addLast("side", new ClientSide());
+  }
+
+  /** Raw bytes from the client (below the codec): counted, and activity for the idle timeout. */
+  private void readFromClient(long n) {
+    countFromClient(n);
+    if (idleTimer != null) {
+      idleTimer.touch();
+    }
+  }
+
+  /** Raw bytes to the client, as they are written (a stalled client stops the writes). */
+  private void writtenToClient(long n) {
+    countToClient(n);
+    if (idleTimer != null) {
+      idleTimer.touch();
+    }
   }
 
   @Override
@@ -282,6 +293,9 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
 
   @Override
   protected void released() {
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
     for (Object msg; (msg = pending.poll()) != null; ) {
       ReferenceCountUtil.release(msg);
     }
@@ -298,6 +312,11 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
   private final class ClientSide extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      idleTimer =
+          IdleTimer.startOrNull(
+              client.eventLoop(),
+              listener.spec().options().idleTimeout(),
+              HttpConnection.this::idle);
       start();
     }
 
@@ -339,8 +358,6 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
         } else {
           exchange.clientEnded();
         }
-      } else if (evt instanceof IdleStateEvent) {
-        idle();
       }
       ReferenceCountUtil.release(evt);
     }

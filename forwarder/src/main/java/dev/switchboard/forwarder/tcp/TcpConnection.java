@@ -4,6 +4,7 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
+import dev.switchboard.forwarder.internal.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -11,9 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.PromiseNotifier;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,12 +30,9 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
 
   private final CopyPipe up;
 
-  /**
-   * Copy mode with an idle timeout: {@code System.nanoTime()} of the last read or completed write.
-   */
-  private long lastActivityNanos;
+  /** Copy mode with an idle timeout: touched by every read and completed write. */
+  private IdleTimer idleTimer;
 
-  private ScheduledFuture<?> idleCheck;
   private CopyPipe down;
   private SpliceRelay splice;
   private int directionsDone;
@@ -101,12 +97,10 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
       splice.start();
       return;
     }
-    if (idleMillis > 0) {
-      // Netty's IdleStateHandler would add a handler and a listener on every write; every byte
-      // passes through read() and the pipes anyway, so a timestamp there and one timer do.
-      lastActivityNanos = System.nanoTime();
-      scheduleIdleCheck(TimeUnit.MILLISECONDS.toNanos(idleMillis));
-    }
+    // Copy mode: every byte passes through read() and the pipes, which touch the timer.
+    idleTimer =
+        IdleTimer.startOrNull(
+            client.eventLoop(), listener.spec().options().idleTimeout(), this::idle);
     if (down == null) {
       down = new CopyPipe(this, upstream, client, false);
     }
@@ -114,32 +108,10 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
     down.start();
   }
 
-  private void scheduleIdleCheck(long delayNanos) {
-    idleCheck = client.eventLoop().schedule(this::idleCheck, delayNanos, TimeUnit.NANOSECONDS);
-  }
-
-  /**
-   * Copy mode: closes the connection once nothing moved for the idle timeout, else looks again
-   * later.
-   */
-  private void idleCheck() {
-    if (closing()) {
-      return;
-    }
-    long timeout =
-        TimeUnit.MILLISECONDS.toNanos(listener.spec().options().idleTimeout().toMillis());
-    long idle = System.nanoTime() - lastActivityNanos;
-    if (idle >= timeout) {
-      idle();
-    } else {
-      scheduleIdleCheck(timeout - idle);
-    }
-  }
-
   /** Copy mode: a write completed (reads are seen in {@link #read}). */
   void written() {
-    if (idleCheck != null) {
-      lastActivityNanos = System.nanoTime();
+    if (idleTimer != null) {
+      idleTimer.touch();
     }
   }
 
@@ -147,8 +119,8 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
   // attempt's ----
 
   void read(boolean fromClient, Channel ch, ByteBuf buf) {
-    if (idleCheck != null) {
-      lastActivityNanos = System.nanoTime();
+    if (idleTimer != null) {
+      idleTimer.touch();
     }
     if (closing() || (!fromClient && stale(ch))) {
       buf.release();
@@ -255,8 +227,8 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
 
   @Override
   protected void released() {
-    if (idleCheck != null) {
-      idleCheck.cancel(false);
+    if (idleTimer != null) {
+      idleTimer.cancel();
     }
     up.release();
     if (down != null) {

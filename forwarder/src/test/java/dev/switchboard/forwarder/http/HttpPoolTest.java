@@ -310,6 +310,28 @@ class HttpPoolTest {
   }
 
   @Test
+  void aClientConnectionIsClosedAfterTheIdleTimeoutAndNotWhileInUse() throws Exception {
+    Listener l =
+        listener(
+            ListenerOptions.DEFAULTS.withIdleTimeout(Duration.ofSeconds(1)),
+            ServiceTarget.of(endpoints(1)));
+    try (Socket s = connect(l)) {
+      s.setSoTimeout(10_000);
+      // A request every 100 ms for 1.5 s: longer than the timeout in all, never idle for it.
+      for (int i = 0; i < 15; i++) {
+        assertThat(get(s, "/k" + i).firstLine()).isEqualTo("HTTP/1.1 200 OK");
+        Thread.sleep(100); // the client's pace is what is under test
+      }
+      long start = System.nanoTime();
+      assertThat(s.getInputStream().read()).isEqualTo(-1); // blocks until the forwarder closes
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(800), Duration.ofSeconds(8));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.IDLE_TIMEOUT);
+  }
+
+  @Test
   void idleTimeoutAndPoolSizeAreConfigurable() throws Exception {
     RawHttp.Backend b = backends.get(0);
     Listener expiring =
