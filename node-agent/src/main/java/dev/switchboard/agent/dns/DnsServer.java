@@ -96,6 +96,7 @@ public final class DnsServer implements AutoCloseable {
   private final LongAdder malformed = new LongAdder();
   private final LongAdder truncated = new LongAdder();
   private final LongAdder dropped = new LongAdder();
+  private final LongAdder fastAnswers = new LongAdder();
 
   /** Confined to the event loop, like everything that records into it. */
   private final DnsMetrics metrics;
@@ -112,7 +113,8 @@ public final class DnsServer implements AutoCloseable {
       DnsZone zone,
       InetSocketAddress address,
       DnsMetrics metrics,
-      List<InetSocketAddress> upstreams)
+      List<InetSocketAddress> upstreams,
+      boolean fastPath)
       throws IOException {
     this.group = group;
     this.zone = zone;
@@ -147,6 +149,9 @@ public final class DnsServer implements AutoCloseable {
                     new ChannelInitializer<Channel>() {
                       @Override
                       protected void initChannel(Channel ch) {
+                        if (fastPath) {
+                          ch.pipeline().addLast(new FastPath(DnsServer.this));
+                        }
                         ch.pipeline()
                             .addLast(new LenientQueryDecoder())
                             .addLast(new DatagramDnsResponseEncoder(WireCodec.ENCODER))
@@ -207,6 +212,18 @@ public final class DnsServer implements AutoCloseable {
   public static DnsServer start(
       DnsConfig config, InetAddress address, String serviceCidr, String node, Telemetry telemetry)
       throws IOException {
+    return start(config, address, serviceCidr, node, telemetry, true);
+  }
+
+  /** As above; without {@code fastPath} every query goes through Netty's codec (tests). */
+  static DnsServer start(
+      DnsConfig config,
+      InetAddress address,
+      String serviceCidr,
+      String node,
+      Telemetry telemetry,
+      boolean fastPath)
+      throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("config: " + config + " (expected: a port, DNS on)");
     }
@@ -222,7 +239,8 @@ public final class DnsServer implements AutoCloseable {
               empty,
               new InetSocketAddress(address, config.port()),
               new DnsMetrics(telemetry),
-              config.upstreams());
+              config.upstreams(),
+              fastPath);
       log.info(
           "cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}",
           empty.origin(),
@@ -289,6 +307,30 @@ public final class DnsServer implements AutoCloseable {
   /** Answers not sent (socket full) and TCP connections refused (too many). */
   public long dropped() {
     return dropped.sum();
+  }
+
+  /** UDP queries answered by the {@link FastPath} (also counted in {@link #queries}). */
+  public long fastAnswers() {
+    return fastAnswers.sum();
+  }
+
+  /** The zone's answers in wire form: for the event loop only. */
+  AnswerCache answerCache() {
+    return answers;
+  }
+
+  /** A {@link FastPath} answer, counted as the codec path counts its own. */
+  void answeredFast(int qtype, int rcode, boolean truncatedAnswer, long nanos) {
+    queries.increment();
+    fastAnswers.increment();
+    if (truncatedAnswer) {
+      truncated.increment();
+    }
+    metrics.recordUdp(qtype, rcode, nanos);
+  }
+
+  void countDropped() {
+    dropped.increment();
   }
 
   @Override
