@@ -74,6 +74,12 @@ public final class DnsServer implements AutoCloseable {
   static final int TCP_IDLE_SECONDS = 10;
   private static final int HEADER_BYTES = 12;
 
+  /**
+   * {@code -Dswitchboard.dns.fastPath=false} sends every UDP query through Netty's codec, as before
+   * the {@link FastPath}: for measuring one against the other (bench/dns).
+   */
+  static final String FAST_PATH_PROPERTY = "switchboard.dns.fastPath";
+
   /** Largest query read over UDP; a longer datagram is cut and then fails to decode. */
   private static final int MAX_UDP_QUERY = 4096;
 
@@ -212,7 +218,13 @@ public final class DnsServer implements AutoCloseable {
   public static DnsServer start(
       DnsConfig config, InetAddress address, String serviceCidr, String node, Telemetry telemetry)
       throws IOException {
-    return start(config, address, serviceCidr, node, telemetry, true);
+    return start(
+        config,
+        address,
+        serviceCidr,
+        node,
+        telemetry,
+        !"false".equals(System.getProperty(FAST_PATH_PROPERTY)));
   }
 
   /** As above; without {@code fastPath} every query goes through Netty's codec (tests). */
