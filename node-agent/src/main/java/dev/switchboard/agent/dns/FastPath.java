@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The UDP hot path: a query whose answer the zone already gave is answered here, straight from the
@@ -30,6 +32,8 @@ import java.util.List;
  * event loop.
  */
 final class FastPath extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(FastPath.class);
+
   /** Longest query answered here (a question and an OPT with options are far shorter). */
   static final int MAX_QUERY = 512;
 
@@ -57,9 +61,18 @@ final class FastPath extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof DatagramPacket packet && answered(ctx, packet)) {
-      packet.release();
-      return;
+    if (msg instanceof DatagramPacket packet) {
+      boolean answered;
+      try {
+        answered = answered(ctx, packet);
+      } catch (RuntimeException e) { // a bug here must not cost the answer: the codec path gives it
+        log.warn("DNS fast path: {}", e.toString(), e);
+        answered = false;
+      }
+      if (answered) {
+        packet.release();
+        return;
+      }
     }
     ctx.fireChannelRead(msg);
   }
