@@ -24,14 +24,49 @@ final class AnswerCache {
   private record Key(String name, int qtype) {}
 
   private final Map<Key, Prepared> answers = new HashMap<>();
+
+  /** The same answers by the question's wire name, for the UDP fast path. */
+  private final WireAnswers wire = new WireAnswers();
+
   private DnsZone zone;
 
   /** The answer of {@code zone} to {@code name} (absolute, lower case) and {@code qtype}. */
   Prepared get(DnsZone zone, String name, int qtype) {
+    return get(zone, name, qtype, null);
+  }
+
+  /**
+   * As above; with {@code wireName} (the question's name as received, which spells {@code name}),
+   * an answer from the zone (not REFUSED: those may go upstream) is also remembered for the fast
+   * path ({@link #wire}).
+   */
+  Prepared get(DnsZone zone, String name, int qtype, byte[] wireName) {
+    Prepared p = lookup(zone, name, qtype);
+    if (wireName != null && p.rcode() != DnsZone.Rcode.REFUSED) {
+      wire.put(wireName, qtype, p);
+    }
+    return p;
+  }
+
+  /**
+   * The fast path's answers for {@code zone}: emptied first when the zone is not the one they were
+   * made from.
+   */
+  WireAnswers wire(DnsZone zone) {
+    forgetUnless(zone);
+    return wire;
+  }
+
+  private void forgetUnless(DnsZone zone) {
     if (zone != this.zone) {
       answers.clear();
+      wire.clear();
       this.zone = zone;
     }
+  }
+
+  private Prepared lookup(DnsZone zone, String name, int qtype) {
+    forgetUnless(zone);
     Key key = new Key(name, qtype);
     Prepared p = answers.get(key);
     if (p == null) {

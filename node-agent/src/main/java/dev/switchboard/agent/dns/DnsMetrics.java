@@ -1,6 +1,7 @@
 package dev.switchboard.agent.dns;
 
 import dev.switchboard.telemetry.Telemetry;
+import io.netty.handler.codec.dns.DnsRecordType;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
@@ -43,6 +44,12 @@ final class DnsMetrics {
 
   /** Query type name → its index in TYPES. */
   private final Map<String, Integer> typeIndex = new HashMap<>();
+
+  /**
+   * Query type code (under 256) → its index in TYPES, for the fast path, which has the code and no
+   * name: the same label Netty's name gives ({@code other} for a type Netty does not know).
+   */
+  private final int[] typeByCode = new int[256];
 
   DnsMetrics(Telemetry telemetry) {
     var meter = telemetry.meter("dev.switchboard.dns");
@@ -98,6 +105,20 @@ final class DnsMetrics {
     for (int t = 0; t < TYPES.size(); t++) {
       typeIndex.put(TYPES.get(t), t);
     }
+    java.util.Arrays.fill(typeByCode, TYPES.size());
+    for (int code = 0; code < typeByCode.length; code++) {
+      typeByCode[code] = typeIndex.getOrDefault(DnsRecordType.valueOf(code).name(), TYPES.size());
+    }
+  }
+
+  /**
+   * As {@link #record}, over UDP, for a query type given by its code (the fast path's answers):
+   * counted under the same labels.
+   */
+  void recordUdp(int qtype, int rcode, long nanos) {
+    increment(requests, qtype >= 0 && qtype < typeByCode.length ? typeByCode[qtype] : TYPES.size());
+    increment(responses, rcode >= 0 && rcode < RCODES.length ? rcode : RCODES.length);
+    duration.record(nanos / 1e9, protoAttributes[0]);
   }
 
   /** One query answered: its type name (Netty's), the response code, and how long it took. */

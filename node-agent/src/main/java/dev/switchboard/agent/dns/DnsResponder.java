@@ -109,7 +109,10 @@ final class DnsResponder {
     }
     String name = DnsZone.absolute(q.name());
     AnswerCache.Prepared answer =
-        cache == null ? AnswerCache.prepare(zone, name, qtype) : cache.get(zone, name, qtype);
+        cache == null
+            ? AnswerCache.prepare(zone, name, qtype)
+            : cache.get(
+                zone, name, qtype, q instanceof WireCodec.Question wq ? wq.wireName() : null);
     if (answer.rcode() == DnsZone.Rcode.REFUSED) {
       response.setCode(DnsResponseCode.REFUSED);
       return new Outcome(DnsResponseCode.REFUSED, qtype, false, true, payload);

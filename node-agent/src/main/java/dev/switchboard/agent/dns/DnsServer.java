@@ -7,35 +7,18 @@ import dev.switchboard.forwarder.Transport;
 import dev.switchboard.telemetry.Telemetry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.dns.DatagramDnsQuery;
-import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
-import io.netty.handler.codec.dns.DatagramDnsResponse;
 import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
-import io.netty.handler.codec.dns.DefaultDnsQuestion;
-import io.netty.handler.codec.dns.DefaultDnsResponse;
-import io.netty.handler.codec.dns.DnsOpCode;
-import io.netty.handler.codec.dns.DnsQuery;
-import io.netty.handler.codec.dns.DnsQuestion;
-import io.netty.handler.codec.dns.DnsResponse;
-import io.netty.handler.codec.dns.DnsResponseCode;
-import io.netty.handler.codec.dns.DnsSection;
 import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
 import io.netty.handler.codec.dns.TcpDnsResponseEncoder;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -47,7 +30,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,12 +49,22 @@ import org.slf4j.LoggerFactory;
  * stop being read while their answers are not being read. Malformed packets get FORMERR when they
  * have a query's header (12 bytes, QR clear) and are dropped otherwise; a TCP connection that sends
  * one is closed.
+ *
+ * <p>Two paths: a UDP query whose answer this zone snapshot already gave is answered from its bytes
+ * by the {@link FastPath} (no Netty DNS codec: most of the CPU per query was there); TCP, and every
+ * other UDP query, go through Netty's DNS codec ({@link CodecPath}), which also fills the fast
+ * path's table. The two write the same bytes.
  */
 public final class DnsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DnsServer.class);
   static final int MAX_TCP_CONNECTIONS = 256;
   static final int TCP_IDLE_SECONDS = 10;
-  private static final int HEADER_BYTES = 12;
+
+  /**
+   * {@code -Dswitchboard.dns.fastPath=false} sends every UDP query through Netty's codec, as before
+   * the {@link FastPath}: for measuring one against the other (bench/dns).
+   */
+  static final String FAST_PATH_PROPERTY = "switchboard.dns.fastPath";
 
   /** Largest query read over UDP; a longer datagram is cut and then fails to decode. */
   private static final int MAX_UDP_QUERY = 4096;
@@ -92,10 +84,11 @@ public final class DnsServer implements AutoCloseable {
   private volatile DnsZone zone;
 
   private final AtomicInteger tcpConnections = new AtomicInteger();
-  private final LongAdder queries = new LongAdder();
-  private final LongAdder malformed = new LongAdder();
-  private final LongAdder truncated = new LongAdder();
-  private final LongAdder dropped = new LongAdder();
+  final LongAdder queries = new LongAdder();
+  final LongAdder malformed = new LongAdder();
+  final LongAdder truncated = new LongAdder();
+  final LongAdder dropped = new LongAdder();
+  final LongAdder fastAnswers = new LongAdder();
 
   /** Confined to the event loop, like everything that records into it. */
   private final DnsMetrics metrics;
@@ -112,13 +105,15 @@ public final class DnsServer implements AutoCloseable {
       DnsZone zone,
       InetSocketAddress address,
       DnsMetrics metrics,
-      List<InetSocketAddress> upstreams)
+      List<InetSocketAddress> upstreams,
+      boolean fastPath)
       throws IOException {
     this.group = group;
     this.zone = zone;
     this.metrics = metrics;
     this.forwarder =
         upstreams.isEmpty() ? null : UpstreamForwarder.start(transport, group, upstreams);
+    CodecPath codec = new CodecPath(this, metrics, forwarder);
     Bootstrap udpBootstrap = new Bootstrap().group(group).channel(transport.datagramChannel());
     if (transport.kind() == Transport.Kind.EPOLL) {
       // recvmmsg(2): up to UDP_BATCH queries per system call, each in a slice of one buffer
@@ -147,10 +142,13 @@ public final class DnsServer implements AutoCloseable {
                     new ChannelInitializer<Channel>() {
                       @Override
                       protected void initChannel(Channel ch) {
+                        if (fastPath) {
+                          ch.pipeline().addLast(new FastPath(DnsServer.this));
+                        }
                         ch.pipeline()
-                            .addLast(new LenientQueryDecoder())
+                            .addLast(codec.new LenientQueryDecoder())
                             .addLast(new DatagramDnsResponseEncoder(WireCodec.ENCODER))
-                            .addLast(new UdpResponder());
+                            .addLast(codec.new UdpResponder());
                       }
                     })
                 .bind(address),
@@ -181,7 +179,7 @@ public final class DnsServer implements AutoCloseable {
                               .addLast(new ReadTimeoutHandler(TCP_IDLE_SECONDS, TimeUnit.SECONDS))
                               .addLast(new TcpDnsQueryDecoder(WireCodec.DECODER, MAX_TCP_MESSAGE))
                               .addLast(new TcpDnsResponseEncoder(WireCodec.ENCODER))
-                              .addLast(new TcpResponder());
+                              .addLast(codec.new TcpResponder());
                         }
                       })
                   .bind(address),
@@ -207,6 +205,24 @@ public final class DnsServer implements AutoCloseable {
   public static DnsServer start(
       DnsConfig config, InetAddress address, String serviceCidr, String node, Telemetry telemetry)
       throws IOException {
+    return start(
+        config,
+        address,
+        serviceCidr,
+        node,
+        telemetry,
+        !"false".equals(System.getProperty(FAST_PATH_PROPERTY)));
+  }
+
+  /** As above; without {@code fastPath} every query goes through Netty's codec (tests). */
+  static DnsServer start(
+      DnsConfig config,
+      InetAddress address,
+      String serviceCidr,
+      String node,
+      Telemetry telemetry,
+      boolean fastPath)
+      throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("config: " + config + " (expected: a port, DNS on)");
     }
@@ -222,7 +238,8 @@ public final class DnsServer implements AutoCloseable {
               empty,
               new InetSocketAddress(address, config.port()),
               new DnsMetrics(telemetry),
-              config.upstreams());
+              config.upstreams(),
+              fastPath);
       log.info(
           "cluster DNS for {} on {} (UDP and TCP), TTL {} s, {}",
           empty.origin(),
@@ -291,6 +308,30 @@ public final class DnsServer implements AutoCloseable {
     return dropped.sum();
   }
 
+  /** UDP queries answered by the {@link FastPath} (also counted in {@link #queries}). */
+  public long fastAnswers() {
+    return fastAnswers.sum();
+  }
+
+  /** The zone's answers in wire form: for the event loop only. */
+  AnswerCache answerCache() {
+    return answers;
+  }
+
+  /** A {@link FastPath} answer, counted as the codec path counts its own. */
+  void answeredFast(int qtype, int rcode, boolean truncatedAnswer, long nanos) {
+    queries.increment();
+    fastAnswers.increment();
+    if (truncatedAnswer) {
+      truncated.increment();
+    }
+    metrics.recordUdp(qtype, rcode, nanos);
+  }
+
+  void countDropped() {
+    dropped.increment();
+  }
+
   @Override
   public void close() {
     if (forwarder != null) {
@@ -325,201 +366,5 @@ public final class DnsServer implements AutoCloseable {
           cause);
     }
     return f.channel();
-  }
-
-  /** A datagram that did not decode but has a query's header: answered FORMERR with its id. */
-  private record Malformed(
-      int id, DnsOpCode opCode, InetSocketAddress sender, InetSocketAddress recipient) {}
-
-  /** Netty's decoder, with a decoding failure turned into a {@link Malformed} or a drop. */
-  private final class LenientQueryDecoder extends DatagramDnsQueryDecoder {
-    LenientQueryDecoder() {
-      super(WireCodec.DECODER);
-    }
-
-    @Override
-    protected void decode(ChannelHandlerContext ctx, DatagramPacket packet, List<Object> out) {
-      ByteBuf in = packet.content();
-      int start = in.readerIndex();
-      try {
-        super.decode(ctx, packet, out);
-      } catch (Exception e) {
-        malformed.increment();
-        boolean isQuery =
-            in.writerIndex() - start >= HEADER_BYTES && (in.getUnsignedByte(start + 2) & 0x80) == 0;
-        if (isQuery) { // a response sent to us is never answered: no loops between servers
-          out.add(
-              new Malformed(
-                  in.getUnsignedShort(start),
-                  DnsOpCode.valueOf((in.getUnsignedByte(start + 2) >> 3) & 0xf),
-                  packet.sender(),
-                  packet.recipient()));
-        }
-        log.debug("DNS: malformed query from {}: {}", packet.sender(), e.toString());
-      }
-    }
-  }
-
-  private final class UdpResponder extends SimpleChannelInboundHandler<Object> {
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
-      DatagramDnsResponse response;
-      if (msg instanceof DatagramDnsQuery query) {
-        response =
-            new DatagramDnsResponse(query.recipient(), query.sender(), query.id(), query.opCode());
-        DnsResponder.Outcome outcome = respond(query, response, true);
-        if (outcome.truncated()) {
-          truncated.increment();
-        }
-        if (forwarded(
-            outcome,
-            query,
-            response,
-            true,
-            ctx,
-            raw -> new DatagramPacket(raw, query.sender(), query.recipient()))) {
-          return;
-        }
-      } else if (msg instanceof Malformed m) {
-        response =
-            new DatagramDnsResponse(
-                m.recipient(), m.sender(), m.id(), m.opCode(), DnsResponseCode.FORMERR);
-        metrics.record(true, "", DnsResponseCode.FORMERR.intValue(), 0);
-      } else {
-        return;
-      }
-      if (!ctx.channel().isWritable()) {
-        response.release();
-        dropped.increment();
-        return;
-      }
-      ctx.write(response, ctx.voidPromise());
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      ctx.flush();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      // The socket stays open: one bad datagram must not stop the server.
-      log.debug("DNS UDP: {}", cause.toString());
-    }
-  }
-
-  private final class TcpResponder extends SimpleChannelInboundHandler<DnsQuery> {
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, DnsQuery query) {
-      DnsResponse response = new DefaultDnsResponse(query.id(), query.opCode());
-      DnsResponder.Outcome outcome = respond(query, response, false);
-      if (forwarded(
-          outcome,
-          query,
-          response,
-          false,
-          ctx,
-          raw -> Unpooled.wrappedBuffer(Unpooled.buffer(2).writeShort(raw.readableBytes()), raw))) {
-        return;
-      }
-      ctx.write(response);
-      if (!ctx.channel().isWritable()) {
-        ctx.channel().config().setAutoRead(false); // the client does not read its answers
-      }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      ctx.flush();
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-      ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (!(cause instanceof ReadTimeoutException)) {
-        malformed.increment();
-      }
-      log.debug("DNS TCP {}: {}", ctx.channel().remoteAddress(), cause.toString());
-      ctx.close(); // a stream out of step cannot be resynchronised
-    }
-  }
-
-  /** Fills {@code response}. A bug answers SERVFAIL, not silence. */
-  private DnsResponder.Outcome respond(DnsQuery query, DnsResponse response, boolean udp) {
-    long started = System.nanoTime();
-    queries.increment();
-    DnsResponder.Outcome outcome;
-    try {
-      outcome = DnsResponder.answer(zone, answers, query, response, udp);
-    } catch (RuntimeException e) {
-      log.warn("DNS: answering {}: {}", query, e.toString(), e);
-      response.clear();
-      response.setCode(DnsResponseCode.SERVFAIL);
-      outcome = new DnsResponder.Outcome(DnsResponseCode.SERVFAIL, 0, false);
-    }
-    if (forwarder == null || !outcome.outsideZone()) {
-      metrics.record(udp, typeName(query), response.code().intValue(), System.nanoTime() - started);
-    }
-    return outcome;
-  }
-
-  private static String typeName(DnsQuery query) {
-    return query.count(DnsSection.QUESTION) == 1
-        ? query.recordAt(DnsSection.QUESTION).type().name()
-        : "";
-  }
-
-  /**
-   * When the name is outside the zone and there are upstreams: releases the local answer, asks the
-   * upstreams, and writes their response ({@code frame} makes it a UDP packet or a TCP frame)
-   * straight to the socket, or SERVFAIL when none answers. False: answer locally.
-   */
-  private boolean forwarded(
-      DnsResponder.Outcome outcome,
-      DnsQuery query,
-      DnsResponse response,
-      boolean udp,
-      ChannelHandlerContext ctx,
-      Function<ByteBuf, Object> frame) {
-    if (forwarder == null || !outcome.outsideZone()) {
-      return false;
-    }
-    long started = System.nanoTime();
-    DnsQuestion q = query.recordAt(DnsSection.QUESTION);
-    DnsQuestion question = new DefaultDnsQuestion(q.name(), q.type(), q.dnsClass());
-    String type = typeName(query);
-    // Raw bytes go from the first handler straight to the socket, past the DNS encoders.
-    ChannelHandlerContext head = ctx.pipeline().firstContext();
-    Channel channel = ctx.channel();
-    response.setCode(DnsResponseCode.SERVFAIL); // what is sent if no upstream answers
-    forwarder.forward(
-        query.id(),
-        question,
-        outcome.payload(),
-        udp,
-        raw -> {
-          metrics.record(
-              udp,
-              type,
-              raw.getUnsignedByte(raw.readerIndex() + 3) & 0xf,
-              System.nanoTime() - started);
-          response.release();
-          if (channel.isActive()) {
-            head.writeAndFlush(frame.apply(raw), head.voidPromise());
-          } else {
-            raw.release();
-          }
-        },
-        () -> {
-          metrics.record(
-              udp, type, DnsResponseCode.SERVFAIL.intValue(), System.nanoTime() - started);
-          channel.writeAndFlush(response, channel.voidPromise());
-        });
-    return true;
   }
 }

@@ -395,17 +395,31 @@ class DnsTest {
   void coreDnsNamedMetricsCountQueriesByTypeAndResponsesByCode() {
     String url = "/metrics";
     Map<String, Double> before = PrometheusText.parse(Net.get(agent.adminAddress(), url).body());
+    long fastBefore = agent.dns().fastAnswers();
     dig(dns, name("redis-master"), "A");
+    dig(dns, name("redis-master"), "A"); // the second (and third) from the UDP fast path
+    dig(dns, name("Redis-Master"), "A");
+    dig(dns, name("nope"), "SRV");
+    dig(dns, name("nope"), "SRV");
     dig(dns, "+tcp", name("nope"), "SRV");
+    assertThat(agent.dns().fastAnswers() - fastBefore).isGreaterThanOrEqualTo(3);
     Map<String, Double> after = PrometheusText.parse(Net.get(agent.adminAddress(), url).body());
     String udpA = "coredns_dns_requests_total{proto=\"udp\",type=\"A\"}";
     String tcpSrv = "coredns_dns_requests_total{proto=\"tcp\",type=\"SRV\"}";
     String nx = "coredns_dns_responses_total{rcode=\"NXDOMAIN\"}";
     assertThat(after.get(udpA) - before.getOrDefault(udpA, 0.0))
         .as(after.keySet().toString())
-        .isGreaterThanOrEqualTo(1.0);
+        .isGreaterThanOrEqualTo(3.0);
+    String udpSrv = "coredns_dns_requests_total{proto=\"udp\",type=\"SRV\"}";
+    assertThat(after.get(udpSrv) - before.getOrDefault(udpSrv, 0.0)).isGreaterThanOrEqualTo(2.0);
+    String noerror = "coredns_dns_responses_total{rcode=\"NOERROR\"}";
+    assertThat(after.get(noerror) - before.getOrDefault(noerror, 0.0)).isGreaterThanOrEqualTo(3.0);
+    String udpLatency = "coredns_dns_request_duration_seconds_count{proto=\"udp\"}";
+    assertThat(after.get(udpLatency) - before.getOrDefault(udpLatency, 0.0))
+        .as(after.keySet().toString())
+        .isGreaterThanOrEqualTo(5.0);
     assertThat(after.get(tcpSrv) - before.getOrDefault(tcpSrv, 0.0)).isGreaterThanOrEqualTo(1.0);
-    assertThat(after.get(nx) - before.getOrDefault(nx, 0.0)).isGreaterThanOrEqualTo(1.0);
+    assertThat(after.get(nx) - before.getOrDefault(nx, 0.0)).isGreaterThanOrEqualTo(3.0);
     assertThat(after.keySet())
         .anyMatch(k -> k.startsWith("coredns_dns_request_duration_seconds_bucket{"));
   }
