@@ -24,11 +24,15 @@ final class NodeAgentProbe {
       double programSeconds,
       int listeners,
       double rssMiB,
+      double settledRssMiB,
       double liveHeapMiB,
       String nativeMemory,
       String histogram) {}
 
   private static final Pattern STATUS = Pattern.compile("version (\\d+), listeners (\\d+)");
+
+  /** How long the agent idles after programming before its RSS is read again. */
+  static final Duration SETTLE = Duration.ofSeconds(20);
 
   private NodeAgentProbe() {}
 
@@ -39,8 +43,11 @@ final class NodeAgentProbe {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long begin = System.nanoTime();
     List<String> flags = new java.util.ArrayList<>(jvmFlags);
-    flags.add(
-        "-XX:NativeMemoryTracking=summary"); // costs a little memory itself; says where RSS goes
+    if (jvmFlags.stream().noneMatch(f -> f.startsWith("-XX:NativeMemoryTracking"))) {
+      // Says where RSS goes, at a cost of a few MiB of its own (users do not run it): pass
+      // -XX:NativeMemoryTracking=off in a set to measure the RSS without it.
+      flags.add("-XX:NativeMemoryTracking=summary");
+    }
     try (JvmProcess agent =
         JvmProcess.start(
             "node-agent",
@@ -75,6 +82,10 @@ final class NodeAgentProbe {
           600_000);
       double seconds = (System.nanoTime() - begin) / 1e9;
       double rss = agent.rssMiB();
+      // Again once the start-up's compilations are over and the JVM had time to give back what
+      // they took (C2's arenas; -XX:TrimNativeHeapInterval): what the agent holds while serving.
+      Thread.sleep(SETTLE.toMillis());
+      double settled = agent.rssMiB();
       String nmt = committedSummary(agent.jcmd("VM.native_memory", "summary", "scale=MB"));
       double heap = agent.liveHeapMiB();
       String histogram =
@@ -84,7 +95,7 @@ final class NodeAgentProbe {
               .limit(18)
               .collect(java.util.stream.Collectors.joining("\n"));
       return new Result(
-          String.join(" ", jvmFlags), seconds, listeners[0], rss, heap, nmt, histogram);
+          String.join(" ", jvmFlags), seconds, listeners[0], rss, settled, heap, nmt, histogram);
     }
   }
 

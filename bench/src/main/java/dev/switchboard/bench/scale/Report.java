@@ -71,12 +71,15 @@ final class Report {
           String.format(
               Locale.ROOT,
               "%nReal node agent (`%s`) at %,d services: programmed"
-                  + " %,d listeners in %.1f s; RSS %.0f MiB; live heap %.0f MiB.%n",
+                  + " %,d listeners in %.1f s; RSS %.0f MiB, %.0f MiB %d s later; live heap %.0f"
+                  + " MiB.%n",
               agent.jvmFlags(),
               o.scales().get(o.scales().size() - 1),
               agent.listeners(),
               agent.programSeconds(),
               agent.rssMiB(),
+              agent.settledRssMiB(),
+              NodeAgentProbe.SETTLE.toSeconds(),
               agent.liveHeapMiB()));
     }
     if (restart != null) {
