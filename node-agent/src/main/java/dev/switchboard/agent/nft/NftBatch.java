@@ -66,11 +66,11 @@ public final class NftBatch {
   /**
    * The batch that turns the kernel's table, whose share of {@code services} is {@code applied},
    * into one whose share is {@code next}, in one transaction, touching only what differs: set and
-   * map entries that went or changed are deleted, chains whose rules changed are flushed and written
-   * again, chains that went are flushed and deleted, new chains and entries are added, affinity
-   * sets come and go with their endpoints (and are made again when their timeout changes), and a
-   * per-count set comes and goes with the first and last port of that endpoint count (with the
-   * rule in {@code services} or {@code nodeports} that reads it). Everything else, ClientIP
+   * map entries that went or changed are deleted, chains whose rules changed are flushed and
+   * written again, chains that went are flushed and deleted, new chains and entries are added,
+   * affinity sets come and go with their endpoints (and are made again when their timeout changes),
+   * and a per-count set comes and goes with the first and last port of that endpoint count (with
+   * the rule in {@code services} or {@code nodeports} that reads it). Everything else, ClientIP
    * affinity entries included, is left alone. "" when nothing differs. It fails (nft: "No such file
    * or directory") when the table is not what {@code applied} says; then {@link #replace} repairs
    * it.

@@ -105,6 +105,7 @@ public final class NftRuleset {
   static final Comparator<String> MOD_SET_ORDER =
       Comparator.comparing((String set) -> set.startsWith(NODEPORTS_MOD))
           .thenComparingInt(NftRuleset::modulus);
+
   private static final Comparator<ListenerPlan> ORDER =
       Comparator.comparing(ListenerPlan::service)
           .thenComparing(ListenerPlan::port)
@@ -139,8 +140,8 @@ public final class NftRuleset {
   /**
    * One service's share of the table: what a change to that service adds, rewrites or removes.
    *
-   * @param elements set or map name → element → value ("" for a set's element; {@code goto …} in
-   *     a verdict map; {@code ip . port} in an endpoint map)
+   * @param elements set or map name → element → value ("" for a set's element; {@code goto …} in a
+   *     verdict map; {@code ip . port} in an endpoint map)
    * @param chains chain name → rules (its port chains and endpoint chains)
    * @param affinitySets affinity set name → timeout in seconds
    * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp . 30080})
@@ -215,13 +216,15 @@ public final class NftRuleset {
             || map.equals(MASQUERADE_IPS)
             || map.equals(NO_ENDPOINT_SERVICES)
             || map.startsWith(IPS_MOD);
-    String key = map.endsWith(ENDPOINTS) ? element.substring(0, element.lastIndexOf(" . ")) : element;
+    String key =
+        map.endsWith(ENDPOINTS) ? element.substring(0, element.lastIndexOf(" . ")) : element;
     return (byAddress ? "addr " : "port ") + key;
   }
 
   /** A per-count set's name (not its endpoint map's). */
   static boolean isModSet(String name) {
-    return (name.startsWith(IPS_MOD) || name.startsWith(NODEPORTS_MOD)) && !name.endsWith(ENDPOINTS);
+    return (name.startsWith(IPS_MOD) || name.startsWith(NODEPORTS_MOD))
+        && !name.endsWith(ENDPOINTS);
   }
 
   static int modulus(String modSet) {
@@ -532,9 +535,10 @@ public final class NftRuleset {
   }
 
   /**
-   * The one rule of a per-count chain: {@code numgen} picks index k of N, the port and k look up the
-   * endpoint. It is written only together with its map (the batch's declaration of the map types
-   * the rule: nft 1.0.6 cannot type a rule against such a map as it reads it back from the kernel).
+   * The one rule of a per-count chain: {@code numgen} picks index k of N, the port and k look up
+   * the endpoint. It is written only together with its map (the batch's declaration of the map
+   * types the rule: nft 1.0.6 cannot type a rule against such a map as it reads it back from the
+   * kernel).
    */
   static String modRule(String modSet) {
     return "dnat ip to "
