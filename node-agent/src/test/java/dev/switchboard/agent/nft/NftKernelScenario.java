@@ -584,6 +584,8 @@ public final class NftKernelScenario {
       System.out.println(
           "RESULT forward clusterip: client 10.0.0.2 -> 10.96.0.10:80 answered " + clusterIp);
 
+      hairpin(proxier, planner, podsPid);
+
       // The agent's own command line removes the table (a process of its own, in this namespace).
       Process cleanup =
           new ProcessBuilder(
@@ -616,13 +618,78 @@ public final class NftKernelScenario {
     }
   }
 
-  /** One connection from the client's namespace (bash's /dev/tcp); its answer, or bash's error. */
+  /**
+   * Hairpin: pod-1 (10.244.0.1, the pods' namespace's first address, so its connections' source)
+   * reaches its own service's ClusterIP and NodePort and is the endpoint picked. Without masquerade
+   * the packet would come back to it from its own address (dropped as a martian); with the {@code
+   * @hairpin} entry the node masquerades it, so pod-1 sees the node's address. The NodePort has
+   * policy Local, so nothing but {@code @hairpin} marks it; with that entry removed by hand the
+   * same connection gets no answer.
+   */
+  private static void hairpin(NftProxier proxier, ServicePlanner planner, long podsPid)
+      throws Exception {
+    ServiceName self = new ServiceName("default", "self");
+    Service service =
+        service(
+            "self",
+            spec("NodePort", "10.96.0.40")
+                .setExternalTrafficPolicy("Local")
+                .addPorts(port("http", "TCP", 80, 30100)));
+    Endpoints onlyPod1 =
+        endpoints(
+            "self",
+            endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)));
+    List<String> errors =
+        proxier.sync(Map.of(self, planner.plan(self, new ServiceView(service, onlyPod1))));
+    check(errors.isEmpty(), "hairpin sync: " + errors);
+    String viaClusterIp = fromClient(podsPid, "10.96.0.40", 80);
+    check(
+        viaClusterIp.equals("pod-1 from 10.244.0.254"),
+        "hairpin ClusterIP: pod-1 reaching itself should see the node's address: " + viaClusterIp);
+    String viaNodePort = fromClient(podsPid, "10.244.0.254", 30100);
+    check(
+        viaNodePort.equals("pod-1 from 10.244.0.254"),
+        "hairpin NodePort (policy Local): pod-1 reaching itself should see the node's address: "
+            + viaNodePort);
+    System.out.println(
+        "RESULT forward hairpin: pod-1 10.244.0.1 -> 10.96.0.40:80 answered "
+            + viaClusterIp
+            + "; -> 10.244.0.254:30100 (policy Local) answered "
+            + viaNodePort
+            + " (masqueraded)");
+    String entry = NftRuleset.hairpin("10.244.0.1");
+    String table = listTable();
+    check(table.contains(entry), "the @hairpin set holds " + entry + ":\n" + table);
+    Nft.Result removed =
+        Nft.run(
+            List.of("nft", "-f", "-"),
+            "delete element ip " + NftRuleset.TABLE + " hairpin { " + entry + " }\n",
+            NFT_TIMEOUT);
+    check(removed.exitCode() == 0, "removing the hairpin entry by hand: " + removed);
+    String without = fromClient(podsPid, "10.96.0.40", 80, 2);
+    check(
+        !without.startsWith("pod-"), "without the @hairpin entry pod-1 still answered: " + without);
+    System.out.println(
+        "RESULT forward hairpin control: without its @hairpin entry the same connection got no answer");
+    errors = proxier.sync(Map.of(self, ServicePlan.NONE));
+    check(errors.isEmpty(), "hairpin service deleted: " + errors);
+  }
+
   private static String fromClient(long clientPid, String ip, int port)
+      throws IOException, InterruptedException {
+    return fromClient(clientPid, ip, port, 5);
+  }
+
+  /**
+   * One connection from the namespace of {@code clientPid} (bash's /dev/tcp) within {@code
+   * seconds}; its answer, or bash's error (nothing when it timed out).
+   */
+  private static String fromClient(long clientPid, String ip, int port, int seconds)
       throws IOException, InterruptedException {
     Process p =
         new ProcessBuilder(
                 "timeout",
-                "5",
+                Integer.toString(seconds),
                 "nsenter",
                 "-t",
                 Long.toString(clientPid),

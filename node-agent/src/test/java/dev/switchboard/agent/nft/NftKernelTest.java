@@ -122,6 +122,13 @@ class NftKernelTest {
             "RESULT forward clusterip: client 10\\.0\\.0\\.2 -> 10\\.96\\.0\\.10:80 answered "
                 + "pod-\\d from 10\\.0\\.0\\.2")
         .contains(
+            "RESULT forward hairpin: pod-1 10.244.0.1 -> 10.96.0.40:80 answered pod-1 from "
+                + "10.244.0.254; -> 10.244.0.254:30100 (policy Local) answered pod-1 from "
+                + "10.244.0.254 (masqueraded)")
+        .contains(
+            "RESULT forward hairpin control: without its @hairpin entry the same connection got "
+                + "no answer")
+        .contains(
             "RESULT forward cleanup: node-agent --cleanup said \"node-agent: table ip switchboard deleted "
                 + "(or absent)\"; no table left");
   }
