@@ -95,6 +95,8 @@ public final class NftKernelScenario {
         }
       } else if (args[0].equals("agent")) {
         agent();
+      } else if (args[0].equals("leftover")) {
+        leftover();
       } else if (args[0].equals("pods")) {
         pods();
       } else if (args[0].equals("forward")) {
@@ -377,6 +379,99 @@ public final class NftKernelScenario {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * A table an agent in nftables mode left behind, then {@code node-agent --proxy-mode userspace}
+   * started (its real command line, a process of its own, in this namespace): it deletes the table
+   * and says so. Then, with no table and then without nft on its PATH, it says nothing about nft.
+   */
+  private static void leftover() throws Exception {
+    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
+    ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
+    Service web =
+        service("web", spec("NodePort", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)));
+    Endpoints pods =
+        endpoints(
+            "web", endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)));
+    List<String> errors = proxier.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(web, pods))));
+    check(errors.isEmpty(), "leftover sync: " + errors);
+    check(listTable().contains("default/web"), "the nftables-mode table is there");
+
+    String said = userspaceAgentSays(System.getenv("PATH"));
+    Nft.Result tables = Nft.run(List.of("nft", "list", "tables"), "", NFT_TIMEOUT);
+    check(
+        tables.exitCode() == 0 && !tables.output().contains(NftRuleset.TABLE),
+        "after a userspace-mode start the table should be gone: " + tables + "\n" + said);
+    String line =
+        said.lines()
+            .filter(l -> l.contains("userspace mode: deleted table ip switchboard"))
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException("no log line of the deletion:\n" + said));
+    System.out.println(
+        "RESULT leftover: a userspace-mode agent deleted the table and logged: "
+            + line.substring(line.indexOf("userspace mode:")));
+
+    String again = userspaceAgentSays(System.getenv("PATH"));
+    check(!again.contains("table ip switchboard"), "no table, nothing said:\n" + again);
+    String noNft = userspaceAgentSays("/nonexistent");
+    check(
+        !noNft.contains("nft") && !noNft.contains("table ip switchboard"),
+        "without nft nothing is said about it:\n" + noNft);
+    System.out.println(
+        "RESULT leftover quiet: with no table, and without nft, the agent says nothing about it");
+  }
+
+  /**
+   * Starts {@code node-agent --proxy-mode userspace} (control plane unreachable: it only has to
+   * start) with {@code path} as its PATH, waits for its "started" line, stops it; its output.
+   */
+  private static String userspaceAgentSays(String path) throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                javaBin,
+                "-Xmx64m",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.switchboard.agent.Main",
+                "--node-name",
+                "node-1",
+                "--node-address",
+                "127.0.0.1",
+                "--control-plane",
+                "127.0.0.1:1",
+                "--proxy-mode",
+                "userspace",
+                "--admin-port",
+                "0",
+                "--dns-port",
+                "0",
+                "--insecure")
+            .redirectErrorStream(true);
+    builder.environment().put("PATH", path);
+    Process agent = builder.start();
+    StringBuilder out = new StringBuilder();
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8))) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      String line;
+      while ((line = lines.readLine()) != null) {
+        out.append(line).append('\n');
+        if (line.contains("node agent node-1 on 127.0.0.1 started")) {
+          break;
+        }
+        check(System.nanoTime() < deadline, "the agent did not start within 60 s:\n" + out);
+      }
+      check(line != null, "the agent exited:\n" + out);
+    } finally {
+      agent.destroy();
+      if (!agent.waitFor(20, TimeUnit.SECONDS)) {
+        agent.destroyForcibly();
+      }
+    }
+    return out.toString();
   }
 
   /**

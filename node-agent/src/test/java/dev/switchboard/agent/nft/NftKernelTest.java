@@ -148,6 +148,17 @@ class NftKernelTest {
   }
 
   @Test
+  void anAgentStartedInUserspaceModeRemovesTheTableAnNftablesModeAgentLeft() throws Exception {
+    String out = inNamespace("leftover", "");
+    assertThat(out)
+        .contains(
+            "RESULT leftover: a userspace-mode agent deleted the table and logged: userspace mode: "
+                + "deleted table ip switchboard, left by an agent in nftables mode")
+        .contains(
+            "RESULT leftover quiet: with no table, and without nft, the agent says nothing about it");
+  }
+
+  @Test
   void anAgentWithoutNftOrNetAdminIsRefusedNamingBoth() throws Exception {
     // Root in the namespace, but without CAP_NET_ADMIN in its bounding set and without nft on
     // its PATH: as a pod missing both.
