@@ -32,8 +32,8 @@ import java.util.Random;
  *
  * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest ClusterIP
  * only, as NodePorts run out), one full sync, then {@code --changes} syncs that each move one
- * endpoint of a random service; p50/p99/max of those, the first sync's time, and the mean CPU
- * (user + system) of the {@code nft} processes per change.
+ * endpoint of a random service; p50/p99/max of those, the first sync's time, and the mean CPU (user
+ * + system) of the {@code nft} processes per change.
  *
  * <p>Usage: {@code bench/nftables sync [--sizes 100,1000,10000] [--changes 50]}.
  */
