@@ -30,9 +30,9 @@ import java.util.TreeSet;
  *     services:  @masquerade-ips → mark for masquerade (LB IPs of Cluster-policy services)
  *                ip daddr . meta l4proto . th dport vmap @service-ips     (ClientIP affinity only)
  *                per endpoint count N in use:
- *                  ip daddr . meta l4proto . th dport @service-ips-mod-N
- *                    dnat ip to ip daddr . meta l4proto . th dport . numgen random mod N
- *                      map @service-endpoints
+ *                  ip daddr . meta l4proto . th dport @service-ips-mod-N goto service-ips-mod-N
+ *     service-ips-mod-N: dnat ip to ip daddr . meta l4proto . th dport . numgen random mod N
+ *                          map @service-ips-mod-N-endpoints   (… . k → endpoint k's ip . port)
  *                fib daddr type local, not 127/8 → nodeports (the same by meta l4proto . th dport:
  *                  @masquerade-nodeports, vmap @service-nodeports, @service-nodeports-mod-N)
  *   ClientIP affinity (kube-proxy's shape, chains): svc-NS/NAME/PROTO/PORT or ext-…:
@@ -140,8 +140,8 @@ public final class NftRuleset {
   /**
    * One service's share of the table: what a change to that service adds, rewrites or removes.
    *
-   * @param elements set or map name → element → value ("" for a set's element; {@code goto …} in a
-   *     verdict map; {@code ip . port} in an endpoint map)
+   * @param elements set or map name → element → value ("" or a {@link #comment} for a set's
+   *     element; {@code goto …} in a verdict map; {@code ip . port} in an endpoint map)
    * @param chains chain name → rules (its port chains and endpoint chains)
    * @param affinitySets affinity set name → timeout in seconds
    * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp . 30080})
