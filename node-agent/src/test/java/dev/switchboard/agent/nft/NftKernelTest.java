@@ -199,7 +199,7 @@ class NftKernelTest {
       script = script.replace("setpriv ", which("setpriv") + " ");
     }
     // A user namespace caps nft's netlink socket buffer (SO_SNDBUFFORCE needs CAP_NET_ADMIN in
-    // the host's user namespace): batches over ~200 KiB fail with "Message too long". The
+    // the host's user namespace): batches over ~250 KiB fail with "Message too long". The
     // tables here are small; the cost at scale is measured by bench/nftables sync, as root.
     List<String> command = new ArrayList<>(List.of("unshare", "--net", "--map-root-user", "--"));
     command.addAll(List.of("sh", "-c", script, java, System.getProperty("java.class.path")));
