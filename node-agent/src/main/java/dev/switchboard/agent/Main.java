@@ -2,6 +2,7 @@ package dev.switchboard.agent;
 
 import dev.switchboard.agent.dns.DnsConfig;
 import dev.switchboard.agent.nft.Nft;
+import dev.switchboard.agent.nft.NftLeftover;
 import dev.switchboard.agent.nft.NftProxier;
 import dev.switchboard.agent.nft.NftRuleset;
 import dev.switchboard.checks.Flags;
@@ -224,6 +225,10 @@ public final class Main implements Callable<Integer> {
     }
     // Export by the standard OTEL_* variables; none set: no export (metrics still at /metrics).
     Telemetry telemetry = Telemetry.fromEnvironment("switchboard-node-agent");
+    if (config.proxyMode() == ProxyMode.USERSPACE) {
+      // A table an earlier agent in nftables mode left would keep translating in the kernel.
+      NftLeftover.removeForUserspaceMode(Duration.ofMinutes(15));
+    }
     NodeAgent agent;
     try {
       agent = NodeAgent.start(config, telemetry, security.credentials());

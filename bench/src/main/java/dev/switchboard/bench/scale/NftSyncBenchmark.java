@@ -32,7 +32,8 @@ import java.util.Random;
  *
  * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest ClusterIP
  * only, as NodePorts run out), one full sync, then {@code --changes} syncs that each move one
- * endpoint of a random service; p50/p99/max of those, and the first sync's time.
+ * endpoint of a random service; p50/p99/max of those, the first sync's time, and the mean CPU (user
+ * + system) of the {@code nft} processes per change.
  *
  * <p>Usage: {@code bench/nftables sync [--sizes 100,1000,10000] [--changes 50]}.
  */
@@ -50,7 +51,7 @@ public final class NftSyncBenchmark {
     int changes = Integer.parseInt(arg(args, "--changes", "50"));
     System.out.printf(
         "%nendpoint change to rule live, nftables mode, %d endpoints per service, %d changes per size"
-            + "%n%n| services | endpoints | first sync (whole table) | p50 | p99 | max | nft's share, p50 |%n|---|---|---|---|---|---|---|%n",
+            + "%n%n| services | endpoints | first sync (whole table) | p50 | p99 | max | nft's share, p50 | nft CPU per change, mean |%n|---|---|---|---|---|---|---|---|%n",
         ENDPOINTS_EACH, changes);
     for (int size : sizes) {
       run(size, changes);
@@ -84,6 +85,7 @@ public final class NftSyncBenchmark {
     Random random = new Random(services);
     double[] micros = new double[changes];
     double[] nftMicros = new double[changes];
+    long childTicks = childCpuTicks();
     for (int c = 0; c < changes; c++) {
       int i = random.nextInt(services);
       nftNanos[0] = 0;
@@ -93,21 +95,33 @@ public final class NftSyncBenchmark {
       micros[c] = (System.nanoTime() - t0) / 1000.0;
       nftMicros[c] = nftNanos[0] / 1000.0;
     }
+    double cpuMsPerChange = (childCpuTicks() - childTicks) * 10.0 / changes;
     if (System.getenv("NFT_SYNC_SHOW_BATCH") != null) {
       System.out.println(lastBatch[0]);
     }
     Arrays.sort(micros);
     Arrays.sort(nftMicros);
     System.out.printf(
-        "| %,d | %,d | %,d ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n",
+        "| %,d | %,d | %,d ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n",
         services,
         services * ENDPOINTS_EACH,
         firstMs,
         percentile(micros, 50) / 1000,
         percentile(micros, 99) / 1000,
         micros[micros.length - 1] / 1000,
-        percentile(nftMicros, 50) / 1000);
+        percentile(nftMicros, 50) / 1000,
+        cpuMsPerChange);
     check(List.of(proxier.cleanup()).stream().filter(s -> !s.isEmpty()).toList(), "cleanup");
+  }
+
+  /**
+   * User + system CPU of this JVM's finished children (the nft runs), in clock ticks of 10 ms
+   * ({@code /proc/self/stat} cutime + cstime): the CPU a change costs whatever the machine's load.
+   */
+  private static long childCpuTicks() throws java.io.IOException {
+    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[13]) + Long.parseLong(fields[14]); // fields 16 and 17 of stat
   }
 
   private static ServiceName name(int i) {

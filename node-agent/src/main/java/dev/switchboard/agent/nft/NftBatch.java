@@ -14,9 +14,6 @@ import java.util.TreeSet;
  * one netlink transaction: applied whole or not at all. Pure text, for tests to compare.
  */
 public final class NftBatch {
-  private static final List<String> MAPS =
-      List.of("service-ips", "service-nodeports", "no-endpoint-services", "no-endpoint-nodeports");
-
   private NftBatch() {}
 
   /**
@@ -46,7 +43,7 @@ public final class NftBatch {
     return delete() + table;
   }
 
-  /** {@link #incremental} over every service of either, with the hairpin entries that differ. */
+  /** {@link #incremental} over every service of either, with the shared entries that differ. */
   public static String incremental(NftRuleset.Rendered applied, NftRuleset.Rendered next) {
     Set<ServiceName> services = new TreeSet<>(applied.fragments().keySet());
     services.addAll(next.fragments().keySet());
@@ -56,31 +53,44 @@ public final class NftBatch {
     added.removeAll(before);
     Set<String> removed = new TreeSet<>(before);
     removed.removeAll(after);
-    return incremental(applied.fragments(), next.fragments(), services, added, removed);
+    return incremental(
+        applied.fragments(),
+        next.fragments(),
+        services,
+        added,
+        removed,
+        NftRuleset.modSets(applied.fragments().values()),
+        NftRuleset.modSets(next.fragments().values()));
   }
 
   /**
    * The batch that turns the kernel's table, whose share of {@code services} is {@code applied},
-   * into one whose share is {@code next}, in one transaction, touching only what differs: map
-   * entries that went or changed are deleted, chains whose rules changed are flushed and written
-   * again, chains that went are flushed and deleted, new chains and entries are added, affinity
-   * sets come and go with their endpoints (and are made again when their timeout changes).
-   * Everything else, ClientIP affinity entries included, is left alone. "" when nothing differs. It
-   * fails (nft: "No such file or directory") when the table is not what {@code applied} says; then
-   * {@link #replace} repairs it.
+   * into one whose share is {@code next}, in one transaction, touching only what differs: set and
+   * map entries that went or changed are deleted, chains whose rules changed are flushed and
+   * written again, chains that went are flushed and deleted, new chains and entries are added,
+   * affinity sets come and go with their endpoints (and are made again when their timeout changes),
+   * and a per-count set comes and goes with the first and last port of that endpoint count (with
+   * the rule in {@code services} or {@code nodeports} that reads it). Everything else, ClientIP
+   * affinity entries included, is left alone. "" when nothing differs. It fails (nft: "No such file
+   * or directory") when the table is not what {@code applied} says; then {@link #replace} repairs
+   * it.
    *
    * @param applied the services' shares now (absent: none)
    * @param next the services' shares wanted (absent: none)
    * @param hairpinAdded {@code @hairpin} entries no service had and one now has (shared by services
    *     with a common endpoint, so the caller counts them)
    * @param hairpinRemoved {@code @hairpin} entries that no service has any more
+   * @param modSetsBefore the per-count sets in use in the whole table now
+   * @param modSetsAfter the per-count sets in use in the whole table wanted
    */
   public static String incremental(
       Map<ServiceName, NftRuleset.Fragment> applied,
       Map<ServiceName, NftRuleset.Fragment> next,
       Collection<ServiceName> services,
       Set<String> hairpinAdded,
-      Set<String> hairpinRemoved) {
+      Set<String> hairpinRemoved,
+      Set<String> modSetsBefore,
+      Set<String> modSetsAfter) {
     StringBuilder deletes = new StringBuilder();
     StringBuilder flushes = new StringBuilder();
     StringBuilder removals = new StringBuilder();
@@ -94,12 +104,14 @@ public final class NftBatch {
         continue;
       }
       any = true;
-      for (String map : MAPS) {
+      Set<String> maps = new TreeSet<>(before.elements().keySet());
+      maps.addAll(after.elements().keySet());
+      for (String map : maps) {
         Map<String, String> old = before.elements(map);
         Map<String, String> neu = after.elements(map);
         old.forEach(
-            (element, verdict) -> {
-              if (!verdict.equals(neu.get(element))) {
+            (element, value) -> {
+              if (!value.equals(neu.get(element))) {
                 deletes
                     .append("delete element ip ")
                     .append(TABLE)
@@ -111,16 +123,14 @@ public final class NftBatch {
               }
             });
         neu.forEach(
-            (element, verdict) -> {
-              if (!verdict.equals(old.get(element))) {
+            (element, value) -> {
+              if (!value.equals(old.get(element))) {
                 adds.append("add element ip ")
                     .append(TABLE)
                     .append(' ')
                     .append(map)
                     .append(" { ")
-                    .append(element)
-                    .append(" : ")
-                    .append(verdict)
+                    .append(NftRuleset.element(element, value))
                     .append(" }\n");
               }
             });
@@ -176,8 +186,50 @@ public final class NftBatch {
                 }
               });
     }
-    if (!any) {
+    boolean countsChanged = !modSetsBefore.equals(modSetsAfter);
+    if (!any && !countsChanged) {
       return "";
+    }
+    if (countsChanged) {
+      for (String chain : List.of("services", "nodeports")) {
+        List<String> was = sharedRules(chain, modSetsBefore);
+        List<String> will = sharedRules(chain, modSetsAfter);
+        if (!was.equals(will)) {
+          flushes.append("flush chain ip ").append(TABLE).append(' ').append(chain).append('\n');
+          NftRuleset.chain(block, chain, null, will.toArray(String[]::new));
+        }
+      }
+      for (String set : modSetsBefore) {
+        if (!modSetsAfter.contains(set)) {
+          for (String what : List.of("chain ", "map ", "set ")) {
+            removals
+                .append("delete ")
+                .append(what)
+                .append("ip ")
+                .append(TABLE)
+                .append(' ')
+                .append(what.equals("map ") ? NftRuleset.endpointMap(set) : set)
+                .append('\n');
+          }
+        }
+      }
+      // A new count's set, endpoint map and chain, before the chains that go to it.
+      StringBuilder sets = new StringBuilder();
+      for (String set : modSetsAfter) {
+        if (!modSetsBefore.contains(set)) {
+          sets.append("  set ")
+              .append(set)
+              .append(" {\n    ")
+              .append(NftRuleset.setType(set))
+              .append("\n  }\n  map ")
+              .append(NftRuleset.endpointMap(set))
+              .append(" {\n    ")
+              .append(NftRuleset.endpointMapType(set))
+              .append("\n  }\n");
+          NftRuleset.chain(sets, set, null, NftRuleset.modRule(set));
+        }
+      }
+      block.insert(0, sets);
     }
     for (String pair : new TreeSet<>(hairpinRemoved)) {
       deletes
@@ -199,5 +251,11 @@ public final class NftBatch {
       out.append("table ip ").append(TABLE).append(" {\n").append(block).append("}\n");
     }
     return out.append(adds).toString();
+  }
+
+  private static List<String> sharedRules(String chain, Set<String> modSets) {
+    return chain.equals("services")
+        ? NftRuleset.servicesRules(modSets)
+        : NftRuleset.nodeportsRules(modSets);
   }
 }

@@ -65,7 +65,8 @@ public final class NftPreflight {
         + " (or run with --proxy-mode userspace)";
   }
 
-  private static Optional<Boolean> effectiveNetAdmin() {
+  /** CAP_NET_ADMIN in this process's effective set; empty when /proc cannot tell. */
+  static Optional<Boolean> effectiveNetAdmin() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
         if (line.startsWith("CapEff:")) {

@@ -59,6 +59,12 @@ public final class NftProxier {
    */
   private final Map<String, Integer> hairpinRefs = new HashMap<>();
 
+  /**
+   * Ports per per-count set in {@link #wanted} (see {@link NftRuleset#IPS_MOD}): the set, and its
+   * rule, live while any port has that many endpoints.
+   */
+  private final Map<String, Integer> modSetRefs = new HashMap<>();
+
   /** Each service's share as wanted in the kernel (conflicts settled). */
   private final Map<ServiceName, NftRuleset.Fragment> wanted = new TreeMap<>();
 
@@ -126,6 +132,8 @@ public final class NftProxier {
           }
         });
     Map<ServiceName, NftRuleset.Fragment> before = new HashMap<>();
+    Set<String> modSetsBefore = new TreeSet<>(NftRuleset.MOD_SET_ORDER);
+    modSetsBefore.addAll(modSetRefs.keySet());
     Set<String> hairpinAdded = new TreeSet<>();
     Set<String> hairpinRemoved = new TreeSet<>();
     for (ServiceName name : affected) {
@@ -133,6 +141,13 @@ public final class NftProxier {
       if (old != null) {
         before.put(name, old);
         wantedPorts -= old.ports();
+        old.modSets()
+            .forEach(
+                set -> {
+                  if (modSetRefs.merge(set, -1, Integer::sum) == 0) {
+                    modSetRefs.remove(set);
+                  }
+                });
         old.endpointIps()
             .forEach(
                 ip -> {
@@ -152,6 +167,7 @@ public final class NftProxier {
       NftRuleset.Fragment settled = claims.effective(name, raw, lost);
       wanted.put(name, settled);
       wantedPorts += settled.ports();
+      settled.modSets().forEach(set -> modSetRefs.merge(set, 1, Integer::sum));
       settled
           .endpointIps()
           .forEach(
@@ -181,7 +197,14 @@ public final class NftProxier {
       String batch =
           changed.isEmpty()
               ? NftBatch.probe()
-              : NftBatch.incremental(before, wanted, affected, hairpinAdded, hairpinRemoved);
+              : NftBatch.incremental(
+                  before,
+                  wanted,
+                  affected,
+                  hairpinAdded,
+                  hairpinRemoved,
+                  modSetsBefore,
+                  sortedModSets());
       if (batch.isEmpty()) {
         return errors(); // services changed in ways the kernel does not see (e.g. only http ports)
       }
@@ -229,6 +252,12 @@ public final class NftProxier {
       failure = next;
     }
     return errors();
+  }
+
+  private Set<String> sortedModSets() {
+    Set<String> sets = new TreeSet<>(NftRuleset.MOD_SET_ORDER);
+    sets.addAll(modSetRefs.keySet());
+    return sets;
   }
 
   /** UDP endpoints {@code before} sent new flows to and {@code after} does not, per port. */

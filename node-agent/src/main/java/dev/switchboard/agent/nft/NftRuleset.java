@@ -19,19 +19,23 @@ import java.util.TreeSet;
 
 /**
  * Renders the listeners the kernel serves as the text of one nftables table, {@code table ip
- * switchboard}, in the shape of kube-proxy's nftables mode. Pure: no I/O, the same input gives the
- * same text (sorted), tests compare strings, and each service's share is rendered on its own
- * ({@link #renderService}, a {@link Fragment}) so a sync renders and writes only the services that
- * changed ({@link #incrementalBatch}); {@link #table} assembles the whole table.
+ * switchboard}, in the shape of kube-proxy's nftables mode but with endpoints in data maps. Pure: no
+ * I/O, the same input gives the same text (sorted), tests compare strings, and each service's share
+ * is rendered on its own ({@link #renderService}, a {@link Fragment}) so a sync renders and writes
+ * only the services that changed ({@link NftBatch#incremental}); {@link #table} assembles the whole
+ * table.
  *
  * <pre>
  *   nat-prerouting (dstnat) / nat-output (-100) → services
- *     services:  ip daddr . meta l4proto . th dport vmap @service-ips   (ClusterIPs, LB IPs)
- *                fib daddr type local … meta l4proto . th dport vmap @service-nodeports
- *   svc-NS/NAME/PROTO/PORT (ClusterIP) and ext-… (NodePort and LoadBalancer IP; marks for
- *   masquerade unless externalTrafficPolicy Local):
- *       numgen random mod N 0 dnat to EP1; numgen random mod N-1 0 dnat to EP2; … dnat to EPn
- *     with ClientIP affinity instead (kube-proxy's shape, a chain per endpoint):
+ *     services:  @masquerade-ips → mark for masquerade (LB IPs of Cluster-policy services)
+ *                ip daddr . meta l4proto . th dport vmap @service-ips     (ClientIP affinity only)
+ *                per endpoint count N in use:
+ *                  ip daddr . meta l4proto . th dport @service-ips-mod-N goto service-ips-mod-N
+ *     service-ips-mod-N: dnat ip to ip daddr . meta l4proto . th dport . numgen random mod N
+ *                          map @service-ips-mod-N-endpoints   (… . k → endpoint k's ip . port)
+ *                fib daddr type local, not 127/8 → nodeports (the same by meta l4proto . th dport:
+ *                  @masquerade-nodeports, vmap @service-nodeports, @service-nodeports-mod-N)
+ *   ClientIP affinity (kube-proxy's shape, chains): svc-NS/NAME/PROTO/PORT or ext-…:
  *       ip saddr @affinity-EP goto ep-EP …  numgen random mod N vmap { 0 : goto ep-… }
  *       ep-NS/NAME/PROTO/PORT/IP/TPORT: update @affinity-EP { ip saddr }, dnat to IP:TPORT
  *   filter-input / -forward / -output (-110) → endpoints-check: ports without endpoints
@@ -40,12 +44,21 @@ import java.util.TreeSet;
  *   masquerading (srcnat): what carries the mark, and hairpin traffic (@hairpin: ip . ip)
  * </pre>
  *
+ * <p>Why data maps and not a chain per service: every {@code nft} run first reads the kernel's
+ * chains, and a commit that adds a rule or a verdict-map entry with a {@code dnat} or {@code goto}
+ * makes the kernel validate every chain reachable from the table's hooks. With a chain per service
+ * both grow with the services (10,000 services: ~85 ms per change on a quiet box); with the
+ * endpoints as entries of a map (data, not verdicts) an endpoint change is a map entry deleted and
+ * added, nothing is validated, and nft's cache is a handful of chains (~15 ms, docs/architecture.md
+ * "Cost"). The modulus of {@code numgen} is a constant, so there is one rule (and one set) per
+ * endpoint count in use, not per service.
+ *
  * <p>Endpoints: the forwarder's rule ({@link EndpointSet#candidates()}): ready ones; the serving
- * terminating ones only when none is ready. Masquerade: NodePort traffic of a Cluster policy (the
- * endpoint may be on another node, so its reply must come back through this one) and hairpin
- * traffic (a pod reaching itself through its service); ClusterIP traffic keeps its source, as
- * kube-proxy does without a cluster CIDR. IPv4 only (the table's family is {@code ip}): IPv6
- * ClusterIPs and endpoints are reported, not programmed.
+ * terminating ones only when none is ready. Masquerade: NodePort and LoadBalancer-IP traffic of a
+ * Cluster policy (the endpoint may be on another node, so its reply must come back through this
+ * one) and hairpin traffic (a pod reaching itself through its service); ClusterIP traffic keeps its
+ * source, as kube-proxy does without a cluster CIDR. IPv4 only (the table's family is {@code ip}):
+ * IPv6 ClusterIPs and endpoints are reported, not programmed.
  */
 public final class NftRuleset {
   /** The one table Switchboard owns; nothing else is touched. */
@@ -55,6 +68,44 @@ public final class NftRuleset {
   public static final int MASQUERADE_MARK = 0x4000;
 
   private static final String REJECT_CHAIN = "reject-chain";
+
+  /** Verdict maps to the chains of ClientIP-affinity service ports (ClusterIP and LB IPs). */
+  static final String SERVICE_IPS = "service-ips";
+
+  /** As {@link #SERVICE_IPS}, for NodePorts. */
+  static final String SERVICE_NODEPORTS = "service-nodeports";
+
+  /**
+   * The address-matched ports (no affinity) that have N endpoints: prefix + N names their set, the
+   * chain that picks one of the N ({@code numgen random mod N}) and, with {@link #ENDPOINTS}, the
+   * data map of their endpoints ({@code addr . proto . port . k} → {@code ip . port}).
+   */
+  static final String IPS_MOD = "service-ips-mod-";
+
+  /** As {@link #IPS_MOD}, for NodePorts ({@code proto . port . k} → {@code ip . port}). */
+  static final String NODEPORTS_MOD = "service-nodeports-mod-";
+
+  /** The suffix of a per-count endpoint map's name. */
+  static final String ENDPOINTS = "-endpoints";
+
+  /** LoadBalancer IPs (Cluster policy) whose traffic is masqueraded. */
+  static final String MASQUERADE_IPS = "masquerade-ips";
+
+  /** NodePorts (Cluster policy) whose traffic is masqueraded. */
+  static final String MASQUERADE_NODEPORTS = "masquerade-nodeports";
+
+  static final String NO_ENDPOINT_SERVICES = "no-endpoint-services";
+  static final String NO_ENDPOINT_NODEPORTS = "no-endpoint-nodeports";
+
+  private static final String ADDR_KEY = "ipv4_addr . inet_proto . inet_service";
+  private static final String PORT_KEY = "inet_proto . inet_service";
+  private static final String LOCAL_NOT_LOOPBACK = "fib daddr type local ip daddr != 127.0.0.0/8";
+
+  /** Per-count sets by kind, then numerically by N ("…-mod-2" before "…-mod-10"). */
+  static final Comparator<String> MOD_SET_ORDER =
+      Comparator.comparing((String set) -> set.startsWith(NODEPORTS_MOD))
+          .thenComparingInt(NftRuleset::modulus);
+
   private static final Comparator<ListenerPlan> ORDER =
       Comparator.comparing(ListenerPlan::service)
           .thenComparing(ListenerPlan::port)
@@ -89,7 +140,8 @@ public final class NftRuleset {
   /**
    * One service's share of the table: what a change to that service adds, rewrites or removes.
    *
-   * @param elements map name → element → verdict
+   * @param elements set or map name → element → value ("" or a {@link #comment} for a set's
+   *     element; {@code goto …} in a verdict map; {@code ip . port} in an endpoint map)
    * @param chains chain name → rules (its port chains and endpoint chains)
    * @param affinitySets affinity set name → timeout in seconds
    * @param claims what it matches on ({@code addr 10.96.0.10 . tcp . 80}, {@code port tcp . 30080})
@@ -135,16 +187,53 @@ public final class NftRuleset {
       Map<String, Map<String, String>> kept = new TreeMap<>();
       elements.forEach(
           (map, els) -> {
-            String family =
-                map.equals("service-ips") || map.equals("no-endpoint-services") ? "addr " : "port ";
             Map<String, String> left = new TreeMap<>(els);
-            left.keySet().removeIf(element -> lost.contains(family + element));
+            left.keySet().removeIf(element -> lost.contains(claimOf(map, element)));
             kept.put(map, left);
           });
       Map<String, String> keptClaims = new TreeMap<>(claims);
       keptClaims.keySet().removeAll(lost);
       return new Fragment(kept, chains, affinitySets, keptClaims, endpointIps);
     }
+
+    /** The per-count sets ({@link #IPS_MOD}, {@link #NODEPORTS_MOD}) it has entries in. */
+    Set<String> modSets() {
+      Set<String> sets = new TreeSet<>(MOD_SET_ORDER);
+      elements.forEach(
+          (map, els) -> {
+            if (isModSet(map) && !els.isEmpty()) {
+              sets.add(map);
+            }
+          });
+      return sets;
+    }
+  }
+
+  /** The claim ({@code addr …} or {@code port …}) an element of {@code map} belongs to. */
+  static String claimOf(String map, String element) {
+    boolean byAddress =
+        map.equals(SERVICE_IPS)
+            || map.equals(MASQUERADE_IPS)
+            || map.equals(NO_ENDPOINT_SERVICES)
+            || map.startsWith(IPS_MOD);
+    String key =
+        map.endsWith(ENDPOINTS) ? element.substring(0, element.lastIndexOf(" . ")) : element;
+    return (byAddress ? "addr " : "port ") + key;
+  }
+
+  /** A per-count set's name (not its endpoint map's). */
+  static boolean isModSet(String name) {
+    return (name.startsWith(IPS_MOD) || name.startsWith(NODEPORTS_MOD))
+        && !name.endsWith(ENDPOINTS);
+  }
+
+  static int modulus(String modSet) {
+    return Integer.parseInt(modSet.substring(modSet.lastIndexOf('-') + 1));
+  }
+
+  /** The endpoint map of a per-count set. */
+  static String endpointMap(String modSet) {
+    return modSet + ENDPOINTS;
   }
 
   /** An endpoint chain, shared by a port's ClusterIP and NodePort chains. */
@@ -245,45 +334,45 @@ public final class NftRuleset {
       if (candidates.isEmpty()) {
         elements
             .computeIfAbsent(
-                byAddress ? "no-endpoint-services" : "no-endpoint-nodeports", m -> new TreeMap<>())
-            .put(element, "goto " + REJECT_CHAIN);
+                byAddress ? NO_ENDPOINT_SERVICES : NO_ENDPOINT_NODEPORTS, m -> new TreeMap<>())
+            .put(element, comment(service, l.port()));
         continue;
       }
-      String chain = (clusterIp ? "svc-" : "ext-") + base;
-      elements
-          .computeIfAbsent(byAddress ? "service-ips" : "service-nodeports", m -> new TreeMap<>())
-          .put(element, "goto " + chain);
-
+      candidates.forEach(e -> endpointIps.add(e.ip().getHostAddress()));
+      if (!clusterIp && !l.localOnly()) {
+        elements
+            .computeIfAbsent(
+                byAddress ? MASQUERADE_IPS : MASQUERADE_NODEPORTS, m -> new TreeMap<>())
+            .put(element, "");
+      }
       SessionAffinity affinity = l.target().affinity();
       long affinitySeconds =
           affinity.type() == SessionAffinity.Type.CLIENT_IP
               ? Math.max(1, affinity.timeout().toSeconds())
               : 0;
-      List<String> rules = new ArrayList<>();
-      if (!clusterIp && !l.localOnly()) {
-        rules.add("jump mark-for-masquerade");
-      }
-      candidates.forEach(e -> endpointIps.add(e.ip().getHostAddress()));
       if (affinitySeconds == 0) {
-        // Without affinity an endpoint needs no chain of its own: rule k takes the connection
-        // with probability 1/(N-k), so each of the N is chosen with 1/N (iptables mode's
-        // statistic chain). No per-endpoint chain and no anonymous map keeps the table small,
-        // and a change costs what nft must read and the kernel validate: the table's size.
+        // Without affinity the port is an entry in the set of its endpoint count and its
+        // endpoints are entries of a data map keyed by port and index: one numgen rule per count
+        // picks the index, each endpoint with 1/N. Data entries need no chain and no validation.
+        elements
+            .computeIfAbsent(
+                (byAddress ? IPS_MOD : NODEPORTS_MOD) + candidates.size(), m -> new TreeMap<>())
+            .put(element, comment(service, l.port()));
+        Map<String, String> endpoints =
+            elements.computeIfAbsent(
+                endpointMap((byAddress ? IPS_MOD : NODEPORTS_MOD) + candidates.size()),
+                m -> new TreeMap<>());
         for (int k = 0; k < candidates.size(); k++) {
           Endpoint e = candidates.get(k);
-          int left = candidates.size() - k;
-          rules.add(
-              "meta l4proto "
-                  + proto
-                  + (left > 1 ? " numgen random mod " + left + " 0" : "")
-                  + " dnat to "
-                  + e.ip().getHostAddress()
-                  + ":"
-                  + e.port());
+          endpoints.put(element + " . " + k, e.ip().getHostAddress() + " . " + e.port());
         }
-        chains.put(chain, rules);
         continue;
       }
+      String chain = (clusterIp ? "svc-" : "ext-") + base;
+      elements
+          .computeIfAbsent(byAddress ? SERVICE_IPS : SERVICE_NODEPORTS, m -> new TreeMap<>())
+          .put(element, "goto " + chain);
+      List<String> rules = new ArrayList<>();
       // ClientIP affinity: a per-endpoint set of recent clients, checked first (kube-proxy's
       // shape).
       List<String> targets = new ArrayList<>();
@@ -316,11 +405,18 @@ public final class NftRuleset {
   /** The whole table's text from every service's share (as {@link NftClaims#effective} left it). */
   public static String table(Map<ServiceName, Fragment> fragments) {
     Map<ServiceName, Fragment> sorted = new TreeMap<>(fragments);
+    Set<String> modSets = modSets(sorted.values());
     StringBuilder out = new StringBuilder("table ip " + TABLE + " {\n");
-    map(out, "service-ips", "ipv4_addr . inet_proto . inet_service", sorted);
-    map(out, "service-nodeports", "inet_proto . inet_service", sorted);
-    map(out, "no-endpoint-services", "ipv4_addr . inet_proto . inet_service", sorted);
-    map(out, "no-endpoint-nodeports", "inet_proto . inet_service", sorted);
+    map(out, SERVICE_IPS, "type " + ADDR_KEY + " : verdict", sorted);
+    map(out, SERVICE_NODEPORTS, "type " + PORT_KEY + " : verdict", sorted);
+    for (String set : modSets) {
+      map(out, set, setType(set), sorted);
+      map(out, endpointMap(set), endpointMapType(set), sorted);
+    }
+    map(out, MASQUERADE_IPS, "type " + ADDR_KEY, sorted);
+    map(out, MASQUERADE_NODEPORTS, "type " + PORT_KEY, sorted);
+    map(out, NO_ENDPOINT_SERVICES, "type " + ADDR_KEY, sorted);
+    map(out, NO_ENDPOINT_NODEPORTS, "type " + PORT_KEY, sorted);
     Map<String, Long> affinitySets = new TreeMap<>();
     Map<String, List<String>> chains = new TreeMap<>();
     sorted
@@ -356,22 +452,21 @@ public final class NftRuleset {
         "meta mark & " + mark + " == 0 return",
         "meta mark set meta mark ^ " + mark,
         "masquerade fully-random");
-    // NodePorts on every local address but loopback, as kube-proxy (127/8 needs route_localnet).
-    String localNotLoopback = "fib daddr type local ip daddr != 127.0.0.0/8 ";
-    chain(
-        out,
-        "services",
-        null,
-        "ip daddr . meta l4proto . th dport vmap @service-ips",
-        localNotLoopback + "meta l4proto . th dport vmap @service-nodeports");
+    chain(out, "services", null, servicesRules(modSets).toArray(String[]::new));
+    chain(out, "nodeports", null, nodeportsRules(modSets).toArray(String[]::new));
+    modSets.forEach(set -> chain(out, set, null, modRule(set)));
     // After DNAT the address is an endpoint's: only what was not translated is checked.
     chain(
         out,
         "endpoints-check",
         null,
         "ct status dnat return",
-        "ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
-        localNotLoopback + "meta l4proto . th dport vmap @no-endpoint-nodeports");
+        "ip daddr . meta l4proto . th dport @" + NO_ENDPOINT_SERVICES + " goto " + REJECT_CHAIN,
+        LOCAL_NOT_LOOPBACK
+            + " meta l4proto . th dport @"
+            + NO_ENDPOINT_NODEPORTS
+            + " goto "
+            + REJECT_CHAIN);
     chain(
         out,
         "nat-prerouting",
@@ -388,6 +483,77 @@ public final class NftRuleset {
     }
     chains.forEach((name, rules) -> chain(out, name, null, rules.toArray(String[]::new)));
     return out.append("}\n").toString();
+  }
+
+  /** Every per-count set with entries in {@code fragments}. */
+  static Set<String> modSets(Collection<Fragment> fragments) {
+    Set<String> all = new TreeSet<>(MOD_SET_ORDER);
+    fragments.forEach(f -> all.addAll(f.modSets()));
+    return all;
+  }
+
+  /**
+   * The rules of chain {@code services} (ClusterIPs and LoadBalancer IPs), for the per-count sets
+   * in use: one {@code numgen} rule per endpoint count.
+   */
+  static List<String> servicesRules(Set<String> modSets) {
+    String key = "ip daddr . meta l4proto . th dport";
+    List<String> rules = new ArrayList<>();
+    rules.add(key + " @" + MASQUERADE_IPS + " " + markForMasquerade());
+    rules.add(key + " vmap @" + SERVICE_IPS);
+    for (String set : modSets) {
+      if (set.startsWith(IPS_MOD)) {
+        rules.add(key + " @" + set + " goto " + set);
+      }
+    }
+    // NodePorts on every local address but loopback, as kube-proxy (127/8 needs route_localnet).
+    rules.add(LOCAL_NOT_LOOPBACK + " jump nodeports");
+    return rules;
+  }
+
+  /** The rules of chain {@code nodeports}, as {@link #servicesRules}. */
+  static List<String> nodeportsRules(Set<String> modSets) {
+    String key = "meta l4proto . th dport";
+    List<String> rules = new ArrayList<>();
+    rules.add(key + " @" + MASQUERADE_NODEPORTS + " " + markForMasquerade());
+    rules.add(key + " vmap @" + SERVICE_NODEPORTS);
+    for (String set : modSets) {
+      if (set.startsWith(NODEPORTS_MOD)) {
+        rules.add(key + " @" + set + " goto " + set);
+      }
+    }
+    return rules;
+  }
+
+  private static String markForMasquerade() {
+    return "meta mark set meta mark | 0x" + Integer.toHexString(MASQUERADE_MARK);
+  }
+
+  /** The declaration of a per-count set. */
+  static String setType(String modSet) {
+    return "type " + (modSet.startsWith(IPS_MOD) ? ADDR_KEY : PORT_KEY);
+  }
+
+  /**
+   * The one rule of a per-count chain: {@code numgen} picks index k of N, the port and k look up
+   * the endpoint. It is written only together with its map (the batch's declaration of the map
+   * types the rule: nft 1.0.6 cannot type a rule against such a map as it reads it back from the
+   * kernel).
+   */
+  static String modRule(String modSet) {
+    return "dnat ip to "
+        + (modSet.startsWith(IPS_MOD) ? "ip daddr . " : "")
+        + "meta l4proto . th dport . numgen random mod "
+        + modulus(modSet)
+        + " map @"
+        + endpointMap(modSet);
+  }
+
+  /** An endpoint map's declaration: {@code numgen}'s index joins the key (typeof: its type). */
+  static String endpointMapType(String modSet) {
+    return "typeof "
+        + (modSet.startsWith(IPS_MOD) ? "ip daddr . " : "")
+        + "meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport";
   }
 
   /**
@@ -436,21 +602,23 @@ public final class NftRuleset {
         .append("  }\n");
   }
 
+  /** A set or map ({@code declaration}: its {@code type …} or {@code typeof …} line). */
   private static void map(
-      StringBuilder out, String name, String type, Map<ServiceName, Fragment> fragments) {
-    out.append("  map ")
+      StringBuilder out, String name, String declaration, Map<ServiceName, Fragment> fragments) {
+    boolean isMap = declaration.contains(" : ");
+    out.append(isMap ? "  map " : "  set ")
         .append(name)
         .append(" {\n")
-        .append("    type ")
-        .append(type)
-        .append(" : verdict\n");
+        .append("    ")
+        .append(declaration)
+        .append("\n");
     List<String> elements = new ArrayList<>();
     fragments
         .values()
         .forEach(
             f ->
                 f.elements(name)
-                    .forEach((element, verdict) -> elements.add(element + " : " + verdict)));
+                    .forEach((element, value) -> elements.add(element(element, value))));
     if (!elements.isEmpty()) {
       out.append("    elements = {\n");
       for (int i = 0; i < elements.size(); i++) {
@@ -459,6 +627,26 @@ public final class NftRuleset {
       out.append("    }\n");
     }
     out.append("  }\n");
+  }
+
+  /**
+   * One element as nft writes it: {@code key} in a set ({@code key comment "…"} when the value is a
+   * {@link #comment}), {@code key : value} in a map.
+   */
+  static String element(String key, String value) {
+    if (value.isEmpty()) {
+      return key;
+    }
+    return value.startsWith("comment ") ? key + " " + value : key + " : " + value;
+  }
+
+  /**
+   * A set element's comment naming the service port it serves ({@code nft list table} shows whose
+   * entry it is); at most 128 bytes, as nft allows.
+   */
+  static String comment(ServiceName service, String port) {
+    String text = (service.namespace() + "/" + service.name() + ":" + port).replace('"', '_');
+    return "comment \"" + (text.length() > 120 ? text.substring(0, 120) : text) + "\"";
   }
 
   /** A chain; every rule on its own line (nft needs a newline or {@code ;} before the brace). */

@@ -95,6 +95,8 @@ public final class NftKernelScenario {
         }
       } else if (args[0].equals("agent")) {
         agent();
+      } else if (args[0].equals("leftover")) {
+        leftover();
       } else if (args[0].equals("pods")) {
         pods();
       } else if (args[0].equals("forward")) {
@@ -380,6 +382,99 @@ public final class NftKernelScenario {
   }
 
   /**
+   * A table an agent in nftables mode left behind, then {@code node-agent --proxy-mode userspace}
+   * started (its real command line, a process of its own, in this namespace): it deletes the table
+   * and says so. Then, with no table and then without nft on its PATH, it says nothing about nft.
+   */
+  private static void leftover() throws Exception {
+    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
+    ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
+    Service web =
+        service("web", spec("NodePort", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)));
+    Endpoints pods =
+        endpoints(
+            "web", endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)));
+    List<String> errors = proxier.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(web, pods))));
+    check(errors.isEmpty(), "leftover sync: " + errors);
+    check(listTable().contains("default/web"), "the nftables-mode table is there");
+
+    String said = userspaceAgentSays(System.getenv("PATH"));
+    Nft.Result tables = Nft.run(List.of("nft", "list", "tables"), "", NFT_TIMEOUT);
+    check(
+        tables.exitCode() == 0 && !tables.output().contains(NftRuleset.TABLE),
+        "after a userspace-mode start the table should be gone: " + tables + "\n" + said);
+    String line =
+        said.lines()
+            .filter(l -> l.contains("userspace mode: deleted table ip switchboard"))
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException("no log line of the deletion:\n" + said));
+    System.out.println(
+        "RESULT leftover: a userspace-mode agent deleted the table and logged: "
+            + line.substring(line.indexOf("userspace mode:")));
+
+    String again = userspaceAgentSays(System.getenv("PATH"));
+    check(!again.contains("table ip switchboard"), "no table, nothing said:\n" + again);
+    String noNft = userspaceAgentSays("/nonexistent");
+    check(
+        !noNft.contains("nft") && !noNft.contains("table ip switchboard"),
+        "without nft nothing is said about it:\n" + noNft);
+    System.out.println(
+        "RESULT leftover quiet: with no table, and without nft, the agent says nothing about it");
+  }
+
+  /**
+   * Starts {@code node-agent --proxy-mode userspace} (control plane unreachable: it only has to
+   * start) with {@code path} as its PATH, waits for its "started" line, stops it; its output.
+   */
+  private static String userspaceAgentSays(String path) throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                javaBin,
+                "-Xmx64m",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.switchboard.agent.Main",
+                "--node-name",
+                "node-1",
+                "--node-address",
+                "127.0.0.1",
+                "--control-plane",
+                "127.0.0.1:1",
+                "--proxy-mode",
+                "userspace",
+                "--admin-port",
+                "0",
+                "--dns-port",
+                "0",
+                "--insecure")
+            .redirectErrorStream(true);
+    builder.environment().put("PATH", path);
+    Process agent = builder.start();
+    StringBuilder out = new StringBuilder();
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8))) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      String line;
+      while ((line = lines.readLine()) != null) {
+        out.append(line).append('\n');
+        if (line.contains("node agent node-1 on 127.0.0.1 started")) {
+          break;
+        }
+        check(System.nanoTime() < deadline, "the agent did not start within 60 s:\n" + out);
+      }
+      check(line != null, "the agent exited:\n" + out);
+    } finally {
+      agent.destroy();
+      if (!agent.waitFor(20, TimeUnit.SECONDS)) {
+        agent.destroyForcibly();
+      }
+    }
+    return out.toString();
+  }
+
+  /**
    * A UDP ClusterIP: one client socket keeps its flow (and so its pod) while the pod stays; when
    * that pod leaves the endpoints, its next datagram reaches another pod, because the stale
    * conntrack entry was deleted (the pod itself still answers, so only that shows it).
@@ -584,6 +679,8 @@ public final class NftKernelScenario {
       System.out.println(
           "RESULT forward clusterip: client 10.0.0.2 -> 10.96.0.10:80 answered " + clusterIp);
 
+      hairpin(proxier, planner, podsPid);
+
       // The agent's own command line removes the table (a process of its own, in this namespace).
       Process cleanup =
           new ProcessBuilder(
@@ -616,13 +713,78 @@ public final class NftKernelScenario {
     }
   }
 
-  /** One connection from the client's namespace (bash's /dev/tcp); its answer, or bash's error. */
+  /**
+   * Hairpin: pod-1 (10.244.0.1, the pods' namespace's first address, so its connections' source)
+   * reaches its own service's ClusterIP and NodePort and is the endpoint picked. Without masquerade
+   * the packet would come back to it from its own address (dropped as a martian); with the {@code
+   * @hairpin} entry the node masquerades it, so pod-1 sees the node's address. The NodePort has
+   * policy Local, so nothing but {@code @hairpin} marks it; with that entry removed by hand the
+   * same connection gets no answer.
+   */
+  private static void hairpin(NftProxier proxier, ServicePlanner planner, long podsPid)
+      throws Exception {
+    ServiceName self = new ServiceName("default", "self");
+    Service service =
+        service(
+            "self",
+            spec("NodePort", "10.96.0.40")
+                .setExternalTrafficPolicy("Local")
+                .addPorts(port("http", "TCP", 80, 30100)));
+    Endpoints onlyPod1 =
+        endpoints(
+            "self",
+            endpoint("10.244.0.1", "node-1", true, true, false, endpointPort("http", 8080)));
+    List<String> errors =
+        proxier.sync(Map.of(self, planner.plan(self, new ServiceView(service, onlyPod1))));
+    check(errors.isEmpty(), "hairpin sync: " + errors);
+    String viaClusterIp = fromClient(podsPid, "10.96.0.40", 80);
+    check(
+        viaClusterIp.equals("pod-1 from 10.244.0.254"),
+        "hairpin ClusterIP: pod-1 reaching itself should see the node's address: " + viaClusterIp);
+    String viaNodePort = fromClient(podsPid, "10.244.0.254", 30100);
+    check(
+        viaNodePort.equals("pod-1 from 10.244.0.254"),
+        "hairpin NodePort (policy Local): pod-1 reaching itself should see the node's address: "
+            + viaNodePort);
+    System.out.println(
+        "RESULT forward hairpin: pod-1 10.244.0.1 -> 10.96.0.40:80 answered "
+            + viaClusterIp
+            + "; -> 10.244.0.254:30100 (policy Local) answered "
+            + viaNodePort
+            + " (masqueraded)");
+    String entry = NftRuleset.hairpin("10.244.0.1");
+    String table = listTable();
+    check(table.contains(entry), "the @hairpin set holds " + entry + ":\n" + table);
+    Nft.Result removed =
+        Nft.run(
+            List.of("nft", "-f", "-"),
+            "delete element ip " + NftRuleset.TABLE + " hairpin { " + entry + " }\n",
+            NFT_TIMEOUT);
+    check(removed.exitCode() == 0, "removing the hairpin entry by hand: " + removed);
+    String without = fromClient(podsPid, "10.96.0.40", 80, 2);
+    check(
+        !without.startsWith("pod-"), "without the @hairpin entry pod-1 still answered: " + without);
+    System.out.println(
+        "RESULT forward hairpin control: without its @hairpin entry the same connection got no answer");
+    errors = proxier.sync(Map.of(self, ServicePlan.NONE));
+    check(errors.isEmpty(), "hairpin service deleted: " + errors);
+  }
+
   private static String fromClient(long clientPid, String ip, int port)
+      throws IOException, InterruptedException {
+    return fromClient(clientPid, ip, port, 5);
+  }
+
+  /**
+   * One connection from the namespace of {@code clientPid} (bash's /dev/tcp) within {@code
+   * seconds}; its answer, or bash's error (nothing when it timed out).
+   */
+  private static String fromClient(long clientPid, String ip, int port, int seconds)
       throws IOException, InterruptedException {
     Process p =
         new ProcessBuilder(
                 "timeout",
-                "5",
+                Integer.toString(seconds),
                 "nsenter",
                 "-t",
                 Long.toString(clientPid),

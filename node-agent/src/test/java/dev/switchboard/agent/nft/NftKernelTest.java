@@ -122,6 +122,13 @@ class NftKernelTest {
             "RESULT forward clusterip: client 10\\.0\\.0\\.2 -> 10\\.96\\.0\\.10:80 answered "
                 + "pod-\\d from 10\\.0\\.0\\.2")
         .contains(
+            "RESULT forward hairpin: pod-1 10.244.0.1 -> 10.96.0.40:80 answered pod-1 from "
+                + "10.244.0.254; -> 10.244.0.254:30100 (policy Local) answered pod-1 from "
+                + "10.244.0.254 (masqueraded)")
+        .contains(
+            "RESULT forward hairpin control: without its @hairpin entry the same connection got "
+                + "no answer")
+        .contains(
             "RESULT forward cleanup: node-agent --cleanup said \"node-agent: table ip switchboard deleted "
                 + "(or absent)\"; no table left");
   }
@@ -138,6 +145,17 @@ class NftKernelTest {
                 + "pod-1 through the forwarder, not in the table")
         .contains(
             "RESULT agent statusz: each port's data path listed, with why it needs the proxy");
+  }
+
+  @Test
+  void anAgentStartedInUserspaceModeRemovesTheTableAnNftablesModeAgentLeft() throws Exception {
+    String out = inNamespace("leftover", "");
+    assertThat(out)
+        .contains(
+            "RESULT leftover: a userspace-mode agent deleted the table and logged: userspace mode: "
+                + "deleted table ip switchboard, left by an agent in nftables mode")
+        .contains(
+            "RESULT leftover quiet: with no table, and without nft, the agent says nothing about it");
   }
 
   @Test
@@ -181,7 +199,7 @@ class NftKernelTest {
       script = script.replace("setpriv ", which("setpriv") + " ");
     }
     // A user namespace caps nft's netlink socket buffer (SO_SNDBUFFORCE needs CAP_NET_ADMIN in
-    // the host's user namespace): batches over ~200 KiB fail with "Message too long". The
+    // the host's user namespace): batches over ~250 KiB fail with "Message too long". The
     // tables here are small; the cost at scale is measured by bench/nftables sync, as root.
     List<String> command = new ArrayList<>(List.of("unshare", "--net", "--map-root-user", "--"));
     command.addAll(List.of("sh", "-c", script, java, System.getProperty("java.class.path")));

@@ -44,4 +44,12 @@ class NftPreflightTest {
     assertThat(failed.error()).isEqualTo("/dev/stdin:3:1-2: Error: syntax error, unexpected junk");
     assertThat(new Nft.Result(1, "").error()).isEqualTo("nft exited with code 1");
   }
+
+  @Test
+  void aLeftoverTableIsOursOnlyByItsExactFamilyAndName() {
+    assertThat(NftLeftover.listsOurTable("table inet filter\ntable ip switchboard\n")).isTrue();
+    assertThat(NftLeftover.listsOurTable("table ip switchboard-old\ntable inet switchboard\n"))
+        .isFalse();
+    assertThat(NftLeftover.listsOurTable("")).isFalse();
+  }
 }

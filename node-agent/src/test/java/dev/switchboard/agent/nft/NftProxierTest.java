@@ -44,7 +44,8 @@ class NftProxierTest {
     assertThat(batches.get(0))
         .startsWith(
             "add table ip switchboard\ndelete table ip switchboard\ntable ip switchboard {\n")
-        .contains("10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http");
+        .contains("10.96.0.10 . tcp . 80 comment \"default/web:http\"")
+        .contains("10.96.0.10 . tcp . 80 . 0 : 10.244.0.1 . 8080");
     assertThat(batches.get(1)).isEqualTo("add chain ip switchboard services\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
   }
@@ -78,7 +79,7 @@ class NftProxierTest {
     // The incremental batch failed, so the same sync tried a whole replacement, which failed too.
     assertThat(batches).hasSize(3);
     assertThat(batches.get(1))
-        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n");
+        .startsWith("delete element ip switchboard service-ips-mod-1 { 10.96.0.10 . tcp . 80 }\n");
     assertThat(batches.get(2)).contains("delete table");
     answer = "";
     assertThat(proxier.sync(Map.of())).isEmpty();
@@ -92,15 +93,25 @@ class NftProxierTest {
     assertThat(proxier.programmedPorts()).isZero();
 
     proxier.sync(Map.of(WEB, plan(web(""), eps)));
-    assertThat(batches.get(1)).contains("svc-default/web/tcp/http");
+    assertThat(batches.get(1)).contains("default/web:http");
     proxier.sync(Map.of(WEB, ServicePlan.NONE));
     assertThat(batches.get(2))
         .isEqualTo(
             """
-        delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }
+        delete element ip switchboard service-ips-mod-1 { 10.96.0.10 . tcp . 80 }
+        delete element ip switchboard service-ips-mod-1-endpoints { 10.96.0.10 . tcp . 80 . 0 }
         delete element ip switchboard hairpin { 10.244.0.1 . 10.244.0.1 }
-        flush chain ip switchboard svc-default/web/tcp/http
-        delete chain ip switchboard svc-default/web/tcp/http
+        flush chain ip switchboard services
+        delete chain ip switchboard service-ips-mod-1
+        delete map ip switchboard service-ips-mod-1-endpoints
+        delete set ip switchboard service-ips-mod-1
+        table ip switchboard {
+          chain services {
+            ip daddr . meta l4proto . th dport @masquerade-ips meta mark set meta mark | 0x4000
+            ip daddr . meta l4proto . th dport vmap @service-ips
+            fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports
+          }
+        }
         """);
   }
 
@@ -162,15 +173,17 @@ class NftProxierTest {
             "service default/b port http (ClusterIP TCP 10.96.0.10:80): not programmed: 10.96.0.10 . tcp . 80 "
                 + "is already taken by service default/a");
     assertThat(batches.get(1))
-        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
-        .endsWith(
-            "add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/a/tcp/http }\n");
+        .startsWith("delete element ip switchboard service-ips-mod-1 { 10.96.0.10 . tcp . 80 }\n")
+        .contains(
+            "add element ip switchboard service-ips-mod-1 "
+                + "{ 10.96.0.10 . tcp . 80 comment \"default/a:http\" }\n");
     assertThat(proxier.programmedPorts()).isEqualTo(1);
 
     assertThat(proxier.sync(Map.of(a, ServicePlan.NONE))).isEmpty();
     assertThat(batches.get(2))
-        .endsWith(
-            "add element ip switchboard service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/b/tcp/http }\n");
+        .contains(
+            "add element ip switchboard service-ips-mod-1 "
+                + "{ 10.96.0.10 . tcp . 80 comment \"default/b:http\" }\n");
   }
 
   @Test

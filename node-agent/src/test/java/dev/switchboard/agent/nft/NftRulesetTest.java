@@ -31,7 +31,7 @@ class NftRulesetTest {
   private final ServicePlanner planner = new ServicePlanner("n1", ip("10.0.0.1"));
 
   @Test
-  void aClusterIpServiceIsAMapEntryAndOneChainThatPicksAnEndpointAtRandom() {
+  void aClusterIpServiceIsASetEntryAndItsEndpointsEntriesOfADataMapPickedAtRandom() {
     Service web =
         service("web", spec("ClusterIP", "10.96.0.10").addPorts(port("http", "TCP", 80, 0)));
     Endpoints eps =
@@ -43,22 +43,39 @@ class NftRulesetTest {
     String table = render(WEB, web, eps).table();
 
     assertThat(table).startsWith("table ip switchboard {\n").endsWith("}\n");
+    // Ports with two endpoints: a set, the map of their endpoints by index, and one chain whose
+    // rule picks the index with numgen.
     assertThat(table)
         .contains(
             """
-          map service-ips {
-            type ipv4_addr . inet_proto . inet_service : verdict
+          set service-ips-mod-2 {
+            type ipv4_addr . inet_proto . inet_service
             elements = {
-              10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http
+              10.96.0.10 . tcp . 80 comment "default/web:http"
+            }
+          }
+          map service-ips-mod-2-endpoints {
+            typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport
+            elements = {
+              10.96.0.10 . tcp . 80 . 0 : 10.244.0.1 . 8080,
+              10.96.0.10 . tcp . 80 . 1 : 10.244.0.2 . 8080
             }
           }
         """);
     assertThat(table)
         .contains(
             """
-          chain svc-default/web/tcp/http {
-            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
-            meta l4proto tcp dnat to 10.244.0.2:8080
+          chain services {
+            ip daddr . meta l4proto . th dport @masquerade-ips meta mark set meta mark | 0x4000
+            ip daddr . meta l4proto . th dport vmap @service-ips
+            ip daddr . meta l4proto . th dport @service-ips-mod-2 goto service-ips-mod-2
+            fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports
+          }
+        """)
+        .contains(
+            """
+          chain service-ips-mod-2 {
+            dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-ips-mod-2-endpoints
           }
         """);
     // Hairpin (a pod reaching itself through its service) by one set entry per endpoint address.
@@ -81,7 +98,11 @@ class NftRulesetTest {
           }
         """);
     assertThat(table).contains("type nat hook prerouting priority dstnat; policy accept;");
-    assertThat(table).doesNotContain("ext-").doesNotContain("affinity-").doesNotContain("ep-");
+    assertThat(table)
+        .doesNotContain("ext-")
+        .doesNotContain("svc-")
+        .doesNotContain("affinity-")
+        .doesNotContain("ep-");
   }
 
   @Test
@@ -94,19 +115,30 @@ class NftRulesetTest {
 
     String table = render(WEB, web, eps).table();
 
-    assertThat(table).contains("      udp . 30053 : goto ext-default/web/udp/dns\n");
     assertThat(table)
-        .contains(
-            "    fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport "
-                + "vmap @service-nodeports\n");
+        .contains("      udp . 30053 . 0 : 10.244.0.1 . 5353\n")
+        .contains("      udp . 30053 comment \"default/web:dns\"\n");
     assertThat(table)
         .contains(
             """
-          chain ext-default/web/udp/dns {
-            jump mark-for-masquerade
-            meta l4proto udp dnat to 10.244.0.1:5353
+          set masquerade-nodeports {
+            type inet_proto . inet_service
+            elements = {
+              udp . 30053
+            }
           }
-        """);
+        """)
+        .contains(
+            """
+          chain nodeports {
+            meta l4proto . th dport @masquerade-nodeports meta mark set meta mark | 0x4000
+            meta l4proto . th dport vmap @service-nodeports
+            meta l4proto . th dport @service-nodeports-mod-1 goto service-nodeports-mod-1
+          }
+        """)
+        .contains(
+            "    dnat ip to meta l4proto . th dport . numgen random mod 1 map "
+                + "@service-nodeports-mod-1-endpoints\n");
     assertThat(table)
         .contains(
             """
@@ -121,7 +153,7 @@ class NftRulesetTest {
   }
 
   @Test
-  void loadBalancerIngressIpsShareTheExternalChainOfTheNodePort() {
+  void loadBalancerIngressIpsAreMatchedByAddressAndMasqueradedAsTheNodePort() {
     Service lb =
         service("web", spec("LoadBalancer", "10.96.0.10").addPorts(port("http", "TCP", 80, 30080)))
             .toBuilder()
@@ -141,14 +173,23 @@ class NftRulesetTest {
 
     assertThat(rendered.errors()).isEmpty();
     assertThat(rendered.ports()).isEqualTo(3);
+    // The ClusterIP, the LB IP (masqueraded: policy Cluster) and the NodePort, one endpoint each.
     assertThat(rendered.table())
         .contains(
             """
-              10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/http,
-              203.0.113.7 . tcp . 80 : goto ext-default/web/tcp/http
+              10.96.0.10 . tcp . 80 . 0 : 10.244.0.1 . 8080,
+              203.0.113.7 . tcp . 80 . 0 : 10.244.0.1 . 8080
         """)
-        .contains("      tcp . 30080 : goto ext-default/web/tcp/http\n");
-    assertThat(rendered.table()).containsOnlyOnce("  chain ext-default/web/tcp/http {\n");
+        .contains("      tcp . 30080 . 0 : 10.244.0.1 . 8080\n")
+        .contains(
+            """
+          set masquerade-ips {
+            type ipv4_addr . inet_proto . inet_service
+            elements = {
+              203.0.113.7 . tcp . 80
+            }
+          }
+        """);
   }
 
   @Test
@@ -167,21 +208,24 @@ class NftRulesetTest {
 
     String table = render(WEB, web, eps).table();
 
+    // The NodePort has this node's endpoint only and is not masqueraded.
     assertThat(table)
         .contains(
             """
-          chain ext-default/web/tcp/http {
-            meta l4proto tcp dnat to 10.244.0.1:8080
+          map service-nodeports-mod-1-endpoints {
+            typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport
+            elements = {
+              tcp . 30080 . 0 : 10.244.0.1 . 8080
+            }
           }
-        """);
+        """)
+        .contains("  set masquerade-nodeports {\n    type inet_proto . inet_service\n  }\n");
     // The ClusterIP (policy Cluster) still spreads over both.
     assertThat(table)
         .contains(
             """
-          chain svc-default/web/tcp/http {
-            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
-            meta l4proto tcp dnat to 10.244.1.1:8080
-          }
+              10.96.0.10 . tcp . 80 . 0 : 10.244.0.1 . 8080,
+              10.96.0.10 . tcp . 80 . 1 : 10.244.1.1 . 8080
         """);
   }
 
@@ -201,10 +245,10 @@ class NftRulesetTest {
             endpoint("10.244.0.3", "n1", false, false, true, endpointPort("http", 8080)));
 
     assertThat(render(WEB, web, mixed).table())
-        .contains("    meta l4proto tcp dnat to 10.244.0.1:8080\n")
+        .contains("      10.96.0.10 . tcp . 80 . 0 : 10.244.0.1 . 8080\n")
         .doesNotContain("10.244.0.2");
     assertThat(render(WEB, web, draining).table())
-        .contains("    meta l4proto tcp dnat to 10.244.0.2:8080\n")
+        .contains("      10.96.0.10 . tcp . 80 . 0 : 10.244.0.2 . 8080\n")
         .doesNotContain("10.244.0.3");
   }
 
@@ -218,19 +262,22 @@ class NftRulesetTest {
     assertThat(table)
         .contains(
             """
-          map no-endpoint-services {
-            type ipv4_addr . inet_proto . inet_service : verdict
+          set no-endpoint-services {
+            type ipv4_addr . inet_proto . inet_service
             elements = {
-              10.96.0.11 . tcp . 80 : goto reject-chain
+              10.96.0.11 . tcp . 80 comment "default/web:http"
             }
           }
-          map no-endpoint-nodeports {
-            type inet_proto . inet_service : verdict
+          set no-endpoint-nodeports {
+            type inet_proto . inet_service
             elements = {
-              tcp . 30081 : goto reject-chain
+              tcp . 30081 comment "default/web:http"
             }
           }
         """);
+    assertThat(table)
+        .contains(
+            "    ip daddr . meta l4proto . th dport @no-endpoint-services goto reject-chain\n");
     assertThat(table)
         .contains(
             """
@@ -247,7 +294,7 @@ class NftRulesetTest {
             ct state new jump endpoints-check
           }
         """);
-    assertThat(table).doesNotContain("svc-default/web").doesNotContain("ext-default/web");
+    assertThat(table).doesNotContain("-mod-").doesNotContain("10.96.0.11 . tcp . 80 . 0");
   }
 
   @Test
@@ -437,28 +484,59 @@ class NftRulesetTest {
     NftRuleset.Rendered applied = NftRuleset.render(one);
 
     assertThat(NftBatch.incremental(applied, NftRuleset.render(one))).isEmpty();
+    // One endpoint replaced: one entry of the endpoint map, nothing validated, no chain.
     assertThat(NftBatch.incremental(applied, NftRuleset.render(two)))
         .isEqualTo(
             """
+        delete element ip switchboard service-ips-mod-2-endpoints { 10.96.0.10 . tcp . 80 . 1 }
         delete element ip switchboard hairpin { 10.244.0.2 . 10.244.0.2 }
-        flush chain ip switchboard svc-default/web/tcp/http
-        table ip switchboard {
-          chain svc-default/web/tcp/http {
-            meta l4proto tcp numgen random mod 2 0 dnat to 10.244.0.1:8080
-            meta l4proto tcp dnat to 10.244.0.3:8080
-          }
-        }
+        add element ip switchboard service-ips-mod-2-endpoints { 10.96.0.10 . tcp . 80 . 1 : 10.244.0.3 . 8080 }
         add element ip switchboard hairpin { 10.244.0.3 . 10.244.0.3 }
         """);
-    // The service losing its last endpoint moves its entry to the reject map.
+    // The service losing its last endpoint moves its entry to the reject set; no port has two
+    // endpoints any more, so that count's set, map and chain go (and the rule going there).
     List<ListenerPlan> none = new ArrayList<>(plan(WEB, web, null));
     none.addAll(dbPlan);
     assertThat(NftBatch.incremental(applied, NftRuleset.render(none)))
-        .startsWith("delete element ip switchboard service-ips { 10.96.0.10 . tcp . 80 }\n")
+        .startsWith("delete element ip switchboard service-ips-mod-2 { 10.96.0.10 . tcp . 80 }\n")
+        .contains(
+            """
+        flush chain ip switchboard services
+        delete chain ip switchboard service-ips-mod-2
+        delete map ip switchboard service-ips-mod-2-endpoints
+        delete set ip switchboard service-ips-mod-2
+        table ip switchboard {
+          chain services {
+            ip daddr . meta l4proto . th dport @masquerade-ips meta mark set meta mark | 0x4000
+            ip daddr . meta l4proto . th dport vmap @service-ips
+            ip daddr . meta l4proto . th dport @service-ips-mod-1 goto service-ips-mod-1
+            fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports
+          }
+        }
+        """)
         .endsWith(
-            "add element ip switchboard no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }\n")
-        .doesNotContain("prod/db")
-        .doesNotContain("table ip switchboard {");
+            "add element ip switchboard no-endpoint-services "
+                + "{ 10.96.0.10 . tcp . 80 comment \"default/web:http\" }\n")
+        .doesNotContain("prod/db");
+    // And back: the count's set, map and chain are made before the entries that need them.
+    assertThat(NftBatch.incremental(NftRuleset.render(none), applied))
+        .contains(
+            """
+        table ip switchboard {
+          set service-ips-mod-2 {
+            type ipv4_addr . inet_proto . inet_service
+          }
+          map service-ips-mod-2-endpoints {
+            typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport
+          }
+          chain service-ips-mod-2 {
+            dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-ips-mod-2-endpoints
+          }
+          chain services {
+        """)
+        .contains(
+            "add element ip switchboard service-ips-mod-2-endpoints "
+                + "{ 10.96.0.10 . tcp . 80 . 1 : 10.244.0.2 . 8080 }\n");
   }
 
   @Test
