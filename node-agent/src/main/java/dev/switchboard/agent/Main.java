@@ -225,8 +225,12 @@ public final class Main implements Callable<Integer> {
     }
     // Export by the standard OTEL_* variables; none set: no export (metrics still at /metrics).
     Telemetry telemetry = Telemetry.fromEnvironment("switchboard-node-agent");
-    if (config.proxyMode() == ProxyMode.USERSPACE) {
-      // A table an earlier agent in nftables mode left would keep translating in the kernel.
+    if (config.proxyMode() == ProxyMode.USERSPACE
+        && config.clusterIpMode() == ClusterIpMode.ROUTE) {
+      // A table an earlier agent in nftables mode left would keep translating in the kernel. Only
+      // an agent that owns its node does this: in local mode several agents share one host
+      // (bin/run-local starts three, as root on a dev box too), and none of them owns the host's
+      // tables, which may even be a deployed agent's.
       NftLeftover.removeForUserspaceMode(Duration.ofMinutes(15));
     }
     NodeAgent agent;

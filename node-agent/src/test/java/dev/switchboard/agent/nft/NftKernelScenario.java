@@ -333,6 +333,10 @@ public final class NftKernelScenario {
                 () ->
                     agent.ready()
                         && listTable().contains("default/l4")
+                        // the pod, not only the service: programmed before its endpoint arrives,
+                        // the port rejects (seen under load: the services and the pod are applied
+                        // one after the other, and may reach the agent in two syncs)
+                        && listTable().contains("10.244.0.1")
                         && !agent.listeners().isEmpty());
         check(agent.lastError().isEmpty(), "agent error: " + agent.lastError());
         String l4Ip = l4.getSpec().getClusterIp();
@@ -384,7 +388,8 @@ public final class NftKernelScenario {
   /**
    * A table an agent in nftables mode left behind, then {@code node-agent --proxy-mode userspace}
    * started (its real command line, a process of its own, in this namespace): it deletes the table
-   * and says so. Then, with no table and then without nft on its PATH, it says nothing about nft.
+   * and says so; one in local mode (agents sharing a host) leaves it. Then, with no table and then
+   * without nft on its PATH, it says nothing about nft.
    */
   private static void leftover() throws Exception {
     NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT));
@@ -397,6 +402,12 @@ public final class NftKernelScenario {
     List<String> errors = proxier.sync(Map.of(WEB, planner.plan(WEB, new ServiceView(web, pods))));
     check(errors.isEmpty(), "leftover sync: " + errors);
     check(listTable().contains("default/web"), "the nftables-mode table is there");
+
+    // In local mode (agents sharing a host, as bin/run-local's) no agent owns the host's tables.
+    String local = userspaceAgentSays(System.getenv("PATH"), "local");
+    check(
+        listTable().contains("default/web") && !local.contains("table ip switchboard"),
+        "a local-mode agent must leave the table alone:\n" + local);
 
     String said = userspaceAgentSays(System.getenv("PATH"));
     Nft.Result tables = Nft.run(List.of("nft", "list", "tables"), "", NFT_TIMEOUT);
@@ -423,10 +434,15 @@ public final class NftKernelScenario {
   }
 
   /**
-   * Starts {@code node-agent --proxy-mode userspace} (control plane unreachable: it only has to
-   * start) with {@code path} as its PATH, waits for its "started" line, stops it; its output.
+   * Starts {@code node-agent --proxy-mode userspace} in route mode, as a node's agent (control
+   * plane unreachable: it only has to start) with {@code path} as its PATH, waits for its "started"
+   * line, stops it; its output.
    */
   private static String userspaceAgentSays(String path) throws Exception {
+    return userspaceAgentSays(path, "route");
+  }
+
+  private static String userspaceAgentSays(String path, String clusterIpMode) throws Exception {
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder =
         new ProcessBuilder(
@@ -444,6 +460,8 @@ public final class NftKernelScenario {
                 "127.0.0.1:1",
                 "--proxy-mode",
                 "userspace",
+                "--cluster-ip-mode",
+                clusterIpMode,
                 "--admin-port",
                 "0",
                 "--dns-port",
