@@ -173,7 +173,7 @@ final class H2Call implements H2Upstream.Waiter {
     ChannelFuture last = lastToEndpoint;
     lastToEndpoint = null;
     if (last == null) {
-      if (!requestEnded && !over) {
+      if (!over) {
         client.read(); // this read brought nothing to forward
       }
       return;
@@ -186,7 +186,8 @@ final class H2Call implements H2Upstream.Waiter {
           }
           if (!f.isSuccess()) {
             endpointFailed("writing to the endpoint failed: " + f.cause());
-          } else if (!requestEnded) {
+          } else {
+            // After the request's end too: only a RST_STREAM can come then, and it must be seen.
             client.read();
           }
         });

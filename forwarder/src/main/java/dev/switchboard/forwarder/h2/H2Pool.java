@@ -39,6 +39,12 @@ final class H2Pool {
   /** Connections that take new streams (or are connecting), per endpoint address. */
   private final Map<InetSocketAddress, List<H2Upstream>> open = new HashMap<>();
 
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS each endpoint last announced: a connection still connecting
+   * takes no more waiting calls than that (a fresh connection's own limit is unknown until then).
+   */
+  private final Map<InetSocketAddress, Long> limits = new HashMap<>();
+
   /** The listener stopped (or the private pool's client closed). */
   private boolean closed;
 
@@ -73,7 +79,7 @@ final class H2Pool {
         return;
       }
     }
-    if (connecting != null && connecting.streams() < options.maxStreamsPerConnection()) {
+    if (connecting != null && connecting.streams() < limit(endpoint)) {
       connecting.addWaiter(waiter);
       return;
     }
@@ -120,6 +126,17 @@ final class H2Pool {
     return listener.connector(loop).connect(address);
   }
 
+  /** Streams one connection to {@code endpoint} may carry, as far as is known. */
+  int limit(Endpoint endpoint) {
+    Long known = endpoint == null ? null : limits.get(endpoint.socketAddress());
+    int cap = options.maxStreamsPerConnection();
+    return known == null ? cap : (int) Math.min(cap, Math.max(1, known));
+  }
+
+  void learnedLimit(Endpoint endpoint, long maxConcurrentStreams) {
+    limits.put(endpoint.socketAddress(), maxConcurrentStreams);
+  }
+
   /** {@code u} takes no new streams any more (draining, closed or failed). */
   void forget(H2Upstream u) {
     for (Iterator<List<H2Upstream>> it = open.values().iterator(); it.hasNext(); ) {
@@ -139,6 +156,7 @@ final class H2Pool {
         e.getValue().stream().filter(u -> !u.connecting()).forEach(leaving::add);
       }
     }
+    limits.keySet().removeIf(a -> endpoints.candidate(a) == null);
     leaving.forEach(H2Upstream::drain);
   }
 

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
@@ -86,6 +87,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
                 Http2Settings.defaultSettings()
                     .pushEnabled(false)
                     .initialWindowSize(options.streamWindowBytes()))
+            .encoderEnforceMaxConcurrentStreams(true) // a race with the SETTINGS: wait, not fail
             .build();
     ch.pipeline()
         .addLast("codec", codec)
@@ -122,7 +124,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
     if (closed || draining) {
       return false;
     }
-    int limit = options.maxStreamsPerConnection();
+    int limit = pool.limit(endpoint);
     if (codec != null) {
       limit = Math.min(limit, codec.connection().local().maxActiveStreams());
     }
@@ -177,8 +179,9 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * No new streams; open ones finish. Netty's close of an HTTP/2 connection sends GOAWAY and waits
-   * for the active streams (up to its graceful shutdown timeout).
+   * No new streams; open ones finish, then the connection closes (Netty's close of an HTTP/2
+   * connection sends our GOAWAY). Closing at once would also wait for the streams, but a GOAWAY
+   * while they run makes some servers cut them.
    */
   void drain() {
     if (draining || closed) {
@@ -186,8 +189,8 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
     }
     draining = true;
     pool.forget(this);
-    if (channel != null) {
-      channel.close();
+    if (channel != null && streams == 0) {
+      channel.close(); // else when the last stream closes (release)
     }
   }
 
@@ -215,7 +218,9 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof Http2GoAwayFrame) {
+    if (msg instanceof Http2SettingsFrame s && s.settings().maxConcurrentStreams() != null) {
+      pool.learnedLimit(endpoint, s.settings().maxConcurrentStreams());
+    } else if (msg instanceof Http2GoAwayFrame) {
       draining = true; // the endpoint takes no new streams: new calls go to another connection
       pool.forget(this);
       if (streams == 0) {
