@@ -94,11 +94,11 @@ public final class GrpcBackend implements AutoCloseable {
   private volatile CompletableFuture<Void> held = new CompletableFuture<>();
   private final Server server;
 
-  private GrpcBackend(String host, String name, Consumer<NettyServerBuilder> tweak)
+  private GrpcBackend(String host, String name, Consumer<NettyServerBuilder> tweak, int port)
       throws IOException {
     this.name = name;
     NettyServerBuilder b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, 0))
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
             .addService(service())
             .intercept(new TraceparentRecorder(this))
             .addTransportFilter(
@@ -120,12 +120,18 @@ public final class GrpcBackend implements AutoCloseable {
   }
 
   public static GrpcBackend start(String host, String name) throws IOException {
-    return new GrpcBackend(host, name, b -> {});
+    return new GrpcBackend(host, name, b -> {}, 0);
   }
 
   public static GrpcBackend start(String host, String name, Consumer<NettyServerBuilder> tweak)
       throws IOException {
-    return new GrpcBackend(host, name, tweak);
+    return new GrpcBackend(host, name, tweak, 0);
+  }
+
+  /** On a given port (0: any free one). */
+  public static GrpcBackend start(
+      String host, String name, Consumer<NettyServerBuilder> tweak, int port) throws IOException {
+    return new GrpcBackend(host, name, tweak, port);
   }
 
   public InetSocketAddress address() {
