@@ -218,7 +218,7 @@ public final class GrpcBenchmark {
             """
             global
               nbthread 1
-              maxconn 20000
+              maxconn 4096
             defaults
               mode http
               timeout connect 5s

@@ -178,7 +178,7 @@ final class H2Call implements H2Upstream.Waiter {
       }
       return;
     }
-    endpoint.flush();
+    owner.pool().flushSoon(endpoint.parent());
     last.addListener(
         f -> {
           if (over) {
@@ -224,7 +224,7 @@ final class H2Call implements H2Upstream.Waiter {
       }
       return;
     }
-    client.flush();
+    owner.pool().flushSoon(client.parent());
     last.addListener(
         f -> {
           if (!f.isSuccess()) {

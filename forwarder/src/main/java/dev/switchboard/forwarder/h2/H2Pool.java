@@ -10,10 +10,13 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * HTTP/2 connections to endpoints, shared by the calls of every client connection on one event loop
@@ -47,6 +50,11 @@ final class H2Pool {
 
   /** The listener stopped (or the private pool's client closed). */
   private boolean closed;
+
+  /** Connections (client or endpoint side) written to during this turn of the loop. */
+  private final Set<Channel> toFlush = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  private boolean flushScheduled;
 
   H2Pool(H2Listener listener, EventLoop loop) {
     this.listener = listener;
@@ -124,6 +132,32 @@ final class H2Pool {
 
   private ChannelFuture connect(InetSocketAddress address) {
     return listener.connector(loop).connect(address);
+  }
+
+  /**
+   * Flushes {@code connection} once, after the loop's current turn: every call relayed in that turn
+   * (from every stream read in it) leaves in one write per connection, not one per call. A stream
+   * channel's own flush would flush its connection at once, unless that connection is the one being
+   * read, which is never the case for a relay (it reads one connection and writes the other). The
+   * writes' futures, which the relay's back-pressure waits on, complete with that flush.
+   */
+  void flushSoon(Channel connection) {
+    toFlush.add(connection);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      loop.execute(this::flushAll);
+    }
+  }
+
+  private void flushAll() {
+    flushScheduled = false;
+    // Flushing completes writes whose listeners relay more (and ask for another flush, in a task
+    // of its own): take this turn's set first.
+    Channel[] now = toFlush.toArray(new Channel[0]);
+    toFlush.clear();
+    for (Channel c : now) {
+      c.flush();
+    }
   }
 
   /** Streams one connection to {@code endpoint} may carry, as far as is known. */
