@@ -1,5 +1,7 @@
 package dev.switchboard.testing;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -10,6 +12,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -20,7 +23,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -164,6 +170,46 @@ public final class GrpcBackend implements AutoCloseable {
   /** A plaintext channel (h2c prior knowledge, one connection) to {@code to}. */
   public static ManagedChannel channel(InetSocketAddress to) {
     return NettyChannelBuilder.forAddress(to).usePlaintext().build();
+  }
+
+  /**
+   * {@code n} unary {@link #WHO} calls on {@code ch}, 64 in flight at a time; the answers counted
+   * by backend name. Fails when any call fails or they take over 60 s.
+   */
+  public static Map<String, Integer> spread(Channel ch, int n) throws InterruptedException {
+    Map<String, Integer> counts = new ConcurrentHashMap<>();
+    Semaphore inFlight = new Semaphore(64);
+    AtomicInteger errors = new AtomicInteger();
+    for (int i = 0; i < n; i++) {
+      inFlight.acquire();
+      ClientCalls.asyncUnaryCall(
+          ch.newCall(WHO, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS)),
+          new byte[0],
+          new StreamObserver<>() {
+            @Override
+            public void onNext(byte[] v) {
+              counts.merge(new String(v, StandardCharsets.UTF_8), 1, Integer::sum);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              errors.incrementAndGet();
+              inFlight.release();
+            }
+
+            @Override
+            public void onCompleted() {
+              inFlight.release();
+            }
+          });
+    }
+    if (!inFlight.tryAcquire(64, 60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(n + " calls: not all answered within 60 s: " + counts);
+    }
+    if (errors.get() > 0) {
+      throw new IllegalStateException(n + " calls: " + errors + " failed; answered: " + counts);
+    }
+    return counts;
   }
 
   public static byte[] sourceRequest(long totalBytes, int chunkBytes) {

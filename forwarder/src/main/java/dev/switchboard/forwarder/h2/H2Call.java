@@ -4,14 +4,10 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -74,7 +70,7 @@ final class H2Call implements H2Upstream.Waiter {
   }
 
   ChannelHandler clientSide() {
-    return new ClientSide();
+    return new H2StreamSides.ClientSide(this);
   }
 
   // ---- endpoint and stream ----
@@ -101,7 +97,7 @@ final class H2Call implements H2Upstream.Waiter {
     }
     owner.used(upstream.endpoint(), upstream.dialAttempts());
     endpointPicked = upstream.endpoint();
-    Future<Http2StreamChannel> opening = upstream.openStream(new EndpointSide());
+    Future<Http2StreamChannel> opening = upstream.openStream(new H2StreamSides.EndpointSide(this));
     opening.addListener(
         f -> {
           if (!f.isSuccess()) {
@@ -168,7 +164,7 @@ final class H2Call implements H2Upstream.Waiter {
   private void sendPending() {
     for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
       requestStarted = true;
-      lastToEndpoint = endpoint.write(copy(f));
+      lastToEndpoint = endpoint.write(H2Responses.copy(f));
     }
     ChannelFuture last = lastToEndpoint;
     lastToEndpoint = null;
@@ -212,10 +208,10 @@ final class H2Call implements H2Upstream.Waiter {
       responseEnded |= d.isEndStream();
     }
     responseStarted = true;
-    lastToClient = client.write(copy(frame));
+    lastToClient = client.write(H2Responses.copy(frame));
   }
 
-  private void endpointReadComplete() {
+  void endpointReadComplete() {
     ChannelFuture last = lastToClient;
     lastToClient = null;
     if (last == null) {
@@ -360,94 +356,51 @@ final class H2Call implements H2Upstream.Waiter {
     owner.callDone(this);
   }
 
-  /** A frame for the other stream: the same headers or bytes (ownership moves with it). */
-  private static Http2StreamFrame copy(Http2StreamFrame f) {
-    if (f instanceof Http2DataFrame d) {
-      return new DefaultHttp2DataFrame(d.content(), d.isEndStream());
-    }
-    Http2HeadersFrame h = (Http2HeadersFrame) f;
-    return new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream());
-  }
+  // ---- events from the two stream channels (H2StreamSides) ----
 
-  private final class ClientSide extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      ctx.read(); // the request's headers
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2ResetFrame r) {
-        clientReset(Http2Error.valueOf(r.errorCode()));
-      } else if (over
-          || requestEnded
-          || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
-        ReferenceCountUtil.release(msg);
-      } else {
-        fromClient((Http2StreamFrame) msg);
-      }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      if (endpoint != null && !over) {
-        sendPending();
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      clientGone("client stream closed");
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      ReferenceCountUtil.release(evt);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      clientGone("client stream failed: " + cause);
-      ctx.close();
+  /** A frame read from the client's stream. */
+  void clientFrame(Object msg) {
+    if (msg instanceof Http2ResetFrame r) {
+      clientReset(Http2Error.valueOf(r.errorCode()));
+    } else if (over
+        || requestEnded
+        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
+      ReferenceCountUtil.release(msg);
+    } else {
+      fromClient((Http2StreamFrame) msg);
     }
   }
 
-  private final class EndpointSide extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2ResetFrame r) {
-        endpointReset(Http2Error.valueOf(r.errorCode()));
-      } else if (over
-          || responseEnded
-          || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
-        ReferenceCountUtil.release(msg);
-      } else {
-        fromEndpoint((Http2StreamFrame) msg);
-      }
+  /** The client stream's read is over: what it brought goes to the endpoint. */
+  void clientReadComplete() {
+    if (endpoint != null && !over) {
+      sendPending();
     }
+  }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      endpointReadComplete();
-    }
+  void clientClosed(String reason) {
+    clientGone(reason);
+  }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof Http2GoAwayFrame) {
-        refusedByGoAway = true; // this stream is above the endpoint's last stream id
-      }
-      ReferenceCountUtil.release(evt);
+  /** A frame read from the endpoint's stream. */
+  void endpointFrame(Object msg) {
+    if (msg instanceof Http2ResetFrame r) {
+      endpointReset(Http2Error.valueOf(r.errorCode()));
+    } else if (over
+        || responseEnded
+        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
+      ReferenceCountUtil.release(msg);
+    } else {
+      fromEndpoint((Http2StreamFrame) msg);
     }
+  }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      endpointFailed("endpoint stream closed");
-    }
+  /** The endpoint's GOAWAY came with a last stream id below this stream's: never processed. */
+  void endpointGoAway() {
+    refusedByGoAway = true;
+  }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      endpointFailed("endpoint stream failed: " + cause);
-      ctx.close();
-    }
+  void endpointClosed(String reason) {
+    endpointFailed(reason);
   }
 }

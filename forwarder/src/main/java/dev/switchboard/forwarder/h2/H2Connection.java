@@ -131,7 +131,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
         failed,
         1,
         new IllegalStateException("stream refused before any byte was sent"),
-        java.util.Set.of(failed.socketAddress()),
+        Set.of(failed.socketAddress()),
         client.eventLoop(),
         call::picked);
   }

@@ -1,6 +1,7 @@
 package dev.switchboard.forwarder.h2;
 
 import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -39,7 +40,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   interface Waiter {
     void leased(H2Upstream upstream);
 
-    void failed(dev.switchboard.forwarder.Outcome why, Endpoint lastTried, int attempts);
+    void failed(Outcome why, Endpoint lastTried, int attempts);
   }
 
   private final H2Pool pool;
@@ -106,7 +107,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   }
 
   /** The dial failed: every waiter is told, the pool forgets it. */
-  void connectFailed(dev.switchboard.forwarder.Outcome why, Endpoint lastTried, int attempts) {
+  void connectFailed(Outcome why, Endpoint lastTried, int attempts) {
     List<Waiter> w = waiting;
     waiting = null;
     closed = true;

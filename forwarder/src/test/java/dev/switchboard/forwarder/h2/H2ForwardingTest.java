@@ -37,12 +37,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -159,37 +156,8 @@ class H2ForwardingTest {
         StandardCharsets.UTF_8);
   }
 
-  /** {@code n} unary calls, 64 in flight at a time on one channel; answers counted by backend. */
   private static Map<String, Integer> spread(ManagedChannel ch, int n) throws Exception {
-    Map<String, Integer> counts = new ConcurrentHashMap<>();
-    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
-    AtomicInteger errors = new AtomicInteger();
-    for (int i = 0; i < n; i++) {
-      inFlight.acquire();
-      ClientCalls.asyncUnaryCall(
-          ch.newCall(GrpcBackend.WHO, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS)),
-          new byte[0],
-          new StreamObserver<>() {
-            @Override
-            public void onNext(byte[] v) {
-              counts.merge(new String(v, StandardCharsets.UTF_8), 1, Integer::sum);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              errors.incrementAndGet();
-              inFlight.release();
-            }
-
-            @Override
-            public void onCompleted() {
-              inFlight.release();
-            }
-          });
-    }
-    assertThat(inFlight.tryAcquire(64, 60, TimeUnit.SECONDS)).isTrue();
-    assertThat(errors).hasValue(0);
-    return counts;
+    return GrpcBackend.spread(ch, n);
   }
 
   @Test
@@ -419,12 +387,5 @@ class H2ForwardingTest {
         done.countDown();
       }
     };
-  }
-
-  @SuppressWarnings("unused")
-  private static String describe(Map<String, Integer> m) {
-    return m.entrySet().stream()
-        .map(e -> e.getKey() + "=" + e.getValue())
-        .collect(Collectors.joining(","));
   }
 }

@@ -18,19 +18,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -209,36 +204,7 @@ class GrpcServiceTest {
     return c;
   }
 
-  /** {@code n} unary calls, 64 in flight on one channel; answers counted by pod. */
   private static Map<String, Integer> spread(ManagedChannel ch, int n) throws Exception {
-    Map<String, Integer> counts = new ConcurrentHashMap<>();
-    Semaphore inFlight = new Semaphore(64);
-    AtomicInteger errors = new AtomicInteger();
-    for (int i = 0; i < n; i++) {
-      inFlight.acquire();
-      ClientCalls.asyncUnaryCall(
-          ch.newCall(GrpcBackend.WHO, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS)),
-          new byte[0],
-          new StreamObserver<>() {
-            @Override
-            public void onNext(byte[] v) {
-              counts.merge(new String(v, StandardCharsets.UTF_8), 1, Integer::sum);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              errors.incrementAndGet();
-              inFlight.release();
-            }
-
-            @Override
-            public void onCompleted() {
-              inFlight.release();
-            }
-          });
-    }
-    assertThat(inFlight.tryAcquire(64, 60, TimeUnit.SECONDS)).isTrue();
-    assertThat(errors).hasValue(0);
-    return counts;
+    return GrpcBackend.spread(ch, n);
   }
 }
