@@ -246,12 +246,10 @@ final class H2Call implements H2Upstream.Waiter {
     owner.safely(observed::onComplete);
     owner.callDone(this);
     if (!requestEnded) {
-      for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
-        ReferenceCountUtil.release(f);
-      }
       if (client.isActive()) {
         client.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
       }
+      drainClient();
       if (endpoint != null) {
         endpoint.close();
       }
@@ -350,10 +348,22 @@ final class H2Call implements H2Upstream.Waiter {
     if (observing) {
       owner.safely(() -> observed.onFailed(reason));
     }
+    drainClient();
+    owner.callDone(this);
+  }
+
+  /**
+   * Drops what the client sent and we hold, and keeps reading its stream: what is still queued
+   * there (DATA holds the connection's buffers) is released as it comes ({@link #over}), and the
+   * stream channel closes once its stream has (it waits for a read to deliver what it queued).
+   */
+  private void drainClient() {
     for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
       ReferenceCountUtil.release(f);
     }
-    owner.callDone(this);
+    if (client.isActive()) {
+      client.read();
+    }
   }
 
   // ---- events from the two stream channels (H2StreamSides) ----

@@ -346,6 +346,34 @@ class H2ForwardingTest {
   }
 
   @Test
+  void aCallNoEndpointCanTakeIsAnsweredUnavailableByTheForwarder() throws Exception {
+    Listener l = listener(1, target(backends.get(0)), true);
+    ManagedChannel ch = channel(l);
+    assertThat(who(ch)).isEqualTo("b1");
+    l.update(ServiceTarget.EMPTY).get(5, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> who(ch))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(e.getStatus().getDescription()).isEqualTo("switchboard: no endpoint");
+            });
+    GrpcBackend gone = backends.get(1);
+    l.update(target(gone)).get(5, TimeUnit.SECONDS);
+    gone.kill(); // its port refuses connections now
+    assertThatThrownBy(() -> who(ch))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(e.getStatus().getDescription())
+                  .isEqualTo("switchboard: no endpoint connection");
+            });
+    l.update(target(backends.get(2))).get(5, TimeUnit.SECONDS);
+    assertThat(who(ch)).isEqualTo("b3"); // the client's connection was never the casualty
+  }
+
+  @Test
   void aFullEndpointConnectionMakesThePoolOpenAnother() throws Exception {
     GrpcBackend narrow =
         GrpcBackend.start("127.0.10.59", "narrow", b -> b.maxConcurrentCallsPerConnection(2));
