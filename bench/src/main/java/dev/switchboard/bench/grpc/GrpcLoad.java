@@ -3,6 +3,7 @@ package dev.switchboard.bench.grpc;
 import dev.switchboard.testing.GrpcBackend;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -161,13 +162,20 @@ final class GrpcLoad {
         return;
       }
       answer = null;
-      ClientCall<byte[], byte[]> call =
-          channel.newCall(
-              GrpcBackend.WHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
-      call.start(this, new Metadata());
-      call.request(1);
-      call.sendMessage(new byte[0]);
-      call.halfClose();
+      // Each call starts inside the last one's callback: from the root context, else every call's
+      // context would descend from the one before (gRPC warns past 1,000 generations).
+      Context previous = Context.ROOT.attach();
+      try {
+        ClientCall<byte[], byte[]> call =
+            channel.newCall(
+                GrpcBackend.WHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
+        call.start(this, new Metadata());
+        call.request(1);
+        call.sendMessage(new byte[0]);
+        call.halfClose();
+      } finally {
+        Context.ROOT.detach(previous);
+      }
     }
 
     @Override
