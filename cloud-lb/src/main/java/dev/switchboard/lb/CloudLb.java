@@ -14,6 +14,8 @@ import dev.switchboard.forwarder.ForwarderOptions;
 import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.Protocol;
+import dev.switchboard.forwarder.h2.H2CallObserver;
+import dev.switchboard.forwarder.h2.H2Options;
 import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.lb.balancer.Balancer;
 import dev.switchboard.lb.balancer.MaglevTables;
@@ -22,6 +24,7 @@ import dev.switchboard.lb.nodes.NettyProbe;
 import dev.switchboard.lb.nodes.NodeHealth;
 import dev.switchboard.lb.status.StatusWriter;
 import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.H2Telemetry;
 import dev.switchboard.telemetry.HttpTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.v1.AdminGrpc;
@@ -144,7 +147,13 @@ public final class CloudLb implements AutoCloseable {
             options,
             executor,
             subscriber::requestSync,
-            telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null);
+            telemetry.enabled() ? HttpOptions.of(new HttpTelemetry(telemetry, "cloud-lb")) : null,
+            // HTTP/2 ports are balanced per call with or without telemetry: spreading calls is
+            // their point, tracing comes on top.
+            H2Options.of(
+                telemetry.enabled()
+                    ? new H2Telemetry(telemetry, "cloud-lb")
+                    : H2CallObserver.NOOP));
     if (telemetry.enabled()) {
       telemetry
           .meter("dev.switchboard.lb")

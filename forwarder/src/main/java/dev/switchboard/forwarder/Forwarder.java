@@ -1,6 +1,7 @@
 package dev.switchboard.forwarder;
 
 import dev.switchboard.checks.Checks;
+import dev.switchboard.forwarder.h2.H2Listener;
 import dev.switchboard.forwarder.http.HttpListener;
 import dev.switchboard.forwarder.internal.ForwarderContext;
 import dev.switchboard.forwarder.internal.ListenerBase;
@@ -83,7 +84,9 @@ public final class Forwarder implements AutoCloseable {
             ? new UdpListener(spec, ctx, target)
             : spec.http() != null
                 ? new HttpListener(spec, ctx, target)
-                : new TcpListener(spec, ctx, target);
+                : spec.h2() != null
+                    ? new H2Listener(spec, ctx, target)
+                    : new TcpListener(spec, ctx, target);
     listeners.add(listener);
     listener.closeFuture().whenComplete((v, e) -> listeners.remove(listener));
     return listener.start();

@@ -11,16 +11,16 @@ import java.util.concurrent.atomic.LongAdder;
  * only by the forwarder under test; test clients and backends are plain java.net sockets, so every
  * byte counted here is held by the proxy.
  */
-final class MeteredAllocator extends AbstractByteBufAllocator {
+public final class MeteredAllocator extends AbstractByteBufAllocator {
   final LongAdder allocatedBytes = new LongAdder();
   private final UnpooledByteBufAllocator delegate =
       new UnpooledByteBufAllocator(true, false, false);
 
-  MeteredAllocator() {
+  public MeteredAllocator() {
     super(true);
   }
 
-  long liveDirectBytes() {
+  public long liveDirectBytes() {
     return delegate.metric().usedDirectMemory();
   }
 

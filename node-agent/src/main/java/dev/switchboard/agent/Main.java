@@ -134,7 +134,8 @@ public final class Main implements Callable<Integer> {
       description =
           "userspace: every port through the agent's forwarder. nftables: the kernel "
               + "forwards what it can (table ip switchboard; needs the nft tool and CAP_NET_ADMIN), ports "
-              + "with appProtocol http or PROXY protocol stay in userspace (env SWITCHBOARD_PROXY_MODE). "
+              + "with appProtocol http, h2c or grpc (balanced per call) or PROXY protocol stay in "
+              + "userspace (env SWITCHBOARD_PROXY_MODE). "
               + "Default: ${DEFAULT-VALUE}.")
   String proxyMode;
 

@@ -19,9 +19,12 @@ import dev.switchboard.forwarder.Forwarder;
 import dev.switchboard.forwarder.ForwarderOptions;
 import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerOptions;
+import dev.switchboard.forwarder.h2.H2CallObserver;
+import dev.switchboard.forwarder.h2.H2Options;
 import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.forwarder.probe.SocketProber;
 import dev.switchboard.telemetry.ConnectionTelemetry;
+import dev.switchboard.telemetry.H2Telemetry;
 import dev.switchboard.telemetry.HttpTelemetry;
 import dev.switchboard.telemetry.Telemetry;
 import dev.switchboard.v1.Hello;
@@ -184,7 +187,13 @@ public final class NodeAgent implements AutoCloseable {
               FORWARDER_TIMEOUT,
               telemetry.enabled()
                   ? HttpOptions.of(new HttpTelemetry(telemetry, "node-agent"))
-                  : null);
+                  : null,
+              // HTTP/2 ports are balanced per call with or without telemetry: spreading calls is
+              // their point, tracing comes on top.
+              H2Options.of(
+                  telemetry.enabled()
+                      ? new H2Telemetry(telemetry, "node-agent")
+                      : H2CallObserver.NOOP));
       HealthCheckServers healthChecks = new HealthCheckServers(httpGroup, config.nodeAddress());
       StateSync sync =
           new StateSync(

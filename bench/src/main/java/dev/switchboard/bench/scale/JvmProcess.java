@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * so that its heap, RSS and CPU profile are its own and not the simulated agents'. Helpers read its
  * RSS from /proc and ask it things with jcmd.
  */
-final class JvmProcess implements AutoCloseable {
+public final class JvmProcess implements AutoCloseable {
   private static final Path JAVA_BIN = Path.of(System.getProperty("java.home"), "bin");
 
   final String name;
@@ -29,7 +29,7 @@ final class JvmProcess implements AutoCloseable {
     this.process = process;
   }
 
-  static JvmProcess start(
+  public static JvmProcess start(
       String name, Path log, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(JAVA_BIN.resolve("java").toString());
@@ -49,7 +49,7 @@ final class JvmProcess implements AutoCloseable {
     }
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
@@ -58,7 +58,8 @@ final class JvmProcess implements AutoCloseable {
   }
 
   /** Polls {@code ready} every 100 ms until it holds; fails naming the log otherwise. */
-  void await(String what, BooleanSupplier ready, long timeoutMillis) throws InterruptedException {
+  public void await(String what, BooleanSupplier ready, long timeoutMillis)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     while (!ready.getAsBoolean()) {
       if (!process.isAlive()) {
@@ -73,7 +74,7 @@ final class JvmProcess implements AutoCloseable {
   }
 
   /** Polls {@code ready} every 100 ms until it holds (bounded). */
-  static void awaitTrue(String what, BooleanSupplier ready, long timeoutMillis)
+  public static void awaitTrue(String what, BooleanSupplier ready, long timeoutMillis)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     while (!ready.getAsBoolean()) {
@@ -95,7 +96,7 @@ final class JvmProcess implements AutoCloseable {
   }
 
   /** CPU time (user + system) the process has used so far, in ms. */
-  double cpuMillis() {
+  public double cpuMillis() {
     return process
             .toHandle()
             .info()
@@ -106,7 +107,7 @@ final class JvmProcess implements AutoCloseable {
   }
 
   /** Resident set size in MiB, from /proc/PID/status. */
-  double rssMiB() {
+  public double rssMiB() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
         if (line.startsWith("VmRSS:")) {

@@ -8,6 +8,7 @@ import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
+import dev.switchboard.forwarder.h2.H2Options;
 import dev.switchboard.forwarder.http.HttpOptions;
 import dev.switchboard.lb.nodes.CheckTarget;
 import dev.switchboard.lb.nodes.NodeHealth;
@@ -59,6 +60,9 @@ public final class Balancer implements AutoCloseable {
   /** For ports marked http; null: plain L4 everywhere. */
   private final HttpOptions http;
 
+  /** For ports marked h2c/grpc; null: plain L4. */
+  private final H2Options h2;
+
   /** On the executor. */
   private final Map<ServiceName, ServiceBinding> bindings = new HashMap<>();
 
@@ -100,7 +104,25 @@ public final class Balancer implements AutoCloseable {
       Executor executor,
       Runnable onBindResult,
       HttpOptions http) {
+    this(forwarder, tables, health, passive, baseOptions, executor, onBindResult, http, null);
+  }
+
+  /**
+   * @param http how ports marked http (appProtocol) forward; null: as plain TCP
+   * @param h2 how ports marked h2c/grpc (appProtocol) forward; null: as plain TCP
+   */
+  public Balancer(
+      Forwarder forwarder,
+      MaglevTables tables,
+      NodeHealth health,
+      PassiveHealth passive,
+      ListenerOptions baseOptions,
+      Executor executor,
+      Runnable onBindResult,
+      HttpOptions http,
+      H2Options h2) {
     this.http = http;
+    this.h2 = h2;
     this.forwarder = forwarder;
     this.tables = tables;
     this.health = health;
@@ -123,10 +145,11 @@ public final class Balancer implements AutoCloseable {
   }
 
   /**
-   * A change of {@code http} (the port's appProtocol) replaces the listener (SO_REUSEPORT lets both
-   * bind).
+   * A change of {@code http} or {@code h2} (the port's appProtocol) replaces the listener
+   * (SO_REUSEPORT lets both bind).
    */
-  private record ListenerKey(Protocol protocol, InetSocketAddress address, boolean http) {}
+  private record ListenerKey(
+      Protocol protocol, InetSocketAddress address, boolean http, boolean h2) {}
 
   /** One listener, from the bind request on. */
   private static final class Bound {
@@ -226,7 +249,10 @@ public final class Balancer implements AutoCloseable {
     for (ServicePlan.PortPlan port : plan.ports()) {
       wanted.put(
           new ListenerKey(
-              port.protocol(), new InetSocketAddress(plan.ip(), port.port()), port.http()),
+              port.protocol(),
+              new InetSocketAddress(plan.ip(), port.port()),
+              port.http(),
+              port.h2()),
           port);
     }
     for (Iterator<Map.Entry<ListenerKey, Bound>> it = b.listeners.entrySet().iterator();
@@ -298,11 +324,12 @@ public final class Balancer implements AutoCloseable {
     ListenerOptions options = baseOptions.withPicker(() -> picker).withPreamble(preamble);
     ListenerSpec spec =
         new ListenerSpec(
-            plan.key() + ":" + port.label(),
-            port.protocol(),
-            key.address(),
-            options,
-            port.http() ? http : null);
+                plan.key() + ":" + port.label(),
+                port.protocol(),
+                key.address(),
+                options,
+                port.http() ? http : null)
+            .withH2(port.h2() ? h2 : null);
     return new Bound(spec, picker, target);
   }
 

@@ -4,6 +4,7 @@ import dev.switchboard.discovery.client.IpLiterals;
 import dev.switchboard.discovery.client.ServiceName;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.v1.Annotations;
+import dev.switchboard.v1.ProxyNeeds;
 import dev.switchboard.v1.Service;
 import dev.switchboard.v1.ServicePort;
 import dev.switchboard.v1.ServiceSpec;
@@ -40,10 +41,17 @@ public record ServicePlan(
    * nodePort}.
    *
    * @param http appProtocol {@code http} on a TCP port: forwarded as HTTP/1.1 when tracing
+   * @param h2 appProtocol {@code kubernetes.io/h2c}, {@code h2c} or {@code grpc} on a TCP port:
+   *     forwarded as HTTP/2, call by call
    */
-  public record PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
+  public record PortPlan(
+      String name, Protocol protocol, int port, int nodePort, boolean http, boolean h2) {
     public PortPlan(String name, Protocol protocol, int port, int nodePort) {
-      this(name, protocol, port, nodePort, false);
+      this(name, protocol, port, nodePort, false, false);
+    }
+
+    public PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
+      this(name, protocol, port, nodePort, http, false);
     }
 
     /** "TCP/80" or "http" for listener names. */
@@ -134,7 +142,8 @@ public record ServicePlan(
         protocol,
         p.getPort(),
         p.getNodePort(),
-        protocol == Protocol.TCP && "http".equalsIgnoreCase(p.getAppProtocol()));
+        protocol == Protocol.TCP && "http".equalsIgnoreCase(p.getAppProtocol()),
+        protocol == Protocol.TCP && ProxyNeeds.h2(p));
   }
 
   private static Optional<Protocol> protocol(String text) {

@@ -269,8 +269,10 @@ class ServiceValidatorTest {
     assertThat(errors(s))
         .containsExactly(
             "spec.ports[0].appProtocol: Invalid value: \"http 1.1\": " + QNAME_NAME_PART);
-    s.getSpecBuilder().setPorts(0, port("http", 80).setAppProtocol("kubernetes.io/h2c"));
-    assertThat(errors(s)).isEmpty();
+    for (String h2 : new String[] {"kubernetes.io/h2c", "h2c", "grpc"}) { // served as HTTP/2
+      s.getSpecBuilder().setPorts(0, port("http", 80).setAppProtocol(h2));
+      assertThat(errors(s)).isEmpty();
+    }
   }
 
   @Test

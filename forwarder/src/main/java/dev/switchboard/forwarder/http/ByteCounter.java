@@ -10,11 +10,11 @@ import java.util.function.LongConsumer;
  * Counts the raw bytes of a socket both ways, below the HTTP codec: what really went over the wire,
  * not the decoded messages. On the channel's event loop.
  */
-final class ByteCounter extends ChannelDuplexHandler {
+public final class ByteCounter extends ChannelDuplexHandler {
   private final LongConsumer read;
   private final LongConsumer written;
 
-  ByteCounter(LongConsumer read, LongConsumer written) {
+  public ByteCounter(LongConsumer read, LongConsumer written) {
     this.read = read;
     this.written = written;
   }

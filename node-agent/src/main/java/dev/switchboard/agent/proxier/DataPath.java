@@ -7,8 +7,9 @@ import dev.switchboard.v1.ProxyNeeds;
  * the plan, so every agent and every reader (status pages, docs) agrees on it.
  *
  * <p>The kernel rewrites addresses only: it cannot read HTTP (per-request spans and {@code
- * traceparent} for appProtocol {@code http}) nor strip a PROXY protocol header, so ports that need
- * either stay in the userspace forwarder.
+ * traceparent} for appProtocol {@code http}) nor strip a PROXY protocol header, and it balances
+ * connections, not the calls multiplexed on one (appProtocol {@code h2c}/{@code grpc}): ports that
+ * need any of that stay in the userspace forwarder.
  */
 public enum DataPath {
   /** The Netty forwarder in the agent's JVM. */
@@ -24,7 +25,7 @@ public enum DataPath {
 
   /** The path for {@code plan} when the kernel data path is on. */
   public static DataPath of(ListenerPlan plan) {
-    return plan.http() || plan.acceptProxyHeader() ? USERSPACE : KERNEL;
+    return plan.http() || plan.h2() || plan.acceptProxyHeader() ? USERSPACE : KERNEL;
   }
 
   /**
@@ -32,7 +33,9 @@ public enum DataPath {
    * not.
    */
   public static String reason(ListenerPlan plan) {
-    return ProxyNeeds.reason(plan.http(), plan.acceptProxyHeader());
+    return plan.h2()
+        ? ProxyNeeds.H2_REASON
+        : ProxyNeeds.reason(plan.http(), plan.acceptProxyHeader());
   }
 
   @Override

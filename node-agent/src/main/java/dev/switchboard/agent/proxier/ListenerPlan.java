@@ -19,6 +19,8 @@ import dev.switchboard.forwarder.ServiceTarget;
  * @param localOnly the traffic policy for this kind is {@code Local} (externalTrafficPolicy for
  *     NodePorts, internalTrafficPolicy for ClusterIPs): {@code target} holds only this node's
  *     endpoints, and the kernel data path keeps the client's address (no masquerade)
+ * @param h2 the port's appProtocol is {@code kubernetes.io/h2c}, {@code h2c} or {@code grpc} (TCP):
+ *     forwarded as HTTP/2, each call to an endpoint of its own ({@code forwarder.h2})
  */
 public record ListenerPlan(
     ListenerKey key,
@@ -29,7 +31,21 @@ public record ListenerPlan(
     ServiceTarget target,
     boolean http,
     boolean acceptProxyHeader,
-    boolean localOnly) {
+    boolean localOnly,
+    boolean h2) {
+
+  public ListenerPlan(
+      ListenerKey key,
+      ServiceName service,
+      String port,
+      Kind kind,
+      boolean reusePort,
+      ServiceTarget target,
+      boolean http,
+      boolean acceptProxyHeader,
+      boolean localOnly) {
+    this(key, service, port, kind, reusePort, target, http, acceptProxyHeader, localOnly, false);
+  }
 
   public ListenerPlan(
       ListenerKey key,
@@ -99,6 +115,7 @@ public record ListenerPlan(
         && kind == other.kind
         && reusePort == other.reusePort
         && http == other.http
+        && h2 == other.h2
         && acceptProxyHeader == other.acceptProxyHeader;
   }
 

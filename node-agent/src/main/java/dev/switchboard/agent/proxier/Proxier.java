@@ -5,6 +5,7 @@ import dev.switchboard.forwarder.Listener;
 import dev.switchboard.forwarder.ListenerBindException;
 import dev.switchboard.forwarder.ListenerOptions;
 import dev.switchboard.forwarder.ListenerSpec;
+import dev.switchboard.forwarder.h2.H2Options;
 import dev.switchboard.forwarder.http.HttpOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,9 @@ public final class Proxier implements AutoCloseable {
   /** For ports marked http; null: every listener is plain L4. */
   private final HttpOptions http;
 
+  /** For ports marked h2c/grpc; null: plain L4. */
+  private final H2Options h2;
+
   /** What each service wants, bound or not. */
   private final Map<ServiceName, List<ListenerPlan>> wanted = new HashMap<>();
 
@@ -72,10 +76,24 @@ public final class Proxier implements AutoCloseable {
    */
   public Proxier(
       ListenerFactory factory, ListenerOptions options, Duration timeout, HttpOptions http) {
+    this(factory, options, timeout, http, null);
+  }
+
+  /**
+   * @param http how listeners of ports marked http forward (null: as plain TCP)
+   * @param h2 how listeners of ports marked h2c/grpc forward (null: as plain TCP)
+   */
+  public Proxier(
+      ListenerFactory factory,
+      ListenerOptions options,
+      Duration timeout,
+      HttpOptions http,
+      H2Options h2) {
     this.factory = factory;
     this.options = options;
     this.timeout = timeout;
     this.http = http;
+    this.h2 = h2;
   }
 
   /**
@@ -169,7 +187,8 @@ public final class Proxier implements AutoCloseable {
                   l.key().protocol(),
                   l.key().socketAddress(),
                   options.withReusePort(l.reusePort()).withAcceptProxyHeader(l.acceptProxyHeader()))
-              .withHttp(l.http() ? http : null);
+              .withHttp(l.http() ? http : null)
+              .withH2(l.h2() ? h2 : null);
       opening.put(l.key(), factory.open(spec, l.target()));
     }
     for (Map.Entry<ListenerKey, CompletableFuture<Listener>> e : opening.entrySet()) {

@@ -39,6 +39,8 @@ import java.util.Set;
  *       internalTrafficPolicy Local: ClusterIP listeners likewise.
  *   <li>sessionAffinity ClientIP: pins a client IP to its endpoint for the configured timeout.
  *   <li>appProtocol {@code http} (TCP ports): marked for HTTP/1.1 forwarding (per-request spans).
+ *   <li>appProtocol {@code kubernetes.io/h2c}, {@code h2c}, {@code grpc} (TCP ports): marked for
+ *       HTTP/2 forwarding, each call balanced on its own.
  *   <li>LoadBalancer with externalTrafficPolicy Local: a health check on healthCheckNodePort.
  * </ul>
  */
@@ -121,6 +123,7 @@ public final class ServicePlanner {
       }
       List<Endpoint> all = endpointsFor(port.getName(), endpoints, name, errors);
       boolean http = ProxyNeeds.http(port);
+      boolean h2 = ProxyNeeds.h2(port);
       boolean proxyHeaders = ProxyNeeds.proxyProtocol(service, port);
       List<Endpoint> local =
           all.stream().filter(e -> e.nodeName().map(nodeName::equals).orElse(false)).toList();
@@ -135,7 +138,8 @@ public final class ServicePlanner {
                 new ServiceTarget(internalLocal ? local : all, affinity),
                 http,
                 false,
-                internalLocal));
+                internalLocal,
+                h2));
       }
       for (InetAddress ingress : loadBalancerIps) {
         listeners.add(
@@ -148,7 +152,8 @@ public final class ServicePlanner {
                 new ServiceTarget(externalLocal ? local : all, affinity),
                 http,
                 proxyHeaders,
-                externalLocal));
+                externalLocal,
+                h2));
       }
       if (exposesNodePorts && port.getNodePort() > 0) {
         listeners.add(
@@ -161,7 +166,8 @@ public final class ServicePlanner {
                 new ServiceTarget(externalLocal ? local : all, affinity),
                 http,
                 proxyHeaders,
-                externalLocal));
+                externalLocal,
+                h2));
       }
     }
 

@@ -8,6 +8,7 @@ import static dev.switchboard.agent.Protos.service;
 import static dev.switchboard.agent.Protos.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.agent.proxier.DataPath;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
 import dev.switchboard.agent.state.ServiceView;
@@ -113,6 +114,23 @@ class NftProxierTest {
           }
         }
         """);
+  }
+
+  @Test
+  void grpcAndH2cPortsNeedTheProxyToo() {
+    for (String appProtocol : List.of("grpc", "h2c", "kubernetes.io/h2c", "GRPC")) {
+      ServicePlan p = plan(web(appProtocol), eps);
+      assertThat(p.listeners()).allSatisfy(l -> assertThat(l.h2()).isTrue());
+      assertThat(p.listeners())
+          .allSatisfy(
+              l -> {
+                assertThat(DataPath.of(l)).isEqualTo(DataPath.USERSPACE);
+                assertThat(DataPath.reason(l)).isEqualTo("appProtocol h2c/grpc: balanced per call");
+              });
+      proxier.sync(Map.of(WEB, p));
+      assertThat(batches.get(batches.size() - 1)).doesNotContain("svc-default/web");
+    }
+    assertThat(proxier.programmedPorts()).isZero();
   }
 
   @Test

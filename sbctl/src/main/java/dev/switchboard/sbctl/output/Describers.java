@@ -195,8 +195,8 @@ public final class Describers {
    * kernel rules, or the agent's forwarder and why. Nodes in userspace mode forward every port.
    */
   static String dataPath(Service svc, ServicePort port) {
-    if (ProxyNeeds.http(port)) {
-      return "userspace (" + ProxyNeeds.reason(true, false) + ")";
+    if (ProxyNeeds.http(port) || ProxyNeeds.h2(port)) {
+      return "userspace (" + ProxyNeeds.reason(port, false) + ")";
     }
     if (ProxyNeeds.proxyProtocol(svc, port) && !svc.getSpec().getType().equals("ClusterIP")) {
       return "nftables (ClusterIP); userspace (NodePort, LoadBalancer: "

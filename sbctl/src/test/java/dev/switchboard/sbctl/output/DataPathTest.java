@@ -28,6 +28,10 @@ class DataPathTest {
             "nftables (ClusterIP); userspace (NodePort, "
                 + "LoadBalancer: PROXY protocol (switchboard.dev/proxy-protocol: v2))");
     assertThat(Describers.dataPath(service("ClusterIP", "v2"), plain)).isEqualTo("nftables");
+    for (String h2 : new String[] {"grpc", "h2c", "kubernetes.io/h2c"}) {
+      assertThat(Describers.dataPath(svc, plain.toBuilder().setAppProtocol(h2).build()))
+          .isEqualTo("userspace (appProtocol h2c/grpc: balanced per call)");
+    }
   }
 
   private static Service service(String type, String proxyProtocol) {

@@ -1,0 +1,416 @@
+package dev.switchboard.forwarder.h2;
+
+import dev.switchboard.forwarder.Endpoint;
+import dev.switchboard.forwarder.Outcome;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayDeque;
+
+/**
+ * One stream (one gRPC call) relayed between the client's stream channel and a stream on a pooled
+ * endpoint connection: headers, data and trailers pass unchanged both ways (frames are re-made,
+ * since a frame belongs to its stream, but their headers and bytes are the same objects), and a
+ * RST_STREAM on either side resets the other with the same error code.
+ *
+ * <p>Back-pressure, per direction: the source stream channel has AUTO_READ off; what one read
+ * delivers is written to the other side, flushed at the read's end, and the source is read again
+ * only when the last of those writes completed. A write completes once the codec's flow controller
+ * sent it, i.e. once the receiver's window had room, and reading is what returns window to the
+ * sender: so a slow reader stalls its sender through the windows, and the agent holds at most a
+ * window and one read per stream.
+ *
+ * <p>Failures before any byte of the call reached an endpoint (none ready, every connect refused,
+ * the stream could not be opened) are answered here: a gRPC request gets a trailers-only response
+ * {@code grpc-status: 14} (UNAVAILABLE), anything else a 503/502; a stream the endpoint refused
+ * unprocessed (REFUSED_STREAM, or above the last stream id of its GOAWAY) is reset REFUSED_STREAM,
+ * which gRPC clients retry transparently. Nothing is replayed by us once it was sent.
+ *
+ * <p>Confined to the client connection's event loop (both stream channels live there).
+ */
+final class H2Call implements H2Upstream.Waiter {
+
+  private final H2Connection owner;
+  private final Http2StreamChannel client;
+  private final ArrayDeque<Http2StreamFrame> pending = new ArrayDeque<>(4);
+
+  private Http2Headers request;
+  private Http2StreamChannel endpoint;
+  private Endpoint endpointPicked;
+  private H2CallObserver.Call observed = H2CallObserver.Call.NOOP;
+  private boolean observing;
+  private int picks;
+
+  private boolean requestEnded;
+  private boolean requestStarted;
+  private boolean responseHeadersSeen;
+  private boolean responseStarted;
+  private boolean responseEnded;
+
+  /** The endpoint's GOAWAY said it never processed this stream. */
+  private boolean refusedByGoAway;
+
+  private boolean over;
+  private ChannelFuture lastToEndpoint;
+  private ChannelFuture lastToClient;
+
+  H2Call(H2Connection owner, Http2StreamChannel client) {
+    this.owner = owner;
+    this.client = client;
+  }
+
+  ChannelHandler clientSide() {
+    return new H2StreamSides.ClientSide(this);
+  }
+
+  // ---- endpoint and stream ----
+
+  /** The endpoint for this call (null: none is ready). On the client's loop. */
+  void picked(Endpoint picked) {
+    if (over) {
+      return;
+    }
+    if (picked == null) {
+      refuse(503, "no endpoint", false);
+      return;
+    }
+    picks++;
+    endpointPicked = picked;
+    owner.pool().acquire(owner.clientInfo(), picked, this);
+  }
+
+  @Override
+  public void leased(H2Upstream upstream) {
+    if (over) {
+      upstream.release();
+      return;
+    }
+    owner.used(upstream.endpoint(), upstream.dialAttempts());
+    endpointPicked = upstream.endpoint();
+    Future<Http2StreamChannel> opening = upstream.openStream(new H2StreamSides.EndpointSide(this));
+    opening.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            streamNotOpened();
+          } else if (over) {
+            ((Http2StreamChannel) f.getNow()).close();
+          } else {
+            streamOpened((Http2StreamChannel) f.getNow());
+          }
+        });
+  }
+
+  @Override
+  public void failed(Outcome why, Endpoint lastTried, int attempts) {
+    owner.used(lastTried, attempts);
+    if (over) {
+      return;
+    }
+    if (why == Outcome.REJECTED) {
+      resetClient(Http2Error.REFUSED_STREAM, "every endpoint connection is full");
+    } else {
+      refuse(502, "no endpoint connection", false);
+    }
+  }
+
+  /** The pooled connection went away between lease and open: nothing was sent, pick again. */
+  private void streamNotOpened() {
+    if (over) {
+      return;
+    }
+    if (picks >= 3) {
+      refuse(502, "no endpoint stream", false);
+    } else {
+      owner.repick(this, endpointPicked);
+    }
+  }
+
+  private void streamOpened(Http2StreamChannel ch) {
+    endpoint = ch;
+    observing = true;
+    observed = owner.observe(request, endpointPicked); // may set traceparent: before the write
+    sendPending();
+    endpoint.read(); // the response's headers
+  }
+
+  // ---- client → endpoint ----
+
+  private void fromClient(Http2StreamFrame frame) {
+    if (frame instanceof Http2HeadersFrame h) {
+      requestEnded |= h.isEndStream();
+      if (request == null) {
+        request = h.headers();
+        pending.add(h);
+        owner.pick(this);
+        return;
+      }
+    } else if (frame instanceof Http2DataFrame d) {
+      requestEnded |= d.isEndStream();
+    }
+    pending.add(frame); // sent at the end of this read (channelReadComplete), or once connected
+  }
+
+  /** Writes what the client sent so far, flushes, and reads the client once it is written. */
+  private void sendPending() {
+    for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
+      requestStarted = true;
+      lastToEndpoint = endpoint.write(H2Responses.copy(f));
+    }
+    ChannelFuture last = lastToEndpoint;
+    lastToEndpoint = null;
+    if (last == null) {
+      if (!over) {
+        client.read(); // this read brought nothing to forward
+      }
+      return;
+    }
+    owner.pool().flushSoon(endpoint.parent());
+    last.addListener(
+        f -> {
+          if (over) {
+            return;
+          }
+          if (!f.isSuccess()) {
+            endpointFailed("writing to the endpoint failed: " + f.cause());
+          } else {
+            // After the request's end too: only a RST_STREAM can come then, and it must be seen.
+            client.read();
+          }
+        });
+  }
+
+  // ---- endpoint → client ----
+
+  private void fromEndpoint(Http2StreamFrame frame) {
+    if (frame instanceof Http2HeadersFrame h) {
+      boolean end = h.isEndStream();
+      if (!responseHeadersSeen) {
+        responseHeadersSeen = true;
+        owner.safely(() -> observed.onResponse(h.headers()));
+        if (end) {
+          owner.safely(() -> observed.onTrailers(h.headers()));
+        }
+      } else {
+        owner.safely(() -> observed.onTrailers(h.headers()));
+      }
+      responseEnded |= end;
+    } else if (frame instanceof Http2DataFrame d) {
+      responseEnded |= d.isEndStream();
+    }
+    responseStarted = true;
+    lastToClient = client.write(H2Responses.copy(frame));
+  }
+
+  void endpointReadComplete() {
+    ChannelFuture last = lastToClient;
+    lastToClient = null;
+    if (last == null) {
+      if (!responseEnded && !over && endpoint != null) {
+        endpoint.read(); // this read brought nothing to forward
+      }
+      return;
+    }
+    owner.pool().flushSoon(client.parent());
+    last.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            clientGone("writing to the client failed: " + f.cause());
+          } else if (responseEnded) {
+            maybeComplete();
+          } else if (!over && endpoint != null) {
+            endpoint.read();
+          }
+        });
+  }
+
+  /**
+   * The response's end is written. The call is complete; a request still being sent is cut (the
+   * endpoint answered without waiting for it): RST_STREAM NO_ERROR to the client (RFC 9113 8.1),
+   * CANCEL to the endpoint.
+   */
+  private void maybeComplete() {
+    if (over || !responseEnded) {
+      return;
+    }
+    over = true;
+    owner.safely(observed::onComplete);
+    owner.callDone(this);
+    if (!requestEnded) {
+      if (client.isActive()) {
+        client.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+      }
+      drainClient();
+      if (endpoint != null) {
+        endpoint.close();
+      }
+    }
+  }
+
+  // ---- resets and losses ----
+
+  private void clientReset(Http2Error code) {
+    if (over) {
+      return;
+    }
+    end("client reset the stream: " + code);
+    if (endpoint != null && endpoint.isActive()) {
+      endpoint.writeAndFlush(new DefaultHttp2ResetFrame(code));
+    }
+  }
+
+  private void endpointReset(Http2Error code) {
+    if (over) {
+      return;
+    }
+    if (!responseStarted && (code == Http2Error.REFUSED_STREAM || refusedByGoAway)) {
+      resetClient(Http2Error.REFUSED_STREAM, "the endpoint refused the stream");
+    } else {
+      resetClient(code, "the endpoint reset the stream: " + code);
+    }
+  }
+
+  /**
+   * The endpoint's stream closed (its connection lost, or a write failed) before the response end.
+   */
+  private void endpointFailed(String reason) {
+    if (over || responseEnded) {
+      return;
+    }
+    if (!responseStarted && refusedByGoAway) {
+      resetClient(Http2Error.REFUSED_STREAM, reason);
+    } else if (!responseStarted) {
+      refuse(502, reason, true);
+    } else {
+      resetClient(Http2Error.INTERNAL_ERROR, reason);
+    }
+  }
+
+  private void clientGone(String reason) {
+    if (over) {
+      return;
+    }
+    if (responseEnded) {
+      maybeComplete();
+      return;
+    }
+    end(reason);
+    if (endpoint != null) {
+      endpoint.close(); // an open stream is reset (CANCEL) by its channel's close
+    }
+  }
+
+  /** The client connection ended: whatever is left of the call goes. */
+  void abandon(String reason) {
+    clientGone(reason);
+  }
+
+  private void resetClient(Http2Error code, String reason) {
+    end(reason);
+    if (client.isActive()) {
+      client.writeAndFlush(new DefaultHttp2ResetFrame(code));
+    }
+    if (endpoint != null) {
+      endpoint.close();
+    }
+  }
+
+  /**
+   * Answers the client ourselves, nothing of an endpoint's having reached it: gRPC gets a
+   * trailers-only UNAVAILABLE (what Envoy answers), other requests {@code status}.
+   */
+  private void refuse(int status, String reason, boolean closeEndpoint) {
+    end(reason);
+    if (client.isActive()) {
+      client.write(
+          new DefaultHttp2HeadersFrame(H2Responses.unavailable(request, status, reason), true));
+      if (!requestEnded) {
+        client.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR)); // stop sending: answered
+      }
+      client.flush();
+    }
+    if (closeEndpoint && endpoint != null) {
+      endpoint.close();
+    }
+  }
+
+  private void end(String reason) {
+    over = true;
+    if (observing) {
+      owner.safely(() -> observed.onFailed(reason));
+    }
+    drainClient();
+    owner.callDone(this);
+  }
+
+  /**
+   * Drops what the client sent and we hold, and keeps reading its stream: what is still queued
+   * there (DATA holds the connection's buffers) is released as it comes ({@link #over}), and the
+   * stream channel closes once its stream has (it waits for a read to deliver what it queued).
+   */
+  private void drainClient() {
+    for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
+      ReferenceCountUtil.release(f);
+    }
+    if (client.isActive()) {
+      client.read();
+    }
+  }
+
+  // ---- events from the two stream channels (H2StreamSides) ----
+
+  /** A frame read from the client's stream. */
+  void clientFrame(Object msg) {
+    if (msg instanceof Http2ResetFrame r) {
+      clientReset(Http2Error.valueOf(r.errorCode()));
+    } else if (over
+        || requestEnded
+        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
+      ReferenceCountUtil.release(msg);
+    } else {
+      fromClient((Http2StreamFrame) msg);
+    }
+  }
+
+  /** The client stream's read is over: what it brought goes to the endpoint. */
+  void clientReadComplete() {
+    if (endpoint != null && !over) {
+      sendPending();
+    }
+  }
+
+  void clientClosed(String reason) {
+    clientGone(reason);
+  }
+
+  /** A frame read from the endpoint's stream. */
+  void endpointFrame(Object msg) {
+    if (msg instanceof Http2ResetFrame r) {
+      endpointReset(Http2Error.valueOf(r.errorCode()));
+    } else if (over
+        || responseEnded
+        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
+      ReferenceCountUtil.release(msg);
+    } else {
+      fromEndpoint((Http2StreamFrame) msg);
+    }
+  }
+
+  /** The endpoint's GOAWAY came with a last stream id below this stream's: never processed. */
+  void endpointGoAway() {
+    refusedByGoAway = true;
+  }
+
+  void endpointClosed(String reason) {
+    endpointFailed(reason);
+  }
+}
