@@ -5,6 +5,7 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.http.ByteCounter;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
+import dev.switchboard.forwarder.internal.IdleTimer;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -17,15 +18,12 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +54,10 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   private List<H2Call> waiting = new ArrayList<>(1);
   private H2Pool pool;
+
+  /** Touched by every read from and write to the client; null without an idle timeout. */
+  private IdleTimer idleTimer;
+
   private Endpoint lastEndpoint;
   private int connectAttempts;
   private int finishedCalls;
@@ -67,15 +69,9 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   /** Adds the client-side handlers; called on the acceptor's loop before registration. */
   void install() {
-    long idleMillis = listener.spec().options().idleTimeout().toMillis();
-    if (idleMillis > 0) {
-      client
-          .pipeline()
-          .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-    }
     client
         .pipeline()
-        .addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
+        .addLast("bytes", new ByteCounter(this::readFromClient, this::writtenToClient))
         .addLast(
             "codec",
             Http2FrameCodecBuilder.forServer()
@@ -97,6 +93,22 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
                   }
                 }))
         .addLast("side", new ClientSide());
+  }
+
+  /** Raw bytes from the client (below the codec): counted, and activity for the idle timeout. */
+  private void readFromClient(long n) {
+    countFromClient(n);
+    if (idleTimer != null) {
+      idleTimer.touch();
+    }
+  }
+
+  /** Raw bytes to the client, as they are written. */
+  private void writtenToClient(long n) {
+    countToClient(n);
+    if (idleTimer != null) {
+      idleTimer.touch();
+    }
   }
 
   @Override
@@ -205,6 +217,9 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   @Override
   protected void released() {
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
     List<H2Call> left = new ArrayList<>(calls);
     calls.clear();
     left.forEach(c -> c.abandon("client connection closed"));
@@ -217,6 +232,9 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
   private final class ClientSide extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      idleTimer =
+          IdleTimer.startOrNull(
+              client.eventLoop(), listener.spec().options().idleTimeout(), H2Connection.this::idle);
       start();
     }
 
@@ -227,14 +245,6 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
       } else {
         ReferenceCountUtil.release(msg); // SETTINGS, PING, GOAWAY: the codec has acted on them
       }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof IdleStateEvent) {
-        idle();
-      }
-      ReferenceCountUtil.release(evt);
     }
 
     @Override

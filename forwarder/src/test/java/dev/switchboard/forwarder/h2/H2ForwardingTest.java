@@ -161,6 +161,36 @@ class H2ForwardingTest {
   }
 
   @Test
+  void aClientConnectionIdleForTheTimeoutIsClosed() throws Exception {
+    ListenerSpec spec =
+        new ListenerSpec(
+                "test/grpc-idle",
+                Protocol.TCP,
+                new InetSocketAddress("127.0.1.59", 0),
+                ListenerOptions.DEFAULTS.withIdleTimeout(java.time.Duration.ofMillis(500)))
+            .withH2(H2Options.of(recording));
+    Listener l = forwarder.addListener(spec, allThree()).get(5, TimeUnit.SECONDS);
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(l.localAddress(), 5_000);
+      s.setSoTimeout(10_000);
+      // The client preface and an empty SETTINGS frame (length 0, type 4, flags 0, stream 0).
+      s.getOutputStream()
+          .write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+      long start = System.nanoTime();
+      try {
+        while (s.getInputStream().read() != -1) {
+          // the forwarder's SETTINGS, its ack and window update; then its close
+        }
+      } catch (java.net.SocketException reset) {
+        // closed with unread bytes of ours: a reset is a close too
+      }
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(java.time.Duration.ofMillis(400), java.time.Duration.ofSeconds(8));
+    }
+  }
+
+  @Test
   void oneClientConnectionIsSpreadPerCallAndAPlainPortIsNot() throws Exception {
     ManagedChannel viaH2 = channel(listener(1, allThree(), true));
     ManagedChannel viaL4 = channel(listener(2, allThree(), false));
