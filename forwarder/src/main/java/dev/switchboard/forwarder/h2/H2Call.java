@@ -353,16 +353,19 @@ final class H2Call implements H2Upstream.Waiter {
   }
 
   /**
-   * Drops what the client sent and we hold, and keeps reading its stream: what is still queued
-   * there (DATA holds the connection's buffers) is released as it comes ({@link #over}), and the
-   * stream channel closes once its stream has (it waits for a read to deliver what it queued).
+   * Drops what the client sent and we hold, and reads the rest of its stream with AUTO_READ on:
+   * what is still queued there (DATA holds the connection's buffers) is released as it comes
+   * ({@link #over}), and the stream channel closes once its stream has (it waits for reads to
+   * deliver what it queued). One {@code read()} would not do: with AUTO_READ off a stream channel
+   * delivers one frame per read, and frames queued behind it stayed unreleased (the leak detector
+   * caught it under load).
    */
   private void drainClient() {
     for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
       ReferenceCountUtil.release(f);
     }
     if (client.isActive()) {
-      client.read();
+      client.config().setAutoRead(true); // reads at once, and after every delivery
     }
   }
 
