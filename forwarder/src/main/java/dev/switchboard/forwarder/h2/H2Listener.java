@@ -1,25 +1,14 @@
 package dev.switchboard.forwarder.h2;
 
 import dev.switchboard.forwarder.ConnectionInfo;
-import dev.switchboard.forwarder.ConnectionPreamble;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.internal.ForwarderContext;
-import dev.switchboard.forwarder.internal.StreamListenerBase;
-import dev.switchboard.forwarder.pick.EndpointSet;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
+import dev.switchboard.forwarder.internal.PooledListenerBase;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A TCP listener in HTTP/2 mode (h2c with prior knowledge: gRPC's cleartext transport). Accepting
@@ -33,109 +22,19 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Internal: obtain listeners from {@code Forwarder.addListener} with {@link ListenerSpec#h2()}
  * set.
  */
-public final class H2Listener extends StreamListenerBase {
-
-  private static final ChannelHandler NO_HANDLER =
-      new ChannelInitializer<Channel>() {
-        @Override
-        protected void initChannel(Channel ch) {}
-      };
-
-  private final Bootstrap connectTemplate;
-
-  /** One pool per event loop that served a client, created on that loop; read from any loop. */
-  private final Map<EventLoop, H2Pool> pools = new ConcurrentHashMap<>();
-
-  /** A preamble names one client: endpoint connections then stay private to it. */
-  private final boolean privateConnections;
+public final class H2Listener extends PooledListenerBase<H2Pool> {
 
   public H2Listener(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
-    super(spec, ctx, initial);
+    super(spec, ctx, initial, false);
     if (spec.h2() == null) {
       throw new IllegalArgumentException(
           "spec.h2: null (expected: h2 options for " + spec.describe() + ")");
     }
-    // AUTO_READ off until the HTTP/2 handlers are in (after the preamble, if any: see H2Pool).
-    this.connectTemplate =
-        new Bootstrap()
-            .channel(ctx.transport().socketChannel())
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.ALLOCATOR, ctx.allocator())
-            .option(
-                ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()))
-            .handler(NO_HANDLER);
-    this.privateConnections = spec.options().preamble() != ConnectionPreamble.NONE;
-  }
-
-  /**
-   * The pool for a client connection on {@code clientLoop} (called there): the loop's shared pool,
-   * or a private one when a preamble names the client (closed by the connection when it ends).
-   */
-  H2Pool poolFor(EventLoop clientLoop) {
-    if (privateConnections) {
-      return new H2Pool(this, clientLoop);
-    }
-    H2Pool pool = pools.get(clientLoop);
-    if (pool == null) {
-      pool = pools.computeIfAbsent(clientLoop, l -> new H2Pool(this, l));
-      if (isClosed()) {
-        pool.close(); // stopped before this loop's first client: keep nothing
-      }
-    }
-    return pool;
-  }
-
-  boolean privateConnections() {
-    return privateConnections;
-  }
-
-  /** The current endpoint set (any thread). */
-  EndpointSet candidates() {
-    return targeting.endpoints();
   }
 
   @Override
-  protected void targetChanged(EndpointSet endpoints) {
-    pools.values().forEach(pool -> onLoop(pool, () -> pool.retain(endpoints)));
-  }
-
-  @Override
-  protected void socketClosed() {
-    pools.values().forEach(pool -> onLoop(pool, pool::close));
-  }
-
-  private static void onLoop(H2Pool pool, Runnable task) {
-    try {
-      pool.loop().execute(task);
-    } catch (RejectedExecutionException e) {
-      // the forwarder is shutting down: its loops close every channel
-    }
-  }
-
-  @Override
-  protected ChannelFuture bind() {
-    ServerBootstrap b =
-        new ServerBootstrap()
-            .group(loop, ctx.group())
-            .channel(ctx.transport().serverSocketChannel())
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .option(ChannelOption.ALLOCATOR, ctx.allocator())
-            .handler(acceptGate())
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.ALLOCATOR, ctx.allocator())
-            .childHandler(NO_HANDLER);
-    if (spec.options().reusePort()) {
-      b.option(ctx.transport().reusePortOption(), true);
-    }
-    return b.bind(spec.bindAddress());
-  }
-
-  /** A socket to an endpoint on {@code eventLoop}, with an empty pipeline and AUTO_READ off. */
-  Bootstrap connector(EventLoop eventLoop) {
-    return connectTemplate.clone(eventLoop);
+  protected H2Pool newPool(EventLoop loop, boolean forOneClient) {
+    return new H2Pool(this, loop);
   }
 
   @Override

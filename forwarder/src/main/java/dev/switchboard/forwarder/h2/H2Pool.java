@@ -4,6 +4,7 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.EndpointDialer;
+import dev.switchboard.forwarder.internal.PooledListenerBase;
 import dev.switchboard.forwarder.pick.EndpointSet;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -33,7 +34,7 @@ import java.util.Set;
  *
  * <p>Confined to {@link #loop}: the event loop of its client connections and endpoint channels.
  */
-final class H2Pool {
+final class H2Pool implements PooledListenerBase.LoopPool {
 
   private final H2Listener listener;
   private final EventLoop loop;
@@ -62,7 +63,8 @@ final class H2Pool {
     this.options = listener.spec().h2();
   }
 
-  EventLoop loop() {
+  @Override
+  public EventLoop loop() {
     return loop;
   }
 
@@ -183,7 +185,8 @@ final class H2Pool {
   }
 
   /** The listener's endpoints changed: connections to endpoints no longer candidates drain. */
-  void retain(EndpointSet endpoints) {
+  @Override
+  public void retain(EndpointSet endpoints) {
     List<H2Upstream> leaving = new ArrayList<>();
     for (Map.Entry<InetSocketAddress, List<H2Upstream>> e : open.entrySet()) {
       if (endpoints.candidate(e.getKey()) == null) {
@@ -195,7 +198,8 @@ final class H2Pool {
   }
 
   /** Drains every connection; none is opened any more. */
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     List<H2Upstream> all = new ArrayList<>();
     open.values().forEach(all::addAll);

@@ -4,6 +4,7 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.EndpointDialer;
+import dev.switchboard.forwarder.internal.PooledListenerBase;
 import dev.switchboard.forwarder.pick.EndpointSet;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Confined to {@link #loop}: the event loop of every client connection that uses it and of every
  * endpoint channel in it (no locks, as Netty's proxy example shares a loop between both sides).
  */
-final class EndpointPool {
+final class EndpointPool implements PooledListenerBase.LoopPool {
 
   /** The answer to {@link #acquire}, on the pool's loop: exactly one call. */
   interface Waiter {
@@ -70,7 +71,8 @@ final class EndpointPool {
     this.maxHeaderBytes = http.maxHeaderBytes();
   }
 
-  EventLoop loop() {
+  @Override
+  public EventLoop loop() {
     return loop;
   }
 
@@ -116,8 +118,8 @@ final class EndpointPool {
 
   private ChannelFuture open(InetSocketAddress address) {
     return listener
-        .connector(
-            loop,
+        .connector(loop)
+        .handler(
             new ChannelInitializer<>() {
               @Override
               protected void initChannel(Channel ch) {
@@ -172,7 +174,8 @@ final class EndpointPool {
    * The listener's endpoints changed: idle connections to endpoints that are no candidate any more
    * close.
    */
-  void retain(EndpointSet endpoints) {
+  @Override
+  public void retain(EndpointSet endpoints) {
     for (Iterator<Map.Entry<InetSocketAddress, ArrayDeque<PooledConnection>>> it =
             idle.entrySet().iterator();
         it.hasNext(); ) {
@@ -185,7 +188,8 @@ final class EndpointPool {
   }
 
   /** Closes every idle connection; connections released later are closed too. */
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     idle.values().forEach(q -> q.forEach(PooledConnection::close));
     idle.clear();
