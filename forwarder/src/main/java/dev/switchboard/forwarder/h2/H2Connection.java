@@ -5,7 +5,6 @@ import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.http.ByteCounter;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
-import dev.switchboard.forwarder.internal.IdleTimer;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -55,9 +54,6 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
   private List<H2Call> waiting = new ArrayList<>(1);
   private H2Pool pool;
 
-  /** Touched by every read from and write to the client; null without an idle timeout. */
-  private IdleTimer idleTimer;
-
   private Endpoint lastEndpoint;
   private int connectAttempts;
   private int finishedCalls;
@@ -71,7 +67,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
   void install() {
     client
         .pipeline()
-        .addLast("bytes", new ByteCounter(this::readFromClient, this::writtenToClient))
+        .addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
         .addLast(
             "codec",
             Http2FrameCodecBuilder.forServer()
@@ -93,22 +89,6 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
                   }
                 }))
         .addLast("side", new ClientSide());
-  }
-
-  /** Raw bytes from the client (below the codec): counted, and activity for the idle timeout. */
-  private void readFromClient(long n) {
-    countFromClient(n);
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
-  }
-
-  /** Raw bytes to the client, as they are written. */
-  private void writtenToClient(long n) {
-    countToClient(n);
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
   }
 
   @Override
@@ -217,9 +197,6 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   @Override
   protected void released() {
-    if (idleTimer != null) {
-      idleTimer.cancel();
-    }
     List<H2Call> left = new ArrayList<>(calls);
     calls.clear();
     left.forEach(c -> c.abandon("client connection closed"));
@@ -232,9 +209,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
   private final class ClientSide extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      idleTimer =
-          IdleTimer.startOrNull(
-              client.eventLoop(), listener.spec().options().idleTimeout(), H2Connection.this::idle);
+      startIdleTimer(); // every byte counted either way (ByteCounter) touches it
       start();
     }
 

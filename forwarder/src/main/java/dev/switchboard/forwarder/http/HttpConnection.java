@@ -4,7 +4,6 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
-import dev.switchboard.forwarder.internal.IdleTimer;
 import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -60,9 +59,6 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
   /** Anything was written to the client (so a failure can no longer be a plain reset). */
   private boolean responded;
 
-  /** Touched by every read from and write to the client; null without an idle timeout. */
-  private IdleTimer idleTimer;
-
   private Endpoint lastEndpoint;
   private int connectAttempts;
 
@@ -76,25 +72,9 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
     int max = http.maxHeaderBytes();
     client
         .pipeline()
-        .addLast("bytes", new ByteCounter(this::readFromClient, this::writtenToClient))
+        .addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
         .addLast("codec", new HttpServerCodec(max, max, 64 * 1024))
         .addLast("side", new ClientSide());
-  }
-
-  /** Raw bytes from the client (below the codec): counted, and activity for the idle timeout. */
-  private void readFromClient(long n) {
-    countFromClient(n);
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
-  }
-
-  /** Raw bytes to the client, as they are written (a stalled client stops the writes). */
-  private void writtenToClient(long n) {
-    countToClient(n);
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
   }
 
   @Override
@@ -293,9 +273,6 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
 
   @Override
   protected void released() {
-    if (idleTimer != null) {
-      idleTimer.cancel();
-    }
     for (Object msg; (msg = pending.poll()) != null; ) {
       ReferenceCountUtil.release(msg);
     }
@@ -312,11 +289,7 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
   private final class ClientSide extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      idleTimer =
-          IdleTimer.startOrNull(
-              client.eventLoop(),
-              listener.spec().options().idleTimeout(),
-              HttpConnection.this::idle);
+      startIdleTimer();
       start();
     }
 

@@ -74,6 +74,9 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
   private long bytesFromClient;
   private long bytesToClient;
 
+  /** The idle timeout, once a mode started it; touched by every byte counted either way. */
+  private IdleTimer idleTimer;
+
   protected ConnectionLifecycle(L listener, Channel client, ConnectionInfo info, Endpoint first) {
     this.listener = listener;
     this.client = client;
@@ -229,11 +232,34 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
   protected final void countFromClient(long n) {
     bytesFromClient += n;
     listener.counters().bytesIn.add(n);
+    touchIdleTimer();
   }
 
   protected final void countToClient(long n) {
     bytesToClient += n;
     listener.counters().bytesOut.add(n);
+    touchIdleTimer();
+  }
+
+  /**
+   * Starts the listener's idle timeout (nothing when it has none): the connection ends as {@link
+   * #idle()} once no byte was counted either way, nor {@link #touchIdleTimer() touched}, for that
+   * long. Cancelled when the connection finishes.
+   */
+  protected final void startIdleTimer() {
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
+    idleTimer =
+        IdleTimer.startOrNull(
+            client.eventLoop(), listener.spec().options().idleTimeout(), this::idle);
+  }
+
+  /** Activity the byte counts do not see (a mode that counts elsewhere). */
+  protected final void touchIdleTimer() {
+    if (idleTimer != null) {
+      idleTimer.touch();
+    }
   }
 
   /** A failure while the forwarder shuts down is the shutdown's doing. */
@@ -342,6 +368,9 @@ public abstract class ConnectionLifecycle<L extends StreamListenerBase> {
       decide(outcomeWhenUndecided());
     }
     phase = Phase.FINISHED;
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
     released();
     listener.connectionFinished(
         info,

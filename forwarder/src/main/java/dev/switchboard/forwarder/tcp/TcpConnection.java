@@ -4,7 +4,6 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
-import dev.switchboard.forwarder.internal.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -29,9 +28,6 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
   private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
 
   private final CopyPipe up;
-
-  /** Copy mode with an idle timeout: touched by every read and completed write. */
-  private IdleTimer idleTimer;
 
   private CopyPipe down;
   private SpliceRelay splice;
@@ -98,9 +94,7 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
       return;
     }
     // Copy mode: every byte passes through read() and the pipes, which touch the timer.
-    idleTimer =
-        IdleTimer.startOrNull(
-            client.eventLoop(), listener.spec().options().idleTimeout(), this::idle);
+    startIdleTimer();
     if (down == null) {
       down = new CopyPipe(this, upstream, client, false);
     }
@@ -110,18 +104,14 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
 
   /** Copy mode: a write completed (reads are seen in {@link #read}). */
   void written() {
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
+    touchIdleTimer();
   }
 
   // ---- events from the two SideHandlers; an endpoint channel that is not upstream() is a failed
   // attempt's ----
 
   void read(boolean fromClient, Channel ch, ByteBuf buf) {
-    if (idleTimer != null) {
-      idleTimer.touch();
-    }
+    touchIdleTimer();
     if (closing() || (!fromClient && stale(ch))) {
       buf.release();
     } else if (splice != null) {
@@ -227,9 +217,6 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
 
   @Override
   protected void released() {
-    if (idleTimer != null) {
-      idleTimer.cancel();
-    }
     up.release();
     if (down != null) {
       down.release();
