@@ -38,7 +38,7 @@ public final class NftBatch {
     return replace(rendered.table());
   }
 
-  /** As {@link #replace(NftRuleset.Rendered)}, for a table's text from {@link NftRuleset#table}. */
+  /** As {@link #replace(NftRuleset.Rendered)}, for a table's text from {@link NftTable#table}. */
   public static String replace(String table) {
     return delete() + table;
   }
@@ -47,8 +47,8 @@ public final class NftBatch {
   public static String incremental(NftRuleset.Rendered applied, NftRuleset.Rendered next) {
     Set<ServiceName> services = new TreeSet<>(applied.fragments().keySet());
     services.addAll(next.fragments().keySet());
-    Set<String> before = NftRuleset.hairpins(applied.fragments().values());
-    Set<String> after = NftRuleset.hairpins(next.fragments().values());
+    Set<String> before = NftTable.hairpins(applied.fragments().values());
+    Set<String> after = NftTable.hairpins(next.fragments().values());
     Set<String> added = new TreeSet<>(after);
     added.removeAll(before);
     Set<String> removed = new TreeSet<>(before);
@@ -59,8 +59,8 @@ public final class NftBatch {
         services,
         added,
         removed,
-        NftRuleset.modSets(applied.fragments().values()),
-        NftRuleset.modSets(next.fragments().values()));
+        NftTable.modSets(applied.fragments().values()),
+        NftTable.modSets(next.fragments().values()));
   }
 
   /**
@@ -130,7 +130,7 @@ public final class NftBatch {
                     .append(' ')
                     .append(map)
                     .append(" { ")
-                    .append(NftRuleset.element(element, value))
+                    .append(NftTable.element(element, value))
                     .append(" }\n");
               }
             });
@@ -174,7 +174,7 @@ public final class NftBatch {
           .forEach(
               (set, timeout) -> {
                 if (!timeout.equals(before.affinitySets().get(set))) {
-                  NftRuleset.affinitySet(block, set, timeout);
+                  NftTable.affinitySet(block, set, timeout);
                 }
               });
       after
@@ -182,7 +182,7 @@ public final class NftBatch {
           .forEach(
               (chain, rules) -> {
                 if (!rules.equals(before.chains().get(chain))) {
-                  NftRuleset.chain(block, chain, null, rules.toArray(String[]::new));
+                  NftTable.chain(block, chain, null, rules.toArray(String[]::new));
                 }
               });
     }
@@ -196,7 +196,7 @@ public final class NftBatch {
         List<String> will = sharedRules(chain, modSetsAfter);
         if (!was.equals(will)) {
           flushes.append("flush chain ip ").append(TABLE).append(' ').append(chain).append('\n');
-          NftRuleset.chain(block, chain, null, will.toArray(String[]::new));
+          NftTable.chain(block, chain, null, will.toArray(String[]::new));
         }
       }
       for (String set : modSetsBefore) {
@@ -220,13 +220,13 @@ public final class NftBatch {
           sets.append("  set ")
               .append(set)
               .append(" {\n    ")
-              .append(NftRuleset.setType(set))
+              .append(NftTable.setType(set))
               .append("\n  }\n  map ")
               .append(NftRuleset.endpointMap(set))
               .append(" {\n    ")
-              .append(NftRuleset.endpointMapType(set))
+              .append(NftTable.endpointMapType(set))
               .append("\n  }\n");
-          NftRuleset.chain(sets, set, null, NftRuleset.modRule(set));
+          NftTable.chain(sets, set, null, NftTable.modRule(set));
         }
       }
       block.insert(0, sets);
@@ -255,7 +255,7 @@ public final class NftBatch {
 
   private static List<String> sharedRules(String chain, Set<String> modSets) {
     return chain.equals("services")
-        ? NftRuleset.servicesRules(modSets)
-        : NftRuleset.nodeportsRules(modSets);
+        ? NftTable.servicesRules(modSets)
+        : NftTable.nodeportsRules(modSets);
   }
 }

@@ -153,7 +153,7 @@ public final class NftProxier {
                 ip -> {
                   if (hairpinRefs.merge(ip, -1, Integer::sum) == 0) {
                     hairpinRefs.remove(ip);
-                    hairpinRemoved.add(NftRuleset.hairpin(ip));
+                    hairpinRemoved.add(NftTable.hairpin(ip));
                   }
                 });
       }
@@ -173,7 +173,7 @@ public final class NftProxier {
           .forEach(
               ip -> {
                 if (hairpinRefs.merge(ip, 1, Integer::sum) == 1) {
-                  hairpinAdded.add(NftRuleset.hairpin(ip));
+                  hairpinAdded.add(NftTable.hairpin(ip));
                 }
               });
       if (!lost.isEmpty()) {
@@ -184,7 +184,7 @@ public final class NftProxier {
     long started = System.nanoTime();
     String error;
     if (!inSync) {
-      error = nft.apply(NftBatch.replace(NftRuleset.table(wanted)));
+      error = nft.apply(NftBatch.replace(NftTable.table(wanted)));
     } else {
       // Only the services whose share of the table changed are written. A sync without changes
       // (the periodic resync) checks that the table is still there: a full rewrite costs tens
@@ -216,7 +216,7 @@ public final class NftProxier {
             "table ip {} differs from what this agent wrote ({}); replacing it",
             NftRuleset.TABLE,
             error);
-        error = nft.apply(NftBatch.replace(NftRuleset.table(wanted)));
+        error = nft.apply(NftBatch.replace(NftTable.table(wanted)));
       }
     }
     if (error.isEmpty()) {

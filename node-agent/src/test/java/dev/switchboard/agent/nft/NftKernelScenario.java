@@ -770,7 +770,7 @@ public final class NftKernelScenario {
             + "; -> 10.244.0.254:30100 (policy Local) answered "
             + viaNodePort
             + " (masqueraded)");
-    String entry = NftRuleset.hairpin("10.244.0.1");
+    String entry = NftTable.hairpin("10.244.0.1");
     String table = listTable();
     check(table.contains(entry), "the @hairpin set holds " + entry + ":\n" + table);
     Nft.Result removed =
