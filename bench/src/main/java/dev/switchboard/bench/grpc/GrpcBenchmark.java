@@ -50,6 +50,12 @@ public final class GrpcBenchmark {
       List.of("127.0.10.71", "127.0.10.72", "127.0.10.73");
   private static final String HAPROXY = "/usr/sbin/haproxy";
 
+  /**
+   * {@code -Dbench.agentJvm="..."}: JVM flags added after bin/run-local's (e.g. {@code
+   * -XX:TieredStopAtLevel=4} for C2); the agent's row then says it is not what users run.
+   */
+  private static final String EXTRA_FLAGS = System.getProperty("bench.agentJvm", "").trim();
+
   private GrpcBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -94,7 +100,9 @@ public final class GrpcBenchmark {
           Map<String, Target> targets = new LinkedHashMap<>();
           targets.put("direct, one endpoint", new Target(direct, null));
           targets.put(
-              "Switchboard agent (h2 mode)",
+              EXTRA_FLAGS.isEmpty()
+                  ? "Switchboard agent (h2 mode)"
+                  : "Switchboard agent (h2 mode), extra: bin/run-local's flags + " + EXTRA_FLAGS,
               new Target(viaAgent, ProcessHandle.of(agent.pid()).orElseThrow()));
           targets.put("HAProxy 2.6 mode http, h2", new Target(viaHaproxy, haproxy.toHandle()));
           System.out.println(
@@ -188,10 +196,14 @@ public final class GrpcBenchmark {
 
   /** A node agent as bin/run-local starts one: its JVM flags, its Main, plaintext. */
   private static JvmProcess agent(Path dir, int controlPlanePort) {
+    List<String> flags = new ArrayList<>(ComponentJvm.nodeAgent());
+    if (!EXTRA_FLAGS.isEmpty()) {
+      flags.addAll(List.of(EXTRA_FLAGS.split("\\s+")));
+    }
     return JvmProcess.start(
         "node-agent",
         dir.resolve("node-agent.log"),
-        ComponentJvm.nodeAgent(),
+        flags,
         "dev.switchboard.agent.Main",
         List.of(
             "--node-name",
