@@ -50,10 +50,6 @@ public record ServicePlan(
       this(name, protocol, port, nodePort, false, false);
     }
 
-    public PortPlan(String name, Protocol protocol, int port, int nodePort, boolean http) {
-      this(name, protocol, port, nodePort, http, false);
-    }
-
     /** "TCP/80" or "http" for listener names. */
     public String label() {
       return name.isEmpty() ? protocol + "/" + port : name;

@@ -111,7 +111,7 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
   // attempt's ----
 
   void read(boolean fromClient, Channel ch, ByteBuf buf) {
-    touchIdleTimer();
+    // Activity for the idle timeout is counted where the bytes are (count(), from the pipes).
     if (closing() || (!fromClient && stale(ch))) {
       buf.release();
     } else if (splice != null) {

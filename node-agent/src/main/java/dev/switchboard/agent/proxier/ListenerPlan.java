@@ -34,31 +34,7 @@ public record ListenerPlan(
     boolean localOnly,
     boolean h2) {
 
-  public ListenerPlan(
-      ListenerKey key,
-      ServiceName service,
-      String port,
-      Kind kind,
-      boolean reusePort,
-      ServiceTarget target,
-      boolean http,
-      boolean acceptProxyHeader,
-      boolean localOnly) {
-    this(key, service, port, kind, reusePort, target, http, acceptProxyHeader, localOnly, false);
-  }
-
-  public ListenerPlan(
-      ListenerKey key,
-      ServiceName service,
-      String port,
-      Kind kind,
-      boolean reusePort,
-      ServiceTarget target,
-      boolean http,
-      boolean acceptProxyHeader) {
-    this(key, service, port, kind, reusePort, target, http, acceptProxyHeader, false);
-  }
-
+  /** An L4 listener forwarding to {@code target}, neither HTTP mode nor Local policy. */
   public ListenerPlan(
       ListenerKey key,
       ServiceName service,
@@ -66,18 +42,7 @@ public record ListenerPlan(
       Kind kind,
       boolean reusePort,
       ServiceTarget target) {
-    this(key, service, port, kind, reusePort, target, false, false, false);
-  }
-
-  public ListenerPlan(
-      ListenerKey key,
-      ServiceName service,
-      String port,
-      Kind kind,
-      boolean reusePort,
-      ServiceTarget target,
-      boolean http) {
-    this(key, service, port, kind, reusePort, target, http, false, false);
+    this(key, service, port, kind, reusePort, target, false, false, false, false);
   }
 
   public enum Kind {
