@@ -35,12 +35,33 @@ class EndpointTest {
   }
 
   @Test
-  void keepsOneSocketAddress() {
+  void isIdentifiedByItsAddressAndPortWhateverItsConditions() throws Exception {
     Endpoint a = Endpoint.ready(new InetSocketAddress(IP, 8080));
-    assertThat(a.socketAddress())
-        .isSameAs(a.socketAddress())
-        .isEqualTo(new InetSocketAddress(IP, 8080));
-    assertThat(a.asTerminating().socketAddress()).isSameAs(a.socketAddress());
+    assertThat(a.socketAddress()).isEqualTo(new InetSocketAddress(IP, 8080));
+    assertThat(a.asTerminating().socketAddress()).isEqualTo(a.socketAddress());
+    assertThat(a.hasAddress(new InetSocketAddress(IP, 8080))).isTrue();
+    assertThat(a.hasAddress(new InetSocketAddress(IP, 8081))).isFalse();
+    assertThat(a.hasAddress(new InetSocketAddress("127.0.0.2", 8080))).isFalse();
+    assertThat(a.sameAddress(a.asTerminating().withNodeName("n2"))).isTrue();
+    assertThat(a.sameAddress(Endpoint.ready(new InetSocketAddress(IP, 8081)))).isFalse();
+
+    InetAddress v6 = InetAddress.getByName("::1");
+    Endpoint six = Endpoint.ready(new InetSocketAddress(v6, 8080));
+    assertThat(six.ip()).isEqualTo(v6);
+    assertThat(six.hasAddress(new InetSocketAddress(v6, 8080))).isTrue();
+    assertThat(six.hasAddress(new InetSocketAddress(IP, 8080))).isFalse();
+    assertThat(a.hasAddress(new InetSocketAddress(v6, 8080))).isFalse();
+    assertThat(six.sameAddress(a)).isFalse();
+    assertThat(six).isNotEqualTo(a);
+    // 0.0.0.0 and :: are both all-zero bits: the family still tells them apart
+    Endpoint any4 = Endpoint.ready(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 80));
+    Endpoint any6 = Endpoint.ready(new InetSocketAddress(InetAddress.getByName("::"), 80));
+    assertThat(any4).isNotEqualTo(any6);
+    assertThat(any4.hasAddress(any6.socketAddress())).isFalse();
+    // the highest bit set: bits are read unsigned
+    Endpoint high = Endpoint.ready(new InetSocketAddress(InetAddress.getByName("255.1.2.3"), 80));
+    assertThat(high.ip().getHostAddress()).isEqualTo("255.1.2.3");
+    assertThat(high.hasAddress(new InetSocketAddress("255.1.2.3", 80))).isTrue();
   }
 
   @Test

@@ -143,7 +143,7 @@ final class LocalCluster implements AutoCloseable {
           new Component(
               name,
               java(
-                  ComponentJvm.NODE_AGENT,
+                  ComponentJvm.nodeAgentOwn(),
                   "dev.switchboard.agent.Main",
                   "--node-name",
                   name,

@@ -88,11 +88,12 @@ final class NodeAgentProbe {
       double settled = agent.rssMiB();
       String nmt = committedSummary(agent.jcmd("VM.native_memory", "summary", "scale=MB"));
       double heap = agent.liveHeapMiB();
+      // -Dbench.histogramLines=N on the benchmark's JVM shows more of it (JAVA_TOOL_OPTIONS).
       String histogram =
           agent
               .jcmd("GC.class_histogram")
               .lines()
-              .limit(18)
+              .limit(Long.getLong("bench.histogramLines", 18))
               .collect(java.util.stream.Collectors.joining("\n"));
       return new Result(
           String.join(" ", jvmFlags), seconds, listeners[0], rss, settled, heap, nmt, histogram);

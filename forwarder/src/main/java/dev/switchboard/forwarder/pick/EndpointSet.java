@@ -89,7 +89,7 @@ public final class EndpointSet {
       return byAddress.get(address);
     }
     for (Endpoint e : all) {
-      if (e.socketAddress().equals(address)) {
+      if (e.hasAddress(address)) {
         return e;
       }
     }

@@ -151,7 +151,7 @@ public final class DnsZone {
         }
       }
       ServiceView view = e.getValue();
-      if (view != null && view.service() != null) {
+      if (view != null && view.hasService()) {
         ServiceRecords records = ServiceRecords.of(name, view.service(), view.endpoints(), origin);
         nextServices.put(name, records);
         nextNamespaces.merge(name.namespace(), 1, Integer::sum);

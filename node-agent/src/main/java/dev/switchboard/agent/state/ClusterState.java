@@ -2,12 +2,12 @@ package dev.switchboard.agent.state;
 
 import dev.switchboard.discovery.client.Batch;
 import dev.switchboard.discovery.client.ServiceName;
+import dev.switchboard.v1.Endpoint;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Kind;
 import dev.switchboard.v1.Node;
 import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.ResourceKey;
-import dev.switchboard.v1.Service;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,17 +22,16 @@ import java.util.TreeSet;
  * <p>Every applied batch records, per service, what changed in a {@link ChangeTracker}; the
  * proxier's sync takes those changes, so the work of a sync is proportional to what changed.
  *
- * <p>Endpoints are kept compacted ({@link EndpointsCompactor}: shared strings and messages, no pod
- * names): they are most of an agent's memory at scale.
+ * <p>Services and endpoints are kept serialized ({@link ServiceView}), endpoints without the pod
+ * names the agent never reads: parsed, they were most of an agent's memory at scale.
  *
  * <p>Not thread-safe: confined to the agent's executor.
  */
 public final class ClusterState {
-  private final Map<ServiceName, Service> services = new HashMap<>();
-  private final Map<ServiceName, Endpoints> endpoints = new HashMap<>();
+  private final Map<ServiceName, byte[]> services = new HashMap<>();
+  private final Map<ServiceName, byte[]> endpoints = new HashMap<>();
   private final Map<String, Node> nodes = new HashMap<>();
   private final ChangeTracker<ServiceName, ServiceView> changes = new ChangeTracker<>();
-  private final EndpointsCompactor compactor = new EndpointsCompactor();
   private long version;
   private boolean hasSnapshot;
 
@@ -58,7 +57,7 @@ public final class ClusterState {
                   r.getService().getMetadata().getNamespace(),
                   r.getService().getMetadata().getName());
           before.putIfAbsent(name, view(name));
-          services.put(name, r.getService());
+          services.put(name, ServiceView.serialize(r.getService()));
         }
         case ENDPOINTS -> {
           ServiceName name =
@@ -66,7 +65,7 @@ public final class ClusterState {
                   r.getEndpoints().getMetadata().getNamespace(),
                   r.getEndpoints().getMetadata().getName());
           before.putIfAbsent(name, view(name));
-          endpoints.put(name, compactor.compact(r.getEndpoints()));
+          endpoints.put(name, ServiceView.serialize(withoutPodNames(r.getEndpoints())));
         }
         case NODE -> nodes.put(r.getNode().getMetadata().getName(), r.getNode());
         default -> {} // a kind this agent does not know: nothing to program
@@ -94,9 +93,7 @@ public final class ClusterState {
 
   /** The service and endpoints held for {@code name}; {@link ServiceView#ABSENT} when neither. */
   public ServiceView view(ServiceName name) {
-    Service s = services.get(name);
-    Endpoints e = endpoints.get(name);
-    return s == null && e == null ? ServiceView.ABSENT : new ServiceView(s, e);
+    return ServiceView.ofSerialized(services.get(name), endpoints.get(name));
   }
 
   /** Takes the changes recorded since the last call. */
@@ -124,6 +121,22 @@ public final class ClusterState {
 
   public Map<String, Node> nodes() {
     return Map.copyOf(nodes);
+  }
+
+  /** The endpoints as received but for the pod names, which the agent never reads. */
+  static Endpoints withoutPodNames(Endpoints in) {
+    boolean named = false;
+    for (Endpoint e : in.getEndpointsList()) {
+      named |= !e.getPodName().isEmpty();
+    }
+    if (!named) {
+      return in;
+    }
+    Endpoints.Builder out = in.toBuilder();
+    for (int i = 0; i < out.getEndpointsCount(); i++) {
+      out.setEndpoints(i, out.getEndpoints(i).toBuilder().clearPodName());
+    }
+    return out.build();
   }
 
   private static ServiceName nameOf(String namespace, String name) {

@@ -80,4 +80,40 @@ class ClusterStateTest {
     assertThat(s.version()).isEqualTo(3);
     assertThat(s.hasPendingChanges()).isFalse();
   }
+
+  @Test
+  void keepsEverythingTheAgentReadsButThePodNames() throws Exception {
+    Endpoints named =
+        webEps.toBuilder()
+            .setEndpoints(0, webEps.getEndpoints(0).toBuilder().setPodName("web-1"))
+            .build();
+    ClusterState s = new ClusterState();
+    s.apply(new Batch(true, List.of(resource(web), resource(named)), List.of(), 1, Map.of()));
+
+    ServiceView held = s.view(WEB);
+    assertThat(held.service()).isEqualTo(web);
+    assertThat(held.endpoints()).isEqualTo(webEps);
+    assertThat(held.endpoints().getEndpoints(0).getPodName()).isEmpty();
+    assertThat(held).isEqualTo(new ServiceView(web, webEps)).isNotEqualTo(ServiceView.ABSENT);
+  }
+
+  @Test
+  void theSameLabelsInAnotherOrderAreNoChange() {
+    Service ab =
+        web.toBuilder()
+            .setMetadata(web.getMetadata().toBuilder().putLabels("a", "1").putLabels("b", "2"))
+            .build();
+    Service ba =
+        web.toBuilder()
+            .setMetadata(web.getMetadata().toBuilder().putLabels("b", "2").putLabels("a", "1"))
+            .build();
+    ClusterState s = new ClusterState();
+    s.apply(new Batch(true, List.of(resource(ab)), List.of(), 1, Map.of()));
+    s.drainChanges();
+
+    s.apply(new Batch(false, List.of(resource(ba)), List.of(), 2, Map.of()));
+
+    assertThat(s.hasPendingChanges()).isFalse();
+    assertThat(s.view(WEB).service()).isEqualTo(ba);
+  }
 }
