@@ -232,9 +232,10 @@ public final class NftablesBenchmark {
   }
 
   /**
-   * Candidate changes to our table, each a copy of the agent's live table (as {@code nft list}
-   * prints it) edited by {@code BENCH_NFT_VARIANTS}: {@code name=sed-expression;…}, rows labelled
-   * with the name. None by default.
+   * Candidate changes to our table as rows of the same run: {@code
+   * BENCH_NFT_VARIANTS=NAME=FILE.sed,…} loads, for each, a copy of the agent's live table (as
+   * {@code nft list} prints it) renamed to NAME and edited by the sed script FILE.sed, dormant
+   * until its rows (direct with it live, and the three service rows) run. None by default.
    */
   private void variants(
       List<Target> targets, String direct, String nodePort, String service, String local)
@@ -244,15 +245,13 @@ public final class NftablesBenchmark {
       return;
     }
     String ours = output(List.of("nft", "list", "table", "ip", OURS));
-    for (String v : spec.split(";")) {
+    for (String v : spec.split(",")) {
       int eq = v.indexOf('=');
       String name = v.substring(0, eq).trim();
-      Path sed = dir.resolve(name + ".sed");
-      Files.writeString(sed, v.substring(eq + 1) + "\n");
       Path in = dir.resolve(name + ".in");
-      Files.writeString(in, ours.replace("table ip " + OURS + " {", "table ip " + name + " {"));
-      String text = output(List.of("sed", "-f", sed.toString(), in.toString()));
-      text = text.replaceFirst("\\{\\n", "{\n\tflags dormant\n");
+      Files.writeString(
+          in, ours.replace("table ip " + OURS + " {", "table ip " + name + " {\n\tflags dormant"));
+      String text = output(List.of("sed", "-f", v.substring(eq + 1).trim(), in.toString()));
       Files.writeString(dir.resolve(name + ".nft"), text);
       nftScript(text);
       variantTables.add(name);
@@ -304,8 +303,12 @@ public final class NftablesBenchmark {
           "client TcpRetransSegs",
           "client TcpAttemptFails",
           "client TcpEstabResets",
+          "client TcpExtTW",
+          "client TcpActiveOpens",
           "node IpOutNoRoutes",
           "node IpInDiscards",
+          "pod TcpPassiveOpens",
+          "pod TcpExtTW",
           "pod TcpExtPAWSPassive",
           "pod TcpExtPAWSEstab",
           "pod TcpExtTWRecycled",
