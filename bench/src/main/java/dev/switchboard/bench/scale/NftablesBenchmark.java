@@ -40,11 +40,15 @@ import java.util.concurrent.TimeUnit;
  * with their processes.
  *
  * <p>Targets, alternating in each round: the pod direct (routed through the node), HAProxy on the
- * node (tcp, one thread), the node agent in nftables mode (NodePort and ClusterIP), and, in a
- * second phase after that agent is stopped and its table removed, the node agent in userspace mode
- * (NodePort). Agents are processes with bin/run-local's JVM flags.
+ * node (tcp, one thread), the node agent in nftables mode (NodePort, ClusterIP, Local-policy
+ * NodePort), the same service through the issue's hand-written minimal ruleset (a table of its own;
+ * rows switch tables with nft's dormant flag, so one is live at a time), any candidate tables
+ * ({@code BENCH_NFT_VARIANTS}), and, in a second phase after that agent is stopped and its table
+ * removed, the node agent in userspace mode (NodePort). Agents are processes with bin/run-local's
+ * JVM flags. Ratios are medians of per-round ratios; each row's counter deltas are printed.
  *
- * <p>Usage: {@code bench/nftables [--rounds 3] [--seconds 5]} (root).
+ * <p>Usage: {@code bench/nftables [--rounds 3] [--seconds 5] [--scenarios keep-alive,new,64k]
+ * [--no-userspace]} (root).
  */
 public final class NftablesBenchmark {
   private static final String NODE = "10.0.0.1";
@@ -139,7 +143,9 @@ public final class NftablesBenchmark {
       nftTargets.add(
           new Target("Switchboard nftables NodePort, Local policy (no masquerade)", local, OURS));
       // The same service through the hand-written minimal ruleset (only that table live),
-      // and direct with it and with no table at all: what our table costs beyond the NAT itself.
+      // and direct with it as those rows' own baseline: what our table costs beyond the NAT
+      // itself. (A full rewrite by the agent, "add table", would wake its table: it writes none
+      // while nothing changes.)
       nftTargets.add(new Target("direct, minimal table live", direct, MINIMAL));
       nftTargets.add(new Target("minimal ruleset NodePort (masquerade)", nodePort, MINIMAL));
       nftTargets.add(new Target("minimal ruleset ClusterIP", service, MINIMAL));
