@@ -11,9 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,12 +50,14 @@ public final class NftSession implements Nft, AutoCloseable {
 
   /**
    * Input written to one process before it is replaced: nft's line editor keeps every line in its
-   * history, and nothing bounds it (~80,000 batches).
+   * history, and nothing bounds it (~40,000 batches).
    */
   static final long MAX_INPUT = 4L << 20;
 
   private static final String MARKER = "switchboard-batch-done-";
-  private static final String EOF = new String("EOF"); // identity marks the end of output
+
+  /** Kills a process that gives no answer in time; one thread for every session. */
+  private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
   private final List<String> command;
   private final Duration timeout;
@@ -132,7 +135,7 @@ public final class NftSession implements Nft, AutoCloseable {
         return command.get(0) + ": cannot write to it: " + e.getMessage();
       }
       String error = shell.await(marker, timeout);
-      if (shell.exited != null || shell.timedOut) {
+      if (shell.exited != null || shell.timedOut.get()) {
         stop();
       } else if (shell.written > MAX_INPUT) {
         shell.retire();
@@ -210,6 +213,19 @@ public final class NftSession implements Nft, AutoCloseable {
     }
   }
 
+  private static ScheduledThreadPoolExecutor watchdog() {
+    ScheduledThreadPoolExecutor watchdog =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "nft-session-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    watchdog.setRemoveOnCancelPolicy(true);
+    return watchdog;
+  }
+
   /** The first line nft marked {@code Error:}, trimmed; "" when none. */
   private static String firstError(List<String> output) {
     for (String line : output) {
@@ -224,14 +240,17 @@ public final class NftSession implements Nft, AutoCloseable {
   private static final class Shell {
     final Process process;
     final OutputStream in;
-    final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    final BufferedReader out;
+    final AtomicBoolean timedOut = new AtomicBoolean();
     long written;
     Integer exited;
-    boolean timedOut;
 
     private Shell(Process process) {
       this.process = process;
       this.in = process.getOutputStream();
+      this.out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     }
 
     static Shell start(List<String> command) throws IOException {
@@ -239,24 +258,6 @@ public final class NftSession implements Nft, AutoCloseable {
       // nft -i writes its line history to $HOME/.nft.history when its input ends.
       builder.environment().put("HOME", "/nonexistent");
       Shell shell = new Shell(builder.start());
-      Thread reader =
-          new Thread(
-              () -> {
-                try (BufferedReader out =
-                    new BufferedReader(
-                        new InputStreamReader(
-                            shell.process.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line; (line = out.readLine()) != null; ) {
-                    shell.lines.add(line);
-                  }
-                } catch (IOException e) {
-                  // the process is gone: EOF below
-                }
-                shell.lines.add(EOF);
-              },
-              "nft-session-" + shell.process.pid());
-      reader.setDaemon(true);
-      reader.start();
       log.debug("started {} (pid {})", String.join(" ", command), shell.process.pid());
       return shell;
     }
@@ -269,25 +270,23 @@ public final class NftSession implements Nft, AutoCloseable {
     }
 
     /**
-     * Waits for {@code marker}'s echo: "" when no {@code Error:} line came before the marker's own;
-     * else the first such line, or why there was no answer.
+     * Reads up to {@code marker}'s echo: "" when no {@code Error:} line came before the marker's
+     * own; else the first such line, or why there was no answer. Read on the caller's thread (a
+     * reader thread would add a wake-up to every batch, which on a busy machine is a wait for a
+     * CPU); the watchdog kills the process at the deadline, which ends the read.
      */
     String await(String marker, Duration timeout) {
-      long deadline = System.nanoTime() + timeout.toNanos();
+      ScheduledFuture<?> watchdog =
+          WATCHDOG.schedule(
+              () -> {
+                timedOut.set(true);
+                process.destroyForcibly();
+              },
+              timeout.toNanos(),
+              TimeUnit.NANOSECONDS);
       List<String> output = new ArrayList<>();
       try {
-        while (true) {
-          long left = deadline - System.nanoTime();
-          String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
-          if (line == null) {
-            timedOut = true;
-            return "nft -i: no answer within " + timeout.toMillis() + " ms";
-          }
-          if (line == EOF) {
-            exited = waitFor();
-            String error = firstError(output);
-            return "nft -i exited (code " + exited + ")" + (error.isEmpty() ? "" : ": " + error);
-          }
+        for (String line; (line = out.readLine()) != null; ) {
           if (line.equals(marker)) {
             // The marker's own error header is the line before its echo.
             return firstError(output.subList(0, Math.max(0, output.size() - 1)));
@@ -298,11 +297,22 @@ public final class NftSession implements Nft, AutoCloseable {
           }
           output.add(line);
         }
+      } catch (IOException e) {
+        output.add(e.toString());
+      } finally {
+        watchdog.cancel(false);
+      }
+      if (timedOut.get()) {
+        return "nft -i: no answer within " + timeout.toMillis() + " ms";
+      }
+      try {
+        exited = waitFor();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        timedOut = true;
-        return "nft -i: interrupted";
+        exited = -1;
       }
+      String error = firstError(output);
+      return "nft -i exited (code " + exited + ")" + (error.isEmpty() ? "" : ": " + error);
     }
 
     private int waitFor() throws InterruptedException {
