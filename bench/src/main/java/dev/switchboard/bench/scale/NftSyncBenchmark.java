@@ -27,9 +27,9 @@ import java.util.Random;
 /**
  * What one endpoint change costs in nftables mode, from the agent holding the new endpoints to the
  * rule being live in the kernel: planning the service, rendering its share of the table, and the
- * {@code nft -f} transaction returning (the kernel commits before nft exits). Real nft, in the
- * network namespace {@code bench/nftables sync} starts this JVM in (root, so batches are not capped
- * by a user namespace's socket buffer); nothing outside it is touched.
+ * batch's transaction returning (the kernel commits before nft answers). Real nft, in the network
+ * namespace {@code bench/nftables sync} starts this JVM in (root, so batches are not capped by a
+ * user namespace's socket buffer); nothing outside it is touched.
  *
  * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest ClusterIP
  * only, as NodePorts run out), one full sync, then {@code --changes} syncs that each move one
