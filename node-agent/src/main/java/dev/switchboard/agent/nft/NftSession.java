@@ -154,8 +154,12 @@ public final class NftSession implements Nft, AutoCloseable {
     }
     try {
       if (file == null) {
-        // A directory of its own (mode 0700): nobody else can put a batch in nft's way.
-        file = Files.createTempDirectory("switchboard-nft").resolve("batch.nft");
+        // A directory of its own (mode 0700): nobody else can put a batch in nft's way. Both go
+        // at close, or when the JVM exits without it (the file first: the reverse of this order).
+        Path dir = Files.createTempDirectory("switchboard-nft");
+        dir.toFile().deleteOnExit();
+        file = dir.resolve("batch.nft");
+        file.toFile().deleteOnExit();
       }
       Files.writeString(file, batch);
       return true;
