@@ -4,9 +4,9 @@ import dev.switchboard.agent.dns.DnsServer;
 import dev.switchboard.agent.health.AdminServer;
 import dev.switchboard.agent.health.HealthCheckServers;
 import dev.switchboard.agent.nft.Conntrack;
-import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftPreflight;
 import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.nft.NftSession;
 import dev.switchboard.agent.probe.PodProber;
 import dev.switchboard.agent.proxier.ClusterIpRoutes;
 import dev.switchboard.agent.proxier.ListenerKey;
@@ -73,7 +73,10 @@ public final class NodeAgent implements AutoCloseable {
    */
   private static final Duration NFT_TIMEOUT = Duration.ofMinutes(15);
 
-  /** `nft --version`, `nft list tables` (which lists names only) and `conntrack -D`: quick. */
+  /**
+   * `nft --version`, `nft list tables` (which lists names only), `conntrack -D`, and a batch of a
+   * few services' changes through the {@link NftSession} (~1 ms): quick.
+   */
   private static final Duration NFT_QUERY_TIMEOUT = Duration.ofSeconds(60);
 
   /** Set by the first {@link #close}: closing twice (shutdown hook and caller) is harmless. */
@@ -93,6 +96,9 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Cluster DNS (agent/dns), null when off; set once in {@link #start}, before it returns. */
   private DnsServer dns;
+
+  /** The nft process of nftables mode, null in userspace mode; set once, as {@link #dns}. */
+  private NftSession nft;
 
   private NodeAgent(
       AgentConfig config,
@@ -143,12 +149,14 @@ public final class NodeAgent implements AutoCloseable {
       AgentConfig config, Telemetry telemetry, ChannelCredentials credentials) throws IOException {
     String node = config.nodeName();
     NftProxier kernel = null;
+    NftSession nft = null;
     if (config.proxyMode() == ProxyMode.NFTABLES) {
       String missing = NftPreflight.check(NFT_QUERY_TIMEOUT);
       if (!missing.isEmpty()) {
         throw new IllegalStateException(missing);
       }
-      kernel = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_QUERY_TIMEOUT));
+      nft = NftSession.system(NFT_QUERY_TIMEOUT, NFT_TIMEOUT);
+      kernel = new NftProxier(nft, Conntrack.system(NFT_QUERY_TIMEOUT));
     }
     ScheduledExecutorService executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -270,6 +278,7 @@ public final class NodeAgent implements AutoCloseable {
               prober,
               adminChannel);
       agent.dns = dns;
+      agent.nft = nft;
       subscriber.start();
       prober.start();
       log.info(
@@ -284,6 +293,9 @@ public final class NodeAgent implements AutoCloseable {
       return agent;
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
+      if (nft != null) {
+        nft.close();
+      }
       forwarder.close();
       httpGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       throw e;
@@ -360,6 +372,9 @@ public final class NodeAgent implements AutoCloseable {
       executor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (nft != null) {
+      nft.close(); // the table stays: traffic keeps flowing across a restart
     }
   }
 

@@ -2,6 +2,7 @@ package dev.switchboard.bench.scale;
 
 import dev.switchboard.agent.nft.Nft;
 import dev.switchboard.agent.nft.NftProxier;
+import dev.switchboard.agent.nft.NftSession;
 import dev.switchboard.agent.proxier.ServicePlan;
 import dev.switchboard.agent.proxier.ServicePlanner;
 import dev.switchboard.agent.state.ServiceView;
@@ -26,20 +27,25 @@ import java.util.Random;
 /**
  * What one endpoint change costs in nftables mode, from the agent holding the new endpoints to the
  * rule being live in the kernel: planning the service, rendering its share of the table, and the
- * {@code nft -f} transaction returning (the kernel commits before nft exits). Real nft, in the
- * network namespace {@code bench/nftables sync} starts this JVM in (root, so batches are not capped
- * by a user namespace's socket buffer); nothing outside it is touched.
+ * batch's transaction returning (the kernel commits before nft answers). Real nft, in the network
+ * namespace {@code bench/nftables sync} starts this JVM in (root, so batches are not capped by a
+ * user namespace's socket buffer); nothing outside it is touched.
  *
  * <p>Per size: N services of 10 endpoints each (the first 2,768 are NodePorts, the rest ClusterIP
  * only, as NodePorts run out), one full sync, then {@code --changes} syncs that each move one
  * endpoint of a random service; p50/p99/max of those, the first sync's time, and the mean CPU (user
  * + system) of the {@code nft} processes per change.
  *
- * <p>Usage: {@code bench/nftables sync [--sizes 100,1000,10000] [--changes 50]}.
+ * <p>Usage: {@code bench/nftables sync [--sizes 100,1000,10000] [--changes 50] [--writer
+ * session|oneshot]} (oneshot: an {@code nft -f -} process per batch instead of the agent's {@link
+ * NftSession}).
  */
 public final class NftSyncBenchmark {
   private static final int ENDPOINTS_EACH = 10;
   private static final int NODE_PORTS = 2768;
+
+  /** {@code --writer oneshot}: an {@code nft -f -} process per batch, as before the session. */
+  private static boolean oneShot;
 
   private NftSyncBenchmark() {}
 
@@ -49,10 +55,11 @@ public final class NftSyncBenchmark {
             .mapToInt(Integer::parseInt)
             .toArray();
     int changes = Integer.parseInt(arg(args, "--changes", "50"));
+    oneShot = arg(args, "--writer", "session").equals("oneshot");
     System.out.printf(
-        "%nendpoint change to rule live, nftables mode, %d endpoints per service, %d changes per size"
+        "%nendpoint change to rule live, nftables mode, %d endpoints per service, %d changes per size, writer %s"
             + "%n%n| services | endpoints | first sync (whole table) | p50 | p99 | max | nft's share, p50 | nft CPU per change, mean |%n|---|---|---|---|---|---|---|---|%n",
-        ENDPOINTS_EACH, changes);
+        ENDPOINTS_EACH, changes, oneShot ? "nft -f per batch" : "nft -i session");
     for (int size : sizes) {
       run(size, changes);
     }
@@ -67,7 +74,10 @@ public final class NftSyncBenchmark {
       specs.add(svc);
       all.put(name(i), planner.plan(name(i), new ServiceView(svc, endpoints(i, 0))));
     }
-    Nft system = Nft.system(Duration.ofSeconds(600));
+    Nft system =
+        oneShot
+            ? Nft.system(Duration.ofSeconds(600))
+            : NftSession.system(Duration.ofSeconds(60), Duration.ofSeconds(600));
     long[] nftNanos = {0};
     String[] lastBatch = {""};
     NftProxier proxier =
@@ -99,6 +109,10 @@ public final class NftSyncBenchmark {
     if (System.getenv("NFT_SYNC_SHOW_BATCH") != null) {
       System.out.println(lastBatch[0]);
     }
+    if (System.getenv("NFT_SYNC_SHOW_TIMES") != null) { // each change in order: where a tail is
+      System.out.println("change, ms: " + roundedMillis(micros));
+      System.out.println("nft's share, ms: " + roundedMillis(nftMicros));
+    }
     Arrays.sort(micros);
     Arrays.sort(nftMicros);
     System.out.printf(
@@ -112,16 +126,34 @@ public final class NftSyncBenchmark {
         percentile(nftMicros, 50) / 1000,
         cpuMsPerChange);
     check(List.of(proxier.cleanup()).stream().filter(s -> !s.isEmpty()).toList(), "cleanup");
+    if (system instanceof NftSession session) {
+      session.close();
+    }
   }
 
   /**
-   * User + system CPU of this JVM's finished children (the nft runs), in clock ticks of 10 ms
-   * ({@code /proc/self/stat} cutime + cstime): the CPU a change costs whatever the machine's load.
+   * User + system CPU of this JVM's children (the nft runs), in clock ticks of 10 ms: the finished
+   * ones' ({@code /proc/self/stat} cutime + cstime) and the running ones' (the session's {@code nft
+   * -i}: utime + stime). The CPU a change costs whatever the machine's load.
    */
   private static long childCpuTicks() throws java.io.IOException {
-    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return Long.parseLong(fields[13]) + Long.parseLong(fields[14]); // fields 16 and 17 of stat
+    String[] self = stat("self");
+    long ticks = Long.parseLong(self[13]) + Long.parseLong(self[14]); // fields 16 and 17 of stat
+    for (ProcessHandle child : ProcessHandle.current().children().toList()) {
+      try {
+        String[] fields = stat(Long.toString(child.pid()));
+        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // fields 14 and 15
+      } catch (java.io.IOException e) {
+        // it ended meanwhile: its ticks moved into cutime
+      }
+    }
+    return ticks;
+  }
+
+  /** The fields of {@code /proc/PID/stat} after the command's name, from field 3 (state). */
+  private static String[] stat(String pid) throws java.io.IOException {
+    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", pid, "stat"));
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
   }
 
   private static ServiceName name(int i) {
@@ -161,6 +193,10 @@ public final class NftSyncBenchmark {
               .addPorts(EndpointPort.newBuilder().setName("http").setPort(8080)));
     }
     return b.build();
+  }
+
+  private static String roundedMillis(double[] micros) {
+    return Arrays.toString(Arrays.stream(micros).mapToLong(m -> Math.round(m / 1000)).toArray());
   }
 
   private static double percentile(double[] sorted, int p) {

@@ -118,7 +118,8 @@ public final class NftKernelScenario {
     }
     String preflight = NftPreflight.check(NFT_TIMEOUT);
     check(preflight.isEmpty(), "preflight inside the namespace: " + preflight);
-    NftProxier proxier = new NftProxier(Nft.system(NFT_TIMEOUT), Conntrack.system(NFT_TIMEOUT));
+    NftProxier proxier =
+        new NftProxier(NftSession.system(NFT_TIMEOUT, NFT_TIMEOUT), Conntrack.system(NFT_TIMEOUT));
     ServicePlanner planner = new ServicePlanner("node-1", InetAddress.getByName("10.0.0.1"));
     Endpoints pods =
         endpoints(
