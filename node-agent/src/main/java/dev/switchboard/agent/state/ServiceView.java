@@ -3,6 +3,7 @@ package dev.switchboard.agent.state;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import dev.switchboard.v1.Endpoints;
 import dev.switchboard.v1.Service;
 import java.io.IOException;
@@ -82,25 +83,23 @@ public final class ServiceView {
 
   /** The service (parsed anew: keep it rather than call again); null when there is none. */
   public Service service() {
-    if (service != null || serviceBytes == null) {
-      return service;
-    }
-    try {
-      return Service.parseFrom(serviceBytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("service bytes this agent serialized", e);
-    }
+    return service != null ? service : parse(serviceBytes, Service.parser());
   }
 
   /** The endpoints (parsed anew: keep them rather than call again); null when there are none. */
   public Endpoints endpoints() {
-    if (endpoints != null || endpointsBytes == null) {
-      return endpoints;
+    return endpoints != null ? endpoints : parse(endpointsBytes, Endpoints.parser());
+  }
+
+  /** Null for null bytes. */
+  private static <T> T parse(byte[] bytes, Parser<T> parser) {
+    if (bytes == null) {
+      return null;
     }
     try {
-      return Endpoints.parseFrom(endpointsBytes);
+      return parser.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("endpoints bytes this agent serialized", e);
+      throw new IllegalStateException("bytes this agent serialized", e);
     }
   }
 
