@@ -1,8 +1,8 @@
 package dev.switchboard.forwarder.h2;
 
 import dev.switchboard.forwarder.Endpoint;
-import dev.switchboard.forwarder.Outcome;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -14,7 +14,6 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayDeque;
 
 /**
@@ -23,12 +22,15 @@ import java.util.ArrayDeque;
  * since a frame belongs to its stream, but their headers and bytes are the same objects), and a
  * RST_STREAM on either side resets the other with the same error code.
  *
- * <p>Back-pressure, per direction: the source stream channel has AUTO_READ off; what one read
- * delivers is written to the other side, flushed at the read's end, and the source is read again
- * only when the last of those writes completed. A write completes once the codec's flow controller
- * sent it, i.e. once the receiver's window had room, and reading is what returns window to the
- * sender: so a slow reader stalls its sender through the windows, and the agent holds at most a
- * window and one read per stream.
+ * <p>Back-pressure, per direction: the source stream channel has AUTO_READ off (it then delivers
+ * one frame per read); each frame read is written to the other side, and the source is read again
+ * at once while that side's stream channel is writable, else when it is again. A stream channel
+ * turns unwritable once its writes not yet done (not yet sent by the codec's flow controller, i.e.
+ * beyond the receiver's window, or not yet flushed) pass its high-water mark (64 KiB), and reading
+ * is what returns window to the sender: so a slow reader stalls its sender through the windows, and
+ * the agent holds at most a window and a high-water mark per stream. (Waiting for each write to
+ * complete instead cost a flush and a loop turn per frame: three for a unary response.) Writes are
+ * flushed once per connection per loop turn ({@link H2Pool#flushSoon}).
  *
  * <p>Failures before any byte of the call reached an endpoint (none ready, every connect refused,
  * the stream could not be opened) are answered here: a gRPC request gets a trailers-only response
@@ -38,7 +40,7 @@ import java.util.ArrayDeque;
  *
  * <p>Confined to the client connection's event loop (both stream channels live there).
  */
-final class H2Call implements H2Upstream.Waiter {
+final class H2Call {
 
   private final H2Connection owner;
   private final Http2StreamChannel client;
@@ -46,10 +48,8 @@ final class H2Call implements H2Upstream.Waiter {
 
   private Http2Headers request;
   private Http2StreamChannel endpoint;
-  private Endpoint endpointPicked;
   private H2CallObserver.Call observed = H2CallObserver.Call.NOOP;
   private boolean observing;
-  private int picks;
 
   private boolean requestEnded;
   private boolean requestStarted;
@@ -61,84 +61,54 @@ final class H2Call implements H2Upstream.Waiter {
   private boolean refusedByGoAway;
 
   private boolean over;
-  private ChannelFuture lastToEndpoint;
   private ChannelFuture lastToClient;
+
+  /**
+   * Only failures: a successful write needs nothing, since reading goes on while the other side is
+   * writable. One per call, not per write.
+   */
+  private final ChannelFutureListener endpointWritten =
+      f -> {
+        if (!f.isSuccess()) {
+          endpointFailed("writing to the endpoint failed: " + f.cause());
+        }
+      };
+
+  private final ChannelFutureListener clientWritten =
+      f -> {
+        if (!f.isSuccess()) {
+          clientGone("writing to the client failed: " + f.cause());
+        }
+      };
+
+  private final H2CallStream opening;
 
   H2Call(H2Connection owner, Http2StreamChannel client) {
     this.owner = owner;
     this.client = client;
+    this.opening = new H2CallStream(owner, this);
   }
 
   ChannelHandler clientSide() {
     return new H2StreamSides.ClientSide(this);
   }
 
-  // ---- endpoint and stream ----
+  // ---- endpoint and stream (H2CallStream gets them) ----
 
   /** The endpoint for this call (null: none is ready). On the client's loop. */
   void picked(Endpoint picked) {
-    if (over) {
-      return;
-    }
-    if (picked == null) {
-      refuse(503, "no endpoint", false);
-      return;
-    }
-    picks++;
-    endpointPicked = picked;
-    owner.pool().acquire(owner.clientInfo(), picked, this);
+    opening.picked(picked);
   }
 
-  @Override
-  public void leased(H2Upstream upstream) {
-    if (over) {
-      upstream.release();
-      return;
-    }
-    owner.used(upstream.endpoint(), upstream.dialAttempts());
-    endpointPicked = upstream.endpoint();
-    Future<Http2StreamChannel> opening = upstream.openStream(new H2StreamSides.EndpointSide(this));
-    opening.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            streamNotOpened();
-          } else if (over) {
-            ((Http2StreamChannel) f.getNow()).close();
-          } else {
-            streamOpened((Http2StreamChannel) f.getNow());
-          }
-        });
+  boolean over() {
+    return over;
   }
 
-  @Override
-  public void failed(Outcome why, Endpoint lastTried, int attempts) {
-    owner.used(lastTried, attempts);
-    if (over) {
-      return;
-    }
-    if (why == Outcome.REJECTED) {
-      resetClient(Http2Error.REFUSED_STREAM, "every endpoint connection is full");
-    } else {
-      refuse(502, "no endpoint connection", false);
-    }
-  }
-
-  /** The pooled connection went away between lease and open: nothing was sent, pick again. */
-  private void streamNotOpened() {
-    if (over) {
-      return;
-    }
-    if (picks >= 3) {
-      refuse(502, "no endpoint stream", false);
-    } else {
-      owner.repick(this, endpointPicked);
-    }
-  }
-
-  private void streamOpened(Http2StreamChannel ch) {
+  /** The call's stream to {@code picked} is open: what the client sent so far goes. */
+  void streamOpened(Http2StreamChannel ch, Endpoint picked) {
     endpoint = ch;
     observing = true;
-    observed = owner.observe(request, endpointPicked); // may set traceparent: before the write
+    observed = owner.observe(request, picked); // may set traceparent: before the write
     sendPending();
     endpoint.read(); // the response's headers
   }
@@ -160,14 +130,16 @@ final class H2Call implements H2Upstream.Waiter {
     pending.add(frame); // sent at the end of this read (channelReadComplete), or once connected
   }
 
-  /** Writes what the client sent so far, flushes, and reads the client once it is written. */
+  /**
+   * Writes what the client sent so far (flushed at the end of the loop's turn) and reads the client
+   * again while the endpoint's stream stays writable, else once it is again.
+   */
   private void sendPending() {
+    ChannelFuture last = null;
     for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
       requestStarted = true;
-      lastToEndpoint = endpoint.write(H2Responses.copy(f));
+      last = endpoint.write(H2Responses.copy(f));
     }
-    ChannelFuture last = lastToEndpoint;
-    lastToEndpoint = null;
     if (last == null) {
       if (!over) {
         client.read(); // this read brought nothing to forward
@@ -175,18 +147,18 @@ final class H2Call implements H2Upstream.Waiter {
       return;
     }
     owner.pool().flushSoon(endpoint.parent());
-    last.addListener(
-        f -> {
-          if (over) {
-            return;
-          }
-          if (!f.isSuccess()) {
-            endpointFailed("writing to the endpoint failed: " + f.cause());
-          } else {
-            // After the request's end too: only a RST_STREAM can come then, and it must be seen.
-            client.read();
-          }
-        });
+    last.addListener(endpointWritten);
+    // After the request's end too: only a RST_STREAM can come then, and it must be seen.
+    readClientIfWritable();
+  }
+
+  private void readClientIfWritable() {
+    if (over) {
+      return;
+    }
+    if (endpoint.isWritable()) {
+      client.read();
+    } // else once it is (endpointWritable)
   }
 
   // ---- endpoint → client ----
@@ -221,16 +193,28 @@ final class H2Call implements H2Upstream.Waiter {
       return;
     }
     owner.pool().flushSoon(client.parent());
-    last.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            clientGone("writing to the client failed: " + f.cause());
-          } else if (responseEnded) {
-            maybeComplete();
-          } else if (!over && endpoint != null) {
-            endpoint.read();
-          }
-        });
+    if (responseEnded) {
+      last.addListener(
+          f -> {
+            if (!f.isSuccess()) {
+              clientGone("writing to the client failed: " + f.cause());
+            } else {
+              maybeComplete();
+            }
+          });
+      return;
+    }
+    last.addListener(clientWritten);
+    readEndpointIfWritable();
+  }
+
+  private void readEndpointIfWritable() {
+    if (over || endpoint == null) {
+      return;
+    }
+    if (client.isWritable()) {
+      endpoint.read();
+    } // else once it is (clientWritable)
   }
 
   /**
@@ -282,7 +266,7 @@ final class H2Call implements H2Upstream.Waiter {
   /**
    * The endpoint's stream closed (its connection lost, or a write failed) before the response end.
    */
-  private void endpointFailed(String reason) {
+  void endpointFailed(String reason) {
     if (over || responseEnded) {
       return;
     }
@@ -295,7 +279,7 @@ final class H2Call implements H2Upstream.Waiter {
     }
   }
 
-  private void clientGone(String reason) {
+  void clientGone(String reason) {
     if (over) {
       return;
     }
@@ -314,7 +298,7 @@ final class H2Call implements H2Upstream.Waiter {
     clientGone(reason);
   }
 
-  private void resetClient(Http2Error code, String reason) {
+  void resetClient(Http2Error code, String reason) {
     end(reason);
     if (client.isActive()) {
       client.writeAndFlush(new DefaultHttp2ResetFrame(code));
@@ -328,7 +312,7 @@ final class H2Call implements H2Upstream.Waiter {
    * Answers the client ourselves, nothing of an endpoint's having reached it: gRPC gets a
    * trailers-only UNAVAILABLE (what Envoy answers), other requests {@code status}.
    */
-  private void refuse(int status, String reason, boolean closeEndpoint) {
+  void refuse(int status, String reason, boolean closeEndpoint) {
     end(reason);
     if (client.isActive()) {
       client.write(
@@ -391,10 +375,6 @@ final class H2Call implements H2Upstream.Waiter {
     }
   }
 
-  void clientClosed(String reason) {
-    clientGone(reason);
-  }
-
   /** A frame read from the endpoint's stream. */
   void endpointFrame(Object msg) {
     if (msg instanceof Http2ResetFrame r) {
@@ -413,7 +393,18 @@ final class H2Call implements H2Upstream.Waiter {
     refusedByGoAway = true;
   }
 
-  void endpointClosed(String reason) {
-    endpointFailed(reason);
+  /**
+   * The endpoint's stream may take more: the client's is read (if it was not waiting for that, one
+   * read more than needed delivers at most one frame more, which is written the same way).
+   */
+  void endpointWritable() {
+    readClientIfWritable();
+  }
+
+  /** The client's stream may take more: the endpoint's is read (as above). */
+  void clientWritable() {
+    if (!responseEnded) {
+      readEndpointIfWritable();
+    }
   }
 }

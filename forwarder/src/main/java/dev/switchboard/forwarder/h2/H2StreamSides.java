@@ -36,8 +36,13 @@ final class H2StreamSides {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      call.clientWritable();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      call.clientClosed("client stream closed");
+      call.clientGone("client stream closed");
     }
 
     @Override
@@ -47,7 +52,7 @@ final class H2StreamSides {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      call.clientClosed("client stream failed: " + cause);
+      call.clientGone("client stream failed: " + cause);
       ctx.close();
     }
   }
@@ -79,13 +84,18 @@ final class H2StreamSides {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      call.endpointWritable();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      call.endpointClosed("endpoint stream closed");
+      call.endpointFailed("endpoint stream closed");
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      call.endpointClosed("endpoint stream failed: " + cause);
+      call.endpointFailed("endpoint stream failed: " + cause);
       ctx.close();
     }
   }
