@@ -20,8 +20,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
@@ -52,6 +56,10 @@ final class StandInNode implements AutoCloseable {
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private volatile ClientCallStreamObserver<DiscoveryRequest> registration;
   private final Set<ServerSocket> tcp = ConcurrentHashMap.newKeySet();
+
+  /** The TCP ports' accept loops, which end once their socket is closed. */
+  private final Set<Future<?>> acceptLoops = ConcurrentHashMap.newKeySet();
+
   private DatagramSocket udp;
   private HttpServer health;
 
@@ -112,20 +120,21 @@ final class StandInNode implements AutoCloseable {
     server.bind(new InetSocketAddress(address, port), 512);
     tcp.add(server);
     open.add(server);
-    pool.execute(
-        () -> {
-          while (!server.isClosed()) {
-            Socket s;
-            try {
-              s = server.accept();
-            } catch (IOException e) {
-              return;
-            }
-            accepted.incrementAndGet();
-            open.add(s);
-            pool.execute(() -> serve(s, proxyV2));
-          }
-        });
+    acceptLoops.add(
+        pool.submit(
+            () -> {
+              while (!server.isClosed()) {
+                Socket s;
+                try {
+                  s = server.accept();
+                } catch (IOException e) {
+                  return;
+                }
+                accepted.incrementAndGet();
+                open.add(s);
+                pool.execute(() -> serve(s, proxyV2));
+              }
+            }));
     return this;
   }
 
@@ -199,6 +208,19 @@ final class StandInNode implements AutoCloseable {
   void stopTcp() throws IOException {
     for (ServerSocket server : tcp) {
       server.close();
+    }
+    // close() returns before a thread blocked in accept() has left the system call, and until it
+    // has, the kernel's listening socket lives on and may take (and hand to that thread) one more
+    // connection: wait for the loops to end, then cut whatever they accepted meanwhile.
+    for (Future<?> loop : acceptLoops) {
+      try {
+        loop.get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while the accept loops stopped", e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IOException("an accept loop did not stop", e);
+      }
     }
     for (AutoCloseable c : open) {
       if (c instanceof Socket s) {
