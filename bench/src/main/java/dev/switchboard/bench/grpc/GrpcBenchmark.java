@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * 1, the load generator and the endpoints to CPU 0, so each proxy has a core of its own and its CPU
  * per call is reported too.
  *
- * <p>Usage: {@code bench/grpc [--rounds 3] [--seconds 5] [--connections 4] [--in-flight 64]}
+ * <p>Usage: {@code bench/grpc [--rounds 3] [--seconds 5] [--warmup 15] [--connections 4]
+ * [--in-flight 64]}
  */
 public final class GrpcBenchmark {
   private static final String NODE = "127.0.1.71";
@@ -61,7 +62,17 @@ public final class GrpcBenchmark {
   public static void main(String[] args) throws Exception {
     Map<String, Integer> opts =
         new LinkedHashMap<>(
-            Map.of("--rounds", 3, "--seconds", 5, "--connections", 4, "--in-flight", 64));
+            Map.of(
+                "--rounds",
+                3,
+                "--seconds",
+                5,
+                "--warmup",
+                15,
+                "--connections",
+                4,
+                "--in-flight",
+                64));
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!opts.containsKey(args[i])) {
         throw new IllegalArgumentException(args[i] + ": unknown (expected: " + opts.keySet() + ")");
@@ -109,7 +120,7 @@ public final class GrpcBenchmark {
               new Rounds(
                       new GrpcLoad(opts.get("--connections"), opts.get("--in-flight")),
                       ENDPOINT_IPS.size())
-                  .run(targets, opts.get("--rounds"), opts.get("--seconds")));
+                  .run(targets, opts.get("--rounds"), opts.get("--seconds"), opts.get("--warmup")));
         } finally {
           haproxy.destroy();
           haproxy.waitFor(5, TimeUnit.SECONDS);
