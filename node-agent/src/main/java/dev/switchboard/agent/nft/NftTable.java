@@ -119,15 +119,13 @@ final class NftTable {
    * in use: one {@code numgen} rule per endpoint count.
    */
   static List<String> servicesRules(Set<String> modSets) {
-    String key = "ip daddr . meta l4proto . th dport";
-    List<String> rules = new ArrayList<>();
-    rules.add(key + " @" + NftRuleset.MASQUERADE_IPS + " " + markForMasquerade());
-    rules.add(key + " vmap @" + NftRuleset.SERVICE_IPS);
-    for (String set : modSets) {
-      if (set.startsWith(NftRuleset.IPS_MOD)) {
-        rules.add(key + " @" + set + " goto " + set);
-      }
-    }
+    List<String> rules =
+        dispatchRules(
+            "ip daddr . meta l4proto . th dport",
+            NftRuleset.MASQUERADE_IPS,
+            NftRuleset.SERVICE_IPS,
+            NftRuleset.IPS_MOD,
+            modSets);
     // NodePorts on every local address but loopback, as kube-proxy (127/8 needs route_localnet).
     rules.add(NftRuleset.LOCAL_NOT_LOOPBACK + " jump nodeports");
     return rules;
@@ -135,12 +133,25 @@ final class NftTable {
 
   /** The rules of chain {@code nodeports}, as {@link #servicesRules}. */
   static List<String> nodeportsRules(Set<String> modSets) {
-    String key = "meta l4proto . th dport";
+    return dispatchRules(
+        "meta l4proto . th dport",
+        NftRuleset.MASQUERADE_NODEPORTS,
+        NftRuleset.SERVICE_NODEPORTS,
+        NftRuleset.NODEPORTS_MOD,
+        modSets);
+  }
+
+  /**
+   * Matching {@code key}: mark what {@code masquerade} holds, then the verdict map, then one {@code
+   * goto} per per-count set of {@code modPrefix} in use.
+   */
+  private static List<String> dispatchRules(
+      String key, String masquerade, String verdicts, String modPrefix, Set<String> modSets) {
     List<String> rules = new ArrayList<>();
-    rules.add(key + " @" + NftRuleset.MASQUERADE_NODEPORTS + " " + markForMasquerade());
-    rules.add(key + " vmap @" + NftRuleset.SERVICE_NODEPORTS);
+    rules.add(key + " @" + masquerade + " " + markForMasquerade());
+    rules.add(key + " vmap @" + verdicts);
     for (String set : modSets) {
-      if (set.startsWith(NftRuleset.NODEPORTS_MOD)) {
+      if (set.startsWith(modPrefix)) {
         rules.add(key + " @" + set + " goto " + set);
       }
     }
