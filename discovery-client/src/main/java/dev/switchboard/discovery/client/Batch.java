@@ -29,7 +29,8 @@ public record Batch(
     List<ChangeOrigin> origins) {
 
   public Batch {
-    resources = List.copyOf(resources);
+    // A serialized list is immutable already; copying it would parse every element at once.
+    resources = resources instanceof SerializedResources ? resources : List.copyOf(resources);
     removed = List.copyOf(removed);
     traceContext = Map.copyOf(traceContext);
     origins = List.copyOf(origins);

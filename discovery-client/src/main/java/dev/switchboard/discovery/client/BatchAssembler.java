@@ -19,14 +19,19 @@ import java.util.Optional;
  * plane's diff from that version would never resend what the partial snapshot dropped. Held aside,
  * an interrupted batch is simply discarded ({@link #reset()}).
  *
+ * <p>Objects are held serialized, and the batch hands them on that way ({@link
+ * SerializedResources}): a snapshot of a large cluster arrives in many chunks, and holding every
+ * object parsed until the last chunk, then until the batch was applied, was the peak of the agent's
+ * heap.
+ *
  * <p>Not thread-safe: confined to the client's executor.
  */
 final class BatchAssembler {
   /**
-   * Latest state per object across the chunks (a later chunk may change or remove it again); null =
-   * removed.
+   * Latest state per object across the chunks (a later chunk may change or remove it again),
+   * serialized; null = removed.
    */
-  private final Map<ResourceKey, Resource> objects = new LinkedHashMap<>();
+  private final Map<ResourceKey, byte[]> objects = new LinkedHashMap<>();
 
   /** The origins of every chunk, by revision. */
   private final Map<Long, ChangeOrigin> origins = new LinkedHashMap<>();
@@ -46,7 +51,7 @@ final class BatchAssembler {
       snapshot = true;
     }
     for (Resource r : response.getResourcesList()) {
-      objects.put(keyOf(r), r);
+      objects.put(keyOf(r), r.toByteArray());
     }
     for (ResourceKey k : response.getRemovedList()) {
       objects.put(k, null);
@@ -57,9 +62,9 @@ final class BatchAssembler {
     if (response.getMore()) {
       return Optional.empty();
     }
-    List<Resource> resources = new ArrayList<>();
+    List<byte[]> resources = new ArrayList<>();
     List<ResourceKey> removed = new ArrayList<>();
-    for (Map.Entry<ResourceKey, Resource> e : objects.entrySet()) {
+    for (Map.Entry<ResourceKey, byte[]> e : objects.entrySet()) {
       if (e.getValue() != null) {
         resources.add(e.getValue());
       } else if (!snapshot) {
@@ -69,7 +74,7 @@ final class BatchAssembler {
     Batch batch =
         new Batch(
             snapshot,
-            resources,
+            SerializedResources.of(resources),
             removed,
             response.getVersion(),
             response.getTraceContextMap(),

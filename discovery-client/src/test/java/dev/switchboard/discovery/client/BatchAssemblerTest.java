@@ -8,6 +8,8 @@ import dev.switchboard.v1.Node;
 import dev.switchboard.v1.ObjectMeta;
 import dev.switchboard.v1.Resource;
 import dev.switchboard.v1.ResourceKey;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -78,5 +80,39 @@ class BatchAssemblerTest {
     assertThat(b.snapshot()).isFalse();
     assertThat(b.resources()).containsExactly(node("n1", "127.0.1.1"));
     assertThat(b.removed()).isEmpty();
+  }
+
+  /**
+   * The assembler hands objects on serialized and parses them on each read (the agent's heap peak
+   * was the parsed snapshot); a batch still reads and compares as the messages it carries.
+   */
+  @Test
+  void aJoinedBatchReadsAsItsMessagesEveryTime() {
+    BatchAssembler a = new BatchAssembler();
+    a.add(
+        DiscoveryResponse.newBuilder()
+            .setSnapshot(true)
+            .setVersion(7)
+            .setMore(true)
+            .addResources(node("n1", "127.0.1.1"))
+            .build());
+    Batch b =
+        a.add(
+                DiscoveryResponse.newBuilder()
+                    .setVersion(7)
+                    .addResources(node("n2", "127.0.1.2"))
+                    .build())
+            .orElseThrow();
+    assertThat(b.resources()).hasSize(2);
+    assertThat(b.resources().get(1)).isEqualTo(node("n2", "127.0.1.2"));
+    assertThat(b.resources().get(1)).isEqualTo(b.resources().get(1));
+    assertThat(b)
+        .isEqualTo(
+            new Batch(
+                true,
+                List.of(node("n1", "127.0.1.1"), node("n2", "127.0.1.2")),
+                List.of(),
+                7,
+                Map.of()));
   }
 }
