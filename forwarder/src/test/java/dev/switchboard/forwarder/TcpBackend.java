@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A plain blocking-socket TCP server for tests: one thread per connection, on a 127.0.10.x address.
+ * Once {@link #close()} returns its port refuses connections ({@link AcceptLoop}).
  */
 final class TcpBackend implements AutoCloseable {
 
@@ -38,6 +40,7 @@ final class TcpBackend implements AutoCloseable {
   final String name;
   final AtomicInteger accepted = new AtomicInteger();
   private final ServerSocket server;
+  private final AcceptLoop acceptLoop;
   private final Behaviour behaviour;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final ExecutorService pool =
@@ -54,7 +57,7 @@ final class TcpBackend implements AutoCloseable {
     this.server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(ip, 0), 1024);
-    pool.execute(this::acceptLoop);
+    acceptLoop = AcceptLoop.start(server, "backend-accept", this::accepted);
   }
 
   static TcpBackend start(String ip, String name, Behaviour behaviour) throws IOException {
@@ -69,27 +72,19 @@ final class TcpBackend implements AutoCloseable {
     return Endpoint.ready(address());
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      Socket s;
-      try {
-        s = server.accept();
-      } catch (IOException e) {
-        return;
-      }
-      accepted.incrementAndGet();
-      open.add(s);
-      pool.execute(
-          () -> {
-            try (s) {
-              behaviour.serve(s, this);
-            } catch (IOException ignored) {
-              // the client went away: fine for a test server
-            } finally {
-              open.remove(s);
-            }
-          });
-    }
+  private void accepted(Socket s) {
+    accepted.incrementAndGet();
+    open.add(s);
+    pool.execute(
+        () -> {
+          try (s) {
+            behaviour.serve(s, this);
+          } catch (IOException ignored) {
+            // the client went away: fine for a test server
+          } finally {
+            open.remove(s);
+          }
+        });
   }
 
   static void echo(Socket s) throws IOException {
@@ -114,7 +109,7 @@ final class TcpBackend implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    server.close();
+    acceptLoop.close();
     for (Socket s : open) {
       s.close();
     }

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -158,7 +159,14 @@ class AccessTest {
       cluster.node("n3", 227).serveTcp(nodePort); // no health server at all
       CloudLb lb = cluster.loadBalancer("lb");
       ServiceName key = new ServiceName("default", "local");
-      await().atMost(WAIT).until(() -> usable(lb, key) == 1);
+      // n1 passing, not just one usable endpoint: before any node passes, every ready node is used
+      // (panic), and while the other nodes' registrations are on their way that may be n1 alone.
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  lb.inspect(b -> b.passingNodes(key)).equals(Set.of("n1"))
+                      && usable(lb, key) == 1);
       InetSocketAddress http = new InetSocketAddress("127.0.2.33", 80);
       for (int c = 1; c <= 20; c++) {
         assertThat(Clients.firstLine("127.0.30." + c, http)).isEqualTo("n1");

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.it;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,8 @@ import java.util.concurrent.Executors;
 /**
  * A pod speaking HTTP/1.1 by hand (keep-alive, pipelining: one request after the other on each
  * connection), recording the headers of every request it got and answering with its name and the
- * request's path. Also reads messages for the test's client side.
+ * request's path. Also reads messages for the test's client side. Once {@link #close()} returns its
+ * port refuses connections ({@link AcceptLoop}).
  */
 final class HttpPod implements AutoCloseable {
   /** A request or response: first line, lower-cased headers, body. */
@@ -27,7 +29,7 @@ final class HttpPod implements AutoCloseable {
 
   final String name;
   final List<Message> requests = new CopyOnWriteArrayList<>();
-  private final ServerSocket socket;
+  private final AcceptLoop acceptLoop;
   private final ExecutorService pool =
       Executors.newCachedThreadPool(
           r -> {
@@ -38,18 +40,8 @@ final class HttpPod implements AutoCloseable {
 
   HttpPod(String name, String ip, int port) throws IOException {
     this.name = name;
-    this.socket = new ServerSocket(port, 64, InetAddress.getByName(ip));
-    pool.execute(
-        () -> {
-          while (!socket.isClosed()) {
-            try {
-              Socket s = socket.accept();
-              pool.execute(() -> serve(s));
-            } catch (IOException e) {
-              return;
-            }
-          }
-        });
+    ServerSocket socket = new ServerSocket(port, 64, InetAddress.getByName(ip));
+    acceptLoop = AcceptLoop.start(socket, "http-pod-accept", s -> pool.execute(() -> serve(s)));
   }
 
   private void serve(Socket s) {
@@ -98,8 +90,8 @@ final class HttpPod implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException {
-    socket.close();
+  public void close() {
+    acceptLoop.close();
     pool.shutdownNow();
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.it;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,9 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-/** A pod's workload on 127.0.10.x: answers its name, then echoes. */
+/**
+ * A pod's workload on 127.0.10.x: answers its name, then echoes. Once {@link #close()} returns its
+ * port refuses connections ({@link AcceptLoop}).
+ */
 final class PodServer implements AutoCloseable {
-  private final ServerSocket server;
+  private final AcceptLoop acceptLoop;
   private final ExecutorService pool =
       Executors.newCachedThreadPool(
           r -> {
@@ -22,20 +26,10 @@ final class PodServer implements AutoCloseable {
           });
 
   PodServer(String name, String ip, int port) throws IOException {
-    server = new ServerSocket();
+    ServerSocket server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(ip, port), 256);
-    pool.execute(
-        () -> {
-          while (!server.isClosed()) {
-            try {
-              Socket s = server.accept();
-              pool.execute(() -> serve(s, name));
-            } catch (IOException e) {
-              return;
-            }
-          }
-        });
+    acceptLoop = AcceptLoop.start(server, "pod-accept", s -> pool.execute(() -> serve(s, name)));
   }
 
   private static void serve(Socket s, String name) {
@@ -55,8 +49,8 @@ final class PodServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException {
-    server.close();
+  public void close() {
+    acceptLoop.close();
     pool.shutdownNow();
   }
 }

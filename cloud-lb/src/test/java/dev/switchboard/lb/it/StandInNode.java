@@ -1,6 +1,7 @@
 package dev.switchboard.lb.it;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.switchboard.testing.AcceptLoop;
 import dev.switchboard.v1.DiscoveryGrpc;
 import dev.switchboard.v1.DiscoveryRequest;
 import dev.switchboard.v1.DiscoveryResponse;
@@ -20,12 +21,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
@@ -55,10 +52,9 @@ final class StandInNode implements AutoCloseable {
           });
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private volatile ClientCallStreamObserver<DiscoveryRequest> registration;
-  private final Set<ServerSocket> tcp = ConcurrentHashMap.newKeySet();
 
-  /** The TCP ports' accept loops, which end once their socket is closed. */
-  private final Set<Future<?>> acceptLoops = ConcurrentHashMap.newKeySet();
+  /** The TCP ports' accept loops: once closed, their ports refuse connections. */
+  private final Set<AcceptLoop> tcp = ConcurrentHashMap.newKeySet();
 
   private DatagramSocket udp;
   private HttpServer health;
@@ -118,23 +114,16 @@ final class StandInNode implements AutoCloseable {
     ServerSocket server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(address, port), 512);
-    tcp.add(server);
-    open.add(server);
-    acceptLoops.add(
-        pool.submit(
-            () -> {
-              while (!server.isClosed()) {
-                Socket s;
-                try {
-                  s = server.accept();
-                } catch (IOException e) {
-                  return;
-                }
-                accepted.incrementAndGet();
-                open.add(s);
-                pool.execute(() -> serve(s, proxyV2));
-              }
-            }));
+    AcceptLoop loop =
+        AcceptLoop.start(
+            server,
+            "stand-in-accept",
+            s -> {
+              accepted.incrementAndGet();
+              open.add(s);
+              pool.execute(() -> serve(s, proxyV2));
+            });
+    tcp.add(loop);
     return this;
   }
 
@@ -206,21 +195,11 @@ final class StandInNode implements AutoCloseable {
 
   /** Closes the TCP NodePorts and cuts their connections: a node whose ports are gone. */
   void stopTcp() throws IOException {
-    for (ServerSocket server : tcp) {
-      server.close();
-    }
-    // close() returns before a thread blocked in accept() has left the system call, and until it
-    // has, the kernel's listening socket lives on and may take (and hand to that thread) one more
-    // connection: wait for the loops to end, then cut whatever they accepted meanwhile.
-    for (Future<?> loop : acceptLoops) {
-      try {
-        loop.get(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while the accept loops stopped", e);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new IOException("an accept loop did not stop", e);
-      }
+    // AcceptLoop.close() returns once its loop has left accept(): from then on the ports refuse
+    // (ServerSocket.close() alone returns while the kernel's listening socket can still take one
+    // more connection).
+    for (AcceptLoop loop : tcp) {
+      loop.close();
     }
     for (AutoCloseable c : open) {
       if (c instanceof Socket s) {
@@ -238,6 +217,9 @@ final class StandInNode implements AutoCloseable {
     }
     if (health != null) {
       health.stop(0);
+    }
+    for (AcceptLoop loop : tcp) {
+      loop.close();
     }
     for (AutoCloseable c : open) {
       try {

@@ -1,5 +1,6 @@
 package dev.switchboard.forwarder.http;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,10 +87,11 @@ final class RawHttp {
    * A keep-alive backend: answers each request with 200 and a body {@code path=..;h=<header x-hop>}
    * or, for {@code /big/N}, N bytes of 'x'; to {@code Upgrade: echo}, 101 and then it echoes raw
    * bytes; after {@code /close...}, says {@code Connection: close} and closes. Records every
-   * request.
+   * request. Once {@link #close()} returns its port refuses connections ({@link AcceptLoop}).
    */
   static final class Backend implements AutoCloseable {
     final ServerSocket socket;
+    private final AcceptLoop acceptLoop;
     final List<Message> requests = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
 
@@ -117,18 +119,14 @@ final class RawHttp {
 
     Backend(String ip) throws IOException {
       socket = new ServerSocket(0, 64, InetAddress.getByName(ip));
-      pool.execute(
-          () -> {
-            while (!socket.isClosed()) {
-              try {
-                Socket s = socket.accept();
+      acceptLoop =
+          AcceptLoop.start(
+              socket,
+              "raw-http-backend-accept",
+              s -> {
                 connections.incrementAndGet();
                 pool.execute(() -> serve(s));
-              } catch (IOException e) {
-                return;
-              }
-            }
-          });
+              });
     }
 
     int port() {
@@ -191,8 +189,8 @@ final class RawHttp {
     }
 
     @Override
-    public void close() throws IOException {
-      socket.close();
+    public void close() {
+      acceptLoop.close();
       pool.shutdownNow();
     }
   }

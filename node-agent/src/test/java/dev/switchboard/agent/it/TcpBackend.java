@@ -1,5 +1,6 @@
 package dev.switchboard.agent.it;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,13 +16,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A pod's TCP server: answers every connection with its name on a line, then echoes each line it
- * reads as {@code name:line} until the client closes.
+ * reads as {@code name:line} until the client closes. Once {@link #close()} returns its port
+ * refuses connections ({@link AcceptLoop}).
  */
 final class TcpBackend implements AutoCloseable {
   final String name;
   final AtomicInteger open = new AtomicInteger();
   final AtomicInteger accepted = new AtomicInteger();
   private final ServerSocket socket;
+  private final AcceptLoop acceptLoop;
   private final ExecutorService pool =
       Executors.newCachedThreadPool(
           r -> {
@@ -37,24 +40,19 @@ final class TcpBackend implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    pool.execute(this::acceptLoop);
+    acceptLoop =
+        AcceptLoop.start(
+            socket,
+            "backend-accept",
+            s -> {
+              accepted.incrementAndGet();
+              open.incrementAndGet();
+              pool.execute(() -> serve(s));
+            });
   }
 
   int port() {
     return socket.getLocalPort();
-  }
-
-  private void acceptLoop() {
-    while (!socket.isClosed()) {
-      try {
-        Socket s = socket.accept();
-        accepted.incrementAndGet();
-        open.incrementAndGet();
-        pool.execute(() -> serve(s));
-      } catch (IOException e) {
-        return; // closed
-      }
-    }
   }
 
   private void serve(Socket s) {
@@ -78,11 +76,7 @@ final class TcpBackend implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      socket.close();
-    } catch (IOException e) {
-      // closing
-    }
+    acceptLoop.close();
     pool.shutdownNow();
   }
 }
