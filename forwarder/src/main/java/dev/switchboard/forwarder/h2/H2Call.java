@@ -106,6 +106,9 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
   public void operationComplete(ChannelFuture f) {
     if (!f.isSuccess()) {
       refusedByGoAway |= upstream.refused(endpoint, f.cause());
+      if (!endpointReleased) {
+        upstream.unbind(endpoint); // a stream still waiting for a slot has no close to come
+      }
       releaseEndpoint();
       endpointFailed("opening the endpoint stream failed: " + f.cause());
     }

@@ -86,6 +86,11 @@ abstract class H2Side extends Http2ChannelDuplexHandler {
     calls.put(stream.id(), call);
   }
 
+  /** {@code stream} never opened: no close will come for it. */
+  final void unbind(Http2FrameStream stream) {
+    calls.remove(stream.id());
+  }
+
   final boolean isActive() {
     return ctx.channel().isActive();
   }
