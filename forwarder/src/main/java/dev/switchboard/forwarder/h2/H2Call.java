@@ -44,7 +44,10 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
   private final Http2FrameStream client;
   private final H2CallStream opening;
 
-  /** What the client sent before the endpoint's stream was open (the request's headers first). */
+  /** The request's headers, until they open the endpoint's stream. */
+  private Http2HeadersFrame requestFrame;
+
+  /** What else the client sent before the endpoint's stream was open (null: nothing). */
   private ArrayDeque<Http2StreamFrame> pending;
 
   private Http2Headers request;
@@ -94,10 +97,13 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
     observing = true;
     observed = owner.observe(request, picked); // may set traceparent: before the write
     endpoint = u.newStream();
-    Http2HeadersFrame headers = (Http2HeadersFrame) pending.poll();
+    Http2HeadersFrame headers = requestFrame;
+    requestFrame = null;
     u.open(this, headers, endpoint).addListener(this); // failures: the stream did not open
-    for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
-      toEndpoint(f);
+    if (pending != null) {
+      for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
+        toEndpoint(f);
+      }
     }
   }
 
@@ -141,11 +147,13 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
             : ((Http2DataFrame) frame).isEndStream();
     requestEnded |= end;
     if (request == null) {
-      request = ((Http2HeadersFrame) frame).headers();
-      pending = new ArrayDeque<>(4);
-      pending.add(frame);
-      owner.pick(this);
+      requestFrame = (Http2HeadersFrame) frame;
+      request = requestFrame.headers();
+      owner.pick(this); // often answered at once: the stream is open then
     } else if (endpoint == null) {
+      if (pending == null) {
+        pending = new ArrayDeque<>(4);
+      }
       pending.add(frame); // until the stream opens (bounded by the client's windows)
     } else {
       toEndpoint(frame);
@@ -356,6 +364,7 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
 
   /** Drops what the client sent and we hold (its bytes back to the client's window). */
   private void dropPending() {
+    requestFrame = null;
     if (pending != null) {
       for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
         clientSide.drop(f);
