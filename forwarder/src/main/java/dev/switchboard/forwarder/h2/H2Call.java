@@ -3,100 +3,84 @@ package dev.switchboard.forwarder.h2;
 import dev.switchboard.forwarder.Endpoint;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrame;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 
 /**
- * One stream (one gRPC call) relayed between the client's stream channel and a stream on a pooled
- * endpoint connection: headers, data and trailers pass unchanged both ways (frames are re-made,
- * since a frame belongs to its stream, but their headers and bytes are the same objects), and a
- * RST_STREAM on either side resets the other with the same error code.
+ * One stream (one gRPC call) relayed between the client's stream and a stream on a pooled endpoint
+ * connection, both frame-level streams of their connections' codecs ({@link H2Side}): headers, data
+ * and trailers pass unchanged both ways (the same frame objects, re-addressed to the other stream),
+ * and a RST_STREAM on either side resets the other with the same error code.
  *
- * <p>Back-pressure, per direction: the source stream channel has AUTO_READ off (it then delivers
- * one frame per read); each frame read is written to the other side, and the source is read again
- * at once while that side's stream channel is writable, else when it is again. A stream channel
- * turns unwritable once its writes not yet done (not yet sent by the codec's flow controller, i.e.
- * beyond the receiver's window, or not yet flushed) pass its high-water mark (64 KiB), and reading
- * is what returns window to the sender: so a slow reader stalls its sender through the windows, and
- * the agent holds at most a window and a high-water mark per stream. (Waiting for each write to
- * complete instead cost a flush and a loop turn per frame: three for a unary response.) Writes are
- * flushed once per connection per loop turn ({@link H2Pool#flushSoon}).
+ * <p>Back-pressure, per direction: the bytes of a DATA frame go back to its sender's window (the
+ * stream's and the connection's) only once their write to the other side has completed, i.e. left
+ * for the socket after the receiver's window allowed it. So a slow reader stalls its sender through
+ * the windows, and the agent holds at most a stream window per stream and direction (and a
+ * connection window per connection). Writes are flushed once per connection per loop turn ({@link
+ * H2Pool#flushSoon}).
  *
  * <p>Failures before any byte of the call reached an endpoint (none ready, every connect refused,
- * the stream could not be opened) are answered here: a gRPC request gets a trailers-only response
- * {@code grpc-status: 14} (UNAVAILABLE), anything else a 503/502; a stream the endpoint refused
- * unprocessed (REFUSED_STREAM, or above the last stream id of its GOAWAY) is reset REFUSED_STREAM,
- * which gRPC clients retry transparently. Nothing is replayed by us once it was sent.
+ * the connection gone before the stream was opened) are answered here: a gRPC request gets a
+ * trailers-only response {@code grpc-status: 14} (UNAVAILABLE), anything else a 503/502; a stream
+ * the endpoint refused unprocessed (REFUSED_STREAM, or above the last stream id of its GOAWAY) is
+ * reset REFUSED_STREAM, which gRPC clients retry transparently. Nothing is replayed by us once it
+ * was sent.
  *
- * <p>Confined to the client connection's event loop (both stream channels live there).
+ * <p>Confined to the client connection's event loop (both connections live there).
  */
-final class H2Call {
+final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
 
   private final H2Connection owner;
-  private final Http2StreamChannel client;
-  private final ArrayDeque<Http2StreamFrame> pending = new ArrayDeque<>(4);
+  private final H2Side clientSide;
+  private final Http2FrameStream client;
+  private final H2CallStream opening;
+
+  /** The request's headers, until they open the endpoint's stream. */
+  private Http2HeadersFrame requestFrame;
+
+  /** What else the client sent before the endpoint's stream was open (null: nothing). */
+  private ArrayDeque<Http2StreamFrame> pending;
 
   private Http2Headers request;
-  private Http2StreamChannel endpoint;
+  private H2Upstream upstream;
+  private Http2FrameStream endpoint;
   private H2CallObserver.Call observed = H2CallObserver.Call.NOOP;
   private boolean observing;
 
   private boolean requestEnded;
-  private boolean requestStarted;
   private boolean responseHeadersSeen;
   private boolean responseStarted;
   private boolean responseEnded;
 
-  /** The endpoint's GOAWAY said it never processed this stream. */
+  /** The endpoint's stream place was given back to its connection. */
+  private boolean endpointReleased;
+
+  /** The endpoint said it never processed this stream (GOAWAY, or refused while buffered). */
   private boolean refusedByGoAway;
 
   private boolean over;
-  private ChannelFuture lastToClient;
 
-  /**
-   * Only failures: a successful write needs nothing, since reading goes on while the other side is
-   * writable. One per call, not per write.
-   */
-  private final ChannelFutureListener endpointWritten =
-      f -> {
-        if (!f.isSuccess()) {
-          endpointFailed("writing to the endpoint failed: " + f.cause());
-        }
-      };
-
-  private final ChannelFutureListener clientWritten =
-      f -> {
-        if (!f.isSuccess()) {
-          clientGone("writing to the client failed: " + f.cause());
-        }
-      };
-
-  private final H2CallStream opening;
-
-  H2Call(H2Connection owner, Http2StreamChannel client) {
+  H2Call(H2Connection owner, H2Side clientSide, Http2FrameStream client) {
     this.owner = owner;
+    this.clientSide = clientSide;
     this.client = client;
     this.opening = new H2CallStream(owner, this);
-  }
-
-  ChannelHandler clientSide() {
-    return new H2StreamSides.ClientSide(this);
   }
 
   // ---- endpoint and stream (H2CallStream gets them) ----
 
   /** The endpoint for this call (null: none is ready). On the client's loop. */
-  void picked(Endpoint picked) {
+  @Override
+  public void accept(Endpoint picked) {
     opening.picked(picked);
   }
 
@@ -104,117 +88,152 @@ final class H2Call {
     return over;
   }
 
-  /** The call's stream to {@code picked} is open: what the client sent so far goes. */
-  void streamOpened(Http2StreamChannel ch, Endpoint picked) {
-    endpoint = ch;
+  /**
+   * A place for the call's stream on {@code u}, a connection to {@code picked}: the stream opens
+   * with the request's headers, and what else the client sent so far follows.
+   */
+  void streamOpened(H2Upstream u, Endpoint picked) {
+    upstream = u;
     observing = true;
     observed = owner.observe(request, picked); // may set traceparent: before the write
-    sendPending();
-    endpoint.read(); // the response's headers
+    endpoint = u.newStream();
+    Http2HeadersFrame headers = requestFrame;
+    requestFrame = null;
+    u.open(this, headers, endpoint).addListener(this); // failures: the stream did not open
+    if (pending != null) {
+      for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
+        toEndpoint(f);
+      }
+    }
+  }
+
+  /** The request headers' write: a failure means the stream did not open (or died with it). */
+  @Override
+  public void operationComplete(ChannelFuture f) {
+    if (!f.isSuccess()) {
+      refusedByGoAway |= upstream.refused(endpoint, f.cause());
+      if (!endpointReleased) {
+        upstream.unbind(endpoint); // a stream still waiting for a slot has no close to come
+      }
+      releaseEndpoint();
+      endpointFailed("opening the endpoint stream failed: " + f.cause());
+    }
+  }
+
+  private void releaseEndpoint() {
+    if (!endpointReleased) {
+      endpointReleased = true;
+      upstream.release();
+    }
   }
 
   // ---- client → endpoint ----
 
-  private void fromClient(Http2StreamFrame frame) {
-    if (frame instanceof Http2HeadersFrame h) {
-      requestEnded |= h.isEndStream();
-      if (request == null) {
-        request = h.headers();
-        pending.add(h);
-        owner.pick(this);
-        return;
-      }
-    } else if (frame instanceof Http2DataFrame d) {
-      requestEnded |= d.isEndStream();
+  /** A frame of the client's stream. */
+  void clientFrame(Http2StreamFrame frame) {
+    if (frame instanceof Http2ResetFrame r) {
+      clientReset(Http2Error.valueOf(r.errorCode()));
+      return;
     }
-    pending.add(frame); // sent at the end of this read (channelReadComplete), or once connected
+    if (over
+        || requestEnded
+        || !(frame instanceof Http2HeadersFrame || frame instanceof Http2DataFrame)) {
+      clientSide.drop(frame); // also a stream's WINDOW_UPDATE: the codec acted on it
+      return;
+    }
+    boolean end =
+        frame instanceof Http2HeadersFrame h
+            ? h.isEndStream()
+            : ((Http2DataFrame) frame).isEndStream();
+    requestEnded |= end;
+    if (request == null) {
+      requestFrame = (Http2HeadersFrame) frame;
+      request = requestFrame.headers();
+      owner.pick(this); // often answered at once: the stream is open then
+    } else if (endpoint == null) {
+      if (pending == null) {
+        pending = new ArrayDeque<>(4);
+      }
+      pending.add(frame); // until the stream opens (bounded by the client's windows)
+    } else {
+      toEndpoint(frame);
+    }
+  }
+
+  private void toEndpoint(Http2StreamFrame f) {
+    if (f instanceof Http2DataFrame d) {
+      relay(d, upstream, endpoint, clientSide, client);
+    } else {
+      upstream.write(f.stream(endpoint)); // trailers
+    }
   }
 
   /**
-   * Writes what the client sent so far (flushed at the end of the loop's turn) and reads the client
-   * again while the endpoint's stream stays writable, else once it is again.
+   * Writes {@code d} on {@code toStream}; its bytes go back to the sender's window once written.
    */
-  private void sendPending() {
-    ChannelFuture last = null;
-    for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
-      requestStarted = true;
-      last = endpoint.write(H2Responses.copy(f));
+  private static void relay(
+      Http2DataFrame d,
+      H2Side to,
+      Http2FrameStream toStream,
+      H2Side from,
+      Http2FrameStream fromStream) {
+    int bytes = d.initialFlowControlledBytes();
+    ChannelPromise p = to.write(d.stream(toStream));
+    if (bytes > 0) {
+      // On failure too: the stream is reset then, and its window must not stay taken meanwhile.
+      p.addListener(f -> from.consumed(fromStream, bytes));
     }
-    if (last == null) {
-      if (!over) {
-        client.read(); // this read brought nothing to forward
-      }
-      return;
-    }
-    owner.pool().flushSoon(endpoint.parent());
-    last.addListener(endpointWritten);
-    // After the request's end too: only a RST_STREAM can come then, and it must be seen.
-    readClientIfWritable();
-  }
-
-  private void readClientIfWritable() {
-    if (over) {
-      return;
-    }
-    if (endpoint.isWritable()) {
-      client.read();
-    } // else once it is (endpointWritable)
   }
 
   // ---- endpoint → client ----
 
-  private void fromEndpoint(Http2StreamFrame frame) {
-    if (frame instanceof Http2HeadersFrame h) {
-      boolean end = h.isEndStream();
-      if (!responseHeadersSeen) {
-        responseHeadersSeen = true;
-        owner.safely(() -> observed.onResponse(h.headers()));
-        if (end) {
-          owner.safely(() -> observed.onTrailers(h.headers()));
-        }
-      } else {
-        owner.safely(() -> observed.onTrailers(h.headers()));
-      }
-      responseEnded |= end;
-    } else if (frame instanceof Http2DataFrame d) {
-      responseEnded |= d.isEndStream();
+  /** A frame of the endpoint's stream. */
+  void endpointFrame(Http2StreamFrame frame) {
+    if (frame instanceof Http2ResetFrame r) {
+      endpointReset(Http2Error.valueOf(r.errorCode()));
+      return;
+    }
+    if (over
+        || responseEnded
+        || !(frame instanceof Http2HeadersFrame || frame instanceof Http2DataFrame)) {
+      upstream.drop(frame);
+      return;
     }
     responseStarted = true;
-    lastToClient = client.write(H2Responses.copy(frame));
-  }
-
-  void endpointReadComplete() {
-    ChannelFuture last = lastToClient;
-    lastToClient = null;
-    if (last == null) {
-      if (!responseEnded && !over && endpoint != null) {
-        endpoint.read(); // this read brought nothing to forward
+    ChannelPromise written;
+    if (frame instanceof Http2HeadersFrame h) {
+      boolean end = h.isEndStream();
+      if (observed != H2CallObserver.Call.NOOP) {
+        observeResponse(h.headers(), end);
       }
-      return;
+      responseEnded = end;
+      written = clientSide.write(h.stream(client));
+    } else {
+      Http2DataFrame d = (Http2DataFrame) frame;
+      responseEnded = d.isEndStream();
+      int bytes = d.initialFlowControlledBytes();
+      written = clientSide.write(d.stream(client));
+      if (bytes > 0) {
+        written.addListener(f -> upstream.consumed(endpoint, bytes));
+      }
     }
-    owner.pool().flushSoon(client.parent());
-    if (responseEnded) {
-      last.addListener(
-          f -> {
-            if (!f.isSuccess()) {
-              clientGone("writing to the client failed: " + f.cause());
-            } else {
-              maybeComplete();
-            }
-          });
-      return;
+    if (responseEnded && !requestEnded) {
+      // The endpoint answered before the request's end: cut the rest once the answer is out (a
+      // reset now could overtake it). Else completion comes with the client stream's close.
+      written.addListener(f -> maybeComplete());
     }
-    last.addListener(clientWritten);
-    readEndpointIfWritable();
   }
 
-  private void readEndpointIfWritable() {
-    if (over || endpoint == null) {
-      return;
+  private void observeResponse(Http2Headers headers, boolean end) {
+    if (!responseHeadersSeen) {
+      responseHeadersSeen = true;
+      owner.safely(() -> observed.onResponse(headers));
+      if (end) {
+        owner.safely(() -> observed.onTrailers(headers));
+      }
+    } else {
+      owner.safely(() -> observed.onTrailers(headers));
     }
-    if (client.isWritable()) {
-      endpoint.read();
-    } // else once it is (clientWritable)
   }
 
   /**
@@ -228,15 +247,11 @@ final class H2Call {
     }
     over = true;
     owner.safely(observed::onComplete);
-    owner.callDone(this);
+    owner.callDone();
     if (!requestEnded) {
-      if (client.isActive()) {
-        client.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
-      }
-      drainClient();
-      if (endpoint != null) {
-        endpoint.close();
-      }
+      clientSide.reset(client, Http2Error.NO_ERROR);
+      dropPending();
+      resetEndpoint(Http2Error.CANCEL);
     }
   }
 
@@ -247,9 +262,7 @@ final class H2Call {
       return;
     }
     end("client reset the stream: " + code);
-    if (endpoint != null && endpoint.isActive()) {
-      endpoint.writeAndFlush(new DefaultHttp2ResetFrame(code));
-    }
+    resetEndpoint(code);
   }
 
   private void endpointReset(Http2Error code) {
@@ -263,9 +276,14 @@ final class H2Call {
     }
   }
 
-  /**
-   * The endpoint's stream closed (its connection lost, or a write failed) before the response end.
-   */
+  /** The endpoint's stream closed (reset, ended, or its connection lost). */
+  void endpointClosed() {
+    releaseEndpoint();
+    refusedByGoAway |= upstream.refused(endpoint, null);
+    endpointFailed("endpoint stream closed");
+  }
+
+  /** The endpoint's stream failed or closed; before the response's end that fails the call. */
   void endpointFailed(String reason) {
     if (over || responseEnded) {
       return;
@@ -279,6 +297,11 @@ final class H2Call {
     }
   }
 
+  /** The client's stream closed: after the response's end that completes the call. */
+  void clientClosed() {
+    clientGone("client stream closed");
+  }
+
   void clientGone(String reason) {
     if (over) {
       return;
@@ -288,9 +311,7 @@ final class H2Call {
       return;
     }
     end(reason);
-    if (endpoint != null) {
-      endpoint.close(); // an open stream is reset (CANCEL) by its channel's close
-    }
+    resetEndpoint(Http2Error.CANCEL);
   }
 
   /** The client connection ended: whatever is left of the call goes. */
@@ -300,12 +321,8 @@ final class H2Call {
 
   void resetClient(Http2Error code, String reason) {
     end(reason);
-    if (client.isActive()) {
-      client.writeAndFlush(new DefaultHttp2ResetFrame(code));
-    }
-    if (endpoint != null) {
-      endpoint.close();
-    }
+    clientSide.reset(client, code);
+    resetEndpoint(Http2Error.CANCEL);
   }
 
   /**
@@ -314,97 +331,44 @@ final class H2Call {
    */
   void refuse(int status, String reason, boolean closeEndpoint) {
     end(reason);
-    if (client.isActive()) {
-      client.write(
-          new DefaultHttp2HeadersFrame(H2Responses.unavailable(request, status, reason), true));
+    if (clientSide.isActive()) {
+      clientSide.write(
+          new DefaultHttp2HeadersFrame(H2Responses.unavailable(request, status, reason), true)
+              .stream(client));
       if (!requestEnded) {
-        client.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR)); // stop sending: answered
+        clientSide.reset(client, Http2Error.NO_ERROR); // stop sending: answered
       }
-      client.flush();
     }
-    if (closeEndpoint && endpoint != null) {
-      endpoint.close();
+    if (closeEndpoint) {
+      resetEndpoint(Http2Error.CANCEL);
+    }
+  }
+
+  private void resetEndpoint(Http2Error code) {
+    if (endpoint != null && !endpointReleased) {
+      upstream.reset(endpoint, code);
     }
   }
 
   private void end(String reason) {
+    if (over) {
+      return;
+    }
     over = true;
     if (observing) {
       owner.safely(() -> observed.onFailed(reason));
     }
-    drainClient();
-    owner.callDone(this);
+    dropPending();
+    owner.callDone();
   }
 
-  /**
-   * Drops what the client sent and we hold, and reads the rest of its stream with AUTO_READ on:
-   * what is still queued there (DATA holds the connection's buffers) is released as it comes
-   * ({@link #over}), and the stream channel closes once its stream has (it waits for reads to
-   * deliver what it queued). One {@code read()} would not do: with AUTO_READ off a stream channel
-   * delivers one frame per read, and frames queued behind it stayed unreleased (the leak detector
-   * caught it under load).
-   */
-  private void drainClient() {
-    for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
-      ReferenceCountUtil.release(f);
-    }
-    if (client.isActive()) {
-      client.config().setAutoRead(true); // reads at once, and after every delivery
-    }
-  }
-
-  // ---- events from the two stream channels (H2StreamSides) ----
-
-  /** A frame read from the client's stream. */
-  void clientFrame(Object msg) {
-    if (msg instanceof Http2ResetFrame r) {
-      clientReset(Http2Error.valueOf(r.errorCode()));
-    } else if (over
-        || requestEnded
-        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
-      ReferenceCountUtil.release(msg);
-    } else {
-      fromClient((Http2StreamFrame) msg);
-    }
-  }
-
-  /** The client stream's read is over: what it brought goes to the endpoint. */
-  void clientReadComplete() {
-    if (endpoint != null && !over) {
-      sendPending();
-    }
-  }
-
-  /** A frame read from the endpoint's stream. */
-  void endpointFrame(Object msg) {
-    if (msg instanceof Http2ResetFrame r) {
-      endpointReset(Http2Error.valueOf(r.errorCode()));
-    } else if (over
-        || responseEnded
-        || !(msg instanceof Http2HeadersFrame || msg instanceof Http2DataFrame)) {
-      ReferenceCountUtil.release(msg);
-    } else {
-      fromEndpoint((Http2StreamFrame) msg);
-    }
-  }
-
-  /** The endpoint's GOAWAY came with a last stream id below this stream's: never processed. */
-  void endpointGoAway() {
-    refusedByGoAway = true;
-  }
-
-  /**
-   * The endpoint's stream may take more: the client's is read (if it was not waiting for that, one
-   * read more than needed delivers at most one frame more, which is written the same way).
-   */
-  void endpointWritable() {
-    readClientIfWritable();
-  }
-
-  /** The client's stream may take more: the endpoint's is read (as above). */
-  void clientWritable() {
-    if (!responseEnded) {
-      readEndpointIfWritable();
+  /** Drops what the client sent and we hold (its bytes back to the client's window). */
+  private void dropPending() {
+    requestFrame = null;
+    if (pending != null) {
+      for (Http2StreamFrame f; (f = pending.poll()) != null; ) {
+        clientSide.drop(f);
+      }
     }
   }
 }

@@ -3,14 +3,12 @@ package dev.switchboard.forwarder.h2;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.concurrent.Future;
 
 /**
  * Gets an {@link H2Call} its stream to an endpoint: the picked endpoint's pool leases a place on a
- * connection, the stream is opened there, and a connection that went away between lease and open
- * makes it pick again (up to three picks; nothing of the call was sent yet). Failures are answered
- * by the call. Confined to the client connection's event loop.
+ * connection, the call opens its stream there, and a connection that went away before that makes it
+ * pick again (up to three picks; nothing of the call was sent yet). Failures are answered by the
+ * call. Confined to the client connection's event loop.
  */
 final class H2CallStream implements H2Upstream.Waiter {
   private final H2Connection owner;
@@ -46,17 +44,12 @@ final class H2CallStream implements H2Upstream.Waiter {
     }
     owner.used(upstream.endpoint(), upstream.dialAttempts());
     picked = upstream.endpoint();
-    Future<Http2StreamChannel> opening = upstream.openStream(new H2StreamSides.EndpointSide(call));
-    opening.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            notOpened();
-          } else if (call.over()) {
-            ((Http2StreamChannel) f.getNow()).close();
-          } else {
-            call.streamOpened((Http2StreamChannel) f.getNow(), picked);
-          }
-        });
+    if (!upstream.isActive()) {
+      upstream.release();
+      notOpened();
+      return;
+    }
+    call.streamOpened(upstream, picked);
   }
 
   @Override

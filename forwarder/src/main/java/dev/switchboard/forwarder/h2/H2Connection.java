@@ -9,28 +9,27 @@ import dev.switchboard.forwarder.internal.ProxyHeaderReader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection in HTTP/2 mode: Netty's HTTP/2 codec terminates it (h2c with prior
- * knowledge) and its multiplexer gives each stream a child channel, relayed by an {@link H2Call}
- * that picks its own endpoint (the listener's picker with this client's address, so ClientIP
- * affinity still pins the client's calls) and opens a stream on a pooled endpoint connection.
+ * One client connection in HTTP/2 mode: Netty's HTTP/2 frame codec terminates it (h2c with prior
+ * knowledge) and each stream that opens with request headers is relayed by an {@link H2Call} that
+ * picks its own endpoint (the listener's picker with this client's address, so ClientIP affinity
+ * still pins the client's calls) and opens a stream on a pooled endpoint connection. Streams have
+ * no channels: the connection's frames go to their calls by stream id ({@link H2Side}).
  *
  * <p>This is the lifecycle's per-request seam, as in HTTP/1.1 mode: {@link #open} does not dial, it
  * starts serving; the lifecycle still waits for a PROXY header, decides the outcome once, closes
@@ -38,8 +37,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Back-pressure: the connection itself is read freely (AUTO_READ on once serving), which is
  * bounded: the codec refuses DATA beyond the windows we advertised, and a stream's window opens
- * again only as its child channel is read, which each call does only after its last write to the
- * endpoint completed.
+ * again only as its call's writes of those bytes to the endpoint complete.
  *
  * <p>Confined to the client channel's event loop (its pool, calls and endpoint channels too).
  */
@@ -48,10 +46,14 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   private final H2Options h2;
 
-  /** Calls not finished; the ones that arrived before {@link #open} wait in {@link #waiting}. */
-  private final Set<H2Call> calls = new LinkedHashSet<>();
+  private final ClientSide side;
 
+  /** Calls not finished. */
+  private int unfinished;
+
+  /** Calls that arrived before {@link #open}. */
   private List<H2Call> waiting = new ArrayList<>(1);
+
   private H2Pool pool;
 
   private Endpoint lastEndpoint;
@@ -61,6 +63,14 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
   H2Connection(H2Listener listener, Channel client, ConnectionInfo info, Endpoint first) {
     super(listener, client, info, first);
     this.h2 = listener.spec().h2();
+    this.side =
+        new ClientSide(
+            Http2FrameCodecBuilder.forServer()
+                .initialSettings(
+                    Http2Settings.defaultSettings()
+                        .initialWindowSize(h2.streamWindowBytes())
+                        .maxConcurrentStreams(h2.maxStreamsPerConnection()))
+                .build());
   }
 
   /** Adds the client-side handlers; called on the acceptor's loop before registration. */
@@ -68,27 +78,8 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
     client
         .pipeline()
         .addLast("bytes", new ByteCounter(this::countFromClient, this::countToClient))
-        .addLast(
-            "codec",
-            Http2FrameCodecBuilder.forServer()
-                .initialSettings(
-                    Http2Settings.defaultSettings()
-                        .initialWindowSize(h2.streamWindowBytes())
-                        .maxConcurrentStreams(h2.maxStreamsPerConnection()))
-                .build())
-        .addLast(
-            "mux",
-            new Http2MultiplexHandler(
-                new ChannelInitializer<Http2StreamChannel>() {
-                  @Override
-                  protected void initChannel(Http2StreamChannel ch) {
-                    ch.config().setAutoRead(false);
-                    H2Call call = new H2Call(H2Connection.this, ch);
-                    calls.add(call);
-                    ch.pipeline().addLast(call.clientSide());
-                  }
-                }))
-        .addLast("side", new ClientSide());
+        .addLast("codec", side.codec)
+        .addLast("side", side);
   }
 
   @Override
@@ -113,7 +104,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
       waiting.add(call);
       return;
     }
-    listener.pickForRequest(info().client(), client.eventLoop(), call::picked);
+    listener.pickForRequest(info().client(), client.eventLoop(), call);
   }
 
   /** Another pick for a call whose endpoint could not take its stream (nothing was sent). */
@@ -125,7 +116,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
         new IllegalStateException("stream refused before any byte was sent"),
         Set.of(failed.socketAddress()),
         client.eventLoop(),
-        call::picked);
+        call);
   }
 
   H2Pool pool() {
@@ -147,10 +138,10 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
     connectAttempts += attempts;
   }
 
-  void callDone(H2Call call) {
-    if (calls.remove(call)) {
-      finishedCalls++;
-    }
+  /** {@code call} is over (once per call). */
+  void callDone() {
+    unfinished--;
+    finishedCalls++;
   }
 
   H2CallObserver.Call observe(Http2Headers request, Endpoint endpoint) {
@@ -182,7 +173,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   @Override
   protected Outcome outcomeWhenUndecided() {
-    return calls.isEmpty() ? Outcome.COMPLETED : errorOutcome();
+    return unfinished == 0 ? Outcome.COMPLETED : errorOutcome();
   }
 
   @Override
@@ -197,24 +188,55 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   @Override
   protected void released() {
-    List<H2Call> left = new ArrayList<>(calls);
-    calls.clear();
-    left.forEach(c -> c.abandon("client connection closed"));
+    side.calls().forEach(c -> c.abandon("client connection closed"));
     if (pool != null && listener.privateConnections()) {
       pool.close();
     }
   }
 
-  /** The connection's own frames and events, after the multiplexer (streams have their own). */
-  private final class ClientSide extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      startIdleTimer(); // every byte counted either way (ByteCounter) touches it
-      start();
+  /** The client connection's frames and events, after its codec. */
+  private final class ClientSide extends H2Side {
+    final Http2FrameCodec codec;
+
+    ClientSide(Http2FrameCodec codec) {
+      super(codec);
+      this.codec = codec;
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    H2Pool pool() {
+      return pool;
+    }
+
+    @Override
+    void frame(H2Call call, Http2StreamFrame frame) {
+      call.clientFrame(frame);
+    }
+
+    @Override
+    void orphan(Http2StreamFrame frame) {
+      if (frame instanceof Http2HeadersFrame h) { // a new stream: a new call
+        H2Call call = new H2Call(H2Connection.this, this, h.stream());
+        bind(h.stream(), call);
+        unfinished++;
+        call.clientFrame(h);
+      } else {
+        drop(frame);
+      }
+    }
+
+    @Override
+    void streamClosed(H2Call call) {
+      call.clientClosed();
+    }
+
+    @Override
+    void streamFailed(H2Call call, Throwable cause) {
+      call.clientGone("client stream failed: " + cause);
+    }
+
+    @Override
+    void connectionFrame(Object msg) {
       if (msg instanceof ProxyHeaderReader.Client who) {
         clientIdentified(who);
       } else {
@@ -223,8 +245,14 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    void connectionFailed(Throwable cause) {
       failed(cause);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      startIdleTimer(); // every byte counted either way (ByteCounter) touches it
+      start();
     }
   }
 }

@@ -15,7 +15,8 @@ import java.time.Duration;
  * @param maxStreamsPerConnection streams we open on one endpoint connection at most, whatever the
  *     endpoint allows; also what we allow a client (our SETTINGS_MAX_CONCURRENT_STREAMS)
  * @param streamWindowBytes the flow-control window of each stream, both sides: what a peer may send
- *     before we read; with the read-after-write relay this bounds what one stream holds here
+ *     before we relay; the relay returns window only for bytes written to the other side, so this
+ *     bounds what one stream holds here per direction
  * @param connectionWindowBytes the connection-level window, both sides
  * @param poolIdleTimeout an endpoint connection without streams for this long is closed
  */

@@ -11,13 +11,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * HTTP/2 connections to endpoints, shared by the calls of every client connection on one event loop
@@ -52,8 +49,8 @@ final class H2Pool implements PooledListenerBase.LoopPool {
   /** The listener stopped (or the private pool's client closed). */
   private boolean closed;
 
-  /** Connections (client or endpoint side) written to during this turn of the loop. */
-  private final Set<Channel> toFlush = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Connections (client or endpoint side) written to during this turn of the loop, once each. */
+  private final List<H2Side> toFlush = new ArrayList<>();
 
   private boolean flushScheduled;
 
@@ -137,14 +134,13 @@ final class H2Pool implements PooledListenerBase.LoopPool {
   }
 
   /**
-   * Flushes {@code connection} once, after the loop's current turn: every call relayed in that turn
-   * (from every stream read in it) leaves in one write per connection, not one per call. A stream
-   * channel's own flush would flush its connection at once, unless that connection is the one being
-   * read, which is never the case for a relay (it reads one connection and writes the other). The
-   * writes' futures, which the relay's back-pressure waits on, complete with that flush.
+   * Flushes {@code side}'s connection once, after the loop's current turn: every call relayed in
+   * that turn (from every frame read in it) leaves in one write per connection, not one per frame.
+   * The writes' promises, on which relayed bytes go back to their senders' windows, complete with
+   * that flush.
    */
-  void flushSoon(Channel connection) {
-    toFlush.add(connection);
+  void flushSoon(H2Side side) {
+    toFlush.add(side);
     if (!flushScheduled) {
       flushScheduled = true;
       loop.execute(this::flushAll);
@@ -153,12 +149,13 @@ final class H2Pool implements PooledListenerBase.LoopPool {
 
   private void flushAll() {
     flushScheduled = false;
-    // Flushing completes writes whose listeners relay more (and ask for another flush, in a task
-    // of its own): take this turn's set first.
-    Channel[] now = toFlush.toArray(new Channel[0]);
+    // Flushing completes writes whose listeners return window (and may ask for another flush, in
+    // a task of its own): take this turn's list first.
+    H2Side[] now = toFlush.toArray(new H2Side[0]);
     toFlush.clear();
-    for (Channel c : now) {
-      c.flush();
+    for (H2Side side : now) {
+      side.flushQueued = false;
+      side.ctx.flush();
     }
   }
 

@@ -1,14 +1,9 @@
 package dev.switchboard.forwarder.h2;
 
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2StreamFrame;
 
-/** Frames the relay makes: the answers of its own, and copies for the other stream. */
+/** The answers the relay makes of its own. */
 final class H2Responses {
   private static final String GRPC_UNAVAILABLE = "14";
 
@@ -28,17 +23,5 @@ final class H2Responses {
           .set("grpc-message", "switchboard: " + reason);
     }
     return new DefaultHttp2Headers().status(Integer.toString(status)).setInt("content-length", 0);
-  }
-
-  /**
-   * A frame for the other stream (a frame belongs to its stream): the same headers or bytes,
-   * ownership of the buffer moving with it.
-   */
-  static Http2StreamFrame copy(Http2StreamFrame f) {
-    if (f instanceof Http2DataFrame d) {
-      return new DefaultHttp2DataFrame(d.content(), d.isEndStream());
-    }
-    Http2HeadersFrame h = (Http2HeadersFrame) f;
-    return new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream());
   }
 }

@@ -3,21 +3,19 @@ package dev.switchboard.forwarder.h2;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.StreamBufferingEncoder;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +29,12 @@ import java.util.concurrent.TimeUnit;
  * endpoint's GOAWAY, or when its endpoint leaves the set, it is <em>draining</em>: no new streams,
  * open ones finish (Netty's graceful close sends our GOAWAY and waits for them).
  *
- * <p>The HTTP/2 handlers go in only once the dialer's preamble (a PROXY header) is written, so the
- * connection preface follows it. Confined to its channel's event loop (the pool's).
+ * <p>Calls' streams are opened with the codec ({@link #newStream()}, then their request headers)
+ * and their frames relayed as an {@link H2Side}: no stream channels. The HTTP/2 handlers go in only
+ * once the dialer's preamble (a PROXY header) is written, so the connection preface follows it.
+ * Confined to its channel's event loop (the pool's).
  */
-final class H2Upstream extends ChannelInboundHandlerAdapter {
+final class H2Upstream extends H2Side {
 
   /** Told when the connection is connected (or could not be). */
   interface Waiter {
@@ -50,7 +50,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   private List<Waiter> waiting = new ArrayList<>(2);
 
   private Channel channel;
-  private Http2FrameCodec codec;
+  private final Http2FrameCodec codec;
   private Endpoint endpoint;
   private int dialAttempts;
 
@@ -62,8 +62,24 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> idleClose;
 
   H2Upstream(H2Pool pool, H2Options options) {
+    this(pool, options, codec(options));
+  }
+
+  private H2Upstream(H2Pool pool, H2Options options, Http2FrameCodec codec) {
+    super(codec);
     this.pool = pool;
     this.options = options;
+    this.codec = codec;
+  }
+
+  private static Http2FrameCodec codec(H2Options options) {
+    return Http2FrameCodecBuilder.forClient()
+        .initialSettings(
+            Http2Settings.defaultSettings()
+                .pushEnabled(false)
+                .initialWindowSize(options.streamWindowBytes()))
+        .encoderEnforceMaxConcurrentStreams(true) // a race with the SETTINGS: wait, not fail
+        .build();
   }
 
   // ---- connecting ----
@@ -82,18 +98,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
     channel = ch;
     endpoint = connectedTo;
     dialAttempts = attempts;
-    codec =
-        Http2FrameCodecBuilder.forClient()
-            .initialSettings(
-                Http2Settings.defaultSettings()
-                    .pushEnabled(false)
-                    .initialWindowSize(options.streamWindowBytes()))
-            .encoderEnforceMaxConcurrentStreams(true) // a race with the SETTINGS: wait, not fail
-            .build();
-    ch.pipeline()
-        .addLast("codec", codec)
-        .addLast("mux", new Http2MultiplexHandler(new RefusePush()))
-        .addLast("upstream", this);
+    ch.pipeline().addLast("codec", codec).addLast("upstream", this);
     int extra = options.connectionWindowBytes() - 65_535;
     if (extra > 0) {
       ch.write(new DefaultHttp2WindowUpdateFrame(extra)); // stream null: the connection's window
@@ -126,8 +131,8 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
       return false;
     }
     int limit = pool.limit(endpoint);
-    if (codec != null) {
-      limit = Math.min(limit, codec.connection().local().maxActiveStreams());
+    if (channel != null) {
+      limit = Math.min(limit, connection().local().maxActiveStreams());
     }
     return streams < limit;
   }
@@ -141,25 +146,32 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Opens the reserved stream; the stream's place is given back when it closes. */
-  Future<Http2StreamChannel> openStream(ChannelHandler handler) {
-    Future<Http2StreamChannel> f =
-        new Http2StreamChannelBootstrap(channel)
-            .option(ChannelOption.AUTO_READ, false)
-            .handler(handler)
-            .open();
-    f.addListener(
-        o -> {
-          if (o.isSuccess()) {
-            ((Http2StreamChannel) o.getNow()).closeFuture().addListener(c -> release());
-          } else {
-            release();
-          }
-        });
-    return f;
+  /**
+   * The reserved place's stream for {@code call} (from {@link #newStream()}): {@code headers} (its
+   * request's) open it, and its frames go to the call from then on. The place is given back ({@link
+   * #release}) by the call, once the stream closed or could not be opened.
+   */
+  ChannelPromise open(H2Call call, Http2HeadersFrame headers, Http2FrameStream stream) {
+    ChannelPromise p = write(headers.stream(stream)); // the codec gives the stream its id here
+    if (!p.isDone() || p.isSuccess()) {
+      bind(stream, call);
+    }
+    return p;
   }
 
-  /** A reserved place not used after all (the call ended before opening its stream). */
+  /**
+   * Whether {@code stream} was never processed by the endpoint: above the last stream id of its
+   * GOAWAY, or refused with it while still waiting for a stream slot here.
+   */
+  boolean refused(Http2FrameStream stream, Throwable writeFailure) {
+    if (writeFailure instanceof StreamBufferingEncoder.Http2GoAwayException) {
+      return true;
+    }
+    Http2Connection c = connection();
+    return c.goAwayReceived() && stream.id() > c.local().lastStreamKnownByPeer();
+  }
+
+  /** A reserved place given back: its stream closed, or was not opened after all. */
   void release() {
     streams--;
     if (streams == 0 && !closed) {
@@ -215,14 +227,41 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
     pool.forget(this);
   }
 
-  // ---- the connection's own frames (after the multiplexer: not a stream's) ----
+  // ---- H2Side ----
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+  H2Pool pool() {
+    return pool;
+  }
+
+  @Override
+  void frame(H2Call call, Http2StreamFrame frame) {
+    call.endpointFrame(frame);
+  }
+
+  @Override
+  void orphan(Http2StreamFrame frame) {
+    drop(frame); // a stream whose call is gone
+  }
+
+  @Override
+  void streamClosed(H2Call call) {
+    call.endpointClosed();
+  }
+
+  @Override
+  void streamFailed(H2Call call, Throwable cause) {
+    call.endpointFailed("endpoint stream failed: " + cause);
+  }
+
+  @Override
+  void connectionFrame(Object msg) {
     if (msg instanceof Http2SettingsFrame s && s.settings().maxConcurrentStreams() != null) {
       pool.learnedLimit(endpoint, s.settings().maxConcurrentStreams());
     } else if (msg instanceof Http2GoAwayFrame) {
-      draining = true; // the endpoint takes no new streams: new calls go to another connection
+      // Streams above its last stream id were closed before it came here (their calls asked
+      // refused()); the endpoint takes no new streams: new calls go to another connection.
+      draining = true;
       pool.forget(this);
       if (streams == 0) {
         ctx.close();
@@ -232,20 +271,7 @@ final class H2Upstream extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+  void connectionFailed(Throwable cause) {
     ctx.close();
-  }
-
-  /** We disabled push: a pushed stream is closed (reset) at once. */
-  private static final class RefusePush extends ChannelInboundHandlerAdapter {
-    @Override
-    public boolean isSharable() {
-      return true;
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      ctx.close();
-    }
   }
 }
