@@ -56,7 +56,9 @@ class AcceptLoopTest {
               });
       hammer.setDaemon(true);
       hammer.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (served.get() < 3) {
+        assertThat(System.nanoTime()).as("3 connections served within 10 s").isLessThan(deadline);
         Thread.onSpinWait();
       }
       loop.close();

@@ -170,8 +170,9 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
 
   /**
    * Writes {@code d} on {@code toStream}; its bytes go back to the sender's window once written.
+   * Returns the write's promise.
    */
-  private static void relay(
+  private static ChannelPromise relay(
       Http2DataFrame d,
       H2Side to,
       Http2FrameStream toStream,
@@ -183,6 +184,7 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
       // On failure too: the stream is reset then, and its window must not stay taken meanwhile.
       p.addListener(f -> from.consumed(fromStream, bytes));
     }
+    return p;
   }
 
   // ---- endpoint → client ----
@@ -211,11 +213,7 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
     } else {
       Http2DataFrame d = (Http2DataFrame) frame;
       responseEnded = d.isEndStream();
-      int bytes = d.initialFlowControlledBytes();
-      written = clientSide.write(d.stream(client));
-      if (bytes > 0) {
-        written.addListener(f -> upstream.consumed(endpoint, bytes));
-      }
+      written = relay(d, clientSide, client, upstream, endpoint);
     }
     if (responseEnded && !requestEnded) {
       // The endpoint answered before the request's end: cut the rest once the answer is out (a
@@ -302,6 +300,7 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
     clientGone("client stream closed");
   }
 
+  /** The client's stream or whole connection is gone: whatever is left of the call goes. */
   void clientGone(String reason) {
     if (over) {
       return;
@@ -312,11 +311,6 @@ final class H2Call implements Consumer<Endpoint>, ChannelFutureListener {
     }
     end(reason);
     resetEndpoint(Http2Error.CANCEL);
-  }
-
-  /** The client connection ended: whatever is left of the call goes. */
-  void abandon(String reason) {
-    clientGone(reason);
   }
 
   void resetClient(Http2Error code, String reason) {

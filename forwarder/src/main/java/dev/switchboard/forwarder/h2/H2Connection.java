@@ -188,7 +188,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   @Override
   protected void released() {
-    side.calls().forEach(c -> c.abandon("client connection closed"));
+    side.calls().forEach(c -> c.clientGone("client connection closed"));
     if (pool != null && listener.privateConnections()) {
       pool.close();
     }
@@ -196,11 +196,8 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
 
   /** The client connection's frames and events, after its codec. */
   private final class ClientSide extends H2Side {
-    final Http2FrameCodec codec;
-
     ClientSide(Http2FrameCodec codec) {
       super(codec);
-      this.codec = codec;
     }
 
     @Override

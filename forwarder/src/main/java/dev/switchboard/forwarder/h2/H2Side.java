@@ -40,6 +40,9 @@ abstract class H2Side extends Http2ChannelDuplexHandler {
   /** The calls with a stream on this connection, by stream id (until that stream closes). */
   private final IntObjectHashMap<H2Call> calls = new IntObjectHashMap<>();
 
+  /** This side's codec, which the subclass puts in the pipeline right before this handler. */
+  final Http2FrameCodec codec;
+
   private final Http2Connection connection;
   ChannelHandlerContext ctx;
 
@@ -47,6 +50,7 @@ abstract class H2Side extends Http2ChannelDuplexHandler {
   boolean flushQueued;
 
   H2Side(Http2FrameCodec codec) {
+    this.codec = codec;
     this.connection = codec.connection();
   }
 

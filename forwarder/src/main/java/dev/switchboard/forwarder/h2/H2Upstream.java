@@ -50,7 +50,6 @@ final class H2Upstream extends H2Side {
   private List<Waiter> waiting = new ArrayList<>(2);
 
   private Channel channel;
-  private final Http2FrameCodec codec;
   private Endpoint endpoint;
   private int dialAttempts;
 
@@ -62,14 +61,9 @@ final class H2Upstream extends H2Side {
   private ScheduledFuture<?> idleClose;
 
   H2Upstream(H2Pool pool, H2Options options) {
-    this(pool, options, codec(options));
-  }
-
-  private H2Upstream(H2Pool pool, H2Options options, Http2FrameCodec codec) {
-    super(codec);
+    super(codec(options));
     this.pool = pool;
     this.options = options;
-    this.codec = codec;
   }
 
   private static Http2FrameCodec codec(H2Options options) {
