@@ -7,7 +7,6 @@ import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.internal.ForwarderContext;
 import dev.switchboard.forwarder.internal.PooledListenerBase;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 
 /**
@@ -38,9 +37,8 @@ public final class H2Listener extends PooledListenerBase<H2Pool> {
   }
 
   @Override
-  protected void admitted(
-      ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first) {
+  protected void admitted(Channel child, ConnectionInfo info, Endpoint first) {
     new H2Connection(this, child, info, first).install();
-    gate.fireChannelRead(child); // ServerBootstrap's acceptor registers it, with the child options
+    serve(child);
   }
 }

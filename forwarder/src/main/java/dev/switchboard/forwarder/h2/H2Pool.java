@@ -130,7 +130,8 @@ final class H2Pool implements PooledListenerBase.LoopPool {
   }
 
   private ChannelFuture connect(InetSocketAddress address) {
-    return listener.connector(loop).connect(address);
+    // The codec comes once connected (and after any preamble): nothing reads before that.
+    return listener.connect(loop, address, p -> {}, false);
   }
 
   /**

@@ -8,7 +8,6 @@ import dev.switchboard.forwarder.internal.PooledListenerBase;
 import dev.switchboard.forwarder.pick.EndpointSet;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -117,19 +116,15 @@ final class EndpointPool implements PooledListenerBase.LoopPool {
   }
 
   private ChannelFuture open(InetSocketAddress address) {
-    return listener
-        .connector(loop)
-        .handler(
-            new ChannelInitializer<>() {
-              @Override
-              protected void initChannel(Channel ch) {
-                ch.pipeline()
-                    .addLast(
-                        "codec", new HttpClientCodec(maxHeaderBytes, maxHeaderBytes, 64 * 1024))
-                    .addLast("pooled", new PooledConnection(EndpointPool.this));
-              }
-            })
-        .connect(address);
+    // The codec and the connection's handler are there before the connect completes: the first
+    // read may come with it.
+    return listener.connect(
+        loop,
+        address,
+        p ->
+            p.addLast("codec", new HttpClientCodec(maxHeaderBytes, maxHeaderBytes, 64 * 1024))
+                .addLast("pooled", new PooledConnection(this)),
+        true);
   }
 
   /**

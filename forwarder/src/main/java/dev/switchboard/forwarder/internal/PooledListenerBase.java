@@ -4,17 +4,15 @@ import dev.switchboard.forwarder.ConnectionPreamble;
 import dev.switchboard.forwarder.ListenerSpec;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.pick.EndpointSet;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * A stream listener whose connections pick an endpoint per request (HTTP/1.1) or per stream
@@ -40,15 +38,6 @@ public abstract class PooledListenerBase<P extends PooledListenerBase.LoopPool>
     void close();
   }
 
-  private static final ChannelHandler NO_CHILD_HANDLER =
-      new ChannelInitializer<Channel>() {
-        @Override
-        protected void initChannel(Channel ch) {}
-      };
-
-  private final Bootstrap connectTemplate;
-  private final boolean halfClosure;
-
   /** One pool per event loop that served a client, created on that loop; read from any loop. */
   private final Map<EventLoop, P> pools = new ConcurrentHashMap<>();
 
@@ -61,20 +50,7 @@ public abstract class PooledListenerBase<P extends PooledListenerBase.LoopPool>
    */
   protected PooledListenerBase(
       ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial, boolean halfClosure) {
-    super(spec, ctx, initial);
-    this.halfClosure = halfClosure;
-    // AUTO_READ off: the mode adds its handlers (after the preamble, if any) and reads then.
-    this.connectTemplate =
-        new Bootstrap()
-            .channel(ctx.transport().socketChannel())
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClosure)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.ALLOCATOR, ctx.allocator())
-            .option(
-                ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()))
-            .handler(NO_CHILD_HANDLER);
+    super(spec, ctx, initial, halfClosure);
     this.privateConnections = spec.options().preamble() != ConnectionPreamble.NONE;
   }
 
@@ -112,9 +88,24 @@ public abstract class PooledListenerBase<P extends PooledListenerBase.LoopPool>
     return targeting.endpoints();
   }
 
-  /** A socket to an endpoint on {@code eventLoop}, with an empty pipeline and AUTO_READ off. */
-  public final Bootstrap connector(EventLoop eventLoop) {
-    return connectTemplate.clone(eventLoop);
+  /**
+   * A connection to an endpoint on {@code eventLoop}, AUTO_READ off, its pipeline built by {@code
+   * pipeline} before it is registered. {@code readAtOnce} only when that pipeline can take the
+   * endpoint's first bytes as soon as the connect completes.
+   */
+  public final ChannelFuture connect(
+      EventLoop eventLoop,
+      InetSocketAddress address,
+      Consumer<ChannelPipeline> pipeline,
+      boolean readAtOnce) {
+    Channel ch = sockets.newEndpointChannel(address, readAtOnce);
+    pipeline.accept(ch.pipeline());
+    return StreamSockets.connect(eventLoop, ch, address);
+  }
+
+  /** The mode's handlers are on {@code child}: registers it, to be read at once. */
+  protected final void serve(Channel child) {
+    sockets.register(child, true);
   }
 
   @Override
@@ -133,25 +124,5 @@ public abstract class PooledListenerBase<P extends PooledListenerBase.LoopPool>
     } catch (RejectedExecutionException e) {
       // the forwarder is shutting down: its loops close every channel
     }
-  }
-
-  @Override
-  protected final ChannelFuture bind() {
-    ServerBootstrap b =
-        new ServerBootstrap()
-            .group(loop, ctx.group())
-            .channel(ctx.transport().serverSocketChannel())
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .option(ChannelOption.ALLOCATOR, ctx.allocator())
-            .handler(acceptGate())
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClosure)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.ALLOCATOR, ctx.allocator())
-            .childHandler(NO_CHILD_HANDLER);
-    if (spec.options().reusePort()) {
-      b.option(ctx.transport().reusePortOption(), true);
-    }
-    return b.bind(spec.bindAddress());
   }
 }

@@ -8,10 +8,14 @@ import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.Protocol;
 import dev.switchboard.forwarder.ServiceTarget;
 import dev.switchboard.forwarder.pick.EndpointPicker;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,29 +28,81 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the connection-oriented listeners (plain TCP and HTTP/1.1) share: the accept gate that
+ * What the connection-oriented listeners (plain TCP, HTTP/1.1, HTTP/2) share: the accept gate that
  * counts, limits and picks on the listener's loop, the re-pick after a failed connect, and the
  * report of a finished connection. Subclasses say how an admitted connection is forwarded.
  */
 public abstract class StreamListenerBase extends ListenerBase {
   private static final Logger log = LoggerFactory.getLogger(StreamListenerBase.class);
 
-  protected StreamListenerBase(ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial) {
+  /**
+   * Accept queue length asked for; the kernel caps it at net.core.somaxconn (4096 on current
+   * kernels, which is also Netty's default). Stated here because a short queue drops SYNs under
+   * bursts of new connections, and each drop costs the client a 1 s retransmission.
+   */
+  static final int BACKLOG = Math.max(4096, NetUtil.SOMAXCONN);
+
+  /**
+   * ServerBootstrap insists on a child handler; children never reach it: the accept gate admits
+   * them, and the mode registers them itself ({@link StreamSockets#register}).
+   */
+  private static final ChannelHandler NO_CHILD_HANDLER =
+      new ChannelInboundHandlerAdapter() {
+        @Override
+        public boolean isSharable() {
+          return true;
+        }
+      };
+
+  /** Client and endpoint sockets of this listener. */
+  protected final StreamSockets sockets;
+
+  /**
+   * @param halfClosure whether client and endpoint sockets pass half-closes up (TCP and HTTP/1.1
+   *     do: a client may end its request with a FIN; HTTP/2 has its own end of stream)
+   */
+  protected StreamListenerBase(
+      ListenerSpec spec, ForwarderContext ctx, ServiceTarget initial, boolean halfClosure) {
     super(spec, ctx, initial);
     if (spec.protocol() != Protocol.TCP) {
       throw new IllegalArgumentException("spec.protocol: " + spec.protocol() + " (expected: TCP)");
     }
+    this.sockets =
+        new StreamSockets(
+            ctx,
+            halfClosure,
+            (int) Math.min(Integer.MAX_VALUE, spec.options().connectTimeout().toMillis()));
+  }
+
+  /** An IPv4 address gets an AF_INET socket; accepted sockets pass the accept gate. */
+  @Override
+  protected final ChannelFuture bind() {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(loop, ctx.group())
+            .channelFactory(() -> ctx.transport().newServerSocketChannel(spec.bindAddress()))
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .option(ChannelOption.SO_BACKLOG, BACKLOG)
+            .option(ChannelOption.ALLOCATOR, ctx.allocator())
+            .handler(acceptGate())
+            .childHandler(NO_CHILD_HANDLER);
+    if (spec.options().reusePort()) {
+      b.option(ctx.transport().reusePortOption(), true);
+    }
+    return b.bind(spec.bindAddress());
+  }
+
+  public final StreamSockets sockets() {
+    return sockets;
   }
 
   /**
    * On the listener's loop: a connection passed the limit and has {@code first} to connect to (null
    * when the listener accepts PROXY headers: the pick waits for the header, see {@link #pickFor}).
    * It is counted as active; the subclass must end it with {@link #connectionFinished}. It is not
-   * registered yet: the subclass registers it, or passes it on through {@code gate} to the
-   * acceptor.
+   * registered yet: the subclass registers it ({@link StreamSockets#register}).
    */
-  protected abstract void admitted(
-      ChannelHandlerContext gate, Channel child, ConnectionInfo info, Endpoint first);
+  protected abstract void admitted(Channel child, ConnectionInfo info, Endpoint first);
 
   /** The server channel's first handler: every accepted socket passes it before registration. */
   protected final ChannelInboundHandlerAdapter acceptGate() {
@@ -219,7 +275,7 @@ public abstract class StreamListenerBase extends ListenerBase {
       if (spec.options().acceptProxyHeader()) {
         counters.active.incrementAndGet();
         child.pipeline().addFirst(new ProxyHeaderReader());
-        admitted(gate, child, info, null);
+        admitted(child, info, null);
         return;
       }
       Endpoint first = targeting.pick(client, Set.of());
@@ -229,7 +285,7 @@ public abstract class StreamListenerBase extends ListenerBase {
         return;
       }
       counters.active.incrementAndGet();
-      admitted(gate, child, info, first);
+      admitted(child, info, first);
     }
 
     /** Resets the connection at once (SO_LINGER 0), before it is registered anywhere. */

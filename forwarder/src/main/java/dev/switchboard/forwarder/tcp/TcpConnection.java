@@ -4,13 +4,12 @@ import dev.switchboard.forwarder.ConnectionInfo;
 import dev.switchboard.forwarder.Endpoint;
 import dev.switchboard.forwarder.Outcome;
 import dev.switchboard.forwarder.internal.ConnectionLifecycle;
+import dev.switchboard.forwarder.internal.StreamSockets;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannelConfig;
-import io.netty.util.concurrent.PromiseNotifier;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,23 +65,7 @@ final class TcpConnection extends ConnectionLifecycle<TcpListener> {
     Channel ch = listener.newEndpointChannel(address);
     ch.pipeline().addLast(new SideHandler(this, false));
     // On the client's loop, so registration completes at once and the connect starts right away.
-    ChannelFuture registered = client.eventLoop().register(ch);
-    if (registered.isDone()) {
-      return connectRegistered(registered, address);
-    }
-    ChannelPromise connected = ch.newPromise();
-    registered.addListener(
-        (ChannelFuture f) -> PromiseNotifier.cascade(connectRegistered(f, address), connected));
-    return connected;
-  }
-
-  private static ChannelFuture connectRegistered(
-      ChannelFuture registration, InetSocketAddress address) {
-    if (!registration.isSuccess()) {
-      registration.channel().unsafe().closeForcibly();
-      return registration;
-    }
-    return registration.channel().connect(address);
+    return StreamSockets.connect(client.eventLoop(), ch, address);
   }
 
   @Override

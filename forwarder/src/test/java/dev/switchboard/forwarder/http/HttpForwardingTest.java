@@ -220,6 +220,35 @@ class HttpForwardingTest {
     assertThat(closed.get(0).bytesToClient()).isGreaterThan(size);
   }
 
+  /**
+   * A client may end its side after the request (a FIN: HTTP/1.1 allows it) and then download. The
+   * response must still pass whole when it outgrows the socket buffers, so that the proxy has to
+   * wait for the half-closed client's socket to become writable again (Netty's epoll once dropped
+   * such a socket from epoll, and the wait then cut the connection: EpollWorkaround).
+   */
+  @Test
+  void aClientThatHalfClosesAfterItsRequestStillGetsALargeResponseWhole() throws Exception {
+    int size = 16 << 20;
+    try (Socket s = connect()) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.getOutputStream().write(RawHttp.request("GET", "/big/" + size));
+      s.getOutputStream().flush();
+      s.shutdownOutput();
+      InputStream in = s.getInputStream();
+      // Read slowly at first, so the proxy's writes to the client back up.
+      await()
+          .pollDelay(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> backend.requests.size() == 1);
+      RawHttp.Message big = RawHttp.read(in);
+      assertThat(big.body()).hasSize(size);
+      assertThat(in.read()).as("closed after the last answer to a client that ended").isEqualTo(-1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> closed.size() == 1);
+    assertThat(closed.get(0).outcome()).isEqualTo(Outcome.COMPLETED);
+    assertThat(closed.get(0).bytesToClient()).isGreaterThan(size);
+  }
+
   @Test
   void behindAProxyHeaderPipelinedRequestsArriveWithoutItAndTheObserverSeesTheNamedClient()
       throws Exception {

@@ -1,4 +1,4 @@
-package dev.switchboard.forwarder.tcp;
+package dev.switchboard.forwarder.internal;
 
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * empty set and stays "added", and {@code halfClosedClientReceivesBulk} without this fails there
  * too. Drop it when that test passes without it on the Netty in use.
  */
-final class EpollWorkaround {
+public final class EpollWorkaround {
   private static final Logger log = LoggerFactory.getLogger(EpollWorkaround.class);
 
   /**
@@ -65,7 +65,7 @@ final class EpollWorkaround {
    * Call before the channel is registered (the flag then goes into the first epoll_ctl, no extra
    * system call), or on its event loop after.
    */
-  static void keepRegistered(Channel ch) {
+  public static void keepRegistered(Channel ch) {
     setFlag(ch, Native.EPOLLERR);
   }
 
@@ -75,7 +75,7 @@ final class EpollWorkaround {
    * once when data arrives (one buffer: AUTO_READ is off) and goes back to reading on request. No
    * effect on other transports or when reflection is refused.
    */
-  static void watchInputFromStart(Channel ch) {
+  public static void watchInputFromStart(Channel ch) {
     setFlag(ch, Native.EPOLLIN);
   }
 
