@@ -3,6 +3,7 @@ package dev.switchboard.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.testing.AcceptLoop;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -90,35 +91,29 @@ class NodeAgentKillTest {
 
   /** Accepts on the dead node's NodePort, answers like a pod, remembers when it last did. */
   private static final class Spy implements AutoCloseable {
-    private final ServerSocket socket;
+    private static final byte[] REPLY =
+        "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\npod=spy\n"
+            .getBytes(StandardCharsets.US_ASCII);
+
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong last = new AtomicLong();
-    private final Thread thread;
+    private final AcceptLoop acceptLoop;
 
     Spy(String address, int port) throws IOException {
-      socket = new ServerSocket();
+      ServerSocket socket = new ServerSocket();
       socket.setReuseAddress(true);
       socket.bind(new InetSocketAddress(InetAddress.getByName(address), port), 256);
-      thread = new Thread(this::serve, "spy");
-      thread.setDaemon(true);
-      thread.start();
+      acceptLoop = AcceptLoop.start(socket, "spy", this::serve);
     }
 
-    private void serve() {
-      byte[] reply =
-          "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\npod=spy\n"
-              .getBytes(StandardCharsets.US_ASCII);
-      while (!socket.isClosed()) {
-        try (Socket s = socket.accept()) {
-          connections.incrementAndGet();
-          last.set(System.nanoTime());
-          s.setSoTimeout(2000);
-          s.getInputStream().read(new byte[4096]);
-          OutputStream out = s.getOutputStream();
-          out.write(reply);
-        } catch (IOException e) {
-          // closed, or a client gone: next
-        }
+    private void serve(Socket accepted) throws IOException {
+      try (Socket s = accepted) {
+        connections.incrementAndGet();
+        last.set(System.nanoTime());
+        s.setSoTimeout(2000);
+        s.getInputStream().read(new byte[4096]);
+        OutputStream out = s.getOutputStream();
+        out.write(REPLY);
       }
     }
 
@@ -131,8 +126,8 @@ class NodeAgentKillTest {
     }
 
     @Override
-    public void close() throws IOException {
-      socket.close();
+    public void close() {
+      acceptLoop.close();
     }
   }
 }

@@ -7,6 +7,7 @@ import dev.switchboard.agent.ClusterIpMode;
 import dev.switchboard.agent.NodeAgent;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
+import dev.switchboard.testing.AcceptLoop;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ApplyPodRequest;
@@ -162,30 +163,25 @@ public final class RouteModeScenario {
 
   /** A pod's server: answers "pod=web-1" and closes. */
   private static final class PodServer implements AutoCloseable {
-    private final ServerSocket socket;
+    private final AcceptLoop acceptLoop;
 
     PodServer(String ip, int port) throws IOException {
-      socket = new ServerSocket();
+      ServerSocket socket = new ServerSocket();
       socket.bind(new InetSocketAddress(ip, port));
-      Thread t =
-          new Thread(
-              () -> {
-                while (!socket.isClosed()) {
-                  try (Socket s = socket.accept()) {
-                    s.getOutputStream().write("pod=web-1\n".getBytes(StandardCharsets.UTF_8));
-                  } catch (IOException e) {
-                    // closed
-                  }
+      acceptLoop =
+          AcceptLoop.start(
+              socket,
+              "pod",
+              accepted -> {
+                try (Socket s = accepted) {
+                  s.getOutputStream().write("pod=web-1\n".getBytes(StandardCharsets.UTF_8));
                 }
-              },
-              "pod");
-      t.setDaemon(true);
-      t.start();
+              });
     }
 
     @Override
-    public void close() throws IOException {
-      socket.close();
+    public void close() {
+      acceptLoop.close();
     }
   }
 }
