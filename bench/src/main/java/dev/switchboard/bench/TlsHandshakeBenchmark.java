@@ -39,7 +39,8 @@ public final class TlsHandshakeBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-    Path dir = Files.createTempDirectory("switchboard-tls-bench-");
+    ScratchDir scratch = ScratchDir.create("switchboard-tls-bench-", args);
+    Path dir = scratch.path();
     CertificateAuthority ca = CertificateAuthority.create("bench-ca", Duration.ofDays(1));
     ca.write(dir.resolve("ca.crt"), dir.resolve("ca.key"));
     ca.issueServer("cp", List.of("127.0.0.1"), Duration.ofDays(1))
@@ -86,6 +87,7 @@ public final class TlsHandshakeBenchmark {
         System.out.println(row("mTLS (ECDSA P-256)", tlsNanos));
       }
     }
+    scratch.finished();
   }
 
   private static long connect(int port, ChannelCredentials credentials) throws Exception {

@@ -1,5 +1,6 @@
 package dev.switchboard.bench.grpc;
 
+import dev.switchboard.bench.ScratchDir;
 import dev.switchboard.bench.scale.JvmProcess;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
@@ -25,6 +26,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * per call is reported too.
  *
  * <p>Usage: {@code bench/grpc [--rounds 3] [--seconds 5] [--warmup 15] [--connections 4]
- * [--in-flight 64]}
+ * [--in-flight 64] [--out FILE] [--keep]}: the table goes to stdout, and to FILE too; the scratch
+ * directory (logs) is removed after a clean run unless {@code --keep}.
  */
 public final class GrpcBenchmark {
   private static final String NODE = "127.0.1.71";
@@ -73,13 +76,26 @@ public final class GrpcBenchmark {
                 4,
                 "--in-flight",
                 64));
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      if (!opts.containsKey(args[i])) {
-        throw new IllegalArgumentException(args[i] + ": unknown (expected: " + opts.keySet() + ")");
+    String out = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals(ScratchDir.KEEP)) {
+        continue;
       }
-      opts.put(args[i], Integer.parseInt(args[i + 1]));
+      if (i + 1 == args.length) {
+        throw new IllegalArgumentException(args[i] + ": needs a value");
+      }
+      if (args[i].equals("--out")) {
+        out = args[++i];
+      } else if (opts.containsKey(args[i])) {
+        opts.put(args[i], Integer.parseInt(args[i + 1]));
+        i++;
+      } else {
+        throw new IllegalArgumentException(
+            args[i] + ": unknown (expected: " + opts.keySet() + ", --out or --keep)");
+      }
     }
-    Path dir = Files.createTempDirectory("bench-grpc");
+    ScratchDir scratch = ScratchDir.create("switchboard-grpc-bench-", args);
+    Path dir = scratch.path();
     int port = EtcdProcess.freePort();
     List<String> endpointArgs = new ArrayList<>(List.of(Integer.toString(port)));
     endpointArgs.addAll(ENDPOINT_IPS);
@@ -116,17 +132,22 @@ public final class GrpcBenchmark {
                   : "Switchboard agent (h2 mode), extra: bin/run-local's flags + " + EXTRA_FLAGS,
               new Target(viaAgent, ProcessHandle.of(agent.pid()).orElseThrow()));
           targets.put("HAProxy 2.6 mode http, h2", new Target(viaHaproxy, haproxy.toHandle()));
-          System.out.println(
+          String report =
               new Rounds(
                       new GrpcLoad(opts.get("--connections"), opts.get("--in-flight")),
                       ENDPOINT_IPS.size())
-                  .run(targets, opts.get("--rounds"), opts.get("--seconds"), opts.get("--warmup")));
+                  .run(targets, opts.get("--rounds"), opts.get("--seconds"), opts.get("--warmup"));
+          System.out.println(report);
+          if (out != null) {
+            Files.writeString(Path.of(out), report + "\n", StandardCharsets.UTF_8);
+          }
         } finally {
           haproxy.destroy();
           haproxy.waitFor(5, TimeUnit.SECONDS);
         }
       }
     }
+    scratch.finished();
   }
 
   /** A target and the proxy process whose CPU it costs (null: none). */

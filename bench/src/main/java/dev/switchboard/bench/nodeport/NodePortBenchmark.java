@@ -1,5 +1,6 @@
 package dev.switchboard.bench.nodeport;
 
+import dev.switchboard.bench.ScratchDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +78,8 @@ public final class NodePortBenchmark {
       extras.put(e.substring(0, eq), e.substring(eq + 1).trim());
     }
     Path repo = Path.of(System.getProperty("bench.repo", ".")).toAbsolutePath().normalize();
-    Path dir = Files.createTempDirectory("switchboard-bench-");
+    ScratchDir scratch = ScratchDir.create("switchboard-bench-", args);
+    Path dir = scratch.path();
     int podPort = dev.switchboard.testing.EtcdProcess.freePort();
     int haproxyPort = dev.switchboard.testing.EtcdProcess.freePort();
     try (ReferenceServers refs = new ReferenceServers(dir);
@@ -232,6 +234,7 @@ public final class NodePortBenchmark {
         Files.writeString(Path.of(out), report, StandardCharsets.UTF_8);
       }
     }
+    scratch.finished();
   }
 
   private static List<ProcessHandle> handles(Process... processes) {

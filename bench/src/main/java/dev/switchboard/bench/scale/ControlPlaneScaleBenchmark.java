@@ -1,5 +1,6 @@
 package dev.switchboard.bench.scale;
 
+import dev.switchboard.bench.ScratchDir;
 import dev.switchboard.testing.EtcdProcess;
 import dev.switchboard.v1.AdminGrpc;
 import dev.switchboard.v1.ListRequest;
@@ -30,7 +31,8 @@ public final class ControlPlaneScaleBenchmark {
 
   public static void main(String[] args) throws Exception {
     BenchOptions options = BenchOptions.parse(args);
-    Path dir = Files.createTempDirectory("switchboard-cpbench-");
+    ScratchDir scratch = ScratchDir.create("switchboard-cpbench-", args);
+    Path dir = scratch.path();
     ScaleRun.say("logs and recordings in %s", dir);
     List<ScaleRun.Result> results = new ArrayList<>();
     List<String> seeding = new ArrayList<>();
@@ -110,5 +112,6 @@ public final class ControlPlaneScaleBenchmark {
         Files.writeString(Path.of(options.out()), report);
       }
     }
+    scratch.finished();
   }
 }

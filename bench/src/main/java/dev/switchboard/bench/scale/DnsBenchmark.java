@@ -1,5 +1,6 @@
 package dev.switchboard.bench.scale;
 
+import dev.switchboard.bench.ScratchDir;
 import dev.switchboard.bench.Wrk;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
@@ -73,16 +74,16 @@ public final class DnsBenchmark {
     int checkQps = Integer.parseInt(arg(args, "--check-qps", "5000"));
     // For experiments: extra agent JVM flags (e.g. JFR), and 0 to skip the forwarding check.
     String jvm = arg(args, "--agent-jvm-args", "").trim();
+    ScratchDir scratch = ScratchDir.create("switchboard-dns-bench", args);
     DnsBenchmark bench =
-        new DnsBenchmark(
-            Files.createTempDirectory("switchboard-dns-bench"),
-            jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")));
+        new DnsBenchmark(scratch.path(), jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")));
     Runtime.getRuntime().addShutdownHook(new Thread(bench::close)); // also on Ctrl-C
     try {
       bench.run(rounds, seconds, checkQps);
     } finally {
       bench.close();
     }
+    scratch.finished();
   }
 
   private void run(int rounds, int seconds, int checkQps) throws Exception {

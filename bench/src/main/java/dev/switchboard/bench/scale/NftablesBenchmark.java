@@ -1,5 +1,6 @@
 package dev.switchboard.bench.scale;
 
+import dev.switchboard.bench.ScratchDir;
 import dev.switchboard.bench.Wrk;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
@@ -106,13 +107,14 @@ public final class NftablesBenchmark {
     List<Scenario> scenarios =
         ALL_SCENARIOS.stream().filter(sc -> wanted.contains(sc.key())).toList();
     boolean userspace = !Arrays.asList(args).contains("--no-userspace");
-    NftablesBenchmark bench =
-        new NftablesBenchmark(Files.createTempDirectory("switchboard-nft-bench"), scenarios);
+    ScratchDir scratch = ScratchDir.create("switchboard-nft-bench", args);
+    NftablesBenchmark bench = new NftablesBenchmark(scratch.path(), scenarios);
     try {
       bench.run(rounds, seconds, userspace);
     } finally {
       bench.close();
     }
+    scratch.finished();
   }
 
   private void run(int rounds, int seconds, boolean userspacePhase) throws Exception {

@@ -1,5 +1,6 @@
 package dev.switchboard.bench.scale;
 
+import dev.switchboard.bench.ScratchDir;
 import dev.switchboard.controlplane.ControlPlane;
 import dev.switchboard.controlplane.ControlPlaneConfig;
 import dev.switchboard.testing.EtcdProcess;
@@ -24,7 +25,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,8 @@ public final class ProbeLoadBenchmark {
   public static void main(String[] args) throws Exception {
     int pods = Integer.parseInt(arg(args, "--pods", "1000"));
     int seconds = Integer.parseInt(arg(args, "--seconds", "30"));
-    Path dir = Files.createTempDirectory("switchboard-probe-bench");
+    ScratchDir scratch = ScratchDir.create("switchboard-probe-bench", args);
+    Path dir = scratch.path();
     try (EtcdProcess etcd = EtcdProcess.start();
         Listeners listeners = new Listeners(pods);
         ControlPlane cp =
@@ -124,6 +125,7 @@ public final class ProbeLoadBenchmark {
         channel.shutdownNow();
       }
     }
+    scratch.finished();
   }
 
   private static long ready(AdminGrpc.AdminBlockingStub admin) {
