@@ -92,10 +92,6 @@ public abstract class StreamListenerBase extends ListenerBase {
     return b.bind(spec.bindAddress());
   }
 
-  public final StreamSockets sockets() {
-    return sockets;
-  }
-
   /**
    * On the listener's loop: a connection passed the limit and has {@code first} to connect to (null
    * when the listener accepts PROXY headers: the pick waits for the header, see {@link #pickFor}).
