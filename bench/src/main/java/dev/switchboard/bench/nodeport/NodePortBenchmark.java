@@ -220,21 +220,33 @@ public final class NodePortBenchmark {
                         + ")"));
         System.out.println("bench: holding for " + hold + " s");
         Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
-        return;
-      }
-      List<Rounds.Scenario> scenarios =
-          Rounds.SCENARIOS.stream().filter(sc -> scenarioIds.contains(sc.id())).toList();
-      String report = Rounds.measure(targets, scenarios, rounds, seconds);
-      if (sink != null) {
-        report += "\n" + sink.summary() + "\n";
-      }
-      System.out.println(report);
-      String out = a.value("--out", null);
-      if (out != null) {
-        Files.writeString(Path.of(out), report, StandardCharsets.UTF_8);
+      } else {
+        measure(a, targets, scenarioIds, rounds, seconds, sink);
       }
     }
     scratch.finished();
+  }
+
+  /** The measured rounds; the table to stdout, and to {@code --out} too. */
+  private static void measure(
+      Args a,
+      List<Target> targets,
+      List<String> scenarioIds,
+      int rounds,
+      int seconds,
+      OtlpSink sink)
+      throws Exception {
+    List<Rounds.Scenario> scenarios =
+        Rounds.SCENARIOS.stream().filter(sc -> scenarioIds.contains(sc.id())).toList();
+    String report = Rounds.measure(targets, scenarios, rounds, seconds);
+    if (sink != null) {
+      report += "\n" + sink.summary() + "\n";
+    }
+    System.out.println(report);
+    String out = a.value("--out", null);
+    if (out != null) {
+      Files.writeString(Path.of(out), report, StandardCharsets.UTF_8);
+    }
   }
 
   private static List<ProcessHandle> handles(Process... processes) {
