@@ -116,15 +116,16 @@ final class EndpointPool implements PooledListenerBase.LoopPool {
   }
 
   private ChannelFuture open(InetSocketAddress address) {
-    // The codec and the connection's handler are there before the connect completes: the first
-    // read may come with it.
+    // Not read at once: the first read is the lease's (PooledConnection.lease), so bytes an
+    // endpoint sends before any request (while a preamble is still being written) are not taken
+    // before the connection is known to the pool. Connects are rare here: connections are pooled.
     return listener.connect(
         loop,
         address,
         p ->
             p.addLast("codec", new HttpClientCodec(maxHeaderBytes, maxHeaderBytes, 64 * 1024))
                 .addLast("pooled", new PooledConnection(this)),
-        true);
+        false);
   }
 
   /**
