@@ -33,7 +33,6 @@ public final class ControlPlaneScaleBenchmark {
     BenchOptions options = BenchOptions.parse(args);
     ScratchDir scratch = ScratchDir.create("switchboard-cpbench-", args);
     Path dir = scratch.path();
-    ScaleRun.say("logs and recordings in %s", dir);
     List<ScaleRun.Result> results = new ArrayList<>();
     List<String> seeding = new ArrayList<>();
     List<NodeAgentProbe.Result> agentRss = new ArrayList<>();

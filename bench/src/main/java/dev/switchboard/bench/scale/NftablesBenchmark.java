@@ -162,7 +162,12 @@ public final class NftablesBenchmark {
             120_000);
         Files.writeString(
             dir.resolve("switchboard.nft"), output(List.of("nft", "list", "table", "ip", OURS)));
-        System.err.println("the agent's table: " + dir.resolve("switchboard.nft"));
+        System.err.println(
+            "the agent's table: "
+                + dir.resolve("switchboard.nft")
+                + " (gone after a clean run unless "
+                + ScratchDir.KEEP
+                + ")");
         minimalTable(clusterIp);
         variants(nftTargets, direct, nodePort, service, local);
         double cpuBefore = agent.cpuMillis();
