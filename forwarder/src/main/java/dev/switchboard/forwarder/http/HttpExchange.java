@@ -44,6 +44,13 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
   private final boolean replayable;
 
   private final boolean requestKeepAlive;
+
+  /**
+   * The request asks to switch protocols: the client is not read ahead, so that what it sends after
+   * a 101 reaches the tunnel as bytes, not the HTTP decoder.
+   */
+  private final boolean upgrade;
+
   private HttpExchangeObserver.Exchange observed;
   private Endpoint endpoint;
   private PooledConnection conn;
@@ -79,6 +86,7 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
       HopByHop.dropClose(request.headers());
     }
     this.replayable = HopByHop.replayable(request);
+    this.upgrade = request.headers().contains(HttpHeaderNames.UPGRADE);
   }
 
   /** The endpoint for this request (null: none is ready). */
@@ -155,8 +163,12 @@ final class HttpExchange implements PooledConnection.Lessee, EndpointPool.Waiter
             if (conn == writingTo && !over) {
               onClosed(f.cause());
             }
-          } else if (!requestSent && conn == writingTo && !over) {
-            owner.readClient();
+          } else if (conn == writingTo && !over) {
+            if (!requestSent) {
+              owner.readClient();
+            } else if (!upgrade) {
+              owner.readAhead();
+            }
           }
         });
   }

@@ -221,6 +221,33 @@ class HttpForwardingTest {
   }
 
   /**
+   * A request that arrives while the response before it is still on its way (read ahead, and kept
+   * decoded) is sent to the endpoint after that response is complete, and answered after it.
+   */
+  @Test
+  void aRequestSentWhileTheResponseBeforeItIsRelayedIsAnsweredAfterIt() throws Exception {
+    int size = 8 << 20;
+    try (Socket s = connect()) {
+      s.setReceiveBufferSize(64 * 1024);
+      OutputStream out = s.getOutputStream();
+      out.write(RawHttp.request("GET", "/big/" + size));
+      out.flush();
+      java.io.PushbackInputStream in = new java.io.PushbackInputStream(s.getInputStream());
+      int first = in.read(); // the first response has begun (and, read slowly, backs up)
+      in.unread(first);
+      out.write(RawHttp.request("GET", "/second"));
+      out.flush();
+      assertThat(RawHttp.read(in).body()).hasSize(size);
+      assertThat(RawHttp.read(in).bodyText()).startsWith("path=/second;h=2");
+    }
+    assertThat(backend.requests)
+        .extracting(m -> m.firstLine())
+        .containsExactly("GET /big/" + size + " HTTP/1.1", "GET /second HTTP/1.1");
+    await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() == 2);
+    assertThat(completed).containsExactly("/big/" + size + "#1", "/second#2");
+  }
+
+  /**
    * A client may end its side after the request (a FIN: HTTP/1.1 allows it) and then download. The
    * response must still pass whole when it outgrows the socket buffers, so that the proxy has to
    * wait for the half-closed client's socket to become writable again (Netty's epoll once dropped
