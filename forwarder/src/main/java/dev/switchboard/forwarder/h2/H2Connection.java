@@ -104,7 +104,7 @@ final class H2Connection extends ConnectionLifecycle<H2Listener> {
       waiting.add(call);
       return;
     }
-    listener.pickForRequest(info().client(), client.eventLoop(), call);
+    listener.pickFor(info().client(), client.eventLoop(), call);
   }
 
   /** Another pick for a call whose endpoint could not take its stream (nothing was sent). */

@@ -113,7 +113,7 @@ final class HttpConnection extends ConnectionLifecycle<HttpListener> {
       if (pick != null && listener.candidates().candidate(pick.socketAddress()) != null) {
         started.picked(pick); // else the client waited while its endpoint left the set: pick again
       } else {
-        listener.pickForRequest(info().client(), client.eventLoop(), started::picked);
+        listener.pickFor(info().client(), client.eventLoop(), started::picked);
       }
       return;
     }

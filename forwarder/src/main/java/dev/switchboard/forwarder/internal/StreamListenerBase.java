@@ -176,29 +176,14 @@ public abstract class StreamListenerBase extends ListenerBase {
   }
 
   /**
-   * The first pick for a connection admitted without one (a PROXY header named its client), on the
-   * listener's loop; the answer on {@code replyOn}, null when no endpoint is ready (counted).
+   * A pick made away from the accept: the first for a connection admitted without one (a PROXY
+   * header named its client), and each request's in the per-request modes. Answered at once, in
+   * this call, when it is made on the listener's loop or the picker is stateless (no hop through
+   * the listener's task queue and back); otherwise on the listener's loop (where an affinity or
+   * custom picker keeps its state), with the answer on {@code replyOn}. Null when no endpoint is
+   * ready (counted).
    */
   public final void pickFor(InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
-    repick(
-        client,
-        Set.of(),
-        replyOn,
-        endpoint -> {
-          if (endpoint == null) {
-            counters.noEndpoint.increment();
-          }
-          reply.accept(endpoint);
-        });
-  }
-
-  /**
-   * A per-request mode's pick (each HTTP request): as {@link #pickFor}, but answered at once, in
-   * this call, when it is made on the listener's loop or the picker is stateless (no hop through
-   * the listener's task queue and back: a cost per request, not per connection, in this mode).
-   */
-  public final void pickForRequest(
-      InetSocketAddress client, Executor replyOn, Consumer<Endpoint> reply) {
     Endpoint endpoint;
     EndpointPicker stateless;
     if (loop.inEventLoop()) {
@@ -206,11 +191,13 @@ public abstract class StreamListenerBase extends ListenerBase {
     } else if ((stateless = targeting.statelessPicker()) != null) {
       endpoint = stateless.pick(targeting.endpoints(), client, Set.of());
     } else {
-      pickFor(
-          client, replyOn,
-          reply); // affinity or a custom picker: its state lives on the listener's loop
+      repick(client, Set.of(), replyOn, picked -> answer(picked, reply));
       return;
     }
+    answer(endpoint, reply);
+  }
+
+  private void answer(Endpoint endpoint, Consumer<Endpoint> reply) {
     if (endpoint == null) {
       counters.noEndpoint.increment();
     }
