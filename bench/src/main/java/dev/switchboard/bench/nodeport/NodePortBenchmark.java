@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,17 +21,20 @@ import java.util.concurrent.TimeUnit;
  * between targets each round so the machine's noise lands on all of them; the table gives medians.
  * Everything binds 127.0.0.0/8 only, and every run is bounded by wrk's duration.
  *
- * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--out FILE] [--scenarios
- * keepalive,newconn,bulk[,bulk1m]] [--targets id,...] [--extra "label=JVM flags"]... [--no-image]
- * [--otlp] [--hold SECONDS]}; each extra row X is two rows, {@code nodeport-X} and {@code
- * nodeport-http-X}; {@code --otlp} adds the extra row {@code otlp}: an agent with bin/run-local's
- * flags exporting traces and metrics by OTLP to a sink in this process (which counts the spans it
- * gets); in {@code --extra} flags, {@code @run-local} stands for the flags {@code bin/run-local}
- * gave its agents, e.g. {@code --extra "no-telemetry=@run-local -Dotel.sdk.disabled=true"}; and
- * {@code --hold SECONDS}: the last starts everything, prints each target's address and server pids,
- * and waits, for profiling by hand. "server CPU µs/req" is the user + system time of the serving
- * processes per request (all of them on a path: cloud-lb and the agents; both HAProxies): steadier
- * than req/s on a noisy machine.
+ * <p>Usage: {@code bench/nodeport [--rounds N] [--seconds S] [--warm-up S] [--out FILE]
+ * [--scenarios keepalive,newconn,bulk[,bulk1m]] [--targets id,...] [--extra "label=JVM flags"]...
+ * [--no-image] [--otlp] [--hold SECONDS]}; each extra row X is two rows, {@code nodeport-X} and
+ * {@code nodeport-http-X}; {@code --otlp} adds the extra row {@code otlp}: an agent with
+ * bin/run-local's flags exporting traces and metrics by OTLP to a sink in this process (which
+ * counts the spans it gets); in {@code --extra} flags, {@code @run-local} stands for the flags
+ * {@code bin/run-local} gave its agents, e.g. {@code --extra "no-telemetry=@run-local
+ * -Dotel.sdk.disabled=true"}; and {@code --hold SECONDS}: the last starts everything, prints each
+ * target's address and server pids, and waits, for profiling by hand. "server CPU µs/req" is the
+ * user + system time of the serving processes per request (all of them on a path: cloud-lb and the
+ * agents; both HAProxies): steadier than req/s on a noisy machine; "of which JIT" is the part of it
+ * the JVMs' JIT compiler threads spent compiling during the measured rounds (a cost of a young
+ * process, not of its steady state: {@code --warm-up S}, 2 by default, sets how long each target is
+ * warmed up per scenario).
  */
 public final class NodePortBenchmark {
   private static final String POD_IP = "127.0.10.1";
@@ -79,6 +83,40 @@ public final class NodePortBenchmark {
     }
     Path repo = Path.of(System.getProperty("bench.repo", ".")).toAbsolutePath().normalize();
     ScratchDir scratch = ScratchDir.create("switchboard-bench-", args);
+    // Ctrl-C or a kill (a --hold ended early, say) interrupts the run, which then stops every
+    // process it started, as a run's end does; the JVM exits once that is done.
+    Thread main = Thread.currentThread();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  main.interrupt();
+                  try {
+                    stopped.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }));
+    try {
+      run(a, repo, scratch, extras, only, rounds, seconds, scenarioIds);
+      scratch.finished();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** Starts every target, then measures them (or holds them for {@code --hold}), and stops them. */
+  private static void run(
+      Args a,
+      Path repo,
+      ScratchDir scratch,
+      Map<String, String> extras,
+      String only,
+      int rounds,
+      int seconds,
+      List<String> scenarioIds)
+      throws Exception {
     Path dir = scratch.path();
     int podPort = dev.switchboard.testing.EtcdProcess.freePort();
     int haproxyPort = dev.switchboard.testing.EtcdProcess.freePort();
@@ -219,12 +257,15 @@ public final class NodePortBenchmark {
                         + t.servers().get().stream().map(h -> Long.toString(h.pid())).toList()
                         + ")"));
         System.out.println("bench: holding for " + hold + " s");
-        Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
+        try {
+          Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
+        } catch (InterruptedException e) {
+          System.out.println("bench: the hold was ended early; stopping everything");
+        }
       } else {
         measure(a, targets, scenarioIds, rounds, seconds, sink);
       }
     }
-    scratch.finished();
   }
 
   /** The measured rounds; the table to stdout, and to {@code --out} too. */
@@ -238,7 +279,8 @@ public final class NodePortBenchmark {
       throws Exception {
     List<Rounds.Scenario> scenarios =
         Rounds.SCENARIOS.stream().filter(sc -> scenarioIds.contains(sc.id())).toList();
-    String report = Rounds.measure(targets, scenarios, rounds, seconds);
+    int warmUp = a.intValue("--warm-up", Rounds.DEFAULT_WARM_UP_SECONDS);
+    String report = Rounds.measure(targets, scenarios, rounds, seconds, warmUp);
     if (sink != null) {
       report += "\n" + sink.summary() + "\n";
     }
