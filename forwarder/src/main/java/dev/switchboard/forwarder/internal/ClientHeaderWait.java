@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A connection admitted without an endpoint, on a listener that accepts PROXY headers: reads until
  * the first bytes say who the client is ({@link ProxyHeaderReader}), or, after the connect timeout,
- * serves a silent client as itself; then picks for that client on the listener's loop. Shared by
- * the TCP and HTTP connections. Confined to the client channel's loop.
+ * serves a silent client as itself; then picks for that client ({@code StreamListenerBase.pickFor}:
+ * at once with a stateless picker, else on the listener's loop). Shared by the TCP and HTTP
+ * connections. Confined to the client channel's loop.
  */
 public final class ClientHeaderWait {
   private static final Logger log = LoggerFactory.getLogger(ClientHeaderWait.class);
